@@ -1,0 +1,342 @@
+//! Project automation for pushwire, run as `cargo xtask <command>`.
+//!
+//! * `cargo xtask ci` — every check CI runs, in order, each reported as PASS/FAIL with
+//!   its time, then a summary table and a closing `N passed, N failed` line. Installs the
+//!   tools it needs (cargo-fuzz) into `target/tools` when they are missing.
+//! * `cargo xtask fuzz [--seconds N] [TARGET...]` — build every cargo-fuzz target and run
+//!   each one for N seconds (the smoke run CI does).
+//!
+//! Only `std` is used so this crate builds in seconds on a fresh machine.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = workspace_root();
+    env::set_current_dir(&root).expect("cannot enter the workspace root");
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(&args[1..]),
+        Some("fuzz") => fuzz_cmd(&args[1..]),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            print_help();
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("xtask: unknown command `{other}`");
+            print_help();
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_help() {
+    println!(
+        "usage: cargo xtask <command>\n\n\
+         commands:\n  \
+         ci [--skip STEP,...] [--only STEP,...] [--fuzz-seconds N]\n      \
+         run every check (steps: {})\n  \
+         fuzz [--seconds N] [TARGET...]\n      \
+         build the cargo-fuzz targets and run each for N seconds (default 20)",
+        STEPS.join(", ")
+    );
+}
+
+/// The CI steps, in the order they run.
+const STEPS: &[&str] = &["fmt", "clippy", "test", "doctest", "bench-build", "fuzz"];
+
+fn workspace_root() -> PathBuf {
+    // xtask lives in <root>/xtask; CARGO_MANIFEST_DIR is set by `cargo run`.
+    match env::var_os("CARGO_MANIFEST_DIR") {
+        Some(dir) => Path::new(&dir)
+            .parent()
+            .expect("xtask has a parent directory")
+            .to_path_buf(),
+        None => env::current_dir().expect("current directory"),
+    }
+}
+
+struct StepResult {
+    name: String,
+    ok: bool,
+    time: Duration,
+    detail: String,
+}
+
+fn ci(args: &[String]) -> ExitCode {
+    let mut skip: Vec<String> = Vec::new();
+    let mut only: Vec<String> = Vec::new();
+    let mut fuzz_seconds: u64 = 20;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--skip" => skip.extend(split_list(it.next())),
+            "--only" => only.extend(split_list(it.next())),
+            "--fuzz-seconds" => {
+                fuzz_seconds = it.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                    eprintln!("xtask: --fuzz-seconds takes a number");
+                    std::process::exit(2)
+                })
+            }
+            other => {
+                eprintln!("xtask ci: unknown argument `{other}`");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    for s in skip.iter().chain(only.iter()) {
+        if !STEPS.contains(&s.as_str()) {
+            eprintln!("xtask ci: unknown step `{s}` (steps: {})", STEPS.join(", "));
+            return ExitCode::from(2);
+        }
+    }
+
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for &step in STEPS {
+        if skip.iter().any(|s| s == step) || (!only.is_empty() && !only.iter().any(|s| s == step)) {
+            continue;
+        }
+        println!("\n==> [{step}] starting");
+        let t = Instant::now();
+        let outcome = match step {
+            "fmt" => run(cargo().args(["fmt", "--all", "--", "--check"])),
+            "clippy" => run(cargo().args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+            "test" => run_tests(),
+            "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
+            "bench-build" => run(cargo().args(["bench", "--workspace", "--no-run"])),
+            "fuzz" => fuzz_smoke(fuzz_seconds, &[]),
+            _ => unreachable!("every step in STEPS is handled"),
+        };
+        let time = t.elapsed();
+        let (ok, detail) = match outcome {
+            Ok(()) => (true, String::new()),
+            Err(e) => (false, e),
+        };
+        println!(
+            "==> [{step}] {} in {:.1}s{}",
+            if ok { "PASS" } else { "FAIL" },
+            time.as_secs_f64(),
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {detail}")
+            }
+        );
+        results.push(StepResult {
+            name: step.to_string(),
+            ok,
+            time,
+            detail,
+        });
+    }
+
+    println!("\nSummary (cargo xtask ci)");
+    println!("{:<14} {:<6} {:>9}", "step", "result", "seconds");
+    for r in &results {
+        println!(
+            "{:<14} {:<6} {:>9.1}{}",
+            r.name,
+            if r.ok { "PASS" } else { "FAIL" },
+            r.time.as_secs_f64(),
+            if r.ok {
+                String::new()
+            } else {
+                format!("  ({})", r.detail)
+            }
+        );
+    }
+    let passed = results.iter().filter(|r| r.ok).count();
+    let failed = results.len() - passed;
+    println!("total time {:.1}s", started.elapsed().as_secs_f64());
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn split_list(s: Option<&String>) -> Vec<String> {
+    s.map(|s| {
+        s.split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn cargo() -> Command {
+    Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs a command with inherited stdio; Err carries a one-line reason.
+fn run(cmd: &mut Command) -> Result<(), String> {
+    println!("    $ {}", describe(cmd));
+    match cmd.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("`{}` exited with {s}", describe(cmd))),
+        Err(e) => Err(format!("cannot start `{}`: {e}", describe(cmd))),
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn succeeds(cmd: &mut Command) -> bool {
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Unit, integration and property tests: nextest when present (it is on these machines),
+/// plain `cargo test` otherwise. Doc tests are their own step (nextest cannot run them).
+fn run_tests() -> Result<(), String> {
+    if succeeds(cargo().args(["nextest", "--version"])) {
+        run(cargo().args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-targets",
+            "--no-fail-fast",
+        ]))
+    } else {
+        println!("    cargo-nextest not found; using cargo test");
+        run(cargo().args(["test", "--workspace", "--all-targets", "--no-fail-fast"]))
+    }
+}
+
+/// Makes sure `cargo fuzz` runs, installing cargo-fuzz into target/tools when missing.
+/// Returns the PATH to use.
+fn ensure_cargo_fuzz() -> Result<std::ffi::OsString, String> {
+    let tools = Path::new("target/tools");
+    let tools_bin = env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join(tools)
+        .join("bin");
+    let mut paths = vec![tools_bin.clone()];
+    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    let path = env::join_paths(paths).map_err(|e| e.to_string())?;
+    if succeeds(cargo().env("PATH", &path).args(["fuzz", "--version"])) {
+        return Ok(path);
+    }
+    println!("    cargo-fuzz not found; installing it into target/tools");
+    run(cargo().args([
+        "install",
+        "cargo-fuzz",
+        "--locked",
+        "--root",
+        &tools.to_string_lossy(),
+    ]))?;
+    Ok(path)
+}
+
+fn fuzz_cmd(args: &[String]) -> ExitCode {
+    let mut seconds = 20;
+    let mut targets = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--seconds" {
+            seconds = it.next().and_then(|s| s.parse().ok()).unwrap_or(20);
+        } else {
+            targets.push(a.clone());
+        }
+    }
+    match fuzz_smoke(seconds, &targets) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask fuzz: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds every fuzz target once, then runs each (or the ones named) for `seconds`,
+/// starting from the committed seeds in fuzz/seeds/<target> when present.
+fn fuzz_smoke(seconds: u64, only: &[String]) -> Result<(), String> {
+    let path = ensure_cargo_fuzz()?;
+    let out = cargo()
+        .env("PATH", &path)
+        .args(["fuzz", "list"])
+        .output()
+        .map_err(|e| format!("cargo fuzz list: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo fuzz list failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let all: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    let targets: Vec<String> = if only.is_empty() {
+        all.clone()
+    } else {
+        for t in only {
+            if !all.contains(t) {
+                return Err(format!("no fuzz target `{t}` (have: {})", all.join(", ")));
+            }
+        }
+        only.to_vec()
+    };
+    if targets.is_empty() {
+        return Err("no fuzz targets found".into());
+    }
+    run(cargo()
+        .env("PATH", &path)
+        .args(["fuzz", "build", "--sanitizer", "none"]))?;
+    let mut failed = Vec::new();
+    for t in &targets {
+        let corpus = format!("fuzz/corpus/{t}");
+        std::fs::create_dir_all(&corpus).map_err(|e| format!("{corpus}: {e}"))?;
+        let mut cmd = cargo();
+        cmd.env("PATH", &path)
+            .args(["fuzz", "run", "--sanitizer", "none", t, corpus.as_str()]);
+        let seeds = format!("fuzz/seeds/{t}");
+        if Path::new(&seeds).is_dir() {
+            cmd.arg(&seeds);
+        }
+        cmd.args([
+            "--",
+            &format!("-max_total_time={seconds}"),
+            "-max_len=4096",
+            "-print_final_stats=1",
+        ]);
+        let t0 = Instant::now();
+        let r = run(&mut cmd);
+        println!(
+            "    fuzz target {t}: {} after {:.1}s",
+            if r.is_ok() { "ok" } else { "FAILED" },
+            t0.elapsed().as_secs_f64()
+        );
+        if r.is_err() {
+            failed.push(t.clone());
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("fuzz targets failed: {}", failed.join(", ")))
+    }
+}
