@@ -1,3 +1,63 @@
-//! pushwire-sse: sans-IO Server-Sent Events.
+//! pushwire-sse: Server-Sent Events, sans-IO.
+//!
+//! This crate contains no networking code and takes no time from the OS. It turns the bytes
+//! of a `text/event-stream` body into events exactly as the WHATWG HTML standard's
+//! "interpreting an event stream" rules say a browser does, and turns events into bytes that
+//! a browser reads back as exactly those events.
+//!
+//! # Reading a stream: the call order
+//!
+//! 1. [`Parser::feed`] (borrowed bytes, copied once) or [`Parser::feed_bytes`] (an owned
+//!    [`bytes::Bytes`], kept without a copy) whatever arrived from the network.
+//! 2. Call [`Parser::poll_event`] (events only) or [`Parser::poll`] (events, `retry` values
+//!    and, if enabled, comments) until it returns `Ok(None)`, which means "feed me more".
+//! 3. When the body ends, call [`Parser::feed_eof`] and poll once more; an event that was not
+//!    terminated by a blank line is discarded, as the standard requires.
+//! 4. To reconnect, send [`Parser::last_event_id`] as the `Last-Event-ID` header and wait
+//!    [`Parser::reconnection_time`] (or your default).
+//!
+//! ```
+//! use pushwire_sse::Parser;
+//!
+//! let mut parser = Parser::new();
+//! parser.feed(b"id: 7\nevent: tick\ndata: hello\ndata: wor").unwrap();
+//! assert_eq!(parser.poll_event(), Ok(None)); // the event is not complete yet
+//! parser.feed(b"ld\n\n").unwrap();
+//! let ev = parser.poll_event().unwrap().unwrap();
+//! assert_eq!((ev.event_type(), ev.data(), ev.last_event_id()), ("tick", "hello\nworld", "7"));
+//! assert_eq!(parser.poll_event(), Ok(None));
+//! ```
+//!
+//! Errors ([`ParseError`]) are sticky: a line or an event larger than the configured
+//! [`Limits`] fails the parser until [`Parser::resync`] skips to the next blank line. Events
+//! dispatched before the error are never lost. [`Parser::feed`] refuses input beyond
+//! [`Limits::max_buffered`] with a [`FeedError`] (poll first, then feed again).
+//!
+//! # Writing a stream
+//!
+//! Build an [`encode::Event`] (validation happens here: an `event` or `id` containing CR or
+//! LF, or an `id` containing NUL, is refused), then encode it into your buffer, which cannot
+//! fail. [`server`] has the response headers, keep-alive and padding comments, and the resume
+//! point of a reconnecting client.
+//!
+//! ```
+//! use pushwire_sse::encode::Event;
+//!
+//! let ev = Event::new().event("tick")?.id("7")?.data("line one\r\nline two");
+//! assert_eq!(
+//!     ev.to_bytes(),
+//!     &b"event: tick\nid: 7\ndata: line one\ndata: line two\n\n"[..]
+//! );
+//! assert!(Event::new().id("bad\nid").is_err());
+//! # Ok::<(), pushwire_sse::encode::EncodeError>(())
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod encode;
+mod parse;
+pub mod server;
+
+pub use parse::{Event, FeedError, Item, Limits, ParseError, Parser};

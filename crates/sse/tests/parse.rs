@@ -1,0 +1,480 @@
+//! The WHATWG examples and one test per parsing rule. Every input goes through `tr`, which
+//! also checks that all chunkings give the same result.
+
+mod common;
+
+use common::{ev, events, run, tr, Feed};
+use pushwire_sse::{Event, FeedError, Item, Limits, ParseError, Parser};
+
+// --- The examples of WHATWG HTML §9.2.6 -----------------------------------------------
+
+#[test]
+fn spec_example_stocks() {
+    let o = tr(b"data: YHOO\ndata: +2\ndata: 10\n\n");
+    assert_eq!(events(&o), vec![ev("message", "YHOO\n+2\n10", "")]);
+}
+
+#[test]
+fn spec_example_four_blocks() {
+    let stream = b": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n";
+    let o = tr(stream);
+    // "the last still has to end with a blank line, the end of the stream is not enough to
+    // trigger the dispatch of the last event."
+    assert_eq!(
+        events(&o),
+        vec![
+            ev("message", "first event", "1"),
+            ev("message", "second event", "")
+        ]
+    );
+    assert_eq!(o.last_event_id, "");
+
+    let mut terminated = stream.to_vec();
+    terminated.push(b'\n');
+    let o = tr(&terminated);
+    assert_eq!(
+        events(&o),
+        vec![
+            ev("message", "first event", "1"),
+            ev("message", "second event", ""),
+            ev("message", " third event", ""),
+        ]
+    );
+}
+
+#[test]
+fn spec_example_empty_data() {
+    // "The first block fires events with the data set to the empty string, as would the last
+    // block if it was followed by a blank line. The middle block fires an event with the data
+    // set to a single newline character. The last block is discarded"
+    let o = tr(b"data\n\ndata\ndata\n\ndata:");
+    assert_eq!(
+        events(&o),
+        vec![ev("message", "", ""), ev("message", "\n", "")]
+    );
+}
+
+#[test]
+fn spec_example_space_after_colon() {
+    // "The following stream fires two identical events" (once terminated).
+    let o = tr(b"data:test\n\ndata: test\n\n");
+    assert_eq!(
+        events(&o),
+        vec![ev("message", "test", ""), ev("message", "test", "")]
+    );
+}
+
+/// Seed 000's moving-box stream: `id: x,y` and `data: x,y`, with a retry and keep-alives.
+#[test]
+fn seed_box_stream() {
+    let o = tr(b"retry: 2000\n: keep-alive\nid: 10,20\ndata: 10,20\n\nid: 11,20\ndata: 11,20\n\n: keep-alive\n\nid: 11,21\ndata: 11,21\n\n");
+    assert_eq!(
+        events(&o),
+        vec![
+            ev("message", "10,20", "10,20"),
+            ev("message", "11,20", "11,20"),
+            ev("message", "11,21", "11,21"),
+        ]
+    );
+    assert_eq!(o.retry, Some(2000));
+    assert_eq!(o.last_event_id, "11,21");
+}
+
+// --- Line ends ----------------------------------------------------------------------
+
+#[test]
+fn line_ends_crlf_lf_cr() {
+    for stream in [
+        &b"data: a\r\ndata: b\r\n\r\n"[..],
+        b"data: a\ndata: b\n\n",
+        b"data: a\rdata: b\r\r",
+        b"data: a\r\ndata: b\r\r",
+        b"data: a\rdata: b\n\r\n",
+    ] {
+        let o = tr(stream);
+        assert_eq!(events(&o), vec![ev("message", "a\nb", "")], "{stream:?}");
+    }
+}
+
+#[test]
+fn crlf_split_across_feeds_is_one_line_end() {
+    // The bug users hit in other parsers: CR at the end of one read, LF at the start of the
+    // next, must not produce an extra blank line (and so an extra dispatch).
+    for feed in [Feed::Borrowed, Feed::Owned, Feed::Mixed] {
+        let o = run(
+            &[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"],
+            feed,
+            Limits::default(),
+            false,
+        );
+        assert_eq!(events(&o), vec![ev("message", "a\nb", "")]);
+    }
+}
+
+#[test]
+fn cr_alone_dispatches_without_waiting_for_more() {
+    let mut p = Parser::new();
+    p.feed(b"data: x\r\r").unwrap();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "x");
+    // The next byte decides nothing about the previous line.
+    p.feed(b"\ndata: y\n\n").unwrap();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "y");
+}
+
+#[test]
+fn lf_cr_is_two_line_ends() {
+    // LF then CR: "a single U+000D CARRIAGE RETURN (CR) character not followed by a U+000A
+    // LINE FEED (LF) character" — the CR ends an empty line, so this dispatches.
+    let o = tr(b"data: x\n\rdata: y\n\n");
+    assert_eq!(
+        events(&o),
+        vec![ev("message", "x", ""), ev("message", "y", "")]
+    );
+}
+
+// --- Byte order mark and UTF-8 --------------------------------------------------------
+
+#[test]
+fn one_leading_bom_is_removed() {
+    let o = tr(b"\xEF\xBB\xBFdata: x\n\n");
+    assert_eq!(events(&o), vec![ev("message", "x", "")]);
+}
+
+#[test]
+fn bom_before_a_field_name_would_otherwise_hide_it() {
+    // Without BOM removal the first field name would be "\u{FEFF}data" and be ignored.
+    let o = tr(b"\xEF\xBB\xBF\xEF\xBB\xBFdata: x\n\ndata: y\n\n");
+    // Only one BOM is removed: the second makes the first field unknown.
+    assert_eq!(events(&o), vec![ev("message", "y", "")]);
+}
+
+#[test]
+fn later_bom_is_data() {
+    let o = tr("data: \u{FEFF}x\n\n".as_bytes());
+    assert_eq!(events(&o), vec![ev("message", "\u{FEFF}x", "")]);
+}
+
+#[test]
+fn partial_bom_prefix_then_other_bytes() {
+    // EF BB followed by something else is not a BOM: the bytes are data of a field name.
+    let o = tr(b"\xEF\xBBdata: x\n\ndata: y\n\n");
+    assert_eq!(events(&o), vec![ev("message", "y", "")]);
+    let o = tr(b"\xEF");
+    assert!(o.items.is_empty());
+}
+
+#[test]
+fn invalid_utf8_becomes_replacement_characters() {
+    // Maximal subparts: F0 9F 98 (a truncated 4-byte sequence) is one U+FFFD; FF is one.
+    let o = tr(b"data: a\xF0\x9F\x98b\xFFc\n\n");
+    assert_eq!(events(&o), vec![ev("message", "a\u{FFFD}b\u{FFFD}c", "")]);
+}
+
+#[test]
+fn code_point_split_across_feeds() {
+    let bytes = "data: 😀é\n\n".as_bytes();
+    for feed in [Feed::Borrowed, Feed::Owned, Feed::Mixed] {
+        let chunks: Vec<&[u8]> = bytes.chunks(1).collect();
+        let o = run(&chunks, feed, Limits::default(), false);
+        assert_eq!(events(&o), vec![ev("message", "😀é", "")]);
+    }
+}
+
+#[test]
+fn truncated_sequence_before_line_end() {
+    let o = tr(b"data: \xE2\x82\ndata: \xE2\x82\xAC\n\n");
+    assert_eq!(events(&o), vec![ev("message", "\u{FFFD}\n€", "")]);
+}
+
+// --- Fields -------------------------------------------------------------------------
+
+#[test]
+fn field_value_split_at_first_colon_and_one_space_removed() {
+    let o = tr(b"data:  a: b:c\n\n");
+    assert_eq!(events(&o), vec![ev("message", " a: b:c", "")]);
+}
+
+#[test]
+fn line_without_colon_is_a_field_with_empty_value() {
+    let o = tr(b"data\ndata\n\n");
+    assert_eq!(events(&o), vec![ev("message", "\n", "")]);
+}
+
+#[test]
+fn field_names_are_case_sensitive_and_unknown_fields_ignored() {
+    let o = tr(b"Data: x\nDATA: y\nfoo: bar\ndata : z\ndata: ok\n\n");
+    assert_eq!(events(&o), vec![ev("message", "ok", "")]);
+}
+
+#[test]
+fn comments_are_ignored_or_returned_on_request() {
+    let o = tr(b":\n: hello\n:  two spaces\ndata: x\n\n");
+    assert_eq!(
+        o.items,
+        vec![
+            Ok(Item::Comment(String::new())),
+            Ok(Item::Comment("hello".into())),
+            Ok(Item::Comment(" two spaces".into())),
+            Ok(Item::Event(Event::new("message", "x", ""))),
+        ]
+    );
+    let o = run(
+        &[b": hello\ndata: x\n\n"],
+        Feed::Borrowed,
+        Limits::default(),
+        false,
+    );
+    assert_eq!(
+        o.items,
+        vec![Ok(Item::Event(Event::new("message", "x", "")))]
+    );
+}
+
+#[test]
+fn event_type_is_set_and_reset() {
+    let o = tr(b"event: add\ndata: 1\n\ndata: 2\n\nevent: add\nevent: remove\ndata: 3\n\nevent:\ndata: 4\n\n");
+    assert_eq!(
+        events(&o),
+        vec![
+            ev("add", "1", ""),
+            ev("message", "2", ""),
+            ev("remove", "3", ""),
+            ev("message", "4", ""),
+        ]
+    );
+}
+
+#[test]
+fn event_type_reset_even_when_nothing_is_dispatched() {
+    // "If the data buffer is an empty string, set the data buffer and the event type buffer
+    // to the empty string and return."
+    let o = tr(b"event: add\n\ndata: x\n\n");
+    assert_eq!(events(&o), vec![ev("message", "x", "")]);
+}
+
+#[test]
+fn last_event_id_persists_until_changed() {
+    let o = tr(b"id: 1\ndata: a\n\ndata: b\n\nid: 2\ndata: c\n\nid\ndata: d\n\n");
+    assert_eq!(
+        events(&o),
+        vec![
+            ev("message", "a", "1"),
+            ev("message", "b", "1"),
+            ev("message", "c", "2"),
+            ev("message", "d", ""),
+        ]
+    );
+}
+
+#[test]
+fn id_with_nul_is_ignored() {
+    let o = tr(b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n");
+    assert_eq!(
+        events(&o),
+        vec![ev("message", "a", "1"), ev("message", "b", "1")]
+    );
+}
+
+#[test]
+fn id_without_data_sets_last_event_id_at_blank_line() {
+    // Step 1 of dispatch runs before the empty-data check.
+    let o = tr(b"id: 5\n\n");
+    assert!(events(&o).is_empty());
+    assert_eq!(o.last_event_id, "5");
+}
+
+#[test]
+fn unterminated_id_at_eof_is_not_committed() {
+    let o = tr(b"id: 1\ndata: a\n\nid: 2\ndata: b\n");
+    assert_eq!(events(&o), vec![ev("message", "a", "1")]);
+    assert_eq!(o.last_event_id, "1");
+}
+
+#[test]
+fn retry_only_when_all_ascii_digits() {
+    let o = tr(b"retry: 1000\nretry: 12a\nretry: -5\nretry:\nretry: \nretry: 1 000\nretry:  7\n");
+    assert_eq!(o.items, vec![Ok(Item::Retry(1000))]);
+    assert_eq!(o.retry, Some(1000));
+    let o = tr(b"retry:0500\n");
+    assert_eq!(o.retry, Some(500));
+    let o = tr(b"retry: 99999999999999999999999\n");
+    assert_eq!(o.retry, Some(u64::MAX));
+}
+
+#[test]
+fn data_trailing_lf_removed_once() {
+    let o = tr(b"data: a\ndata:\n\n");
+    assert_eq!(events(&o), vec![ev("message", "a\n", "")]);
+}
+
+#[test]
+fn unterminated_event_discarded_at_eof() {
+    let o = tr(b"data: a\n\ndata: b\n");
+    assert_eq!(events(&o), vec![ev("message", "a", "")]);
+    let o = tr(b"data: a\n\ndata: b");
+    assert_eq!(events(&o), vec![ev("message", "a", "")]);
+}
+
+#[test]
+fn empty_stream() {
+    let o = tr(b"");
+    assert!(o.items.is_empty());
+    let o = tr(b"\n\n\r\n\r");
+    assert!(o.items.is_empty());
+}
+
+// --- Limits and errors ----------------------------------------------------------------
+
+fn small() -> Limits {
+    let mut l = Limits::default();
+    l.max_line_len = 16;
+    l.max_event_size = 32;
+    l.max_buffered = 64;
+    l
+}
+
+fn all_chunkings(input: &[u8], limits: Limits) -> common::Outcome {
+    let expected = run(&[input], Feed::Borrowed, limits, true);
+    for feed in [Feed::Borrowed, Feed::Owned, Feed::Mixed] {
+        assert_eq!(common::bytewise(input, feed, limits), expected, "{feed:?}");
+    }
+    for at in 0..=input.len() {
+        let (a, b) = input.split_at(at);
+        for feed in [Feed::Borrowed, Feed::Owned, Feed::Mixed] {
+            assert_eq!(
+                run(&[a, b], feed, limits, true),
+                expected,
+                "split at {at} {feed:?}"
+            );
+        }
+    }
+    expected
+}
+
+#[test]
+fn line_too_long_keeps_earlier_events_and_resyncs_at_blank_line() {
+    let input = b"data: ok\n\ndata: 0123456789abcdef\ndata: lost\n\ndata: after\n\n";
+    let o = all_chunkings(input, small());
+    assert_eq!(
+        o.items,
+        vec![
+            Ok(Item::Event(Event::new("message", "ok", ""))),
+            Err(ParseError::LineTooLong { limit: 16 }),
+            Ok(Item::Event(Event::new("message", "after", ""))),
+        ]
+    );
+}
+
+#[test]
+fn over_long_line_whose_end_is_a_blank_looking_line() {
+    // The over-long line ends with CRLF right after the cut: that line end finishes the
+    // long line, it is not a blank line; the blank line after it is the resync point.
+    let input = b"data: 0123456789abcdefgh\r\n\r\ndata: x\n\n";
+    let o = all_chunkings(input, small());
+    assert_eq!(
+        o.items,
+        vec![
+            Err(ParseError::LineTooLong { limit: 16 }),
+            Ok(Item::Event(Event::new("message", "x", ""))),
+        ]
+    );
+}
+
+#[test]
+fn event_too_large() {
+    let input = b"data: 0123456789\ndata: 0123456789\ndata: 0123456789\n\ndata: y\n\n";
+    let o = all_chunkings(input, small());
+    assert_eq!(
+        o.items,
+        vec![
+            Err(ParseError::EventTooLarge { limit: 32 }),
+            Ok(Item::Event(Event::new("message", "y", ""))),
+        ]
+    );
+}
+
+#[test]
+fn error_is_sticky_until_resync() {
+    let mut p = Parser::with_limits(small());
+    p.feed(b"data: 0123456789abcdefXYZ\n\ndata: z\n\n").unwrap();
+    let e = ParseError::LineTooLong { limit: 16 };
+    assert_eq!(p.poll(), Err(e));
+    assert_eq!(p.poll(), Err(e));
+    assert_eq!(p.error(), Some(&e));
+    p.resync();
+    assert_eq!(p.error(), None);
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "z");
+}
+
+#[test]
+fn a_line_that_never_ends_is_cut_without_holding_it() {
+    let mut p = Parser::with_limits(small());
+    p.feed(b"data: aaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
+    assert_eq!(p.poll(), Err(ParseError::LineTooLong { limit: 16 }));
+    assert_eq!(p.buffered(), 0, "the cut line's bytes are dropped");
+    p.resync();
+    for _ in 0..100 {
+        p.feed(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
+        assert_eq!(p.poll(), Ok(None));
+        assert_eq!(p.buffered(), 0, "skipping holds nothing");
+    }
+    p.feed(b"\n\ndata: back\n\n").unwrap();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "back");
+}
+
+#[test]
+fn feed_refuses_beyond_max_buffered_without_consuming() {
+    let mut p = Parser::with_limits(small());
+    p.feed(&[b'x'; 10]).unwrap();
+    assert_eq!(
+        p.feed(&[b'\n'; 60]),
+        Err(FeedError::BufferFull {
+            buffered: 10,
+            len: 60,
+            limit: 64
+        })
+    );
+    assert_eq!(p.buffered(), 10);
+    p.feed(b"\n\n").unwrap();
+    assert_eq!(p.poll(), Ok(None));
+    assert_eq!(p.buffered(), 0);
+}
+
+#[test]
+fn feed_after_eof_is_refused() {
+    let mut p = Parser::new();
+    p.feed_eof();
+    assert_eq!(p.feed(b"data: x\n\n"), Err(FeedError::AfterEof));
+    assert!(p.is_finished());
+}
+
+#[test]
+fn polling_again_after_none_is_harmless() {
+    let mut p = Parser::new();
+    assert_eq!(p.poll(), Ok(None));
+    assert_eq!(p.poll(), Ok(None));
+    p.feed(b"data: x\n").unwrap();
+    assert_eq!(p.poll(), Ok(None));
+    assert_eq!(p.poll(), Ok(None));
+    p.feed(b"\n").unwrap();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "x");
+}
+
+#[test]
+fn owned_chunk_lines_do_not_force_copies_of_the_rest() {
+    // Many events in one owned chunk: all parsed, nothing left buffered.
+    let mut s = Vec::new();
+    for i in 0..100 {
+        s.extend_from_slice(format!("id: {i}\ndata: {i}\n\n").as_bytes());
+    }
+    let mut p = Parser::new();
+    p.feed_bytes(bytes::Bytes::from(s)).unwrap();
+    let mut n = 0;
+    while let Some(e) = p.poll_event().unwrap() {
+        assert_eq!(e.data(), n.to_string());
+        assert_eq!(e.last_event_id(), n.to_string());
+        n += 1;
+    }
+    assert_eq!(n, 100);
+    assert_eq!(p.buffered(), 0);
+}
