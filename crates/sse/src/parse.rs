@@ -715,26 +715,22 @@ impl Fields {
                 self.event_type.clear();
                 push_lossy(&mut self.event_type, value);
             }
-            b"id" => {
-                // "If the field value does not contain U+0000 NULL, then set the last event ID
-                // buffer to the field value. Otherwise, ignore the field."
-                if memchr::memchr(0, value).is_none() {
-                    self.id_buffer.clear();
-                    push_lossy(&mut self.id_buffer, value);
-                }
+            // "If the field value does not contain U+0000 NULL, then set the last event ID
+            // buffer to the field value. Otherwise, ignore the field."
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.id_buffer.clear();
+                push_lossy(&mut self.id_buffer, value);
             }
-            b"retry" => {
-                // "If the field value consists of only ASCII digits, then interpret the field
-                // value as an integer in base ten, and set the event stream's reconnection
-                // time to that integer. Otherwise, ignore the field." An empty value has no
-                // digits and is ignored. Values beyond u64 saturate.
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    let ms = value.iter().fold(0u64, |acc, &d| {
-                        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    self.retry = Some(ms);
-                    return Ok(Some(Item::Retry(ms)));
-                }
+            // "If the field value consists of only ASCII digits, then interpret the field
+            // value as an integer in base ten, and set the event stream's reconnection time
+            // to that integer. Otherwise, ignore the field." An empty value has no digits and
+            // is ignored. Values beyond u64 saturate.
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |acc, &d| {
+                    acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+                self.retry = Some(ms);
+                return Ok(Some(Item::Retry(ms)));
             }
             // "Otherwise: The field is ignored."
             _ => {}

@@ -1,0 +1,204 @@
+//! Properties: encode→parse is the identity on every event the encoder accepts, and any
+//! chunking of any input gives the same items, errors and final state as feeding it whole.
+
+mod common;
+
+use common::{events, run, Feed};
+use proptest::prelude::*;
+use pushwire_sse::encode::{EncodeError, Event as Out};
+use pushwire_sse::{Limits, Parser};
+
+/// Characters that stress the format: line ends, NUL, BOM, the colon, spaces, astral and
+/// multi-byte characters, plus anything.
+fn tricky_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        3 => prop::sample::select(vec![
+            '\r', '\n', '\0', '\u{FEFF}', ':', ' ', '😀', 'é', '\u{2028}', 'd', 'a', 't',
+        ]),
+        2 => any::<char>(),
+        2 => prop::char::range('a', 'z'),
+    ]
+}
+
+fn tricky_string(max: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(tricky_char(), 0..max).prop_map(|v| v.into_iter().collect())
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    data: Option<String>,
+    event: Option<String>,
+    id: Option<String>,
+    retry: Option<u64>,
+    comment: Option<String>,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        prop::option::weighted(0.9, tricky_string(40)),
+        prop::option::of(tricky_string(12)),
+        prop::option::of(tricky_string(12)),
+        prop::option::of(any::<u64>()),
+        prop::option::of(tricky_string(12)),
+    )
+        .prop_map(|(data, event, id, retry, comment)| Spec {
+            data,
+            event,
+            id,
+            retry,
+            comment,
+        })
+}
+
+/// What a browser sees as the data: line ends normalised to LF.
+fn normalise(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn encode_then_parse_is_identity(specs in prop::collection::vec(spec(), 0..8)) {
+        let mut wire = bytes::BytesMut::new();
+        let mut expected = Vec::new();
+        let mut last_id = String::new();
+        let mut last_retry = None;
+        for s in &specs {
+            let mut ev = Out::new();
+            if let Some(d) = &s.data { ev = ev.data(d); }
+            if let Some(c) = &s.comment { ev = ev.comment(c); }
+            if let Some(r) = s.retry { ev = ev.retry(r); }
+            if let Some(t) = &s.event {
+                match ev.event(t) {
+                    Ok(e) => ev = e,
+                    Err(e) => {
+                        prop_assert!(t.contains(['\r', '\n']));
+                        prop_assert_eq!(e, EncodeError::EventTypeHasNewline);
+                        continue;
+                    }
+                }
+            }
+            if let Some(i) = &s.id {
+                match ev.id(i) {
+                    Ok(e) => ev = e,
+                    Err(e) => {
+                        prop_assert!(i.contains(['\r', '\n', '\0']));
+                        prop_assert!(matches!(e, EncodeError::IdHasNewline | EncodeError::IdHasNul));
+                        continue;
+                    }
+                }
+            }
+            let before = wire.len();
+            ev.encode(&mut wire);
+            prop_assert_eq!(wire.len() - before, ev.encoded_len());
+            if let Some(i) = &s.id { last_id = i.clone(); }
+            if let Some(r) = s.retry { last_retry = Some(r); }
+            if let Some(d) = &s.data {
+                let t = match s.event.as_deref() { None | Some("") => "message", Some(t) => t };
+                expected.push((t.to_string(), normalise(d), last_id.clone()));
+            }
+        }
+        // Whole, and byte by byte: the encoder's output is read back exactly.
+        let o = run(&[&wire], Feed::Borrowed, Limits::default(), false);
+        prop_assert_eq!(&events(&o), &expected);
+        prop_assert!(o.items.iter().all(|i| i.is_ok()));
+        prop_assert_eq!(&o.last_event_id, &last_id);
+        prop_assert_eq!(o.retry, last_retry);
+        let o2 = common::bytewise(&wire, Feed::Mixed, Limits::default());
+        prop_assert_eq!(&events(&o2), &expected);
+    }
+
+    #[test]
+    fn any_chunking_gives_the_same_outcome(
+        input in stream_bytes(),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+        small_limits in any::<bool>(),
+        feed_kind in 0u8..3,
+    ) {
+        let limits = if small_limits {
+            let mut l = Limits::default();
+            l.max_line_len = 12;
+            l.max_event_size = 24;
+            l
+        } else {
+            Limits::default()
+        };
+        let feed = match feed_kind { 0 => Feed::Borrowed, 1 => Feed::Owned, _ => Feed::Mixed };
+        let whole = run(&[&input], Feed::Borrowed, limits, true);
+        let mut points: Vec<usize> = cuts.iter().map(|i| i.index(input.len() + 1)).collect();
+        points.sort_unstable();
+        let mut chunks: Vec<&[u8]> = Vec::new();
+        let mut at = 0;
+        for p in points {
+            chunks.push(&input[at..p]);
+            at = p;
+        }
+        chunks.push(&input[at..]);
+        prop_assert_eq!(&run(&chunks, feed, limits, true), &whole);
+        prop_assert_eq!(&common::bytewise(&input, feed, limits), &whole);
+    }
+
+    #[test]
+    fn never_panics_and_stays_bounded(input in prop::collection::vec(any::<u8>(), 0..512)) {
+        let mut l = Limits::default();
+        l.max_line_len = 16;
+        l.max_event_size = 40;
+        l.max_buffered = 64;
+        let mut p = Parser::with_limits(l).with_comments(true);
+        for chunk in input.chunks(7) {
+            // Feeding may be refused when more than 64 bytes are unprocessed; polling frees it.
+            while p.feed(chunk).is_err() {
+                match p.poll() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => prop_assert!(false, "refused with nothing to poll"),
+                    Err(_) => p.resync(),
+                }
+            }
+            loop {
+                match p.poll() {
+                    Ok(Some(pushwire_sse::Item::Event(e))) => prop_assert!(e.data().len() <= 40),
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(_) => p.resync(),
+                }
+                prop_assert!(p.buffered() <= 64);
+            }
+        }
+    }
+}
+
+/// Byte streams made of SSE-shaped pieces: field names, separators, line ends, a BOM,
+/// invalid UTF-8, NUL, digits and text.
+fn stream_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        prop::sample::select(vec![
+            &b"data"[..],
+            b"data:",
+            b"data: ",
+            b"event: ",
+            b"id: ",
+            b"id",
+            b"retry: ",
+            b"retry:",
+            b":",
+            b": c",
+            b" ",
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b"\n\n",
+            b"\xEF\xBB\xBF",
+            b"\xEF\xBB",
+            b"\xF0\x9F\x98",
+            b"\xFF",
+            b"\0",
+            b"123",
+            b"x",
+            b"hello world",
+        ])
+        .prop_map(|s| s.to_vec()),
+        prop::collection::vec(any::<u8>(), 0..4),
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+}
