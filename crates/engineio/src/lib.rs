@@ -1,6 +1,85 @@
-//! pushwire-engineio: sans-IO Engine.io protocol v3.
+//! pushwire-engineio: sans-IO Engine.io protocol v3 (the protocol of socket.io 2.x and
+//! engine.io-client 3.x).
 //!
-//! This crate contains no networking code and takes no time from the OS. Work in
-//! progress: see the project issues.
+//! This crate contains no networking code and takes no time from the OS: bytes in, packets
+//! out, bytes to send. Every byte-level rule follows the spec
+//! (`engineio-protocol-v3.md`, revision 3) as the reference implementation,
+//! engine.io-parser 2.2.1 with the engine.io 3.6 server, applies it; where the reference is
+//! quirky, the item documentation says what we do. `no_std` + `alloc` (the default `std`
+//! feature only adds `std::error::Error` impls), no `unsafe`.
+//!
+//! # Wire forms
+//!
+//! | what | encode | decode |
+//! |---|---|---|
+//! | one packet, string form `4hello` / base64 form `b4AQID` | [`Packet::encode_str`] | [`Packet::decode_str`] |
+//! | one packet, binary form `[4, 1, 2, 3]` | [`Packet::encode_binary`] | [`Packet::decode_binary`] |
+//! | one packet as a WebSocket message | [`Packet::to_frame`] | [`Packet::from_frame`] |
+//! | text payload `6:4hello2:4€` | [`encode_text_payload`] | [`decode_text_payload`], [`PayloadDecoder`] |
+//! | XHR2 binary payload | [`encode_binary_payload`] | [`decode_binary_payload`], [`PayloadDecoder`] |
+//! | either, chosen like engine.io | [`encode_payload`] | — |
+//! | JSONP response `___eio[j]("…");` | [`encode_jsonp_response`] | [`decode_jsonp_response`] |
+//! | JSONP request `d=…` | [`encode_jsonp_request`] | [`decode_jsonp_request`] |
+//! | handshake JSON in the open packet | [`OpenPacket::to_packet`] | [`OpenPacket::from_packet`] |
+//!
+//! # Decoding a polling body: the call order
+//!
+//! 1. Pick the format from the request: `Content-Type: application/octet-stream` is
+//!    [`PayloadFormat::Binary`], anything else [`PayloadFormat::Text`]; a JSONP POST
+//!    (`j` in the query) first goes through [`decode_jsonp_request`] and is then a text
+//!    payload.
+//! 2. Create a [`PayloadDecoder`] with your [`Limits`] (or [`Limits::DEFAULT`]).
+//! 3. [`PayloadDecoder::feed`] each chunk of the body, then call
+//!    [`PayloadDecoder::poll_packet`] until `Ok(None)`.
+//! 4. At the end of the body, [`PayloadDecoder::feed_eof`] and poll until `Ok(None)`.
+//!
+//! A malformed payload yields every packet before the bad one, then one [`PayloadError`]
+//! (sticky). engine.io answers such input by closing the session with a parse error; the
+//! packets before it were already delivered there too. With the whole body in hand,
+//! [`decode_text_payload`] / [`decode_binary_payload`] do steps 2–4 as an iterator.
+//!
+//! ```
+//! use pushwire_engineio::{Limits, Packet, PayloadDecoder, PayloadFormat};
+//!
+//! let mut dec = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
+//! dec.feed("6:4hello3:4".as_bytes());
+//! assert_eq!(dec.poll_packet(), Ok(Some(Packet::message("hello"))));
+//! assert_eq!(dec.poll_packet(), Ok(None)); // "3:4" is not complete yet
+//! dec.feed("😀".as_bytes()); // 2 UTF-16 units, 4 bytes
+//! dec.feed_eof();
+//! assert_eq!(dec.poll_packet(), Ok(Some(Packet::message("😀"))));
+//! assert_eq!(dec.poll_packet(), Ok(None));
+//! assert!(dec.is_finished());
+//! ```
+//!
+//! # Encoding
+//!
+//! Build [`Packet`]s and encode them into your buffer; encoding cannot fail. For a polling
+//! response, [`encode_payload`] picks text or binary exactly like engine.io 3.x (binary only
+//! when the client supports it and a packet is binary).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod handshake;
+mod jsonp;
+mod packet;
+mod payload;
+mod utf8;
+
+pub use handshake::{HandshakeError, OpenPacket};
+pub use jsonp::{
+    decode_jsonp_request, decode_jsonp_response, encode_jsonp_request, encode_jsonp_response,
+    JsonpError,
+};
+pub use packet::{Frame, Packet, PacketData, PacketError, PacketType};
+pub use payload::{
+    decode_binary_payload, decode_text_payload, encode_binary_payload, encode_payload,
+    encode_text_payload, EncodedPayload, Limits, PayloadDecoder, PayloadError, PayloadFormat,
+    PayloadIter,
+};
+pub use utf8::utf16_len;
+
+/// The protocol revision this crate speaks (the `EIO` query parameter).
+pub const PROTOCOL: u8 = 3;

@@ -1,0 +1,494 @@
+//! One Engine.io packet: its type, its data, and its three wire forms.
+//!
+//! - **string form** `<type digit><data>` — text data, e.g. `4hello` (spec, "Packet");
+//! - **binary form** — the type number as the first byte, then the bytes (a binary WebSocket
+//!   message, or a binary packet inside an XHR2 payload);
+//! - **base64 form** `b<type digit><base64>` — binary data for peers without binary support.
+//!
+//! Encoding cannot fail; decoding returns a [`PacketError`].
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use base64::Engine as _;
+use bytes::Bytes;
+use core::fmt;
+
+use crate::utf8::utf16_len;
+
+/// The seven Engine.io v3 packet types.
+///
+/// > The packet type id is an integer. The following are the accepted packet types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum PacketType {
+    /// `0` — sent by the server when a new transport is opened; carries the handshake JSON.
+    Open = 0,
+    /// `1` — requests the close of this transport.
+    Close = 1,
+    /// `2` — sent by the client; the server answers with a pong carrying the same data.
+    Ping = 2,
+    /// `3` — the answer to a ping (`3probe` answers the upgrade probe `2probe`).
+    Pong = 3,
+    /// `4` — an application message.
+    Message = 4,
+    /// `5` — the client switches to the new transport after a successful probe.
+    Upgrade = 5,
+    /// `6` — does nothing; used to release a pending poll during an upgrade.
+    Noop = 6,
+}
+
+impl PacketType {
+    /// All types, in numeric order.
+    pub const ALL: [PacketType; 7] = [
+        PacketType::Open,
+        PacketType::Close,
+        PacketType::Ping,
+        PacketType::Pong,
+        PacketType::Message,
+        PacketType::Upgrade,
+        PacketType::Noop,
+    ];
+
+    /// The type with number `n` (0–6), or `None`.
+    #[must_use]
+    pub const fn from_number(n: u8) -> Option<Self> {
+        match n {
+            0 => Some(Self::Open),
+            1 => Some(Self::Close),
+            2 => Some(Self::Ping),
+            3 => Some(Self::Pong),
+            4 => Some(Self::Message),
+            5 => Some(Self::Upgrade),
+            6 => Some(Self::Noop),
+            _ => None,
+        }
+    }
+
+    /// The type whose ASCII digit is `c` (`b'0'`–`b'6'`), or `None`.
+    #[must_use]
+    pub const fn from_digit(c: u8) -> Option<Self> {
+        if c.is_ascii_digit() {
+            Self::from_number(c - b'0')
+        } else {
+            None
+        }
+    }
+
+    /// The type number (0–6), the first byte of the binary form.
+    #[must_use]
+    pub const fn number(self) -> u8 {
+        self as u8
+    }
+
+    /// The ASCII digit (`b'0'`–`b'6'`), the first byte of the string form.
+    #[must_use]
+    pub const fn digit(self) -> u8 {
+        b'0' + self as u8
+    }
+
+    /// The name engine.io-parser uses (`"open"`, `"close"`, … `"noop"`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Close => "close",
+            Self::Ping => "ping",
+            Self::Pong => "pong",
+            Self::Message => "message",
+            Self::Upgrade => "upgrade",
+            Self::Noop => "noop",
+        }
+    }
+}
+
+impl fmt::Display for PacketType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The data of a packet: text (sent in the string form) or binary (sent in the binary form,
+/// or the base64 form to peers without binary support).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PacketData {
+    /// Text. The empty string is also what a packet without data (`2`, `6`, …) decodes to;
+    /// engine.io-parser does not distinguish the two on the wire either.
+    Text(String),
+    /// Binary data.
+    Binary(Bytes),
+}
+
+impl PacketData {
+    /// Whether this is [`PacketData::Binary`].
+    #[must_use]
+    pub fn is_binary(&self) -> bool {
+        matches!(self, Self::Binary(_))
+    }
+
+    /// The text, if this is text data.
+    #[must_use]
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(s) => Some(s),
+            Self::Binary(_) => None,
+        }
+    }
+
+    /// The bytes, if this is binary data.
+    #[must_use]
+    pub fn as_binary(&self) -> Option<&Bytes> {
+        match self {
+            Self::Text(_) => None,
+            Self::Binary(b) => Some(b),
+        }
+    }
+}
+
+/// An Engine.io packet: a [`PacketType`] and its [`PacketData`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Packet {
+    /// The packet type.
+    pub kind: PacketType,
+    /// The data (empty text when the packet carries none).
+    pub data: PacketData,
+}
+
+/// A packet as one WebSocket message: text messages carry the string or base64 form, binary
+/// messages the binary form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Frame {
+    /// A text message.
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+/// Why a single packet could not be decoded. Always the peer's fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PacketError {
+    /// The packet has no bytes at all, so no type.
+    #[error("empty packet: no packet type")]
+    Empty,
+    /// The first character of a string-form packet is not a type digit `0`–`6` (nor `b`).
+    #[error("unknown packet type character {0:?}")]
+    UnknownTypeChar(char),
+    /// The first byte of a binary-form packet is not a type number 0–6.
+    #[error("unknown packet type byte {0}")]
+    UnknownTypeByte(u8),
+    /// A base64-form packet (`b…`) whose type character is missing or not `0`–`6`.
+    #[error("base64 packet without a valid type digit")]
+    Base64Type,
+    /// The data of a base64-form packet is not canonical padded base64 (RFC 4648 §4).
+    #[error("invalid base64 data")]
+    InvalidBase64,
+}
+
+/// The base64 engine of the base64 form: standard alphabet, padding written and required,
+/// as Node's `Buffer.toString('base64')` writes it.
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+impl Packet {
+    /// A packet of type `kind` with text `data`.
+    #[must_use]
+    pub fn text(kind: PacketType, data: impl Into<String>) -> Self {
+        Self {
+            kind,
+            data: PacketData::Text(data.into()),
+        }
+    }
+
+    /// A packet of type `kind` with binary `data`.
+    #[must_use]
+    pub fn binary(kind: PacketType, data: impl Into<Bytes>) -> Self {
+        Self {
+            kind,
+            data: PacketData::Binary(data.into()),
+        }
+    }
+
+    /// A packet of type `kind` without data (`1`, `2`, `5`, `6`, …).
+    #[must_use]
+    pub fn empty(kind: PacketType) -> Self {
+        Self::text(kind, String::new())
+    }
+
+    /// A text `message` packet (`4<text>`).
+    #[must_use]
+    pub fn message(text: impl Into<String>) -> Self {
+        Self::text(PacketType::Message, text)
+    }
+
+    /// A binary `message` packet.
+    #[must_use]
+    pub fn binary_message(data: impl Into<Bytes>) -> Self {
+        Self::binary(PacketType::Message, data)
+    }
+
+    /// Length in bytes of [`Packet::encode_str`]'s output.
+    #[must_use]
+    pub fn str_len(&self) -> usize {
+        match &self.data {
+            PacketData::Text(s) => 1 + s.len(),
+            PacketData::Binary(b) => 2 + base64_len(b.len()),
+        }
+    }
+
+    /// Length in UTF-16 code units of [`Packet::encode_str`]'s output: the length a text
+    /// payload writes in front of the packet.
+    #[must_use]
+    pub fn str_utf16_len(&self) -> usize {
+        match &self.data {
+            PacketData::Text(s) => 1 + utf16_len(s),
+            PacketData::Binary(b) => 2 + base64_len(b.len()),
+        }
+    }
+
+    /// Appends the string form `<digit><text>` to `out`, or for binary data the base64 form
+    /// `b<digit><base64>`.
+    ///
+    /// > The packet encoding format for a string is as follows `<packet type id>[<data>]`
+    ///
+    /// > an identifier `b` is put before a packet encoding that contains binary data
+    pub fn encode_str(&self, out: &mut String) {
+        match &self.data {
+            PacketData::Text(s) => {
+                out.push(char::from(self.kind.digit()));
+                out.push_str(s);
+            }
+            PacketData::Binary(b) => {
+                out.push('b');
+                out.push(char::from(self.kind.digit()));
+                B64.encode_string(b, out);
+            }
+        }
+    }
+
+    /// The string form as a new `String` (see [`Packet::encode_str`]).
+    #[must_use]
+    pub fn to_str_form(&self) -> String {
+        let mut s = String::with_capacity(self.str_len());
+        self.encode_str(&mut s);
+        s
+    }
+
+    /// Appends the binary form — the type number as one byte, then the data — to `out`.
+    /// Text data is written as its UTF-8 bytes (it decodes back as binary data).
+    ///
+    /// > When sending binary data, the packet type id is sent in the first byte of the
+    /// > binary contents, followed by the actual packet data.
+    pub fn encode_binary(&self, out: &mut Vec<u8>) {
+        out.push(self.kind.number());
+        match &self.data {
+            PacketData::Text(s) => out.extend_from_slice(s.as_bytes()),
+            PacketData::Binary(b) => out.extend_from_slice(b),
+        }
+    }
+
+    /// The packet as one WebSocket message, as engine.io's websocket transport sends it:
+    /// text data as a text message in the string form; binary data as a binary message in the
+    /// binary form when the peer supports binary, else as a text message in the base64 form
+    /// (the `b64=1` query parameter).
+    #[must_use]
+    pub fn to_frame(&self, supports_binary: bool) -> Frame {
+        match &self.data {
+            PacketData::Binary(b) if supports_binary => {
+                let mut out = Vec::with_capacity(1 + b.len());
+                self.encode_binary(&mut out);
+                Frame::Binary(Bytes::from(out))
+            }
+            _ => Frame::Text(self.to_str_form()),
+        }
+    }
+
+    /// Decodes a WebSocket message (see [`Packet::decode_str`] and [`Packet::decode_binary`]).
+    ///
+    /// # Errors
+    /// As the two functions it calls.
+    pub fn from_frame(frame: Frame) -> Result<Self, PacketError> {
+        match frame {
+            Frame::Text(s) => Self::decode_str(&s),
+            Frame::Binary(b) => Self::decode_binary(b),
+        }
+    }
+
+    /// Decodes the string form (`4hello`, `2`, …) or the base64 form (`b4AQID`).
+    ///
+    /// A packet of a single digit decodes to empty text data.
+    ///
+    /// # Errors
+    /// [`PacketError::Empty`] for `""`; [`PacketError::UnknownTypeChar`] when the first
+    /// character is neither `0`–`6` nor `b`; [`PacketError::Base64Type`] and
+    /// [`PacketError::InvalidBase64`] for a malformed base64 form.
+    pub fn decode_str(s: &str) -> Result<Self, PacketError> {
+        let first = *s.as_bytes().first().ok_or(PacketError::Empty)?;
+        if first == b'b' {
+            // > an identifier `b` is put before a packet encoding that contains binary data
+            let kind = s
+                .as_bytes()
+                .get(1)
+                .and_then(|&c| PacketType::from_digit(c))
+                .ok_or(PacketError::Base64Type)?;
+            let data = B64
+                .decode(&s.as_bytes()[2..])
+                .map_err(|_| PacketError::InvalidBase64)?;
+            return Ok(Self::binary(kind, data));
+        }
+        // > The packet type id is an integer. The following are the accepted packet types.
+        let kind = PacketType::from_digit(first).ok_or_else(|| {
+            PacketError::UnknownTypeChar(s.chars().next().unwrap_or(char::REPLACEMENT_CHARACTER))
+        })?;
+        // `first` is ASCII, so index 1 is a char boundary.
+        Ok(Self::text(kind, &s[1..]))
+    }
+
+    /// Decodes the binary form: the first byte is the type number (0–6), the rest is the
+    /// data, shared with `bytes` without a copy.
+    ///
+    /// # Errors
+    /// [`PacketError::Empty`] for no bytes, [`PacketError::UnknownTypeByte`] for a first
+    /// byte above 6.
+    pub fn decode_binary(mut bytes: Bytes) -> Result<Self, PacketError> {
+        let first = *bytes.first().ok_or(PacketError::Empty)?;
+        // > the packet type id is sent in the first byte of the binary contents
+        let kind = PacketType::from_number(first).ok_or(PacketError::UnknownTypeByte(first))?;
+        let _ = bytes.split_to(1);
+        Ok(Self::binary(kind, bytes))
+    }
+}
+
+/// Length of padded base64 for `n` bytes.
+pub(crate) const fn base64_len(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn s(p: &Packet) -> String {
+        p.to_str_form()
+    }
+
+    #[test]
+    fn spec_example_probe() {
+        // > example: 2probe
+        let p = Packet::decode_str("2probe").unwrap();
+        assert_eq!(p, Packet::text(PacketType::Ping, "probe"));
+        assert_eq!(s(&p), "2probe");
+    }
+
+    #[test]
+    fn spec_example_binary_message() {
+        // > 4|0|1|2|3|4|5
+        let p = Packet::decode_binary(Bytes::from_static(&[4, 0, 1, 2, 3, 4, 5])).unwrap();
+        assert_eq!(p, Packet::binary_message(vec![0u8, 1, 2, 3, 4, 5]));
+        let mut out = Vec::new();
+        p.encode_binary(&mut out);
+        assert_eq!(out, [4, 0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn spec_example_hello_world() {
+        // > 1. server sends: 4HelloWorld
+        assert_eq!(
+            Packet::decode_str("4HelloWorld").unwrap(),
+            Packet::message("HelloWorld")
+        );
+    }
+
+    #[test]
+    fn spec_example_base64() {
+        // > b4AQIDBA==  => buffer content encoded in base64
+        let p = Packet::binary_message(vec![1u8, 2, 3, 4]);
+        assert_eq!(s(&p), "b4AQIDBA==");
+        assert_eq!(Packet::decode_str("b4AQIDBA==").unwrap(), p);
+    }
+
+    #[test]
+    fn every_type_roundtrips_in_every_form() {
+        for kind in PacketType::ALL {
+            let t = Packet::text(kind, "x€😀");
+            assert_eq!(Packet::decode_str(&s(&t)).unwrap(), t);
+            let b = Packet::binary(kind, vec![0u8, 255, kind.number()]);
+            assert_eq!(Packet::decode_str(&s(&b)).unwrap(), b);
+            let Frame::Binary(f) = b.to_frame(true) else {
+                panic!("binary frame expected")
+            };
+            assert_eq!(f[0], kind.number());
+            assert_eq!(Packet::decode_binary(f).unwrap(), b);
+            assert_eq!(Packet::from_frame(b.to_frame(false)).unwrap(), b);
+            assert_eq!(kind.digit(), b'0' + kind.number());
+            assert_eq!(PacketType::from_digit(kind.digit()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn packet_without_data_is_empty_text() {
+        // The reference decodes a one-character packet without `data`; we use "".
+        assert_eq!(
+            Packet::decode_str("6").unwrap(),
+            Packet::empty(PacketType::Noop)
+        );
+        assert_eq!(s(&Packet::message("")), "4");
+    }
+
+    #[test]
+    fn empty_packet_is_an_error() {
+        assert_eq!(Packet::decode_str(""), Err(PacketError::Empty));
+        assert_eq!(Packet::decode_binary(Bytes::new()), Err(PacketError::Empty));
+    }
+
+    #[test]
+    fn unknown_types_are_errors() {
+        assert_eq!(
+            Packet::decode_str("7"),
+            Err(PacketError::UnknownTypeChar('7'))
+        );
+        assert_eq!(
+            Packet::decode_str("x4"),
+            Err(PacketError::UnknownTypeChar('x'))
+        );
+        assert_eq!(
+            Packet::decode_str("😀"),
+            Err(PacketError::UnknownTypeChar('😀'))
+        );
+        assert_eq!(
+            Packet::decode_binary(Bytes::from_static(&[7, 1])),
+            Err(PacketError::UnknownTypeByte(7))
+        );
+        assert_eq!(
+            Packet::decode_binary(Bytes::from_static(b"4hi")),
+            Err(PacketError::UnknownTypeByte(b'4'))
+        );
+    }
+
+    #[test]
+    fn malformed_base64_packets_are_errors() {
+        assert_eq!(Packet::decode_str("b"), Err(PacketError::Base64Type));
+        assert_eq!(Packet::decode_str("b9AQ=="), Err(PacketError::Base64Type));
+        assert_eq!(Packet::decode_str("b4AQ="), Err(PacketError::InvalidBase64));
+        assert_eq!(
+            Packet::decode_str("b4A!=="),
+            Err(PacketError::InvalidBase64)
+        );
+        assert_eq!(
+            Packet::decode_str("b4").unwrap(),
+            Packet::binary_message(Bytes::new())
+        );
+    }
+
+    #[test]
+    fn lengths_match_output() {
+        for p in [
+            Packet::message("a😀"),
+            Packet::binary_message(vec![1u8, 2]),
+            Packet::empty(PacketType::Ping),
+        ] {
+            let out = s(&p);
+            assert_eq!(p.str_len(), out.len());
+            assert_eq!(p.str_utf16_len(), out.encode_utf16().count());
+        }
+    }
+}

@@ -1,0 +1,1005 @@
+//! Payloads: several packets in one polling HTTP body.
+//!
+//! - **Text payload** `<length>:<packet>` repeated, where `length` counts UTF-16 code units
+//!   of the packet's string form (what JavaScript's `String.length` returns), with binary
+//!   packets in the base64 form. The empty list is written `0:`.
+//! - **Binary (XHR2) payload**: per packet a byte `0` (string) or `1` (binary), the length
+//!   as decimal digits stored one per byte (values 0–9), a `0xFF` byte, then the packet
+//!   (string packets as UTF-8 and their length in bytes; binary packets in the binary form).
+//!
+//! Decoding is incremental ([`PayloadDecoder`]) or one-shot ([`decode_text_payload`],
+//! [`decode_binary_payload`]); both return the packets before a malformed one, then a
+//! [`PayloadError`], and check [`Limits`] before buffering.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::packet::{Packet, PacketData, PacketError};
+
+/// Size and count limits for decoding one payload.
+///
+/// Each limit is checked before the bytes it guards are buffered or allocated: a packet's
+/// declared length is compared with [`Limits::max_packet_bytes`] as soon as its digits are
+/// read, and input beyond [`Limits::max_payload_bytes`] is never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Maximum bytes of one payload (one HTTP body). Default 1,000,000, the
+    /// `maxHttpBufferSize` default of engine.io 4 and later (engine.io 3.x allowed 100 MB,
+    /// which its maintainers lowered as a memory-exhaustion risk). Raise it if your
+    /// application sends larger polling bodies.
+    pub max_payload_bytes: usize,
+    /// Maximum packets in one payload. Default 100,000: generous on purpose — an engine.io
+    /// server flushes everything buffered since the last poll in one payload, so bursts of
+    /// thousands of small packets are legitimate (python-engineio's fixed 16 rejects them).
+    /// At the default byte limit a payload cannot hold more than ~333,000 packets (`1:6` is 3
+    /// bytes); this caps the per-packet overhead at a third of that.
+    pub max_packets: usize,
+    /// Maximum bytes of one packet's encoded form inside a payload (for a text payload,
+    /// UTF-8 bytes of the string form). Default 1,000,000, the same as the payload limit.
+    pub max_packet_bytes: usize,
+}
+
+impl Limits {
+    /// The defaults (see each field).
+    pub const DEFAULT: Limits = Limits {
+        max_payload_bytes: 1_000_000,
+        max_packets: 100_000,
+        max_packet_bytes: 1_000_000,
+    };
+
+    /// No limits at all (every field `usize::MAX`). Only for input you trust.
+    pub const UNLIMITED: Limits = Limits {
+        max_payload_bytes: usize::MAX,
+        max_packets: usize::MAX,
+        max_packet_bytes: usize::MAX,
+    };
+
+    /// Returns these limits with [`Limits::max_payload_bytes`] set to `n`.
+    #[must_use]
+    pub const fn with_max_payload_bytes(mut self, n: usize) -> Self {
+        self.max_payload_bytes = n;
+        self
+    }
+
+    /// Returns these limits with [`Limits::max_packets`] set to `n`.
+    #[must_use]
+    pub const fn with_max_packets(mut self, n: usize) -> Self {
+        self.max_packets = n;
+        self
+    }
+
+    /// Returns these limits with [`Limits::max_packet_bytes`] set to `n`.
+    #[must_use]
+    pub const fn with_max_packet_bytes(mut self, n: usize) -> Self {
+        self.max_packet_bytes = n;
+        self
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Which payload encoding a body uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PayloadFormat {
+    /// `<length>:<packet>…` (`Content-Type: text/plain; charset=UTF-8`).
+    Text,
+    /// The XHR2 binary payload (`Content-Type: application/octet-stream`).
+    Binary,
+}
+
+/// Why a payload could not be decoded. Always the peer's fault; the packets decoded before
+/// it are valid and have been returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// A text payload of zero bytes (engine.io-parser rejects it; the empty list is `0:`).
+    #[error("empty text payload")]
+    Empty,
+    /// A length contains a byte that is not a digit (text: ASCII `0`–`9`; binary: a byte of
+    /// value 0–9), or the separator (`:`, `0xFF`) is missing.
+    #[error("invalid byte {0:#04x} in a packet length")]
+    InvalidLength(u8),
+    /// A length has no digits (`:` or `0xFF` right at its start).
+    #[error("packet length without digits")]
+    MissingLength,
+    /// A binary payload's per-packet marker is neither 0 (string) nor 1 (binary).
+    #[error("invalid packet marker {0:#04x} in a binary payload (expected 0 or 1)")]
+    InvalidMarker(u8),
+    /// The input ended inside a length or a packet.
+    #[error("payload ends inside a packet")]
+    Truncated,
+    /// A text payload's length ends between the two UTF-16 units of a character outside the
+    /// Basic Multilingual Plane (the packet would hold half a surrogate pair).
+    #[error("packet length splits a surrogate pair")]
+    SplitSurrogate,
+    /// A packet is not valid UTF-8 (a text payload, or a string packet of a binary payload).
+    #[error("packet is not valid UTF-8")]
+    InvalidUtf8,
+    /// A packet inside the payload is malformed.
+    #[error("malformed packet in payload: {0}")]
+    Packet(#[from] PacketError),
+    /// More than [`Limits::max_packets`] packets.
+    #[error("more than {limit} packets in one payload")]
+    TooManyPackets {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+    /// A packet longer than [`Limits::max_packet_bytes`].
+    #[error("packet larger than {limit} bytes")]
+    PacketTooLarge {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+    /// A payload longer than [`Limits::max_payload_bytes`].
+    #[error("payload larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    /// At a packet boundary.
+    Start,
+    /// Reading length digits (`value` so far, `digits` read). `binary`: XHR2 marker 1.
+    Length {
+        value: usize,
+        digits: usize,
+        binary: bool,
+    },
+    /// Reading the packet: `len` units (text) or bytes (XHR2). For text, `scan` bytes of the
+    /// buffer hold `units` UTF-16 units so far (kept so a feed never re-scans).
+    Body {
+        len: usize,
+        binary: bool,
+        scan: usize,
+        units: usize,
+    },
+    /// End of input reached cleanly.
+    Done,
+    /// Sticky error.
+    Failed(PayloadError),
+}
+
+/// Incremental payload decoder: bytes in, packets out.
+///
+/// # Call order
+/// 1. [`PayloadDecoder::feed`] (or [`PayloadDecoder::feed_bytes`]) whatever part of the body
+///    arrived; it never fails (input beyond [`Limits::max_payload_bytes`] is dropped and
+///    reported by the poll once the packets before it are out).
+/// 2. Call [`PayloadDecoder::poll_packet`] until it returns `Ok(None)` ("need more bytes").
+/// 3. When the body ends, call [`PayloadDecoder::feed_eof`] and poll again until `Ok(None)`:
+///    a body that ends inside a packet yields [`PayloadError::Truncated`];
+///    [`PayloadDecoder::is_finished`] then tells a clean end.
+///
+/// Errors are sticky: after the first, every poll returns it again. Packets returned before
+/// it are complete and valid. The packets returned are the same however the body is split
+/// into feeds.
+#[derive(Debug, Clone)]
+pub struct PayloadDecoder {
+    format: PayloadFormat,
+    limits: Limits,
+    buf: BytesMut,
+    state: State,
+    fed: usize,
+    overflow: bool,
+    eof: bool,
+    packets: usize,
+}
+
+impl PayloadDecoder {
+    /// A decoder for one payload in `format`.
+    #[must_use]
+    pub fn new(format: PayloadFormat, limits: Limits) -> Self {
+        Self {
+            format,
+            limits,
+            buf: BytesMut::new(),
+            state: State::Start,
+            fed: 0,
+            overflow: false,
+            eof: false,
+            packets: 0,
+        }
+    }
+
+    /// The format this decoder reads.
+    #[must_use]
+    pub fn format(&self) -> PayloadFormat {
+        self.format
+    }
+
+    /// Appends bytes of the body (copied once into the decoder's buffer). Then call
+    /// [`PayloadDecoder::poll_packet`]. Input after [`PayloadDecoder::feed_eof`] or after an
+    /// error is ignored.
+    pub fn feed(&mut self, data: &[u8]) {
+        let take = self.admit(data.len());
+        self.buf.extend_from_slice(&data[..take]);
+    }
+
+    /// Appends an owned chunk of the body; when nothing is buffered and the chunk is not
+    /// shared, it is kept without a copy. Then call [`PayloadDecoder::poll_packet`].
+    pub fn feed_bytes(&mut self, data: Bytes) {
+        let take = self.admit(data.len());
+        if self.buf.is_empty() {
+            let mut m = BytesMut::from(data);
+            m.truncate(take);
+            self.buf = m;
+        } else {
+            self.buf.extend_from_slice(&data[..take]);
+        }
+    }
+
+    /// How many of `n` offered bytes fit under the payload limit; records an overflow.
+    fn admit(&mut self, n: usize) -> usize {
+        if self.eof || matches!(self.state, State::Failed(_)) || self.overflow {
+            return 0;
+        }
+        let room = self.limits.max_payload_bytes.saturating_sub(self.fed);
+        let take = n.min(room);
+        if take < n {
+            self.overflow = true;
+        }
+        self.fed += take;
+        take
+    }
+
+    /// Marks the end of the body. Then poll until `Ok(None)`.
+    pub fn feed_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Whether the whole body was decoded without error (after [`PayloadDecoder::feed_eof`]).
+    #[must_use]
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Number of packets returned so far.
+    #[must_use]
+    pub fn packets_decoded(&self) -> usize {
+        self.packets
+    }
+
+    fn fail(&mut self, e: PayloadError) -> Result<Option<Packet>, PayloadError> {
+        self.state = State::Failed(e.clone());
+        Err(e)
+    }
+
+    /// What to report when the buffer holds no more input: need more, or an error.
+    fn starved(&mut self) -> Result<Option<Packet>, PayloadError> {
+        if self.overflow {
+            let limit = self.limits.max_payload_bytes;
+            self.fail(PayloadError::PayloadTooLarge { limit })
+        } else if self.eof {
+            self.fail(PayloadError::Truncated)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Returns the next complete packet, `Ok(None)` when more input is needed (or, after
+    /// [`PayloadDecoder::feed_eof`], when the payload is finished), or the error at the
+    /// first malformed packet. Extra calls are harmless.
+    ///
+    /// # Errors
+    /// A [`PayloadError`]; sticky.
+    pub fn poll_packet(&mut self) -> Result<Option<Packet>, PayloadError> {
+        loop {
+            match self.state {
+                State::Failed(ref e) => return Err(e.clone()),
+                State::Done => return Ok(None),
+                State::Start => {
+                    if self.buf.is_empty() {
+                        if self.overflow {
+                            return self.starved();
+                        }
+                        if !self.eof {
+                            return Ok(None);
+                        }
+                        if self.format == PayloadFormat::Text && self.fed == 0 {
+                            // engine.io-parser: `if (data === '') { // parser error`
+                            return self.fail(PayloadError::Empty);
+                        }
+                        self.state = State::Done;
+                        return Ok(None);
+                    }
+                    let binary = match self.format {
+                        PayloadFormat::Text => false,
+                        PayloadFormat::Binary => {
+                            // > <0 for string data, 1 for binary data>
+                            let marker = self.buf[0];
+                            if marker > 1 {
+                                return self.fail(PayloadError::InvalidMarker(marker));
+                            }
+                            self.buf.advance(1);
+                            marker == 1
+                        }
+                    };
+                    self.state = State::Length {
+                        value: 0,
+                        digits: 0,
+                        binary,
+                    };
+                }
+                State::Length {
+                    mut value,
+                    mut digits,
+                    binary,
+                } => {
+                    let (sep, digit_of): (u8, fn(u8) -> Option<u8>) = match self.format {
+                        // > <length1>:<packet1>
+                        PayloadFormat::Text => (b':', |b| b.is_ascii_digit().then(|| b - b'0')),
+                        // > <Any number of numbers between 0 and 9><The number 255>
+                        PayloadFormat::Binary => (0xFF, |b| (b <= 9).then_some(b)),
+                    };
+                    let mut i = 0;
+                    let mut found = false;
+                    let mut err = None;
+                    while i < self.buf.len() {
+                        let b = self.buf[i];
+                        i += 1;
+                        if b == sep {
+                            found = true;
+                            break;
+                        }
+                        let Some(d) = digit_of(b) else {
+                            err = Some(PayloadError::InvalidLength(b));
+                            break;
+                        };
+                        digits += 1;
+                        value = match value
+                            .checked_mul(10)
+                            .and_then(|v| v.checked_add(usize::from(d)))
+                        {
+                            Some(v) if v <= self.limits.max_packet_bytes => v,
+                            _ => {
+                                err = Some(PayloadError::PacketTooLarge {
+                                    limit: self.limits.max_packet_bytes,
+                                });
+                                break;
+                            }
+                        };
+                    }
+                    self.buf.advance(i);
+                    if let Some(e) = err {
+                        return self.fail(e);
+                    }
+                    if !found {
+                        self.state = State::Length {
+                            value,
+                            digits,
+                            binary,
+                        };
+                        return self.starved();
+                    }
+                    if digits == 0 {
+                        return self.fail(PayloadError::MissingLength);
+                    }
+                    if value == 0 && self.format == PayloadFormat::Text {
+                        // engine.io-parser skips `0:` (`if (msg.length) { … }`); it is how
+                        // the empty list of packets is written.
+                        self.state = State::Start;
+                        continue;
+                    }
+                    if self.packets >= self.limits.max_packets {
+                        let limit = self.limits.max_packets;
+                        return self.fail(PayloadError::TooManyPackets { limit });
+                    }
+                    self.state = State::Body {
+                        len: value,
+                        binary,
+                        scan: 0,
+                        units: 0,
+                    };
+                }
+                State::Body {
+                    len,
+                    binary,
+                    scan,
+                    units,
+                } => {
+                    let r = match self.format {
+                        PayloadFormat::Text => self.text_body(len, scan, units),
+                        PayloadFormat::Binary => self.binary_body(len, binary),
+                    };
+                    match r {
+                        Ok(Some(p)) => {
+                            self.packets += 1;
+                            self.state = State::Start;
+                            return Ok(Some(p));
+                        }
+                        Ok(None) => return self.starved(),
+                        Err(e) => return self.fail(e),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Text payload body: `len` UTF-16 units, `scan` bytes / `units` units already counted.
+    fn text_body(
+        &mut self,
+        len: usize,
+        mut scan: usize,
+        mut units: usize,
+    ) -> Result<Option<Packet>, PayloadError> {
+        // > length: length of the packet in __characters__
+        // engine.io-parser counts with `String.length`: UTF-16 code units.
+        let buf = &self.buf[..];
+        let max = self.limits.max_packet_bytes;
+        let too_large = PayloadError::PacketTooLarge { limit: max };
+        while units < len {
+            // ASCII run: one byte, one unit.
+            let want = (len - units).min(buf.len() - scan);
+            let run = buf[scan..scan + want]
+                .iter()
+                .position(|&b| b >= 0x80)
+                .unwrap_or(want);
+            scan += run;
+            units += run;
+            if scan > max {
+                return Err(too_large);
+            }
+            if units == len || scan == buf.len() {
+                break;
+            }
+            let (width, n) = match buf[scan] {
+                0xC2..=0xDF => (2, 1),
+                0xE0..=0xEF => (3, 1),
+                0xF0..=0xF4 => (4, 2),
+                _ => return Err(PayloadError::InvalidUtf8),
+            };
+            if units + n > len {
+                return Err(PayloadError::SplitSurrogate);
+            }
+            if scan + width > buf.len() {
+                break;
+            }
+            scan += width;
+            units += n;
+            if scan > max {
+                return Err(too_large);
+            }
+        }
+        if units < len {
+            self.state = State::Body {
+                len,
+                binary: false,
+                scan,
+                units,
+            };
+            return Ok(None);
+        }
+        let s = core::str::from_utf8(&buf[..scan]).map_err(|_| PayloadError::InvalidUtf8)?;
+        let p = Packet::decode_str(s)?;
+        self.buf.advance(scan);
+        Ok(Some(p))
+    }
+
+    /// Binary payload body: `len` bytes, a string packet (UTF-8) or a binary one.
+    fn binary_body(&mut self, len: usize, binary: bool) -> Result<Option<Packet>, PayloadError> {
+        if self.buf.len() < len {
+            return Ok(None);
+        }
+        let body = self.buf.split_to(len).freeze();
+        if binary {
+            Ok(Some(Packet::decode_binary(body)?))
+        } else {
+            // > string packets UTF-8 encoded; the reference decodes the packet with `utf8.decode`.
+            let s = core::str::from_utf8(&body).map_err(|_| PayloadError::InvalidUtf8)?;
+            Ok(Some(Packet::decode_str(s)?))
+        }
+    }
+}
+
+/// One-shot decoding of a whole payload: an iterator of `Ok(packet)`s, ending with one
+/// `Err` if the payload is malformed. Built by [`decode_text_payload`] and
+/// [`decode_binary_payload`].
+#[derive(Debug, Clone)]
+pub struct PayloadIter {
+    decoder: PayloadDecoder,
+    done: bool,
+}
+
+impl PayloadIter {
+    /// The decoder inside (for [`PayloadDecoder::is_finished`] and counts).
+    #[must_use]
+    pub fn decoder(&self) -> &PayloadDecoder {
+        &self.decoder
+    }
+}
+
+impl Iterator for PayloadIter {
+    type Item = Result<Packet, PayloadError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.decoder.poll_packet() {
+            Ok(Some(p)) => Some(Ok(p)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl core::iter::FusedIterator for PayloadIter {}
+
+fn decode_all(format: PayloadFormat, input: Bytes, limits: Limits) -> PayloadIter {
+    let mut decoder = PayloadDecoder::new(format, limits);
+    decoder.feed_bytes(input);
+    decoder.feed_eof();
+    PayloadIter {
+        decoder,
+        done: false,
+    }
+}
+
+/// Decodes a whole text payload (`6:4hello6:4world`). Accepts a `String`, a `&'static str`,
+/// a `Vec<u8>` or [`Bytes`]; a text payload must be UTF-8.
+///
+/// ```
+/// use pushwire_engineio::{decode_text_payload, Limits, Packet, PayloadError};
+///
+/// let mut it = decode_text_payload("6:4hello2:4€3:4😀", Limits::DEFAULT);
+/// assert_eq!(it.next(), Some(Ok(Packet::message("hello"))));
+/// assert_eq!(it.next(), Some(Ok(Packet::message("€"))));
+/// assert_eq!(it.next(), Some(Ok(Packet::message("😀"))));
+/// assert_eq!(it.next(), None);
+///
+/// let got: Vec<_> = decode_text_payload("2:4a9:4b", Limits::DEFAULT).collect();
+/// assert_eq!(got, [Ok(Packet::message("a")), Err(PayloadError::Truncated)]);
+/// ```
+pub fn decode_text_payload(input: impl Into<Bytes>, limits: Limits) -> PayloadIter {
+    decode_all(PayloadFormat::Text, input.into(), limits)
+}
+
+/// Decodes a whole XHR2 binary payload; binary packets share `input`'s buffer.
+pub fn decode_binary_payload(input: impl Into<Bytes>, limits: Limits) -> PayloadIter {
+    decode_all(PayloadFormat::Binary, input.into(), limits)
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends `n`'s decimal digits as byte values 0–9.
+fn push_digit_bytes(out: &mut Vec<u8>, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends the text payload of `packets` to `out`: `<length>:<packet>` each, the length in
+/// UTF-16 code units, binary packets in the base64 form; no packets at all are written `0:`.
+///
+/// ```
+/// use pushwire_engineio::{encode_text_payload, Packet};
+///
+/// let mut out = String::new();
+/// encode_text_payload(&[Packet::message("hello"), Packet::message("€")], &mut out);
+/// assert_eq!(out, "6:4hello2:4€");
+/// ```
+pub fn encode_text_payload(packets: &[Packet], out: &mut String) {
+    if packets.is_empty() {
+        // engine.io-parser: `if (!packets.length) { return callback('0:'); }`
+        out.push_str("0:");
+        return;
+    }
+    let extra: usize = packets.iter().map(|p| p.str_len() + 8).sum();
+    out.reserve(extra);
+    for p in packets {
+        // > <length1>:<packet1>[<length2>:<packet2>[...]]
+        push_decimal(out, p.str_utf16_len());
+        out.push(':');
+        p.encode_str(out);
+    }
+}
+
+/// Appends the XHR2 binary payload of `packets` to `out`. String packets are written as
+/// UTF-8 with their length in bytes; no packets at all are written as nothing.
+///
+/// ```
+/// use pushwire_engineio::{encode_binary_payload, Packet};
+///
+/// let mut out = Vec::new();
+/// encode_binary_payload(&[Packet::message("€"), Packet::binary_message(vec![1, 2, 3, 4])], &mut out);
+/// assert_eq!(out, [0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 1, 2, 3, 4]);
+/// ```
+pub fn encode_binary_payload(packets: &[Packet], out: &mut Vec<u8>) {
+    let extra: usize = packets.iter().map(|p| p.str_len() + 24).sum();
+    out.reserve(extra);
+    for p in packets {
+        match &p.data {
+            PacketData::Text(s) => {
+                // > <0 for string data, 1 for binary data>
+                out.push(0);
+                push_digit_bytes(out, 1 + s.len());
+                out.push(0xFF);
+                out.push(p.kind.digit());
+                out.extend_from_slice(s.as_bytes());
+            }
+            PacketData::Binary(b) => {
+                out.push(1);
+                push_digit_bytes(out, 1 + b.len());
+                out.push(0xFF);
+                out.push(p.kind.number());
+                out.extend_from_slice(b);
+            }
+        }
+    }
+}
+
+/// A payload ready to send, as [`encode_payload`] chose it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EncodedPayload {
+    /// A text payload (`Content-Type: text/plain; charset=UTF-8`).
+    Text(String),
+    /// An XHR2 binary payload (`Content-Type: application/octet-stream`).
+    Binary(Vec<u8>),
+}
+
+/// Encodes `packets` the way engine.io 3.x chooses: an XHR2 binary payload when the peer
+/// supports binary (no `b64=1`) *and* at least one packet is binary, otherwise a text
+/// payload (binary packets in the base64 form).
+#[must_use]
+pub fn encode_payload(packets: &[Packet], supports_binary: bool) -> EncodedPayload {
+    // engine.io-parser: `if (supportsBinary && hasBinary(packets)) { return encodePayloadAsBinary… }`
+    if supports_binary && packets.iter().any(|p| p.data.is_binary()) {
+        let mut out = Vec::new();
+        encode_binary_payload(packets, &mut out);
+        EncodedPayload::Binary(out)
+    } else {
+        let mut out = String::new();
+        encode_text_payload(packets, &mut out);
+        EncodedPayload::Text(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::packet::PacketType;
+    use alloc::vec;
+
+    fn text(input: &'static str) -> Vec<Result<Packet, PayloadError>> {
+        decode_text_payload(input, Limits::DEFAULT).collect()
+    }
+
+    fn bin(input: &[u8]) -> Vec<Result<Packet, PayloadError>> {
+        decode_binary_payload(input.to_vec(), Limits::DEFAULT).collect()
+    }
+
+    fn enc_text(packets: &[Packet]) -> String {
+        let mut out = String::new();
+        encode_text_payload(packets, &mut out);
+        out
+    }
+
+    fn enc_bin(packets: &[Packet]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_binary_payload(packets, &mut out);
+        out
+    }
+
+    #[test]
+    fn spec_sample_request_2() {
+        // > 4:4hey
+        assert_eq!(text("4:4hey"), [Ok(Packet::message("hey"))]);
+        assert_eq!(enc_text(&[Packet::message("hey")]), "4:4hey");
+    }
+
+    #[test]
+    fn spec_sample_request_3() {
+        // > 6:4hello6:4world
+        let ps = [Packet::message("hello"), Packet::message("world")];
+        assert_eq!(enc_text(&ps), "6:4hello6:4world");
+        assert_eq!(
+            text("6:4hello6:4world"),
+            [Ok(ps[0].clone()), Ok(ps[1].clone())]
+        );
+    }
+
+    #[test]
+    fn spec_example_without_binary_counts_characters() {
+        // > Please note that we are not counting bytes, but characters, hence 2 (1 + 1)
+        // > instead of 4 (1 + 3).
+        let ps = [Packet::message("hello"), Packet::message("€")];
+        assert_eq!(enc_text(&ps), "6:4hello2:4€");
+        assert_eq!(text("6:4hello2:4€"), [Ok(ps[0].clone()), Ok(ps[1].clone())]);
+    }
+
+    #[test]
+    fn spec_example_with_binary_xhr2() {
+        // > buffer <00 04 ff 34 e2 82 ac 01 05 ff 04 01 02 03 04>
+        let wire = [
+            0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 0x01, 0x02, 0x03,
+            0x04,
+        ];
+        let ps = [
+            Packet::message("€"),
+            Packet::binary_message(vec![1u8, 2, 3, 4]),
+        ];
+        assert_eq!(enc_bin(&ps), wire);
+        assert_eq!(bin(&wire), [Ok(ps[0].clone()), Ok(ps[1].clone())]);
+        assert_eq!(
+            encode_payload(&ps, true),
+            EncodedPayload::Binary(wire.to_vec())
+        );
+    }
+
+    #[test]
+    fn spec_example_with_binary_base64() {
+        // > 2:4€10:b4AQIDBA==
+        let ps = [
+            Packet::message("€"),
+            Packet::binary_message(vec![1u8, 2, 3, 4]),
+        ];
+        assert_eq!(enc_text(&ps), "2:4€10:b4AQIDBA==");
+        assert_eq!(
+            text("2:4€10:b4AQIDBA=="),
+            [Ok(ps[0].clone()), Ok(ps[1].clone())]
+        );
+        assert_eq!(
+            encode_payload(&ps, false),
+            EncodedPayload::Text("2:4€10:b4AQIDBA==".into())
+        );
+    }
+
+    #[test]
+    fn astral_characters_count_two_units() {
+        assert_eq!(enc_text(&[Packet::message("😀")]), "3:4😀");
+        assert_eq!(text("3:4😀"), [Ok(Packet::message("😀"))]);
+        // A byte count (python-engineio's `5:4😀`) is too long for the reference.
+        assert_eq!(text("5:4😀"), [Err(PayloadError::Truncated)]);
+    }
+
+    #[test]
+    fn length_splitting_a_surrogate_pair_is_an_error() {
+        assert_eq!(text("2:4😀"), [Err(PayloadError::SplitSurrogate)]);
+        assert_eq!(text("1:4"), [Ok(Packet::message(""))]);
+    }
+
+    #[test]
+    fn empty_list_and_empty_payload() {
+        assert_eq!(enc_text(&[]), "0:");
+        assert_eq!(text("0:"), []);
+        assert_eq!(text("0:0:1:6"), [Ok(Packet::empty(PacketType::Noop))]);
+        // engine.io-parser: `if (data === '') { // parser error`
+        assert_eq!(text(""), [Err(PayloadError::Empty)]);
+        assert_eq!(enc_bin(&[]), b"");
+        assert_eq!(bin(b""), []);
+        assert_eq!(encode_payload(&[], true), EncodedPayload::Text("0:".into()));
+    }
+
+    #[test]
+    fn empty_string_message_is_one_character() {
+        // INTEROP.md: the empty string travels as `1:4`.
+        assert_eq!(enc_text(&[Packet::message("")]), "1:4");
+        assert_eq!(enc_bin(&[Packet::message("")]), [0, 1, 0xff, b'4']);
+    }
+
+    #[test]
+    fn packets_before_an_error_are_returned() {
+        assert_eq!(
+            text("1:21:x1:3"),
+            [
+                Ok(Packet::empty(PacketType::Ping)),
+                Err(PayloadError::Packet(PacketError::UnknownTypeChar('x')))
+            ]
+        );
+        assert_eq!(
+            text("1:2a:3"),
+            [
+                Ok(Packet::empty(PacketType::Ping)),
+                Err(PayloadError::InvalidLength(b'a'))
+            ]
+        );
+        assert_eq!(
+            text("1:2:3"),
+            [
+                Ok(Packet::empty(PacketType::Ping)),
+                Err(PayloadError::MissingLength)
+            ]
+        );
+        assert_eq!(
+            text("1:212"),
+            [
+                Ok(Packet::empty(PacketType::Ping)),
+                Err(PayloadError::Truncated)
+            ]
+        );
+        assert_eq!(
+            bin(&[0, 1, 0xff, b'2', 2, 1, 0xff, 4]),
+            [
+                Ok(Packet::empty(PacketType::Ping)),
+                Err(PayloadError::InvalidMarker(2))
+            ]
+        );
+    }
+
+    #[test]
+    fn text_length_rejects_non_digits() {
+        // The reference's `Number(length)` would accept these; we accept ASCII digits only.
+        for bad in [" 1:2", "+1:2", "1.0:2", "0x1:2", "1e0:2"] {
+            let got: Vec<_> = decode_text_payload(bad, Limits::DEFAULT).collect();
+            assert!(
+                matches!(got.as_slice(), [Err(PayloadError::InvalidLength(_))]),
+                "{bad}: {got:?}"
+            );
+        }
+        assert_eq!(text("01:2"), [Ok(Packet::empty(PacketType::Ping))]);
+    }
+
+    #[test]
+    fn text_payload_must_be_utf8() {
+        let got: Vec<_> = decode_text_payload(&b"2:4\xff"[..], Limits::DEFAULT).collect();
+        assert_eq!(got, [Err(PayloadError::InvalidUtf8)]);
+        let got: Vec<_> = decode_text_payload(&b"2:4\xed\xa0\x80"[..], Limits::DEFAULT).collect();
+        assert_eq!(got, [Err(PayloadError::InvalidUtf8)]);
+    }
+
+    #[test]
+    fn binary_payload_rules() {
+        // Digits are byte values 0-9, not ASCII.
+        assert_eq!(
+            bin(&[0, b'1', 0xff, b'2']),
+            [Err(PayloadError::InvalidLength(b'1'))]
+        );
+        assert_eq!(bin(&[0, 0xff, b'2']), [Err(PayloadError::MissingLength)]);
+        assert_eq!(bin(&[0, 1]), [Err(PayloadError::Truncated)]);
+        assert_eq!(bin(&[0, 2, 0xff, b'4']), [Err(PayloadError::Truncated)]);
+        assert_eq!(
+            bin(&[0, 0, 0xff]),
+            [Err(PayloadError::Packet(PacketError::Empty))]
+        );
+        assert_eq!(
+            bin(&[1, 0, 0xff]),
+            [Err(PayloadError::Packet(PacketError::Empty))]
+        );
+        assert_eq!(
+            bin(&[1, 1, 0xff, 9]),
+            [Err(PayloadError::Packet(PacketError::UnknownTypeByte(9)))]
+        );
+        // String packets are UTF-8 with their length in bytes.
+        assert_eq!(
+            bin(&[0, 5, 0xff, b'4', 0xf0, 0x9f, 0x98, 0x80]),
+            [Ok(Packet::message("😀"))]
+        );
+        assert_eq!(
+            bin(&[0, 2, 0xff, b'4', 0xff]),
+            [Err(PayloadError::InvalidUtf8)]
+        );
+        // A string entry may hold a base64 packet, as in engine.io-parser's decodePacket.
+        assert_eq!(
+            bin(&[0, 4, 0xff, b'b', b'4', b'A', b'Q', b'=', b'=']),
+            [Err(PayloadError::Packet(PacketError::InvalidBase64))]
+        );
+        assert_eq!(
+            bin(&[0, 6, 0xff, b'b', b'4', b'A', b'Q', b'=', b'=']),
+            [Ok(Packet::binary_message(vec![1u8]))]
+        );
+        // Multi-digit lengths.
+        let long = Packet::message("x".repeat(1234));
+        let wire = enc_bin(core::slice::from_ref(&long));
+        assert_eq!(&wire[..7], &[0, 1, 2, 3, 5, 0xff, b'4']);
+        assert_eq!(bin(&wire), [Ok(long)]);
+    }
+
+    #[test]
+    fn limits_packets_per_payload() {
+        let l = Limits::DEFAULT.with_max_packets(2);
+        let got: Vec<_> = decode_text_payload("1:21:21:2", l).collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2], Err(PayloadError::TooManyPackets { limit: 2 }));
+        // `0:` entries are not packets.
+        let got: Vec<_> = decode_text_payload("1:20:0:1:2", l).collect();
+        assert!(got.iter().all(Result::is_ok));
+        const { assert!(Limits::DEFAULT.max_packets > 16) };
+    }
+
+    #[test]
+    fn limits_packet_bytes_checked_on_the_declared_length() {
+        let l = Limits::DEFAULT.with_max_packet_bytes(5);
+        // Rejected as soon as the digits exceed the limit, before any body byte.
+        let mut d = PayloadDecoder::new(PayloadFormat::Text, l);
+        d.feed(b"1:299");
+        assert_eq!(d.poll_packet(), Ok(Some(Packet::empty(PacketType::Ping))));
+        assert_eq!(
+            d.poll_packet(),
+            Err(PayloadError::PacketTooLarge { limit: 5 })
+        );
+        // UTF-16 units under the limit but bytes over it.
+        let got: Vec<_> = decode_text_payload("3:4€€", l).collect();
+        assert_eq!(got, [Err(PayloadError::PacketTooLarge { limit: 5 })]);
+        let got: Vec<_> = decode_binary_payload(vec![1u8, 6, 0xff], l).collect();
+        assert_eq!(got, [Err(PayloadError::PacketTooLarge { limit: 5 })]);
+        // A huge digit string neither overflows nor allocates.
+        let got: Vec<_> = decode_text_payload("99999999999999999999999999:", l).collect();
+        assert_eq!(got, [Err(PayloadError::PacketTooLarge { limit: 5 })]);
+    }
+
+    #[test]
+    fn limits_payload_bytes() {
+        let l = Limits::DEFAULT.with_max_payload_bytes(6);
+        let got: Vec<_> = decode_text_payload("1:21:21:2", l).collect();
+        assert_eq!(
+            got,
+            [
+                Ok(Packet::empty(PacketType::Ping)),
+                Ok(Packet::empty(PacketType::Ping)),
+                Err(PayloadError::PayloadTooLarge { limit: 6 })
+            ]
+        );
+        let got: Vec<_> = decode_text_payload("1:21:2", l).collect();
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn errors_are_sticky_and_polls_harmless() {
+        let mut d = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
+        d.feed(b"x");
+        assert_eq!(d.poll_packet(), Err(PayloadError::InvalidLength(b'x')));
+        d.feed(b"1:2");
+        assert_eq!(d.poll_packet(), Err(PayloadError::InvalidLength(b'x')));
+        let mut d = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
+        d.feed(b"1:2");
+        d.feed_eof();
+        assert!(d.poll_packet().unwrap().is_some());
+        assert_eq!(d.poll_packet(), Ok(None));
+        assert_eq!(d.poll_packet(), Ok(None));
+        assert!(d.is_finished());
+        assert_eq!(d.packets_decoded(), 1);
+    }
+
+    #[test]
+    fn binary_packets_share_the_input_buffer() {
+        let input = Bytes::from(vec![1u8, 4, 0xff, 4, 9, 9, 9]);
+        let start = input.as_ptr() as usize;
+        let p = decode_binary_payload(input, Limits::DEFAULT)
+            .next()
+            .unwrap()
+            .unwrap();
+        let data = p.data.as_binary().unwrap();
+        assert_eq!(&data[..], [9, 9, 9]);
+        assert_eq!(data.as_ptr() as usize, start + 4);
+    }
+}
