@@ -1,12 +1,65 @@
 //! pushwire-ws: sans-IO WebSocket (RFC 6455).
 //!
 //! This crate contains no networking code and takes no time from the OS: bytes go in,
-//! events come out, bytes to write come out.
+//! events come out, bytes to write come out. It runs on any transport (tokio, std::net, an
+//! embedded stack, a fuzzer) and with `no_std` + `alloc` (disable the default `std` feature).
+//!
+//! # Call order
+//!
+//! **Handshake.** Server: feed request bytes to [`handshake::ServerHandshake::feed`] until it
+//! returns a [`handshake::ClientOffer`]; write [`handshake::ClientOffer::accept`] (101) or a
+//! rejection ([`handshake::RequestError::response`], [`handshake::rejection_response`]).
+//! Client: write [`handshake::ClientHandshake::request`], feed the response to
+//! [`handshake::ClientHandshake::feed`] until it returns [`handshake::Accepted`]. Either way,
+//! create a [`Connection`] and hand it the bytes that followed the handshake
+//! (`take_remaining()` → [`Connection::feed_bytes`]).
+//!
+//! **Connection.** Repeat:
+//! 1. bytes read → [`Connection::feed`] / [`Connection::feed_bytes`] (end of stream →
+//!    [`Connection::feed_eof`]);
+//! 2. [`Connection::poll_event`] until `Ok(None)` ("need more bytes") or an error — errors are
+//!    sticky and a peer error has already queued the Close frame to send;
+//! 3. queue with `send_*` / [`Connection::close`] (these validate and only queue);
+//! 4. write every chunk from [`Connection::poll_transmit`], in order;
+//! 5. close the transport when [`Connection::should_close_transport`] is true.
+//!
+//! ```
+//! use pushwire_ws::{Connection, Config, Event, FixedMaskKey, Role};
+//!
+//! let mut client = Connection::with_mask_keys(Role::Client, Config::default(),
+//!     Box::new(FixedMaskKey([1, 2, 3, 4])));
+//! let mut server = Connection::server(Config::default());
+//! client.send_text("hello").unwrap();
+//! while let Some(chunk) = client.poll_transmit() {
+//!     server.feed(&chunk);
+//! }
+//! assert_eq!(server.poll_event().unwrap(), Some(Event::Text("hello".into())));
+//! assert_eq!(server.poll_event().unwrap(), None);
+//! ```
+//!
+//! # Building blocks
+//!
+//! The stateless pieces are public: [`frame`] (header decode/encode into a `[u8; 14]`),
+//! [`mask`] (masking at any offset), [`close`] (close codes and reasons), [`utf8`]
+//! (incremental validation), [`handshake`] (HTTP head parsers, key/accept, responses).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
 pub mod close;
+mod connection;
 pub mod frame;
+pub mod handshake;
+mod keys;
 pub mod mask;
+pub mod utf8;
+
+pub use close::CloseFrame;
+pub use connection::{
+    Config, Connection, ConnectionState, Event, Extension, ExtensionError, MessageKind,
+    ProtocolError, Role, SendError, Utf8Bytes,
+};
+#[cfg(feature = "std")]
+pub use keys::StdRandom;
+pub use keys::{FixedMaskKey, MaskKeySource};

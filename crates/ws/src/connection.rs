@@ -1,0 +1,1030 @@
+//! The sans-IO connection state machine, one type for both roles.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use core::fmt;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use crate::close::{self, CloseError, CloseFrame};
+use crate::frame::{FrameHeader, HeaderDecode, HeaderError, OpCode, MAX_HEADER_LEN};
+use crate::keys::MaskKeySource;
+use crate::mask::apply_mask;
+use crate::utf8::{Utf8Error, Utf8Validator};
+
+/// Which end of the connection this is. The role decides masking: "a client MUST mask all
+/// frames that it sends to the server", "A server MUST NOT mask any frames".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The end that sent the opening handshake request.
+    Client,
+    /// The end that accepted it.
+    Server,
+}
+
+/// Limits and options of a [`Connection`]. Every limit is checked before memory is reserved
+/// for what it bounds (a frame's length is checked as soon as its header is decoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Largest payload of one received frame. Default 16 MiB: large enough for every
+    /// Autobahn|Testsuite case, small enough that a hostile length cannot make the connection
+    /// wait for (and buffer) gigabytes. Exceeding it fails with close code 1009.
+    pub max_frame_size: u64,
+    /// Largest received message (sum of its fragments). Default 64 MiB (the common default of
+    /// WebSocket libraries). Exceeding it fails with close code 1009.
+    pub max_message_size: u64,
+    /// Most frames in one received message. Default 65,536: fragments are copied into one
+    /// buffer as they arrive, so a fragment costs only its header; the bound caps the work an
+    /// endless stream of empty fragments can cause. Exceeding it fails with close code 1009.
+    pub max_fragments: usize,
+    /// Most bytes queued for writing before `send_*` refuses with [`SendError::OutputFull`].
+    /// Default 64 MiB. Replies the protocol requires (pong, close) are queued regardless.
+    pub max_buffered_output: usize,
+    /// Reject lengths not encoded in the minimal number of bytes ("the minimal number of bytes
+    /// MUST be used to encode the length"). Default `true`.
+    pub require_minimal_length: bool,
+    /// Answer every ping with a pong automatically ("Upon receipt of a Ping frame, an endpoint
+    /// MUST send a Pong frame in response"). Default `true`; with `false` the application
+    /// must call [`Connection::send_pong`] itself.
+    pub auto_pong: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_fragments: 65_536,
+            max_buffered_output: 64 << 20,
+            require_minimal_length: true,
+            auto_pong: true,
+        }
+    }
+}
+
+/// Text (valid UTF-8) held as [`Bytes`], so received text is not copied.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Utf8Bytes(Bytes);
+
+impl Utf8Bytes {
+    /// Wraps bytes after checking they are UTF-8.
+    pub fn from_bytes(b: Bytes) -> Result<Self, Utf8Error> {
+        match simdutf8::basic::from_utf8(&b) {
+            Ok(_) => Ok(Utf8Bytes(b)),
+            Err(_) => Err(Utf8Error),
+        }
+    }
+
+    /// Wraps a static string (no copy).
+    pub const fn from_static(s: &'static str) -> Self {
+        Utf8Bytes(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// The text. The crate forbids `unsafe`, so this re-checks UTF-8 (a SIMD pass, many GB/s);
+    /// keep the `&str` rather than calling it in a loop.
+    pub fn as_str(&self) -> &str {
+        // Always valid: every constructor checked it.
+        simdutf8::basic::from_utf8(&self.0).unwrap_or("")
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying [`Bytes`].
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Utf8Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl From<String> for Utf8Bytes {
+    fn from(s: String) -> Self {
+        Utf8Bytes(Bytes::from(s.into_bytes()))
+    }
+}
+
+impl From<&str> for Utf8Bytes {
+    fn from(s: &str) -> Self {
+        Utf8Bytes(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+/// Something received from the peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A complete text message (reassembled if it was fragmented).
+    Text(Utf8Bytes),
+    /// A complete binary message (reassembled if it was fragmented).
+    Binary(Bytes),
+    /// A ping. With [`Config::auto_pong`] the pong is already queued.
+    Ping(Bytes),
+    /// A pong.
+    Pong(Bytes),
+    /// The peer's Close frame (`None`: no status code, i.e. 1005). If we had not sent a close
+    /// yet, the echo is already queued. The connection is now closed: drain the output, then
+    /// see [`Connection::should_close_transport`].
+    Close(Option<CloseFrame>),
+}
+
+/// The peer broke the protocol (or the stream ended early). Returned by
+/// [`Connection::poll_event`]; sticky. When [`close_code`](Self::close_code) is `Some`, a Close
+/// frame with that code has been queued: write it out, then close the transport.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// The frame header itself is invalid (reserved opcode, bad length). 1002.
+    #[error("invalid frame header: {0}")]
+    Header(#[from] HeaderError),
+    /// Server role: "The server MUST close the connection upon receiving a frame that is not
+    /// masked." 1002.
+    #[error("unmasked frame from a client")]
+    UnmaskedFrame,
+    /// Client role: "A client MUST close a connection if it detects a masked frame." 1002.
+    #[error("masked frame from a server")]
+    MaskedFrame,
+    /// RSV bits set that no negotiated extension claims. 1002.
+    #[error("reserved bits {0:#04x} set without a negotiated extension")]
+    ReservedBits(u8),
+    /// "All control frames MUST have a payload length of 125 bytes or less". 1002.
+    #[error("control frame with a {0}-byte payload")]
+    ControlFrameTooLong(u64),
+    /// "Control frames themselves MUST NOT be fragmented." 1002.
+    #[error("fragmented control frame")]
+    FragmentedControlFrame,
+    /// A continuation frame with no message in progress. 1002.
+    #[error("continuation frame outside a fragmented message")]
+    UnexpectedContinuation,
+    /// A new text/binary frame while a fragmented message is in progress. 1002.
+    #[error("new data frame inside a fragmented message")]
+    ExpectedContinuation,
+    /// A text message (or close reason) that is not UTF-8. 1007.
+    #[error("text is not valid UTF-8")]
+    InvalidUtf8,
+    /// An invalid Close frame payload. 1002 (1007 for a non-UTF-8 reason).
+    #[error("invalid close frame: {0}")]
+    InvalidClose(CloseError),
+    /// A frame longer than [`Config::max_frame_size`]. 1009.
+    #[error("frame of {len} bytes exceeds the limit of {limit}")]
+    FrameTooLarge {
+        /// Declared payload length.
+        len: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A message longer than [`Config::max_message_size`]. 1009.
+    #[error("message of at least {len} bytes exceeds the limit of {limit}")]
+    MessageTooLarge {
+        /// Message length including the frame that crossed the limit.
+        len: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A message in more frames than [`Config::max_fragments`]. 1009.
+    #[error("message in more than {limit} frames")]
+    TooManyFragments {
+        /// The limit.
+        limit: usize,
+    },
+    /// A negotiated extension rejected a message; carries the code it asked for.
+    #[error("extension error {code}: {reason}")]
+    Extension {
+        /// Close code to send.
+        code: u16,
+        /// What went wrong.
+        reason: &'static str,
+    },
+    /// The transport ended before the close handshake (or inside a frame). Nothing is queued:
+    /// 1006 "MUST NOT be set as a status code in a Close control frame".
+    #[error("connection ended without a close handshake")]
+    UnexpectedEof,
+}
+
+impl ProtocolError {
+    /// The close code sent to the peer for this error (`None` for [`UnexpectedEof`]).
+    ///
+    /// [`UnexpectedEof`]: ProtocolError::UnexpectedEof
+    pub fn close_code(&self) -> Option<u16> {
+        Some(match self {
+            ProtocolError::InvalidUtf8 => close::INVALID_PAYLOAD,
+            ProtocolError::InvalidClose(e) => e.close_code(),
+            ProtocolError::FrameTooLarge { .. }
+            | ProtocolError::MessageTooLarge { .. }
+            | ProtocolError::TooManyFragments { .. } => close::MESSAGE_TOO_BIG,
+            ProtocolError::Extension { code, .. } => *code,
+            ProtocolError::UnexpectedEof => return None,
+            _ => close::PROTOCOL_ERROR,
+        })
+    }
+}
+
+/// Caller misuse of the sending side: nothing was queued.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// A Close frame was already sent: "The application MUST NOT send any more data frames
+    /// after sending a Close frame."
+    #[error("close already sent")]
+    Closing,
+    /// The connection failed; nothing more can be sent.
+    #[error("connection failed")]
+    Failed,
+    /// A control payload over 125 bytes ("All control frames MUST have a payload length of
+    /// 125 bytes or less").
+    #[error("control payload of {0} bytes (max 125)")]
+    ControlTooLong(usize),
+    /// An invalid close code or reason.
+    #[error("invalid close: {0}")]
+    InvalidClose(CloseError),
+    /// Text that is not UTF-8 (fragmented text is checked across fragments).
+    #[error("text is not valid UTF-8")]
+    InvalidUtf8,
+    /// A whole message was sent while a fragmented one is in progress, or a fragment of the
+    /// other kind: "The fragments of one message MUST NOT be interleaved".
+    #[error("a fragmented message is in progress")]
+    MessageInProgress,
+    /// Queuing would exceed [`Config::max_buffered_output`]; drain the output first.
+    #[error("output buffer full ({buffered} + {len} > {limit})")]
+    OutputFull {
+        /// Bytes already queued.
+        buffered: usize,
+        /// Bytes this send would add.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A client connection has no mask key source (only possible without `std`).
+    #[error("client connection without a mask key source")]
+    NoMaskKeySource,
+    /// The extension failed to encode the message.
+    #[error("extension error: {0}")]
+    Extension(&'static str),
+}
+
+/// Kind of a data message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// UTF-8 text.
+    Text,
+    /// Arbitrary bytes.
+    Binary,
+}
+
+impl MessageKind {
+    fn opcode(self) -> OpCode {
+        match self {
+            MessageKind::Text => OpCode::Text,
+            MessageKind::Binary => OpCode::Binary,
+        }
+    }
+}
+
+/// An error from an [`Extension`]: the close code to fail the connection with, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtensionError {
+    /// Close code to send (e.g. 1007 for corrupt compressed data, 1009 for too big).
+    pub code: u16,
+    /// What went wrong.
+    pub reason: &'static str,
+}
+
+/// A negotiated extension (RFC 6455 §9), such as permessage-deflate: it claims RSV bits and
+/// transforms whole messages.
+///
+/// Hook rules: RSV bits in [`rsv_bits`](Self::rsv_bits) are accepted on the *first* frame of a
+/// data message only (continuation and control frames must have them clear, as RFC 7692
+/// requires). [`decode`](Self::decode) is called for each received message whose first frame
+/// had any of them set; UTF-8 of such text is checked after decoding. Whole messages sent with
+/// `send_text`/`send_binary` go through [`encode`](Self::encode); `send_fragment` bypasses it.
+pub trait Extension: Send {
+    /// RSV bits (wire positions, see [`RSV1`](crate::frame::RSV1)) this extension claims.
+    fn rsv_bits(&self) -> u8;
+    /// Transforms a received message. `max_len` is [`Config::max_message_size`]; the output
+    /// must not exceed it.
+    fn decode(
+        &mut self,
+        kind: MessageKind,
+        rsv: u8,
+        payload: Bytes,
+        max_len: u64,
+    ) -> Result<Bytes, ExtensionError>;
+    /// Transforms an outgoing message, returning the RSV bits for its first frame.
+    fn encode(&mut self, kind: MessageKind, payload: Bytes) -> Result<(u8, Bytes), ExtensionError>;
+}
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionState {
+    /// Messages flow both ways.
+    Open,
+    /// We sent a Close frame and wait for the peer's; received data frames are dropped.
+    CloseSent,
+    /// Both Close frames exchanged (or the peer's received and answered).
+    Closed,
+    /// A [`ProtocolError`] happened; input is discarded.
+    Failed,
+}
+
+/// Payload of the frame being received.
+#[derive(Debug, Clone, Copy)]
+struct FrameProgress {
+    header: FrameHeader,
+    /// Payload bytes already unmasked (and UTF-8 checked) in `input`.
+    done: usize,
+    len: usize,
+}
+
+#[derive(Debug, Default)]
+enum Assembly {
+    #[default]
+    Empty,
+    One(Bytes),
+    Many(BytesMut),
+}
+
+impl Assembly {
+    fn push(&mut self, b: Bytes) {
+        *self = match core::mem::take(self) {
+            Assembly::Empty => Assembly::One(b),
+            Assembly::One(a) => {
+                let mut m = BytesMut::with_capacity(a.len() + b.len());
+                m.extend_from_slice(&a);
+                m.extend_from_slice(&b);
+                Assembly::Many(m)
+            }
+            Assembly::Many(mut m) => {
+                m.extend_from_slice(&b);
+                Assembly::Many(m)
+            }
+        }
+    }
+
+    fn finish(self) -> Bytes {
+        match self {
+            Assembly::Empty => Bytes::new(),
+            Assembly::One(b) => b,
+            Assembly::Many(m) => m.freeze(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Message {
+    kind: MessageKind,
+    rsv: u8,
+    len: u64,
+    frames: usize,
+    /// `Some` while text is validated incrementally (not for extension-transformed text).
+    utf8: Option<Utf8Validator>,
+    data: Assembly,
+}
+
+/// Payloads up to this size are copied next to their header so small frames go out as one
+/// chunk; larger ones are queued as their own chunk without a copy.
+const COALESCE_MAX: usize = 512;
+
+/// A WebSocket connection after the opening handshake, for either role.
+///
+/// # Call order
+///
+/// 1. Bytes read from the transport: [`feed`](Self::feed) (copies) or
+///    [`feed_bytes`](Self::feed_bytes) (takes ownership, no copy); at end of stream,
+///    [`feed_eof`](Self::feed_eof).
+/// 2. Then call [`poll_event`](Self::poll_event) until it returns `Ok(None)` (needs more bytes)
+///    or an error. Extra calls are harmless.
+/// 3. Send with [`send_text`](Self::send_text), [`send_binary`](Self::send_binary),
+///    [`send_ping`](Self::send_ping), [`close`](Self::close), … (these only queue).
+/// 4. After 2 and 3, write out every chunk [`poll_transmit`](Self::poll_transmit) returns, in
+///    order (the protocol queues pongs and close replies during step 2).
+/// 5. Close the transport when [`should_close_transport`](Self::should_close_transport) says so.
+pub struct Connection {
+    role: Role,
+    config: Config,
+    state: ConnectionState,
+    error: Option<ProtocolError>,
+    input: BytesMut,
+    eof: bool,
+    frame: Option<FrameProgress>,
+    message: Option<Message>,
+    out_queue: VecDeque<Bytes>,
+    out_buf: BytesMut,
+    out_len: usize,
+    sending: Option<(MessageKind, Utf8Validator)>,
+    keys: Option<Box<dyn MaskKeySource + Send>>,
+    extension: Option<Box<dyn Extension>>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("error", &self.error)
+            .field("buffered_input", &self.input.len())
+            .field("buffered_output", &self.out_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A connection for `role` with the default random mask key source (feature `std`).
+    #[cfg(feature = "std")]
+    pub fn new(role: Role, config: Config) -> Self {
+        Self::with_mask_keys(role, config, Box::new(crate::keys::StdRandom::new()))
+    }
+
+    /// A server connection (servers never mask, so no key source is needed).
+    pub fn server(config: Config) -> Self {
+        Self::build(Role::Server, config, None)
+    }
+
+    /// A connection taking mask keys from `keys` (only a client uses them).
+    pub fn with_mask_keys(role: Role, config: Config, keys: Box<dyn MaskKeySource + Send>) -> Self {
+        Self::build(role, config, Some(keys))
+    }
+
+    fn build(role: Role, config: Config, keys: Option<Box<dyn MaskKeySource + Send>>) -> Self {
+        Connection {
+            role,
+            config,
+            state: ConnectionState::Open,
+            error: None,
+            input: BytesMut::new(),
+            eof: false,
+            frame: None,
+            message: None,
+            out_queue: VecDeque::new(),
+            out_buf: BytesMut::new(),
+            out_len: 0,
+            sending: None,
+            keys,
+            extension: None,
+        }
+    }
+
+    /// Installs a negotiated extension (call right after the handshake, before feeding).
+    pub fn set_extension(&mut self, ext: Box<dyn Extension>) {
+        self.extension = Some(ext);
+    }
+
+    /// This connection's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Where the connection is in its life.
+    pub fn state(&self) -> ConnectionState {
+        self.state
+    }
+
+    /// The error that failed the connection, if any.
+    pub fn error(&self) -> Option<&ProtocolError> {
+        self.error.as_ref()
+    }
+
+    // ----- input ---------------------------------------------------------------------------
+
+    /// Appends bytes read from the transport (copied). Then call
+    /// [`poll_event`](Self::poll_event). Ignored once the connection is closed or failed.
+    pub fn feed(&mut self, data: &[u8]) {
+        if self.accepts_input() {
+            self.input.extend_from_slice(data);
+        }
+    }
+
+    /// Appends bytes read from the transport, taking ownership; when nothing is buffered the
+    /// buffer is used as is, without a copy (payloads are then split off it).
+    pub fn feed_bytes(&mut self, data: BytesMut) {
+        if !self.accepts_input() {
+            return;
+        }
+        if self.input.is_empty() {
+            self.input = data;
+        } else {
+            self.input.extend_from_slice(&data);
+        }
+    }
+
+    /// The transport reached end of stream. Then call [`poll_event`](Self::poll_event): if the
+    /// close handshake did not finish it returns [`ProtocolError::UnexpectedEof`].
+    pub fn feed_eof(&mut self) {
+        self.eof = true;
+    }
+
+    fn accepts_input(&self) -> bool {
+        matches!(
+            self.state,
+            ConnectionState::Open | ConnectionState::CloseSent
+        )
+    }
+
+    /// The next event, `Ok(None)` if more bytes are needed (or the connection is closed).
+    /// Errors are sticky: after one, every call returns it again. Call after each
+    /// [`feed`](Self::feed) until `Ok(None)`, then drain [`poll_transmit`](Self::poll_transmit).
+    #[must_use = "events and errors must be handled"]
+    pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        loop {
+            if self.state == ConnectionState::Closed {
+                self.release_input();
+                return Ok(None);
+            }
+            match self.next_frame() {
+                Ok(Some((header, payload))) => match self.on_frame(header, payload) {
+                    Ok(Some(ev)) => return Ok(Some(ev)),
+                    Ok(None) => continue,
+                    Err(e) => return Err(self.fail(e)),
+                },
+                Ok(None) => {
+                    if self.eof {
+                        return Err(self.fail(ProtocolError::UnexpectedEof));
+                    }
+                    self.release_input();
+                    return Ok(None);
+                }
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+    }
+
+    fn release_input(&mut self) {
+        // No heap held while idle: drop an empty input buffer's allocation.
+        if self.input.is_empty() && self.input.capacity() > 0 {
+            self.input = BytesMut::new();
+        }
+    }
+
+    /// Decodes, checks, unmasks (and UTF-8 checks) the next frame; `Ok(None)` if incomplete.
+    fn next_frame(&mut self) -> Result<Option<(FrameHeader, Bytes)>, ProtocolError> {
+        let mut progress = match self.frame {
+            Some(p) => p,
+            None => {
+                let (header, header_len) =
+                    match FrameHeader::decode(&self.input, self.config.require_minimal_length)? {
+                        HeaderDecode::NeedMore(_) => return Ok(None),
+                        HeaderDecode::Complete { header, header_len } => (header, header_len),
+                    };
+                let len = self.check_header(&header)?;
+                self.input.advance(header_len);
+                FrameProgress {
+                    header,
+                    done: 0,
+                    len,
+                }
+            }
+        };
+        let avail = self.input.len().min(progress.len);
+        if avail > progress.done {
+            let new = &mut self.input[progress.done..avail];
+            if let Some(key) = progress.header.mask {
+                apply_mask(new, key, progress.done);
+            }
+            if !progress.header.opcode.is_control() {
+                if let Some(v) = self.message.as_mut().and_then(|m| m.utf8.as_mut()) {
+                    // "When an endpoint is to interpret a byte stream as UTF-8 but finds that
+                    // the byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST
+                    // _Fail the WebSocket Connection_." Checked as bytes arrive.
+                    v.feed(new).map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+            }
+            progress.done = avail;
+        }
+        if avail < progress.len {
+            self.frame = Some(progress);
+            return Ok(None);
+        }
+        self.frame = None;
+        let payload = self.input.split_to(progress.len).freeze();
+        Ok(Some((progress.header, payload)))
+    }
+
+    /// Role-, extension- and message-dependent checks on a decoded header; returns the payload
+    /// length as `usize`. Starts or extends the message in progress.
+    fn check_header(&mut self, h: &FrameHeader) -> Result<usize, ProtocolError> {
+        match (self.role, h.mask.is_some()) {
+            // "The server MUST close the connection upon receiving a frame that is not masked."
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            // "A client MUST close a connection if it detects a masked frame."
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        // "MUST be 0 unless an extension is negotiated that defines meanings for non-zero
+        // values."
+        let allowed = match (h.opcode, &self.extension) {
+            (OpCode::Text | OpCode::Binary, Some(ext)) => ext.rsv_bits() & 0x70,
+            _ => 0,
+        };
+        if h.rsv & !allowed != 0 {
+            return Err(ProtocolError::ReservedBits(h.rsv & !allowed));
+        }
+        if h.opcode.is_control() {
+            // "All control frames MUST have a payload length of 125 bytes or less and MUST NOT
+            // be fragmented."
+            if h.payload_len > 125 {
+                return Err(ProtocolError::ControlFrameTooLong(h.payload_len));
+            }
+            if !h.fin {
+                return Err(ProtocolError::FragmentedControlFrame);
+            }
+            return Ok(h.payload_len as usize);
+        }
+        if h.payload_len > self.config.max_frame_size || h.payload_len > usize::MAX as u64 {
+            return Err(ProtocolError::FrameTooLarge {
+                len: h.payload_len,
+                limit: self.config.max_frame_size,
+            });
+        }
+        match (h.opcode, self.message.as_mut()) {
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Continuation, Some(m)) => {
+                if m.frames >= self.config.max_fragments {
+                    return Err(ProtocolError::TooManyFragments {
+                        limit: self.config.max_fragments,
+                    });
+                }
+                let len = m.len.saturating_add(h.payload_len);
+                if len > self.config.max_message_size {
+                    return Err(ProtocolError::MessageTooLarge {
+                        len,
+                        limit: self.config.max_message_size,
+                    });
+                }
+                m.len = len;
+                m.frames += 1;
+            }
+            // "The fragments of one message MUST NOT be interleaved between the fragments of
+            // another message unless an extension has been negotiated"
+            (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (op, None) => {
+                if h.payload_len > self.config.max_message_size {
+                    return Err(ProtocolError::MessageTooLarge {
+                        len: h.payload_len,
+                        limit: self.config.max_message_size,
+                    });
+                }
+                let kind = if op == OpCode::Text {
+                    MessageKind::Text
+                } else {
+                    MessageKind::Binary
+                };
+                self.message = Some(Message {
+                    kind,
+                    rsv: h.rsv,
+                    len: h.payload_len,
+                    frames: 1,
+                    utf8: (kind == MessageKind::Text && h.rsv == 0).then(Utf8Validator::new),
+                    data: Assembly::Empty,
+                });
+            }
+        }
+        Ok(h.payload_len as usize)
+    }
+
+    fn on_frame(
+        &mut self,
+        header: FrameHeader,
+        payload: Bytes,
+    ) -> Result<Option<Event>, ProtocolError> {
+        match header.opcode {
+            OpCode::Ping => {
+                // "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+                // response, unless it already received a Close frame." A pong "must have
+                // identical "Application data"".
+                if self.config.auto_pong && self.state == ConnectionState::Open {
+                    self.queue_frame(OpCode::Pong, true, 0, payload.clone());
+                }
+                Ok(Some(Event::Ping(payload)))
+            }
+            OpCode::Pong => Ok(Some(Event::Pong(payload))),
+            OpCode::Close => {
+                // "If there is a body, the first two bytes of the body MUST be a 2-byte
+                // unsigned integer [...] the body MAY contain UTF-8-encoded data"
+                let frame = CloseFrame::parse(payload).map_err(ProtocolError::InvalidClose)?;
+                if self.state == ConnectionState::Open {
+                    // "If an endpoint receives a Close frame and did not previously send a
+                    // Close frame, the endpoint MUST send a Close frame in response. (When
+                    // sending a Close frame in response, the endpoint typically echos the
+                    // status code it received.)"
+                    let body = match &frame {
+                        Some(f) => Bytes::copy_from_slice(&f.code().to_be_bytes()),
+                        None => Bytes::new(),
+                    };
+                    self.queue_frame(OpCode::Close, true, 0, body);
+                }
+                self.state = ConnectionState::Closed;
+                self.message = None;
+                self.input = BytesMut::new();
+                Ok(Some(Event::Close(frame)))
+            }
+            OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                let Some(m) = self.message.as_mut() else {
+                    return Err(ProtocolError::UnexpectedContinuation);
+                };
+                m.data.push(payload);
+                if !header.fin {
+                    return Ok(None);
+                }
+                let Some(m) = self.message.take() else {
+                    return Ok(None);
+                };
+                if let Some(v) = &m.utf8 {
+                    v.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+                let mut data = m.data.finish();
+                if m.rsv != 0 {
+                    if let Some(ext) = self.extension.as_mut() {
+                        data = ext
+                            .decode(m.kind, m.rsv, data, self.config.max_message_size)
+                            .map_err(|e| ProtocolError::Extension {
+                                code: e.code,
+                                reason: e.reason,
+                            })?;
+                    }
+                }
+                if self.state != ConnectionState::Open {
+                    // "The application MUST NOT send any more data frames after sending a
+                    // Close frame" — and data arriving after ours is dropped.
+                    return Ok(None);
+                }
+                Ok(Some(match m.kind {
+                    MessageKind::Binary => Event::Binary(data),
+                    MessageKind::Text if m.utf8.is_some() => Event::Text(Utf8Bytes(data)),
+                    MessageKind::Text => Event::Text(
+                        Utf8Bytes::from_bytes(data).map_err(|_| ProtocolError::InvalidUtf8)?,
+                    ),
+                }))
+            }
+        }
+    }
+
+    fn fail(&mut self, e: ProtocolError) -> ProtocolError {
+        // "_Fail the WebSocket Connection_ [...] the endpoint MAY send a Close frame with an
+        // appropriate status code": queue it unless a close was already sent.
+        if let Some(code) = e.close_code() {
+            if self.state == ConnectionState::Open {
+                self.queue_frame(
+                    OpCode::Close,
+                    true,
+                    0,
+                    Bytes::copy_from_slice(&code.to_be_bytes()),
+                );
+            }
+        }
+        self.state = ConnectionState::Failed;
+        self.error = Some(e.clone());
+        self.input = BytesMut::new();
+        self.frame = None;
+        self.message = None;
+        e
+    }
+
+    // ----- output --------------------------------------------------------------------------
+
+    /// Queues a text message (one frame, or transformed by the extension). Then drain
+    /// [`poll_transmit`](Self::poll_transmit).
+    pub fn send_text(&mut self, text: impl Into<Utf8Bytes>) -> Result<(), SendError> {
+        self.send_message(MessageKind::Text, text.into().into_bytes())
+    }
+
+    /// Queues a binary message. Then drain [`poll_transmit`](Self::poll_transmit).
+    pub fn send_binary(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_message(MessageKind::Binary, data.into())
+    }
+
+    /// Queues a whole message split into frames of at most `frame_size` bytes (at least one
+    /// frame; `frame_size` 0 is treated as 1). Text may be split inside a code point, as the
+    /// protocol allows. Not passed through the extension.
+    pub fn send_fragmented(
+        &mut self,
+        kind: MessageKind,
+        data: impl Into<Bytes>,
+        frame_size: usize,
+    ) -> Result<(), SendError> {
+        let data = data.into();
+        self.check_data_send(data.len() + data.len() / frame_size.max(1) * MAX_HEADER_LEN)?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        if kind == MessageKind::Text && simdutf8::basic::from_utf8(&data).is_err() {
+            return Err(SendError::InvalidUtf8);
+        }
+        let step = frame_size.max(1);
+        let mut off = 0;
+        let mut op = kind.opcode();
+        loop {
+            let end = (off + step).min(data.len());
+            let fin = end == data.len();
+            self.queue_frame(op, fin, 0, data.slice(off..end));
+            op = OpCode::Continuation;
+            off = end;
+            if fin {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Queues one fragment of a message being streamed: the first call for a message sets
+    /// its kind, the one with `fin` ends it. Text is UTF-8 checked across fragments. Control
+    /// frames may be sent between fragments; whole messages may not.
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: impl Into<Bytes>,
+        fin: bool,
+    ) -> Result<(), SendError> {
+        let data = data.into();
+        self.check_data_send(data.len() + MAX_HEADER_LEN)?;
+        let (op, mut validator) = match &self.sending {
+            Some((k, _)) if *k != kind => return Err(SendError::MessageInProgress),
+            Some((_, v)) => (OpCode::Continuation, *v),
+            None => (kind.opcode(), Utf8Validator::new()),
+        };
+        if kind == MessageKind::Text {
+            validator.feed(&data).map_err(|_| SendError::InvalidUtf8)?;
+            if fin {
+                validator.finish().map_err(|_| SendError::InvalidUtf8)?;
+            }
+        }
+        self.sending = if fin { None } else { Some((kind, validator)) };
+        self.queue_frame(op, fin, 0, data);
+        Ok(())
+    }
+
+    /// Queues a ping (payload ≤ 125 bytes). Then drain [`poll_transmit`](Self::poll_transmit).
+    pub fn send_ping(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_control(OpCode::Ping, data.into())
+    }
+
+    /// Queues an unsolicited pong or, with `auto_pong` off, a reply (payload ≤ 125 bytes).
+    pub fn send_pong(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_control(OpCode::Pong, data.into())
+    }
+
+    /// Starts the closing handshake: queues a Close frame with `code` and `reason` (see
+    /// [`CloseFrame::new`]). Received data messages are dropped from now on; keep calling
+    /// [`poll_event`](Self::poll_event) until [`Event::Close`] (the peer's reply).
+    pub fn close(&mut self, code: u16, reason: &str) -> Result<(), SendError> {
+        let frame = CloseFrame::new(code, reason).map_err(SendError::InvalidClose)?;
+        self.check_open()?;
+        self.queue_frame(OpCode::Close, true, 0, frame.to_payload());
+        self.state = ConnectionState::CloseSent;
+        Ok(())
+    }
+
+    fn check_open(&self) -> Result<(), SendError> {
+        match self.state {
+            ConnectionState::Open => {}
+            ConnectionState::Failed => return Err(SendError::Failed),
+            ConnectionState::CloseSent | ConnectionState::Closed => return Err(SendError::Closing),
+        }
+        if self.role == Role::Client && self.keys.is_none() {
+            return Err(SendError::NoMaskKeySource);
+        }
+        Ok(())
+    }
+
+    fn check_room(&self, len: usize) -> Result<(), SendError> {
+        if self.out_len.saturating_add(len) > self.config.max_buffered_output {
+            return Err(SendError::OutputFull {
+                buffered: self.out_len,
+                len,
+                limit: self.config.max_buffered_output,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_data_send(&self, len: usize) -> Result<(), SendError> {
+        self.check_open()?;
+        self.check_room(len)
+    }
+
+    fn send_control(&mut self, op: OpCode, data: Bytes) -> Result<(), SendError> {
+        if data.len() > 125 {
+            return Err(SendError::ControlTooLong(data.len()));
+        }
+        self.check_open()?;
+        self.check_room(data.len() + MAX_HEADER_LEN)?;
+        self.queue_frame(op, true, 0, data);
+        Ok(())
+    }
+
+    fn send_message(&mut self, kind: MessageKind, data: Bytes) -> Result<(), SendError> {
+        self.check_data_send(data.len() + MAX_HEADER_LEN)?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        let (rsv, data) = match self.extension.as_mut() {
+            Some(ext) => ext
+                .encode(kind, data)
+                .map_err(|e| SendError::Extension(e.reason))?,
+            None => (0, data),
+        };
+        self.queue_frame(kind.opcode(), true, rsv, data);
+        Ok(())
+    }
+
+    /// Encodes one frame into the output queue. Cannot fail (callers checked everything).
+    fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: Bytes) {
+        let mask = match (self.role, self.keys.as_mut()) {
+            (Role::Client, Some(k)) => Some(k.mask_key()),
+            // A client without keys cannot get here through the public API except for
+            // protocol replies; an all-zero key is still a masked frame.
+            (Role::Client, None) => Some([0; 4]),
+            (Role::Server, _) => None,
+        };
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        let mut hbuf = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut hbuf);
+        self.out_len += n + payload.len();
+        self.out_buf.reserve(n);
+        self.out_buf.put_slice(&hbuf[..n]);
+        match mask {
+            Some(key) => {
+                // Masking needs a private copy; write it straight into the output buffer.
+                let start = self.out_buf.len();
+                self.out_buf.extend_from_slice(&payload);
+                apply_mask(&mut self.out_buf[start..], key, 0);
+            }
+            None if payload.len() <= COALESCE_MAX => self.out_buf.extend_from_slice(&payload),
+            None => {
+                let head = self.out_buf.split().freeze();
+                self.out_queue.push_back(head);
+                self.out_queue.push_back(payload);
+            }
+        }
+    }
+
+    /// The next chunk of bytes to write to the transport, in order; `None` when nothing is
+    /// queued. Headers and small payloads are batched into one chunk; large server payloads
+    /// come as their own chunk (the `Bytes` the application passed in, not copied), so
+    /// several chunks can be written with one vectored write. Extra calls are harmless.
+    #[must_use = "the returned bytes must be written to the transport"]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        let chunk = match self.out_queue.pop_front() {
+            Some(c) => c,
+            None if !self.out_buf.is_empty() => self.out_buf.split().freeze(),
+            None => {
+                if self.out_buf.capacity() > 0 {
+                    self.out_buf = BytesMut::new();
+                }
+                return None;
+            }
+        };
+        self.out_len -= chunk.len();
+        Some(chunk)
+    }
+
+    /// Bytes queued for writing.
+    pub fn buffered_output(&self) -> usize {
+        self.out_len
+    }
+
+    /// Whether the I/O layer should now close the transport (after writing everything
+    /// [`poll_transmit`](Self::poll_transmit) returns):
+    /// - after a failure, once the output is drained;
+    /// - server, after the close handshake, once drained: "The server MUST close the
+    ///   underlying TCP connection immediately";
+    /// - client, after the close handshake, once drained and the server closed its side
+    ///   ([`feed_eof`](Self::feed_eof)): "the client SHOULD wait for the server to close the
+    ///   connection". A client should also close after a timeout of its own choosing.
+    pub fn should_close_transport(&self) -> bool {
+        if self.out_len != 0 {
+            return false;
+        }
+        match self.state {
+            ConnectionState::Failed => true,
+            ConnectionState::Closed => self.role == Role::Server || self.eof,
+            _ => false,
+        }
+    }
+}
