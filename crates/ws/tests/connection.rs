@@ -1,0 +1,804 @@
+//! Connection behaviour, one test per rule, mirrored per role where the rule applies to both.
+
+use bytes::{Bytes, BytesMut};
+use pushwire_ws::frame::{FrameHeader, HeaderDecode, HeaderError, OpCode, RSV1, RSV2, RSV3};
+use pushwire_ws::{
+    CloseFrame, Config, Connection, ConnectionState, Event, Extension, ExtensionError,
+    FixedMaskKey, MessageKind, ProtocolError, Role, SendError,
+};
+
+const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+fn conn(role: Role) -> Connection {
+    conn_with(role, Config::default())
+}
+
+fn conn_with(role: Role, config: Config) -> Connection {
+    Connection::with_mask_keys(role, config, Box::new(FixedMaskKey(KEY)))
+}
+
+/// Raw frame bytes as the peer of `receiver` would send them (masked towards a server).
+fn frame(receiver: Role, fin: bool, rsv: u8, op: u8, payload: &[u8]) -> Vec<u8> {
+    let masked = receiver == Role::Server;
+    let mut out = vec![(if fin { 0x80 } else { 0 }) | rsv | op];
+    let m = if masked { 0x80 } else { 0 };
+    let len = payload.len();
+    if len <= 125 {
+        out.push(m | len as u8);
+    } else if len <= 0xFFFF {
+        out.push(m | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(m | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    let mut p = payload.to_vec();
+    if masked {
+        let key = [9, 8, 7, 6];
+        out.extend_from_slice(&key);
+        pushwire_ws::mask::apply_mask_naive(&mut p, key, 0);
+    }
+    out.extend_from_slice(&p);
+    out
+}
+
+fn data_frame(receiver: Role, op: u8, payload: &[u8]) -> Vec<u8> {
+    frame(receiver, true, 0, op, payload)
+}
+
+/// Feeds `bytes` and polls until `Ok(None)` or an error.
+fn run(c: &mut Connection, bytes: &[u8]) -> (Vec<Event>, Option<ProtocolError>) {
+    c.feed(bytes);
+    drain_events(c)
+}
+
+fn drain_events(c: &mut Connection) -> (Vec<Event>, Option<ProtocolError>) {
+    let mut events = Vec::new();
+    loop {
+        match c.poll_event() {
+            Ok(Some(e)) => events.push(e),
+            Ok(None) => return (events, None),
+            Err(e) => return (events, Some(e)),
+        }
+    }
+}
+
+fn sent_bytes(c: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(chunk) = c.poll_transmit() {
+        out.extend_from_slice(&chunk);
+    }
+    out
+}
+
+/// Decodes the frames `sender` wrote: (opcode, fin, unmasked payload), checking the masking
+/// rule for the sender's role.
+fn sent_frames(c: &mut Connection) -> Vec<(OpCode, bool, Vec<u8>)> {
+    let role = c.role();
+    let mut bytes = &sent_bytes(c)[..];
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let HeaderDecode::Complete { header, header_len } =
+            FrameHeader::decode(bytes, true).unwrap()
+        else {
+            panic!("truncated output")
+        };
+        assert_eq!(header.mask.is_some(), role == Role::Client, "masking rule");
+        let end = header_len + header.payload_len as usize;
+        let mut p = bytes[header_len..end].to_vec();
+        if let Some(k) = header.mask {
+            pushwire_ws::mask::apply_mask(&mut p, k, 0);
+        }
+        out.push((header.opcode, header.fin, p));
+        bytes = &bytes[end..];
+    }
+    out
+}
+
+fn close_payload(code: u16) -> Vec<u8> {
+    code.to_be_bytes().to_vec()
+}
+
+/// Asserts that `err` failed the connection, queued a close with its code, and sticks.
+fn assert_failed(c: &mut Connection, err: Option<ProtocolError>, expected: ProtocolError) {
+    assert_eq!(err.as_ref(), Some(&expected));
+    let code = expected.close_code().unwrap();
+    assert_eq!(c.state(), ConnectionState::Failed);
+    assert_eq!(c.poll_event(), Err(expected.clone()), "sticky");
+    let frames = sent_frames(c);
+    assert_eq!(
+        frames.last().unwrap(),
+        &(OpCode::Close, true, close_payload(code))
+    );
+    // Input is discarded after a failure.
+    c.feed(&data_frame(c.role(), 1, b"ignored"));
+    assert_eq!(c.poll_event(), Err(expected));
+    assert!(c.should_close_transport());
+    assert_eq!(c.send_text("x"), Err(SendError::Failed));
+}
+
+// ----- RFC 6455 §5.7 examples, byte for byte ---------------------------------------------------
+
+#[test]
+fn rfc_5_7_single_frame_unmasked_text() {
+    let wire = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
+    let mut client = conn(Role::Client);
+    assert_eq!(
+        run(&mut client, &wire),
+        (vec![Event::Text("Hello".into())], None)
+    );
+    let mut server = conn(Role::Server);
+    server.send_text("Hello").unwrap();
+    assert_eq!(sent_bytes(&mut server), wire);
+}
+
+#[test]
+fn rfc_5_7_single_frame_masked_text() {
+    let wire = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+    let mut server = conn(Role::Server);
+    assert_eq!(
+        run(&mut server, &wire),
+        (vec![Event::Text("Hello".into())], None)
+    );
+    let mut client = conn(Role::Client);
+    client.send_text("Hello").unwrap();
+    assert_eq!(sent_bytes(&mut client), wire);
+}
+
+#[test]
+fn rfc_5_7_fragmented_unmasked_text() {
+    let wire = [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f];
+    let mut client = conn(Role::Client);
+    assert_eq!(
+        run(&mut client, &wire),
+        (vec![Event::Text("Hello".into())], None)
+    );
+    let mut server = conn(Role::Server);
+    server
+        .send_fragment(MessageKind::Text, "Hel", false)
+        .unwrap();
+    server.send_fragment(MessageKind::Text, "lo", true).unwrap();
+    assert_eq!(sent_bytes(&mut server), wire);
+    let mut server = conn(Role::Server);
+    server
+        .send_fragmented(MessageKind::Text, "Hello", 3)
+        .unwrap();
+    assert_eq!(sent_bytes(&mut server), wire);
+}
+
+#[test]
+fn rfc_5_7_unmasked_ping_and_masked_pong_reply() {
+    let ping = [0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
+    let pong = [
+        0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+    let mut client = conn(Role::Client);
+    assert_eq!(
+        run(&mut client, &ping),
+        (vec![Event::Ping(Bytes::from_static(b"Hello"))], None)
+    );
+    assert_eq!(sent_bytes(&mut client), pong);
+    let mut server = conn(Role::Server);
+    assert_eq!(
+        run(&mut server, &pong),
+        (vec![Event::Pong(Bytes::from_static(b"Hello"))], None)
+    );
+    server.send_ping("Hello").unwrap();
+    assert_eq!(sent_bytes(&mut server), ping);
+}
+
+#[test]
+fn rfc_5_7_256_and_65536_byte_binary() {
+    for (len, head) in [
+        (256usize, vec![0x82, 0x7E, 0x01, 0x00]),
+        (65536, vec![0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00]),
+    ] {
+        let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let mut wire = head.clone();
+        wire.extend_from_slice(&payload);
+        let mut client = conn(Role::Client);
+        assert_eq!(
+            run(&mut client, &wire),
+            (vec![Event::Binary(payload.clone().into())], None)
+        );
+        let mut server = conn(Role::Server);
+        server.send_binary(payload).unwrap();
+        assert_eq!(sent_bytes(&mut server), wire);
+    }
+}
+
+// ----- masking -----------------------------------------------------------------------------
+
+#[test]
+fn server_rejects_unmasked_frame() {
+    let mut server = conn(Role::Server);
+    let (ev, err) = run(&mut server, &data_frame(Role::Client, 1, b"hi"));
+    assert!(ev.is_empty());
+    assert_failed(&mut server, err, ProtocolError::UnmaskedFrame);
+}
+
+#[test]
+fn client_rejects_masked_frame() {
+    let mut client = conn(Role::Client);
+    let (ev, err) = run(&mut client, &data_frame(Role::Server, 1, b"hi"));
+    assert!(ev.is_empty());
+    assert_failed(&mut client, err, ProtocolError::MaskedFrame);
+}
+
+// ----- header-level rules, both roles --------------------------------------------------------
+
+fn each_role(test: impl Fn(Role)) {
+    test(Role::Server);
+    test(Role::Client);
+}
+
+#[test]
+fn server_and_client_reject_reserved_bits_without_extension() {
+    each_role(|role| {
+        for rsv in [RSV1, RSV2, RSV3] {
+            let mut c = conn(role);
+            let (_, err) = run(&mut c, &frame(role, true, rsv, 1, b"hi"));
+            assert_failed(&mut c, err, ProtocolError::ReservedBits(rsv));
+        }
+    });
+}
+
+#[test]
+fn server_and_client_reject_reserved_opcodes() {
+    each_role(|role| {
+        for op in (3..=7).chain(11..=15) {
+            let mut c = conn(role);
+            let (_, err) = run(&mut c, &frame(role, true, 0, op, b""));
+            assert_failed(
+                &mut c,
+                err,
+                ProtocolError::Header(HeaderError::ReservedOpcode(op)),
+            );
+        }
+    });
+}
+
+#[test]
+fn server_and_client_reject_control_frame_over_125_bytes() {
+    each_role(|role| {
+        for op in [8, 9, 10] {
+            let mut c = conn(role);
+            let (_, err) = run(&mut c, &frame(role, true, 0, op, &[0; 126]));
+            assert_failed(&mut c, err, ProtocolError::ControlFrameTooLong(126));
+        }
+    });
+}
+
+#[test]
+fn server_and_client_reject_fragmented_control_frame() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let (_, err) = run(&mut c, &frame(role, false, 0, 9, b"x"));
+        assert_failed(&mut c, err, ProtocolError::FragmentedControlFrame);
+    });
+}
+
+#[test]
+fn server_and_client_reject_continuation_without_message() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let (_, err) = run(&mut c, &frame(role, true, 0, 0, b"x"));
+        assert_failed(&mut c, err, ProtocolError::UnexpectedContinuation);
+    });
+}
+
+#[test]
+fn server_and_client_reject_new_message_inside_fragmented_one() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let mut wire = frame(role, false, 0, 1, b"a");
+        wire.extend(frame(role, true, 0, 2, b"b"));
+        let (_, err) = run(&mut c, &wire);
+        assert_failed(&mut c, err, ProtocolError::ExpectedContinuation);
+    });
+}
+
+#[test]
+fn server_and_client_accept_control_frames_between_fragments() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let mut wire = frame(role, false, 0, 1, b"Hel");
+        wire.extend(frame(role, true, 0, 9, b"p"));
+        wire.extend(frame(role, false, 0, 0, b"l"));
+        wire.extend(frame(role, true, 0, 10, b"q"));
+        wire.extend(frame(role, true, 0, 0, b"o"));
+        let (ev, err) = run(&mut c, &wire);
+        assert_eq!(err, None);
+        assert_eq!(
+            ev,
+            vec![
+                Event::Ping(Bytes::from_static(b"p")),
+                Event::Pong(Bytes::from_static(b"q")),
+                Event::Text("Hello".into()),
+            ]
+        );
+    });
+}
+
+#[test]
+fn server_and_client_reject_non_minimal_length_unless_allowed() {
+    each_role(|role| {
+        // "length 5" written as 126 + 16-bit 5.
+        let masked = role == Role::Server;
+        let mut w = vec![0x82, if masked { 0x80 | 126 } else { 126 }, 0, 5];
+        if masked {
+            w.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        w.extend_from_slice(b"abcde");
+        let mut c = conn(role);
+        let (_, err) = run(&mut c, &w);
+        assert_failed(
+            &mut c,
+            err,
+            ProtocolError::Header(HeaderError::NonMinimalLength(5)),
+        );
+        let mut config = Config::default();
+        config.require_minimal_length = false;
+        let mut c = conn_with(role, config);
+        assert_eq!(
+            run(&mut c, &w),
+            (vec![Event::Binary(Bytes::from_static(b"abcde"))], None)
+        );
+    });
+}
+
+// ----- UTF-8 -------------------------------------------------------------------------------
+
+#[test]
+fn server_and_client_reject_invalid_utf8_at_first_bad_frame() {
+    each_role(|role| {
+        let mut c = conn(role);
+        // Valid first fragment, invalid second, and the message never ends.
+        let (ev, err) = run(&mut c, &frame(role, false, 0, 1, "κό".as_bytes()));
+        assert_eq!((ev, err), (vec![], None));
+        let (_, err) = run(&mut c, &frame(role, false, 0, 0, &[0xCE, 0x41]));
+        assert_failed(&mut c, err, ProtocolError::InvalidUtf8);
+    });
+}
+
+#[test]
+fn server_and_client_reject_invalid_utf8_inside_a_partial_frame() {
+    each_role(|role| {
+        let mut payload = b"hello".to_vec();
+        payload.extend_from_slice(&[0xF4, 0x90, 0x80, 0x80]);
+        payload.extend_from_slice(&[b'x'; 20]);
+        let wire = frame(role, true, 0, 1, &payload);
+        let mut c = conn(role);
+        // Only part of the frame has arrived, but it already contains the bad bytes.
+        let (_, err) = run(&mut c, &wire[..wire.len() - 10]);
+        assert_failed(&mut c, err, ProtocolError::InvalidUtf8);
+    });
+}
+
+#[test]
+fn server_and_client_reject_text_ending_mid_code_point() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let mut wire = frame(role, false, 0, 1, b"ok");
+        wire.extend(frame(role, true, 0, 0, &[0xE2, 0x82]));
+        let (_, err) = run(&mut c, &wire);
+        assert_failed(&mut c, err, ProtocolError::InvalidUtf8);
+    });
+}
+
+#[test]
+fn server_and_client_accept_code_points_split_across_fragments() {
+    each_role(|role| {
+        let text = "a€b";
+        let b = text.as_bytes();
+        let mut c = conn(role);
+        let mut wire = frame(role, false, 0, 1, &b[..2]);
+        wire.extend(frame(role, false, 0, 0, &b[2..3]));
+        wire.extend(frame(role, true, 0, 0, &b[3..]));
+        assert_eq!(run(&mut c, &wire), (vec![Event::Text(text.into())], None));
+    });
+}
+
+// ----- limits ------------------------------------------------------------------------------
+
+fn small_limits() -> Config {
+    let mut c = Config::default();
+    c.max_frame_size = 100;
+    c.max_message_size = 150;
+    c.max_fragments = 3;
+    c.max_buffered_output = 1000;
+    c
+}
+
+#[test]
+fn server_and_client_reject_frame_too_large_before_payload_arrives() {
+    each_role(|role| {
+        let mut c = conn_with(role, small_limits());
+        let wire = frame(role, true, 0, 2, &[0; 101]);
+        // Header only: the limit is checked before waiting for (or buffering) the payload.
+        let (_, err) = run(&mut c, &wire[..8]);
+        assert_failed(
+            &mut c,
+            err,
+            ProtocolError::FrameTooLarge {
+                len: 101,
+                limit: 100,
+            },
+        );
+        assert_eq!(
+            ProtocolError::FrameTooLarge { len: 0, limit: 0 }.close_code(),
+            Some(1009)
+        );
+    });
+}
+
+#[test]
+fn server_and_client_reject_message_too_large() {
+    each_role(|role| {
+        let mut c = conn_with(role, small_limits());
+        let mut wire = frame(role, false, 0, 2, &[0; 100]);
+        wire.extend(frame(role, true, 0, 0, &[0; 51]));
+        let (_, err) = run(&mut c, &wire);
+        assert_failed(
+            &mut c,
+            err,
+            ProtocolError::MessageTooLarge {
+                len: 151,
+                limit: 150,
+            },
+        );
+    });
+}
+
+#[test]
+fn server_and_client_reject_too_many_fragments() {
+    each_role(|role| {
+        let mut c = conn_with(role, small_limits());
+        let mut wire = frame(role, false, 0, 2, b"a");
+        wire.extend(frame(role, false, 0, 0, b"b"));
+        wire.extend(frame(role, false, 0, 0, b"c"));
+        wire.extend(frame(role, true, 0, 0, b"d"));
+        let (_, err) = run(&mut c, &wire);
+        assert_failed(&mut c, err, ProtocolError::TooManyFragments { limit: 3 });
+    });
+}
+
+#[test]
+fn server_and_client_limit_buffered_output() {
+    each_role(|role| {
+        let mut c = conn_with(role, small_limits());
+        c.send_binary(vec![0; 900]).unwrap();
+        assert!(matches!(
+            c.send_binary(vec![0; 200]),
+            Err(SendError::OutputFull { limit: 1000, .. })
+        ));
+        let _ = sent_bytes(&mut c);
+        assert_eq!(c.buffered_output(), 0);
+        c.send_binary(vec![0; 200]).unwrap();
+    });
+}
+
+// ----- ping / pong -------------------------------------------------------------------------
+
+#[test]
+fn server_and_client_answer_ping_with_identical_pong() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let (ev, _) = run(&mut c, &frame(role, true, 0, 9, b"abc"));
+        assert_eq!(ev, vec![Event::Ping(Bytes::from_static(b"abc"))]);
+        assert_eq!(
+            sent_frames(&mut c),
+            vec![(OpCode::Pong, true, b"abc".to_vec())]
+        );
+    });
+}
+
+#[test]
+fn server_and_client_leave_pong_to_application_without_auto_pong() {
+    each_role(|role| {
+        let mut config = Config::default();
+        config.auto_pong = false;
+        let mut c = conn_with(role, config);
+        let (ev, _) = run(&mut c, &frame(role, true, 0, 9, b"abc"));
+        assert_eq!(ev, vec![Event::Ping(Bytes::from_static(b"abc"))]);
+        assert!(sent_bytes(&mut c).is_empty());
+        c.send_pong("abc").unwrap();
+        assert_eq!(
+            sent_frames(&mut c),
+            vec![(OpCode::Pong, true, b"abc".to_vec())]
+        );
+    });
+}
+
+// ----- close -------------------------------------------------------------------------------
+
+#[test]
+fn server_and_client_echo_close_code_and_report_closed() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let mut payload = close_payload(4000);
+        payload.extend_from_slice(b"bye");
+        let (ev, err) = run(&mut c, &frame(role, true, 0, 8, &payload));
+        assert_eq!(err, None);
+        assert_eq!(
+            ev,
+            vec![Event::Close(Some(CloseFrame::new(4000, "bye").unwrap()))]
+        );
+        assert_eq!(c.state(), ConnectionState::Closed);
+        assert_eq!(
+            sent_frames(&mut c),
+            vec![(OpCode::Close, true, close_payload(4000))]
+        );
+        assert_eq!(c.send_text("late"), Err(SendError::Closing));
+        // Anything after the close is ignored.
+        assert_eq!(run(&mut c, &frame(role, true, 0, 1, b"x")), (vec![], None));
+    });
+}
+
+#[test]
+fn server_and_client_answer_empty_close_with_empty_close() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let (ev, _) = run(&mut c, &frame(role, true, 0, 8, b""));
+        assert_eq!(ev, vec![Event::Close(None)]);
+        assert_eq!(sent_frames(&mut c), vec![(OpCode::Close, true, vec![])]);
+    });
+}
+
+#[test]
+fn server_and_client_reject_invalid_close_payloads() {
+    use pushwire_ws::close::CloseError;
+    each_role(|role| {
+        let mut bad_utf8 = close_payload(1000);
+        bad_utf8.extend_from_slice(&[0xFF]);
+        for (payload, err) in [
+            (vec![0x03], ProtocolError::InvalidClose(CloseError::OneByte)),
+            (
+                close_payload(1005),
+                ProtocolError::InvalidClose(CloseError::InvalidCode(1005)),
+            ),
+            (
+                close_payload(999),
+                ProtocolError::InvalidClose(CloseError::InvalidCode(999)),
+            ),
+            (
+                close_payload(5000),
+                ProtocolError::InvalidClose(CloseError::InvalidCode(5000)),
+            ),
+            (
+                bad_utf8,
+                ProtocolError::InvalidClose(CloseError::InvalidUtf8),
+            ),
+        ] {
+            let mut c = conn(role);
+            let (_, e) = run(&mut c, &frame(role, true, 0, 8, &payload));
+            assert_failed(&mut c, e, err);
+        }
+    });
+}
+
+#[test]
+fn server_and_client_drop_data_after_sending_close_and_wait_for_peer_close() {
+    each_role(|role| {
+        let mut c = conn(role);
+        c.close(1000, "done").unwrap();
+        assert_eq!(c.state(), ConnectionState::CloseSent);
+        assert_eq!(
+            sent_frames(&mut c),
+            vec![(
+                OpCode::Close,
+                true,
+                [&close_payload(1000)[..], b"done"].concat()
+            )]
+        );
+        assert_eq!(c.send_text("x"), Err(SendError::Closing));
+        assert_eq!(c.send_ping("x"), Err(SendError::Closing));
+        assert_eq!(c.close(1000, ""), Err(SendError::Closing));
+        let mut wire = frame(role, true, 0, 1, b"dropped");
+        wire.extend(frame(role, true, 0, 8, &close_payload(1000)));
+        let (ev, err) = run(&mut c, &wire);
+        assert_eq!(err, None);
+        assert_eq!(
+            ev,
+            vec![Event::Close(Some(CloseFrame::new(1000, "").unwrap()))]
+        );
+        assert_eq!(c.state(), ConnectionState::Closed);
+        // Our close was already sent: no second one.
+        assert!(sent_bytes(&mut c).is_empty());
+    });
+}
+
+#[test]
+fn server_closes_transport_first_client_waits_for_eof() {
+    let mut server = conn(Role::Server);
+    server.close(1000, "").unwrap();
+    assert!(!server.should_close_transport());
+    let _ = run(
+        &mut server,
+        &frame(Role::Server, true, 0, 8, &close_payload(1000)),
+    );
+    assert!(!server.should_close_transport(), "output not drained yet");
+    let _ = sent_bytes(&mut server);
+    assert!(server.should_close_transport());
+
+    let mut client = conn(Role::Client);
+    let _ = run(
+        &mut client,
+        &frame(Role::Client, true, 0, 8, &close_payload(1000)),
+    );
+    let _ = sent_bytes(&mut client);
+    assert!(!client.should_close_transport());
+    client.feed_eof();
+    assert!(client.should_close_transport());
+}
+
+#[test]
+fn server_and_client_report_eof_without_close_handshake() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let wire = frame(role, true, 0, 1, b"hello");
+        c.feed(&wire[..4]);
+        c.feed_eof();
+        assert_eq!(c.poll_event(), Err(ProtocolError::UnexpectedEof));
+        assert_eq!(ProtocolError::UnexpectedEof.close_code(), None);
+        assert!(sent_bytes(&mut c).is_empty(), "1006 is never sent");
+        assert!(c.should_close_transport());
+    });
+}
+
+// ----- caller misuse -----------------------------------------------------------------------
+
+#[test]
+fn server_and_client_refuse_misuse() {
+    use pushwire_ws::close::CloseError;
+    each_role(|role| {
+        let mut c = conn(role);
+        assert_eq!(
+            c.send_ping(vec![0; 126]),
+            Err(SendError::ControlTooLong(126))
+        );
+        assert_eq!(
+            c.send_pong(vec![0; 126]),
+            Err(SendError::ControlTooLong(126))
+        );
+        c.send_ping(vec![0; 125]).unwrap();
+        assert_eq!(
+            c.close(1006, ""),
+            Err(SendError::InvalidClose(CloseError::InvalidCode(1006)))
+        );
+        assert_eq!(
+            c.close(1000, &"x".repeat(124)),
+            Err(SendError::InvalidClose(CloseError::ReasonTooLong(124)))
+        );
+        assert_eq!(
+            c.send_fragment(MessageKind::Text, vec![0xFF], true),
+            Err(SendError::InvalidUtf8)
+        );
+        c.send_fragment(MessageKind::Text, vec![0xE2], false)
+            .unwrap();
+        assert_eq!(c.send_text("x"), Err(SendError::MessageInProgress));
+        assert_eq!(
+            c.send_fragment(MessageKind::Binary, vec![1], true),
+            Err(SendError::MessageInProgress)
+        );
+        assert_eq!(
+            c.send_fragment(MessageKind::Text, vec![0x82], true),
+            Err(SendError::InvalidUtf8),
+            "ends mid code point"
+        );
+        c.send_fragment(MessageKind::Text, vec![0x82, 0xAC], true)
+            .unwrap();
+        c.send_text("after").unwrap();
+        let frames = sent_frames(&mut c);
+        assert_eq!(frames.len(), 4);
+        assert_eq!(frames[2], (OpCode::Continuation, true, vec![0x82, 0xAC]));
+    });
+}
+
+// ----- zero copy ---------------------------------------------------------------------------
+
+#[test]
+fn server_sends_large_payload_as_its_own_chunk() {
+    let mut server = conn(Role::Server);
+    let payload = Bytes::from(vec![7u8; 10_000]);
+    let ptr = payload.as_ptr();
+    server.send_binary(payload).unwrap();
+    let head = server.poll_transmit().unwrap();
+    assert_eq!(&head[..], &[0x82, 126, 0x27, 0x10]);
+    let body = server.poll_transmit().unwrap();
+    assert_eq!(body.as_ptr(), ptr, "payload not copied");
+    assert_eq!(server.poll_transmit(), None);
+}
+
+#[test]
+fn received_payload_is_split_off_the_fed_buffer() {
+    let mut server = conn(Role::Server);
+    let wire = BytesMut::from(&frame(Role::Server, true, 0, 2, &[5u8; 1000])[..]);
+    let range = wire.as_ptr() as usize..wire.as_ptr() as usize + wire.len();
+    server.feed_bytes(wire);
+    let Ok(Some(Event::Binary(b))) = server.poll_event() else {
+        panic!()
+    };
+    assert_eq!(&b[..], &[5u8; 1000][..]);
+    assert!(range.contains(&(b.as_ptr() as usize)), "unmasked in place");
+}
+
+// ----- extensions hook ---------------------------------------------------------------------
+
+/// Toy extension: RSV1 marks a message whose bytes are XOR 0xFF.
+struct Invert;
+
+impl Extension for Invert {
+    fn rsv_bits(&self) -> u8 {
+        RSV1
+    }
+    fn decode(
+        &mut self,
+        _kind: MessageKind,
+        _rsv: u8,
+        payload: Bytes,
+        _max: u64,
+    ) -> Result<Bytes, ExtensionError> {
+        if payload.first() == Some(&0) {
+            return Err(ExtensionError {
+                code: 1007,
+                reason: "zero",
+            });
+        }
+        Ok(payload.iter().map(|b| !b).collect::<Vec<u8>>().into())
+    }
+    fn encode(
+        &mut self,
+        _kind: MessageKind,
+        payload: Bytes,
+    ) -> Result<(u8, Bytes), ExtensionError> {
+        Ok((RSV1, payload.iter().map(|b| !b).collect::<Vec<u8>>().into()))
+    }
+}
+
+#[test]
+fn extension_claims_rsv1_and_transforms_messages() {
+    each_role(|role| {
+        let inv: Vec<u8> = b"hi".iter().map(|b| !b).collect();
+        let mut c = conn(role);
+        c.set_extension(Box::new(Invert));
+        // RSV1 on the first frame: decoded, then UTF-8 checked.
+        let mut wire = frame(role, false, RSV1, 1, &inv[..1]);
+        wire.extend(frame(role, true, 0, 0, &inv[1..]));
+        assert_eq!(run(&mut c, &wire), (vec![Event::Text("hi".into())], None));
+        // Without RSV1 the message is untouched.
+        assert_eq!(
+            run(&mut c, &frame(role, true, 0, 2, b"raw")),
+            (vec![Event::Binary(Bytes::from_static(b"raw"))], None)
+        );
+        c.send_text("hi").unwrap();
+        let out = sent_bytes(&mut c);
+        assert_eq!(out[0], 0x80 | RSV1 | 1);
+        // RSV1 on a continuation frame is still an error.
+        let mut wire = frame(role, false, RSV1, 2, b"a");
+        wire.extend(frame(role, true, RSV1, 0, b"b"));
+        let (_, err) = run(&mut c, &wire);
+        assert_failed(&mut c, err, ProtocolError::ReservedBits(RSV1));
+    });
+    // Extension errors carry their close code; transformed text is UTF-8 checked.
+    let mut c = conn(Role::Client);
+    c.set_extension(Box::new(Invert));
+    let (_, err) = run(&mut c, &frame(Role::Client, true, RSV1, 1, &[0]));
+    assert_failed(
+        &mut c,
+        err,
+        ProtocolError::Extension {
+            code: 1007,
+            reason: "zero",
+        },
+    );
+    let mut c = conn(Role::Client);
+    c.set_extension(Box::new(Invert));
+    let (_, err) = run(
+        &mut c,
+        &frame(Role::Client, true, RSV1, 1, &[!0xC3u8, !0x28u8]),
+    );
+    assert_failed(&mut c, err, ProtocolError::InvalidUtf8);
+}

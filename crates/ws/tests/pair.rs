@@ -1,0 +1,146 @@
+//! A client and a server joined in memory: handshake, messages both ways, close.
+
+use bytes::Bytes;
+use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits, ServerHandshake};
+use pushwire_ws::{
+    CloseFrame, Config, Connection, ConnectionState, Event, FixedMaskKey, MessageKind, Role,
+};
+
+struct Pair {
+    client: Connection,
+    server: Connection,
+    client_events: Vec<Event>,
+    server_events: Vec<Event>,
+}
+
+impl Pair {
+    /// Moves bytes both ways and collects events until nothing moves.
+    fn drive(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(chunk) = self.client.poll_transmit() {
+                self.server.feed(&chunk);
+                moved = true;
+            }
+            while let Some(chunk) = self.server.poll_transmit() {
+                self.client.feed(&chunk);
+                moved = true;
+            }
+            while let Some(e) = self.server.poll_event().unwrap() {
+                self.server_events.push(e);
+                moved = true;
+            }
+            while let Some(e) = self.client.poll_event().unwrap() {
+                self.client_events.push(e);
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+}
+
+fn handshake() -> Pair {
+    let mut keys = FixedMaskKey([0xA1, 0xB2, 0xC3, 0xD4]);
+    let mut req = ClientRequest::new("localhost:9001", "/echo");
+    req.protocols = vec!["v2.chat".into(), "v1.chat".into()];
+    let mut ch = ClientHandshake::new(&req, &mut keys, HandshakeLimits::default()).unwrap();
+    let mut sh = ServerHandshake::default();
+
+    // Request in two pieces.
+    let request = ch.request();
+    assert!(sh.feed(&request[..20]).unwrap().is_none());
+    let offer = sh.feed(&request[20..]).unwrap().unwrap();
+    assert_eq!(offer.path(), "/echo");
+    assert_eq!(offer.host(), "localhost:9001");
+    let chosen = offer.protocols()[1].clone();
+    let response = offer.accept(Some(&chosen), None).unwrap();
+
+    let mut server = Connection::server(Config::default());
+    server.feed_bytes(sh.take_remaining());
+    // The server greets right away: the greeting travels in the same chunk as the 101.
+    server.send_text("welcome").unwrap();
+    let mut wire = response.to_vec();
+    while let Some(c) = server.poll_transmit() {
+        wire.extend_from_slice(&c);
+    }
+    let accepted = ch.feed(&wire).unwrap().unwrap();
+    assert_eq!(accepted.protocol.as_deref(), Some("v1.chat"));
+    let mut client = Connection::with_mask_keys(Role::Client, Config::default(), Box::new(keys));
+    client.feed_bytes(ch.take_remaining());
+    Pair {
+        client,
+        server,
+        client_events: Vec::new(),
+        server_events: Vec::new(),
+    }
+}
+
+#[test]
+fn pair_handshake_messages_and_close() {
+    let mut p = handshake();
+    p.drive();
+    assert_eq!(p.client_events, vec![Event::Text("welcome".into())]);
+    p.client_events.clear();
+
+    p.client.send_text("hello").unwrap();
+    p.client.send_binary(vec![1u8, 2, 3]).unwrap();
+    p.client.send_ping("are you there").unwrap();
+    p.client
+        .send_fragmented(MessageKind::Text, "fragmented ✓ text", 4)
+        .unwrap();
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    p.server.send_binary(big.clone()).unwrap();
+    p.drive();
+    assert_eq!(
+        p.server_events,
+        vec![
+            Event::Text("hello".into()),
+            Event::Binary(Bytes::from_static(&[1, 2, 3])),
+            Event::Ping(Bytes::from_static(b"are you there")),
+            Event::Text("fragmented ✓ text".into()),
+        ]
+    );
+    assert_eq!(
+        p.client_events,
+        vec![
+            Event::Binary(big.into()),
+            Event::Pong(Bytes::from_static(b"are you there")),
+        ]
+    );
+    p.server_events.clear();
+    p.client_events.clear();
+
+    // Client starts the close; the server echoes; the server closes the transport first.
+    p.client.close(1000, "bye").unwrap();
+    p.drive();
+    assert_eq!(
+        p.server_events,
+        vec![Event::Close(Some(CloseFrame::new(1000, "bye").unwrap()))]
+    );
+    assert_eq!(
+        p.client_events,
+        vec![Event::Close(Some(CloseFrame::new(1000, "").unwrap()))]
+    );
+    assert_eq!(p.server.state(), ConnectionState::Closed);
+    assert_eq!(p.client.state(), ConnectionState::Closed);
+    assert!(p.server.should_close_transport());
+    assert!(!p.client.should_close_transport());
+    p.client.feed_eof();
+    assert!(p.client.should_close_transport());
+}
+
+#[test]
+fn pair_server_initiated_close() {
+    let mut p = handshake();
+    p.drive();
+    p.server.close(1001, "going away").unwrap();
+    p.client.send_text("crossing").unwrap();
+    p.drive();
+    // The message the client sent before seeing the close is dropped by the server.
+    assert!(p.server_events.iter().all(|e| matches!(e, Event::Close(_))));
+    assert_eq!(p.server.state(), ConnectionState::Closed);
+    assert_eq!(p.client.state(), ConnectionState::Closed);
+    assert!(p.server.should_close_transport());
+}
