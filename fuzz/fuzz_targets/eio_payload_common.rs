@@ -1,0 +1,127 @@
+// Shared by eio_payload_text and eio_payload_binary (included with `include!`).
+//
+// Oracle for decoding an arbitrary payload in arbitrary chunks under small limits:
+// - the results (packets, then at most one error, last) are the same fed whole, fed in the
+//   fuzzer's chunks (alternating borrowed and owned), and one-shot;
+// - the limits hold: at most `max_packets` packets, each encoded packet at most
+//   `max_packet_bytes`, all of them at most `max_payload_bytes`;
+// - the packets before the error re-encode to a subsequence of the input: the encoder only
+//   drops what the decoder tolerates as non-canonical (leading zero digits in lengths,
+//   empty `0:` entries of text payloads); when nothing was dropped the bytes are identical;
+// - decode(encode(packets)) == packets.
+
+use arbitrary::Arbitrary;
+use pushwire_engineio::{Limits, Packet, PayloadDecoder, PayloadError, PayloadFormat};
+
+#[derive(Debug, Arbitrary)]
+struct Input {
+    data: Vec<u8>,
+    cuts: Vec<u16>,
+    max_packet_bytes: u8,
+    max_payload_bytes: u16,
+    max_packets: u8,
+}
+
+fn run(format: PayloadFormat, input: &Input) -> (Vec<Result<Packet, PayloadError>>, Limits) {
+    let limits = Limits::DEFAULT
+        .with_max_packet_bytes(usize::from(input.max_packet_bytes) + 1)
+        .with_max_payload_bytes(usize::from(input.max_payload_bytes) + 1)
+        .with_max_packets(usize::from(input.max_packets % 32) + 1);
+    let data = &input.data;
+    let whole = chunked(format, data, &[], limits);
+    let cut = chunked(format, data, &input.cuts, limits);
+    assert_eq!(whole, cut, "chunk invariance");
+    let one_shot: Vec<_> = match format {
+        PayloadFormat::Text => pushwire_engineio::decode_text_payload(data.clone(), limits).collect(),
+        PayloadFormat::Binary => {
+            pushwire_engineio::decode_binary_payload(data.clone(), limits).collect()
+        }
+    };
+    assert_eq!(whole, one_shot, "one-shot equals incremental");
+
+    let errors = whole.iter().filter(|r| r.is_err()).count();
+    assert!(errors <= 1);
+    if errors == 1 {
+        assert!(whole.last().unwrap().is_err(), "the error comes last");
+    }
+    let ok: Vec<Packet> = whole.iter().filter_map(|r| r.clone().ok()).collect();
+    assert!(ok.len() <= limits.max_packets);
+    let mut total = 0;
+    for p in &ok {
+        // Bytes of the packet as this format writes it; never more than the declared length
+        // the limit was checked on (a base64 packet inside an XHR2 string entry shrinks).
+        let n = match (format, p.data.as_binary()) {
+            (PayloadFormat::Binary, Some(b)) => 1 + b.len(),
+            _ => p.str_len(),
+        };
+        assert!(n <= limits.max_packet_bytes, "packet over the limit");
+        total += n;
+    }
+    assert!(total <= limits.max_payload_bytes);
+    if errors == 0 {
+        assert!(matches!(whole.last(), None | Some(Ok(_))));
+    }
+    (whole, limits)
+}
+
+fn chunked(
+    format: PayloadFormat,
+    data: &[u8],
+    cuts: &[u16],
+    limits: Limits,
+) -> Vec<Result<Packet, PayloadError>> {
+    let mut d = PayloadDecoder::new(format, limits);
+    let mut out = Vec::new();
+    let mut cuts: Vec<usize> = cuts
+        .iter()
+        .map(|&c| usize::from(c) % (data.len() + 1))
+        .collect();
+    cuts.sort_unstable();
+    cuts.push(data.len());
+    let mut pos = 0;
+    let mut failed = false;
+    let drain = |d: &mut PayloadDecoder, out: &mut Vec<_>, failed: &mut bool| {
+        while !*failed {
+            match d.poll_packet() {
+                Ok(Some(p)) => out.push(Ok(p)),
+                Ok(None) => break,
+                Err(e) => {
+                    // Sticky.
+                    assert_eq!(d.poll_packet(), Err(e.clone()));
+                    out.push(Err(e));
+                    *failed = true;
+                }
+            }
+        }
+    };
+    for (i, &c) in cuts.iter().enumerate() {
+        if i % 2 == 0 {
+            d.feed(&data[pos..c]);
+        } else {
+            d.feed_bytes(bytes::Bytes::copy_from_slice(&data[pos..c]));
+        }
+        pos = c;
+        drain(&mut d, &mut out, &mut failed);
+    }
+    d.feed_eof();
+    drain(&mut d, &mut out, &mut failed);
+    if !failed {
+        assert!(d.is_finished());
+    }
+    out
+}
+
+fn is_subsequence(small: &[u8], big: &[u8]) -> bool {
+    let mut it = big.iter();
+    small.iter().all(|b| it.any(|x| x == b))
+}
+
+fn check_reencoding(encoded: &[u8], input: &[u8], error_free: bool) {
+    assert!(
+        is_subsequence(encoded, input),
+        "decoded packets do not re-encode to a subsequence of the input"
+    );
+    if error_free && encoded.len() == input.len() {
+        assert_eq!(encoded, input);
+    }
+}
