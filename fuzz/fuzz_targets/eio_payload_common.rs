@@ -32,7 +32,9 @@ fn run(format: PayloadFormat, input: &Input) -> (Vec<Result<Packet, PayloadError
     let cut = chunked(format, data, &input.cuts, limits);
     assert_eq!(whole, cut, "chunk invariance");
     let one_shot: Vec<_> = match format {
-        PayloadFormat::Text => pushwire_engineio::decode_text_payload(data.clone(), limits).collect(),
+        PayloadFormat::Text => {
+            pushwire_engineio::decode_text_payload(data.clone(), limits).collect()
+        }
         PayloadFormat::Binary => {
             pushwire_engineio::decode_binary_payload(data.clone(), limits).collect()
         }

@@ -14,8 +14,7 @@ fuzz_target!(|input: Input| {
         let mut s = String::new();
         pushwire_engineio::encode_text_payload(&ok, &mut s);
         check_reencoding(s.as_bytes(), &input.data, error_free);
-        let again: Vec<_> =
-            pushwire_engineio::decode_text_payload(s, Limits::UNLIMITED).collect();
+        let again: Vec<_> = pushwire_engineio::decode_text_payload(s, Limits::UNLIMITED).collect();
         assert_eq!(again, ok.iter().cloned().map(Ok).collect::<Vec<_>>());
     } else if error_free {
         // Only `0:` entries (or nothing): the input must be non-empty and made of them.

@@ -39,7 +39,10 @@ fuzz_target!(|input: (Vec<P>, u64, bool)| {
         let s = p.to_str_form();
         assert_eq!(s.encode_utf16().count(), p.str_utf16_len());
         assert_eq!(Packet::decode_str(&s).as_ref(), Ok(p));
-        assert_eq!(Packet::from_frame(p.to_frame(supports_binary)).as_ref(), Ok(p));
+        assert_eq!(
+            Packet::from_frame(p.to_frame(supports_binary)).as_ref(),
+            Ok(p)
+        );
     }
 
     let mut text = String::new();
@@ -54,7 +57,10 @@ fuzz_target!(|input: (Vec<P>, u64, bool)| {
     assert_eq!(got, expect);
 
     // Byte by byte.
-    for (format, wire) in [(PayloadFormat::Text, text.as_bytes()), (PayloadFormat::Binary, &bin[..])] {
+    for (format, wire) in [
+        (PayloadFormat::Text, text.as_bytes()),
+        (PayloadFormat::Binary, &bin[..]),
+    ] {
         let mut d = PayloadDecoder::new(format, Limits::UNLIMITED);
         let mut got = Vec::new();
         for b in wire {

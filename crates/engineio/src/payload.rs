@@ -26,9 +26,9 @@ use crate::packet::{Packet, PacketData, PacketError};
 #[non_exhaustive]
 pub struct Limits {
     /// Maximum bytes of one payload (one HTTP body). Default 1,000,000, the
-    /// `maxHttpBufferSize` default of engine.io 4 and later (engine.io 3.x allowed 100 MB,
-    /// which its maintainers lowered as a memory-exhaustion risk). Raise it if your
-    /// application sends larger polling bodies.
+    /// `maxHttpBufferSize` default of the engine.io 3.6.2 server
+    /// (`opts.maxHttpBufferSize || 1e6`), so nothing that server accepts is refused. Raise it
+    /// if your application sends larger polling bodies.
     pub max_payload_bytes: usize,
     /// Maximum packets in one payload. Default 100,000: generous on purpose — an engine.io
     /// server flushes everything buffered since the last poll in one payload, so bursts of
