@@ -174,20 +174,34 @@ impl HeadParser {
         }
     }
 
+    /// The checks that apply while a line grows, given that the current line has `end` bytes
+    /// in the buffer (before any LF). Whichever limit a byte-at-a-time feed would cross first
+    /// is reported, so the result never depends on how the input was split.
+    fn check_growth(&self, end: usize) -> Result<(), ParseError> {
+        // The line may hold max_line_len bytes plus its CR.
+        let line_limit_at = self.line_start + self.limits.max_line_len + 2;
+        let head_limit_at = self.limits.max_head_len + 1;
+        if end >= line_limit_at.min(head_limit_at) {
+            return Err(if line_limit_at <= head_limit_at {
+                ParseError::LineTooLong(self.limits.max_line_len)
+            } else {
+                ParseError::HeadTooLarge(self.limits.max_head_len)
+            });
+        }
+        Ok(())
+    }
+
     fn scan_lines(&mut self) -> Result<Option<Head>, ParseError> {
         loop {
             let Some(pos) = self.buf[self.scan..].iter().position(|&b| b == b'\n') else {
+                // Only the new bytes were searched; remember where to resume.
                 self.scan = self.buf.len();
-                if self.buf.len() - self.line_start > self.limits.max_line_len + 1 {
-                    return Err(ParseError::LineTooLong(self.limits.max_line_len));
-                }
-                if self.buf.len() > self.limits.max_head_len {
-                    return Err(ParseError::HeadTooLarge(self.limits.max_head_len));
-                }
+                self.check_growth(self.buf.len())?;
                 return Ok(None);
             };
             let lf = self.scan + pos;
             self.scan = lf + 1;
+            self.check_growth(lf)?;
             if lf + 1 > self.limits.max_head_len {
                 return Err(ParseError::HeadTooLarge(self.limits.max_head_len));
             }
