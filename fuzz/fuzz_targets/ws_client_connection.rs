@@ -84,9 +84,15 @@ fuzz_target!(|input: &[u8]| {
     let (events, error, out) = whole;
     let written = frames(&out);
     if let Some(code) = error.as_ref().and_then(ProtocolError::close_code) {
-        let closes: Vec<_> = written.iter().filter(|(op, _)| *op == OpCode::Close).collect();
+        let closes: Vec<_> = written
+            .iter()
+            .filter(|(op, _)| *op == OpCode::Close)
+            .collect();
         assert_eq!(closes.len(), 1);
-        assert_eq!(written.last().unwrap(), &(OpCode::Close, code.to_be_bytes().to_vec()));
+        assert_eq!(
+            written.last().unwrap(),
+            &(OpCode::Close, code.to_be_bytes().to_vec())
+        );
     }
     for e in &events {
         if let Event::Text(t) = e {

@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
                 }
                 assert_eq!(
                     FrameHeader::decode(&buf[..n], true),
-                    Ok(HeaderDecode::Complete { header, header_len: n }),
+                    Ok(HeaderDecode::Complete {
+                        header,
+                        header_len: n
+                    }),
                     "decode(encode(h)) == h"
                 );
             }
