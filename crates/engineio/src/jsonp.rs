@@ -117,7 +117,7 @@ fn hex_val(b: u8) -> Option<u8> {
 
 /// `application/x-www-form-urlencoded` decoding of one name or value: `+` is a space,
 /// `%XX` a byte.
-fn form_decode(s: &[u8]) -> Result<Vec<u8>, JsonpError> {
+pub(crate) fn form_decode(s: &[u8]) -> Result<Vec<u8>, JsonpError> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {

@@ -66,6 +66,8 @@ mod handshake;
 mod jsonp;
 mod packet;
 mod payload;
+mod server;
+mod session;
 mod utf8;
 
 pub use handshake::{HandshakeError, OpenPacket};
@@ -78,6 +80,13 @@ pub use payload::{
     decode_binary_payload, decode_text_payload, encode_binary_payload, encode_payload,
     encode_text_payload, EncodedPayload, Limits, PayloadDecoder, PayloadError, PayloadFormat,
     PayloadIter,
+};
+pub use server::{
+    error_response, sid_from_bytes, ErrorCode, HttpRequest, Method, Outcome, Server, SidSource,
+};
+pub use session::{
+    CloseReason, Event, HttpResponse, RequestInfo, SendError, ServerConfig, ServerSession,
+    TransportKind, WsOutput,
 };
 pub use utf8::utf16_len;
 

@@ -1,0 +1,405 @@
+//! The server: routes HTTP requests (handshake, polling GET/POST, websocket) to
+//! [`ServerSession`]s, with engine.io 3.6.2's error responses.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use crate::jsonp::form_decode;
+use crate::packet::PacketData;
+use crate::session::{
+    cors, Event, HttpResponse, RequestInfo, SendError, ServerConfig, ServerSession, TransportKind,
+    WsOutput,
+};
+
+/// The HTTP method of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`: handshake, long-poll, or websocket upgrade.
+    Get,
+    /// `POST`: a payload from the client.
+    Post,
+    /// `OPTIONS`: CORS preflight.
+    Options,
+    /// Anything else.
+    Other,
+}
+
+/// What the server needs from an HTTP request. The I/O layer matches the path
+/// (`/engine.io/` by default) before calling [`Server::handle_request`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpRequest<'a> {
+    /// The method.
+    pub method: Method,
+    /// The query string, without the `?` (`EIO=3&transport=polling&t=…`).
+    pub query: &'a str,
+    /// The `Origin` header.
+    pub origin: Option<&'a str>,
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a str>,
+    /// Whether this is a WebSocket upgrade request (`Upgrade: websocket`).
+    pub websocket_upgrade: bool,
+    /// The whole body (POST).
+    pub body: &'a [u8],
+}
+
+/// engine.io's error codes, answered as HTTP 400 with
+/// `{"code":<n>,"message":"<text>"}` (`Content-Type: application/json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 0, `Transport unknown`.
+    UnknownTransport = 0,
+    /// 1, `Session ID unknown`.
+    UnknownSid = 1,
+    /// 2, `Bad handshake method`.
+    BadHandshakeMethod = 2,
+    /// 3, `Bad request`.
+    BadRequest = 3,
+}
+
+impl ErrorCode {
+    /// engine.io's message for the code.
+    #[must_use]
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::UnknownTransport => "Transport unknown",
+            Self::UnknownSid => "Session ID unknown",
+            Self::BadHandshakeMethod => "Bad handshake method",
+            Self::BadRequest => "Bad request",
+        }
+    }
+}
+
+/// The 400 response engine.io sends for `code`.
+#[must_use]
+pub fn error_response(code: ErrorCode, req: &RequestInfo) -> HttpResponse {
+    use core::fmt::Write as _;
+    let mut body = String::new();
+    // engine.io: `JSON.stringify({ code: code, message: Server.errorMessages[code] })`
+    let _ = write!(
+        body,
+        r#"{{"code":{},"message":"{}"}}"#,
+        code as u8,
+        code.message()
+    );
+    let mut r = HttpResponse {
+        status: 400,
+        headers: vec![("Content-Type", String::from("application/json"))],
+        body: body.into_bytes(),
+    };
+    cors(&mut r, req);
+    r
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Send this response now.
+    Respond(HttpResponse),
+    /// A long-poll: keep the request open until [`Server::poll_http_response`] for `sid`
+    /// returns its response (after a send, a POST, a timeout…).
+    Hold {
+        /// The session.
+        sid: String,
+    },
+    /// Complete the WebSocket handshake (for example with pushwire-ws), then pass its
+    /// messages to [`Server::handle_ws_frame`] and send [`Server::poll_ws_output`].
+    AcceptWebSocket {
+        /// The session (new for a websocket-only handshake, existing for an upgrade).
+        sid: String,
+    },
+}
+
+/// A source of session ids (engine.io uses 15 random bytes, see [`sid_from_bytes`]).
+pub trait SidSource {
+    /// A new, unique session id.
+    fn next_sid(&mut self) -> String;
+}
+
+impl<F: FnMut() -> String> SidSource for F {
+    fn next_sid(&mut self) -> String {
+        self()
+    }
+}
+
+/// A session id from 15 random bytes, like engine.io's `base64id`: base64 with `-` and `_`
+/// for `+` and `/` (20 characters).
+#[must_use]
+pub fn sid_from_bytes(bytes: [u8; 15]) -> String {
+    use base64::Engine as _;
+    let mut s = base64::engine::general_purpose::STANDARD.encode(bytes);
+    s = s.replace('+', "-").replace('/', "_");
+    s
+}
+
+struct Query<'a> {
+    transport: Option<&'a str>,
+    sid: Option<String>,
+    b64: bool,
+    j: Option<String>,
+    eio: Option<String>,
+}
+
+fn parse_query(q: &str) -> Query<'_> {
+    let mut out = Query {
+        transport: None,
+        sid: None,
+        b64: false,
+        j: None,
+        eio: None,
+    };
+    for pair in q.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded = || {
+            form_decode(v.as_bytes())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+        };
+        match k {
+            "transport" if out.transport.is_none() => out.transport = Some(v),
+            "sid" if out.sid.is_none() => out.sid = decoded(),
+            // engine.io: `if (req._query.b64)` — any non-empty value.
+            "b64" => out.b64 |= !v.is_empty(),
+            "j" if out.j.is_none() => out.j = decoded(),
+            "EIO" if out.eio.is_none() => out.eio = decoded(),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// An Engine.io v3 server: sessions by id, and the request routing of engine.io 3.6.2.
+///
+/// # Call order
+/// 1. [`Server::handle_request`] for each HTTP request under the engine.io path; act on the
+///    [`Outcome`].
+/// 2. For accepted WebSockets: [`Server::handle_ws_frame`] per message,
+///    [`Server::handle_ws_closed`] when it ends.
+/// 3. From the application: [`Server::send`], [`Server::close`].
+/// 4. After any of these, for the sessions involved (or all): [`Server::poll_http_response`]
+///    (answer the held GET), [`Server::poll_ws_output`] until `None`, then
+///    [`Server::poll_event`] until `None`, and [`Server::poll_timeout`] for the next
+///    [`Server::handle_timeout`].
+///
+/// A closed session answers further requests with `Session ID unknown` and is dropped once
+/// its outputs and events have been taken.
+pub struct Server<S> {
+    config: ServerConfig,
+    sessions: BTreeMap<String, ServerSession>,
+    sids: S,
+}
+
+impl<S: SidSource> Server<S> {
+    /// A server with `config`, taking session ids from `sids`.
+    pub fn new(config: ServerConfig, sids: S) -> Self {
+        Self {
+            config,
+            sessions: BTreeMap::new(),
+            sids,
+        }
+    }
+
+    /// The session `sid`.
+    #[must_use]
+    pub fn session(&self, sid: &str) -> Option<&ServerSession> {
+        self.sessions.get(sid)
+    }
+
+    /// The session `sid`, mutably (its own methods are the full API).
+    pub fn session_mut(&mut self, sid: &str) -> Option<&mut ServerSession> {
+        self.sessions.get_mut(sid)
+    }
+
+    /// Ids of the sessions held (open, or closed with outputs not yet taken).
+    pub fn sids(&self) -> impl Iterator<Item = &str> {
+        self.sessions.keys().map(String::as_str)
+    }
+
+    /// Routes one HTTP request, as engine.io's `handleRequest` / `handleUpgrade` do.
+    pub fn handle_request(&mut self, now: Duration, req: &HttpRequest<'_>) -> Outcome {
+        let info = RequestInfo {
+            origin: req.origin.map(String::from),
+        };
+        let err = |code| Outcome::Respond(error_response(code, &info));
+        let q = parse_query(req.query);
+        let kind = match q.transport {
+            Some("polling") if self.config.polling => TransportKind::Polling,
+            Some("websocket") if self.config.websocket => TransportKind::WebSocket,
+            _ => return err(ErrorCode::UnknownTransport),
+        };
+        // engine.io 3.6.2 does not look at `EIO`; we refuse other protocol revisions.
+        if q.eio.as_deref().is_some_and(|v| v != "3") {
+            return err(ErrorCode::BadRequest);
+        }
+        let jsonp = match (&q.j, kind) {
+            (Some(j), TransportKind::Polling) => match j.parse::<u64>() {
+                Ok(n) if j.bytes().all(|b| b.is_ascii_digit()) => Some(n),
+                _ => return err(ErrorCode::BadRequest),
+            },
+            _ => None,
+        };
+        let supports_binary = !q.b64;
+        let Some(sid) = q.sid else {
+            // Handshake.
+            if req.method != Method::Get {
+                return err(ErrorCode::BadHandshakeMethod);
+            }
+            if (kind == TransportKind::WebSocket) != req.websocket_upgrade {
+                return err(ErrorCode::BadRequest);
+            }
+            let sid = self.sids.next_sid();
+            if self.sessions.contains_key(&sid) {
+                return err(ErrorCode::BadRequest);
+            }
+            let mut session = ServerSession::new(
+                sid.clone(),
+                kind,
+                supports_binary,
+                jsonp,
+                self.config.clone(),
+                now,
+            );
+            let outcome = match kind {
+                TransportKind::Polling => match session.handle_get(now, info) {
+                    Some(r) => Outcome::Respond(r),
+                    None => Outcome::Hold { sid: sid.clone() },
+                },
+                TransportKind::WebSocket => Outcome::AcceptWebSocket { sid: sid.clone() },
+            };
+            self.sessions.insert(sid, session);
+            return outcome;
+        };
+        let Some(session) = self.sessions.get_mut(&sid).filter(|s| !s.is_closed()) else {
+            return err(ErrorCode::UnknownSid);
+        };
+        if req.websocket_upgrade && kind == TransportKind::WebSocket {
+            return if session.handle_ws_open(now, supports_binary) {
+                Outcome::AcceptWebSocket { sid }
+            } else {
+                err(ErrorCode::BadRequest)
+            };
+        }
+        if session.transport() != kind || req.websocket_upgrade {
+            // engine.io: "bad request: unexpected transport without upgrade"
+            return err(ErrorCode::BadRequest);
+        }
+        match req.method {
+            Method::Get => match session.handle_get(now, info) {
+                Some(r) => Outcome::Respond(r),
+                None => Outcome::Hold { sid },
+            },
+            Method::Post => {
+                let binary = req
+                    .content_type
+                    .is_some_and(|c| c.eq_ignore_ascii_case("application/octet-stream"));
+                Outcome::Respond(session.handle_post(now, info, binary, req.body))
+            }
+            Method::Options if jsonp.is_none() => {
+                let mut r = HttpResponse {
+                    status: 200,
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                };
+                cors(&mut r, &info);
+                r.headers
+                    .push(("Access-Control-Allow-Headers", String::from("Content-Type")));
+                Outcome::Respond(r)
+            }
+            _ => Outcome::Respond(HttpResponse {
+                status: 500,
+                headers: Vec::new(),
+                body: Vec::new(),
+            }),
+        }
+    }
+
+    /// A message arrived on the WebSocket of session `sid`.
+    pub fn handle_ws_frame(&mut self, now: Duration, sid: &str, frame: crate::Frame) {
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.handle_ws_frame(now, frame);
+        }
+    }
+
+    /// The WebSocket of session `sid` closed.
+    pub fn handle_ws_closed(&mut self, now: Duration, sid: &str) {
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.handle_ws_closed(now);
+        }
+    }
+
+    /// The held GET of session `sid` was closed by the client before being answered.
+    pub fn handle_get_aborted(&mut self, now: Duration, sid: &str) {
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.handle_get_aborted(now);
+        }
+    }
+
+    /// Sends a message to session `sid`.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] for an unknown or closed session, or as
+    /// [`ServerSession::send`].
+    pub fn send(&mut self, sid: &str, data: PacketData) -> Result<(), SendError> {
+        self.sessions
+            .get_mut(sid)
+            .ok_or(SendError::Closed)?
+            .send(data)
+    }
+
+    /// Closes session `sid` from the server side.
+    pub fn close(&mut self, now: Duration, sid: &str) {
+        if let Some(s) = self.sessions.get_mut(sid) {
+            s.close(now);
+        }
+    }
+
+    /// The response for the held GET of session `sid`, once ready.
+    pub fn poll_http_response(&mut self, sid: &str) -> Option<HttpResponse> {
+        self.sessions.get_mut(sid)?.poll_http_response()
+    }
+
+    /// The next WebSocket action for session `sid`.
+    pub fn poll_ws_output(&mut self, sid: &str) -> Option<WsOutput> {
+        self.sessions.get_mut(sid)?.poll_ws_output()
+    }
+
+    /// The next event of any session, with its id. Closed sessions whose outputs have all
+    /// been taken are dropped here.
+    pub fn poll_event(&mut self) -> Option<(String, Event)> {
+        let mut found = None;
+        for (sid, s) in &mut self.sessions {
+            if let Some(e) = s.poll_event() {
+                found = Some((sid.clone(), e));
+                break;
+            }
+        }
+        self.sessions.retain(|_, s| !s.is_drained_and_closed());
+        found
+    }
+
+    /// The earliest deadline of all sessions.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.sessions
+            .values()
+            .filter_map(ServerSession::poll_timeout)
+            .min()
+    }
+
+    /// Applies every session's deadlines due at `now`.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        for s in self.sessions.values_mut() {
+            s.handle_timeout(now);
+        }
+    }
+}
+
+impl ServerSession {
+    /// Closed, and nothing left for the I/O layer or the application to take.
+    pub(crate) fn is_drained_and_closed(&self) -> bool {
+        self.is_closed() && self.nothing_pending()
+    }
+}

@@ -1,0 +1,777 @@
+//! The server side of one Engine.io v3 session: polling (XHR and JSONP), websocket, the
+//! upgrade from polling to websocket, heartbeats and close — as the engine.io 3.6.2 server's
+//! `Socket` and transports behave, without I/O and without a clock.
+//!
+//! Most applications use [`crate::Server`], which routes HTTP requests to sessions; this
+//! type is the per-session state machine underneath.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use crate::handshake::OpenPacket;
+use crate::jsonp::{decode_jsonp_request, encode_jsonp_response};
+use crate::packet::{Frame, Packet, PacketData, PacketType};
+use crate::payload::{encode_payload, EncodedPayload, Limits, PayloadDecoder, PayloadFormat};
+
+/// Server settings. `#[non_exhaustive]`: start from [`ServerConfig::default`] and set fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// `pingInterval` announced in the handshake. Default 25 s (engine.io 3.x).
+    pub ping_interval: Duration,
+    /// `pingTimeout` announced in the handshake. Default 5 s (engine.io 3.x). A session that
+    /// receives no packet within `ping_interval + ping_timeout` closes with
+    /// [`CloseReason::PingTimeout`].
+    pub ping_timeout: Duration,
+    /// How long a client may take from opening the probe websocket to sending `5` (upgrade).
+    /// Default 10 s (engine.io 3.x `upgradeTimeout`).
+    pub upgrade_timeout: Duration,
+    /// How long a polling session being closed waits for a GET to carry the `close` packet.
+    /// Default 30 s (engine.io 3.x polling `closeTimeout`).
+    pub close_timeout: Duration,
+    /// Accept the `polling` transport. Default true.
+    pub polling: bool,
+    /// Accept the `websocket` transport. Default true.
+    pub websocket: bool,
+    /// Offer and allow the upgrade from polling to websocket. Default true.
+    pub allow_upgrades: bool,
+    /// Limits for decoding POST bodies. Default [`Limits::DEFAULT`].
+    pub limits: Limits,
+    /// Maximum packets buffered for a client that does not fetch them (engine.io has no
+    /// bound). Default 100,000; [`ServerSession::send`] fails beyond it.
+    pub max_buffered_packets: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(5_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            close_timeout: Duration::from_millis(30_000),
+            polling: true,
+            websocket: true,
+            allow_upgrades: true,
+            limits: Limits::DEFAULT,
+            max_buffered_packets: 100_000,
+        }
+    }
+}
+
+/// The transport a session currently uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// HTTP long-polling (XHR or JSONP).
+    Polling,
+    /// One WebSocket connection, one packet per message.
+    WebSocket,
+}
+
+impl TransportKind {
+    /// The name used in the `transport` query parameter.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Polling => "polling",
+            Self::WebSocket => "websocket",
+        }
+    }
+}
+
+/// Why a session closed (the reason strings engine.io 3.x emits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// `"transport close"`: the client sent a `close` packet or its websocket closed.
+    TransportClose,
+    /// `"forced close"`: the application called [`ServerSession::close`].
+    ForcedClose,
+    /// `"ping timeout"`: nothing arrived within `pingInterval + pingTimeout`.
+    PingTimeout,
+    /// `"parse error"`: the client sent a malformed packet or payload.
+    ParseError,
+    /// `"transport error"`: two overlapping GETs, or a held GET closed by the client.
+    TransportError,
+}
+
+impl CloseReason {
+    /// engine.io's reason string.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TransportClose => "transport close",
+            Self::ForcedClose => "forced close",
+            Self::PingTimeout => "ping timeout",
+            Self::ParseError => "parse error",
+            Self::TransportError => "transport error",
+        }
+    }
+}
+
+/// What a session reports to the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A `message` packet's data.
+    Message(PacketData),
+    /// The session moved from polling to websocket.
+    Upgraded,
+    /// The session is closed; it reports nothing after this.
+    Closed(CloseReason),
+}
+
+/// Why [`ServerSession::send`] refused a packet. The caller's fault or state, never the
+/// peer's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The session is closing or closed.
+    #[error("session closed")]
+    Closed,
+    /// [`ServerConfig::max_buffered_packets`] packets are waiting already.
+    #[error("send buffer full")]
+    BufferFull,
+}
+
+/// An HTTP response to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers (the I/O layer adds `Content-Length` and the like).
+    pub headers: Vec<(&'static str, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The header `name` (ASCII case-insensitive), if present.
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What to do with a WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsOutput {
+    /// Send this message.
+    Frame(Frame),
+    /// Close the WebSocket (after the frames before this one).
+    Close,
+}
+
+/// Request details a response depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// The `Origin` header: echoed in `Access-Control-Allow-Origin` (with credentials) by the
+    /// XHR transport, as engine.io does; `*` when absent.
+    pub origin: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    Closing,
+    Closed,
+}
+
+#[derive(Debug, Clone)]
+struct Polling {
+    jsonp: Option<u64>,
+    supports_binary: bool,
+    /// The GET being held, with its request details.
+    held: Option<RequestInfo>,
+    /// The response for the held GET, ready to be taken.
+    ready: Option<HttpResponse>,
+    /// Release the held GET with a `noop` even without packets.
+    needs_noop: bool,
+    /// Append a `close` packet to the next response, then the session is closed.
+    should_close: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Upgrade {
+    supports_binary: bool,
+    probed: bool,
+    deadline: Duration,
+}
+
+/// One Engine.io v3 session on the server.
+///
+/// # Call order
+///
+/// Inputs (each takes `now`, the time since any fixed origin of your choosing):
+/// [`ServerSession::handle_get`], [`ServerSession::handle_post`] for polling requests;
+/// [`ServerSession::handle_ws_open`], [`ServerSession::handle_ws_frame`],
+/// [`ServerSession::handle_ws_closed`] for websockets; [`ServerSession::handle_timeout`] when
+/// [`ServerSession::poll_timeout`] is reached; [`ServerSession::send`] and
+/// [`ServerSession::close`] from the application.
+///
+/// After **every** input, drain the outputs (extra calls are harmless):
+/// 1. [`ServerSession::poll_http_response`] — the response for the held GET, if it is ready;
+/// 2. [`ServerSession::poll_ws_output`] until `None` — frames for the websocket (the session's
+///    transport, or the probe websocket during an upgrade), then possibly a close;
+/// 3. [`ServerSession::poll_event`] until `None` — messages, the upgrade, the close;
+/// 4. [`ServerSession::poll_timeout`] — when to call `handle_timeout` next.
+#[derive(Debug, Clone)]
+pub struct ServerSession {
+    sid: String,
+    config: ServerConfig,
+    state: State,
+    kind: TransportKind,
+    ws_supports_binary: bool,
+    polling: Polling,
+    upgrade: Option<Upgrade>,
+    write_buffer: VecDeque<Packet>,
+    ws_out: VecDeque<WsOutput>,
+    events: VecDeque<Event>,
+    ping_deadline: Duration,
+    close_deadline: Option<Duration>,
+}
+
+impl ServerSession {
+    /// A new session with id `sid` on transport `kind`, opened at `now`. The `open` packet is
+    /// queued: it answers the handshake GET (polling) or is the first websocket frame.
+    ///
+    /// `supports_binary` is false when the request had `b64=1`; `jsonp` is the `j` query
+    /// parameter of a JSONP polling client.
+    #[must_use]
+    pub fn new(
+        sid: String,
+        kind: TransportKind,
+        supports_binary: bool,
+        jsonp: Option<u64>,
+        config: ServerConfig,
+        now: Duration,
+    ) -> Self {
+        let ping_deadline = now + config.ping_interval + config.ping_timeout;
+        let mut s = Self {
+            sid,
+            state: State::Open,
+            kind,
+            ws_supports_binary: supports_binary,
+            polling: Polling {
+                jsonp,
+                supports_binary: supports_binary && jsonp.is_none(),
+                held: None,
+                ready: None,
+                needs_noop: false,
+                should_close: false,
+            },
+            upgrade: None,
+            write_buffer: VecDeque::new(),
+            ws_out: VecDeque::new(),
+            events: VecDeque::new(),
+            ping_deadline,
+            close_deadline: None,
+            config,
+        };
+        // > Server responds with an `open` packet with JSON-encoded handshake data
+        let open = s.open_packet().to_packet();
+        s.write_buffer.push_back(open);
+        s.flush();
+        s
+    }
+
+    /// The session id.
+    #[must_use]
+    pub fn sid(&self) -> &str {
+        &self.sid
+    }
+
+    /// The current transport.
+    #[must_use]
+    pub fn transport(&self) -> TransportKind {
+        self.kind
+    }
+
+    /// Whether the session is closed (an [`Event::Closed`] was queued).
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Whether a websocket upgrade is being probed.
+    #[must_use]
+    pub fn is_upgrading(&self) -> bool {
+        self.upgrade.is_some()
+    }
+
+    /// The handshake data this session announces.
+    #[must_use]
+    pub fn open_packet(&self) -> OpenPacket {
+        let upgrades = if self.kind == TransportKind::Polling
+            && self.config.allow_upgrades
+            && self.config.websocket
+        {
+            vec![String::from("websocket")]
+        } else {
+            Vec::new()
+        };
+        OpenPacket::new(
+            self.sid.clone(),
+            upgrades,
+            duration_ms(self.config.ping_interval),
+            duration_ms(self.config.ping_timeout),
+        )
+    }
+
+    /// Queues a `message` packet for the client. Then drain the outputs.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] after [`ServerSession::close`] or a close;
+    /// [`SendError::BufferFull`] when [`ServerConfig::max_buffered_packets`] are waiting.
+    pub fn send(&mut self, data: PacketData) -> Result<(), SendError> {
+        self.send_packet(Packet {
+            kind: PacketType::Message,
+            data,
+        })
+    }
+
+    /// Queues any packet (see [`ServerSession::send`]).
+    ///
+    /// # Errors
+    /// As [`ServerSession::send`].
+    pub fn send_packet(&mut self, packet: Packet) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::Closed);
+        }
+        if self.write_buffer.len() >= self.config.max_buffered_packets {
+            return Err(SendError::BufferFull);
+        }
+        self.write_buffer.push_back(packet);
+        self.flush();
+        Ok(())
+    }
+
+    /// Closes the session from the server side: buffered packets are still delivered, then a
+    /// `close` packet (polling) or a WebSocket close. Then drain the outputs.
+    pub fn close(&mut self, now: Duration) {
+        if self.state != State::Open {
+            return;
+        }
+        self.state = State::Closing;
+        if self.upgrade.take().is_some() {
+            self.ws_out.push_back(WsOutput::Close);
+        }
+        match self.kind {
+            TransportKind::WebSocket => {
+                self.flush();
+                self.ws_out.push_back(WsOutput::Close);
+                self.finish(CloseReason::ForcedClose);
+            }
+            TransportKind::Polling => {
+                self.polling.should_close = true;
+                self.close_deadline = Some(now + self.config.close_timeout);
+                self.flush();
+            }
+        }
+    }
+
+    /// A polling GET arrived. Returns the response to send now, or `None`: hold the request
+    /// open and send [`ServerSession::poll_http_response`] when it becomes ready.
+    pub fn handle_get(&mut self, now: Duration, req: RequestInfo) -> Option<HttpResponse> {
+        let _ = now;
+        if self.state == State::Closed || self.kind != TransportKind::Polling {
+            return Some(bad_request());
+        }
+        if self.polling.held.is_some() || self.polling.ready.is_some() {
+            // engine.io: `this.onError('overlap from client'); res.writeHead(500);`
+            self.close_with(CloseReason::TransportError, false);
+            return Some(HttpResponse {
+                status: 500,
+                headers: Vec::new(),
+                body: Vec::new(),
+            });
+        }
+        self.polling.held = Some(req);
+        self.flush();
+        self.polling.ready.take()
+    }
+
+    /// The client closed the connection of the held GET before it was answered
+    /// (engine.io: "poll connection closed prematurely"); the session closes.
+    pub fn handle_get_aborted(&mut self, now: Duration) {
+        let _ = now;
+        if self.polling.held.take().is_some() {
+            self.close_with(CloseReason::TransportError, false);
+        }
+    }
+
+    /// A polling POST with its whole body. `binary` is `Content-Type:
+    /// application/octet-stream` (an XHR2 payload). For a JSONP session the body is the
+    /// form `d=…`. Returns the response (`200 ok`, as engine.io answers every POST). Then
+    /// drain the outputs: messages become events, pings queue pongs.
+    pub fn handle_post(
+        &mut self,
+        now: Duration,
+        req: RequestInfo,
+        binary: bool,
+        body: &[u8],
+    ) -> HttpResponse {
+        if self.state == State::Closed || self.kind != TransportKind::Polling {
+            return bad_request();
+        }
+        let mut ok = HttpResponse {
+            status: 200,
+            headers: vec![("Content-Type", String::from("text/html"))],
+            body: b"ok".to_vec(),
+        };
+        if self.polling.jsonp.is_none() {
+            cors(&mut ok, &req);
+        }
+        let jsonp_body;
+        let (format, bytes): (PayloadFormat, &[u8]) = if self.polling.jsonp.is_some() {
+            match decode_jsonp_request(body) {
+                Ok(s) => {
+                    jsonp_body = s;
+                    (PayloadFormat::Text, jsonp_body.as_bytes())
+                }
+                Err(_) => {
+                    self.close_with(CloseReason::ParseError, false);
+                    return ok;
+                }
+            }
+        } else if binary {
+            (PayloadFormat::Binary, body)
+        } else {
+            (PayloadFormat::Text, body)
+        };
+        let mut dec = PayloadDecoder::new(format, self.config.limits);
+        dec.feed(bytes);
+        dec.feed_eof();
+        loop {
+            match dec.poll_packet() {
+                Ok(Some(p)) => {
+                    if p.kind == PacketType::Close {
+                        // engine.io polling: `if ('close' === packet.type) { self.onClose();
+                        // return false; }` — the rest of the payload is not read.
+                        self.close_with(CloseReason::TransportClose, true);
+                        break;
+                    }
+                    self.on_packet(now, p);
+                    if self.state == State::Closed {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    self.close_with(CloseReason::ParseError, false);
+                    break;
+                }
+            }
+        }
+        self.flush();
+        ok
+    }
+
+    /// A WebSocket for this session was accepted (`transport=websocket&sid=…`): the client
+    /// is probing an upgrade. Returns false when the upgrade is refused (already upgrading or
+    /// upgraded, upgrades disabled, session closed): close that WebSocket.
+    pub fn handle_ws_open(&mut self, now: Duration, supports_binary: bool) -> bool {
+        if self.state == State::Closed
+            || self.kind != TransportKind::Polling
+            || self.upgrade.is_some()
+            || !self.config.allow_upgrades
+            || !self.config.websocket
+        {
+            return false;
+        }
+        self.upgrade = Some(Upgrade {
+            supports_binary,
+            probed: false,
+            deadline: now + self.config.upgrade_timeout,
+        });
+        true
+    }
+
+    /// A message arrived on the session's WebSocket (or on the probe WebSocket during an
+    /// upgrade). Then drain the outputs.
+    pub fn handle_ws_frame(&mut self, now: Duration, frame: Frame) {
+        if self.state == State::Closed {
+            return;
+        }
+        let packet = Packet::from_frame(frame);
+        if self.kind == TransportKind::WebSocket {
+            match packet {
+                Ok(p) if p.kind == PacketType::Close => {
+                    self.close_with(CloseReason::TransportClose, false);
+                    self.ws_out.push_back(WsOutput::Close);
+                }
+                Ok(p) => self.on_packet(now, p),
+                Err(_) => self.close_with(CloseReason::ParseError, false),
+            }
+            self.flush();
+            return;
+        }
+        let Some(mut up) = self.upgrade else {
+            return;
+        };
+        match packet {
+            // > The probe sent by the client is a `ping` packet with `probe` sent as data.
+            // > The probe sent by the server is a `pong` packet with `probe` sent as data.
+            Ok(p) if p.kind == PacketType::Ping && p.data.as_text() == Some("probe") => {
+                let pong = Packet::text(PacketType::Pong, "probe");
+                self.ws_out
+                    .push_back(WsOutput::Frame(pong.to_frame(up.supports_binary)));
+                up.probed = true;
+                self.upgrade = Some(up);
+                // engine.io writes a `noop` to a held poll "to ensure a fast upgrade".
+                self.polling.needs_noop = true;
+                self.flush();
+            }
+            // > When the server receives the upgrade packet, it must assume this is the new
+            // > transport channel and send all existing buffers (if any) to it.
+            Ok(p) if p.kind == PacketType::Upgrade => {
+                self.upgrade = None;
+                self.kind = TransportKind::WebSocket;
+                self.ws_supports_binary = up.supports_binary;
+                self.polling.needs_noop = false;
+                if self.polling.held.is_some() {
+                    // Release the old transport's poll: the client no longer reads it.
+                    let noop = self.poll_response(vec![Packet::empty(PacketType::Noop)]);
+                    self.polling.ready = Some(noop);
+                    self.polling.held = None;
+                }
+                self.ping_deadline = now + self.config.ping_interval + self.config.ping_timeout;
+                self.events.push_back(Event::Upgraded);
+                self.flush();
+                if self.state == State::Closing {
+                    self.ws_out.push_back(WsOutput::Close);
+                    self.finish(CloseReason::ForcedClose);
+                }
+            }
+            _ => {
+                // Anything else aborts the upgrade: engine.io closes the probe transport.
+                self.upgrade = None;
+                self.polling.needs_noop = false;
+                self.ws_out.push_back(WsOutput::Close);
+            }
+        }
+    }
+
+    /// The WebSocket closed: the session closes if it was its transport; a probe WebSocket
+    /// only aborts the upgrade.
+    pub fn handle_ws_closed(&mut self, now: Duration) {
+        let _ = now;
+        if self.kind == TransportKind::WebSocket {
+            self.close_with(CloseReason::TransportClose, false);
+        } else if self.upgrade.take().is_some() {
+            self.polling.needs_noop = false;
+        }
+    }
+
+    /// When [`ServerSession::handle_timeout`] must be called next (`None`: nothing pending).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        if self.state == State::Closed {
+            return None;
+        }
+        let mut t = self.ping_deadline;
+        if let Some(u) = self.upgrade {
+            t = t.min(u.deadline);
+        }
+        if let Some(c) = self.close_deadline {
+            t = t.min(c);
+        }
+        Some(t)
+    }
+
+    /// Time passed: applies the heartbeat, upgrade and close deadlines that are due at `now`.
+    /// Early or repeated calls are harmless. Then drain the outputs.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if self.state == State::Closed {
+            return;
+        }
+        if let Some(c) = self.close_deadline {
+            if now >= c {
+                self.close_with(CloseReason::ForcedClose, false);
+                return;
+            }
+        }
+        // > the server will also be able to detect whether the client becomes unresponsive
+        // > when it does not receive any data within `pingTimeout + pingInterval`.
+        if now >= self.ping_deadline {
+            self.close_with(CloseReason::PingTimeout, false);
+            return;
+        }
+        if let Some(u) = self.upgrade {
+            if now >= u.deadline {
+                self.upgrade = None;
+                self.polling.needs_noop = false;
+                self.ws_out.push_back(WsOutput::Close);
+            }
+        }
+    }
+
+    /// The response for the held GET, once there is something to send. Extra calls are
+    /// harmless.
+    #[must_use]
+    pub fn poll_http_response(&mut self) -> Option<HttpResponse> {
+        self.polling.ready.take()
+    }
+
+    /// The next WebSocket action, in order.
+    #[must_use]
+    pub fn poll_ws_output(&mut self) -> Option<WsOutput> {
+        self.ws_out.pop_front()
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub(crate) fn nothing_pending(&self) -> bool {
+        self.polling.ready.is_none() && self.ws_out.is_empty() && self.events.is_empty()
+    }
+
+    fn on_packet(&mut self, now: Duration, p: Packet) {
+        if self.state != State::Open && self.state != State::Closing {
+            return;
+        }
+        // engine.io resets the ping timer on every packet (`onPacket` → `setPingTimeout`).
+        self.ping_deadline = now + self.config.ping_interval + self.config.ping_timeout;
+        match p.kind {
+            // > Server should answer with a pong packet containing the same data
+            PacketType::Ping if self.state == State::Open => {
+                self.write_buffer.push_back(Packet {
+                    kind: PacketType::Pong,
+                    data: p.data,
+                });
+            }
+            PacketType::Message => self.events.push_back(Event::Message(p.data)),
+            // open, pong, upgrade, noop from the client: engine.io ignores them.
+            _ => {}
+        }
+    }
+
+    /// Moves buffered packets to the transport when it can take them.
+    fn flush(&mut self) {
+        if self.state == State::Closed {
+            return;
+        }
+        match self.kind {
+            TransportKind::WebSocket => {
+                while let Some(p) = self.write_buffer.pop_front() {
+                    self.ws_out
+                        .push_back(WsOutput::Frame(p.to_frame(self.ws_supports_binary)));
+                }
+            }
+            TransportKind::Polling => {
+                if self.polling.held.is_none() {
+                    return;
+                }
+                let close = self.polling.should_close;
+                if self.write_buffer.is_empty() && !close && !self.polling.needs_noop {
+                    return;
+                }
+                let mut packets: Vec<Packet> = self.write_buffer.drain(..).collect();
+                if close {
+                    packets.push(Packet::empty(PacketType::Close));
+                } else if packets.is_empty() {
+                    packets.push(Packet::empty(PacketType::Noop));
+                }
+                self.polling.needs_noop = false;
+                let resp = self.poll_response(packets);
+                self.polling.ready = Some(resp);
+                self.polling.held = None;
+                if close {
+                    self.finish(CloseReason::ForcedClose);
+                }
+            }
+        }
+    }
+
+    /// The body of a poll response for `packets`, with engine.io's headers.
+    fn poll_response(&self, packets: Vec<Packet>) -> HttpResponse {
+        let origin = self.polling.held.clone().unwrap_or_default();
+        let (content_type, body) = match (
+            self.polling.jsonp,
+            encode_payload(&packets, self.polling.supports_binary),
+        ) {
+            (Some(j), EncodedPayload::Text(t)) => {
+                let mut out = String::new();
+                encode_jsonp_response(j, &t, &mut out);
+                ("text/plain; charset=UTF-8", out.into_bytes())
+            }
+            (_, EncodedPayload::Text(t)) => ("text/plain; charset=UTF-8", t.into_bytes()),
+            (_, EncodedPayload::Binary(b)) => ("application/octet-stream", b),
+        };
+        let mut r = HttpResponse {
+            status: 200,
+            headers: vec![("Content-Type", String::from(content_type))],
+            body,
+        };
+        if self.polling.jsonp.is_none() {
+            cors(&mut r, &origin);
+        }
+        r
+    }
+
+    /// Closes now for `reason`. `noop`: release a held GET with a `noop` (the client's own
+    /// close) rather than a `close` packet (engine.io's `doClose` on a writable poll).
+    fn close_with(&mut self, reason: CloseReason, noop: bool) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.write_buffer.clear();
+        if self.kind == TransportKind::Polling && self.polling.held.is_some() {
+            let kind = if noop {
+                PacketType::Noop
+            } else {
+                PacketType::Close
+            };
+            let resp = self.poll_response(vec![Packet::empty(kind)]);
+            self.polling.ready = Some(resp);
+            self.polling.held = None;
+        }
+        if self.upgrade.take().is_some() {
+            self.ws_out.push_back(WsOutput::Close);
+        }
+        if self.kind == TransportKind::WebSocket && reason != CloseReason::TransportClose {
+            self.ws_out.push_back(WsOutput::Close);
+        }
+        self.finish(reason);
+    }
+
+    fn finish(&mut self, reason: CloseReason) {
+        self.state = State::Closed;
+        self.write_buffer.clear();
+        self.close_deadline = None;
+        self.events.push_back(Event::Closed(reason));
+    }
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// engine.io's XHR transport headers: `Access-Control-Allow-Origin` echoes the `Origin`
+/// with credentials allowed, or `*`.
+pub(crate) fn cors(r: &mut HttpResponse, req: &RequestInfo) {
+    match &req.origin {
+        Some(o) => {
+            r.headers
+                .push(("Access-Control-Allow-Credentials", String::from("true")));
+            r.headers.push(("Access-Control-Allow-Origin", o.clone()));
+        }
+        None => r
+            .headers
+            .push(("Access-Control-Allow-Origin", String::from("*"))),
+    }
+}
+
+fn bad_request() -> HttpResponse {
+    crate::server::error_response(
+        crate::server::ErrorCode::BadRequest,
+        &RequestInfo::default(),
+    )
+}

@@ -1,0 +1,479 @@
+//! Server session scenarios, driven with requests and frames, time as an argument.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use pushwire_engineio::{
+    CloseReason, Event, Frame, HttpRequest, HttpResponse, Method, Outcome, PacketData, Server,
+    ServerConfig, WsOutput,
+};
+
+type Srv = Server<Box<dyn FnMut() -> String>>;
+
+fn server() -> Srv {
+    let mut n = 0;
+    Server::new(
+        ServerConfig::default(),
+        Box::new(move || {
+            n += 1;
+            format!("sid{n}")
+        }),
+    )
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn get(q: &str) -> HttpRequest<'_> {
+    HttpRequest {
+        method: Method::Get,
+        query: q,
+        origin: None,
+        content_type: None,
+        websocket_upgrade: false,
+        body: b"",
+    }
+}
+
+fn post<'a>(q: &'a str, body: &'a [u8]) -> HttpRequest<'a> {
+    HttpRequest {
+        method: Method::Post,
+        query: q,
+        origin: None,
+        content_type: Some("text/plain;charset=UTF-8"),
+        websocket_upgrade: false,
+        body,
+    }
+}
+
+fn ws(q: &str) -> HttpRequest<'_> {
+    HttpRequest {
+        websocket_upgrade: true,
+        ..get(q)
+    }
+}
+
+fn respond(o: Outcome) -> HttpResponse {
+    match o {
+        Outcome::Respond(r) => r,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+fn body(r: &HttpResponse) -> &str {
+    std::str::from_utf8(&r.body).unwrap()
+}
+
+fn events(s: &mut Srv) -> Vec<Event> {
+    std::iter::from_fn(|| s.poll_event().map(|(_, e)| e)).collect()
+}
+
+fn ws_out(s: &mut Srv, sid: &str) -> Vec<WsOutput> {
+    std::iter::from_fn(|| s.poll_ws_output(sid)).collect()
+}
+
+const OPEN1: &str =
+    r#"80:0{"sid":"sid1","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}"#;
+
+/// Handshake over polling; returns the server with session `sid1`.
+fn open_polling() -> Srv {
+    let mut s = server();
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling&t=a")));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=UTF-8"));
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(body(&r), OPEN1);
+    s
+}
+
+const Q: &str = "EIO=3&transport=polling&sid=sid1";
+
+#[test]
+fn handshake_matches_the_spec_sample() {
+    let mut s = open_polling();
+    assert!(events(&mut s).is_empty());
+    assert_eq!(s.poll_timeout(), Some(ms(30_000)));
+}
+
+#[test]
+fn long_poll_is_held_until_a_send() {
+    let mut s = open_polling();
+    assert_eq!(
+        s.handle_request(ms(10), &get(Q)),
+        Outcome::Hold { sid: "sid1".into() }
+    );
+    assert_eq!(s.poll_http_response("sid1"), None);
+    s.send("sid1", PacketData::Text("hey".into())).unwrap();
+    let r = s.poll_http_response("sid1").unwrap();
+    // > 4:4hey
+    assert_eq!(body(&r), "4:4hey");
+    assert_eq!(s.poll_http_response("sid1"), None);
+    // Several sends before the next poll go out in one payload.
+    s.send("sid1", PacketData::Text("hello".into())).unwrap();
+    s.send("sid1", PacketData::Text("😀".into())).unwrap();
+    let r = respond(s.handle_request(ms(20), &get(Q)));
+    assert_eq!(body(&r), "6:4hello3:4😀");
+}
+
+#[test]
+fn post_delivers_messages_and_pings_get_pongs() {
+    let mut s = open_polling();
+    // > 6:4hello6:4world
+    let r = respond(s.handle_request(ms(5), &post(Q, "6:4hello6:4world".as_bytes())));
+    assert_eq!((r.status, body(&r)), (200, "ok"));
+    assert_eq!(
+        events(&mut s),
+        [
+            Event::Message(PacketData::Text("hello".into())),
+            Event::Message(PacketData::Text("world".into()))
+        ]
+    );
+    assert_eq!(
+        s.handle_request(ms(6), &get(Q)),
+        Outcome::Hold { sid: "sid1".into() }
+    );
+    respond(s.handle_request(ms(7), &post(Q, b"1:2")));
+    assert_eq!(body(&s.poll_http_response("sid1").unwrap()), "1:3");
+}
+
+#[test]
+fn heartbeat_deadline_moves_with_each_packet() {
+    let mut s = open_polling();
+    assert_eq!(s.poll_timeout(), Some(ms(30_000)));
+    respond(s.handle_request(ms(20_000), &post(Q, b"1:2")));
+    assert_eq!(s.poll_timeout(), Some(ms(50_000)));
+    s.handle_timeout(ms(49_999));
+    assert!(events(&mut s).is_empty());
+    s.handle_timeout(ms(50_000));
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::PingTimeout)]);
+    // The session is gone: engine.io answers `Session ID unknown`.
+    let r = respond(s.handle_request(ms(50_001), &get(Q)));
+    assert_eq!(r.status, 400);
+    assert_eq!(body(&r), r#"{"code":1,"message":"Session ID unknown"}"#);
+    assert_eq!(s.sids().count(), 0);
+}
+
+#[test]
+fn error_responses_are_engineio_json() {
+    let mut s = open_polling();
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=flash")));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(body(&r), r#"{"code":0,"message":"Transport unknown"}"#);
+    let r = respond(s.handle_request(ms(0), &post("EIO=3&transport=polling", b"1:2")));
+    assert_eq!(body(&r), r#"{"code":2,"message":"Bad handshake method"}"#);
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling&sid=nope")));
+    assert_eq!(body(&r), r#"{"code":1,"message":"Session ID unknown"}"#);
+    // A websocket request without the upgrade, and polling on a websocket session.
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=websocket&sid=sid1")));
+    assert_eq!(body(&r), r#"{"code":3,"message":"Bad request"}"#);
+    let r = respond(s.handle_request(ms(0), &get("EIO=4&transport=polling")));
+    assert_eq!(body(&r), r#"{"code":3,"message":"Bad request"}"#);
+    let mut req = get("EIO=3&transport=polling&sid=nope");
+    req.origin = Some("https://a.example");
+    let r = respond(s.handle_request(ms(0), &req));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://a.example")
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+}
+
+#[test]
+fn overlapping_gets_close_the_session() {
+    let mut s = open_polling();
+    assert!(matches!(
+        s.handle_request(ms(1), &get(Q)),
+        Outcome::Hold { .. }
+    ));
+    let r = respond(s.handle_request(ms(2), &get(Q)));
+    assert_eq!(r.status, 500);
+    assert_eq!(body(&s.poll_http_response("sid1").unwrap()), "1:1");
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::TransportError)]);
+}
+
+#[test]
+fn client_close_releases_the_poll_with_a_noop() {
+    let mut s = open_polling();
+    assert!(matches!(
+        s.handle_request(ms(1), &get(Q)),
+        Outcome::Hold { .. }
+    ));
+    // The rest of the payload after `close` is not read (engine.io returns false).
+    respond(s.handle_request(ms(2), &post(Q, b"1:11:2")));
+    assert_eq!(body(&s.poll_http_response("sid1").unwrap()), "1:6");
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::TransportClose)]);
+}
+
+#[test]
+fn server_close_delivers_buffered_packets_then_close() {
+    let mut s = open_polling();
+    s.send("sid1", PacketData::Text("bye".into())).unwrap();
+    s.close(ms(1), "sid1");
+    assert_eq!(
+        s.send("sid1", PacketData::Text("late".into())),
+        Err(pushwire_engineio::SendError::Closed)
+    );
+    assert!(events(&mut s).is_empty());
+    let r = respond(s.handle_request(ms(2), &get(Q)));
+    assert_eq!(body(&r), "4:4bye1:1");
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::ForcedClose)]);
+}
+
+#[test]
+fn server_close_without_a_poll_times_out() {
+    let mut s = open_polling();
+    s.close(ms(1), "sid1");
+    // The heartbeat still runs while closing; a ping moves it past the close timeout.
+    assert_eq!(s.poll_timeout(), Some(ms(30_000)));
+    respond(s.handle_request(ms(10_000), &post(Q, b"1:2")));
+    assert_eq!(s.poll_timeout(), Some(ms(30_001)));
+    s.handle_timeout(ms(30_001));
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::ForcedClose)]);
+}
+
+#[test]
+fn parse_error_closes_after_the_good_packets() {
+    let mut s = open_polling();
+    let r = respond(s.handle_request(ms(1), &post(Q, b"6:4hello1:x")));
+    assert_eq!(body(&r), "ok");
+    assert_eq!(
+        events(&mut s),
+        [
+            Event::Message(PacketData::Text("hello".into())),
+            Event::Closed(CloseReason::ParseError)
+        ]
+    );
+}
+
+#[test]
+fn upgrade_dance_loses_and_duplicates_nothing() {
+    let mut s = open_polling();
+    s.send("sid1", PacketData::Text("m1".into())).unwrap();
+    let r = respond(s.handle_request(ms(1), &get(Q)));
+    assert_eq!(body(&r), "3:4m1");
+    assert!(matches!(
+        s.handle_request(ms(2), &get(Q)),
+        Outcome::Hold { .. }
+    ));
+    // The client opens the probe websocket.
+    assert_eq!(
+        s.handle_request(ms(3), &ws("EIO=3&transport=websocket&sid=sid1")),
+        Outcome::AcceptWebSocket { sid: "sid1".into() }
+    );
+    // A second probe is refused.
+    let r = respond(s.handle_request(ms(3), &ws("EIO=3&transport=websocket&sid=sid1")));
+    assert_eq!(r.status, 400);
+    // > < 2probe  > 3probe
+    s.handle_ws_frame(ms(4), "sid1", Frame::Text("2probe".into()));
+    assert_eq!(
+        ws_out(&mut s, "sid1"),
+        [WsOutput::Frame(Frame::Text("3probe".into()))]
+    );
+    // The held poll is released with a noop.
+    assert_eq!(body(&s.poll_http_response("sid1").unwrap()), "1:6");
+    // A message sent while the client pauses polling waits for the new transport.
+    s.send("sid1", PacketData::Text("m2".into())).unwrap();
+    assert_eq!(s.poll_http_response("sid1"), None);
+    assert!(ws_out(&mut s, "sid1").is_empty());
+    // > 5 => "upgrade" packet type
+    s.handle_ws_frame(ms(5), "sid1", Frame::Text("5".into()));
+    assert_eq!(events(&mut s), [Event::Upgraded]);
+    s.send("sid1", PacketData::Binary(Bytes::from_static(&[1, 2])))
+        .unwrap();
+    assert_eq!(
+        ws_out(&mut s, "sid1"),
+        [
+            WsOutput::Frame(Frame::Text("4m2".into())),
+            WsOutput::Frame(Frame::Binary(Bytes::from_static(&[4, 1, 2])))
+        ]
+    );
+    // Polling on the upgraded session is a bad request.
+    let r = respond(s.handle_request(ms(6), &get(Q)));
+    assert_eq!(r.status, 400);
+    // Heartbeats now travel on the websocket.
+    s.handle_ws_frame(ms(7), "sid1", Frame::Text("2".into()));
+    assert_eq!(
+        ws_out(&mut s, "sid1"),
+        [WsOutput::Frame(Frame::Text("3".into()))]
+    );
+    s.handle_ws_frame(ms(8), "sid1", Frame::Text("4hi".into()));
+    assert_eq!(
+        events(&mut s),
+        [Event::Message(PacketData::Text("hi".into()))]
+    );
+    s.handle_ws_frame(ms(9), "sid1", Frame::Text("1".into()));
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::TransportClose)]);
+    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+}
+
+#[test]
+fn upgrade_times_out_and_polling_goes_on() {
+    let mut s = open_polling();
+    assert!(matches!(
+        s.handle_request(ms(0), &ws("EIO=3&transport=websocket&sid=sid1")),
+        Outcome::AcceptWebSocket { .. }
+    ));
+    assert_eq!(s.poll_timeout(), Some(ms(10_000)));
+    s.handle_timeout(ms(10_000));
+    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+    s.send("sid1", PacketData::Text("still".into())).unwrap();
+    assert_eq!(
+        body(&respond(s.handle_request(ms(10_001), &get(Q)))),
+        "6:4still"
+    );
+}
+
+#[test]
+fn a_wrong_probe_aborts_the_upgrade() {
+    let mut s = open_polling();
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket&sid=sid1"));
+    s.handle_ws_frame(ms(1), "sid1", Frame::Text("4nope".into()));
+    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+    assert!(!s.session("sid1").unwrap().is_upgrading());
+    assert!(events(&mut s).is_empty());
+}
+
+#[test]
+fn websocket_only_session() {
+    let mut s = server();
+    assert_eq!(
+        s.handle_request(ms(0), &ws("EIO=3&transport=websocket")),
+        Outcome::AcceptWebSocket { sid: "sid1".into() }
+    );
+    // > < 0{"sid":"lv_VI97HAXpY6yYWAAAC","pingInterval":25000,"pingTimeout":5000}
+    // engine.io 3.6.2 writes `"upgrades":[]` for a websocket session.
+    assert_eq!(
+        ws_out(&mut s, "sid1"),
+        [WsOutput::Frame(Frame::Text(
+            r#"0{"sid":"sid1","upgrades":[],"pingInterval":25000,"pingTimeout":5000}"#.into()
+        ))]
+    );
+    s.send("sid1", PacketData::Binary(Bytes::from_static(&[9])))
+        .unwrap();
+    assert_eq!(
+        ws_out(&mut s, "sid1"),
+        [WsOutput::Frame(Frame::Binary(Bytes::from_static(&[4, 9])))]
+    );
+    s.handle_ws_frame(ms(1), "sid1", Frame::Binary(Bytes::from_static(&[4, 7])));
+    assert_eq!(
+        events(&mut s),
+        [Event::Message(PacketData::Binary(Bytes::from_static(&[7])))]
+    );
+    s.close(ms(2), "sid1");
+    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::ForcedClose)]);
+}
+
+#[test]
+fn websocket_b64_client_gets_base64_text() {
+    let mut s = server();
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket&b64=1"));
+    let _ = ws_out(&mut s, "sid1");
+    s.send("sid1", PacketData::Binary(Bytes::from_static(&[1, 2, 3])))
+        .unwrap();
+    assert_eq!(
+        ws_out(&mut s, "sid1"),
+        [WsOutput::Frame(Frame::Text("b4AQID".into()))]
+    );
+    s.handle_ws_frame(ms(1), "sid1", Frame::Text("x".into()));
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::ParseError)]);
+    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+}
+
+#[test]
+fn xhr2_and_b64_polling() {
+    // XHR2 client: binary goes out as an octet-stream payload (INTEROP: `00 06 ff 4hello`).
+    let mut s = open_polling();
+    s.send("sid1", PacketData::Text("hello".into())).unwrap();
+    s.send("sid1", PacketData::Binary(Bytes::from_static(&[1, 2, 3])))
+        .unwrap();
+    let r = respond(s.handle_request(ms(1), &get(Q)));
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(
+        r.body,
+        b"\x00\x06\xff4hello\x01\x04\xff\x04\x01\x02\x03".to_vec()
+    );
+    let mut req = post(Q, b"\x00\x03\xff4hi\x01\x02\xff\x04\x07");
+    req.content_type = Some("application/octet-stream");
+    respond(s.handle_request(ms(2), &req));
+    assert_eq!(
+        events(&mut s),
+        [
+            Event::Message(PacketData::Text("hi".into())),
+            Event::Message(PacketData::Binary(Bytes::from_static(&[7])))
+        ]
+    );
+    // A b64=1 client: base64 in a text payload (INTEROP: `10:b4AAEC/v8=`).
+    let mut s = server();
+    respond(s.handle_request(ms(0), &get("EIO=3&transport=polling&b64=1")));
+    s.send(
+        "sid1",
+        PacketData::Binary(Bytes::from_static(&[0, 1, 2, 254, 255])),
+    )
+    .unwrap();
+    let r = respond(s.handle_request(ms(1), &get("EIO=3&transport=polling&b64=1&sid=sid1")));
+    assert_eq!(body(&r), "10:b4AAEC/v8=");
+}
+
+#[test]
+fn jsonp_polling() {
+    let mut s = server();
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling&j=2&b64=1")));
+    assert_eq!(
+        body(&r),
+        r#"___eio[2]("80:0{\"sid\":\"sid1\",\"upgrades\":[\"websocket\"],\"pingInterval\":25000,\"pingTimeout\":5000}");"#
+    );
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    let q = "EIO=3&transport=polling&j=2&b64=1&sid=sid1";
+    let r = respond(s.handle_request(ms(1), &post(q, b"d=6%3A4a%5Cnb%5C%5Cn")));
+    assert_eq!(body(&r), "ok");
+    assert_eq!(
+        events(&mut s),
+        [Event::Message(PacketData::Text("a\nb\\n".into()))]
+    );
+    s.send("sid1", PacketData::Text("x\u{2028}".into()))
+        .unwrap();
+    let r = respond(s.handle_request(ms(2), &get(q)));
+    assert_eq!(body(&r), r#"___eio[2]("3:4x\u2028");"#);
+}
+
+#[test]
+fn options_preflight() {
+    let mut s = open_polling();
+    let mut req = get(Q);
+    req.method = Method::Options;
+    req.origin = Some("https://a.example");
+    let r = respond(s.handle_request(ms(0), &req));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-headers"),
+        Some("Content-Type")
+    );
+}
+
+#[test]
+fn send_buffer_is_bounded() {
+    let mut config = ServerConfig::default();
+    config.max_buffered_packets = 2;
+    let mut s = Server::new(config, || String::from("only"));
+    respond(s.handle_request(ms(0), &get("EIO=3&transport=polling")));
+    s.send("only", PacketData::Text("a".into())).unwrap();
+    s.send("only", PacketData::Text("b".into())).unwrap();
+    assert_eq!(
+        s.send("only", PacketData::Text("c".into())),
+        Err(pushwire_engineio::SendError::BufferFull)
+    );
+}
+
+#[test]
+fn aborted_poll_closes_the_session() {
+    let mut s = open_polling();
+    assert!(matches!(
+        s.handle_request(ms(1), &get(Q)),
+        Outcome::Hold { .. }
+    ));
+    s.handle_get_aborted(ms(2), "sid1");
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::TransportError)]);
+}
