@@ -1,0 +1,128 @@
+//! Echo server on std::net, one thread per connection: the target for Autobahn|Testsuite's
+//! `fuzzingclient` (see ../shared/AUTOBAHN.md).
+//!
+//! ```text
+//! cargo run --release -p pushwire-ws --example echo_server -- 9001
+//! ```
+//!
+//! It shows the whole sans-IO call order: handshake, then feed → poll_event → send →
+//! poll_transmit → should_close_transport.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
+use pushwire_ws::{Config, Connection, Event};
+
+fn main() -> io::Result<()> {
+    let port: u16 = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9001);
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
+    eprintln!("echo_server listening on 127.0.0.1:{port}");
+    for stream in listener.incoming() {
+        let stream = stream?;
+        thread::spawn(move || {
+            if let Err(e) = serve(stream) {
+                eprintln!("connection error: {e}");
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Writes every queued chunk; several at a time with a vectored write.
+fn flush(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
+    let mut chunks = Vec::new();
+    while let Some(c) = conn.poll_transmit() {
+        chunks.push(c);
+    }
+    let mut i = 0;
+    let mut off = 0;
+    while i < chunks.len() {
+        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(chunks.len() - i);
+        slices.push(IoSlice::new(&chunks[i][off..]));
+        for c in &chunks[i + 1..] {
+            slices.push(IoSlice::new(c));
+        }
+        let mut n = stream.write_vectored(&slices)?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        while i < chunks.len() && n >= chunks[i].len() - off {
+            n -= chunks[i].len() - off;
+            i += 1;
+            off = 0;
+        }
+        off += n;
+    }
+    Ok(())
+}
+
+fn serve(mut stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut buf = vec![0u8; 64 * 1024];
+
+    // Opening handshake.
+    let mut hs = ServerHandshake::new(HandshakeLimits::default());
+    let offer = loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        match hs.feed(&buf[..n]) {
+            Ok(None) => continue,
+            Ok(Some(offer)) => break offer,
+            Err(e) => {
+                stream.write_all(&e.response())?;
+                return Ok(());
+            }
+        }
+    };
+    let response = offer
+        .accept(None, None)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    stream.write_all(&response)?;
+
+    let mut config = Config::default();
+    // Autobahn 9.* sends 16 MiB messages and 4 MiB messages in 64-byte fragments.
+    config.max_fragments = 1 << 20;
+    let mut conn = Connection::server(config);
+    conn.feed_bytes(hs.take_remaining());
+
+    loop {
+        loop {
+            match conn.poll_event() {
+                Ok(Some(Event::Text(t))) => {
+                    let _ = conn.send_text(t);
+                }
+                Ok(Some(Event::Binary(b))) => {
+                    let _ = conn.send_binary(b);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => break,
+            }
+        }
+        flush(&mut conn, &mut stream)?;
+        if conn.should_close_transport() {
+            // Give the peer a moment to read our Close before the FIN.
+            let _ = stream.shutdown(Shutdown::Write);
+            stream.set_read_timeout(Some(Duration::from_secs(1)))?;
+            while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            return Ok(());
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            conn.feed_eof();
+        } else {
+            conn.feed(&buf[..n]);
+        }
+        if n == 0 && conn.poll_event().is_err() {
+            return Ok(());
+        }
+    }
+}
