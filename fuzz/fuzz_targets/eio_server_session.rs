@@ -1,0 +1,184 @@
+//! Drives a `Server` with arbitrary sequences of requests, websocket frames, sends, closes
+//! and clock advances. Oracle: no panic; every HTTP response is well-formed (200 with a
+//! payload that decodes cleanly — text, XHR2 or JSONP by its headers — or `ok` for a POST,
+//! 400 with engine.io's JSON error, 500 empty); every websocket frame is a valid packet;
+//! no event after a session's `Closed`; the session count stays bounded by the handshakes;
+//! deadlines never lie in the past after `handle_timeout`.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use pushwire_engineio::{
+    decode_binary_payload, decode_jsonp_response, decode_text_payload, Event, Frame, HttpRequest,
+    HttpResponse, Limits, Method, Outcome, Packet, PacketData, Server, ServerConfig, WsOutput,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+#[derive(Debug, Arbitrary)]
+enum Op {
+    Request {
+        method: u8,
+        transport: u8,
+        sid: u8,
+        b64: bool,
+        j: Option<u8>,
+        upgrade: bool,
+        binary_body: bool,
+        body: Vec<u8>,
+    },
+    WsText(u8, String),
+    WsBinary(u8, Vec<u8>),
+    WsClosed(u8),
+    GetAborted(u8),
+    Send(u8, Option<String>, Vec<u8>),
+    Close(u8),
+    Advance(u16),
+}
+
+fn check_response(r: &HttpResponse, post: bool) {
+    match r.status {
+        200 if post => assert_eq!(r.body, b"ok"),
+        200 if r.body.is_empty() => {} // OPTIONS
+        200 => {
+            let ct = r.header("content-type").unwrap();
+            let results: Vec<_> = if ct == "application/octet-stream" {
+                decode_binary_payload(r.body.clone(), Limits::UNLIMITED).collect()
+            } else {
+                let s = String::from_utf8(r.body.clone()).unwrap();
+                let text = if s.starts_with("___eio[") {
+                    decode_jsonp_response(&s).unwrap().1
+                } else {
+                    s
+                };
+                decode_text_payload(text, Limits::UNLIMITED).collect()
+            };
+            assert!(!results.is_empty());
+            assert!(results.iter().all(Result::is_ok), "{results:?}");
+        }
+        400 => {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            assert!(v["code"].as_u64().unwrap() <= 3);
+            assert!(v["message"].is_string());
+        }
+        500 => assert!(r.body.is_empty()),
+        s => panic!("unexpected status {s}"),
+    }
+}
+
+fuzz_target!(|ops: Vec<Op>| {
+    let mut config = ServerConfig::default();
+    config.max_buffered_packets = 8;
+    let mut n = 0u32;
+    let mut server = Server::new(config, move || {
+        n += 1;
+        format!("s{n}")
+    });
+    let sid_name = |x: u8| format!("s{}", x % 4);
+    let mut now = Duration::ZERO;
+    let mut handshakes = 0usize;
+    let mut closed: BTreeSet<String> = BTreeSet::new();
+    let mut held: BTreeMap<String, ()> = BTreeMap::new();
+
+    for op in ops {
+        match op {
+            Op::Request {
+                method,
+                transport,
+                sid,
+                b64,
+                j,
+                upgrade,
+                binary_body,
+                body,
+            } => {
+                let mut q = String::from("EIO=3");
+                q.push_str(match transport % 3 {
+                    0 => "&transport=polling",
+                    1 => "&transport=websocket",
+                    _ => "&transport=x",
+                });
+                if sid % 5 != 0 {
+                    q.push_str("&sid=");
+                    q.push_str(&sid_name(sid));
+                }
+                if b64 {
+                    q.push_str("&b64=1");
+                }
+                if let Some(j) = j {
+                    q.push_str(&format!("&j={j}"));
+                }
+                let method = match method % 4 {
+                    0 => Method::Get,
+                    1 => Method::Post,
+                    2 => Method::Options,
+                    _ => Method::Other,
+                };
+                let req = HttpRequest {
+                    method,
+                    query: &q,
+                    origin: None,
+                    content_type: binary_body.then_some("application/octet-stream"),
+                    websocket_upgrade: upgrade,
+                    body: &body,
+                };
+                let before = server.sids().count();
+                match server.handle_request(now, &req) {
+                    Outcome::Respond(r) => check_response(&r, method == Method::Post),
+                    Outcome::Hold { sid } => {
+                        held.insert(sid, ());
+                    }
+                    Outcome::AcceptWebSocket { .. } => {}
+                }
+                if server.sids().count() > before {
+                    handshakes += 1;
+                }
+            }
+            Op::WsText(s, t) => server.handle_ws_frame(now, &sid_name(s), Frame::Text(t)),
+            Op::WsBinary(s, b) => {
+                server.handle_ws_frame(now, &sid_name(s), Frame::Binary(b.into()))
+            }
+            Op::WsClosed(s) => server.handle_ws_closed(now, &sid_name(s)),
+            Op::GetAborted(s) => server.handle_get_aborted(now, &sid_name(s)),
+            Op::Send(s, text, bin) => {
+                let data = match text {
+                    Some(t) => PacketData::Text(t),
+                    None => PacketData::Binary(bin.into()),
+                };
+                let _ = server.send(&sid_name(s), data);
+            }
+            Op::Close(s) => server.close(now, &sid_name(s)),
+            Op::Advance(ms) => {
+                now += Duration::from_millis(u64::from(ms) * 16);
+                server.handle_timeout(now);
+            }
+        }
+        // Drain every output.
+        let sids: Vec<String> = server.sids().map(String::from).collect();
+        assert!(sids.len() <= handshakes);
+        for sid in &sids {
+            if let Some(r) = server.poll_http_response(sid) {
+                assert!(held.remove(sid).is_some(), "response without a held GET");
+                check_response(&r, false);
+            }
+            while let Some(o) = server.poll_ws_output(sid) {
+                if let WsOutput::Frame(f) = o {
+                    Packet::from_frame(f).expect("valid packet frame");
+                }
+            }
+        }
+        while let Some((sid, e)) = server.poll_event() {
+            assert!(!closed.contains(&sid), "event after Closed");
+            if let Event::Closed(_) = e {
+                closed.insert(sid);
+            }
+        }
+        if let Some(t) = server.poll_timeout() {
+            let _ = t;
+        }
+    }
+    server.handle_timeout(now);
+    if let Some(t) = server.poll_timeout() {
+        assert!(t > now, "deadline in the past after handle_timeout");
+    }
+});
