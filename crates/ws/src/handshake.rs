@@ -1593,3 +1593,91 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
         );
     }
 }
+
+#[cfg(test)]
+mod chunking_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn small() -> HandshakeLimits {
+        HandshakeLimits {
+            max_line_len: 32,
+            max_headers: 4,
+            max_head_len: 96,
+        }
+    }
+
+    fn outcome(data: &[u8], cuts: &[usize]) -> (Result<Option<Request>, ParseError>, Vec<u8>) {
+        let mut p = RequestParser::new(small());
+        let mut start = 0;
+        let mut points: Vec<usize> = cuts.iter().map(|&c| c.min(data.len())).collect();
+        points.sort_unstable();
+        points.push(data.len());
+        let mut result = Ok(None);
+        for c in points {
+            let c = c.max(start);
+            match p.feed(&data[start..c]) {
+                Ok(None) => {}
+                r => {
+                    if matches!(result, Ok(None)) {
+                        result = r;
+                    }
+                }
+            }
+            start = c;
+            if result.is_err() {
+                break;
+            }
+        }
+        (result, p.take_remaining().to_vec())
+    }
+
+    fn same(
+        a: &(Result<Option<Request>, ParseError>, Vec<u8>),
+        b: &(Result<Option<Request>, ParseError>, Vec<u8>),
+    ) -> bool {
+        let ra = a.0.as_ref().map(|o| {
+            o.as_ref()
+                .map(|r| (r.method(), r.target(), r.headers().len()))
+        });
+        let rb = b.0.as_ref().map(|o| {
+            o.as_ref()
+                .map(|r| (r.method(), r.target(), r.headers().len()))
+        });
+        ra == rb && a.1 == b.1
+    }
+
+    #[test]
+    fn long_line_with_bare_lf_reports_the_same_error_whole_or_bytewise() {
+        // Found by the ws_handshake_request fuzz target.
+        let mut data = b"GET / HTTP/1.1\r\nA: ".to_vec();
+        data.extend_from_slice(&[b'x'; 40]);
+        data.push(b'\n');
+        let whole = outcome(&data, &[]);
+        let bytewise = outcome(&data, &(0..data.len()).collect::<Vec<_>>());
+        assert_eq!(whole.0.as_ref().unwrap_err(), &ParseError::LineTooLong(32));
+        assert!(same(&whole, &bytewise));
+    }
+
+    proptest! {
+        #[test]
+        fn prop_request_parser_chunk_invariant(
+            prefix in proptest::sample::select(vec![
+                &b""[..],
+                b"GET / HTTP/1.1\r\n",
+                b"GET /chat HTTP/1.1\r\nHost: a\r\n",
+            ]),
+            body in proptest::collection::vec(
+                proptest::sample::select(b"ab: \r\n\t\x01GET/HTTP1.".to_vec()), 0..120),
+            cuts in proptest::collection::vec(0usize..200, 0..6),
+        ) {
+            let mut data = prefix.to_vec();
+            data.extend_from_slice(&body);
+            let whole = outcome(&data, &[]);
+            let bytewise = outcome(&data, &(0..data.len()).collect::<Vec<_>>());
+            let split = outcome(&data, &cuts);
+            prop_assert!(same(&whole, &bytewise));
+            prop_assert!(same(&whole, &split));
+        }
+    }
+}

@@ -144,3 +144,10 @@ fn pair_server_initiated_close() {
     assert_eq!(p.client.state(), ConnectionState::Closed);
     assert!(p.server.should_close_transport());
 }
+
+/// The target is 128 bytes; not met yet (see docs/ws.md). This guards against growth.
+#[test]
+fn connection_inline_size() {
+    let size = std::mem::size_of::<Connection>();
+    assert!(size <= 320, "size_of::<Connection>() = {size}");
+}
