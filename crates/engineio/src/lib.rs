@@ -62,6 +62,7 @@
 
 extern crate alloc;
 
+mod client;
 mod handshake;
 mod jsonp;
 mod packet;
@@ -70,6 +71,10 @@ mod server;
 mod session;
 mod utf8;
 
+pub use client::{
+    ClientCloseReason, ClientConfig, ClientEvent, ClientRequest, ClientSession, ClientWsAction,
+    RequestKind,
+};
 pub use handshake::{HandshakeError, OpenPacket};
 pub use jsonp::{
     decode_jsonp_request, decode_jsonp_response, encode_jsonp_request, encode_jsonp_response,

@@ -1,0 +1,420 @@
+//! A `ClientSession` and a `Server` joined in memory (quinn's `Pair` idea): requests,
+//! long-polls, websocket frames and time all pass through the driver, deterministically.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use pushwire_engineio::{
+    ClientCloseReason, ClientConfig, ClientEvent, ClientSession, ClientWsAction, CloseReason,
+    Event, Frame, HttpRequest, HttpResponse, Outcome, PacketData, RequestKind, Server,
+    ServerConfig, TransportKind, WsOutput,
+};
+
+type Srv = Server<Box<dyn FnMut() -> String>>;
+
+struct Pair {
+    client: ClientSession,
+    server: Srv,
+    now: Duration,
+    held: Vec<(String, RequestKind)>,
+    ws_sid: Option<String>,
+    client_events: Vec<ClientEvent>,
+    server_events: Vec<Event>,
+    /// Messages each side sends the moment the server's `3probe` is on its way.
+    on_probe: Vec<(bool, String)>,
+    /// The server stops answering anything.
+    blackhole: bool,
+}
+
+fn binary(r: &HttpResponse) -> bool {
+    r.header("content-type") == Some("application/octet-stream")
+}
+
+impl Pair {
+    fn new(client: ClientConfig, server: ServerConfig) -> Self {
+        let mut n = 0;
+        let mut p = Self {
+            client: ClientSession::new(client, Duration::ZERO),
+            server: Server::new(
+                server,
+                Box::new(move || {
+                    n += 1;
+                    format!("sid{n}")
+                }),
+            ),
+            now: Duration::ZERO,
+            held: Vec::new(),
+            ws_sid: None,
+            client_events: Vec::new(),
+            server_events: Vec::new(),
+            on_probe: Vec::new(),
+            blackhole: false,
+        };
+        p.client.handle_timeout(Duration::ZERO);
+        p
+    }
+
+    fn drive(&mut self) {
+        let now = self.now;
+        for _ in 0..10_000 {
+            let mut progress = false;
+            if !self.blackhole {
+                while let Some(req) = self.client.poll_request() {
+                    progress = true;
+                    let http = HttpRequest {
+                        method: req.method,
+                        query: &req.query,
+                        origin: None,
+                        content_type: req.content_type,
+                        websocket_upgrade: false,
+                        body: &req.body,
+                    };
+                    match self.server.handle_request(now, &http) {
+                        Outcome::Respond(r) => self.client.handle_response(
+                            now,
+                            req.kind,
+                            r.status,
+                            binary(&r),
+                            &r.body,
+                        ),
+                        Outcome::Hold { sid } => self.held.push((sid, req.kind)),
+                        Outcome::AcceptWebSocket { .. } => panic!("websocket over plain HTTP"),
+                    }
+                }
+                let held = std::mem::take(&mut self.held);
+                for (sid, kind) in held {
+                    if let Some(r) = self.server.poll_http_response(&sid) {
+                        progress = true;
+                        self.client
+                            .handle_response(now, kind, r.status, binary(&r), &r.body);
+                    } else {
+                        self.held.push((sid, kind));
+                    }
+                }
+                while let Some(a) = self.client.poll_ws_action() {
+                    progress = true;
+                    match a {
+                        ClientWsAction::Connect { query } => {
+                            let http = HttpRequest {
+                                method: pushwire_engineio::Method::Get,
+                                query: &query,
+                                origin: None,
+                                content_type: None,
+                                websocket_upgrade: true,
+                                body: b"",
+                            };
+                            match self.server.handle_request(now, &http) {
+                                Outcome::AcceptWebSocket { sid } => {
+                                    self.ws_sid = Some(sid);
+                                    self.client.handle_ws_connected(now);
+                                }
+                                _ => self.client.handle_ws_closed(now),
+                            }
+                        }
+                        ClientWsAction::Frame(f) => {
+                            let sid = self.ws_sid.clone().expect("frame without websocket");
+                            self.server.handle_ws_frame(now, &sid, f);
+                        }
+                        ClientWsAction::Close => {
+                            if let Some(sid) = self.ws_sid.take() {
+                                self.server.handle_ws_closed(now, &sid);
+                            }
+                        }
+                    }
+                }
+                if let Some(sid) = self.ws_sid.clone() {
+                    while let Some(o) = self.server.poll_ws_output(&sid) {
+                        progress = true;
+                        match o {
+                            WsOutput::Frame(f) => {
+                                if f == Frame::Text("3probe".into()) {
+                                    for (from_client, m) in std::mem::take(&mut self.on_probe) {
+                                        let d = PacketData::Text(m);
+                                        if from_client {
+                                            self.client.send(d).unwrap();
+                                        } else {
+                                            self.server.send(&sid, d).unwrap();
+                                        }
+                                    }
+                                }
+                                self.client.handle_ws_frame(now, f);
+                            }
+                            WsOutput::Close => {
+                                self.ws_sid = None;
+                                self.client.handle_ws_closed(now);
+                                break;
+                            }
+                        }
+                    }
+                }
+                while let Some((_, e)) = self.server.poll_event() {
+                    progress = true;
+                    self.server_events.push(e);
+                }
+            }
+            while let Some(e) = self.client.poll_event() {
+                progress = true;
+                self.client_events.push(e);
+            }
+            if !progress {
+                return;
+            }
+        }
+        panic!("the pair does not settle");
+    }
+
+    /// Runs every timeout of both sides up to `until`.
+    fn run_until(&mut self, until: Duration) {
+        loop {
+            let c = self.client.poll_timeout();
+            let s = if self.blackhole {
+                None
+            } else {
+                self.server.poll_timeout()
+            };
+            let next = match (c, s) {
+                (Some(a), Some(b)) => a.min(b),
+                (a, b) => match a.or(b) {
+                    Some(t) => t,
+                    None => break,
+                },
+            };
+            if next > until {
+                break;
+            }
+            self.now = self.now.max(next);
+            self.client.handle_timeout(self.now);
+            if !self.blackhole {
+                self.server.handle_timeout(self.now);
+            }
+            self.drive();
+        }
+        self.now = until;
+        self.drive();
+    }
+
+    fn client_messages(&self) -> Vec<&PacketData> {
+        self.client_events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Message(d) => Some(d),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn server_messages(&self) -> Vec<&PacketData> {
+        self.server_events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(d) => Some(d),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn text(s: &str) -> PacketData {
+    PacketData::Text(s.into())
+}
+
+#[test]
+fn polling_then_upgrade_delivers_everything_once_in_order() {
+    let mut p = Pair::new(ClientConfig::default(), ServerConfig::default());
+    // The client buffers before the handshake completes.
+    p.client.send(text("c1")).unwrap();
+    p.on_probe = vec![
+        (true, "c2 during probe".into()),
+        (false, "s2 during probe".into()),
+    ];
+    p.drive();
+    assert!(matches!(p.client_events[0], ClientEvent::Open(_)));
+    assert_eq!(p.client.transport(), TransportKind::WebSocket);
+    assert!(p.client_events.contains(&ClientEvent::Upgraded));
+    assert!(p.server_events.contains(&Event::Upgraded));
+    p.server.send("sid1", text("s3 😀")).unwrap();
+    p.server
+        .send("sid1", PacketData::Binary(Bytes::from_static(&[0, 255])))
+        .unwrap();
+    p.client.send(text("c3 €")).unwrap();
+    p.client.send(text("")).unwrap();
+    p.drive();
+    assert_eq!(
+        p.server_messages(),
+        [
+            &text("c1"),
+            &text("c2 during probe"),
+            &text("c3 €"),
+            &text("")
+        ]
+    );
+    assert_eq!(
+        p.client_messages(),
+        [
+            &text("s2 during probe"),
+            &text("s3 😀"),
+            &PacketData::Binary(Bytes::from_static(&[0, 255]))
+        ]
+    );
+}
+
+#[test]
+fn messages_sent_before_the_upgrade_arrive_over_polling() {
+    let mut config = ClientConfig::default();
+    config.upgrade = false;
+    let mut p = Pair::new(config, ServerConfig::default());
+    p.drive();
+    for i in 0..50 {
+        p.client.send(text(&format!("c{i}"))).unwrap();
+        p.server.send("sid1", text(&format!("s{i}"))).unwrap();
+        if i % 7 == 0 {
+            p.drive();
+        }
+    }
+    p.drive();
+    let want_c: Vec<PacketData> = (0..50).map(|i| text(&format!("c{i}"))).collect();
+    let want_s: Vec<PacketData> = (0..50).map(|i| text(&format!("s{i}"))).collect();
+    assert_eq!(p.server_messages(), want_c.iter().collect::<Vec<_>>());
+    assert_eq!(p.client_messages(), want_s.iter().collect::<Vec<_>>());
+    assert_eq!(p.client.transport(), TransportKind::Polling);
+}
+
+#[test]
+fn heartbeats_keep_both_sides_alive() {
+    for upgrade in [false, true] {
+        let mut config = ClientConfig::default();
+        config.upgrade = upgrade;
+        let mut p = Pair::new(config, ServerConfig::default());
+        p.drive();
+        p.run_until(Duration::from_secs(300));
+        assert!(
+            !p.client.is_closed(),
+            "upgrade={upgrade}: {:?}",
+            p.client_events
+        );
+        assert!(
+            !p.server_events
+                .iter()
+                .any(|e| matches!(e, Event::Closed(_))),
+            "upgrade={upgrade}: {:?}",
+            p.server_events
+        );
+    }
+}
+
+#[test]
+fn client_detects_an_unresponsive_server() {
+    let mut config = ClientConfig::default();
+    config.upgrade = false;
+    let mut p = Pair::new(config, ServerConfig::default());
+    p.drive();
+    p.blackhole = true;
+    // Ping at 25 s, no pong within pingTimeout (5 s).
+    p.run_until(Duration::from_secs(29));
+    assert!(!p.client.is_closed());
+    p.run_until(Duration::from_secs(31));
+    assert_eq!(
+        p.client_events.last(),
+        Some(&ClientEvent::Closed(ClientCloseReason::PingTimeout))
+    );
+}
+
+#[test]
+fn client_close_reaches_the_server() {
+    for upgrade in [false, true] {
+        let mut config = ClientConfig::default();
+        config.upgrade = upgrade;
+        let mut p = Pair::new(config, ServerConfig::default());
+        p.drive();
+        p.client.send(text("last")).unwrap();
+        p.client.close();
+        p.drive();
+        assert_eq!(
+            p.client_events.last(),
+            Some(&ClientEvent::Closed(ClientCloseReason::ForcedClose))
+        );
+        assert_eq!(p.server_messages(), [&text("last")], "upgrade={upgrade}");
+        assert_eq!(
+            p.server_events.last(),
+            Some(&Event::Closed(CloseReason::TransportClose)),
+            "upgrade={upgrade}"
+        );
+    }
+}
+
+#[test]
+fn server_close_reaches_the_client() {
+    for upgrade in [false, true] {
+        let mut config = ClientConfig::default();
+        config.upgrade = upgrade;
+        let mut p = Pair::new(config, ServerConfig::default());
+        p.drive();
+        p.server.send("sid1", text("bye")).unwrap();
+        p.server.close(p.now, "sid1");
+        p.drive();
+        assert_eq!(p.client_messages(), [&text("bye")], "upgrade={upgrade}");
+        assert_eq!(
+            p.client_events.last(),
+            Some(&ClientEvent::Closed(ClientCloseReason::TransportClose)),
+            "upgrade={upgrade}"
+        );
+        assert_eq!(
+            p.server_events.last(),
+            Some(&Event::Closed(CloseReason::ForcedClose))
+        );
+    }
+}
+
+#[test]
+fn websocket_only_and_b64_sessions() {
+    let mut config = ClientConfig::default();
+    config.websocket_only = true;
+    let mut p = Pair::new(config, ServerConfig::default());
+    p.drive();
+    assert!(matches!(p.client_events[0], ClientEvent::Open(ref o) if o.upgrades.is_empty()));
+    p.client
+        .send(PacketData::Binary(Bytes::from_static(&[1, 2])))
+        .unwrap();
+    p.drive();
+    assert_eq!(
+        p.server_messages(),
+        [&PacketData::Binary(Bytes::from_static(&[1, 2]))]
+    );
+
+    for upgrade in [false, true] {
+        let mut config = ClientConfig::default();
+        config.supports_binary = false;
+        config.upgrade = upgrade;
+        let mut p = Pair::new(config, ServerConfig::default());
+        p.drive();
+        p.client
+            .send(PacketData::Binary(Bytes::from_static(&[3])))
+            .unwrap();
+        p.server
+            .send("sid1", PacketData::Binary(Bytes::from_static(&[4])))
+            .unwrap();
+        p.drive();
+        assert_eq!(
+            p.server_messages(),
+            [&PacketData::Binary(Bytes::from_static(&[3]))]
+        );
+        assert_eq!(
+            p.client_messages(),
+            [&PacketData::Binary(Bytes::from_static(&[4]))]
+        );
+    }
+}
+
+#[test]
+fn refused_upgrade_keeps_polling() {
+    let mut server = ServerConfig::default();
+    server.websocket = false;
+    let mut p = Pair::new(ClientConfig::default(), server);
+    p.drive();
+    // No websocket offered: no probe at all.
+    assert!(matches!(p.client_events[0], ClientEvent::Open(ref o) if o.upgrades.is_empty()));
+    p.client.send(text("x")).unwrap();
+    p.drive();
+    assert_eq!(p.server_messages(), [&text("x")]);
+    assert_eq!(p.client.transport(), TransportKind::Polling);
+}
