@@ -462,7 +462,11 @@ impl ServerSession {
                 }
                 Ok(None) => break,
                 Err(_) => {
-                    self.close_with(CloseReason::ParseError, false);
+                    // The reference hands an `error` packet to `onPacket`, which only acts
+                    // on an open session.
+                    if self.state == State::Open {
+                        self.close_with(CloseReason::ParseError, false);
+                    }
                     break;
                 }
             }
@@ -634,14 +638,16 @@ impl ServerSession {
     }
 
     fn on_packet(&mut self, now: Duration, p: Packet) {
-        if self.state != State::Open && self.state != State::Closing {
+        // engine.io `onPacket`: `if ('open' === this.readyState) { … } else { debug('packet
+        // received with closed socket') }` — a closing session ignores what arrives.
+        if self.state != State::Open {
             return;
         }
         // engine.io resets the ping timer on every packet (`onPacket` → `setPingTimeout`).
         self.ping_deadline = now + self.config.ping_interval + self.config.ping_timeout;
         match p.kind {
             // > Server should answer with a pong packet containing the same data
-            PacketType::Ping if self.state == State::Open => {
+            PacketType::Ping => {
                 self.write_buffer.push_back(Packet {
                     kind: PacketType::Pong,
                     data: p.data,

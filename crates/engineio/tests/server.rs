@@ -225,9 +225,20 @@ fn server_close_delivers_buffered_packets_then_close() {
 fn server_close_without_a_poll_times_out() {
     let mut s = open_polling();
     s.close(ms(1), "sid1");
-    // The heartbeat still runs while closing; a ping moves it past the close timeout.
+    // The heartbeat keeps running while closing, and packets from the client are ignored
+    // (engine.io only handles packets in the `open` state), so a ping does not move it.
     assert_eq!(s.poll_timeout(), Some(ms(30_000)));
-    respond(s.handle_request(ms(10_000), &post(Q, b"1:2")));
+    respond(s.handle_request(ms(10_000), &post(Q, b"1:25:4late")));
+    assert!(events(&mut s).is_empty());
+    assert_eq!(s.poll_timeout(), Some(ms(30_000)));
+    s.handle_timeout(ms(30_000));
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::PingTimeout)]);
+    // With a longer heartbeat, the close timeout (30 s) ends it.
+    let mut config = ServerConfig::default();
+    config.ping_interval = Duration::from_secs(60);
+    let mut s: Srv = Server::new(config, Box::new(|| String::from("x")));
+    respond(s.handle_request(ms(0), &get("EIO=3&transport=polling")));
+    s.close(ms(1), "x");
     assert_eq!(s.poll_timeout(), Some(ms(30_001)));
     s.handle_timeout(ms(30_001));
     assert_eq!(events(&mut s), [Event::Closed(CloseReason::ForcedClose)]);
