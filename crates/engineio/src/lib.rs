@@ -57,6 +57,39 @@
 //! Build [`Packet`]s and encode them into your buffer; encoding cannot fail. For a polling
 //! response, [`encode_payload`] picks text or binary exactly like engine.io 3.x (binary only
 //! when the client supports it and a packet is binary).
+//!
+//! # Sessions
+//!
+//! [`Server`] routes HTTP requests to [`ServerSession`]s (handshake, long-polling GETs that
+//! are held until data arrives, POSTs, JSONP, the websocket transport and the upgrade probe,
+//! heartbeats, close, engine.io's 400 JSON errors); [`ClientSession`] is the mirror image,
+//! producing the requests and WebSocket actions to perform. Both take time as an argument
+//! (`handle_timeout(now)`, `poll_timeout()`) and never touch the network; WebSocket framing
+//! is left to the I/O layer (for example pushwire-ws). After every input, drain the
+//! outputs in this order: HTTP responses / requests, WebSocket outputs, events, then the
+//! next timeout.
+//!
+//! ```
+//! use core::time::Duration;
+//! use pushwire_engineio::{Event, HttpRequest, Method, Outcome, PacketData, Server, ServerConfig};
+//!
+//! let mut server = Server::new(ServerConfig::default(), || String::from("abc"));
+//! let get = |query| HttpRequest {
+//!     method: Method::Get, query, origin: None, content_type: None,
+//!     websocket_upgrade: false, body: b"",
+//! };
+//! let t0 = Duration::ZERO;
+//! let Outcome::Respond(open) = server.handle_request(t0, &get("EIO=3&transport=polling")) else {
+//!     panic!()
+//! };
+//! assert!(open.body.starts_with(br#"79:0{"sid":"abc","upgrades":["websocket"]"#));
+//! // The next poll is held until there is something to send.
+//! let held = server.handle_request(t0, &get("EIO=3&transport=polling&sid=abc"));
+//! assert_eq!(held, Outcome::Hold { sid: "abc".into() });
+//! server.send("abc", PacketData::Text("hey".into())).unwrap();
+//! assert_eq!(server.poll_http_response("abc").unwrap().body, b"4:4hey");
+//! assert_eq!(server.poll_event(), None);
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
