@@ -1,0 +1,139 @@
+//! Drives a `ClientSession` with arbitrary HTTP responses, websocket events, frames, sends,
+//! closes and clock steps. Oracle: no panic; never more than one GET and one POST in flight;
+//! every request well-formed (`EIO=3`, a POST body that decodes cleanly as the payload its
+//! content type says); every websocket frame a valid packet; no event after `Closed`; no
+//! deadline in the past after `handle_timeout`.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use pushwire_engineio::{
+    decode_binary_payload, decode_text_payload, ClientConfig, ClientEvent, ClientSession,
+    ClientWsAction, Frame, Limits, Method, Packet, PacketData, RequestKind,
+};
+use std::time::Duration;
+
+#[derive(Debug, Arbitrary)]
+enum Op {
+    /// Answer the oldest outstanding request.
+    Respond {
+        status_ok: bool,
+        binary: bool,
+        body: Vec<u8>,
+    },
+    /// Answer the oldest outstanding request with a canned good payload.
+    RespondOpen,
+    WsConnected,
+    WsClosed,
+    WsText(String),
+    WsBinary(Vec<u8>),
+    Send(Option<String>, Vec<u8>),
+    Close,
+    Advance(u16),
+}
+
+const OPEN: &str =
+    r#"77:0{"sid":"abc","upgrades":["websocket"],"pingInterval":1000,"pingTimeout":500}"#;
+
+fuzz_target!(|input: (bool, bool, Vec<Op>)| {
+    let (b64, ws_only, ops) = input;
+    let mut config = ClientConfig::default();
+    config.supports_binary = !b64;
+    config.websocket_only = ws_only;
+    config.max_buffered_packets = 16;
+    let mut now = Duration::ZERO;
+    let mut c = ClientSession::new(config, now);
+    let mut outstanding: Vec<RequestKind> = Vec::new();
+    let mut closed = false;
+
+    for op in ops {
+        match op {
+            Op::Respond {
+                status_ok,
+                binary,
+                body,
+            } => {
+                if !outstanding.is_empty() {
+                    let k = outstanding.remove(0);
+                    c.handle_response(now, k, if status_ok { 200 } else { 400 }, binary, &body);
+                }
+            }
+            Op::RespondOpen => {
+                if !outstanding.is_empty() {
+                    let k = outstanding.remove(0);
+                    c.handle_response(now, k, 200, false, OPEN.as_bytes());
+                }
+            }
+            Op::WsConnected => c.handle_ws_connected(now),
+            Op::WsClosed => c.handle_ws_closed(now),
+            Op::WsText(t) => c.handle_ws_frame(now, Frame::Text(t)),
+            Op::WsBinary(b) => c.handle_ws_frame(now, Frame::Binary(b.into())),
+            Op::Send(t, b) => {
+                let _ = c.send(match t {
+                    Some(t) => PacketData::Text(t),
+                    None => PacketData::Binary(b.into()),
+                });
+            }
+            Op::Close => c.close(),
+            Op::Advance(ms) => {
+                now += Duration::from_millis(u64::from(ms));
+                c.handle_timeout(now);
+                if let Some(t) = c.poll_timeout() {
+                    assert!(t > now, "deadline in the past after handle_timeout");
+                }
+            }
+        }
+        while let Some(req) = c.poll_request() {
+            assert!(
+                req.query.starts_with("EIO=3&transport=polling&t="),
+                "{}",
+                req.query
+            );
+            match req.method {
+                Method::Get => assert!(req.body.is_empty() && req.kind != RequestKind::Post),
+                Method::Post => {
+                    assert_eq!(req.kind, RequestKind::Post);
+                    let results: Vec<_> = if req.content_type == Some("application/octet-stream") {
+                        decode_binary_payload(req.body.clone(), Limits::UNLIMITED).collect()
+                    } else {
+                        decode_text_payload(req.body.clone(), Limits::UNLIMITED).collect()
+                    };
+                    assert!(!results.is_empty() && results.iter().all(Result::is_ok));
+                }
+                m => panic!("unexpected method {m:?}"),
+            }
+            outstanding.push(req.kind);
+        }
+        let gets = outstanding
+            .iter()
+            .filter(|k| **k != RequestKind::Post)
+            .count();
+        let posts = outstanding
+            .iter()
+            .filter(|k| **k == RequestKind::Post)
+            .count();
+        // After a close, one last POST may follow the one in flight.
+        assert!(gets <= 1, "{outstanding:?}");
+        assert!(
+            posts <= if c.is_closed() { 2 } else { 1 },
+            "{outstanding:?}"
+        );
+        while let Some(a) = c.poll_ws_action() {
+            match a {
+                ClientWsAction::Connect { query } => {
+                    assert!(query.starts_with("EIO=3&transport=websocket&t="))
+                }
+                ClientWsAction::Frame(f) => {
+                    Packet::from_frame(f).expect("valid packet frame");
+                }
+                ClientWsAction::Close => {}
+            }
+        }
+        while let Some(e) = c.poll_event() {
+            assert!(!closed, "event after Closed: {e:?}");
+            if let ClientEvent::Closed(_) = e {
+                closed = true;
+            }
+        }
+    }
+});
