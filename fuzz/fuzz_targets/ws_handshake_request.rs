@@ -1,13 +1,28 @@
 //! Parses arbitrary bytes as a client's opening handshake, whole and byte by byte.
 //! Oracle: both give the same result; a rejection answers 400 or 426 with a well-formed
 //! response; an accepted offer has a 16-byte base64 key and its 101 response carries the
-//! matching Sec-WebSocket-Accept; consumed head + remaining bytes = input.
+//! matching Sec-WebSocket-Accept; consumed head + remaining bytes = input. The first input
+//! byte may prepend part of a valid request so the fuzzer reaches the header validation.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use pushwire_ws::handshake::{accept_key, HandshakeLimits, ServerHandshake};
 
-fuzz_target!(|data: &[u8]| {
+const PREFIXES: [&[u8]; 4] = [
+    b"",
+    b"GET /chat HTTP/1.1\r\n",
+    b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+    b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+];
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&mode, body)) = input.split_first() else {
+        return;
+    };
+    let mut owned = PREFIXES[mode as usize % 4].to_vec();
+    owned.extend_from_slice(body);
+    let data = &owned[..];
     let mut limits = HandshakeLimits::default();
     limits.max_line_len = 256;
     limits.max_headers = 16;
