@@ -28,6 +28,20 @@ fn pushwire(chunks: &[Bytes]) -> Count {
     (n, bytes)
 }
 
+/// The zero-allocation API: events borrow the parser's buffers.
+fn pushwire_borrowed(chunks: &[Bytes]) -> Count {
+    let mut p = pushwire_sse::Parser::new();
+    let (mut n, mut bytes) = (0, 0);
+    for c in chunks {
+        p.feed_bytes(c.clone()).expect("within limits");
+        while let Some(e) = p.poll_event_ref().expect("valid stream") {
+            n += 1;
+            bytes += e.data.len();
+        }
+    }
+    (n, bytes)
+}
+
 fn eventsource_stream(chunks: &[Bytes]) -> Count {
     use eventsource_stream::Eventsource;
     let s = stream::iter(chunks.iter().cloned().map(Ok::<Bytes, std::io::Error>));
@@ -63,11 +77,15 @@ fn parse_group(c: &mut Criterion, name: &str, input: &[u8], chunk: usize, events
     let chunks = chunks(input, chunk);
     let expected = pushwire(&chunks);
     assert_eq!(expected.0, events);
+    assert_eq!(pushwire_borrowed(&chunks), expected, "pushwire-borrowed");
     assert_eq!(eventsource_stream(&chunks), expected, "eventsource-stream");
     assert_eq!(sse_stream(&chunks), expected, "sse-stream");
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(input.len() as u64));
     g.bench_function("pushwire", |b| b.iter(|| pushwire(black_box(&chunks))));
+    g.bench_function("pushwire-borrowed", |b| {
+        b.iter(|| pushwire_borrowed(black_box(&chunks)))
+    });
     g.bench_function("eventsource-stream", |b| {
         b.iter(|| eventsource_stream(black_box(&chunks)))
     });

@@ -60,4 +60,4 @@ pub mod encode;
 mod parse;
 pub mod server;
 
-pub use parse::{Event, FeedError, Item, Limits, ParseError, Parser};
+pub use parse::{Event, EventRef, FeedError, Item, Limits, ParseError, Parser};

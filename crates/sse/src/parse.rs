@@ -8,10 +8,13 @@
 //!   exactly equivalent to decoding the whole stream first: CR, LF and `:` are ASCII, and an
 //!   ASCII byte is never part of a multi-byte sequence nor swallowed by a U+FFFD replacement,
 //!   so splitting on bytes and then decoding each piece gives the same characters.
-//! * Unprocessed input lives in `buf` (borrowed feeds are copied there once) followed by
-//!   `owned` (an owned chunk kept without a copy). A line that lies wholly inside either is
-//!   processed where it lies; only a line straddling the two is copied. `scan` remembers how
-//!   far `buf` has been searched, so buffered bytes are never scanned twice.
+//! * No line is ever buffered. A line is consumed piece by piece as input arrives: the field
+//!   name is recognised from its first five bytes, and the value goes straight to where it
+//!   belongs (the data buffer, or a scratch string for `event`/`id`/comments), with an
+//!   incomplete UTF-8 sequence at the end of a piece carried over (at most 3 bytes). So each
+//!   input byte is looked at once, and data bytes are copied once, into the event's data.
+//! * Unprocessed input lives in `buf` (borrowed feeds are copied there) followed by `owned`
+//!   (an owned chunk, parsed where it lies without a copy).
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -23,9 +26,11 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// Size limits of a [`Parser`]. Every byte the parser holds is bounded by these.
 ///
-/// The parser holds at most `max_buffered` bytes of unprocessed input (which includes the
-/// current incomplete line), plus the pending event: at most `max_event_size` bytes of data
-/// and an event type and id of at most `max_line_len` bytes each.
+/// The parser holds at most `max_buffered` bytes of input fed but not yet polled, plus the
+/// pending event: at most `max_event_size` bytes of data, and an event type, id and current
+/// field value of at most `max_line_len` bytes of input each (up to 3 times that once
+/// decoded, if every byte is invalid UTF-8 and becomes a 3-byte U+FFFD). Lines themselves
+/// are never buffered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -37,9 +42,9 @@ pub struct Limits {
     /// bytes. Default 4 MiB: room for multi-line JSON snapshots, bounded against a peer that
     /// sends `data:` lines forever without a blank line.
     pub max_event_size: usize,
-    /// Most bytes of unprocessed input the parser accepts before [`Parser::feed`] refuses
-    /// more (poll first). Default 8 MiB: larger than any socket read, and bounds a caller
-    /// that feeds without polling.
+    /// Most bytes of fed but unpolled input the parser accepts before [`Parser::feed`]
+    /// refuses more (poll first). Default 8 MiB: larger than any socket read, and bounds a
+    /// caller that feeds without polling.
     pub max_buffered: usize,
 }
 
@@ -176,6 +181,33 @@ pub enum Item {
     Comment(String),
 }
 
+/// What `advance` found; an event's fields are in the buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Raw {
+    Event,
+    Retry(u64),
+    Comment,
+}
+
+/// A dispatched event borrowing the parser's buffers (see [`Parser::poll_event_ref`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventRef<'a> {
+    /// The event type (`message` when none was set).
+    pub event_type: &'a str,
+    /// The data: the `data` values joined with LF.
+    pub data: &'a str,
+    /// The last event ID in force when the event was dispatched.
+    pub last_event_id: &'a str,
+}
+
+impl EventRef<'_> {
+    /// An owned copy.
+    pub fn to_event(&self) -> Event {
+        Event::new(self.event_type, self.data, self.last_event_id)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Parsing normally.
@@ -183,35 +215,34 @@ enum Mode {
     /// A limit was exceeded; every poll returns this error until `resync`.
     Failed(ParseError),
     /// After `resync`: discarding lines up to and including the next blank line.
-    /// `mid_line`: the next line end only finishes the over-long line that was cut short.
+    /// `mid_line`: the next line end only finishes the line that was cut short.
     Skipping { mid_line: bool },
 }
 
 /// A streaming `text/event-stream` parser. See the crate docs for the call order.
 ///
-/// The parser never panics, never scans a buffered byte twice, and holds no more memory than
-/// its [`Limits`] allow.
+/// The parser never panics, never scans a byte twice, never buffers a line (each byte is
+/// consumed as soon as it is seen: data goes straight into the event's data), and holds no
+/// more memory than its [`Limits`] allow.
 pub struct Parser {
     limits: Limits,
     comments: bool,
-    /// Unprocessed input before `owned`; may end with an incomplete line.
+    /// Unprocessed input from [`Parser::feed`], before `owned`.
     buf: BytesMut,
-    /// Bytes at the start of `buf` known to contain no line end.
-    scan: usize,
-    /// Unprocessed owned input, logically after `buf`.
+    /// Unprocessed input from [`Parser::feed_bytes`], logically after `buf`.
     owned: Bytes,
-    /// A leading BOM may still arrive.
-    bom_pending: bool,
+    /// Bytes of a leading BOM matched so far (0..=2), or `None` once decided.
+    bom: Option<u8>,
     /// The previous line ended with a CR: an LF that comes next belongs to it.
     skip_lf: bool,
     eof: bool,
     mode: Mode,
-    /// A LineTooLong error dropped an incomplete line whose rest is still to come.
+    /// An error cut a line short: its rest is still to come.
     cut_line: bool,
     fields: Fields,
 }
 
-/// The per-stream buffers of the standard.
+/// The per-stream buffers of the standard, and the state of the current line.
 struct Fields {
     /// "a data buffer"
     data: String,
@@ -220,11 +251,60 @@ struct Fields {
     /// "a last event ID buffer"
     id_buffer: String,
     /// "the last event ID string of the event source"
-    last_event_id: Arc<str>,
-    /// The previous dispatched event type, reused when the next is the same.
+    last_event_id: String,
+    /// `last_event_id` shared with the owned events that carry it (made when first needed).
+    id_arc: Option<Arc<str>>,
+    /// The previous owned event's type, reused when the next is the same.
     last_type: Option<Arc<str>>,
+    /// The data and event type buffers hold a dispatched event; they are emptied ("7. Set
+    /// the data buffer and the event type buffer to the empty string") when parsing resumes.
+    dispatched: bool,
     /// "the event stream's reconnection time"
     retry: Option<u64>,
+    /// How far into the current line we are.
+    line: Line,
+    /// Bytes of the current line seen so far.
+    line_len: usize,
+    /// The value of an `event` or `id` field or a comment, as it arrives.
+    scratch: String,
+    /// An incomplete UTF-8 sequence at the end of the last piece of a value.
+    carry: Carry,
+    /// The current `id` value contains NUL.
+    id_nul: bool,
+    /// The current `retry` value: its number so far, or `None` once a non-digit was seen.
+    retry_acc: Option<u64>,
+    /// The current `retry` value has at least one byte.
+    retry_any: bool,
+}
+
+/// Where in the current line the parser is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// Nothing of the line seen yet.
+    Start,
+    /// Inside the field name: its first bytes (enough to recognise the four known names)
+    /// and its full length.
+    Name { head: [u8; 5], len: usize },
+    /// After the colon of a field (or of a comment line, as `Field::Comment`).
+    Value { field: Field, space_checked: bool },
+}
+
+/// What a field name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Data,
+    Event,
+    Id,
+    Retry,
+    Comment,
+    Ignored,
+}
+
+/// Up to three bytes of an incomplete UTF-8 sequence.
+#[derive(Debug, Clone, Copy, Default)]
+struct Carry {
+    bytes: [u8; 3],
+    len: u8,
 }
 
 impl Default for Parser {
@@ -258,9 +338,8 @@ impl Parser {
             limits,
             comments: false,
             buf: BytesMut::new(),
-            scan: 0,
             owned: Bytes::new(),
-            bom_pending: true,
+            bom: Some(0),
             skip_lf: false,
             eof: false,
             mode: Mode::Normal,
@@ -269,9 +348,18 @@ impl Parser {
                 data: String::new(),
                 event_type: String::new(),
                 id_buffer: String::new(),
-                last_event_id: Arc::from(""),
+                last_event_id: String::new(),
+                id_arc: None,
                 last_type: None,
+                dispatched: false,
                 retry: None,
+                line: Line::Start,
+                line_len: 0,
+                scratch: String::new(),
+                carry: Carry::default(),
+                id_nul: false,
+                retry_acc: Some(0),
+                retry_any: false,
             },
         }
     }
@@ -298,13 +386,13 @@ impl Parser {
         self.fields.retry
     }
 
-    /// Bytes of unprocessed input held (including an incomplete line).
+    /// Bytes of input fed but not yet processed by polling.
     pub fn buffered(&self) -> usize {
         self.buf.len() + self.owned.len()
     }
 
-    /// True once [`Parser::feed_eof`] was called and every complete line was processed: no
-    /// further item will come.
+    /// True once [`Parser::feed_eof`] was called and all input was processed: no further
+    /// item will come.
     pub fn is_finished(&self) -> bool {
         self.eof && self.buffered() == 0
     }
@@ -334,8 +422,8 @@ impl Parser {
 
     /// Appends bytes that arrived (copied once into the parser's buffer). Then poll.
     ///
-    /// Fails without consuming anything if the parser would hold more than
-    /// [`Limits::max_buffered`] bytes, or after [`Parser::feed_eof`].
+    /// Fails without consuming anything if more than [`Limits::max_buffered`] bytes would be
+    /// waiting to be processed, or after [`Parser::feed_eof`].
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), FeedError> {
         self.check_feed(bytes.len())?;
         if bytes.is_empty() {
@@ -351,8 +439,8 @@ impl Parser {
     }
 
     /// Appends an owned chunk without copying it (unless an earlier owned chunk is still
-    /// unprocessed, which is then copied). Lines lying wholly inside the chunk are parsed in
-    /// place. Then poll. Fails like [`Parser::feed`].
+    /// unprocessed: that one is then copied). The chunk is parsed where it lies. Then poll.
+    /// Fails like [`Parser::feed`].
     pub fn feed_bytes(&mut self, bytes: Bytes) -> Result<(), FeedError> {
         self.check_feed(bytes.len())?;
         if bytes.is_empty() {
@@ -365,8 +453,8 @@ impl Parser {
         Ok(())
     }
 
-    /// Marks the end of the stream. Then poll until `Ok(None)`: complete lines still buffered
-    /// are processed, and an unterminated event is discarded ("Once the end of the file is
+    /// Marks the end of the stream. Then poll until `Ok(None)`: the input still buffered is
+    /// processed, and an unterminated event is discarded ("Once the end of the file is
     /// reached, any pending data must be discarded").
     pub fn feed_eof(&mut self) {
         self.eof = true;
@@ -377,8 +465,6 @@ impl Parser {
     /// The last event ID and reconnection time are kept.
     pub fn resync(&mut self) {
         if let Mode::Failed(_) = self.mode {
-            // A LineTooLong on an incomplete line already dropped that line's bytes and
-            // left `buf` empty with the rest of the line still to come.
             self.mode = Mode::Skipping {
                 mid_line: self.cut_line,
             };
@@ -390,8 +476,32 @@ impl Parser {
     /// after [`Parser::feed_eof`], the stream is over).
     pub fn poll_event(&mut self) -> Result<Option<Event>, ParseError> {
         loop {
-            match self.poll()? {
-                Some(Item::Event(e)) => return Ok(Some(e)),
+            match self.advance()? {
+                Some(Raw::Event) => return Ok(Some(self.fields.take_event())),
+                Some(_) => continue,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Like [`Parser::poll_event`], but the event borrows the parser's buffers instead of
+    /// being allocated: nothing is allocated per event once the buffers have grown. The
+    /// event is valid until the next call on the parser.
+    pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ParseError> {
+        loop {
+            match self.advance()? {
+                Some(Raw::Event) => {
+                    let f = &self.fields;
+                    return Ok(Some(EventRef {
+                        event_type: if f.event_type.is_empty() {
+                            "message"
+                        } else {
+                            &f.event_type
+                        },
+                        data: &f.data,
+                        last_event_id: &f.last_event_id,
+                    }));
+                }
                 Some(_) => continue,
                 None => return Ok(None),
             }
@@ -402,307 +512,445 @@ impl Parser {
     /// [`Parser::feed_eof`], the stream is over). Calling it again after `Ok(None)` is
     /// harmless.
     pub fn poll(&mut self) -> Result<Option<Item>, ParseError> {
+        Ok(match self.advance()? {
+            None => None,
+            Some(Raw::Event) => Some(Item::Event(self.fields.take_event())),
+            Some(Raw::Retry(ms)) => Some(Item::Retry(ms)),
+            Some(Raw::Comment) => Some(Item::Comment(core::mem::take(&mut self.fields.scratch))),
+        })
+    }
+
+    /// Parses until something can be returned; an event is left in the buffers.
+    fn advance(&mut self) -> Result<Option<Raw>, ParseError> {
+        if self.fields.dispatched {
+            self.fields.dispatched = false;
+            self.fields.data.clear();
+            self.fields.event_type.clear();
+        }
         loop {
             if let Mode::Failed(e) = self.mode {
                 return Err(e);
             }
-            if self.bom_pending && !self.strip_bom() {
-                return Ok(None);
-            }
+            // The input is `buf` then `owned`; work on whichever comes first.
+            let in_buf = !self.buf.is_empty();
+            let src: &[u8] = if in_buf { &self.buf } else { &self.owned };
+            let Some(&first) = src.first() else {
+                return Ok(self.end_of_input());
+            };
             if self.skip_lf {
-                match self.first_byte() {
-                    None => {
-                        if self.eof {
-                            self.skip_lf = false;
-                        }
-                        return self.end_of_input();
-                    }
-                    Some(b) => {
-                        // "a single U+000D CARRIAGE RETURN (CR) character not followed by a
-                        // U+000A LINE FEED (LF) character" ends a line; CRLF is one line end.
-                        if b == b'\n' {
-                            self.consume(1);
-                        }
-                        self.skip_lf = false;
-                    }
+                self.skip_lf = false;
+                // "a single U+000D CARRIAGE RETURN (CR) character not followed by a U+000A
+                // LINE FEED (LF) character" ends a line; CRLF is one line end.
+                if first == b'\n' {
+                    self.consume(in_buf, 1);
+                    continue;
                 }
             }
-            if let Mode::Skipping { .. } = self.mode {
-                match self.next_line_len_discarding() {
-                    None => return self.end_of_input(),
-                    Some(len) => {
-                        let mid_line = matches!(self.mode, Mode::Skipping { mid_line: true });
-                        let was_blank = len == 0 && !mid_line;
-                        self.consume_line(len);
-                        self.mode = if was_blank {
-                            self.fields.data.clear();
-                            self.fields.event_type.clear();
+            if let Some(matched) = self.bom {
+                // "The UTF-8 decode algorithm strips one leading UTF-8 Byte Order Mark (BOM)"
+                if first == BOM[usize::from(matched)] {
+                    self.consume(in_buf, 1);
+                    self.bom = if matched == 2 {
+                        None
+                    } else {
+                        Some(matched + 1)
+                    };
+                    continue;
+                }
+                // Not a BOM after all: the bytes matched so far are the line's first bytes
+                // (they contain no line end, and cannot exceed any limit).
+                self.bom = None;
+                let held = &BOM[..usize::from(matched)];
+                if let Err(e) = self.fields.feed_line(held, &self.limits, self.comments) {
+                    return Err(self.fail(e, true));
+                }
+                continue;
+            }
+            if let Mode::Skipping { mid_line } = self.mode {
+                match memchr::memchr2(b'\n', b'\r', src) {
+                    None => {
+                        let n = src.len();
+                        self.consume(in_buf, n);
+                        self.mode = Mode::Skipping { mid_line: true };
+                    }
+                    Some(i) => {
+                        self.consume_line(in_buf, i);
+                        self.mode = if i == 0 && !mid_line {
                             Mode::Normal
                         } else {
                             Mode::Skipping { mid_line: false }
                         };
-                        continue;
                     }
                 }
+                continue;
             }
-            let item = match self.next_line() {
-                Err(e) => {
-                    self.mode = Mode::Failed(e);
-                    return Err(e);
+            // Normal parsing: run through the lines of `src` until an item, an error or the
+            // end of `src`, then drop what was consumed in one step.
+            let mut pos = 0;
+            let outcome = loop {
+                let rest = &src[pos..];
+                let Some(i) = memchr::memchr2(b'\n', b'\r', rest) else {
+                    // An incomplete line: consume it into the line state.
+                    let r = self.fields.feed_line(rest, &self.limits, self.comments);
+                    pos = src.len();
+                    break r.map(|()| None).map_err(|e| (e, true));
+                };
+                let line = &rest[..i];
+                let r = if self.fields.line == Line::Start && line.len() <= self.limits.max_line_len
+                {
+                    self.fields.whole_line(line, &self.limits, self.comments)
+                } else {
+                    self.fields
+                        .feed_line(line, &self.limits, self.comments)
+                        .and_then(|()| self.fields.finish_line(&self.limits, self.comments))
+                };
+                pos += i + 1;
+                if rest[i] == b'\r' {
+                    match src.get(pos) {
+                        Some(b'\n') => pos += 1,
+                        Some(_) => {}
+                        // The LF of a CRLF may come in the next input.
+                        None => self.skip_lf = true,
+                    }
                 }
-                Ok(None) => return self.end_of_input(),
-                Ok(Some(Where::Buf(len))) => {
-                    let r = self
-                        .fields
-                        .process_line(&self.buf[..len], &self.limits, self.comments);
-                    self.consume_line(len);
-                    r
-                }
-                Ok(Some(Where::Owned(len))) => {
-                    let r =
-                        self.fields
-                            .process_line(&self.owned[..len], &self.limits, self.comments);
-                    self.consume_line(len);
-                    r
+                match r {
+                    Ok(None) => continue,
+                    Ok(Some(item)) => break Ok(Some(item)),
+                    Err(e) => break Err((e, false)),
                 }
             };
-            match item {
+            self.consume(in_buf, pos);
+            match outcome {
                 Ok(Some(item)) => return Ok(Some(item)),
-                Ok(None) => {}
-                Err(e) => {
-                    self.fields.data = String::new();
-                    self.fields.event_type.clear();
-                    self.mode = Mode::Failed(e);
-                    return Err(e);
-                }
+                Ok(None) => continue,
+                Err((e, mid_line)) => return Err(self.fail(e, mid_line)),
             }
         }
     }
 
-    /// No complete line is available.
-    fn end_of_input(&mut self) -> Result<Option<Item>, ParseError> {
+    /// Enters the failed state, forgetting the pending event.
+    fn fail(&mut self, e: ParseError, mid_line: bool) -> ParseError {
+        self.fields.reset_event();
+        self.mode = Mode::Failed(e);
+        self.cut_line = mid_line;
+        e
+    }
+
+    /// All input is processed.
+    fn end_of_input(&mut self) -> Option<Raw> {
         if self.eof {
             // "Once the end of the file is reached, any pending data must be discarded.
             // (If the file ends in the middle of an event, before the final empty line, the
             // incomplete event is not dispatched.)"
+            self.fields.reset_event();
             self.buf = BytesMut::new();
             self.owned = Bytes::new();
-            self.scan = 0;
-            self.fields.data = String::new();
-            self.fields.event_type = String::new();
         }
-        Ok(None)
+        None
     }
 
-    /// Removes one leading BOM once enough bytes are known. False: wait for more input.
-    fn strip_bom(&mut self) -> bool {
-        let mut head = [0u8; 3];
-        let n = self.peek(&mut head);
-        if n == 3 && head == BOM {
-            self.consume(3);
-        } else if n < 3 && head[..n] == BOM[..n] && !self.eof {
-            return false;
-        }
-        self.bom_pending = false;
-        true
-    }
-
-    fn peek(&self, out: &mut [u8; 3]) -> usize {
-        let mut n = 0;
-        for &b in self.buf.iter().chain(self.owned.iter()).take(3) {
-            out[n] = b;
-            n += 1;
-        }
-        n
-    }
-
-    fn first_byte(&self) -> Option<u8> {
-        self.buf.first().or_else(|| self.owned.first()).copied()
-    }
-
-    /// Drops `n` bytes from the front of the unprocessed input.
-    fn consume(&mut self, n: usize) {
-        let from_buf = n.min(self.buf.len());
-        self.buf.advance(from_buf);
-        self.scan = self.scan.saturating_sub(from_buf);
-        self.owned.advance(n - from_buf);
-    }
-
-    /// Drops a line of `len` bytes and its line end from the front of whichever buffer held
-    /// it, remembering a CR at the very end of the input.
-    fn consume_line(&mut self, len: usize) {
-        let src: &[u8] = if self.buf.is_empty() {
-            &self.owned
-        } else {
-            &self.buf
-        };
-        let mut n = len + 1;
-        if src[len] == b'\r' {
-            match src.get(len + 1) {
-                Some(b'\n') => n += 1,
-                Some(_) => {}
-                // The LF of a CRLF may be in `owned` or in a later feed.
-                None => self.skip_lf = true,
-            }
-        }
-        if self.buf.is_empty() {
-            self.owned.advance(n);
-        } else {
+    fn consume(&mut self, in_buf: bool, n: usize) {
+        if in_buf {
             self.buf.advance(n);
-            if self.skip_lf && self.buf.is_empty() && self.owned.first() == Some(&b'\n') {
-                self.owned.advance(1);
-                self.skip_lf = false;
-            }
+        } else {
+            self.owned.advance(n);
         }
-        self.scan = 0;
     }
 
-    /// Finds the next complete line. `Where` says which buffer holds it (a line straddling
-    /// `buf` and `owned` is first moved into `buf`).
-    fn next_line(&mut self) -> Result<Option<Where>, ParseError> {
-        if let Some(i) = memchr::memchr2(b'\n', b'\r', &self.buf[self.scan..]) {
-            let len = self.scan + i;
-            return self.check_line(len).map(|()| Some(Where::Buf(len)));
-        }
-        self.scan = self.buf.len();
-        if !self.owned.is_empty() {
-            match memchr::memchr2(b'\n', b'\r', &self.owned) {
-                Some(i) if self.buf.is_empty() => {
-                    return self.check_line(i).map(|()| Some(Where::Owned(i)));
-                }
-                Some(i) => {
-                    // The line straddles the two: check before copying.
-                    self.check_line(self.buf.len() + i)?;
-                    // Copy the tail of the line and its line end (and an LF after a CR).
-                    let mut end = i + 1;
-                    if self.owned[i] == b'\r' && self.owned.get(i + 1) == Some(&b'\n') {
-                        end += 1;
-                    }
-                    self.buf.extend_from_slice(&self.owned[..end]);
-                    self.owned.advance(end);
-                    let len = self.buf.len() - end + i;
-                    return Ok(Some(Where::Buf(len)));
-                }
-                None => {
-                    self.buf.extend_from_slice(&self.owned);
-                    self.owned = Bytes::new();
-                    self.scan = self.buf.len();
-                }
+    /// Drops a line's bytes before position `i` and the line end at `i`, remembering a CR
+    /// that is the last byte available (the LF of its CRLF may come next).
+    fn consume_line(&mut self, in_buf: bool, i: usize) {
+        let src: &[u8] = if in_buf { &self.buf } else { &self.owned };
+        let n = match (src[i], src.get(i + 1)) {
+            (b'\r', Some(b'\n')) => i + 2,
+            (b'\r', None) => {
+                self.skip_lf = true;
+                i + 1
             }
-        }
-        // No line end anywhere: what is buffered is an incomplete line.
-        if self.buf.len() > self.limits.max_line_len {
-            // Drop it now (it can never be processed) and remember to skip the rest of it.
-            self.buf = BytesMut::new();
-            self.scan = 0;
-            self.cut_line = true;
-            return Err(ParseError::LineTooLong {
-                limit: self.limits.max_line_len,
-            });
-        }
-        Ok(None)
+            _ => i + 1,
+        };
+        self.consume(in_buf, n);
+    }
+}
+
+impl Fields {
+    /// Forgets the pending event and the current line (after an error or at the end).
+    fn reset_event(&mut self) {
+        self.dispatched = false;
+        self.data = String::new();
+        self.event_type.clear();
+        self.line = Line::Start;
+        self.line_len = 0;
+        self.scratch = String::new();
+        self.carry = Carry::default();
     }
 
-    fn check_line(&mut self, len: usize) -> Result<(), ParseError> {
-        if len > self.limits.max_line_len {
-            // Consume the whole line so that a resync starts after it.
-            self.consume_line_anywhere(len);
+    /// Consumes the next bytes of the current line (no line end among them).
+    fn feed_line(
+        &mut self,
+        bytes: &[u8],
+        limits: &Limits,
+        comments: bool,
+    ) -> Result<(), ParseError> {
+        // The line limit is checked first, at the exact byte where it is crossed, so that the
+        // outcome does not depend on how the line was split into pieces.
+        let allowed = limits.max_line_len - self.line_len;
+        let (bytes, too_long) = if bytes.len() > allowed {
+            (&bytes[..allowed], true)
+        } else {
+            (bytes, false)
+        };
+        self.line_len += bytes.len();
+        self.feed_value_bytes(bytes, limits, comments)?;
+        if too_long {
             return Err(ParseError::LineTooLong {
-                limit: self.limits.max_line_len,
+                limit: limits.max_line_len,
             });
         }
         Ok(())
     }
 
-    /// Consumes a line of `len` bytes whose line end lies in `buf` or, when `buf` has no
-    /// line end, in `owned` at `len - buf.len()`.
-    fn consume_line_anywhere(&mut self, len: usize) {
-        if len < self.buf.len() || self.buf.is_empty() {
-            self.consume_line(len);
-        } else {
-            let in_owned = len - self.buf.len();
-            self.buf = BytesMut::new();
-            self.scan = 0;
-            self.consume_line(in_owned);
-        }
-    }
-
-    /// In skipping mode: the length of the next complete line, which is not kept. Bytes of an
-    /// incomplete line are dropped at once (they are never needed), so skipping holds no
-    /// memory; `mid_line` records that the next line end finishes a dropped line.
-    fn next_line_len_discarding(&mut self) -> Option<usize> {
-        if let Some(i) = memchr::memchr2(b'\n', b'\r', &self.buf[self.scan..]) {
-            return Some(self.scan + i);
-        }
-        let dropped = !self.buf.is_empty();
-        self.buf = BytesMut::new();
-        self.scan = 0;
-        if let Some(i) = memchr::memchr2(b'\n', b'\r', &self.owned) {
-            if dropped {
-                self.mode = Mode::Skipping { mid_line: true };
+    fn feed_value_bytes(
+        &mut self,
+        mut bytes: &[u8],
+        limits: &Limits,
+        comments: bool,
+    ) -> Result<(), ParseError> {
+        loop {
+            match self.line {
+                Line::Start => {
+                    let Some(&first) = bytes.first() else {
+                        return Ok(());
+                    };
+                    // "If the line starts with a U+003A COLON character (:) — Ignore the line."
+                    if first == b':' {
+                        let field = if comments {
+                            Field::Comment
+                        } else {
+                            Field::Ignored
+                        };
+                        self.begin_value(field);
+                        bytes = &bytes[1..];
+                    } else {
+                        self.line = Line::Name {
+                            head: [0; 5],
+                            len: 0,
+                        };
+                    }
+                }
+                Line::Name { mut head, len } => {
+                    // "Collect the characters on the line before the first U+003A COLON
+                    // character (:), and let field be that string."
+                    let colon = memchr::memchr(b':', bytes);
+                    let name = &bytes[..colon.unwrap_or(bytes.len())];
+                    for (k, &b) in name.iter().enumerate() {
+                        if let Some(slot) = head.get_mut(len + k) {
+                            *slot = b;
+                        } else {
+                            break;
+                        }
+                    }
+                    let len = len + name.len();
+                    self.line = Line::Name { head, len };
+                    let Some(c) = colon else {
+                        return Ok(());
+                    };
+                    self.begin_value(classify(head.get(..len).unwrap_or(&[])));
+                    bytes = &bytes[c + 1..];
+                }
+                Line::Value {
+                    field,
+                    space_checked,
+                } => {
+                    if !space_checked {
+                        let Some(&first) = bytes.first() else {
+                            return Ok(());
+                        };
+                        // "If value starts with a U+0020 SPACE character, remove it from value."
+                        if first == b' ' {
+                            bytes = &bytes[1..];
+                        }
+                        self.line = Line::Value {
+                            field,
+                            space_checked: true,
+                        };
+                    }
+                    return self.sink(field, bytes, limits);
+                }
             }
-            return Some(i);
         }
-        let dropped = dropped || !self.owned.is_empty();
-        self.owned = Bytes::new();
-        if dropped {
-            self.mode = Mode::Skipping { mid_line: true };
-        }
-        None
     }
-}
 
-/// Where a complete line starts: at the front of `buf` or of `owned`, with its length.
-enum Where {
-    Buf(usize),
-    Owned(usize),
-}
+    fn begin_value(&mut self, field: Field) {
+        self.line = Line::Value {
+            field,
+            space_checked: false,
+        };
+        self.reset_value(field);
+    }
 
-impl Fields {
-    /// Processes one line (without its line end).
-    fn process_line(
+    /// Clears what a previous value of the same kind left.
+    fn reset_value(&mut self, field: Field) {
+        match field {
+            Field::Event | Field::Id | Field::Comment => self.scratch.clear(),
+            Field::Retry => {
+                self.retry_acc = Some(0);
+                self.retry_any = false;
+            }
+            Field::Data | Field::Ignored => {}
+        }
+        self.id_nul = false;
+    }
+
+    /// A whole line (within the line limit) seen at the start of a line: the common case,
+    /// done without the piece-by-piece state machine. Same rules as `feed_line` followed by
+    /// `finish_line`.
+    fn whole_line(
         &mut self,
         line: &[u8],
         limits: &Limits,
         comments: bool,
-    ) -> Result<Option<Item>, ParseError> {
-        // "If the line is empty (a blank line): Dispatch the event"
+    ) -> Result<Option<Raw>, ParseError> {
         if line.is_empty() {
-            return Ok(self.dispatch().map(Item::Event));
+            // "If the line is empty (a blank line) — Dispatch the event"
+            return Ok(self.dispatch().then_some(Raw::Event));
         }
-        // "If the line starts with a U+003A COLON character (:): Ignore the line."
-        if line[0] == b':' {
-            if comments {
-                let mut text = String::new();
-                push_lossy(&mut text, strip_space(&line[1..]));
-                return Ok(Some(Item::Comment(text)));
-            }
+        // A known field name has at most 5 bytes, so only the first 6 bytes are searched
+        // for the colon: a longer name is none of ours whatever follows.
+        let head = &line[..line.len().min(6)];
+        let (field, value) = match head.iter().position(|&b| b == b':') {
+            Some(0) if comments => (Field::Comment, &line[1..]),
+            Some(0) => return Ok(None),
+            Some(i) => (classify(&line[..i]), &line[i + 1..]),
+            None if line.len() <= 5 => (classify(line), &[][..]),
+            None => return Ok(None),
+        };
+        if field == Field::Ignored {
             return Ok(None);
         }
-        // "If the line contains a U+003A COLON character (:): Collect the characters on the
-        // line before the first U+003A COLON character (:), and let field be that string.
-        // [...] If value starts with a U+0020 SPACE character, remove it from value."
-        // "Otherwise [...] using the whole line as the field name, and the empty string as
-        // the field value."
-        let (field, value) = match memchr::memchr(b':', line) {
-            Some(i) => (&line[..i], strip_space(&line[i + 1..])),
-            None => (line, &[][..]),
+        // "If value starts with a U+0020 SPACE character, remove it from value."
+        let value = match value.first() {
+            Some(b' ') => &value[1..],
+            _ => value,
         };
-        // "Field names must be compared literally, with no case folding performed."
+        // Valid UTF-8 (nearly always): apply the value directly; the same rules as
+        // `finish_field`, without the scratch buffer.
+        if let Ok(text) = core::str::from_utf8(value) {
+            match field {
+                Field::Data => {
+                    let limit = limits.max_event_size;
+                    if self.data.len() + text.len() + 1 > limit {
+                        return Err(ParseError::EventTooLarge { limit });
+                    }
+                    self.data.reserve(text.len() + 1);
+                    self.data.push_str(text);
+                    self.data.push('\n');
+                    return Ok(None);
+                }
+                Field::Event => {
+                    self.event_type.clear();
+                    self.event_type.push_str(text);
+                    return Ok(None);
+                }
+                Field::Id => {
+                    if !value.contains(&0) {
+                        self.id_buffer.clear();
+                        self.id_buffer.push_str(text);
+                    }
+                    return Ok(None);
+                }
+                _ => {}
+            }
+        }
+        self.reset_value(field);
+        self.sink(field, value, limits)?;
+        self.finish_field(field, limits, comments)
+    }
+
+    /// Takes the next bytes of a field value.
+    fn sink(&mut self, field: Field, bytes: &[u8], limits: &Limits) -> Result<(), ParseError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
         match field {
-            b"data" => {
+            Field::Data => {
+                // Decoding cannot make the value shorter than its bytes less an incomplete
+                // sequence held back (at most 3): refuse before allocating when even that
+                // would not fit, and check exactly while decoding.
+                let limit = limits.max_event_size;
+                if self.data.len() + bytes.len() > limit.saturating_add(3)
+                    || !push_lossy(&mut self.data, &mut self.carry, bytes, limit)
+                {
+                    return Err(ParseError::EventTooLarge { limit });
+                }
+            }
+            Field::Event | Field::Comment => {
+                push_lossy(&mut self.scratch, &mut self.carry, bytes, usize::MAX);
+            }
+            Field::Id => {
+                self.id_nul |= memchr::memchr(0, bytes).is_some();
+                push_lossy(&mut self.scratch, &mut self.carry, bytes, usize::MAX);
+            }
+            Field::Retry => {
+                self.retry_any = true;
+                for &b in bytes {
+                    self.retry_acc = match (self.retry_acc, b) {
+                        (Some(acc), b'0'..=b'9') => {
+                            Some(acc.saturating_mul(10).saturating_add(u64::from(b - b'0')))
+                        }
+                        _ => None,
+                    };
+                }
+            }
+            Field::Ignored => {}
+        }
+        Ok(())
+    }
+
+    /// The current line ended.
+    fn finish_line(&mut self, limits: &Limits, comments: bool) -> Result<Option<Raw>, ParseError> {
+        let line = core::mem::replace(&mut self.line, Line::Start);
+        self.line_len = 0;
+        let field = match line {
+            // "If the line is empty (a blank line) — Dispatch the event"
+            Line::Start => return Ok(self.dispatch().then_some(Raw::Event)),
+            // "Otherwise, the string is not empty but does not contain a U+003A COLON
+            // character (:) — Process the field using the steps described below, using the
+            // whole line as the field name, and the empty string as the field value."
+            Line::Name { head, len } => {
+                let field = classify(head.get(..len).unwrap_or(&[]));
+                self.reset_value(field);
+                field
+            }
+            Line::Value { field, .. } => field,
+        };
+        self.finish_field(field, limits, comments)
+    }
+
+    /// The value of `field` is complete: apply it.
+    fn finish_field(
+        &mut self,
+        field: Field,
+        limits: &Limits,
+        comments: bool,
+    ) -> Result<Option<Raw>, ParseError> {
+        // An incomplete UTF-8 sequence at the end of the value is one U+FFFD.
+        if self.carry.len > 0 {
+            self.carry = Carry::default();
+            let target = if field == Field::Data {
+                &mut self.data
+            } else {
+                &mut self.scratch
+            };
+            target.push(char::REPLACEMENT_CHARACTER);
+        }
+        // "The steps to process the field given a field name and a field value depend on the
+        // field name [...] Field names must be compared literally, with no case folding
+        // performed."
+        match field {
+            Field::Data => {
                 // "Append the field value to the data buffer, then append a single U+000A
                 // LINE FEED (LF) character to the data buffer."
-                // Decoding never shortens a value (U+FFFD takes 3 bytes and replaces 1 to 3),
-                // so its byte length is a lower bound: refuse before allocating, and check
-                // the decoded length after.
-                let room = limits.max_event_size.saturating_sub(self.data.len());
-                if value.len() >= room {
-                    return Err(ParseError::EventTooLarge {
-                        limit: limits.max_event_size,
-                    });
-                }
-                push_lossy(&mut self.data, value);
                 self.data.push('\n');
                 if self.data.len() > limits.max_event_size {
                     return Err(ParseError::EventTooLarge {
@@ -710,52 +958,63 @@ impl Fields {
                     });
                 }
             }
-            b"event" => {
-                // "Set the event type buffer to field value."
-                self.event_type.clear();
-                push_lossy(&mut self.event_type, value);
+            // "Set the event type buffer to field value."
+            Field::Event => core::mem::swap(&mut self.event_type, &mut self.scratch),
+            Field::Id => {
+                // "If the field value does not contain U+0000 NULL, then set the last event
+                // ID buffer to the field value. Otherwise, ignore the field."
+                if !self.id_nul {
+                    core::mem::swap(&mut self.id_buffer, &mut self.scratch);
+                }
             }
-            // "If the field value does not contain U+0000 NULL, then set the last event ID
-            // buffer to the field value. Otherwise, ignore the field."
-            b"id" if memchr::memchr(0, value).is_none() => {
-                self.id_buffer.clear();
-                push_lossy(&mut self.id_buffer, value);
+            Field::Retry => {
+                // "If the field value consists of only ASCII digits, then interpret the field
+                // value as an integer in base ten, and set the event stream's reconnection
+                // time to that integer. Otherwise, ignore the field." An empty value has no
+                // digits and is ignored; values beyond u64 saturate.
+                if let (true, Some(ms)) = (self.retry_any, self.retry_acc) {
+                    self.retry = Some(ms);
+                    return Ok(Some(Raw::Retry(ms)));
+                }
             }
-            // "If the field value consists of only ASCII digits, then interpret the field
-            // value as an integer in base ten, and set the event stream's reconnection time
-            // to that integer. Otherwise, ignore the field." An empty value has no digits and
-            // is ignored. Values beyond u64 saturate.
-            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                let ms = value.iter().fold(0u64, |acc, &d| {
-                    acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                });
-                self.retry = Some(ms);
-                return Ok(Some(Item::Retry(ms)));
+            Field::Comment if comments => {
+                return Ok(Some(Raw::Comment));
             }
-            // "Otherwise: The field is ignored."
-            _ => {}
+            // "Otherwise — The field is ignored."
+            Field::Comment | Field::Ignored => {}
         }
         Ok(None)
     }
 
-    /// "When the user agent is required to dispatch the event [...]"
-    fn dispatch(&mut self) -> Option<Event> {
+    /// "When the user agent is required to dispatch the event [...]". True when an event is
+    /// dispatched: its data and type are then in the buffers, and step 7 (emptying them)
+    /// happens when parsing resumes.
+    fn dispatch(&mut self) -> bool {
         // "1. Set the last event ID string of the event source to the value of the last event
         // ID buffer. The buffer does not get reset"
-        if *self.last_event_id != *self.id_buffer {
-            self.last_event_id = Arc::from(self.id_buffer.as_str());
+        if self.last_event_id != self.id_buffer {
+            self.last_event_id.clear();
+            self.last_event_id.push_str(&self.id_buffer);
+            self.id_arc = None;
         }
         // "2. If the data buffer is an empty string, set the data buffer and the event type
         // buffer to the empty string and return."
         if self.data.is_empty() {
             self.event_type.clear();
-            return None;
+            return false;
         }
         // "3. If the data buffer's last character is a U+000A LINE FEED (LF) character, then
         // remove the last character from the data buffer."
         if self.data.ends_with('\n') {
             self.data.pop();
         }
+        self.dispatched = true;
+        true
+    }
+
+    /// The dispatched event as an owned [`Event`]; the data is moved out, the type and id are
+    /// shared with earlier events when unchanged.
+    fn take_event(&mut self) -> Event {
         // "5. Initialize event's type attribute to message [...] 6. If the event type buffer
         // has a value other than the empty string, change the type of the newly created event
         // to equal the value of the event type buffer."
@@ -771,34 +1030,101 @@ impl Fields {
                 }
             }
         };
-        // "7. Set the data buffer and the event type buffer to the empty string."
-        self.event_type.clear();
-        Some(Event {
+        let last_event_id = self
+            .id_arc
+            .get_or_insert_with(|| Arc::from(self.last_event_id.as_str()))
+            .clone();
+        Event {
             event_type,
             data: core::mem::take(&mut self.data),
-            last_event_id: self.last_event_id.clone(),
-        })
+            last_event_id,
+        }
     }
 }
 
-/// "If value starts with a U+0020 SPACE character, remove it from value."
-fn strip_space(value: &[u8]) -> &[u8] {
-    match value.first() {
-        Some(b' ') => &value[1..],
-        _ => value,
+/// Which field a name is.
+fn classify(name: &[u8]) -> Field {
+    match name {
+        b"data" => Field::Data,
+        b"event" => Field::Event,
+        b"id" => Field::Id,
+        b"retry" => Field::Retry,
+        _ => Field::Ignored,
     }
 }
 
-/// Appends `bytes` decoded as UTF-8, each maximal invalid subsequence replaced by U+FFFD, as
-/// the WHATWG "UTF-8 decode" does.
-fn push_lossy(dst: &mut String, bytes: &[u8]) {
-    match simdutf8::basic::from_utf8(bytes) {
-        Ok(s) => dst.push_str(s),
-        Err(_) => {
-            for chunk in bytes.utf8_chunks() {
-                dst.push_str(chunk.valid());
-                if !chunk.invalid().is_empty() {
+/// Appends `bytes` decoded as UTF-8, each maximal invalid subsequence replaced by U+FFFD as
+/// the WHATWG "UTF-8 decode" does, continuing a sequence left incomplete in `carry` by the
+/// previous piece and leaving an incomplete sequence at the end in `carry`. Returns false
+/// (and stops) as soon as `dst` is longer than `limit`.
+fn push_lossy(dst: &mut String, carry: &mut Carry, mut bytes: &[u8], limit: usize) -> bool {
+    if carry.len > 0 {
+        // Complete (or refute) the held sequence with at most 3 more bytes.
+        let held = usize::from(carry.len);
+        let take = bytes.len().min(4 - held);
+        let mut tmp = [0u8; 6];
+        tmp[..held].copy_from_slice(&carry.bytes[..held]);
+        tmp[held..held + take].copy_from_slice(&bytes[..take]);
+        let tmp = &tmp[..held + take];
+        let used = match core::str::from_utf8(tmp) {
+            Ok(s) => {
+                dst.push_str(s);
+                tmp.len()
+            }
+            Err(e) if e.valid_up_to() > 0 => {
+                let v = e.valid_up_to();
+                dst.push_str(core::str::from_utf8(&tmp[..v]).unwrap_or_default());
+                v
+            }
+            Err(e) => match e.error_len() {
+                Some(n) => {
                     dst.push(char::REPLACEMENT_CHARACTER);
+                    n
+                }
+                None => {
+                    // Still incomplete: everything was absorbed.
+                    carry.bytes[..tmp.len()].copy_from_slice(tmp);
+                    carry.len = tmp.len() as u8;
+                    return dst.len() <= limit;
+                }
+            },
+        };
+        *carry = Carry::default();
+        bytes = &bytes[used.saturating_sub(held)..];
+    }
+    if bytes.is_empty() {
+        return dst.len() <= limit;
+    }
+    // Reserve once for the common case of one valid piece and the LF after it.
+    dst.reserve(bytes.len() + 1);
+    loop {
+        let r = if bytes.len() >= 64 {
+            simdutf8::compat::from_utf8(bytes).map_err(|e| (e.valid_up_to(), e.error_len()))
+        } else {
+            core::str::from_utf8(bytes).map_err(|e| (e.valid_up_to(), e.error_len()))
+        };
+        match r {
+            Ok(s) => {
+                dst.push_str(s);
+                return dst.len() <= limit;
+            }
+            Err((valid, error_len)) => {
+                let (ok, rest) = bytes.split_at(valid);
+                dst.push_str(core::str::from_utf8(ok).unwrap_or_default());
+                match error_len {
+                    Some(n) => {
+                        dst.push(char::REPLACEMENT_CHARACTER);
+                        bytes = &rest[n..];
+                        if dst.len() > limit {
+                            return false;
+                        }
+                    }
+                    None => {
+                        // An incomplete sequence at the end: hold it for the next piece.
+                        carry.bytes[..rest.len()].copy_from_slice(rest);
+                        carry.len = rest.len() as u8;
+                        return dst.len() <= limit;
+                    }
                 }
             }
         }

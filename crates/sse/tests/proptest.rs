@@ -139,6 +139,51 @@ proptest! {
         prop_assert_eq!(&common::bytewise(&input, feed, limits), &whole);
     }
 
+    /// Invalid UTF-8 is replaced exactly as std's lossy decoder (which follows the same
+    /// "maximal subpart" practice as the WHATWG UTF-8 decoder) does, however the bytes are
+    /// split.
+    #[test]
+    fn data_is_decoded_like_from_utf8_lossy(
+        value in prop::collection::vec(
+            prop_oneof![any::<u8>(), prop::sample::select(vec![0xE2u8, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xC3, 0xA9])],
+            0..64,
+        ),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let value: Vec<u8> = value.into_iter().filter(|b| *b != b'\r' && *b != b'\n').collect();
+        let mut input = b"data: ".to_vec();
+        input.extend_from_slice(&value);
+        input.extend_from_slice(b"\n\n");
+        let expected = String::from_utf8_lossy(&value).into_owned();
+        let at = cut.index(input.len() + 1);
+        for feed in [Feed::Borrowed, Feed::Owned] {
+            let o = run(&[&input[..at], &input[at..]], feed, Limits::default(), false);
+            prop_assert_eq!(events(&o), vec![("message".to_string(), expected.clone(), String::new())]);
+            let o = common::bytewise(&input, feed, Limits::default());
+            prop_assert_eq!(events(&o), vec![("message".to_string(), expected.clone(), String::new())]);
+        }
+    }
+
+    /// The borrowed events are the owned events.
+    #[test]
+    fn borrowed_and_owned_events_agree(input in stream_bytes(), chunk in 1usize..64) {
+        let mut owned = Parser::new();
+        let mut borrowed = Parser::new();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for c in input.chunks(chunk) {
+            owned.feed(c).unwrap();
+            borrowed.feed(c).unwrap();
+            while let Some(e) = owned.poll_event().unwrap() {
+                a.push(e);
+            }
+            while let Some(e) = borrowed.poll_event_ref().unwrap() {
+                b.push(e.to_event());
+            }
+        }
+        prop_assert_eq!(a, b);
+        prop_assert_eq!(owned.last_event_id(), borrowed.last_event_id());
+    }
+
     #[test]
     fn never_panics_and_stays_bounded(input in prop::collection::vec(any::<u8>(), 0..512)) {
         let mut l = Limits::default();
