@@ -713,7 +713,8 @@ impl Connection {
                 // "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
                 // response, unless it already received a Close frame." A pong "must have
                 // identical "Application data"".
-                if self.config.auto_pong && self.state == ConnectionState::Open {
+                // Ping frames are only processed before the peer's Close (Open or CloseSent).
+                if self.config.auto_pong {
                     self.queue_frame(OpCode::Pong, true, 0, payload.clone());
                 }
                 Ok(Some(Event::Ping(payload)))
@@ -762,6 +763,12 @@ impl Connection {
                                 code: e.code,
                                 reason: e.reason,
                             })?;
+                        if data.len() as u64 > self.config.max_message_size {
+                            return Err(ProtocolError::MessageTooLarge {
+                                len: data.len() as u64,
+                                limit: self.config.max_message_size,
+                            });
+                        }
                     }
                 }
                 if self.state != ConnectionState::Open {
@@ -824,7 +831,11 @@ impl Connection {
         frame_size: usize,
     ) -> Result<(), SendError> {
         let data = data.into();
-        self.check_data_send(data.len() + data.len() / frame_size.max(1) * MAX_HEADER_LEN)?;
+        let frames = data.len() / frame_size.max(1) + 1;
+        self.check_data_send(
+            data.len()
+                .saturating_add(frames.saturating_mul(MAX_HEADER_LEN)),
+        )?;
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
         }
@@ -879,8 +890,19 @@ impl Connection {
     }
 
     /// Queues an unsolicited pong or, with `auto_pong` off, a reply (payload ≤ 125 bytes).
+    /// Allowed after our Close was sent (a ping received before the peer's Close still needs
+    /// its answer), refused once the peer's Close arrived.
     pub fn send_pong(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
-        self.send_control(OpCode::Pong, data.into())
+        let data = data.into();
+        if self.state == ConnectionState::CloseSent
+            && data.len() <= 125
+            && (self.role == Role::Server || self.keys.is_some())
+        {
+            self.check_room(data.len() + MAX_HEADER_LEN)?;
+            self.queue_frame(OpCode::Pong, true, 0, data);
+            return Ok(());
+        }
+        self.send_control(OpCode::Pong, data)
     }
 
     /// Starts the closing handshake: queues a Close frame with `code` and `reason` (see

@@ -597,16 +597,26 @@ fn server_and_client_drop_data_after_sending_close_and_wait_for_peer_close() {
         assert_eq!(c.send_ping("x"), Err(SendError::Closing));
         assert_eq!(c.close(1000, ""), Err(SendError::Closing));
         let mut wire = frame(role, true, 0, 1, b"dropped");
+        wire.extend(frame(role, true, 0, 9, b"p"));
         wire.extend(frame(role, true, 0, 8, &close_payload(1000)));
         let (ev, err) = run(&mut c, &wire);
         assert_eq!(err, None);
         assert_eq!(
             ev,
-            vec![Event::Close(Some(CloseFrame::new(1000, "").unwrap()))]
+            vec![
+                Event::Ping(Bytes::from_static(b"p")),
+                Event::Close(Some(CloseFrame::new(1000, "").unwrap()))
+            ]
         );
         assert_eq!(c.state(), ConnectionState::Closed);
-        // Our close was already sent: no second one.
-        assert!(sent_bytes(&mut c).is_empty());
+        // A ping before the peer's Close is still answered ("MUST send a Pong frame in
+        // response, unless it already received a Close frame"); our close was already sent,
+        // so no second one.
+        assert_eq!(
+            sent_frames(&mut c),
+            vec![(OpCode::Pong, true, b"p".to_vec())]
+        );
+        assert_eq!(c.send_pong("late"), Err(SendError::Closing));
     });
 }
 
