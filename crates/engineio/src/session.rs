@@ -189,8 +189,6 @@ struct Polling {
     held: Option<RequestInfo>,
     /// The response for the held GET, ready to be taken.
     ready: Option<HttpResponse>,
-    /// Release the held GET with a `noop` even without packets.
-    needs_noop: bool,
     /// Append a `close` packet to the next response, then the session is closed.
     should_close: bool,
 }
@@ -261,7 +259,6 @@ impl ServerSession {
                 supports_binary: supports_binary && jsonp.is_none(),
                 held: None,
                 ready: None,
-                needs_noop: false,
                 should_close: false,
             },
             upgrade: None,
@@ -526,8 +523,9 @@ impl ServerSession {
                     .push_back(WsOutput::Frame(pong.to_frame(up.supports_binary)));
                 up.probed = true;
                 self.upgrade = Some(up);
-                // engine.io writes a `noop` to a held poll "to ensure a fast upgrade".
-                self.polling.needs_noop = true;
+                // engine.io writes a `noop` to the held poll "to ensure a fast upgrade", and
+                // again every 100 ms while the probe is pending: from now on until `5`, a
+                // poll is answered at once (see `flush`), so the client can pause.
                 self.flush();
             }
             // > When the server receives the upgrade packet, it must assume this is the new
@@ -536,7 +534,6 @@ impl ServerSession {
                 self.upgrade = None;
                 self.kind = TransportKind::WebSocket;
                 self.ws_supports_binary = up.supports_binary;
-                self.polling.needs_noop = false;
                 if self.polling.held.is_some() {
                     // Release the old transport's poll: the client no longer reads it.
                     let noop = self.poll_response(vec![Packet::empty(PacketType::Noop)]);
@@ -554,7 +551,6 @@ impl ServerSession {
             _ => {
                 // Anything else aborts the upgrade: engine.io closes the probe transport.
                 self.upgrade = None;
-                self.polling.needs_noop = false;
                 self.ws_out.push_back(WsOutput::Close);
             }
         }
@@ -567,7 +563,6 @@ impl ServerSession {
         if self.kind == TransportKind::WebSocket {
             self.close_with(CloseReason::TransportClose, false);
         } else if self.upgrade.take().is_some() {
-            self.polling.needs_noop = false;
         }
     }
 
@@ -608,7 +603,6 @@ impl ServerSession {
         if let Some(u) = self.upgrade {
             if now >= u.deadline {
                 self.upgrade = None;
-                self.polling.needs_noop = false;
                 self.ws_out.push_back(WsOutput::Close);
             }
         }
@@ -676,7 +670,8 @@ impl ServerSession {
                     return;
                 }
                 let close = self.polling.should_close;
-                if self.write_buffer.is_empty() && !close && !self.polling.needs_noop {
+                let probed = self.upgrade.is_some_and(|u| u.probed);
+                if self.write_buffer.is_empty() && !close && !probed {
                     return;
                 }
                 let mut packets: Vec<Packet> = self.write_buffer.drain(..).collect();
@@ -685,7 +680,6 @@ impl ServerSession {
                 } else if packets.is_empty() {
                     packets.push(Packet::empty(PacketType::Noop));
                 }
-                self.polling.needs_noop = false;
                 let resp = self.poll_response(packets);
                 self.polling.ready = Some(resp);
                 self.polling.held = None;

@@ -284,6 +284,11 @@ fn upgrade_dance_loses_and_duplicates_nothing() {
     );
     // The held poll is released with a noop.
     assert_eq!(body(&s.poll_http_response("sid1").unwrap()), "1:6");
+    // A poll that was already on its way when the client got `3probe` must not be held
+    // either, or the client never finishes pausing (engine.io re-sends the noop every
+    // 100 ms while the probe is pending).
+    let r = respond(s.handle_request(ms(4), &get(Q)));
+    assert_eq!(body(&r), "1:6");
     // A message sent while the client pauses polling waits for the new transport.
     s.send("sid1", PacketData::Text("m2".into())).unwrap();
     assert_eq!(s.poll_http_response("sid1"), None);

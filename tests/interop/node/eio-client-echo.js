@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Real-peer check: the unmodified engine.io-client 3.5.6 (node) against a pushwire
-// polling echo server (crates/engineio/examples/polling_echo_server.rs).
+// Real-peer check: the unmodified engine.io-client 3.5.6 (node) against the pushwire
+// echo server (crates/engineio/examples/echo_server.rs).
 //
-//   cargo run -p pushwire-engineio --example polling_echo_server -- 127.0.0.1:3000 &
-//   node eio-client-polling.js http://127.0.0.1:3000 [PONGS]
+//   cargo run -p pushwire-engineio --example echo_server -- 127.0.0.1:3000 &
+//   node eio-client-echo.js http://127.0.0.1:3000 [PONGS] [polling|websocket|upgrade]
+//
+// MODE polling (default): polling only; websocket: websocket only; upgrade: polling, then
+// the probe and upgrade to websocket, with messages sent before, during and after it.
 //
 // With PONGS, also waits for that many ping/pong heartbeats (start the server with a short
 // ping interval, e.g. `-- 127.0.0.1:3000 300`).
@@ -18,7 +21,11 @@ let pongs = 0;
 const messages = ['hello', '😀 astral 🎉', '中文字', 'line\u2028sep', '', 'x'.repeat(5000),
   Buffer.from([0, 1, 2, 254, 255]), 'b4AQID', '1:2', 'last'];
 
-const socket = eio(url, { transports: ['polling'] });
+const mode = process.argv[4] || 'polling';
+const transports = { polling: ['polling'], websocket: ['websocket'], upgrade: ['polling', 'websocket'] }[mode];
+const socket = eio(url, { transports });
+let upgraded = false;
+socket.on('upgrade', () => { upgraded = true; });
 const got = [];
 const timer = setTimeout(() => finish('timeout'), 10000 + wantPongs * 2000);
 
@@ -31,9 +38,10 @@ function same(a, b) {
 
 function finish(err) {
   clearTimeout(timer);
-  const ok = !err && got.length === messages.length && messages.every((m, i) => same(m, got[i]));
+  const ok = !err && got.length === messages.length && messages.every((m, i) => same(m, got[i]))
+    && (mode !== 'upgrade' || upgraded);
   console.log(JSON.stringify({
-    ok, error: err || null, pongs, transport: socket.transport && socket.transport.name,
+    ok, mode, upgraded, error: err || null, pongs, transport: socket.transport && socket.transport.name,
     sent: messages.length, received: got.length,
     mismatches: messages.map((m, i) => (same(m, got[i]) ? null : { i, sent: String(m).slice(0, 40), got: String(got[i]).slice(0, 40) })).filter(Boolean),
   }));
@@ -42,7 +50,15 @@ function finish(err) {
 }
 
 socket.on('open', () => {
-  for (const m of messages) socket.send(m);
+  if (mode !== 'upgrade') {
+    for (const m of messages) socket.send(m);
+    return;
+  }
+  // Before the probe, while upgrading, and after the upgrade.
+  const third = Math.ceil(messages.length / 3);
+  messages.slice(0, third).forEach((m) => socket.send(m));
+  socket.once('upgrading', () => messages.slice(third, 2 * third).forEach((m) => socket.send(m)));
+  socket.once('upgrade', () => messages.slice(2 * third).forEach((m) => socket.send(m)));
 });
 const done = () => got.length === messages.length && pongs >= wantPongs;
 socket.on('message', (m) => {
