@@ -297,20 +297,15 @@ fn websocket(
         let writer = Arc::clone(&writer);
         let sid = sid.to_owned();
         std::thread::spawn(move || {
-            loop {
-                match read_message(&mut reader, &writer) {
-                    Ok(Some((op, payload))) => {
-                        let frame = if op == 0x1 {
-                            Frame::Text(String::from_utf8_lossy(&payload).into_owned())
-                        } else {
-                            Frame::Binary(payload.into())
-                        };
-                        let mut server = shared.server.lock().unwrap();
-                        server.handle_ws_frame(shared.now(), &sid, frame);
-                        shared.pump(&mut server);
-                    }
-                    _ => break,
-                }
+            while let Ok(Some((op, payload))) = read_message(&mut reader, &writer) {
+                let frame = if op == 0x1 {
+                    Frame::Text(String::from_utf8_lossy(&payload).into_owned())
+                } else {
+                    Frame::Binary(payload.into())
+                };
+                let mut server = shared.server.lock().unwrap();
+                server.handle_ws_frame(shared.now(), &sid, frame);
+                shared.pump(&mut server);
             }
             let mut server = shared.server.lock().unwrap();
             server.handle_ws_closed(shared.now(), &sid);
