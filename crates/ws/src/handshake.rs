@@ -762,7 +762,13 @@ impl ClientOffer {
         }
         // "MUST be non-empty strings with characters in the range U+0021 to U+007E not
         // including separator characters"
-        if !protocols.iter().all(|p| p.bytes().all(is_tchar)) {
+        // [...] "and MUST all be unique strings."
+        if !protocols.iter().all(|p| p.bytes().all(is_tchar))
+            || protocols
+                .iter()
+                .enumerate()
+                .any(|(i, p)| protocols[..i].contains(p))
+        {
             return Err(RequestError::MalformedHeader("Sec-WebSocket-Protocol"));
         }
         let mut extensions = Vec::new();
@@ -1394,6 +1400,17 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
                 .copied(),
         );
         assert_eq!(offer(&dup), Err(RequestError::Key));
+    }
+
+    #[test]
+    fn server_rejects_bad_subprotocol_lists() {
+        for bad in ["chat, chat", "a b", "chat, \"x\""] {
+            assert_eq!(
+                offer(&with_header("Sec-WebSocket-Protocol", Some(bad))),
+                Err(RequestError::MalformedHeader("Sec-WebSocket-Protocol")),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

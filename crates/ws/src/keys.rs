@@ -66,3 +66,29 @@ impl MaskKeySource for StdRandom {
         ((h ^ (h >> 32)) as u32).to_ne_bytes()
     }
 }
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn std_random_keys_differ() {
+        let mut a = StdRandom::new();
+        let mut b = StdRandom::new();
+        let ka: std::vec::Vec<[u8; 4]> = (0..8).map(|_| a.mask_key()).collect();
+        let kb: std::vec::Vec<[u8; 4]> = (0..8).map(|_| b.mask_key()).collect();
+        assert_ne!(ka, kb);
+        assert!(ka.windows(2).any(|w| w[0] != w[1]));
+    }
+
+    #[test]
+    fn closures_are_sources() {
+        let mut n = 0u8;
+        let mut src = move || {
+            n += 1;
+            [n; 4]
+        };
+        assert_eq!(src.mask_key(), [1; 4]);
+        assert_eq!(FixedMaskKey([7; 4]).mask_key(), [7; 4]);
+    }
+}
