@@ -3,10 +3,14 @@
 //! * `cargo xtask ci` — every check CI runs, in order, each reported as PASS/FAIL with
 //!   its time, then a summary table and a closing `N passed, N failed` line. Installs the
 //!   tools it needs (cargo-fuzz) into `target/tools` when they are missing.
+//! * `cargo xtask autobahn` — Autobahn|Testsuite cases 1–11 against pushwire-ws, both roles.
 //! * `cargo xtask fuzz [--seconds N] [TARGET...]` — build every cargo-fuzz target and run
 //!   each one for N seconds (the smoke run CI does).
 //!
-//! Only `std` is used so this crate builds in seconds on a fresh machine.
+//! Dependencies are kept to serde_json (reading Autobahn reports) so this crate builds in
+//! seconds on a fresh machine.
+
+mod autobahn;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -20,6 +24,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci(&args[1..]),
         Some("fuzz") => fuzz_cmd(&args[1..]),
+        Some("autobahn") => report("autobahn", autobahn::autobahn()),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             ExitCode::SUCCESS
@@ -39,13 +44,23 @@ fn print_help() {
          ci [--skip STEP,...] [--only STEP,...] [--fuzz-seconds N]\n      \
          run every check (steps: {})\n  \
          fuzz [--seconds N] [TARGET...]\n      \
-         build the cargo-fuzz targets and run each for N seconds (default 20)",
+         build the cargo-fuzz targets and run each for N seconds (default 20)\n  \
+         autobahn\n      \
+         Autobahn|Testsuite cases 1-11 against pushwire-ws in both roles",
         STEPS.join(", ")
     );
 }
 
 /// The CI steps, in the order they run.
-const STEPS: &[&str] = &["fmt", "clippy", "test", "doctest", "bench-build", "fuzz"];
+const STEPS: &[&str] = &[
+    "fmt",
+    "clippy",
+    "test",
+    "doctest",
+    "bench-build",
+    "autobahn",
+    "fuzz",
+];
 
 fn workspace_root() -> PathBuf {
     // xtask lives in <root>/xtask; CARGO_MANIFEST_DIR is set by `cargo run`.
@@ -114,6 +129,7 @@ fn ci(args: &[String]) -> ExitCode {
             "test" => run_tests(),
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
             "bench-build" => run(cargo().args(["bench", "--workspace", "--no-run"])),
+            "autobahn" => autobahn::autobahn(),
             "fuzz" => fuzz_smoke(fuzz_seconds, &[]),
             _ => unreachable!("every step in STEPS is handled"),
         };
@@ -176,12 +192,25 @@ fn split_list(s: Option<&String>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-fn cargo() -> Command {
+fn report(what: &str, r: Result<(), String>) -> ExitCode {
+    match r {
+        Ok(()) => {
+            println!("{what}: PASS");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{what}: FAIL: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(crate) fn cargo() -> Command {
     Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
 /// Runs a command with inherited stdio; Err carries a one-line reason.
-fn run(cmd: &mut Command) -> Result<(), String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
     println!("    $ {}", describe(cmd));
     match cmd.status() {
         Ok(s) if s.success() => Ok(()),
