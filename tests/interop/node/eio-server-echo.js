@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The engine.io 3.6.2 server as an echo peer for pushwire's client session
-// (crates/engineio/examples/polling_client.rs).
+// (crates/engineio/examples/echo_client.rs).
 //
 //   node eio-server-echo.js [PORT] [PING_INTERVAL_MS]
 //
