@@ -1,0 +1,281 @@
+//! A `ClientSession` and a `Server` joined through an adversarial network: proptest picks
+//! the order in which requests, responses, websocket messages and clock ticks are
+//! delivered (in order per connection, in any order across connections), and when each side
+//! sends. Property: messages arrive in order without loss or duplication; and unless a side
+//! closed (a heartbeat may legitimately time out under a starving schedule), once the network
+//! is drained fairly, every message has arrived.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use pushwire_engineio::{
+    ClientConfig, ClientEvent, ClientRequest, ClientSession, ClientWsAction, Event, Frame,
+    HttpRequest, HttpResponse, Method, Outcome, PacketData, RequestKind, Server, ServerConfig,
+    WsOutput,
+};
+
+type Srv = Server<Box<dyn FnMut() -> String>>;
+
+enum C2s {
+    Frame(Frame),
+    Close,
+}
+
+struct Net {
+    client: ClientSession,
+    server: Srv,
+    now: Duration,
+    requests: Vec<ClientRequest>,
+    responses: Vec<(RequestKind, HttpResponse)>,
+    held: Vec<(String, RequestKind)>,
+    connect: Option<String>,
+    ws: Option<String>,
+    c2s: VecDeque<C2s>,
+    s2c: VecDeque<WsOutput>,
+    sid: Option<String>,
+    to_server: Vec<String>,
+    to_client: Vec<String>,
+    got_server: Vec<String>,
+    got_client: Vec<String>,
+    closed: bool,
+}
+
+fn text(d: &PacketData) -> String {
+    d.as_text().expect("text").to_owned()
+}
+
+impl Net {
+    fn new(client: ClientConfig) -> Self {
+        Self {
+            client: ClientSession::new(client, Duration::ZERO),
+            server: Server::new(
+                ServerConfig::default(),
+                Box::new(|| String::from("sid")) as Box<dyn FnMut() -> String>,
+            ),
+            now: Duration::ZERO,
+            requests: Vec::new(),
+            responses: Vec::new(),
+            held: Vec::new(),
+            connect: None,
+            ws: None,
+            c2s: VecDeque::new(),
+            s2c: VecDeque::new(),
+            sid: None,
+            to_server: Vec::new(),
+            to_client: Vec::new(),
+            got_server: Vec::new(),
+            got_client: Vec::new(),
+            closed: false,
+        }
+    }
+
+    /// Moves every output into the network queues and records events.
+    fn collect(&mut self) {
+        while let Some(r) = self.client.poll_request() {
+            self.requests.push(r);
+        }
+        while let Some(a) = self.client.poll_ws_action() {
+            match a {
+                ClientWsAction::Connect { query } => self.connect = Some(query),
+                ClientWsAction::Frame(f) => self.c2s.push_back(C2s::Frame(f)),
+                ClientWsAction::Close => self.c2s.push_back(C2s::Close),
+            }
+        }
+        let mut still = Vec::new();
+        for (sid, kind) in std::mem::take(&mut self.held) {
+            match self.server.poll_http_response(&sid) {
+                Some(r) => self.responses.push((kind, r)),
+                None => still.push((sid, kind)),
+            }
+        }
+        self.held = still;
+        if let Some(sid) = self.ws.clone() {
+            while let Some(o) = self.server.poll_ws_output(&sid) {
+                self.s2c.push_back(o);
+            }
+        }
+        while let Some((_, e)) = self.server.poll_event() {
+            match e {
+                Event::Message(d) => self.got_server.push(text(&d)),
+                Event::Closed(_) => self.closed = true,
+                Event::Upgraded => {}
+            }
+        }
+        while let Some(e) = self.client.poll_event() {
+            match e {
+                ClientEvent::Open(o) => self.sid = Some(o.sid),
+                ClientEvent::Message(d) => self.got_client.push(text(&d)),
+                ClientEvent::Closed(_) => self.closed = true,
+                _ => {}
+            }
+        }
+    }
+
+    /// One network step; returns whether something happened.
+    fn step(&mut self, action: u8, pick: usize) -> bool {
+        let now = self.now;
+        let done = match action % 9 {
+            0 => {
+                let m = format!("c{}", self.to_server.len());
+                if self.client.send(PacketData::Text(m.clone())).is_ok() {
+                    self.to_server.push(m);
+                }
+                true
+            }
+            1 => match self.sid.clone() {
+                Some(sid) => {
+                    let m = format!("s{}", self.to_client.len());
+                    if self.server.send(&sid, PacketData::Text(m.clone())).is_ok() {
+                        self.to_client.push(m);
+                    }
+                    true
+                }
+                None => false,
+            },
+            2 | 7 => {
+                if self.requests.is_empty() {
+                    false
+                } else {
+                    let r = self.requests.remove(pick % self.requests.len());
+                    let http = HttpRequest {
+                        method: r.method,
+                        query: &r.query,
+                        origin: None,
+                        content_type: r.content_type,
+                        websocket_upgrade: false,
+                        body: &r.body,
+                    };
+                    match self.server.handle_request(now, &http) {
+                        Outcome::Respond(resp) => self.responses.push((r.kind, resp)),
+                        Outcome::Hold { sid } => self.held.push((sid, r.kind)),
+                        Outcome::AcceptWebSocket { .. } => panic!("websocket over HTTP"),
+                    }
+                    true
+                }
+            }
+            3 | 8 => {
+                if self.responses.is_empty() {
+                    false
+                } else {
+                    let (kind, r) = self.responses.remove(pick % self.responses.len());
+                    let binary = r.header("content-type") == Some("application/octet-stream");
+                    self.client
+                        .handle_response(now, kind, r.status, binary, &r.body);
+                    true
+                }
+            }
+            4 => match self.connect.take() {
+                Some(query) => {
+                    let http = HttpRequest {
+                        method: Method::Get,
+                        query: &query,
+                        origin: None,
+                        content_type: None,
+                        websocket_upgrade: true,
+                        body: b"",
+                    };
+                    match self.server.handle_request(now, &http) {
+                        Outcome::AcceptWebSocket { sid } => {
+                            self.ws = Some(sid);
+                            self.client.handle_ws_connected(now);
+                        }
+                        _ => self.client.handle_ws_closed(now),
+                    }
+                    true
+                }
+                None => false,
+            },
+            5 => match (self.c2s.pop_front(), self.ws.clone()) {
+                (Some(C2s::Frame(f)), Some(sid)) => {
+                    self.server.handle_ws_frame(now, &sid, f);
+                    true
+                }
+                (Some(C2s::Close), Some(sid)) => {
+                    self.server.handle_ws_closed(now, &sid);
+                    self.ws = None;
+                    true
+                }
+                (Some(_), None) => true,
+                (None, _) => false,
+            },
+            _ => match self.s2c.pop_front() {
+                Some(WsOutput::Frame(f)) => {
+                    self.client.handle_ws_frame(now, f);
+                    true
+                }
+                Some(WsOutput::Close) => {
+                    self.ws = None;
+                    self.client.handle_ws_closed(now);
+                    true
+                }
+                None => false,
+            },
+        };
+        self.collect();
+        done
+    }
+
+    fn tick(&mut self, ms: u64) {
+        self.now += Duration::from_millis(ms);
+        self.client.handle_timeout(self.now);
+        self.server.handle_timeout(self.now);
+        self.collect();
+    }
+
+    /// Delivers everything in flight, fairly, until nothing moves.
+    fn drain(&mut self) {
+        for _ in 0..10_000 {
+            let mut progress = false;
+            for a in [2u8, 3, 4, 5, 6] {
+                progress |= self.step(a, 0);
+            }
+            if !progress {
+                return;
+            }
+        }
+        panic!("the network does not settle");
+    }
+}
+
+fn assert_prefix(got: &[String], sent: &[String]) -> Result<(), TestCaseError> {
+    prop_assert!(got.len() <= sent.len(), "more received than sent: {got:?}");
+    prop_assert_eq!(got, &sent[..got.len()], "lost, duplicated or reordered");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn exactly_once_in_order_under_any_schedule(
+        upgrade in any::<bool>(),
+        b64 in any::<bool>(),
+        steps in proptest::collection::vec((0u8..10, any::<usize>(), 0u64..1500), 0..120),
+    ) {
+        let mut config = ClientConfig::default();
+        config.upgrade = upgrade;
+        config.supports_binary = !b64;
+        let mut net = Net::new(config);
+        net.collect();
+        for (action, pick, ms) in steps {
+            if action == 9 {
+                net.tick(ms);
+            } else {
+                net.step(action, pick);
+            }
+            assert_prefix(&net.got_server, &net.to_server)?;
+            assert_prefix(&net.got_client, &net.to_client)?;
+        }
+        net.drain();
+        // A second pass lets a pong-triggered poll or a late upgrade finish.
+        net.tick(1);
+        net.drain();
+        assert_prefix(&net.got_server, &net.to_server)?;
+        assert_prefix(&net.got_client, &net.to_client)?;
+        if !net.closed {
+            prop_assert_eq!(&net.got_server, &net.to_server);
+            prop_assert_eq!(&net.got_client, &net.to_client);
+        }
+    }
+}
