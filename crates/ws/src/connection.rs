@@ -446,7 +446,12 @@ impl Connection {
     /// A connection for `role` with the default random mask key source (feature `std`).
     #[cfg(feature = "std")]
     pub fn new(role: Role, config: Config) -> Self {
-        Self::with_mask_keys(role, config, Box::new(crate::keys::StdRandom::new()))
+        match role {
+            Role::Server => Self::server(config),
+            Role::Client => {
+                Self::with_mask_keys(role, config, Box::new(crate::keys::StdRandom::new()))
+            }
+        }
     }
 
     /// A server connection (servers never mask, so no key source is needed).

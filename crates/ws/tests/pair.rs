@@ -151,3 +151,22 @@ fn connection_inline_size() {
     let size = std::mem::size_of::<Connection>();
     assert!(size <= 320, "size_of::<Connection>() = {size}");
 }
+
+#[test]
+fn connection_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Connection>();
+    assert_send::<ServerHandshake>();
+    assert_send::<ClientHandshake>();
+}
+
+#[test]
+fn default_constructor_masks_only_as_client() {
+    let mut c = Connection::new(Role::Client, Config::default());
+    c.send_text("x").unwrap();
+    let out = c.poll_transmit().unwrap();
+    assert_eq!(out[1] & 0x80, 0x80);
+    let mut s = Connection::new(Role::Server, Config::default());
+    s.send_text("x").unwrap();
+    assert_eq!(&s.poll_transmit().unwrap()[..], &[0x81, 0x01, b'x']);
+}
