@@ -4,6 +4,7 @@
 //!   its time, then a summary table and a closing `N passed, N failed` line. Installs the
 //!   tools it needs (cargo-fuzz) into `target/tools` when they are missing.
 //! * `cargo xtask autobahn` — Autobahn|Testsuite cases 1–11 against pushwire-ws, both roles.
+//! * `cargo xtask interop` — real peers (headless Chromium, node and python peers).
 //! * `cargo xtask fuzz [--seconds N] [TARGET...]` — build every cargo-fuzz target and run
 //!   each one for N seconds (the smoke run CI does).
 //!
@@ -11,6 +12,7 @@
 //! seconds on a fresh machine.
 
 mod autobahn;
+mod interop;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(&args[1..]),
         Some("fuzz") => fuzz_cmd(&args[1..]),
         Some("autobahn") => report("autobahn", autobahn::autobahn()),
+        Some("interop") => report("interop", interop::interop()),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             ExitCode::SUCCESS
@@ -46,7 +49,9 @@ fn print_help() {
          fuzz [--seconds N] [TARGET...]\n      \
          build the cargo-fuzz targets and run each for N seconds (default 20)\n  \
          autobahn\n      \
-         Autobahn|Testsuite cases 1-11 against pushwire-ws in both roles",
+         Autobahn|Testsuite cases 1-11 against pushwire-ws in both roles\n  \
+         interop\n      \
+         real peers: headless Chromium (SSE), ...",
         STEPS.join(", ")
     );
 }
@@ -59,6 +64,7 @@ const STEPS: &[&str] = &[
     "doctest",
     "bench-build",
     "autobahn",
+    "interop",
     "fuzz",
 ];
 
@@ -130,6 +136,7 @@ fn ci(args: &[String]) -> ExitCode {
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
             "bench-build" => run(cargo().args(["bench", "--workspace", "--no-run"])),
             "autobahn" => autobahn::autobahn(),
+            "interop" => interop::interop(),
             "fuzz" => fuzz_smoke(fuzz_seconds, &[]),
             _ => unreachable!("every step in STEPS is handled"),
         };
@@ -228,7 +235,7 @@ fn describe(cmd: &Command) -> String {
     s
 }
 
-fn succeeds(cmd: &mut Command) -> bool {
+pub(crate) fn succeeds(cmd: &mut Command) -> bool {
     cmd.stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
