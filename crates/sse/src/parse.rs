@@ -17,7 +17,6 @@
 //!   (an owned chunk, parsed where it lies without a copy).
 
 use alloc::string::String;
-use alloc::sync::Arc;
 use bytes::{Buf, Bytes, BytesMut};
 
 /// The UTF-8 byte order mark. "The UTF-8 decode algorithm strips one leading UTF-8 Byte Order
@@ -104,31 +103,38 @@ pub enum FeedError {
 }
 
 /// A dispatched event, as a browser's `EventSource` would fire it.
+///
+/// The type and id are stored inline when short (up to 22 bytes), so an event with a short
+/// type and id costs one allocation, its data.
 #[derive(Clone)]
 pub struct Event {
-    event_type: Option<Arc<str>>,
+    /// Empty means `message`.
+    event_type: SmallStr,
     data: String,
-    last_event_id: Arc<str>,
+    last_event_id: SmallStr,
 }
 
 impl Event {
     /// Makes an event. An empty `event_type` means `message`, as in the stream format.
     pub fn new(event_type: &str, data: impl Into<String>, last_event_id: &str) -> Event {
         Event {
-            event_type: if event_type.is_empty() || event_type == "message" {
-                None
+            event_type: SmallStr::new(if event_type == "message" {
+                ""
             } else {
-                Some(Arc::from(event_type))
-            },
+                event_type
+            }),
             data: data.into(),
-            last_event_id: Arc::from(last_event_id),
+            last_event_id: SmallStr::new(last_event_id),
         }
     }
 
     /// The event type: the last `event` field's value, or `message` when there was none or it
     /// was empty.
     pub fn event_type(&self) -> &str {
-        self.event_type.as_deref().unwrap_or("message")
+        match self.event_type.as_str() {
+            "" => "message",
+            t => t,
+        }
     }
 
     /// The data: the `data` values joined with LF.
@@ -143,7 +149,7 @@ impl Event {
 
     /// The last event ID in force when the event was dispatched (the empty string if none).
     pub fn last_event_id(&self) -> &str {
-        &self.last_event_id
+        self.last_event_id.as_str()
     }
 }
 
@@ -151,7 +157,44 @@ impl PartialEq for Event {
     fn eq(&self, other: &Self) -> bool {
         self.event_type() == other.event_type()
             && self.data == other.data
-            && self.last_event_id == other.last_event_id
+            && self.last_event_id() == other.last_event_id()
+    }
+}
+
+/// Bytes stored inline in a [`SmallStr`].
+const INLINE: usize = 22;
+
+/// A string kept inline when it has at most [`INLINE`] bytes, on the heap otherwise.
+#[derive(Clone)]
+enum SmallStr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(String),
+}
+
+impl SmallStr {
+    fn new(s: &str) -> SmallStr {
+        if s.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            SmallStr::Inline {
+                len: s.len() as u8,
+                bytes,
+            }
+        } else {
+            SmallStr::Heap(String::from(s))
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // The bytes were copied whole from a `&str`, so they are valid UTF-8 and the
+            // fallback is never taken; checking costs a few nanoseconds at most 22 bytes,
+            // and keeps the crate free of `unsafe`.
+            SmallStr::Inline { len, bytes } => {
+                core::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            SmallStr::Heap(s) => s,
+        }
     }
 }
 
@@ -252,10 +295,6 @@ struct Fields {
     id_buffer: String,
     /// "the last event ID string of the event source"
     last_event_id: String,
-    /// `last_event_id` shared with the owned events that carry it (made when first needed).
-    id_arc: Option<Arc<str>>,
-    /// The previous owned event's type, reused when the next is the same.
-    last_type: Option<Arc<str>>,
     /// The data and event type buffers hold a dispatched event; they are emptied ("7. Set
     /// the data buffer and the event type buffer to the empty string") when parsing resumes.
     dispatched: bool,
@@ -349,8 +388,6 @@ impl Parser {
                 event_type: String::new(),
                 id_buffer: String::new(),
                 last_event_id: String::new(),
-                id_arc: None,
-                last_type: None,
                 dispatched: false,
                 retry: None,
                 line: Line::Start,
@@ -995,7 +1032,6 @@ impl Fields {
         if self.last_event_id != self.id_buffer {
             self.last_event_id.clear();
             self.last_event_id.push_str(&self.id_buffer);
-            self.id_arc = None;
         }
         // "2. If the data buffer is an empty string, set the data buffer and the event type
         // buffer to the empty string and return."
@@ -1012,32 +1048,15 @@ impl Fields {
         true
     }
 
-    /// The dispatched event as an owned [`Event`]; the data is moved out, the type and id are
-    /// shared with earlier events when unchanged.
+    /// The dispatched event as an owned [`Event`]; the data is moved out.
     fn take_event(&mut self) -> Event {
         // "5. Initialize event's type attribute to message [...] 6. If the event type buffer
         // has a value other than the empty string, change the type of the newly created event
-        // to equal the value of the event type buffer."
-        let event_type = if self.event_type.is_empty() {
-            None
-        } else {
-            match &self.last_type {
-                Some(t) if **t == *self.event_type => Some(t.clone()),
-                _ => {
-                    let t: Arc<str> = Arc::from(self.event_type.as_str());
-                    self.last_type = Some(t.clone());
-                    Some(t)
-                }
-            }
-        };
-        let last_event_id = self
-            .id_arc
-            .get_or_insert_with(|| Arc::from(self.last_event_id.as_str()))
-            .clone();
+        // to equal the value of the event type buffer." (An empty type reads as `message`.)
         Event {
-            event_type,
+            event_type: SmallStr::new(&self.event_type),
             data: core::mem::take(&mut self.data),
-            last_event_id,
+            last_event_id: SmallStr::new(&self.last_event_id),
         }
     }
 }
