@@ -12,6 +12,15 @@
 //!   absent type is `message`, the last id persists until changed), never by our parser.
 //! * `GET /events` — the stream: response headers and 2 KiB padding from
 //!   `pushwire_sse::server`, then every event encoded by `pushwire_sse::encode::Event`.
+//!
+//! And a differential check of the *parser* against the browser, on hostile raw streams:
+//!
+//! * `GET /corpus` — the page that reads every corpus stream in turn with an `EventSource`.
+//! * `GET /corpus/N/stream` — corpus stream N, written in its pieces with a flush and a pause
+//!   between them, so that the browser sees each awkward split (inside a CRLF, a BOM, a UTF-8
+//!   sequence) as a separate read.
+//! * `GET /corpus/N/expected` — pushwire-sse's parse of the same bytes. The browser's events
+//!   must equal it, event by event.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -19,7 +28,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use pushwire_sse::encode::Event;
-use pushwire_sse::server;
+use pushwire_sse::{server, Parser};
 
 /// One event to send: (event type, id, data, comment, retry).
 struct Spec {
@@ -135,8 +144,12 @@ fn json_string(s: &str, out: &mut String) {
 }
 
 fn expected_json() -> String {
+    events_json(&expected(&specs()))
+}
+
+fn events_json(events: &[(String, String, String)]) -> String {
     let mut out = String::from("[");
-    for (i, (t, d, id)) in expected(&specs()).iter().enumerate() {
+    for (i, (t, d, id)) in events.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -173,6 +186,96 @@ fn event_stream() -> BytesMut {
     }
     out
 }
+
+/// Raw streams that stress the parser, each as the pieces it is written in. Every stream ends
+/// with an `end` event (part of the bytes both sides parse) so the page knows it is over.
+fn corpus() -> Vec<Vec<&'static [u8]>> {
+    let end: &'static [u8] = b"\n\nevent: end\ndata: end\n\n";
+    let mut c: Vec<Vec<&'static [u8]>> = vec![
+        // CRLF split between reads, at every position of a line end and a blank line.
+        vec![b"data: a\r", b"\ndata: b\r\n", b"\r", b"\n"],
+        vec![b"data: a\r\n\r", b"\ndata: b\r", b"\r\n"],
+        // CR alone, LF then CR, CR then CRLF.
+        vec![b"data: a\rdata: b\r\rdata: c\n\rdata: d\r\r\n"],
+        // A BOM split into its three bytes; a second BOM (not removed); EF BB without BF.
+        vec![b"\xEF", b"\xBB", b"\xBF", b"data: after bom\n\n"],
+        vec![b"\xEF\xBB\xBF\xEF\xBB\xBFdata: hidden\n\ndata: seen\n\n"],
+        vec![b"\xEF\xBB", b"data: not a bom\n\ndata: ok\n\n"],
+        // Invalid UTF-8, truncated sequences before a line end, a code point split over reads.
+        vec![b"data: a\xFFb\xC3\n\ndata: \xE2\x82\ndata: \xF0\x9F\x98\n\n"],
+        vec![b"data: \xF0\x9F", b"\x98", b"\x80 \xC3", b"\xA9\n\n"],
+        vec![b"data: \xED\xA0\x80 surrogate \xC0\xAF overlong \xF4\x90\x80\x80 too big\n\n"],
+        // NUL in an id is ignored; NUL in data is kept; ids persist and reset.
+        vec![b"id: 1\ndata: a\n\nid: 2\x003\ndata: nul id\n\ndata: nul\x00data\n\n"],
+        vec![b"id: 1\ndata: a\n\ndata: b\n\nid\ndata: c\n\nid: \xC3\xA9\xFF\ndata: d\n\n"],
+        // retry forms (valid, invalid, empty) must not disturb events.
+        vec![b"retry: 1000\nretry: abc\nretry:\nretry: 12 3\ndata: r\n\n"],
+        // Fields: no colon, case, unknown, spaces, colons in values, comments.
+        vec![b"data\n\ndata\ndata\n\ndata:\n\n"],
+        vec![b"Data: x\nDATA: y\nfoo: bar\ndata : z\n: comment\ndata:ok\n\n"],
+        vec![b"data:  two spaces\ndata:\tTab\ndata: a:b: c\n\n"],
+        // Event type set, reset by an empty data block, empty type.
+        vec![b"event: x\n\ndata: y\n\nevent: x\ndata: typed\n\nevent:\ndata: empty type\n\n"],
+        // A long line split into many pieces.
+        vec![b"data: ", &[b'L'; 5000], &[b'M'; 5000], b"\n\n"],
+        // An unterminated event right before the end marker's line ends.
+        vec![b"data: unterminated"],
+    ];
+    for item in &mut c {
+        item.push(end);
+    }
+    c
+}
+
+/// pushwire-sse's events for a corpus stream, as JSON `[{type, data, lastEventId}]`.
+fn corpus_expected(pieces: &[&[u8]]) -> String {
+    let mut p = Parser::new();
+    let mut events = Vec::new();
+    for piece in pieces {
+        p.feed(piece).expect("within limits");
+        while let Some(e) = p.poll_event().expect("within limits") {
+            events.push((
+                e.event_type().to_string(),
+                e.data().to_string(),
+                e.last_event_id().to_string(),
+            ));
+        }
+    }
+    events_json(&events)
+}
+
+const CORPUS_PAGE: &str = r#"<!doctype html>
+<meta charset="utf-8">
+<title>pushwire-sse parser vs EventSource</title>
+<pre id="log">running</pre>
+<script>
+function read(n, types) {
+  return new Promise(resolve => {
+    const got = [];
+    const es = new EventSource(`/corpus/${n}/stream`);
+    const timer = setTimeout(() => { es.close(); resolve({ got, timeout: true }); }, 10000);
+    for (const t of types) {
+      es.addEventListener(t, ev => {
+        got.push({ type: ev.type, data: ev.data, lastEventId: ev.lastEventId });
+        if (ev.type === 'end') { clearTimeout(timer); es.close(); resolve({ got }); }
+      });
+    }
+  });
+}
+(async () => {
+  const count = await (await fetch('/corpus/count')).json();
+  const results = [];
+  for (let n = 0; n < count; n++) {
+    const expected = await (await fetch(`/corpus/${n}/expected`)).json();
+    const types = [...new Set(['message', 'end', 'x', ...expected.map(e => e.type)])];
+    const { got, timeout } = await read(n, types);
+    results.push({ n, expected, got, timeout: !!timeout });
+  }
+  window.corpusResult = results;
+  document.getElementById('log').textContent = 'done';
+})();
+</script>
+"#;
 
 const PAGE: &str = r#"<!doctype html>
 <meta charset="utf-8">
@@ -248,6 +351,45 @@ fn handle(mut stream: TcpStream) -> io::Result<()> {
             // Hold the stream open so the browser does not reconnect before it has read all.
             std::thread::sleep(Duration::from_secs(5));
             Ok(())
+        }
+        "/corpus" => respond(
+            &mut stream,
+            "text/html; charset=utf-8",
+            CORPUS_PAGE.as_bytes(),
+        ),
+        "/corpus/count" => respond(
+            &mut stream,
+            "application/json",
+            corpus().len().to_string().as_bytes(),
+        ),
+        p if p.starts_with("/corpus/") => {
+            let mut parts = p["/corpus/".len()..].split('/');
+            let n: Option<usize> = parts.next().and_then(|n| n.parse().ok());
+            let corpus = corpus();
+            match (n.and_then(|n| corpus.get(n)), parts.next()) {
+                (Some(pieces), Some("expected")) => respond(
+                    &mut stream,
+                    "application/json",
+                    corpus_expected(pieces).as_bytes(),
+                ),
+                (Some(pieces), Some("stream")) => {
+                    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+                    for (k, v) in server::RESPONSE_HEADERS {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    head.push_str("Connection: close\r\n\r\n");
+                    stream.write_all(head.as_bytes())?;
+                    stream.flush()?;
+                    for piece in pieces {
+                        stream.write_all(piece)?;
+                        stream.flush()?;
+                        std::thread::sleep(Duration::from_millis(30));
+                    }
+                    std::thread::sleep(Duration::from_secs(3));
+                    Ok(())
+                }
+                _ => respond(&mut stream, "text/plain", b"not found\n"),
+            }
         }
         _ => respond(&mut stream, "text/plain", b"not found\n"),
     }

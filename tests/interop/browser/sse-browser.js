@@ -1,7 +1,11 @@
-// Opens the page served by `cargo run -p pushwire-sse --example browser_check -- PORT` in
-// headless Chromium, lets a real EventSource read the stream written by pushwire-sse's
-// encoder, and compares every event (type, data, lastEventId) with what the standard says the
-// browser must report. Prints "N passed, N failed"; exits 1 on any difference.
+// Opens the pages served by `cargo run -p pushwire-sse --example browser_check -- PORT` in
+// headless Chromium:
+//  1. a real EventSource reads the stream written by pushwire-sse's encoder; every event
+//     (type, data, lastEventId) must be what the standard says the browser reports;
+//  2. a real EventSource reads hostile raw streams (split CRLF, split BOM, invalid UTF-8,
+//     NUL in id, ...); its events must equal pushwire-sse's parse of the same bytes.
+// Prints "N passed, N failed" (one per encoder event, one per raw stream); exits 1 on any
+// difference.
 //
 // usage: node sse-browser.js PORT
 'use strict';
@@ -36,7 +40,27 @@ function show(s) {
         console.log(`          got      ${g ? `${show(g.type)} ${show(g.data)} id=${show(g.lastEventId)}` : 'nothing'}`);
       }
     }
-    console.log(`sse browser check: ${got.length} events received, ${expected.length} expected`);
+    console.log(`encoder check: ${got.length} events received, ${expected.length} expected`);
+
+    // Parser differential: the browser's EventSource and pushwire-sse read the same raw bytes.
+    await page.goto(`http://127.0.0.1:${port}/corpus`);
+    await page.waitForFunction(() => window.corpusResult, null, { timeout: 120000 });
+    const corpus = await page.evaluate(() => window.corpusResult);
+    let events = 0;
+    for (const { n, expected: exp, got: g, timeout } of corpus) {
+      const same = !timeout && exp.length === g.length && exp.every((e, i) =>
+        e.type === g[i].type && e.data === g[i].data && e.lastEventId === g[i].lastEventId);
+      events += g.length;
+      if (same) {
+        passed++;
+      } else {
+        failed++;
+        console.log(`corpus stream ${n}: browser and pushwire differ${timeout ? ' (timed out)' : ''}`);
+        console.log(`  pushwire: ${JSON.stringify(exp)}`);
+        console.log(`  browser:  ${JSON.stringify(g)}`);
+      }
+    }
+    console.log(`parser differential: ${corpus.length} raw streams, ${events} browser events compared`);
   } finally {
     await browser.close();
   }
