@@ -1,17 +1,42 @@
 //! `pushwire` — the demo server and wire tools built on the pushwire codecs.
 //!
-//! `pushwire serve [--addr 127.0.0.1:8080]` serves the demo page. The codecs stay
+//! `pushwire serve [--addr 127.0.0.1:8080]` serves the demo page; `pushwire decode …` and
+//! `pushwire encode …` turn wire bytes into JSON lines and back (docs/cli.md). The codecs stay
 //! runtime-free; this binary is the I/O layer that drives them.
 
 mod serve;
+mod wire;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: pushwire <command>
 
 commands:
-  serve [--addr HOST:PORT]   run the demo server (default 127.0.0.1:8080)
-  help                       print this text";
+  serve [--addr HOST:PORT]                  run the demo server (default 127.0.0.1:8080)
+  decode sse                                event stream on stdin -> JSON lines
+  decode ws --role server|client            WebSocket frames as that role receives them
+  decode eio3 packet|payload [--binary]     Engine.io v3 packet or polling payload
+  encode sse                                JSON lines -> event stream
+  encode eio3 packet|payload [--binary]     JSON lines -> Engine.io v3 packet or payload
+  help                                      print this text
+
+decode/encode exit with 0 for well-formed input, 1 for malformed input, 2 for usage errors.";
+
+fn wire_exit(name: &str, r: std::io::Result<wire::Outcome>) -> ExitCode {
+    match r {
+        Ok(wire::Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(wire::Outcome::Malformed) => ExitCode::from(1),
+        Ok(wire::Outcome::Usage(e)) => {
+            eprintln!("pushwire {name}: {e}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pushwire {name}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +54,8 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some("decode") => wire_exit("decode", wire::decode(&args[1..])),
+        Some("encode") => wire_exit("encode", wire::encode(&args[1..])),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{USAGE}");
             ExitCode::SUCCESS
