@@ -39,3 +39,76 @@ pub fn sse_large_stream(n: usize, len: usize) -> Vec<u8> {
     }
     out
 }
+
+/// A deterministic sequence of WebSocket masking keys (an LCG), so runs compare like with like.
+pub fn ws_mask_keys(n: usize) -> Vec<[u8; 4]> {
+    let mut x: u32 = 0x9e37_79b9;
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            x.to_be_bytes()
+        })
+        .collect()
+}
+
+/// The `ws_decode_small` / `ws_encode_small` payloads: `n` JSON-like texts of exactly 16
+/// bytes (`{"seq":00000042}`).
+pub fn ws_small_texts(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("{{\"seq\":{:08}}}", i % 100_000_000))
+        .collect()
+}
+
+/// The `ws_decode_1k` payloads: `n` binary payloads of `len` bytes.
+pub fn ws_binary_payloads(n: usize, len: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| (0..len).map(|k| (i * 31 + k * 7) as u8).collect())
+        .collect()
+}
+
+/// Client-to-server frames (FIN set, masked with [`ws_mask_keys`]) of `opcode` (1 text,
+/// 2 binary) carrying `payloads`, back to back. Written here by hand, independently of the
+/// codecs under test.
+pub fn ws_masked_frames<P: AsRef<[u8]>>(opcode: u8, payloads: &[P]) -> Vec<u8> {
+    let keys = ws_mask_keys(payloads.len());
+    let mut out = Vec::new();
+    for (p, key) in payloads.iter().zip(keys) {
+        let p = p.as_ref();
+        out.push(0x80 | opcode);
+        match p.len() {
+            n @ 0..=125 => out.push(0x80 | n as u8),
+            n @ 126..=0xFFFF => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                out.push(0x80 | 127);
+                out.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&key);
+        out.extend(p.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    }
+    out
+}
+
+/// What a decoder must report for `payloads`: (messages, payload bytes, checksum), where the
+/// checksum is the wrapping sum of every message's first and last byte (so a wrong unmask
+/// shows up).
+pub fn ws_expected_count<P: AsRef<[u8]>>(payloads: &[P]) -> (usize, usize, u64) {
+    let mut count = (0, 0, 0u64);
+    for p in payloads {
+        ws_count(&mut count, p.as_ref());
+    }
+    count
+}
+
+/// Adds one received message to a (messages, bytes, checksum) tally; see [`ws_expected_count`].
+#[inline]
+pub fn ws_count(count: &mut (usize, usize, u64), payload: &[u8]) {
+    count.0 += 1;
+    count.1 += payload.len();
+    if let (Some(a), Some(b)) = (payload.first(), payload.last()) {
+        count.2 = count.2.wrapping_add(u64::from(*a) + u64::from(*b));
+    }
+}

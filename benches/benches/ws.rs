@@ -1,0 +1,359 @@
+//! WebSocket decoding, encoding and unmasking, pushwire side by side with tungstenite 0.30 and
+//! fastwebsockets 0.10.
+//!
+//! How each implementation is driven (the same input, the same transport model):
+//!
+//! - The "transport" is memory. Received bytes come from one `&[u8]` holding every frame; a
+//!   read returns at most [`READ_SIZE`] bytes, as a socket read would. Sent bytes are copied
+//!   into a `Vec<u8>` sink (reserved once, cleared per iteration), as a socket write would copy
+//!   them into the kernel.
+//! - `pushwire` (sans-IO): `Connection::feed` with each `READ_SIZE` slice (one copy into the
+//!   connection's buffer, like the peers' reads), then `poll_event` until `Ok(None)`; sending
+//!   is `send_text` followed by draining `poll_transmit` into the sink.
+//! - `tungstenite`: `WebSocket::from_raw_socket` (server role, default config) over
+//!   [`SyncStream`], which implements `std::io::Read`/`Write` on the memory transport;
+//!   `read()` per message; sending is `write()` per message then one `flush()`.
+//! - `fastwebsockets`: `WebSocket::after_handshake` (server role, defaults: auto pong/close,
+//!   64 MiB limit, simdutf8) wrapped in `FragmentCollector` (the type that reassembles and
+//!   validates whole messages) over [`AsyncStream`], which implements tokio's
+//!   `AsyncRead`/`AsyncWrite` on the memory transport and is always ready, so no reactor is
+//!   involved. The futures run on a current-thread tokio runtime built once, outside the timed
+//!   loop; `block_on` is called once per iteration (not per frame).
+//!
+//! Every decoder reports (messages, payload bytes, checksum of first/last bytes); every encoder
+//! reports the bytes it wrote. These are checked against each other before timing, so nobody is
+//! timed doing less work. Text is always fully UTF-8 validated (all three do it per message).
+
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use pushwire_benches::{
+    ws_binary_payloads, ws_count, ws_expected_count, ws_mask_keys, ws_masked_frames, ws_small_texts,
+};
+
+/// Largest read the memory transport returns at once.
+const READ_SIZE: usize = 16 * 1024;
+
+/// (messages, payload bytes, checksum)
+type Count = (usize, usize, u64);
+
+// ----- the memory transport --------------------------------------------------------------
+
+/// Reads come from `input` (at most [`READ_SIZE`] at a time), writes go to `sink`.
+struct Mem<'a> {
+    input: &'a [u8],
+    sink: Vec<u8>,
+}
+
+impl<'a> Mem<'a> {
+    fn new(input: &'a [u8], sink: Vec<u8>) -> Self {
+        Mem { input, sink }
+    }
+
+    fn read_into(&mut self, buf: &mut [u8]) -> usize {
+        let n = buf.len().min(self.input.len()).min(READ_SIZE);
+        buf[..n].copy_from_slice(&self.input[..n]);
+        self.input = &self.input[n..];
+        n
+    }
+}
+
+/// The memory transport as a blocking `std::io` stream (tungstenite).
+struct SyncStream<'a>(Mem<'a>);
+
+impl io::Read for SyncStream<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        Ok(self.0.read_into(buf))
+    }
+}
+
+impl io::Write for SyncStream<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.sink.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The memory transport as an always-ready tokio stream (fastwebsockets).
+struct AsyncStream<'a>(Mem<'a>);
+
+impl tokio::io::AsyncRead for AsyncStream<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let n = buf.remaining().min(this.0.input.len()).min(READ_SIZE);
+        buf.put_slice(&this.0.input[..n]);
+        this.0.input = &this.0.input[n..];
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for AsyncStream<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().0.sink.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("current-thread runtime")
+}
+
+// ----- decoding --------------------------------------------------------------------------
+
+/// A fresh server connection decodes every message of `input`.
+fn pushwire_decode(input: &[u8], messages: usize) -> Count {
+    use pushwire_ws::{Config, Connection, Event};
+    let mut conn = Connection::server(Config::default());
+    let mut count = (0, 0, 0);
+    for chunk in input.chunks(READ_SIZE) {
+        conn.feed(chunk);
+        while let Some(ev) = conn.poll_event().expect("valid frames") {
+            match ev {
+                Event::Text(t) => ws_count(&mut count, t.as_bytes()),
+                Event::Binary(b) => ws_count(&mut count, &b),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(count.0, messages);
+    count
+}
+
+fn tungstenite_decode(input: &[u8], messages: usize) -> Count {
+    use tungstenite::protocol::{Role, WebSocket};
+    use tungstenite::Message;
+    let stream = SyncStream(Mem::new(input, Vec::new()));
+    let mut ws = WebSocket::from_raw_socket(stream, Role::Server, None);
+    let mut count = (0, 0, 0);
+    for _ in 0..messages {
+        match ws.read().expect("valid frames") {
+            Message::Text(t) => ws_count(&mut count, t.as_bytes()),
+            Message::Binary(b) => ws_count(&mut count, &b),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    count
+}
+
+fn fastwebsockets_decode(rt: &tokio::runtime::Runtime, input: &[u8], messages: usize) -> Count {
+    use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
+    let stream = AsyncStream(Mem::new(input, Vec::new()));
+    let mut ws = FragmentCollector::new(WebSocket::after_handshake(stream, Role::Server));
+    rt.block_on(async {
+        let mut count = (0, 0, 0);
+        for _ in 0..messages {
+            let frame = ws.read_frame().await.expect("valid frames");
+            match frame.opcode {
+                OpCode::Text | OpCode::Binary => ws_count(&mut count, &frame.payload),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        count
+    })
+}
+
+fn decode_group(c: &mut Criterion, name: &str, input: &[u8], expected: Count) {
+    let rt = runtime();
+    let n = expected.0;
+    assert_eq!(pushwire_decode(input, n), expected, "pushwire");
+    assert_eq!(tungstenite_decode(input, n), expected, "tungstenite");
+    assert_eq!(
+        fastwebsockets_decode(&rt, input, n),
+        expected,
+        "fastwebsockets"
+    );
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(input.len() as u64));
+    g.bench_function("pushwire", |b| {
+        b.iter(|| pushwire_decode(black_box(input), n))
+    });
+    g.bench_function("tungstenite", |b| {
+        b.iter(|| tungstenite_decode(black_box(input), n))
+    });
+    g.bench_function("fastwebsockets", |b| {
+        b.iter(|| fastwebsockets_decode(&rt, black_box(input), n))
+    });
+    g.finish();
+}
+
+fn ws_decode_small(c: &mut Criterion) {
+    let texts = ws_small_texts(10_000);
+    let input = ws_masked_frames(0x1, &texts);
+    decode_group(c, "ws_decode_small", &input, ws_expected_count(&texts));
+}
+
+fn ws_decode_1k(c: &mut Criterion) {
+    let payloads = ws_binary_payloads(1_000, 1024);
+    let input = ws_masked_frames(0x2, &payloads);
+    decode_group(c, "ws_decode_1k", &input, ws_expected_count(&payloads));
+}
+
+// ----- encoding --------------------------------------------------------------------------
+
+/// Each message is sent, then the output drained into the sink, as an application writing
+/// every message as soon as it is queued would. Payloads are `Utf8Bytes` built beforehand
+/// (a clone is a reference count, no copy).
+fn pushwire_encode(texts: &[pushwire_ws::Utf8Bytes], mut sink: Vec<u8>) -> Vec<u8> {
+    use pushwire_ws::{Config, Connection};
+    let mut conn = Connection::server(Config::default());
+    for t in texts {
+        conn.send_text(t.clone()).expect("open");
+        while let Some(chunk) = conn.poll_transmit() {
+            sink.extend_from_slice(&chunk);
+        }
+    }
+    sink
+}
+
+/// `write` buffers each frame in tungstenite's output buffer; one `flush` at the end.
+fn tungstenite_encode(texts: &[tungstenite::Utf8Bytes], sink: Vec<u8>) -> Vec<u8> {
+    use tungstenite::protocol::{Role, WebSocket};
+    use tungstenite::Message;
+    let stream = SyncStream(Mem::new(&[], sink));
+    let mut ws = WebSocket::from_raw_socket(stream, Role::Server, None);
+    for t in texts {
+        ws.write(Message::Text(t.clone())).expect("open");
+    }
+    ws.flush().expect("flush");
+    ws.into_inner().0.sink
+}
+
+/// `write_frame` per message with a borrowed payload (no copy before the write).
+fn fastwebsockets_encode(rt: &tokio::runtime::Runtime, texts: &[String], sink: Vec<u8>) -> Vec<u8> {
+    use fastwebsockets::{Frame, Payload, Role, WebSocket};
+    let stream = AsyncStream(Mem::new(&[], sink));
+    let mut ws = WebSocket::after_handshake(stream, Role::Server);
+    rt.block_on(async {
+        for t in texts {
+            ws.write_frame(Frame::text(Payload::Borrowed(t.as_bytes())))
+                .await
+                .expect("open");
+        }
+    });
+    ws.into_inner().0.sink
+}
+
+fn ws_encode_small(c: &mut Criterion) {
+    let rt = runtime();
+    let texts = ws_small_texts(10_000);
+    let pw: Vec<pushwire_ws::Utf8Bytes> = texts.iter().map(|t| t.clone().into()).collect();
+    let tg: Vec<tungstenite::Utf8Bytes> = texts.iter().map(|t| t.clone().into()).collect();
+    let expected = pushwire_encode(&pw, Vec::new());
+    assert_eq!(expected.len(), 10_000 * 18);
+    assert_eq!(tungstenite_encode(&tg, Vec::new()), expected, "tungstenite");
+    assert_eq!(
+        fastwebsockets_encode(&rt, &texts, Vec::new()),
+        expected,
+        "fastwebsockets"
+    );
+    let cap = expected.len();
+    let mut g = c.benchmark_group("ws_encode_small");
+    g.throughput(Throughput::Bytes(cap as u64));
+    let mut sink = Some(Vec::with_capacity(cap));
+    g.bench_function("pushwire", |b| {
+        b.iter(|| {
+            let mut s = sink.take().unwrap_or_default();
+            s.clear();
+            let s = pushwire_encode(black_box(&pw), s);
+            black_box(s.len());
+            sink = Some(s);
+        })
+    });
+    g.bench_function("tungstenite", |b| {
+        b.iter(|| {
+            let mut s = sink.take().unwrap_or_default();
+            s.clear();
+            let s = tungstenite_encode(black_box(&tg), s);
+            black_box(s.len());
+            sink = Some(s);
+        })
+    });
+    g.bench_function("fastwebsockets", |b| {
+        b.iter(|| {
+            let mut s = sink.take().unwrap_or_default();
+            s.clear();
+            let s = fastwebsockets_encode(&rt, black_box(&texts), s);
+            black_box(s.len());
+            sink = Some(s);
+        })
+    });
+    g.finish();
+}
+
+// ----- unmasking -------------------------------------------------------------------------
+
+fn unmask_group(c: &mut Criterion, name: &str, len: usize) {
+    let key = ws_mask_keys(1)[0];
+    let data: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
+    // Both maskers agree with the naive loop before timing.
+    let mut a = data.clone();
+    let mut b = data.clone();
+    let mut naive = data.clone();
+    pushwire_ws::mask::apply_mask(&mut a, key, 0);
+    fastwebsockets::unmask(&mut b, key);
+    pushwire_ws::mask::apply_mask_naive(&mut naive, key, 0);
+    assert_eq!(a, naive, "pushwire");
+    assert_eq!(b, naive, "fastwebsockets");
+
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Bytes(len as u64));
+    // Masking is its own inverse: each iteration flips the buffer between masked and clear.
+    let mut buf = data.clone();
+    g.bench_function("pushwire", |bch| {
+        bch.iter(|| pushwire_ws::mask::apply_mask(black_box(&mut buf), black_box(key), 0))
+    });
+    g.bench_function("fastwebsockets", |bch| {
+        bch.iter(|| fastwebsockets::unmask(black_box(&mut buf), black_box(key)))
+    });
+    // The physical reference: one read and one write of every byte.
+    let mut dst = vec![0u8; len];
+    g.bench_function("memcpy", |bch| {
+        bch.iter(|| black_box(&mut dst).copy_from_slice(black_box(&data)))
+    });
+    g.finish();
+}
+
+fn ws_unmask_64k(c: &mut Criterion) {
+    unmask_group(c, "ws_unmask_64k", 64 * 1024);
+}
+
+fn ws_unmask_1m(c: &mut Criterion) {
+    unmask_group(c, "ws_unmask_1m", 1024 * 1024);
+}
+
+criterion_group!(
+    benches,
+    ws_decode_small,
+    ws_decode_1k,
+    ws_encode_small,
+    ws_unmask_64k,
+    ws_unmask_1m
+);
+criterion_main!(benches);
