@@ -872,7 +872,7 @@ impl Fields {
         };
         // Valid UTF-8 (nearly always): apply the value directly; the same rules as
         // `finish_field`, without the scratch buffer.
-        if let Ok(text) = core::str::from_utf8(value) {
+        if let Ok(text) = to_str(value) {
             match field {
                 Field::Data => {
                     let limit = limits.max_event_size;
@@ -1147,5 +1147,15 @@ fn push_lossy(dst: &mut String, carry: &mut Carry, mut bytes: &[u8], limit: usiz
                 }
             }
         }
+    }
+}
+
+/// `value` as `&str` if it is valid UTF-8: std's validator for short values (lower fixed
+/// cost), simdutf8 for longer ones (higher throughput).
+fn to_str(value: &[u8]) -> Result<&str, ()> {
+    if value.len() < 64 {
+        core::str::from_utf8(value).map_err(|_| ())
+    } else {
+        simdutf8::basic::from_utf8(value).map_err(|_| ())
     }
 }
