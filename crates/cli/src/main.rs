@@ -4,8 +4,11 @@
 //! `pushwire encode …` turn wire bytes into JSON lines and back (docs/cli.md). The codecs stay
 //! runtime-free; this binary is the I/O layer that drives them.
 
+mod demo;
+mod eio;
 mod serve;
 mod wire;
+mod wslink;
 
 use std::process::ExitCode;
 

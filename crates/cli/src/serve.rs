@@ -11,10 +11,15 @@
 //!   is set; a keep-alive comment goes out every 15 s; `?padding=1` sends the 2 KiB padding
 //!   comment first, for legacy polyfills.
 //!
-//! Bounded: request heads are limited to 16 KiB and 10 s, and at most `MAX_CONNECTIONS`
-//! connections are served at once (more get 503).
+//!   `?drop=N` ends the stream after N events (to watch the browser reconnect); a resumed
+//!   stream starts with an `event: resume` whose data is the id it resumed from.
+//! * `GET /ws/echo`, `GET /ws/chat` — WebSocket echo and chat (see `demo.rs`).
+//! * `/engine.io/` — Engine.io v3: a chat over long-polling and websocket (see `eio.rs`).
+//!
+//! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s, and at most
+//! `MAX_CONNECTIONS` connections are served at once (more get 503).
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -49,6 +54,10 @@ impl Options {
 
 /// Most bytes of request head read before answering 431.
 const MAX_HEAD: usize = 16 * 1024;
+/// Most header lines in a request head.
+const MAX_HEADERS: usize = 100;
+/// Time allowed for a request head to arrive.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most connections served at once.
 const MAX_CONNECTIONS: usize = 512;
 /// The box's field.
@@ -57,7 +66,15 @@ const HEIGHT: i64 = 600;
 const BOX: i64 = 40;
 const STEP: i64 = 20;
 const TICK: Duration = Duration::from_millis(500);
+/// The `retry:` sent to SSE clients, in milliseconds.
+const RETRY_MS: u64 = 2000;
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
+
+/// What the connections share.
+struct State {
+    chat: crate::demo::Chat,
+    eio: crate::eio::Eio,
+}
 
 /// Runs the server until the process is killed.
 pub(crate) fn run(opts: Options) -> io::Result<()> {
@@ -67,6 +84,10 @@ pub(crate) fn run(opts: Options) -> io::Result<()> {
         listener.local_addr()?
     );
     let live = Arc::new(AtomicUsize::new(0));
+    let state = Arc::new(State {
+        chat: crate::demo::Chat::default(),
+        eio: crate::eio::Eio::start(),
+    });
     for stream in listener.incoming() {
         let mut stream = match stream {
             Ok(s) => s,
@@ -86,12 +107,13 @@ pub(crate) fn run(opts: Options) -> io::Result<()> {
             continue;
         }
         let live = live.clone();
+        let state = state.clone();
         std::thread::spawn(move || {
             let peer = stream
                 .peer_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_else(|_| "?".into());
-            match handle(stream, &peer) {
+            match handle(stream, &peer, &state) {
                 Ok(()) => {}
                 Err(e) => println!("{peer}: connection ended: {e}"),
             }
@@ -101,20 +123,35 @@ pub(crate) fn run(opts: Options) -> io::Result<()> {
     Ok(())
 }
 
-struct Request {
-    method: String,
-    target: String,
+/// A parsed request head, with the raw bytes kept for the WebSocket handshake parser.
+pub(crate) struct Request {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    /// Header names lowercased, values trimmed.
+    pub(crate) headers: Vec<(String, String)>,
+    /// The head exactly as received (request line to blank line).
+    pub(crate) raw_head: Vec<u8>,
+    /// Bytes that arrived after the head in the same reads.
+    pub(crate) leftover: Vec<u8>,
     /// Raw value of the `Last-Event-ID` header, if any.
     last_event_id: Option<Vec<u8>>,
 }
 
 impl Request {
-    fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("/")
     }
 
-    fn query(&self) -> Option<&str> {
+    pub(crate) fn query(&self) -> Option<&str> {
         self.target.split_once('?').map(|(_, q)| q)
+    }
+
+    /// The first value of header `name` (lowercase).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -124,16 +161,69 @@ enum Head {
     Ok(Request),
 }
 
-fn read_head(stream: &TcpStream) -> io::Result<Head> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.take(MAX_HEAD as u64));
-    let mut line = Vec::new();
-    if reader.read_until(b'\n', &mut line)? == 0 {
-        return Ok(Head::Closed);
+/// Position just after the blank line ending a head, if `buf` holds one.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(p) = buf[i..].iter().position(|&b| b == b'\n') {
+        let nl = i + p;
+        let rest = &buf[nl + 1..];
+        if rest.starts_with(b"\r\n") {
+            return Some(nl + 3);
+        }
+        if rest.starts_with(b"\n") {
+            return Some(nl + 2);
+        }
+        i = nl + 1;
     }
-    let text = String::from_utf8_lossy(&line).into_owned();
-    let mut parts = text.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    None
+}
+
+fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
+    stream.set_read_timeout(Some(HEAD_TIMEOUT))?;
+    let mut buf = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        if let Some(end) = head_end(&buf) {
+            break end;
+        }
+        if buf.len() >= MAX_HEAD {
+            return Ok(Head::Bad(
+                "431 Request Header Fields Too Large",
+                "request head too large\n",
+            ));
+        }
+        let n = match stream.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Ok(if buf.is_empty() {
+                    Head::Closed
+                } else {
+                    Head::Bad("408 Request Timeout", "request head too slow\n")
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(if buf.is_empty() {
+                Head::Closed
+            } else {
+                Head::Bad("400 Bad Request", "truncated request head\n")
+            });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let leftover = buf.split_off(end);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let request_line = lines.next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Ok(Head::Bad("400 Bad Request", "bad request line\n"));
     };
@@ -143,34 +233,51 @@ fn read_head(stream: &TcpStream) -> io::Result<Head> {
             "HTTP/1.x only\n",
         ));
     }
+    if !target.starts_with('/') {
+        return Ok(Head::Bad("400 Bad Request", "bad request target\n"));
+    }
     let mut req = Request {
         method: method.to_string(),
         target: target.to_string(),
+        headers: Vec::new(),
+        raw_head: Vec::new(),
+        leftover,
         last_event_id: None,
     };
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 || !line.ends_with(b"\n") {
+    for l in lines.filter(|l| !l.is_empty()) {
+        let Some((k, v)) = l.split_once(':') else {
+            return Ok(Head::Bad("400 Bad Request", "malformed header\n"));
+        };
+        if k.is_empty() || k.ends_with([' ', '\t']) {
+            return Ok(Head::Bad("400 Bad Request", "malformed header\n"));
+        }
+        if req.headers.len() >= MAX_HEADERS {
             return Ok(Head::Bad(
                 "431 Request Header Fields Too Large",
-                "request head too large or truncated\n",
+                "too many headers\n",
             ));
         }
-        let l = line.strip_suffix(b"\n").unwrap_or(&line);
-        let l = l.strip_suffix(b"\r").unwrap_or(l);
-        if l.is_empty() {
-            return Ok(Head::Ok(req));
-        }
-        if let Some(colon) = l.iter().position(|&b| b == b':') {
-            if l[..colon].eq_ignore_ascii_case(b"last-event-id") {
-                req.last_event_id = Some(l[colon + 1..].to_vec());
-            }
-        }
+        req.headers.push((
+            k.to_ascii_lowercase(),
+            v.trim_matches([' ', '\t']).to_string(),
+        ));
     }
+    // The raw value, as pushwire-sse's resume helpers expect it.
+    if let Some(colon) = buf
+        .windows(15)
+        .position(|w| w.eq_ignore_ascii_case(b"\nlast-event-id:"))
+    {
+        let start = colon + 15;
+        let len = buf[start..].iter().position(|&b| b == b'\n').unwrap_or(0);
+        let v = &buf[start..start + len];
+        req.last_event_id = Some(v.strip_suffix(b"\r").unwrap_or(v).to_vec());
+    }
+    req.raw_head = buf;
+    Ok(Head::Ok(req))
 }
 
-fn handle(mut stream: TcpStream, peer: &str) -> io::Result<()> {
-    let req = match read_head(&stream)? {
+fn handle(mut stream: TcpStream, peer: &str, state: &State) -> io::Result<()> {
+    let req = match read_head(&mut stream)? {
         Head::Closed => return Ok(()),
         Head::Bad(status, body) => {
             println!("{peer}: {status}");
@@ -178,8 +285,11 @@ fn handle(mut stream: TcpStream, peer: &str) -> io::Result<()> {
         }
         Head::Ok(r) => r,
     };
-    println!("{peer}: {} {}", req.method, req.target);
-    match (req.method.as_str(), req.path()) {
+    let path = req.path().to_owned();
+    if !path.starts_with("/engine.io") {
+        println!("{peer}: {} {}", req.method, req.target);
+    }
+    match (req.method.as_str(), path.as_str()) {
         ("GET", "/") => respond(
             &mut stream,
             "200 OK",
@@ -187,17 +297,28 @@ fn handle(mut stream: TcpStream, peer: &str) -> io::Result<()> {
             PAGE.as_bytes(),
         ),
         ("GET", "/sse/box") => sse_box(stream, &req, peer),
-        ("GET", _) => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n"),
-        _ => respond(
+        ("GET", "/ws/echo") => crate::demo::ws_echo(stream, req, peer),
+        ("GET", "/ws/chat") => crate::demo::ws_chat(stream, req, peer, &state.chat),
+        (_, p) if p == "/engine.io" || p.starts_with("/engine.io/") => {
+            crate::eio::handle(stream, req, peer, &state.eio)
+        }
+        (_, "/" | "/sse/box" | "/ws/echo" | "/ws/chat") => respond(
             &mut stream,
             "405 Method Not Allowed",
             "text/plain",
             b"method not allowed\n",
         ),
+        _ => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n"),
     }
 }
 
-fn respond(stream: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) -> io::Result<()> {
+/// Writes a complete response with `Connection: close`.
+pub(crate) fn respond(
+    stream: &mut TcpStream,
+    status: &str,
+    ctype: &str,
+    body: &[u8],
+) -> io::Result<()> {
     write!(
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -261,6 +382,13 @@ fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
     let padding = req
         .query()
         .is_some_and(|q| q.split('&').any(|p| p == "padding=1"));
+    // `?drop=N`: end the stream after N events, so that tests (and curious users) can watch
+    // the browser reconnect with Last-Event-ID.
+    let drop_after: Option<u64> = req.query().and_then(|q| {
+        q.split('&')
+            .find_map(|p| p.strip_prefix("drop="))
+            .and_then(|n| n.parse().ok())
+    });
 
     let mut head = String::from("HTTP/1.1 200 OK\r\n");
     for (k, v) in server::RESPONSE_HEADERS {
@@ -272,7 +400,13 @@ fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
     if padding {
         out.extend_from_slice(server::PADDING);
     }
-    encode::Event::new().retry(2000).encode(&mut out);
+    encode::Event::new().retry(RETRY_MS).encode(&mut out);
+    if let Some(id) = &resume {
+        // Tell the page where the walk resumed (no `id`, so the last event ID is unchanged).
+        if let Ok(ev) = encode::Event::new().event("resume") {
+            ev.data(id).encode(&mut out);
+        }
+    }
     stream.write_all(&out)?;
 
     let mut walk = Walk::new();
@@ -296,43 +430,16 @@ fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
             return Ok(());
         }
         sent += 1;
+        if drop_after.is_some_and(|n| sent >= n) {
+            println!("{peer}: SSE stream dropped after {sent} events (drop={sent})");
+            return Ok(());
+        }
         std::thread::sleep(TICK);
     }
 }
 
-const PAGE: &str = r#"<!doctype html>
-<meta charset="utf-8">
-<title>pushwire demo</title>
-<style>
-  body { font-family: system-ui, sans-serif; margin: 2em; }
-  #field { position: relative; width: 800px; height: 600px; border: 1px solid #888; background: #f7f7f7; }
-  #box { position: absolute; width: 40px; height: 40px; background: #2a6; transition: left .4s, top .4s; }
-  .stats span { font-weight: bold; }
-</style>
-<h1>pushwire</h1>
-<h2>Server-Sent Events: a random walk</h2>
-<p class="stats">events <span id="count">0</span> · reconnects <span id="reconnects">0</span> ·
-  position <span id="pos">–</span> · last id <span id="lastid">–</span> · state <span id="state">connecting</span></p>
-<div id="field"><div id="box"></div></div>
-<p>The WebSocket and Engine.io demos arrive with the CLI issue.</p>
-<script>
-  const params = new URLSearchParams(location.search);
-  const src = '/sse/box' + (params.get('padding') === '1' ? '?padding=1' : '');
-  const es = new EventSource(src);
-  let count = 0, opens = 0;
-  const $ = id => document.getElementById(id);
-  es.onopen = () => { opens++; $('reconnects').textContent = Math.max(0, opens - 1); $('state').textContent = 'open'; };
-  es.onerror = () => { $('state').textContent = 'reconnecting'; };
-  es.onmessage = ev => {
-    const [x, y] = ev.data.split(',').map(Number);
-    $('box').style.left = x + 'px';
-    $('box').style.top = y + 'px';
-    $('count').textContent = ++count;
-    $('pos').textContent = ev.data;
-    $('lastid').textContent = ev.lastEventId;
-  };
-</script>
-"#;
+/// The demo page.
+const PAGE: &str = include_str!("page.html");
 
 #[cfg(test)]
 mod tests {

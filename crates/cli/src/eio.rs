@@ -1,0 +1,368 @@
+//! The Engine.io v3 demo at `/engine.io/`: a chat where every message goes to every session,
+//! over long-polling that upgrades to websocket (or websocket only).
+//!
+//! pushwire-engineio's [`Server`] owns the sessions; this module is its I/O layer: HTTP
+//! requests in, held polls answered when the session has something to send, and the
+//! websocket transport run on pushwire-ws (the handshake by [`ServerHandshake`], messages
+//! by a [`Connection`] in [`crate::wslink`]). One mutex guards the server; a timer thread
+//! drives its heartbeats.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use pushwire_engineio::{
+    sid_from_bytes, Event, Frame, HttpRequest, HttpResponse, Method, Outcome, Server, ServerConfig,
+    WsOutput,
+};
+use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
+use pushwire_ws::{Config, Connection};
+
+use crate::serve::Request;
+use crate::wslink::{self, App, Handle, Input, Message};
+
+type Sids = Box<dyn FnMut() -> String + Send>;
+
+/// Largest POST body (engine.io's `maxHttpBufferSize` default).
+const MAX_BODY: usize = 1_000_000;
+/// Packets that may wait for a client that does not fetch them.
+const MAX_BUFFERED_PACKETS: usize = 1_000;
+
+struct Shared {
+    server: Mutex<Server<Sids>>,
+    /// Signalled after every change, for held polls.
+    changed: Condvar,
+    start: Instant,
+    /// The websocket connections, by sid, to wake when their session has output.
+    ws: Mutex<HashMap<String, Handle>>,
+    /// Sessions already logged as open.
+    known: Mutex<HashSet<String>>,
+    ping_interval: Duration,
+    ping_timeout: Duration,
+}
+
+/// The Engine.io endpoint's state.
+pub(crate) struct Eio {
+    shared: Arc<Shared>,
+}
+
+/// Session ids: 15 bytes from a per-process randomly keyed SipHash of a counter (the std
+/// library's `RandomState` is seeded from the OS), so they are unique and not guessable.
+fn sid_source() -> Sids {
+    let keys = std::collections::hash_map::RandomState::new();
+    let mut counter = 0u64;
+    Box::new(move || {
+        counter += 1;
+        let mut b = [0u8; 15];
+        for (i, chunk) in b.chunks_mut(8).enumerate() {
+            let mut h = keys.build_hasher();
+            h.write_u64(counter);
+            h.write_usize(i);
+            chunk.copy_from_slice(&h.finish().to_le_bytes()[..chunk.len()]);
+        }
+        sid_from_bytes(b)
+    })
+}
+
+impl Eio {
+    /// Creates the server and starts its timer thread.
+    pub(crate) fn start() -> Eio {
+        let mut config = ServerConfig::default();
+        config.max_buffered_packets = MAX_BUFFERED_PACKETS;
+        let shared = Arc::new(Shared {
+            ping_interval: config.ping_interval,
+            ping_timeout: config.ping_timeout,
+            server: Mutex::new(Server::new(config, sid_source())),
+            changed: Condvar::new(),
+            start: Instant::now(),
+            ws: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashSet::new()),
+        });
+        let timer = Arc::clone(&shared);
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let mut server = timer.lock();
+            let now = timer.now();
+            if server.poll_timeout().is_some_and(|t| t <= now) {
+                server.handle_timeout(now);
+                timer.pump(&mut server);
+            }
+        });
+        Eio { shared }
+    }
+}
+
+impl Shared {
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Server<Sids>> {
+        self.server.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Handles the server's events (the chat), logs session changes, then wakes the held
+    /// polls and websocket writers.
+    fn pump(&self, server: &mut Server<Sids>) {
+        {
+            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            for sid in server.sids() {
+                if !known.contains(sid) {
+                    let transport = server.session(sid).map_or("?", |s| s.transport().name());
+                    println!("engine.io {sid}: session open over {transport}");
+                    known.insert(sid.to_owned());
+                }
+            }
+        }
+        while let Some((sid, event)) = server.poll_event() {
+            match event {
+                Event::Message(data) => {
+                    let all: Vec<String> = server.sids().map(String::from).collect();
+                    for s in all {
+                        // A full buffer means that client stopped fetching: it misses the
+                        // message, and its heartbeat will close it.
+                        let _ = server.send(&s, data.clone());
+                    }
+                }
+                Event::Upgraded => println!("engine.io {sid}: upgraded to websocket"),
+                Event::Closed(reason) => {
+                    println!("engine.io {sid}: session closed ({})", reason.as_str());
+                    self.known
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&sid);
+                }
+            }
+        }
+        self.changed.notify_all();
+        let ws = self.ws.lock().unwrap_or_else(|e| e.into_inner());
+        for h in ws.values() {
+            h.offer(Input::Wake);
+        }
+    }
+}
+
+/// Writes an engine.io response with `Content-Length` and `Connection: close`.
+fn write_response(stream: &mut TcpStream, r: &HttpResponse) -> io::Result<()> {
+    let reason = match r.status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        _ => "Status",
+    };
+    let mut head = format!("HTTP/1.1 {} {reason}\r\n", r.status);
+    for (k, v) in &r.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        r.body.len()
+    ));
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(&r.body)?;
+    stream.flush()
+}
+
+/// Handles one request to `/engine.io/`.
+pub(crate) fn handle(mut stream: TcpStream, req: Request, peer: &str, eio: &Eio) -> io::Result<()> {
+    let shared = &eio.shared;
+    let method = match req.method.as_str() {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "OPTIONS" => Method::Options,
+        _ => Method::Other,
+    };
+    let upgrade = req
+        .header("upgrade")
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+    // The body of a POST, bounded.
+    let mut body = Vec::new();
+    if method == Method::Post {
+        let Some(len) = req
+            .header("content-length")
+            .and_then(|l| l.parse::<usize>().ok())
+        else {
+            return crate::serve::respond(
+                &mut stream,
+                "411 Length Required",
+                "text/plain",
+                b"Content-Length required\n",
+            );
+        };
+        if len > MAX_BODY {
+            println!("{peer}: engine.io POST of {len} bytes refused (413)");
+            return crate::serve::respond(
+                &mut stream,
+                "413 Payload Too Large",
+                "text/plain",
+                b"body too large\n",
+            );
+        }
+        body = req.leftover.clone();
+        body.truncate(len);
+        if body.len() < len {
+            let mut rest = vec![0; len - body.len()];
+            stream.read_exact(&mut rest)?;
+            body.extend_from_slice(&rest);
+        }
+    }
+    // A websocket request is checked by pushwire-ws before the session sees it.
+    let mut offer = None;
+    if upgrade {
+        let mut hs = ServerHandshake::new(HandshakeLimits::default());
+        match hs.feed(&req.raw_head) {
+            Ok(Some(o)) => {
+                let mut rest = hs.take_remaining();
+                rest.extend_from_slice(&req.leftover);
+                offer = Some((o, rest));
+            }
+            Ok(None) => {
+                stream.write_all(&pushwire_ws::handshake::rejection_response(400))?;
+                return Ok(());
+            }
+            Err(e) => {
+                println!("{peer}: engine.io WebSocket handshake refused ({e})");
+                stream.write_all(&e.response())?;
+                return Ok(());
+            }
+        }
+    }
+    let query = req.query().unwrap_or("");
+    let http = HttpRequest {
+        method,
+        query,
+        origin: req.header("origin"),
+        content_type: req.header("content-type"),
+        websocket_upgrade: offer.is_some(),
+        body: &body,
+    };
+    let mut server = shared.lock();
+    let outcome = server.handle_request(shared.now(), &http);
+    shared.pump(&mut server);
+    match outcome {
+        Outcome::Respond(r) => {
+            drop(server);
+            if r.status != 200 {
+                println!(
+                    "{peer}: engine.io {} {} -> {} {}",
+                    req.method,
+                    req.target,
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                );
+            }
+            write_response(&mut stream, &r)
+        }
+        Outcome::Hold { sid } => {
+            // Held until the session has something to send. The session answers on its own
+            // within a heartbeat; the cap only guards against a bug here.
+            let cap = Instant::now() + shared.ping_interval + shared.ping_timeout * 2;
+            let r = loop {
+                if let Some(r) = server.poll_http_response(&sid) {
+                    shared.pump(&mut server);
+                    break Some(r);
+                }
+                if Instant::now() >= cap || server.session(&sid).is_none() {
+                    server.handle_get_aborted(shared.now(), &sid);
+                    shared.pump(&mut server);
+                    break None;
+                }
+                server = shared
+                    .changed
+                    .wait_timeout(server, Duration::from_millis(500))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            };
+            drop(server);
+            match r {
+                Some(r) => write_response(&mut stream, &r),
+                None => crate::serve::respond(
+                    &mut stream,
+                    "500 Internal Server Error",
+                    "text/plain",
+                    b"poll not answered\n",
+                ),
+            }
+        }
+        Outcome::AcceptWebSocket { sid } => {
+            drop(server);
+            let Some((offer, rest)) = offer else {
+                return Ok(());
+            };
+            let response = offer
+                .accept(None, None)
+                .map_err(|e| io::Error::other(e.to_string()))?;
+            stream.write_all(&response)?;
+            websocket(stream, rest, shared, sid, peer)
+        }
+    }
+}
+
+/// The websocket transport of session `sid`.
+struct EioSocket<'a> {
+    shared: &'a Shared,
+    sid: String,
+}
+
+impl App for EioSocket<'_> {
+    fn on_message(&mut self, _conn: &mut Connection, msg: Message) {
+        let frame = match msg {
+            Message::Text(t) => Frame::Text(t.as_str().to_owned()),
+            Message::Binary(b) => Frame::Binary(b),
+        };
+        let mut server = self.shared.lock();
+        server.handle_ws_frame(self.shared.now(), &self.sid, frame);
+        self.shared.pump(&mut server);
+    }
+
+    fn on_wake(&mut self, conn: &mut Connection) {
+        let mut server = self.shared.lock();
+        while let Some(out) = server.poll_ws_output(&self.sid) {
+            match out {
+                WsOutput::Frame(Frame::Text(t)) => wslink::send(conn, Message::Text(t.into())),
+                WsOutput::Frame(Frame::Binary(b)) => wslink::send(conn, Message::Binary(b)),
+                WsOutput::Close => {
+                    let _ = conn.close(1000, "");
+                }
+            }
+        }
+    }
+}
+
+fn websocket(
+    stream: TcpStream,
+    rest: bytes::BytesMut,
+    shared: &Shared,
+    sid: String,
+    peer: &str,
+) -> io::Result<()> {
+    println!("{peer}: engine.io {sid}: websocket open");
+    let mut config = Config::default();
+    config.max_message_size = MAX_BODY as u64;
+    config.max_frame_size = MAX_BODY as u64;
+    config.max_buffered_output = 8 << 20;
+    let (handle, rx) = wslink::start(&stream)?;
+    shared
+        .ws
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(sid.clone(), handle);
+    let mut app = EioSocket {
+        shared,
+        sid: sid.clone(),
+    };
+    let why = wslink::run(stream, Connection::server(config), rest, rx, &mut app);
+    shared
+        .ws
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&sid);
+    let mut server = shared.lock();
+    server.handle_ws_closed(shared.now(), &sid);
+    shared.pump(&mut server);
+    println!("{peer}: engine.io {sid}: websocket ended: {why}");
+    Ok(())
+}
