@@ -7,6 +7,13 @@
 //!   pushwire's `ClientSession` against the engine.io 3.6.2 server, over polling, websocket
 //!   and polling upgraded to websocket (`tests/interop/node/run-eio-interop.js`).
 //!
+//! * `pushwire serve` (crates/cli): the demo page in headless Chromium (SSE with a dropped
+//!   stream and Last-Event-ID resume, WebSocket echo and chat, the page's Engine.io chat
+//!   upgrading to websocket; saves docs/demo.png), node `ws` 8.x clients against /ws/echo
+//!   and /ws/chat, and the unmodified engine.io-client 3.5.6 against /engine.io/ over
+//!   polling, websocket and upgrade (`tests/interop/browser/demo-browser.js`,
+//!   `tests/interop/node/ws-node.js`, `tests/interop/node/eio-client-echo.js`).
+//!
 //! Installs what it needs when missing: Debian's `chromium` (apt-get, as root) and the npm
 //! packages of each `tests/interop/*` folder (`npm ci`, into their ignored `node_modules`).
 
@@ -34,11 +41,14 @@ type Check = fn() -> Result<(), String>;
 /// Runs every interop check; Err names the ones that failed.
 pub(crate) fn interop() -> Result<(), String> {
     let mut failed = Vec::new();
-    let checks: [(&str, Check); 2] = [
+    let checks: &[(&str, Check)] = &[
         ("sse-browser", sse_browser),
         ("engineio-node", engineio_node),
+        ("demo-browser", demo_browser),
+        ("serve-ws-node", serve_ws_node),
+        ("serve-engineio-client", serve_engineio_client),
     ];
-    for (name, check) in checks {
+    for &(name, check) in checks {
         let t = Instant::now();
         let r = check();
         println!(
@@ -141,4 +151,62 @@ fn engineio_node() -> Result<(), String> {
     ensure_npm("tests/interop/node")?;
     run(cargo().args(["build", "-p", "pushwire-engineio", "--examples"]))?;
     run(Command::new("node").arg("tests/interop/node/run-eio-interop.js"))
+}
+
+/// Builds the release `pushwire` binary and starts `pushwire serve` on a free port.
+fn start_pushwire_serve() -> Result<(Guard, u16), String> {
+    run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
+    let port = free_port()?;
+    let server = start_server(
+        Path::new("target/release/pushwire"),
+        &[
+            "serve".to_string(),
+            "--addr".to_string(),
+            format!("127.0.0.1:{port}"),
+        ],
+        port,
+    )?;
+    Ok((server, port))
+}
+
+fn demo_browser() -> Result<(), String> {
+    ensure_chromium()?;
+    ensure_npm("tests/interop/browser")?;
+    let (_server, port) = start_pushwire_serve()?;
+    run(Command::new("node")
+        .arg("tests/interop/browser/demo-browser.js")
+        .arg(port.to_string())
+        .arg("docs/demo.png"))
+}
+
+fn serve_ws_node() -> Result<(), String> {
+    ensure_npm("tests/interop/node")?;
+    let (_server, port) = start_pushwire_serve()?;
+    run(Command::new("node")
+        .arg("tests/interop/node/ws-node.js")
+        .arg(format!("127.0.0.1:{port}")))
+}
+
+fn serve_engineio_client() -> Result<(), String> {
+    ensure_npm("tests/interop/node")?;
+    let (_server, port) = start_pushwire_serve()?;
+    let (mut passed, mut failed) = (0, 0);
+    for mode in ["polling", "websocket", "upgrade"] {
+        println!("    engine.io-client 3.5.6 -> pushwire serve /engine.io/ over {mode}");
+        match run(Command::new("node")
+            .arg("tests/interop/node/eio-client-echo.js")
+            .arg(format!("http://127.0.0.1:{port}"))
+            .arg("0")
+            .arg(mode))
+        {
+            Ok(()) => passed += 1,
+            Err(_) => failed += 1,
+        }
+    }
+    println!("    {passed} passed, {failed} failed");
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} engine.io-client modes failed"))
+    }
 }
