@@ -40,6 +40,35 @@ pub fn sse_large_stream(n: usize, len: usize) -> Vec<u8> {
     out
 }
 
+/// One Engine.io v3 `tick` message packet in the string form, `4["tick",{…}]`, about 100
+/// bytes (ASCII, so its UTF-16 length equals its byte length).
+pub fn eio3_tick_packet(i: usize) -> String {
+    format!(
+        "4[\"tick\",{{\"seq\":{i},\"symbol\":\"PSHW\",\"price\":{}.{:02},\"volume\":{},\"venue\":\"XNAS\",\"flags\":[\"a\"]}}]",
+        100 + i % 50,
+        i % 100,
+        1000 + i * 7
+    )
+}
+
+/// `n` tick packets (see [`eio3_tick_packet`]), as single packets in the string form.
+pub fn eio3_tick_packets(n: usize) -> Vec<String> {
+    (0..n).map(eio3_tick_packet).collect()
+}
+
+/// The `eio3_payload_decode` input: a text payload `<length>:<packet>` of `n` tick packets,
+/// written here without any Engine.io library.
+pub fn eio3_text_payload(n: usize) -> String {
+    let mut out = String::with_capacity(n * 110);
+    for p in eio3_tick_packets(n) {
+        // ASCII: UTF-16 units = bytes.
+        out.push_str(&p.len().to_string());
+        out.push(':');
+        out.push_str(&p);
+    }
+    out
+}
+
 /// A deterministic sequence of WebSocket masking keys (an LCG), so runs compare like with like.
 pub fn ws_mask_keys(n: usize) -> Vec<[u8; 4]> {
     let mut x: u32 = 0x9e37_79b9;

@@ -307,7 +307,7 @@ impl Packet {
     /// As the two functions it calls.
     pub fn from_frame(frame: Frame) -> Result<Self, PacketError> {
         match frame {
-            Frame::Text(s) => Self::decode_str(&s),
+            Frame::Text(s) => Self::decode_string(s),
             Frame::Binary(b) => Self::decode_binary(b),
         }
     }
@@ -340,6 +340,28 @@ impl Packet {
         })?;
         // `first` is ASCII, so index 1 is a char boundary.
         Ok(Self::text(kind, &s[1..]))
+    }
+
+    /// Decodes the string or base64 form like [`Packet::decode_str`], from an owned
+    /// `String` (a WebSocket text message, say): text data reuses its allocation (the type
+    /// digit is removed in place) instead of being copied.
+    ///
+    /// # Errors
+    /// As [`Packet::decode_str`].
+    pub fn decode_string(mut s: String) -> Result<Self, PacketError> {
+        match s.as_bytes().first() {
+            Some(&first) if first != b'b' => {
+                let kind = PacketType::from_digit(first).ok_or_else(|| {
+                    PacketError::UnknownTypeChar(
+                        s.chars().next().unwrap_or(char::REPLACEMENT_CHARACTER),
+                    )
+                })?;
+                // `first` is ASCII: removing it keeps the rest valid UTF-8.
+                s.drain(..1);
+                Ok(Self::text(kind, s))
+            }
+            _ => Self::decode_str(&s),
+        }
     }
 
     /// Decodes the binary form: the first byte is the type number (0–6), the rest is the
@@ -421,6 +443,37 @@ mod tests {
             assert_eq!(Packet::from_frame(b.to_frame(false)).unwrap(), b);
             assert_eq!(kind.digit(), b'0' + kind.number());
             assert_eq!(PacketType::from_digit(kind.digit()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn owned_decode_matches_borrowed_decode() {
+        for wire in [
+            "",
+            "4",
+            "4hello",
+            "2probe",
+            "6",
+            "7",
+            "x4",
+            "😀",
+            "4€😀",
+            "b4AQIDBA==",
+            "b4",
+            "b",
+            "b9AQ==",
+            "b4AQ=",
+        ] {
+            assert_eq!(
+                Packet::decode_string(wire.into()),
+                Packet::decode_str(wire),
+                "{wire:?}"
+            );
+            assert_eq!(
+                Packet::from_frame(Frame::Text(wire.into())),
+                Packet::decode_str(wire),
+                "{wire:?}"
+            );
         }
     }
 

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::packet::{Packet, PacketData, PacketError};
+use crate::utf8::ascii_prefix_len;
 
 /// Size and count limits for decoding one payload.
 ///
@@ -439,10 +440,7 @@ impl PayloadDecoder {
         while units < len {
             // ASCII run: one byte, one unit.
             let want = (len - units).min(buf.len() - scan);
-            let run = buf[scan..scan + want]
-                .iter()
-                .position(|&b| b >= 0x80)
-                .unwrap_or(want);
+            let run = ascii_prefix_len(&buf[scan..scan + want]);
             scan += run;
             units += run;
             if scan > max {
@@ -586,9 +584,8 @@ fn push_decimal(out: &mut String, n: usize) {
             break;
         }
     }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
+    // Only ASCII digits were written.
+    out.push_str(core::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// Appends `n`'s decimal digits as byte values 0–9.

@@ -4,24 +4,89 @@
 /// Length of `s` in UTF-16 code units, as JavaScript's `String.length` counts it.
 ///
 /// Every character counts 1 except those outside the Basic Multilingual Plane (4 UTF-8
-/// bytes), which count 2. Computed from the bytes without decoding: one unit per byte that is
-/// not a continuation byte, plus one per 4-byte lead byte.
+/// bytes), which count 2. Computed from the bytes without decoding: the byte length, minus
+/// the continuation bytes (`0b10xx_xxxx`), plus the lead bytes of 4-byte sequences
+/// (`0b1111_0xxx`); counted eight bytes at a time, and ASCII words are skipped with one test.
 #[must_use]
 pub fn utf16_len(s: &str) -> usize {
-    s.as_bytes()
+    /// The top bit of every byte of a word.
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let bytes = s.as_bytes();
+    let (mut continuation, mut four_byte_leads) = (0usize, 0usize);
+    // Shifting a word left by k moves bit 7-k of each byte to its bit 7 (bits crossing into
+    // the next byte land in bits 0..k, which `HI` masks out), so each test is per byte.
+    let mut count = |w: u64| {
+        if w & HI != 0 {
+            continuation += ((w & !(w << 1)) & HI).count_ones() as usize;
+            four_byte_leads += (w & (w << 1) & (w << 2) & (w << 3) & HI).count_ones() as usize;
+        }
+    };
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        count(u64::from_le_bytes(w));
+    }
+    // The tail, padded with zero bytes (ASCII: neither kind).
+    let tail = words.remainder();
+    let mut w = [0u8; 8];
+    w[..tail.len()].copy_from_slice(tail);
+    count(u64::from_le_bytes(w));
+    bytes.len() - continuation + four_byte_leads
+}
+
+/// Length of the longest all-ASCII prefix of `bytes`, eight bytes at a time.
+pub(crate) fn ascii_prefix_len(bytes: &[u8]) -> usize {
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut n = 0;
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let hi = u64::from_le_bytes(w) & HI;
+        if hi != 0 {
+            // Little-endian: the first byte in memory is the lowest.
+            return n + (hi.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + words
+        .remainder()
         .iter()
-        .map(|&b| usize::from((b & 0xC0) != 0x80) + usize::from(b >= 0xF0))
-        .sum()
+        .position(|&b| b >= 0x80)
+        .unwrap_or(words.remainder().len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::String;
 
     #[test]
     fn utf16_len_matches_encode_utf16() {
         for s in ["", "a", "€", "😀", "4hello", "a😀b€c", "\u{10FFFF}\u{FFFF}"] {
             assert_eq!(utf16_len(s), s.encode_utf16().count(), "{s:?}");
+        }
+        // Every length around the 8-byte words, with the non-ASCII character anywhere.
+        for len in 0..200usize {
+            for at in [0, len / 2, len.saturating_sub(1)] {
+                for c in ['é', '€', '😀'] {
+                    let mut s: String = "a".repeat(len);
+                    if len > 0 {
+                        s.replace_range(at..=at, c.encode_utf8(&mut [0; 4]));
+                    }
+                    assert_eq!(utf16_len(&s), s.encode_utf16().count(), "{len} {at} {c}");
+                }
+            }
+            let mut s: String = "a".repeat(len);
+            assert_eq!(ascii_prefix_len(s.as_bytes()), len);
+            for at in 0..len {
+                s.replace_range(at..=at, "é");
+                assert_eq!(ascii_prefix_len(s.as_bytes()), at, "{len} {at}");
+                s.replace_range(at..at + 2, "a");
+            }
+            let all = "😀".repeat(len);
+            assert_eq!(utf16_len(&all), 2 * len);
         }
     }
 }

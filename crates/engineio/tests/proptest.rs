@@ -86,7 +86,14 @@ proptest! {
         let s = p.to_str_form();
         prop_assert_eq!(s.len(), p.str_len());
         prop_assert_eq!(s.encode_utf16().count(), p.str_utf16_len());
+        prop_assert_eq!(Packet::decode_string(s.clone()), Ok(p.clone()));
         prop_assert_eq!(Packet::decode_str(&s), Ok(p));
+    }
+
+    #[test]
+    fn owned_and_borrowed_packet_decode_agree(s in text()) {
+        prop_assert_eq!(Packet::decode_string(s.clone()), Packet::decode_str(&s));
+        prop_assert_eq!(pushwire_engineio::utf16_len(&s), s.encode_utf16().count());
     }
 
     #[test]

@@ -1,0 +1,238 @@
+//! Engine.io v3 payload and packet codecs, pushwire side by side with engineioxide-core 0.2
+//! (feature `v3`), the Rust implementation behind socketioxide.
+//!
+//! Every function decodes or encodes the same input and returns what it got (packet count
+//! and message bytes, or the encoded bytes); the results are compared once before timing so
+//! that no implementation is timed doing less work.
+//!
+//! engineioxide's payload codecs are async (a `Stream` over an `http_body::Body` for
+//! decoding, a `Stream` of packet buffers for encoding); they are driven with
+//! `futures::executor::block_on` over inputs that are ready at once, so no time is spent
+//! waiting.
+
+#![allow(missing_docs)]
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use engineioxide_core::{payload, Packet as XPacket, PacketBuf, ProtocolVersion, Str};
+use futures::executor::block_on;
+use futures::stream::{self, StreamExt};
+use http_body_util::Full;
+use pushwire_benches::{eio3_text_payload, eio3_tick_packets};
+use pushwire_engineio::{
+    decode_text_payload, encode_text_payload, Frame, Limits, Packet, PacketData, PacketType,
+};
+use std::hint::black_box;
+
+/// (message packets, message bytes)
+type Count = (usize, usize);
+
+/// Payload limit handed to engineioxide (pushwire uses `Limits::DEFAULT`, 1 MB).
+const MAX_PAYLOAD: u64 = 1_000_000;
+
+fn count_pushwire(n: &mut Count, p: &Packet) {
+    assert_eq!(p.kind, PacketType::Message);
+    if let PacketData::Text(s) = &p.data {
+        n.0 += 1;
+        n.1 += s.len();
+    }
+}
+
+fn count_engineioxide(n: &mut Count, p: &XPacket) {
+    if let XPacket::Message(s) = p {
+        n.0 += 1;
+        n.1 += s.len();
+    } else {
+        panic!("not a message: {p:?}");
+    }
+}
+
+// ---- payload decode -------------------------------------------------------------------
+
+fn pushwire_payload_decode(body: &Bytes) -> Count {
+    let mut n = (0, 0);
+    for p in decode_text_payload(body.clone(), Limits::DEFAULT) {
+        count_pushwire(&mut n, &p.expect("valid payload"));
+    }
+    n
+}
+
+fn engineioxide_payload_decode(body: &Bytes) -> Count {
+    block_on(async {
+        let packets = payload::decoder(
+            Full::new(body.clone()),
+            None,
+            ProtocolVersion::V3,
+            MAX_PAYLOAD,
+        );
+        let mut packets = std::pin::pin!(packets);
+        let mut n = (0, 0);
+        while let Some(p) = packets.next().await {
+            count_engineioxide(&mut n, &p.expect("valid payload"));
+        }
+        n
+    })
+}
+
+fn payload_decode_check(body: &Bytes, packets: usize) {
+    let expected = pushwire_payload_decode(body);
+    assert_eq!(expected.0, packets);
+    assert_eq!(engineioxide_payload_decode(body), expected, "engineioxide");
+}
+
+fn eio3_payload_decode(c: &mut Criterion) {
+    let body = Bytes::from(eio3_text_payload(1000));
+    payload_decode_check(&body, 1000);
+    let mut g = c.benchmark_group("eio3_payload_decode");
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("pushwire", |b| {
+        b.iter(|| pushwire_payload_decode(black_box(&body)))
+    });
+    g.bench_function("engineioxide", |b| {
+        b.iter(|| engineioxide_payload_decode(black_box(&body)))
+    });
+    g.finish();
+}
+
+/// The same decode at 10, 100 and 1,000 packets per payload; the throughput is in packets,
+/// so criterion reports the per-packet rate (constant when decoding is linear).
+fn eio3_payload_decode_scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("eio3_payload_decode_scaling");
+    for n in [10, 100, 1000] {
+        let body = Bytes::from(eio3_text_payload(n));
+        payload_decode_check(&body, n);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("pushwire", n), &body, |b, body| {
+            b.iter(|| pushwire_payload_decode(black_box(body)))
+        });
+        g.bench_with_input(BenchmarkId::new("engineioxide", n), &body, |b, body| {
+            b.iter(|| engineioxide_payload_decode(black_box(body)))
+        });
+    }
+    g.finish();
+}
+
+// ---- payload encode -------------------------------------------------------------------
+
+fn pushwire_payload_encode(packets: &[Packet]) -> String {
+    let mut out = String::new();
+    encode_text_payload(packets, &mut out);
+    out
+}
+
+/// engineioxide encodes a stream of packet buffers (one per `emit`), consuming them.
+fn engineioxide_payload_encode(packets: Vec<PacketBuf>) -> Bytes {
+    block_on(payload::encoder(
+        stream::iter(packets),
+        ProtocolVersion::V3,
+        false,
+        u64::MAX,
+    ))
+    .data
+}
+
+fn eio3_payload_encode(c: &mut Criterion) {
+    let texts = eio3_tick_packets(1000);
+    let ours: Vec<Packet> = texts.iter().map(|t| Packet::message(&t[1..])).collect();
+    let theirs: Vec<PacketBuf> = texts
+        .iter()
+        .map(|t| PacketBuf::from_elem(XPacket::Message(Str::from(t[1..].to_owned())), 1))
+        .collect();
+    let expected = pushwire_payload_encode(&ours);
+    assert_eq!(expected, eio3_text_payload(1000));
+    assert_eq!(
+        engineioxide_payload_encode(theirs.clone()),
+        expected.as_bytes(),
+        "engineioxide"
+    );
+    let mut g = c.benchmark_group("eio3_payload_encode");
+    g.throughput(Throughput::Bytes(expected.len() as u64));
+    g.bench_function("pushwire", |b| {
+        b.iter(|| pushwire_payload_encode(black_box(&ours)))
+    });
+    // The packets are consumed: clone them outside the timed part (cheap `Bytes` clones).
+    g.bench_function("engineioxide", |b| {
+        b.iter_batched(
+            || theirs.clone(),
+            engineioxide_payload_encode,
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+// ---- single packet decode -------------------------------------------------------------
+
+/// Owned messages, as a WebSocket layer hands them over (`Frame::Text(String)`).
+fn pushwire_packet_decode(texts: Vec<String>) -> Count {
+    let mut n = (0, 0);
+    for t in texts {
+        count_pushwire(
+            &mut n,
+            &Packet::from_frame(Frame::Text(t)).expect("valid packet"),
+        );
+    }
+    n
+}
+
+/// Borrowed messages: `Packet::decode_str(&str)` (copies the data into the packet).
+fn pushwire_borrowed_packet_decode(texts: &[String]) -> Count {
+    let mut n = (0, 0);
+    for t in texts {
+        count_pushwire(&mut n, &Packet::decode_str(t).expect("valid packet"));
+    }
+    n
+}
+
+fn engineioxide_packet_decode(texts: Vec<String>) -> Count {
+    let mut n = (0, 0);
+    for t in texts {
+        count_engineioxide(
+            &mut n,
+            &XPacket::parse(ProtocolVersion::V3, t).expect("valid packet"),
+        );
+    }
+    n
+}
+
+fn eio3_packet_decode(c: &mut Criterion) {
+    let texts = eio3_tick_packets(1000);
+    let expected = pushwire_packet_decode(texts.clone());
+    assert_eq!(expected.0, 1000);
+    assert_eq!(pushwire_borrowed_packet_decode(&texts), expected);
+    assert_eq!(
+        engineioxide_packet_decode(texts.clone()),
+        expected,
+        "engineioxide"
+    );
+    let mut g = c.benchmark_group("eio3_packet_decode");
+    g.throughput(Throughput::Elements(texts.len() as u64));
+    // Both take ownership of the 1,000 messages: clone them outside the timed part.
+    g.bench_function("pushwire", |b| {
+        b.iter_batched(
+            || texts.clone(),
+            pushwire_packet_decode,
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("pushwire-borrowed", |b| {
+        b.iter(|| pushwire_borrowed_packet_decode(black_box(&texts)))
+    });
+    g.bench_function("engineioxide", |b| {
+        b.iter_batched(
+            || texts.clone(),
+            engineioxide_packet_decode,
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    eio3_payload_decode,
+    eio3_payload_encode,
+    eio3_packet_decode,
+    eio3_payload_decode_scaling
+);
+criterion_main!(benches);
