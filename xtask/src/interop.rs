@@ -5,7 +5,9 @@
 //!   (`crates/sse/examples/browser_check.rs` + `tests/interop/browser/sse-browser.js`).
 //! * Engine.io: the unmodified engine.io-client 3.5.6 against pushwire's `Server`, and
 //!   pushwire's `ClientSession` against the engine.io 3.6.2 server, over polling, websocket
-//!   and polling upgraded to websocket (`tests/interop/node/run-eio-interop.js`).
+//!   and polling upgraded to websocket (`tests/interop/node/run-eio-interop.js`); and a live
+//!   differential of random packets and payloads against engine.io-parser 2.2.1
+//!   (`tests/interop/node/eio-differential.js`).
 //!
 //! * `pushwire serve` (crates/cli): the demo page in headless Chromium (SSE with a dropped
 //!   stream and Last-Event-ID resume, WebSocket echo and chat, the page's Engine.io chat
@@ -13,6 +15,11 @@
 //!   and /ws/chat, and the unmodified engine.io-client 3.5.6 against /engine.io/ over
 //!   polling, websocket and upgrade (`tests/interop/browser/demo-browser.js`,
 //!   `tests/interop/node/ws-node.js`, `tests/interop/node/eio-client-echo.js`).
+//!
+//! * python `websockets` 17.4 (in the ignored venv `target/interop-venv`): its client
+//!   against `pushwire serve` (pushwire-ws server role), and its server against
+//!   `crates/cli/examples/ws_peer_check.rs` (pushwire-ws client role)
+//!   (`tests/interop/python/`).
 //!
 //! Installs what it needs when missing: Debian's `chromium` (apt-get, as root) and the npm
 //! packages of each `tests/interop/*` folder (`npm ci`, into their ignored `node_modules`).
@@ -44,9 +51,11 @@ pub(crate) fn interop() -> Result<(), String> {
     let checks: &[(&str, Check)] = &[
         ("sse-browser", sse_browser),
         ("engineio-node", engineio_node),
+        ("engineio-differential", engineio_differential),
         ("demo-browser", demo_browser),
         ("serve-ws-node", serve_ws_node),
         ("serve-engineio-client", serve_engineio_client),
+        ("python-websockets", python_websockets),
     ];
     for &(name, check) in checks {
         let t = Instant::now();
@@ -153,6 +162,28 @@ fn engineio_node() -> Result<(), String> {
     run(Command::new("node").arg("tests/interop/node/run-eio-interop.js"))
 }
 
+/// Live differential against engine.io-parser 2.2.1: random packets and payloads
+/// (`crates/engineio/examples/differential.rs`, seed `EIO_DIFF_SEED`, default 1) encoded by
+/// both sides and compared byte for byte, each side decoding the other's output
+/// (`tests/interop/node/eio-differential.js`).
+fn engineio_differential() -> Result<(), String> {
+    ensure_npm("tests/interop/node")?;
+    run(cargo().args(["build", "-p", "pushwire-engineio", "--example", "differential"]))?;
+    let dir = Path::new("target/eio-differential");
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let (ours, theirs) = (dir.join("pushwire.json"), dir.join("reference.json"));
+    let seed = std::env::var("EIO_DIFF_SEED").unwrap_or_else(|_| "1".into());
+    let example = Path::new("target/debug/examples/differential");
+    run(Command::new(example)
+        .args(["gen", &seed, "1000", "500"])
+        .arg(&ours))?;
+    run(Command::new("node")
+        .arg("tests/interop/node/eio-differential.js")
+        .arg(&ours)
+        .arg(&theirs))?;
+    run(Command::new(example).arg("check").arg(&ours).arg(&theirs))
+}
+
 /// Builds the release `pushwire` binary and starts `pushwire serve` on a free port.
 fn start_pushwire_serve() -> Result<(Guard, u16), String> {
     run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
@@ -209,4 +240,52 @@ fn serve_engineio_client() -> Result<(), String> {
     } else {
         Err(format!("{failed} engine.io-client modes failed"))
     }
+}
+
+/// The python venv with the packages of tests/interop/python/requirements.txt.
+const VENV: &str = "target/interop-venv";
+
+fn ensure_venv() -> Result<(), String> {
+    let python = Path::new(VENV).join("bin/python");
+    if !python.is_file() {
+        run(Command::new("python3").args(["-m", "venv", VENV]))?;
+    }
+    if !succeeds(Command::new(&python).args(["-c", "import websockets"])) {
+        run(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "-r",
+            "tests/interop/python/requirements.txt",
+        ]))?;
+    }
+    Ok(())
+}
+
+fn python_websockets() -> Result<(), String> {
+    ensure_venv()?;
+    let python = Path::new(VENV).join("bin/python");
+    let client = {
+        let (_server, port) = start_pushwire_serve()?;
+        println!("    python websockets client -> pushwire serve (pushwire-ws server role)");
+        run(Command::new(&python)
+            .arg("tests/interop/python/ws_client.py")
+            .arg(format!("127.0.0.1:{port}")))
+    };
+    run(cargo().args(["build", "-p", "pushwire-cli", "--example", "ws_peer_check"]))?;
+    let port = free_port()?;
+    let server = {
+        let _server = start_server(
+            &python,
+            &[
+                "tests/interop/python/ws_server.py".to_string(),
+                port.to_string(),
+            ],
+            port,
+        )?;
+        println!("    pushwire-ws client -> python websockets server");
+        run(Command::new("target/debug/examples/ws_peer_check").arg(format!("127.0.0.1:{port}")))
+    };
+    client.and(server)
 }

@@ -56,6 +56,8 @@ impl Options {
 const MAX_HEAD: usize = 16 * 1024;
 /// Most header lines in a request head.
 const MAX_HEADERS: usize = 100;
+/// A write that makes no progress for this long ends the connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for a request head to arrive.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most connections served at once.
@@ -277,6 +279,9 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
 }
 
 fn handle(mut stream: TcpStream, peer: &str, state: &State) -> io::Result<()> {
+    // A client that stops reading is dropped after this long (SSE streams, large responses);
+    // WebSocket connections set their own.
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let req = match read_head(&mut stream)? {
         Head::Closed => return Ok(()),
         Head::Bad(status, body) => {

@@ -1,0 +1,168 @@
+//! `pushwire serve` as a process, driven over loopback with raw sockets: the HTTP statuses
+//! RFC 9110 / RFC 6455 prescribe for bad requests, SSE resume, a WebSocket echo with the
+//! RFC 6455 §5.7 masked "Hello" frame, and an Engine.io handshake.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Server {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, port }
+}
+
+/// Sends `request`, returns everything read until `until` appears, EOF, or 5 s.
+fn exchange(port: u16, request: &[u8], until: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !out.windows(until.len()).any(|w| w == until) {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    out
+}
+
+fn status(resp: &[u8]) -> u16 {
+    let line = String::from_utf8_lossy(resp);
+    line.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn bad_requests_get_the_right_status() {
+    let s = start();
+    let get = |req: &str| status(&exchange(s.port, req.as_bytes(), b"\r\n\r\n"));
+    assert_eq!(get("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
+    assert_eq!(get("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"), 404);
+    assert_eq!(get("DELETE / HTTP/1.1\r\nHost: x\r\n\r\n"), 405);
+    assert_eq!(get("GET / HTTP/2.0\r\nHost: x\r\n\r\n"), 505);
+    assert_eq!(get("GARBAGE\r\n\r\n"), 400);
+    let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(20_000));
+    assert_eq!(get(&huge), 431);
+    // RFC 6455 §4.2.2: a request that is not a valid upgrade gets 400; a version other
+    // than 13 gets 426 with Sec-WebSocket-Version.
+    assert_eq!(get("GET /ws/echo HTTP/1.1\r\nHost: x\r\n\r\n"), 400);
+    let v8 = exchange(
+        s.port,
+        b"GET /ws/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+        b"\r\n\r\n",
+    );
+    assert_eq!(status(&v8), 426);
+    assert!(String::from_utf8_lossy(&v8).contains("Sec-WebSocket-Version: 13"));
+    // A POST to Engine.io without Content-Length: 411.
+    assert_eq!(
+        get("POST /engine.io/?EIO=3&transport=polling&sid=x HTTP/1.1\r\nHost: x\r\n\r\n"),
+        411
+    );
+    // Engine.io's own 400 for an unknown transport.
+    let r = exchange(
+        s.port,
+        b"GET /engine.io/?EIO=3&transport=carrier-pigeon HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"}",
+    );
+    assert_eq!(status(&r), 400);
+    assert!(String::from_utf8_lossy(&r).contains(r#"{"code":0,"message":"Transport unknown"}"#));
+}
+
+#[test]
+fn websocket_echo_answers_the_rfc_example() {
+    let s = start();
+    // RFC 6455 §1.3: the sample key and its accept value.
+    let mut req = b"GET /ws/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".to_vec();
+    // §5.7: a single-frame masked text message "Hello", sent with the head.
+    req.extend_from_slice(&[
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ]);
+    let unmasked_hello = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
+    let r = exchange(s.port, &req, &unmasked_hello);
+    let text = String::from_utf8_lossy(&r);
+    assert!(text.starts_with("HTTP/1.1 101 "), "{text}");
+    assert!(text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+    assert!(r.ends_with(&unmasked_hello), "{r:?}");
+}
+
+#[test]
+fn sse_resumes_from_last_event_id() {
+    let s = start();
+    let r = exchange(
+        s.port,
+        b"GET /sse/box HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 100,200\r\n\r\n",
+        b"data: 1",
+    );
+    let text = String::from_utf8_lossy(&r);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
+    assert!(text.contains("Content-Type: text/event-stream"));
+    assert!(text.contains("retry: 2000\n"));
+    assert!(text.contains("event: resume\ndata: 100,200\n\n"), "{text}");
+    // The walk goes on from 100,200: the next id is one step (20 px) away on each axis.
+    let id = text
+        .split("\nid: ")
+        .nth(1)
+        .unwrap()
+        .split('\n')
+        .next()
+        .unwrap();
+    let (x, y) = id.split_once(',').unwrap();
+    let (x, y): (i64, i64) = (x.parse().unwrap(), y.parse().unwrap());
+    assert!((x - 100).abs() <= 20 && (y - 200).abs() <= 20, "{id}");
+    // The lastEventId query parameter, for polyfills.
+    let r = exchange(
+        s.port,
+        b"GET /sse/box?lastEventId=300%2C40 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"\nid: ",
+    );
+    assert!(String::from_utf8_lossy(&r).contains("event: resume\ndata: 300,40\n\n"));
+}
+
+#[test]
+fn engineio_handshake_over_polling() {
+    let s = start();
+    let r = exchange(
+        s.port,
+        b"GET /engine.io/?EIO=3&transport=polling&b64=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"}",
+    );
+    let text = String::from_utf8_lossy(&r);
+    assert_eq!(status(&r), 200);
+    // engine.io 3.x: `<len>:0{"sid":…,"upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}`
+    assert!(text.contains(r#":0{"sid":""#), "{text}");
+    assert!(text.ends_with(r#","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}"#));
+}
