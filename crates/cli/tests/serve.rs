@@ -166,3 +166,82 @@ fn engineio_handshake_over_polling() {
     assert!(text.contains(r#":0{"sid":""#), "{text}");
     assert!(text.ends_with(r#","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}"#));
 }
+
+/// A whole HTTP response (Connection: close, so read to EOF): status, headers, body.
+fn http(port: u16, request: &[u8]) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&out[..end]).into_owned();
+    (status(&out), head, out[end..].to_vec())
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn engineio_chat_over_xhr2_and_base64_polling_matches_the_reference_bodies() {
+    // The bodies engine.io 3.6.2 sends for the messages "hello", "😀" and binary [1, 2, 3]
+    // (crates/engineio/tests/fixtures/eio3-vectors.json, `live_server`): an XHR2 binary
+    // payload to a client without `b64`, a text payload to one with `b64=1`.
+    const XHR2: &str = "0006ff3468656c6c6f0005ff34f09f98800104ff04010203";
+    const B64: &str = "6:4hello3:4\u{1f600}6:b4AQID";
+    let s = start();
+    let open = |b64: &str| {
+        let (st, _, body) = http(
+            s.port,
+            format!("GET /engine.io/?EIO=3&transport=polling{b64} HTTP/1.1\r\nHost: x\r\n\r\n")
+                .as_bytes(),
+        );
+        assert_eq!(st, 200);
+        let body = String::from_utf8(body).unwrap();
+        body.split(r#""sid":""#)
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let binary_sid = open("");
+    let text_sid = open("&b64=1");
+    // The XHR2 client posts the three messages as a binary payload; the chat sends them to
+    // every session.
+    let body = unhex(XHR2);
+    let mut post = format!(
+        "POST /engine.io/?EIO=3&transport=polling&sid={binary_sid} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    post.extend_from_slice(&body);
+    let (st, _, reply) = http(s.port, &post);
+    assert_eq!((st, &reply[..]), (200, &b"ok"[..]));
+    let poll = |sid: &str, b64: &str| {
+        http(
+            s.port,
+            format!("GET /engine.io/?EIO=3&transport=polling&sid={sid}{b64} HTTP/1.1\r\nHost: x\r\n\r\n")
+                .as_bytes(),
+        )
+    };
+    let (st, head, body) = poll(&binary_sid, "");
+    assert_eq!(st, 200);
+    assert!(
+        head.contains("Content-Type: application/octet-stream"),
+        "{head}"
+    );
+    assert_eq!(body, unhex(XHR2));
+    let (st, head, body) = poll(&text_sid, "&b64=1");
+    assert_eq!(st, 200);
+    assert!(
+        head.contains("Content-Type: text/plain; charset=UTF-8"),
+        "{head}"
+    );
+    assert_eq!(String::from_utf8(body).unwrap(), B64);
+}
