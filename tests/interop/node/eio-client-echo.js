@@ -19,7 +19,7 @@ const url = process.argv[2] || 'http://127.0.0.1:3000';
 const wantPongs = Number(process.argv[3] || 0);
 let pongs = 0;
 const messages = ['hello', '😀 astral 🎉', '中文字', 'line\u2028sep', '', 'x'.repeat(5000),
-  Buffer.from([0, 1, 2, 254, 255]), 'b4AQID', '1:2', 'last'];
+  Buffer.from([0, 1, 2, 254, 255]), 'b4AQID', '1:2', '🇫🇷👩‍👩‍👧 𠀀 終', Buffer.alloc(1000, 0xa5), 'last'];
 
 const mode = process.argv[4] || 'polling';
 const transports = { polling: ['polling'], websocket: ['websocket'], upgrade: ['polling', 'websocket'] }[mode];

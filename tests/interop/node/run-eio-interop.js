@@ -2,6 +2,9 @@
 // Runs every Engine.io real-peer check and prints one line per check:
 //   - the unmodified engine.io-client 3.5.6 against pushwire's Server
 //     (crates/engineio/examples/echo_server.rs): polling, websocket-only, upgrade;
+//   - hand-made polling requests with XHR2 binary payloads (no `b64`) and with base64
+//     packets (`b64=1`), upgraded to a `ws` websocket, against the same server
+//     (eio-raw-binary.js);
 //   - pushwire's ClientSession (crates/engineio/examples/echo_client.rs) against the
 //     engine.io 3.6.2 server: polling, websocket-only, upgrade.
 //
@@ -39,6 +42,17 @@ async function main() {
       run('node', [path.join(__dirname, 'eio-client-echo.js'), 'http://127.0.0.1:38601', '3', mode]));
   }
   server.kill();
+
+  // Hand-made polling requests (engine.io-parser 2.2.1 payloads) and a `ws` websocket:
+  // XHR2 binary payloads without `b64`, and base64 packets with `b64=1`, across the upgrade.
+  // Default heartbeat (25 s): this client does not ping.
+  const raw = spawn(bin('echo_server'), ['127.0.0.1:38603'], { stdio: 'ignore' });
+  await sleep(500);
+  for (const mode of ['xhr2', 'b64']) {
+    report(`hand-made ${mode} polling + ws -> pushwire Server (upgrade)`,
+      run('node', [path.join(__dirname, 'eio-raw-binary.js'), 'http://127.0.0.1:38603', mode]));
+  }
+  raw.kill();
 
   const peer = spawn('node', [path.join(__dirname, 'eio-server-echo.js'), '38602', String(PING_MS)], { stdio: 'ignore' });
   await sleep(500);
