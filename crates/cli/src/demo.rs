@@ -70,7 +70,7 @@ pub(crate) fn ws_echo(mut stream: TcpStream, req: Request, peer: &str) -> io::Re
     config.max_message_size = 16 << 20;
     config.max_fragments = 1 << 20;
     config.max_buffered_output = 32 << 20;
-    let (_handle, rx) = wslink::start(&stream)?;
+    let (_handle, rx, _registered) = wslink::start(&stream)?;
     let mut app = Echo { messages: 0 };
     let why = wslink::run(stream, Connection::server(config), rest, rx, &mut app);
     println!(
@@ -126,7 +126,7 @@ pub(crate) fn ws_chat(
     config.max_message_size = MAX_CHAT_MESSAGE;
     config.max_fragments = 64;
     config.max_buffered_output = 4 << 20;
-    let (handle, rx) = wslink::start(&stream)?;
+    let (handle, rx, _registered) = wslink::start(&stream)?;
     let id = chat.next_id.fetch_add(1, Ordering::Relaxed);
     let count = {
         let mut m = chat.members.lock().unwrap_or_else(|e| e.into_inner());

@@ -95,6 +95,20 @@ impl Eio {
     }
 }
 
+impl Eio {
+    /// Closes every session (held polls get the `close` packet, websockets a Close).
+    pub(crate) fn close_all(&self) -> usize {
+        let mut server = self.shared.lock();
+        let sids: Vec<String> = server.sids().map(String::from).collect();
+        let now = self.shared.now();
+        for sid in &sids {
+            server.close(now, sid);
+        }
+        self.shared.pump(&mut server);
+        sids.len()
+    }
+}
+
 impl Shared {
     fn now(&self) -> Duration {
         self.start.elapsed()
@@ -110,12 +124,17 @@ impl Shared {
         {
             let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
             for sid in server.sids() {
-                if !known.contains(sid) {
-                    let transport = server.session(sid).map_or("?", |s| s.transport().name());
+                let Some(session) = server.session(sid) else {
+                    continue;
+                };
+                if !session.is_closed() && !known.contains(sid) {
+                    let transport = session.transport().name();
                     println!("engine.io {sid}: session open over {transport}");
                     known.insert(sid.to_owned());
                 }
             }
+            // Forget sessions the server has dropped.
+            known.retain(|sid| server.session(sid).is_some());
         }
         while let Some((sid, event)) = server.poll_event() {
             match event {
@@ -130,10 +149,6 @@ impl Shared {
                 Event::Upgraded => println!("engine.io {sid}: upgraded to websocket"),
                 Event::Closed(reason) => {
                     println!("engine.io {sid}: session closed ({})", reason.as_str());
-                    self.known
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .remove(&sid);
                 }
             }
         }
@@ -344,7 +359,7 @@ fn websocket(
     config.max_message_size = MAX_BODY as u64;
     config.max_frame_size = MAX_BODY as u64;
     config.max_buffered_output = 8 << 20;
-    let (handle, rx) = wslink::start(&stream)?;
+    let (handle, rx, _registered) = wslink::start(&stream)?;
     shared
         .ws
         .lock()

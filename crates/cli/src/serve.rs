@@ -21,7 +21,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -90,11 +90,17 @@ pub(crate) fn run(opts: Options) -> io::Result<()> {
         chat: crate::demo::Chat::default(),
         eio: crate::eio::Eio::start(),
     });
+    watch_for_shutdown(listener.local_addr()?);
     for stream in listener.incoming() {
+        if shutting_down() {
+            break;
+        }
         let mut stream = match stream {
             Ok(s) => s,
             Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
                 eprintln!("accept failed: {e}");
+                std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
         };
@@ -122,7 +128,65 @@ pub(crate) fn run(opts: Options) -> io::Result<()> {
             live.fetch_sub(1, Ordering::SeqCst);
         });
     }
+    // Ctrl-C: close what is open, politely, within a bound.
+    let sessions = state.eio.close_all();
+    let sockets = crate::wslink::close_all();
+    println!(
+        "shutting down: {} connections open ({sockets} WebSocket, {sessions} Engine.io sessions)",
+        live.load(Ordering::SeqCst)
+    );
+    let deadline = Instant::now() + SHUTDOWN_GRACE;
+    while live.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "stopped ({} connections still open were cut)",
+        live.load(Ordering::SeqCst)
+    );
     Ok(())
+}
+
+/// Set by SIGINT / SIGTERM.
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C (SIGINT) or SIGTERM was received.
+pub(crate) fn shutting_down() -> bool {
+    SHUTDOWN.load(Ordering::SeqCst)
+}
+
+/// Longest wait for connections to close after Ctrl-C.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+#[cfg(unix)]
+extern "C" fn on_signal(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    SHUTDOWN.store(true, Ordering::SeqCst);
+}
+
+/// Installs the SIGINT/SIGTERM handlers and a thread that, once one fires, wakes the
+/// blocking `accept` by connecting to the listener.
+fn watch_for_shutdown(local: SocketAddr) {
+    #[cfg(unix)]
+    {
+        let handler = on_signal as extern "C" fn(libc::c_int);
+        for sig in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: `on_signal` is an `extern "C" fn(c_int)` that only stores to an atomic,
+            // which is async-signal-safe; `signal` has no other preconditions.
+            unsafe {
+                libc::signal(sig, handler as libc::sighandler_t);
+            }
+        }
+    }
+    std::thread::spawn(move || {
+        while !shutting_down() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut wake = local;
+        if wake.ip().is_unspecified() {
+            wake.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+    });
 }
 
 /// A parsed request head, with the raw bytes kept for the WebSocket handshake parser.
@@ -435,6 +499,10 @@ fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
             return Ok(());
         }
         sent += 1;
+        if shutting_down() {
+            println!("{peer}: SSE stream ended by shutdown after {sent} events");
+            return Ok(());
+        }
         if drop_after.is_some_and(|n| sent >= n) {
             println!("{peer}: SSE stream dropped after {sent} events (drop={sent})");
             return Ok(());

@@ -8,9 +8,12 @@
 //! not read is dropped). A ping goes out every [`PING_EVERY`]; a peer silent for
 //! [`IDLE_TIMEOUT`] is dropped.
 
+use std::collections::BTreeMap;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -44,6 +47,34 @@ pub(crate) enum Input {
     Send(Message),
     /// Something changed elsewhere (the application decides what).
     Wake,
+    /// The server is shutting down: close with 1001 (going away).
+    Shutdown,
+}
+
+/// Every open connection, for the shutdown.
+static LINKS: Mutex<BTreeMap<u64, Handle>> = Mutex::new(BTreeMap::new());
+static NEXT_LINK: AtomicU64 = AtomicU64::new(0);
+
+/// Removes a connection from the shutdown list when dropped.
+pub(crate) struct Registered(u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        LINKS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0);
+    }
+}
+
+/// Asks every open WebSocket connection to close with 1001; returns how many there were.
+pub(crate) fn close_all() -> usize {
+    let links = LINKS.lock().unwrap_or_else(|e| e.into_inner());
+    for h in links.values() {
+        // Blocking is fine here: the connection thread is draining its channel.
+        let _ = h.tx.send(Input::Shutdown);
+    }
+    links.len()
 }
 
 /// A handle other threads use to reach a connection.
@@ -79,9 +110,9 @@ pub(crate) trait App {
     fn on_end(&mut self, _why: &str) {}
 }
 
-/// Creates the channel and starts the reader thread. `leftover` is what followed the
-/// handshake in the same read.
-pub(crate) fn start(stream: &TcpStream) -> io::Result<(Handle, Receiver<Input>)> {
+/// Creates the channel, starts the reader thread and registers the connection for the
+/// shutdown (until the returned guard is dropped).
+pub(crate) fn start(stream: &TcpStream) -> io::Result<(Handle, Receiver<Input>, Registered)> {
     let (tx, rx) = sync_channel(INBOX);
     let mut reader = stream.try_clone()?;
     reader.set_read_timeout(None)?;
@@ -102,13 +133,16 @@ pub(crate) fn start(stream: &TcpStream) -> io::Result<(Handle, Receiver<Input>)>
             }
         }
     });
-    Ok((
-        Handle {
-            tx,
-            stream: std::sync::Arc::new(stream.try_clone()?),
-        },
-        rx,
-    ))
+    let handle = Handle {
+        tx,
+        stream: std::sync::Arc::new(stream.try_clone()?),
+    };
+    let id = NEXT_LINK.fetch_add(1, Ordering::Relaxed);
+    LINKS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, handle.clone());
+    Ok((handle, rx, Registered(id)))
 }
 
 /// Writes every queued chunk (a vectored write for several).
@@ -205,6 +239,9 @@ pub(crate) fn run(
             }
             Ok(Input::Send(m)) => send(&mut conn, m),
             Ok(Input::Wake) => app.on_wake(&mut conn),
+            Ok(Input::Shutdown) => {
+                let _ = conn.close(1001, "server shutting down");
+            }
             Err(RecvTimeoutError::Timeout) => {
                 let now = Instant::now();
                 if now >= last_rx + IDLE_TIMEOUT {
