@@ -128,6 +128,7 @@ fn runtime() -> tokio::runtime::Runtime {
 // ----- decoding --------------------------------------------------------------------------
 
 /// A fresh server connection decodes every message of `input`.
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
 fn pushwire_decode(input: &[u8], messages: usize) -> Count {
     use pushwire_ws::{Config, Connection, Event};
     let mut conn = Connection::server(Config::default());
@@ -146,6 +147,7 @@ fn pushwire_decode(input: &[u8], messages: usize) -> Count {
     count
 }
 
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
 fn tungstenite_decode(input: &[u8], messages: usize) -> Count {
     use tungstenite::protocol::{Role, WebSocket};
     use tungstenite::Message;
@@ -162,6 +164,7 @@ fn tungstenite_decode(input: &[u8], messages: usize) -> Count {
     count
 }
 
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
 fn fastwebsockets_decode(rt: &tokio::runtime::Runtime, input: &[u8], messages: usize) -> Count {
     use fastwebsockets::{FragmentCollector, OpCode, Role, WebSocket};
     let stream = AsyncStream(Mem::new(input, Vec::new()));
@@ -220,6 +223,7 @@ fn ws_decode_1k(c: &mut Criterion) {
 /// Each message is sent, then the output drained into the sink, as an application writing
 /// every message as soon as it is queued would. Payloads are `Utf8Bytes` built beforehand
 /// (a clone is a reference count, no copy).
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
 fn pushwire_encode(texts: &[pushwire_ws::Utf8Bytes], mut sink: Vec<u8>) -> Vec<u8> {
     use pushwire_ws::{Config, Connection};
     let mut conn = Connection::server(Config::default());
@@ -233,6 +237,7 @@ fn pushwire_encode(texts: &[pushwire_ws::Utf8Bytes], mut sink: Vec<u8>) -> Vec<u
 }
 
 /// `write` buffers each frame in tungstenite's output buffer; one `flush` at the end.
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
 fn tungstenite_encode(texts: &[tungstenite::Utf8Bytes], sink: Vec<u8>) -> Vec<u8> {
     use tungstenite::protocol::{Role, WebSocket};
     use tungstenite::Message;
@@ -246,6 +251,7 @@ fn tungstenite_encode(texts: &[tungstenite::Utf8Bytes], sink: Vec<u8>) -> Vec<u8
 }
 
 /// `write_frame` per message with a borrowed payload (no copy before the write).
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
 fn fastwebsockets_encode(rt: &tokio::runtime::Runtime, texts: &[String], sink: Vec<u8>) -> Vec<u8> {
     use fastwebsockets::{Frame, Payload, Role, WebSocket};
     let stream = AsyncStream(Mem::new(&[], sink));

@@ -10,7 +10,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::close::{self, CloseError, CloseFrame};
 use crate::frame::{FrameHeader, HeaderDecode, HeaderError, OpCode, MAX_HEADER_LEN};
 use crate::keys::MaskKeySource;
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, apply_mask_ascii};
 use crate::utf8::{Utf8Error, Utf8Validator};
 
 /// Which end of the connection this is. The role decides masking: "a client MUST mask all
@@ -341,15 +341,6 @@ pub enum ConnectionState {
     Failed,
 }
 
-/// Payload of the frame being received.
-#[derive(Debug, Clone, Copy)]
-struct FrameProgress {
-    header: FrameHeader,
-    /// Payload bytes already unmasked (and UTF-8 checked) in `input`.
-    done: usize,
-    len: usize,
-}
-
 #[derive(Debug, Default)]
 enum Assembly {
     #[default]
@@ -395,6 +386,39 @@ struct Message {
     data: Assembly,
 }
 
+/// What a connection needs only sometimes, boxed so that [`Connection`] stays small and an
+/// idle server connection holds no heap. Allocated when first needed, dropped again as soon as
+/// it is empty (see [`Cold::is_empty`]).
+#[derive(Default)]
+struct Cold {
+    /// The error that failed the connection (sticky).
+    error: Option<ProtocolError>,
+    /// A received message in progress: fragmented, or one frame that arrived in pieces.
+    message: Option<Message>,
+    /// Chunks to write before `Connection::out_buf`: each large payload (queued without a
+    /// copy) preceded by the frames queued before it.
+    out_queue: VecDeque<Bytes>,
+    /// Bytes in `out_queue`.
+    queued: usize,
+    /// The message being streamed with `send_fragment`: its kind and UTF-8 state.
+    sending: Option<(MessageKind, Utf8Validator)>,
+    /// Mask keys (clients only).
+    keys: Option<Box<dyn MaskKeySource + Send>>,
+    /// The negotiated extension.
+    extension: Option<Box<dyn Extension>>,
+}
+
+impl Cold {
+    fn is_empty(&self) -> bool {
+        self.error.is_none()
+            && self.message.is_none()
+            && self.out_queue.is_empty()
+            && self.sending.is_none()
+            && self.keys.is_none()
+            && self.extension.is_none()
+    }
+}
+
 /// Payloads up to this size are copied next to their header so small frames go out as one
 /// chunk; larger ones are queued as their own chunk without a copy.
 const COALESCE_MAX: usize = 512;
@@ -413,21 +437,28 @@ const COALESCE_MAX: usize = 512;
 /// 4. After 2 and 3, write out every chunk [`poll_transmit`](Self::poll_transmit) returns, in
 ///    order (the protocol queues pongs and close replies during step 2).
 /// 5. Close the transport when [`should_close_transport`](Self::should_close_transport) says so.
+///
+/// # Memory
+///
+/// `size_of::<Connection>()` is 128 bytes on 64-bit targets. Buffers are allocated when
+/// needed and released when drained: a server connection with nothing buffered holds no heap
+/// (a client holds its boxed mask-key source, an extension its own state).
 pub struct Connection {
-    role: Role,
-    config: Config,
-    state: ConnectionState,
-    error: Option<ProtocolError>,
+    /// Received bytes not yet consumed. While `in_frame`, they start with the header of the
+    /// frame being received, decoded again on each poll (cheaper than keeping it here).
     input: BytesMut,
-    eof: bool,
-    frame: Option<FrameProgress>,
-    message: Option<Message>,
-    out_queue: VecDeque<Bytes>,
+    /// Encoded frames waiting to be written, after the chunks of `Cold::out_queue`.
     out_buf: BytesMut,
-    out_len: usize,
-    sending: Option<(MessageKind, Utf8Validator)>,
-    keys: Option<Box<dyn MaskKeySource + Send>>,
-    extension: Option<Box<dyn Extension>>,
+    config: Config,
+    /// Payload bytes of the frame at the head of `input` already unmasked and UTF-8 checked.
+    done: usize,
+    cold: Option<Box<Cold>>,
+    role: Role,
+    state: ConnectionState,
+    eof: bool,
+    /// The header at the head of `input` has passed `check_header` (the message state knows
+    /// about the frame); only its payload is awaited.
+    in_frame: bool,
 }
 
 impl fmt::Debug for Connection {
@@ -435,9 +466,9 @@ impl fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("role", &self.role)
             .field("state", &self.state)
-            .field("error", &self.error)
+            .field("error", &self.error())
             .field("buffered_input", &self.input.len())
-            .field("buffered_output", &self.out_len)
+            .field("buffered_output", &self.buffered_output())
             .finish_non_exhaustive()
     }
 }
@@ -466,26 +497,26 @@ impl Connection {
 
     fn build(role: Role, config: Config, keys: Option<Box<dyn MaskKeySource + Send>>) -> Self {
         Connection {
-            role,
-            config,
-            state: ConnectionState::Open,
-            error: None,
             input: BytesMut::new(),
-            eof: false,
-            frame: None,
-            message: None,
-            out_queue: VecDeque::new(),
             out_buf: BytesMut::new(),
-            out_len: 0,
-            sending: None,
-            keys,
-            extension: None,
+            config,
+            done: 0,
+            cold: keys.map(|k| {
+                Box::new(Cold {
+                    keys: Some(k),
+                    ..Cold::default()
+                })
+            }),
+            role,
+            state: ConnectionState::Open,
+            eof: false,
+            in_frame: false,
         }
     }
 
     /// Installs a negotiated extension (call right after the handshake, before feeding).
     pub fn set_extension(&mut self, ext: Box<dyn Extension>) {
-        self.extension = Some(ext);
+        self.cold_mut().extension = Some(ext);
     }
 
     /// This connection's role.
@@ -505,7 +536,30 @@ impl Connection {
 
     /// The error that failed the connection, if any.
     pub fn error(&self) -> Option<&ProtocolError> {
-        self.error.as_ref()
+        self.cold.as_ref().and_then(|c| c.error.as_ref())
+    }
+
+    fn cold_mut(&mut self) -> &mut Cold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    /// Drops the cold state once nothing is left in it.
+    fn release_cold(&mut self) {
+        if self.cold.as_ref().is_some_and(|c| c.is_empty()) {
+            self.cold = None;
+        }
+    }
+
+    fn message_mut(&mut self) -> Option<&mut Message> {
+        self.cold.as_mut().and_then(|c| c.message.as_mut())
+    }
+
+    fn has_keys(&self) -> bool {
+        self.cold.as_ref().is_some_and(|c| c.keys.is_some())
+    }
+
+    fn sending(&self) -> Option<(MessageKind, Utf8Validator)> {
+        self.cold.as_ref().and_then(|c| c.sending)
     }
 
     // ----- input ---------------------------------------------------------------------------
@@ -549,13 +603,23 @@ impl Connection {
     /// [`feed`](Self::feed) until `Ok(None)`, then drain [`poll_transmit`](Self::poll_transmit).
     #[must_use = "events and errors must be handled"]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
+        if self.state == ConnectionState::Failed {
+            if let Some(e) = self.error() {
+                return Err(e.clone());
+            }
         }
         loop {
             if self.state == ConnectionState::Closed {
                 self.release_input();
                 return Ok(None);
+            }
+            if !self.in_frame {
+                if let Some(r) = self.whole_message_frame() {
+                    return match r {
+                        Ok(ev) => Ok(Some(ev)),
+                        Err(e) => Err(self.fail(e)),
+                    };
+                }
             }
             match self.next_frame() {
                 Ok(Some((header, payload))) => match self.on_frame(header, payload) {
@@ -582,48 +646,119 @@ impl Connection {
         }
     }
 
+    /// The common case on a fast path that leaves the message state alone: a whole final text
+    /// or binary frame (FIN set, RSV clear, 7- or 16-bit minimal length, masked as the role
+    /// requires, within the frame and message limits) already in `input`, while the connection
+    /// is open and no fragmented message is in progress. Such a frame is the whole message, so
+    /// its text is validated in one pass. `None` for anything else, which [`Self::next_frame`]
+    /// then decodes and checks (errors included).
+    #[inline]
+    fn whole_message_frame(&mut self) -> Option<Result<Event, ProtocolError>> {
+        if self.state != ConnectionState::Open
+            || self.cold.as_ref().is_some_and(|c| c.message.is_some())
+        {
+            return None;
+        }
+        let buf = &self.input[..];
+        let (&b0, &b1) = (buf.first()?, buf.get(1)?);
+        // FIN, RSV1-3 clear, opcode 0x1 (text) or 0x2 (binary).
+        if b0 != 0x81 && b0 != 0x82 {
+            return None;
+        }
+        let masked = b1 & 0x80 != 0;
+        if masked != (self.role == Role::Server) {
+            return None;
+        }
+        let (len, mut header_len) = match b1 & 0x7F {
+            126 => match buf.get(2..4)? {
+                &[hi, lo] if u16::from_be_bytes([hi, lo]) > 125 => {
+                    (usize::from(u16::from_be_bytes([hi, lo])), 4)
+                }
+                _ => return None,
+            },
+            127 => return None,
+            n => (usize::from(n), 2),
+        };
+        let key = if masked {
+            let k = buf.get(header_len..header_len + 4)?;
+            header_len += 4;
+            Some([k[0], k[1], k[2], k[3]])
+        } else {
+            None
+        };
+        if buf.len() - header_len < len
+            || len as u64 > self.config.max_frame_size
+            || len as u64 > self.config.max_message_size
+        {
+            return None;
+        }
+        let text = b0 == 0x81;
+        let payload = &mut self.input[header_len..header_len + len];
+        let valid = match key {
+            // Short text: unmask and look for non-ASCII bytes in one pass.
+            Some(key) if text && len <= 64 => {
+                apply_mask_ascii(payload, key) || crate::utf8::is_utf8(payload)
+            }
+            Some(key) => {
+                apply_mask(payload, key, 0);
+                !text || crate::utf8::is_utf8(payload)
+            }
+            None => !text || crate::utf8::is_utf8(payload),
+        };
+        if !valid {
+            return Some(Err(ProtocolError::InvalidUtf8));
+        }
+        // Split header and payload off together, then drop the header from the `Bytes`
+        // (cheaper than advancing the `BytesMut`).
+        let mut data = self.input.split_to(header_len + len).freeze();
+        data.advance(header_len);
+        Some(Ok(if text {
+            Event::Text(Utf8Bytes(data))
+        } else {
+            Event::Binary(data)
+        }))
+    }
+
     /// Decodes, checks, unmasks (and UTF-8 checks) the next frame; `Ok(None)` if incomplete.
     fn next_frame(&mut self) -> Result<Option<(FrameHeader, Bytes)>, ProtocolError> {
-        let mut progress = match self.frame {
-            Some(p) => p,
-            None => {
-                let (header, header_len) =
-                    match FrameHeader::decode(&self.input, self.config.require_minimal_length)? {
-                        HeaderDecode::NeedMore(_) => return Ok(None),
-                        HeaderDecode::Complete { header, header_len } => (header, header_len),
-                    };
-                let len = self.check_header(&header)?;
-                self.input.advance(header_len);
-                FrameProgress {
-                    header,
-                    done: 0,
-                    len,
-                }
-            }
+        let (header, header_len) =
+            match FrameHeader::decode(&self.input, self.config.require_minimal_length)? {
+                HeaderDecode::NeedMore(_) => return Ok(None),
+                HeaderDecode::Complete { header, header_len } => (header, header_len),
+            };
+        let len = if self.in_frame {
+            header.payload_len as usize
+        } else {
+            let len = self.check_header(&header)?;
+            self.in_frame = true;
+            self.done = 0;
+            len
         };
-        let avail = self.input.len().min(progress.len);
-        if avail > progress.done {
-            let new = &mut self.input[progress.done..avail];
-            if let Some(key) = progress.header.mask {
-                apply_mask(new, key, progress.done);
+        let avail = (self.input.len() - header_len).min(len);
+        if avail > self.done {
+            let done = self.done;
+            let new = &mut self.input[header_len + done..header_len + avail];
+            if let Some(key) = header.mask {
+                apply_mask(new, key, done);
             }
-            if !progress.header.opcode.is_control() {
-                if let Some(v) = self.message.as_mut().and_then(|m| m.utf8.as_mut()) {
+            if !header.opcode.is_control() {
+                let message = self.cold.as_mut().and_then(|c| c.message.as_mut());
+                if let Some(v) = message.and_then(|m| m.utf8.as_mut()) {
                     // "When an endpoint is to interpret a byte stream as UTF-8 but finds that
                     // the byte stream is not, in fact, a valid UTF-8 stream, that endpoint MUST
                     // _Fail the WebSocket Connection_." Checked as bytes arrive.
                     v.feed(new).map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
             }
-            progress.done = avail;
+            self.done = avail;
         }
-        if avail < progress.len {
-            self.frame = Some(progress);
+        if avail < len {
             return Ok(None);
         }
-        self.frame = None;
-        let payload = self.input.split_to(progress.len).freeze();
-        Ok(Some((progress.header, payload)))
+        self.in_frame = false;
+        self.input.advance(header_len);
+        let payload = self.input.split_to(len).freeze();
+        Ok(Some((header, payload)))
     }
 
     /// Role-, extension- and message-dependent checks on a decoded header; returns the payload
@@ -638,7 +773,8 @@ impl Connection {
         }
         // "MUST be 0 unless an extension is negotiated that defines meanings for non-zero
         // values."
-        let allowed = match (h.opcode, &self.extension) {
+        let extension = self.cold.as_ref().and_then(|c| c.extension.as_ref());
+        let allowed = match (h.opcode, extension) {
             (OpCode::Text | OpCode::Binary, Some(ext)) => ext.rsv_bits() & 0x70,
             _ => 0,
         };
@@ -656,25 +792,26 @@ impl Connection {
             }
             return Ok(h.payload_len as usize);
         }
-        if h.payload_len > self.config.max_frame_size || h.payload_len > usize::MAX as u64 {
+        let config = self.config;
+        if h.payload_len > config.max_frame_size || h.payload_len > usize::MAX as u64 {
             return Err(ProtocolError::FrameTooLarge {
                 len: h.payload_len,
-                limit: self.config.max_frame_size,
+                limit: config.max_frame_size,
             });
         }
-        match (h.opcode, self.message.as_mut()) {
+        match (h.opcode, self.message_mut()) {
             (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
             (OpCode::Continuation, Some(m)) => {
-                if m.frames >= self.config.max_fragments {
+                if m.frames >= config.max_fragments {
                     return Err(ProtocolError::TooManyFragments {
-                        limit: self.config.max_fragments,
+                        limit: config.max_fragments,
                     });
                 }
                 let len = m.len.saturating_add(h.payload_len);
-                if len > self.config.max_message_size {
+                if len > config.max_message_size {
                     return Err(ProtocolError::MessageTooLarge {
                         len,
-                        limit: self.config.max_message_size,
+                        limit: config.max_message_size,
                     });
                 }
                 m.len = len;
@@ -684,10 +821,10 @@ impl Connection {
             // another message unless an extension has been negotiated"
             (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
             (op, None) => {
-                if h.payload_len > self.config.max_message_size {
+                if h.payload_len > config.max_message_size {
                     return Err(ProtocolError::MessageTooLarge {
                         len: h.payload_len,
-                        limit: self.config.max_message_size,
+                        limit: config.max_message_size,
                     });
                 }
                 let kind = if op == OpCode::Text {
@@ -695,7 +832,7 @@ impl Connection {
                 } else {
                     MessageKind::Binary
                 };
-                self.message = Some(Message {
+                self.cold_mut().message = Some(Message {
                     kind,
                     rsv: h.rsv,
                     len: h.payload_len,
@@ -741,37 +878,42 @@ impl Connection {
                     self.queue_frame(OpCode::Close, true, 0, body);
                 }
                 self.state = ConnectionState::Closed;
-                self.message = None;
+                if let Some(c) = self.cold.as_mut() {
+                    c.message = None;
+                }
+                self.release_cold();
                 self.input = BytesMut::new();
                 Ok(Some(Event::Close(frame)))
             }
             OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                let Some(m) = self.message.as_mut() else {
+                let Some(m) = self.message_mut() else {
                     return Err(ProtocolError::UnexpectedContinuation);
                 };
                 m.data.push(payload);
                 if !header.fin {
                     return Ok(None);
                 }
-                let Some(m) = self.message.take() else {
+                let Some(m) = self.cold.as_mut().and_then(|c| c.message.take()) else {
                     return Ok(None);
                 };
+                self.release_cold();
                 if let Some(v) = &m.utf8 {
                     v.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
                 let mut data = m.data.finish();
                 if m.rsv != 0 {
-                    if let Some(ext) = self.extension.as_mut() {
-                        data = ext
-                            .decode(m.kind, m.rsv, data, self.config.max_message_size)
-                            .map_err(|e| ProtocolError::Extension {
+                    let max = self.config.max_message_size;
+                    if let Some(ext) = self.cold.as_mut().and_then(|c| c.extension.as_mut()) {
+                        data = ext.decode(m.kind, m.rsv, data, max).map_err(|e| {
+                            ProtocolError::Extension {
                                 code: e.code,
                                 reason: e.reason,
-                            })?;
-                        if data.len() as u64 > self.config.max_message_size {
+                            }
+                        })?;
+                        if data.len() as u64 > max {
                             return Err(ProtocolError::MessageTooLarge {
                                 len: data.len() as u64,
-                                limit: self.config.max_message_size,
+                                limit: max,
                             });
                         }
                     }
@@ -806,10 +948,11 @@ impl Connection {
             }
         }
         self.state = ConnectionState::Failed;
-        self.error = Some(e.clone());
         self.input = BytesMut::new();
-        self.frame = None;
-        self.message = None;
+        self.in_frame = false;
+        let cold = self.cold_mut();
+        cold.error = Some(e.clone());
+        cold.message = None;
         e
     }
 
@@ -841,7 +984,7 @@ impl Connection {
             data.len()
                 .saturating_add(frames.saturating_mul(MAX_HEADER_LEN)),
         )?;
-        if self.sending.is_some() {
+        if self.sending().is_some() {
             return Err(SendError::MessageInProgress);
         }
         if kind == MessageKind::Text && simdutf8::basic::from_utf8(&data).is_err() {
@@ -873,9 +1016,9 @@ impl Connection {
     ) -> Result<(), SendError> {
         let data = data.into();
         self.check_data_send(data.len() + MAX_HEADER_LEN)?;
-        let (op, mut validator) = match &self.sending {
-            Some((k, _)) if *k != kind => return Err(SendError::MessageInProgress),
-            Some((_, v)) => (OpCode::Continuation, *v),
+        let (op, mut validator) = match self.sending() {
+            Some((k, _)) if k != kind => return Err(SendError::MessageInProgress),
+            Some((_, v)) => (OpCode::Continuation, v),
             None => (kind.opcode(), Utf8Validator::new()),
         };
         if kind == MessageKind::Text {
@@ -884,8 +1027,15 @@ impl Connection {
                 validator.finish().map_err(|_| SendError::InvalidUtf8)?;
             }
         }
-        self.sending = if fin { None } else { Some((kind, validator)) };
+        if fin {
+            if let Some(c) = self.cold.as_mut() {
+                c.sending = None;
+            }
+        } else {
+            self.cold_mut().sending = Some((kind, validator));
+        }
         self.queue_frame(op, fin, 0, data);
+        self.release_cold();
         Ok(())
     }
 
@@ -901,7 +1051,7 @@ impl Connection {
         let data = data.into();
         if self.state == ConnectionState::CloseSent
             && data.len() <= 125
-            && (self.role == Role::Server || self.keys.is_some())
+            && (self.role == Role::Server || self.has_keys())
         {
             self.check_room(data.len() + MAX_HEADER_LEN)?;
             self.queue_frame(OpCode::Pong, true, 0, data);
@@ -927,16 +1077,17 @@ impl Connection {
             ConnectionState::Failed => return Err(SendError::Failed),
             ConnectionState::CloseSent | ConnectionState::Closed => return Err(SendError::Closing),
         }
-        if self.role == Role::Client && self.keys.is_none() {
+        if self.role == Role::Client && !self.has_keys() {
             return Err(SendError::NoMaskKeySource);
         }
         Ok(())
     }
 
     fn check_room(&self, len: usize) -> Result<(), SendError> {
-        if self.out_len.saturating_add(len) > self.config.max_buffered_output {
+        let buffered = self.buffered_output();
+        if buffered.saturating_add(len) > self.config.max_buffered_output {
             return Err(SendError::OutputFull {
-                buffered: self.out_len,
+                buffered,
                 len,
                 limit: self.config.max_buffered_output,
             });
@@ -961,10 +1112,10 @@ impl Connection {
 
     fn send_message(&mut self, kind: MessageKind, data: Bytes) -> Result<(), SendError> {
         self.check_data_send(data.len() + MAX_HEADER_LEN)?;
-        if self.sending.is_some() {
+        if self.sending().is_some() {
             return Err(SendError::MessageInProgress);
         }
-        let (rsv, data) = match self.extension.as_mut() {
+        let (rsv, data) = match self.cold.as_mut().and_then(|c| c.extension.as_mut()) {
             Some(ext) => ext
                 .encode(kind, data)
                 .map_err(|e| SendError::Extension(e.reason))?,
@@ -976,12 +1127,16 @@ impl Connection {
 
     /// Encodes one frame into the output queue. Cannot fail (callers checked everything).
     fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: Bytes) {
-        let mask = match (self.role, self.keys.as_mut()) {
-            (Role::Client, Some(k)) => Some(k.mask_key()),
+        let mask = match self.role {
             // A client without keys cannot get here through the public API except for
             // protocol replies; an all-zero key is still a masked frame.
-            (Role::Client, None) => Some([0; 4]),
-            (Role::Server, _) => None,
+            Role::Client => Some(
+                self.cold
+                    .as_mut()
+                    .and_then(|c| c.keys.as_mut())
+                    .map_or([0; 4], |k| k.mask_key()),
+            ),
+            Role::Server => None,
         };
         let header = FrameHeader {
             fin,
@@ -992,21 +1147,29 @@ impl Connection {
         };
         let mut hbuf = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut hbuf);
-        self.out_len += n + payload.len();
-        self.out_buf.reserve(n);
-        self.out_buf.put_slice(&hbuf[..n]);
         match mask {
             Some(key) => {
                 // Masking needs a private copy; write it straight into the output buffer.
+                self.out_buf.reserve(n + payload.len());
+                self.out_buf.put_slice(&hbuf[..n]);
                 let start = self.out_buf.len();
                 self.out_buf.extend_from_slice(&payload);
                 apply_mask(&mut self.out_buf[start..], key, 0);
             }
-            None if payload.len() <= COALESCE_MAX => self.out_buf.extend_from_slice(&payload),
+            None if payload.len() <= COALESCE_MAX => {
+                // Reserving the exact size lets a lone frame become `Bytes` without a second
+                // allocation in `poll_transmit`.
+                self.out_buf.reserve(n + payload.len());
+                self.out_buf.put_slice(&hbuf[..n]);
+                self.out_buf.extend_from_slice(&payload);
+            }
             None => {
-                let head = self.out_buf.split().freeze();
-                self.out_queue.push_back(head);
-                self.out_queue.push_back(payload);
+                self.out_buf.extend_from_slice(&hbuf[..n]);
+                let head = core::mem::take(&mut self.out_buf).freeze();
+                let cold = self.cold_mut();
+                cold.queued += head.len() + payload.len();
+                cold.out_queue.push_back(head);
+                cold.out_queue.push_back(payload);
             }
         }
     }
@@ -1017,23 +1180,27 @@ impl Connection {
     /// several chunks can be written with one vectored write. Extra calls are harmless.
     #[must_use = "the returned bytes must be written to the transport"]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        let chunk = match self.out_queue.pop_front() {
-            Some(c) => c,
-            None if !self.out_buf.is_empty() => self.out_buf.split().freeze(),
-            None => {
-                if self.out_buf.capacity() > 0 {
-                    self.out_buf = BytesMut::new();
+        if let Some(cold) = self.cold.as_mut() {
+            if let Some(chunk) = cold.out_queue.pop_front() {
+                cold.queued -= chunk.len();
+                if cold.out_queue.is_empty() {
+                    // Release the queue's allocation along with the rest.
+                    cold.out_queue = VecDeque::new();
+                    self.release_cold();
                 }
-                return None;
+                return Some(chunk);
             }
-        };
-        self.out_len -= chunk.len();
-        Some(chunk)
+        }
+        if self.out_buf.is_empty() {
+            return None;
+        }
+        // The whole buffer, so that nothing is held once the caller drops the chunk.
+        Some(core::mem::take(&mut self.out_buf).freeze())
     }
 
     /// Bytes queued for writing.
     pub fn buffered_output(&self) -> usize {
-        self.out_len
+        self.out_buf.len() + self.cold.as_ref().map_or(0, |c| c.queued)
     }
 
     /// Whether the I/O layer should now close the transport (after writing everything
@@ -1045,7 +1212,7 @@ impl Connection {
     ///   ([`feed_eof`](Self::feed_eof)): "the client SHOULD wait for the server to close the
     ///   connection". A client should also close after a timeout of its own choosing.
     pub fn should_close_transport(&self) -> bool {
-        if self.out_len != 0 {
+        if self.buffered_output() != 0 {
             return false;
         }
         match self.state {
@@ -1053,5 +1220,58 @@ impl Connection {
             ConnectionState::Closed => self.role == Role::Server || self.eof,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::FixedMaskKey;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    fn holds_no_heap(c: &Connection) -> bool {
+        c.input.capacity() == 0 && c.out_buf.capacity() == 0 && c.cold.is_none()
+    }
+
+    /// "No heap held while idle": after small, large and fragmented messages, a ping and a
+    /// large send, a drained server connection owns no allocation.
+    #[test]
+    fn idle_server_holds_no_heap() {
+        let mut server = Connection::server(Config::default());
+        assert!(holds_no_heap(&server));
+        let mut client = Connection::with_mask_keys(
+            Role::Client,
+            Config::default(),
+            Box::new(FixedMaskKey([1, 2, 3, 4])),
+        );
+        client.send_text("hello").unwrap();
+        client.send_binary(vec![7u8; 70_000]).unwrap();
+        client
+            .send_fragmented(MessageKind::Text, "fragmented text", 4)
+            .unwrap();
+        client.send_ping("p").unwrap();
+        let mut wire = Vec::new();
+        while let Some(c) = client.poll_transmit() {
+            wire.extend_from_slice(&c);
+        }
+        let mut events = 0;
+        for piece in wire.chunks(1000) {
+            server.feed(piece);
+            while server.poll_event().unwrap().is_some() {
+                events += 1;
+            }
+        }
+        assert_eq!(events, 4);
+        assert!(!holds_no_heap(&server), "the pong is queued");
+        server.send_binary(vec![1u8; 4096]).unwrap();
+        server.send_text("after").unwrap();
+        let mut chunks = 0;
+        while let Some(c) = server.poll_transmit() {
+            chunks += 1;
+            drop(c);
+        }
+        assert_eq!(chunks, 3, "pong + header, payload, small frame");
+        assert!(holds_no_heap(&server));
     }
 }

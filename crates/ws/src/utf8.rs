@@ -81,6 +81,18 @@ impl Utf8Validator {
     }
 }
 
+/// Whether `data` is valid UTF-8, for a whole message in one piece. Short inputs (the
+/// common chat- and ticker-sized message) are checked for ASCII a word at a time first, then
+/// with `core`; simdutf8 is used from 64 bytes on, where its SIMD pass pays for its set-up.
+#[inline]
+pub(crate) fn is_utf8(data: &[u8]) -> bool {
+    if data.len() < 64 {
+        data.is_ascii() || core::str::from_utf8(data).is_ok()
+    } else {
+        simdutf8::basic::from_utf8(data).is_ok()
+    }
+}
+
 /// Length of the sequence introduced by a lead byte already accepted as a valid prefix.
 fn sequence_len(lead: u8) -> usize {
     match lead {
@@ -134,6 +146,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn prop_is_utf8_matches_core(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(is_utf8(&data), core::str::from_utf8(&data).is_ok());
+        }
+
         #[test]
         fn prop_chunked_matches_whole(
             data in proptest::collection::vec(any::<u8>(), 0..40),
