@@ -88,23 +88,26 @@ pub(crate) struct Chat {
 }
 
 impl Chat {
-    /// Sends `msg` to every member; members that cannot keep up are dropped.
-    fn broadcast(&self, msg: &Message) -> usize {
+    /// Sends `msg` to every member but `from` (the sender's own thread sends its copy);
+    /// members that cannot keep up are dropped.
+    fn broadcast(&self, from: u64, msg: &Message) {
         let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
-        members.retain(|_, h| h.offer(Input::Send(msg.clone())));
-        members.len()
+        members.retain(|&id, h| id == from || h.offer(Input::Send(msg.clone())));
     }
 }
 
 struct ChatMember<'a> {
     chat: &'a Chat,
+    id: u64,
     messages: u64,
 }
 
 impl App for ChatMember<'_> {
-    fn on_message(&mut self, _conn: &mut Connection, msg: Message) {
+    fn on_message(&mut self, conn: &mut Connection, msg: Message) {
         self.messages += 1;
-        self.chat.broadcast(&msg);
+        self.chat.broadcast(self.id, &msg);
+        // Not through our own channel: a burst of messages would fill it and drop us.
+        wslink::send(conn, msg);
     }
 }
 
@@ -134,7 +137,11 @@ pub(crate) fn ws_chat(
         m.len()
     };
     println!("{peer}: WebSocket /ws/chat joined ({count} in the chat)");
-    let mut app = ChatMember { chat, messages: 0 };
+    let mut app = ChatMember {
+        chat,
+        id,
+        messages: 0,
+    };
     let why = wslink::run(stream, Connection::server(config), rest, rx, &mut app);
     chat.members
         .lock()

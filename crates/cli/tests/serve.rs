@@ -245,3 +245,89 @@ fn engineio_chat_over_xhr2_and_base64_polling_matches_the_reference_bodies() {
     );
     assert_eq!(String::from_utf8(body).unwrap(), B64);
 }
+
+/// Opens a WebSocket to `path` with raw bytes; returns the stream after the 101.
+fn ws_open(port: u16, path: &str) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101 "));
+    s
+}
+
+/// A masked binary frame (RFC 6455 §5.2) with the all-zero mask key, so the payload bytes
+/// appear unchanged; `payload.len()` must be below 65,536.
+fn masked_binary(payload: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(payload.len()).unwrap();
+    let mut f = vec![0x82, 0x80 | 126];
+    f.extend_from_slice(&len.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
+#[test]
+fn a_chat_member_that_does_not_read_is_dropped() {
+    let s = start();
+    // The slow member never reads.
+    let mut slow = ws_open(s.port, "/ws/chat");
+    let mut fast = ws_open(s.port, "/ws/chat");
+    let mut fast_reader = fast.try_clone().unwrap();
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = received.clone();
+    let drain = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n) = fast_reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    // 64 MB of chat: far more than the socket buffers and the member's bounded queue hold.
+    let frame = masked_binary(&[b'x'; 60_000]);
+    let t = Instant::now();
+    for _ in 0..1_000 {
+        fast.write_all(&frame).unwrap();
+    }
+    // The slow member's connection is shut down: reading drains what was buffered, then
+    // ends (EOF or reset) instead of blocking.
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let ended = loop {
+        match slow.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                break false
+            }
+            Err(_) => break true,
+        }
+    };
+    assert!(ended, "slow member still connected after {:?}", t.elapsed());
+    eprintln!("slow member dropped within {:?}", t.elapsed());
+    // The server still serves.
+    let (st, _, _) = http(s.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(st, 200);
+    // The sender, which reads, gets every one of its messages back (unmasked frames with a
+    // 4-byte header).
+    let want = 1_000 * (4 + 60_000);
+    let t = Instant::now();
+    while received.load(std::sync::atomic::Ordering::Relaxed) < want
+        && t.elapsed() < Duration::from_secs(20)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(received.load(std::sync::atomic::Ordering::Relaxed), want);
+    let _ = fast.shutdown(std::net::Shutdown::Both);
+    let _ = drain.join();
+}
