@@ -3,7 +3,7 @@
 //! RFC 6455 §5.7 masked "Hello" frame, and an Engine.io handshake.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,43 +19,69 @@ impl Drop for Server {
     }
 }
 
+/// Starts `pushwire serve` on a port the OS picks (read back from its first log line, so
+/// that tests running in parallel never race for a port).
 fn start() -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    // "pushwire demo listening on http://127.0.0.1:PORT/"
+    let port = first
+        .trim_end()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    // Keep draining the log (SERVE_LOG=1 shows it) so the server never blocks on stdout.
+    let show = std::env::var_os("SERVE_LOG").is_some();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while std::io::BufRead::read_line(&mut out, &mut line).is_ok_and(|n| n > 0) {
+            if show {
+                eprint!("{line}");
+            }
+            line.clear();
+        }
+    });
     Server { child, port }
 }
 
 /// Sends `request`, returns everything read until `until` appears, EOF, or 5 s.
 fn exchange(port: u16, request: &[u8], until: &[u8]) -> Vec<u8> {
+    exchange_with(port, request, |out| {
+        out.windows(until.len()).any(|w| w == until)
+    })
+}
+
+/// Sends `request`, returns everything read until `done` holds, EOF, or 5 s.
+fn exchange_with(port: u16, request: &[u8], done: impl Fn(&[u8]) -> bool) -> Vec<u8> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(request).unwrap();
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
-    while !out.windows(until.len()).any(|w| w == until) {
+    while !done(&out) {
         match s.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => out.extend_from_slice(&buf[..n]),
         }
     }
     out
+}
+
+/// Whether an SSE body holds a complete event with an `id` field.
+fn has_id_event(out: &[u8]) -> bool {
+    String::from_utf8_lossy(out)
+        .split("\nid: ")
+        .nth(1)
+        .is_some_and(|rest| rest.contains("\n\n"))
 }
 
 fn status(resp: &[u8]) -> u16 {
@@ -122,10 +148,10 @@ fn websocket_echo_answers_the_rfc_example() {
 #[test]
 fn sse_resumes_from_last_event_id() {
     let s = start();
-    let r = exchange(
+    let r = exchange_with(
         s.port,
         b"GET /sse/box HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 100,200\r\n\r\n",
-        b"data: 1",
+        has_id_event,
     );
     let text = String::from_utf8_lossy(&r);
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
@@ -144,10 +170,10 @@ fn sse_resumes_from_last_event_id() {
     let (x, y): (i64, i64) = (x.parse().unwrap(), y.parse().unwrap());
     assert!((x - 100).abs() <= 20 && (y - 200).abs() <= 20, "{id}");
     // The lastEventId query parameter, for polyfills.
-    let r = exchange(
+    let r = exchange_with(
         s.port,
         b"GET /sse/box?lastEventId=300%2C40 HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"\nid: ",
+        has_id_event,
     );
     assert!(String::from_utf8_lossy(&r).contains("event: resume\ndata: 300,40\n\n"));
 }
