@@ -28,6 +28,8 @@ type Sids = Box<dyn FnMut() -> String + Send>;
 
 /// Largest POST body (engine.io's `maxHttpBufferSize` default).
 const MAX_BODY: usize = 1_000_000;
+/// Time allowed for a POST body to arrive.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Packets that may wait for a client that does not fetch them.
 const MAX_BUFFERED_PACKETS: usize = 1_000;
 
@@ -218,10 +220,29 @@ pub(crate) fn handle(mut stream: TcpStream, req: Request, peer: &str, eio: &Eio)
         }
         body = req.leftover.clone();
         body.truncate(len);
-        if body.len() < len {
-            let mut rest = vec![0; len - body.len()];
-            stream.read_exact(&mut rest)?;
-            body.extend_from_slice(&rest);
+        // The whole body must arrive within BODY_TIMEOUT (slow-loris).
+        let deadline = Instant::now() + BODY_TIMEOUT;
+        let mut chunk = [0u8; 16 * 1024];
+        while body.len() < len {
+            if Instant::now() >= deadline {
+                return crate::serve::respond(
+                    &mut stream,
+                    "408 Request Timeout",
+                    "text/plain",
+                    b"body too slow\n",
+                );
+            }
+            let want = (len - body.len()).min(chunk.len());
+            match stream.read(&mut chunk[..want]) {
+                Ok(0) => return Ok(()),
+                Ok(n) => body.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     // A websocket request is checked by pushwire-ws before the session sees it.

@@ -246,11 +246,16 @@ fn head_end(buf: &[u8]) -> Option<usize> {
 
 fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
     stream.set_read_timeout(Some(HEAD_TIMEOUT))?;
+    // The whole head must arrive within HEAD_TIMEOUT, not each read (slow-loris).
+    let deadline = Instant::now() + HEAD_TIMEOUT;
     let mut buf = Vec::with_capacity(2048);
     let mut chunk = [0u8; 4096];
     let end = loop {
         if let Some(end) = head_end(&buf) {
             break end;
+        }
+        if Instant::now() >= deadline {
+            return Ok(Head::Bad("408 Request Timeout", "request head too slow\n"));
         }
         if buf.len() >= MAX_HEAD {
             return Ok(Head::Bad(
