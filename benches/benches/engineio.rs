@@ -9,6 +9,10 @@
 //! decoding, a `Stream` of packet buffers for encoding); they are driven with
 //! `futures::executor::block_on` over inputs that are ready at once, so no time is spent
 //! waiting.
+//!
+//! The measured functions are `#[inline(never)]` so that callgrind can count the
+//! instructions of one call (`valgrind --tool=callgrind --toggle-collect=…`; see
+//! docs/performance.md).
 
 #![allow(missing_docs)]
 
@@ -49,6 +53,7 @@ fn count_engineioxide(n: &mut Count, p: &XPacket) {
 
 // ---- payload decode -------------------------------------------------------------------
 
+#[inline(never)]
 fn pushwire_payload_decode(body: &Bytes) -> Count {
     let mut n = (0, 0);
     for p in decode_text_payload(body.clone(), Limits::DEFAULT) {
@@ -57,6 +62,7 @@ fn pushwire_payload_decode(body: &Bytes) -> Count {
     n
 }
 
+#[inline(never)]
 fn engineioxide_payload_decode(body: &Bytes) -> Count {
     block_on(async {
         let packets = payload::decoder(
@@ -114,6 +120,7 @@ fn eio3_payload_decode_scaling(c: &mut Criterion) {
 
 // ---- payload encode -------------------------------------------------------------------
 
+#[inline(never)]
 fn pushwire_payload_encode(packets: &[Packet]) -> String {
     let mut out = String::new();
     encode_text_payload(packets, &mut out);
@@ -121,6 +128,7 @@ fn pushwire_payload_encode(packets: &[Packet]) -> String {
 }
 
 /// engineioxide encodes a stream of packet buffers (one per `emit`), consuming them.
+#[inline(never)]
 fn engineioxide_payload_encode(packets: Vec<PacketBuf>) -> Bytes {
     block_on(payload::encoder(
         stream::iter(packets),
@@ -164,6 +172,7 @@ fn eio3_payload_encode(c: &mut Criterion) {
 // ---- single packet decode -------------------------------------------------------------
 
 /// Owned messages, as a WebSocket layer hands them over (`Frame::Text(String)`).
+#[inline(never)]
 fn pushwire_packet_decode(texts: Vec<String>) -> Count {
     let mut n = (0, 0);
     for t in texts {
@@ -176,6 +185,7 @@ fn pushwire_packet_decode(texts: Vec<String>) -> Count {
 }
 
 /// Borrowed messages: `Packet::decode_str(&str)` (copies the data into the packet).
+#[inline(never)]
 fn pushwire_borrowed_packet_decode(texts: &[String]) -> Count {
     let mut n = (0, 0);
     for t in texts {
@@ -184,6 +194,7 @@ fn pushwire_borrowed_packet_decode(texts: &[String]) -> Count {
     n
 }
 
+#[inline(never)]
 fn engineioxide_packet_decode(texts: Vec<String>) -> Count {
     let mut n = (0, 0);
     for t in texts {
