@@ -8,8 +8,10 @@
 //!   into a `Vec<u8>` sink (reserved once, cleared per iteration), as a socket write would copy
 //!   them into the kernel.
 //! - `pushwire` (sans-IO): `Connection::feed` with each `READ_SIZE` slice (one copy into the
-//!   connection's buffer, like the peers' reads), then `poll_event` until `Ok(None)`; sending
-//!   is `send_text` followed by draining `poll_transmit` into the sink.
+//!   connection's buffer, like the peers' reads), then `poll_event` until `Ok(None)`. Sending:
+//!   `pushwire` is the queue API, `send_text` then draining `poll_transmit` into the sink after
+//!   every message (one allocation per message: the chunk handed out); `pushwire-into` is
+//!   `send_text_to`, which encodes straight into the sink (no allocation).
 //! - `tungstenite`: `WebSocket::from_raw_socket` (server role, default config) over
 //!   [`SyncStream`], which implements `std::io::Read`/`Write` on the memory transport;
 //!   `read()` per message; sending is `write()` per message then one `flush()`.
@@ -236,6 +238,18 @@ fn pushwire_encode(texts: &[pushwire_ws::Utf8Bytes], mut sink: Vec<u8>) -> Vec<u
     sink
 }
 
+/// The direct API: each message is encoded straight into the sink (the transport's write
+/// buffer) from a borrowed `&str`, like fastwebsockets' borrowed payload.
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
+fn pushwire_into(texts: &[String], mut sink: Vec<u8>) -> Vec<u8> {
+    use pushwire_ws::{Config, Connection};
+    let mut conn = Connection::server(Config::default());
+    for t in texts {
+        conn.send_text_to(&mut sink, t).expect("open");
+    }
+    sink
+}
+
 /// `write` buffers each frame in tungstenite's output buffer; one `flush` at the end.
 #[inline(never)] // a whole iteration; kept out of line so profilers can find it
 fn tungstenite_encode(texts: &[tungstenite::Utf8Bytes], sink: Vec<u8>) -> Vec<u8> {
@@ -273,6 +287,7 @@ fn ws_encode_small(c: &mut Criterion) {
     let tg: Vec<tungstenite::Utf8Bytes> = texts.iter().map(|t| t.clone().into()).collect();
     let expected = pushwire_encode(&pw, Vec::new());
     assert_eq!(expected.len(), 10_000 * 18);
+    assert_eq!(pushwire_into(&texts, Vec::new()), expected, "pushwire-into");
     assert_eq!(tungstenite_encode(&tg, Vec::new()), expected, "tungstenite");
     assert_eq!(
         fastwebsockets_encode(&rt, &texts, Vec::new()),
@@ -288,6 +303,15 @@ fn ws_encode_small(c: &mut Criterion) {
             let mut s = sink.take().unwrap_or_default();
             s.clear();
             let s = pushwire_encode(black_box(&pw), s);
+            black_box(s.len());
+            sink = Some(s);
+        })
+    });
+    g.bench_function("pushwire-into", |b| {
+        b.iter(|| {
+            let mut s = sink.take().unwrap_or_default();
+            s.clear();
+            let s = pushwire_into(black_box(&texts), s);
             black_box(s.len());
             sink = Some(s);
         })

@@ -969,6 +969,73 @@ impl Connection {
         self.send_message(MessageKind::Binary, data.into())
     }
 
+    /// Encodes a text message straight into `out`, the transport's own write buffer (a
+    /// `Vec<u8>` or `BytesMut` that grows; a fixed-size `BufMut` panics when full, as
+    /// [`BufMut::put_slice`] does). Anything already queued is moved into `out` first, so the
+    /// order of frames holds. No allocation and no reference counting: the way to send many
+    /// small messages. Same checks as [`send_text`](Self::send_text);
+    /// [`Config::max_buffered_output`] does not apply (the bytes are in the caller's buffer).
+    /// With a negotiated extension the message goes through it (and the queue) as usual.
+    pub fn send_text_to<B: BufMut>(&mut self, out: &mut B, text: &str) -> Result<(), SendError> {
+        self.send_to(out, MessageKind::Text, text.as_bytes())
+    }
+
+    /// Encodes a binary message straight into `out`; see [`send_text_to`](Self::send_text_to).
+    pub fn send_binary_to<B: BufMut>(&mut self, out: &mut B, data: &[u8]) -> Result<(), SendError> {
+        self.send_to(out, MessageKind::Binary, data)
+    }
+
+    fn send_to<B: BufMut>(
+        &mut self,
+        out: &mut B,
+        kind: MessageKind,
+        data: &[u8],
+    ) -> Result<(), SendError> {
+        let extension = self.cold.as_ref().is_some_and(|c| c.extension.is_some());
+        if extension {
+            self.send_message(kind, Bytes::copy_from_slice(data))?;
+        } else {
+            self.check_open()?;
+            if self.sending().is_some() {
+                return Err(SendError::MessageInProgress);
+            }
+        }
+        if self.buffered_output() != 0 {
+            while let Some(chunk) = self.poll_transmit() {
+                out.put_slice(&chunk);
+            }
+        }
+        if extension {
+            return Ok(());
+        }
+        let mask = self.next_mask();
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode: kind.opcode(),
+            mask,
+            payload_len: data.len() as u64,
+        };
+        let mut hbuf = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut hbuf);
+        out.put_slice(&hbuf[..n]);
+        match mask {
+            None => out.put_slice(data),
+            Some(key) => {
+                // The caller's data is not ours to modify: mask it through a stack block. The
+                // block size is a multiple of 4, so every block starts at key offset 0.
+                let mut block = [0u8; 256];
+                for piece in data.chunks(block.len()) {
+                    let b = &mut block[..piece.len()];
+                    b.copy_from_slice(piece);
+                    apply_mask(b, key, 0);
+                    out.put_slice(b);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Queues a whole message split into frames of at most `frame_size` bytes (at least one
     /// frame; `frame_size` 0 is treated as 1). Text may be split inside a code point, as the
     /// protocol allows. Not passed through the extension.
@@ -1125,9 +1192,9 @@ impl Connection {
         Ok(())
     }
 
-    /// Encodes one frame into the output queue. Cannot fail (callers checked everything).
-    fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: Bytes) {
-        let mask = match self.role {
+    /// The masking key for the next frame sent: a fresh one for a client, none for a server.
+    fn next_mask(&mut self) -> Option<[u8; 4]> {
+        match self.role {
             // A client without keys cannot get here through the public API except for
             // protocol replies; an all-zero key is still a masked frame.
             Role::Client => Some(
@@ -1137,7 +1204,12 @@ impl Connection {
                     .map_or([0; 4], |k| k.mask_key()),
             ),
             Role::Server => None,
-        };
+        }
+    }
+
+    /// Encodes one frame into the output queue. Cannot fail (callers checked everything).
+    fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: Bytes) {
+        let mask = self.next_mask();
         let header = FrameHeader {
             fin,
             rsv,
@@ -1232,6 +1304,37 @@ mod tests {
 
     fn holds_no_heap(c: &Connection) -> bool {
         c.input.capacity() == 0 && c.out_buf.capacity() == 0 && c.cold.is_none()
+    }
+
+    /// `send_*_to` writes the same bytes as `send_*` + `poll_transmit`, after what was queued.
+    #[test]
+    fn send_to_matches_the_queue() {
+        for role in [Role::Server, Role::Client] {
+            let new = || {
+                Connection::with_mask_keys(
+                    role,
+                    Config::default(),
+                    Box::new(FixedMaskKey([9, 8, 7, 6])),
+                )
+            };
+            let (mut queued, mut direct) = (new(), new());
+            let big = vec![0xA5u8; 1000];
+            let mut expected = Vec::new();
+            queued.send_ping("p").unwrap();
+            queued.send_text("héllo").unwrap();
+            queued.send_binary(big.clone()).unwrap();
+            while let Some(c) = queued.poll_transmit() {
+                expected.extend_from_slice(&c);
+            }
+            let mut out = Vec::new();
+            direct.send_ping("p").unwrap();
+            direct.send_text_to(&mut out, "héllo").unwrap();
+            direct.send_binary_to(&mut out, &big).unwrap();
+            assert_eq!(out, expected, "{role:?}");
+            assert_eq!(direct.poll_transmit(), None);
+            direct.close(1000, "").unwrap();
+            assert_eq!(direct.send_text_to(&mut out, "x"), Err(SendError::Closing));
+        }
     }
 
     /// "No heap held while idle": after small, large and fragmented messages, a ping and a
