@@ -163,7 +163,7 @@ fn eio3_payload_encode(c: &mut Criterion) {
         b.iter_batched(
             || theirs.clone(),
             engineioxide_payload_encode,
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     g.finish();
@@ -223,7 +223,7 @@ fn eio3_packet_decode(c: &mut Criterion) {
         b.iter_batched(
             || texts.clone(),
             pushwire_packet_decode,
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     g.bench_function("pushwire-borrowed", |b| {
@@ -233,7 +233,7 @@ fn eio3_packet_decode(c: &mut Criterion) {
         b.iter_batched(
             || texts.clone(),
             engineioxide_packet_decode,
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     g.finish();

@@ -584,8 +584,9 @@ fn push_decimal(out: &mut String, n: usize) {
             break;
         }
     }
-    // Only ASCII digits were written.
-    out.push_str(core::str::from_utf8(&digits[i..]).unwrap_or_default());
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 /// Appends `n`'s decimal digits as byte values 0–9.
