@@ -16,6 +16,11 @@
 //!   polling, websocket and upgrade (`tests/interop/browser/demo-browser.js`,
 //!   `tests/interop/node/ws-node.js`, `tests/interop/node/eio-client-echo.js`).
 //!
+//! * python `websockets` 17.4 (in the ignored venv `target/interop-venv`): its client
+//!   against `pushwire serve` (pushwire-ws server role), and its server against
+//!   `crates/cli/examples/ws_peer_check.rs` (pushwire-ws client role)
+//!   (`tests/interop/python/`).
+//!
 //! Installs what it needs when missing: Debian's `chromium` (apt-get, as root) and the npm
 //! packages of each `tests/interop/*` folder (`npm ci`, into their ignored `node_modules`).
 
@@ -50,6 +55,7 @@ pub(crate) fn interop() -> Result<(), String> {
         ("demo-browser", demo_browser),
         ("serve-ws-node", serve_ws_node),
         ("serve-engineio-client", serve_engineio_client),
+        ("python-websockets", python_websockets),
     ];
     for &(name, check) in checks {
         let t = Instant::now();
@@ -240,4 +246,52 @@ fn serve_engineio_client() -> Result<(), String> {
     } else {
         Err(format!("{failed} engine.io-client modes failed"))
     }
+}
+
+/// The python venv with the packages of tests/interop/python/requirements.txt.
+const VENV: &str = "target/interop-venv";
+
+fn ensure_venv() -> Result<(), String> {
+    let python = Path::new(VENV).join("bin/python");
+    if !python.is_file() {
+        run(Command::new("python3").args(["-m", "venv", VENV]))?;
+    }
+    if !succeeds(Command::new(&python).args(["-c", "import websockets"])) {
+        run(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "-r",
+            "tests/interop/python/requirements.txt",
+        ]))?;
+    }
+    Ok(())
+}
+
+fn python_websockets() -> Result<(), String> {
+    ensure_venv()?;
+    let python = Path::new(VENV).join("bin/python");
+    let client = {
+        let (_server, port) = start_pushwire_serve()?;
+        println!("    python websockets client -> pushwire serve (pushwire-ws server role)");
+        run(Command::new(&python)
+            .arg("tests/interop/python/ws_client.py")
+            .arg(format!("127.0.0.1:{port}")))
+    };
+    run(cargo().args(["build", "-p", "pushwire-cli", "--example", "ws_peer_check"]))?;
+    let port = free_port()?;
+    let server = {
+        let _server = start_server(
+            &python,
+            &[
+                "tests/interop/python/ws_server.py".to_string(),
+                port.to_string(),
+            ],
+            port,
+        )?;
+        println!("    pushwire-ws client -> python websockets server");
+        run(Command::new("target/debug/examples/ws_peer_check").arg(format!("127.0.0.1:{port}")))
+    };
+    client.and(server)
 }
