@@ -11,7 +11,7 @@
 //!
 //! * `pushwire serve` (crates/cli): the demo page in headless Chromium (SSE with a dropped
 //!   stream and Last-Event-ID resume, WebSocket echo and chat, the page's Engine.io chat
-//!   upgrading to websocket; saves docs/demo.png), node `ws` 8.x clients against /ws/echo
+//!   upgrading to websocket; saves target/demo.png, or $PUSHWIRE_SCREENSHOT), node `ws` 8.x clients against /ws/echo
 //!   and /ws/chat, and the unmodified engine.io-client 3.5.6 against /engine.io/ over
 //!   polling, websocket and upgrade (`tests/interop/browser/demo-browser.js`,
 //!   `tests/interop/node/ws-node.js`, `tests/interop/node/eio-client-echo.js`).
@@ -210,10 +210,13 @@ fn demo_browser() -> Result<(), String> {
     ensure_chromium()?;
     ensure_npm("tests/interop/browser")?;
     let (_server, port) = start_pushwire_serve()?;
+    // The screenshot goes to target/ so a run leaves the work tree clean; set
+    // PUSHWIRE_SCREENSHOT=docs/demo.png to refresh the README's picture.
+    let shot = std::env::var("PUSHWIRE_SCREENSHOT").unwrap_or_else(|_| "target/demo.png".into());
     run(Command::new("node")
         .arg("tests/interop/browser/demo-browser.js")
         .arg(port.to_string())
-        .arg("docs/demo.png"))
+        .arg(shot))
 }
 
 fn serve_ws_node() -> Result<(), String> {
