@@ -49,6 +49,7 @@ extern crate alloc;
 
 pub mod close;
 mod connection;
+pub mod deflate;
 pub mod frame;
 pub mod handshake;
 mod keys;

@@ -1,0 +1,577 @@
+//! The permessage-deflate codec: an [`Extension`] over miniz_oxide.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use bytes::Bytes;
+use miniz_oxide::deflate::core::{
+    compress_to_output, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
+};
+use miniz_oxide::inflate::stream::{inflate, InflateState};
+use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+
+use super::negotiate::Agreement;
+use crate::connection::{Extension, ExtensionError, MessageKind, Role};
+use crate::frame::RSV1;
+
+/// "the last 4 octets of the compressed data are 0x00 0x00 0xff 0xff" (RFC 7692 §7.2.1).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// Tuning and limits of [`PerMessageDeflate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeflateConfig {
+    /// Messages shorter than this many bytes are sent uncompressed (RSV1 clear). Default 64.
+    pub threshold: usize,
+    /// Compression level 1..=10 (miniz_oxide's scale; 0 is treated as 1). Default 6.
+    pub level: u8,
+    /// A received message may not inflate to more than `max_ratio` times its compressed size
+    /// once it exceeds [`ratio_floor`](Self::ratio_floor) bytes (close 1009). 0 disables.
+    /// Default 200.
+    pub max_ratio: u32,
+    /// Decompressed size below which the ratio is not checked. Default 1 MiB.
+    pub ratio_floor: usize,
+}
+
+impl Default for DeflateConfig {
+    fn default() -> Self {
+        DeflateConfig {
+            threshold: 64,
+            level: 6,
+            max_ratio: 200,
+            ratio_floor: 1 << 20,
+        }
+    }
+}
+
+/// The permessage-deflate [`Extension`] for one connection.
+///
+/// Sending: a message of at least [`DeflateConfig::threshold`] bytes is compressed as one
+/// DEFLATE stream piece ending in a sync flush whose `00 00 ff ff` tail is removed; RSV1 is set
+/// on its (only) frame. With a window of fewer than 15 bits the input is compressed in pieces
+/// of 2^bits bytes, each ended by a full flush, so that no back-reference reaches further than
+/// the agreed window (8 bits included; no fallback to 9 is needed). With no context takeover
+/// (or a reduced window) the compressor is dropped after each message, so no compressor state
+/// is held between messages.
+///
+/// Receiving: the tail is appended and the message inflated in steps; the output never grows
+/// beyond the connection's `max_message_size` + 1 bytes (then close 1009), nor beyond
+/// [`DeflateConfig::max_ratio`]. Corrupt data closes with 1007. With the peer's no context
+/// takeover the inflater is dropped after each message.
+pub struct PerMessageDeflate {
+    config: DeflateConfig,
+    /// Our compression: no context takeover, window bits.
+    send_reset: bool,
+    send_bits: u8,
+    /// The peer's compression: whether its context resets per message.
+    recv_reset: bool,
+    compressor: Option<Box<CompressorOxide>>,
+    inflater: Option<Box<InflateState>>,
+}
+
+impl PerMessageDeflate {
+    /// The extension for `role` under the negotiated `agreed` parameters.
+    pub fn new(role: Role, agreed: Agreement, config: DeflateConfig) -> Self {
+        let (send_reset, send_bits, recv_reset) = match role {
+            Role::Server => (
+                agreed.server_no_context_takeover,
+                agreed.server_max_window_bits,
+                agreed.client_no_context_takeover,
+            ),
+            Role::Client => (
+                agreed.client_no_context_takeover,
+                agreed.client_max_window_bits,
+                agreed.server_no_context_takeover,
+            ),
+        };
+        PerMessageDeflate {
+            config,
+            send_reset,
+            send_bits: send_bits.clamp(8, 15),
+            recv_reset,
+            compressor: None,
+            inflater: None,
+        }
+    }
+
+    /// Whether compressor or decompressor state is held right now (between messages this is
+    /// `false` with no context takeover in both directions).
+    pub fn holds_state(&self) -> bool {
+        self.compressor.is_some() || self.inflater.is_some()
+    }
+
+    /// Compresses one message; the result has the `00 00 ff ff` tail removed.
+    pub fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>, ExtensionError> {
+        const FAIL: ExtensionError = ExtensionError {
+            code: 1011,
+            reason: "deflate failed",
+        };
+        let level = i32::from(self.config.level.clamp(1, 10));
+        let c = self.compressor.get_or_insert_with(|| {
+            Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
+                level, -15, 0,
+            )))
+        });
+        let mut out = Vec::with_capacity(data.len() / 2 + 16);
+        let piece = if self.send_bits < 15 {
+            1usize << self.send_bits
+        } else {
+            usize::MAX
+        };
+        let flush = if self.send_bits < 15 {
+            TDEFLFlush::Full
+        } else {
+            TDEFLFlush::Sync
+        };
+        let mut rest = data;
+        loop {
+            let n = rest.len().min(piece);
+            let (chunk, tail) = rest.split_at(n);
+            let (status, consumed) = compress_to_output(c, chunk, flush, |b| {
+                out.extend_from_slice(b);
+                true
+            });
+            if status != TDEFLStatus::Okay || consumed != n {
+                self.compressor = None;
+                return Err(FAIL);
+            }
+            rest = tail;
+            if rest.is_empty() {
+                break;
+            }
+        }
+        if self.send_reset || self.send_bits < 15 {
+            // No state kept between messages.
+            self.compressor = None;
+        }
+        // "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
+        if !out.ends_with(&TAIL) {
+            self.compressor = None;
+            return Err(FAIL);
+        }
+        out.truncate(out.len() - 4);
+        Ok(out)
+    }
+
+    /// Decompresses one message (the tail is appended here), bounded by `max_len` bytes of
+    /// output and by the ratio limit.
+    pub fn decompress(&mut self, data: &[u8], max_len: u64) -> Result<Vec<u8>, ExtensionError> {
+        let r = self.inflate_bounded(data, max_len);
+        if r.is_err() || self.recv_reset {
+            // After an error the stream is unusable; with no context takeover nothing is kept.
+            self.inflater = None;
+        }
+        r
+    }
+
+    fn inflate_bounded(&mut self, data: &[u8], max_len: u64) -> Result<Vec<u8>, ExtensionError> {
+        const CORRUPT: ExtensionError = ExtensionError {
+            code: 1007,
+            reason: "invalid compressed data",
+        };
+        const TOO_BIG: ExtensionError = ExtensionError {
+            code: 1009,
+            reason: "decompressed message too big",
+        };
+        let limit = usize::try_from(max_len).unwrap_or(usize::MAX);
+        // The buffer may reach limit + 1 bytes: one more than allowed proves "too big".
+        let hard = limit.saturating_add(1);
+        let ratio_cap = match self.config.max_ratio {
+            0 => usize::MAX,
+            r => (data.len() + 4).saturating_mul(r as usize),
+        };
+        let st = self
+            .inflater
+            .get_or_insert_with(|| InflateState::new_boxed(DataFormat::Raw));
+        let mut out: Vec<u8> = Vec::new();
+        let mut ended = false;
+        for mut input in [data, &TAIL[..]] {
+            loop {
+                if out.len() == out.capacity() {
+                    if out.len() >= hard {
+                        return Err(TOO_BIG);
+                    }
+                    let want = (out.capacity().max(2048) * 2).min(hard);
+                    out.reserve_exact(want - out.len());
+                }
+                let start = out.len();
+                let space = out.capacity() - start;
+                out.resize(start + space, 0);
+                let r = inflate(st, input, &mut out[start..], MZFlush::None);
+                out.truncate(start + r.bytes_written);
+                input = &input[r.bytes_consumed..];
+                if out.len() > limit {
+                    return Err(TOO_BIG);
+                }
+                if out.len() > self.config.ratio_floor && out.len() > ratio_cap {
+                    return Err(ExtensionError {
+                        code: 1009,
+                        reason: "compression ratio above the limit",
+                    });
+                }
+                match r.status {
+                    Ok(MZStatus::StreamEnd) => {
+                        // A block with BFINAL set ended the stream; anything after it (the
+                        // appended tail) is ignored.
+                        ended = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(MZError::Buf) => {
+                        if input.is_empty() {
+                            break;
+                        }
+                        if r.bytes_consumed == 0 && r.bytes_written == 0 {
+                            return Err(CORRUPT);
+                        }
+                    }
+                    Err(_) => return Err(CORRUPT),
+                }
+                if input.is_empty() && r.bytes_written < space {
+                    break;
+                }
+            }
+            if ended {
+                break;
+            }
+        }
+        if ended {
+            // A finished stream cannot continue: the next message starts a new one.
+            self.inflater = None;
+        }
+        Ok(out)
+    }
+}
+
+impl Extension for PerMessageDeflate {
+    fn rsv_bits(&self) -> u8 {
+        RSV1
+    }
+
+    fn decode(
+        &mut self,
+        _kind: MessageKind,
+        rsv: u8,
+        payload: Bytes,
+        max_len: u64,
+    ) -> Result<Bytes, ExtensionError> {
+        if rsv & RSV1 == 0 {
+            return Ok(payload);
+        }
+        self.decompress(&payload, max_len).map(Bytes::from)
+    }
+
+    fn encode(
+        &mut self,
+        _kind: MessageKind,
+        payload: Bytes,
+    ) -> Result<(u8, Bytes), ExtensionError> {
+        if payload.len() < self.config.threshold {
+            return Ok((0, payload));
+        }
+        Ok((RSV1, Bytes::from(self.compress(&payload)?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn pair(a: Agreement) -> (PerMessageDeflate, PerMessageDeflate) {
+        let cfg = DeflateConfig {
+            threshold: 0,
+            ..DeflateConfig::default()
+        };
+        (
+            PerMessageDeflate::new(Role::Client, a, cfg),
+            PerMessageDeflate::new(Role::Server, a, cfg),
+        )
+    }
+
+    #[test]
+    fn rfc_example_hello() {
+        // RFC 7692 §7.2.3.1: "Hello" compressed is 0xf2 0x48 0xcd 0xc9 0xc9 0x07 0x00.
+        let (_, mut s) = pair(Agreement::default());
+        let out = s
+            .decompress(&[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], 100)
+            .unwrap();
+        assert_eq!(out, b"Hello");
+        // §7.2.3.2: with context takeover the second "Hello" is 0xf2 0x00 0x11 0x00 0x00.
+        let out = s.decompress(&[0xf2, 0x00, 0x11, 0x00, 0x00], 100).unwrap();
+        assert_eq!(out, b"Hello");
+        // §7.2.3.3: uncompressed block.
+        let (_, mut s) = pair(Agreement::default());
+        let out = s
+            .decompress(
+                &[
+                    0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+                ],
+                100,
+            )
+            .unwrap();
+        assert_eq!(out, b"Hello");
+        // §7.2.3.4: BFINAL set.
+        let (_, mut s) = pair(Agreement::default());
+        let out = s
+            .decompress(&[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00], 100)
+            .unwrap();
+        assert_eq!(out, b"Hello");
+        assert!(s.inflater.is_none());
+    }
+
+    #[test]
+    fn tail_removed_and_context_taken_over() {
+        let (mut c, mut s) = pair(Agreement::default());
+        let a = c.compress(b"Hello").unwrap();
+        assert!(!a.ends_with(&TAIL));
+        let b = c.compress(b"Hello").unwrap();
+        assert!(
+            b.len() < a.len(),
+            "second message uses the first as dictionary"
+        );
+        assert_eq!(s.decompress(&a, 100).unwrap(), b"Hello");
+        assert_eq!(s.decompress(&b, 100).unwrap(), b"Hello");
+        assert!(c.holds_state() && s.holds_state());
+    }
+
+    #[test]
+    fn no_context_takeover_holds_no_state() {
+        let a = Agreement {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..Agreement::default()
+        };
+        let (mut c, mut s) = pair(a);
+        for _ in 0..3 {
+            let m = c.compress(b"Hello Hello Hello").unwrap();
+            assert!(!c.holds_state());
+            assert_eq!(s.decompress(&m, 100).unwrap(), b"Hello Hello Hello");
+            assert!(!s.holds_state());
+        }
+    }
+
+    #[test]
+    fn small_window_keeps_distances_short() {
+        // A 300-byte pattern repeated: with a 256-byte window it cannot be referenced, yet
+        // the stream must still decode; an inflater restricted to 256 bytes proves it.
+        let pattern: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+        let msg = [pattern.clone(), pattern.clone(), pattern].concat();
+        for bits in 8..=15 {
+            let a = Agreement {
+                client_max_window_bits: bits,
+                ..Agreement::default()
+            };
+            let (mut c, mut s) = pair(a);
+            let m = c.compress(&msg).unwrap();
+            assert_eq!(s.decompress(&m, 10_000).unwrap(), msg);
+            let mut tail = m.clone();
+            tail.extend_from_slice(&TAIL);
+            let max = check_max_distance(&tail);
+            if bits < 15 {
+                assert!(max <= 1 << bits, "bits {bits}: distance {max}");
+            } else {
+                assert!(max >= 300, "the checker sees the long references");
+            }
+        }
+    }
+
+    /// The largest back-reference distance in a raw DEFLATE stream (a small decoder for the
+    /// test only: fixed and dynamic Huffman blocks, stored blocks).
+    fn check_max_distance(data: &[u8]) -> usize {
+        struct Bits<'a> {
+            d: &'a [u8],
+            pos: usize,
+        }
+        impl Bits<'_> {
+            fn bit(&mut self) -> u32 {
+                let b = (self.d[self.pos / 8] >> (self.pos % 8)) & 1;
+                self.pos += 1;
+                u32::from(b)
+            }
+            fn bits(&mut self, n: u32) -> u32 {
+                (0..n).fold(0, |acc, i| acc | (self.bit() << i))
+            }
+            fn more(&self) -> bool {
+                self.pos + 8 <= self.d.len() * 8
+            }
+        }
+        fn table(lengths: &[u8]) -> Vec<(u32, u8, u16)> {
+            // (code, len, symbol), canonical.
+            let mut v = Vec::new();
+            let mut code = 0u32;
+            for len in 1..=15u8 {
+                for (sym, &l) in lengths.iter().enumerate() {
+                    if l == len {
+                        v.push((code, len, sym as u16));
+                        code += 1;
+                    }
+                }
+                code <<= 1;
+            }
+            v
+        }
+        fn decode(b: &mut Bits<'_>, t: &[(u32, u8, u16)]) -> u16 {
+            let mut code = 0u32;
+            for len in 1..=15u8 {
+                code = (code << 1) | b.bit();
+                if let Some(e) = t.iter().find(|e| e.1 == len && e.0 == code) {
+                    return e.2;
+                }
+            }
+            panic!("bad code");
+        }
+        const LBASE: [u16; 29] = [
+            3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99,
+            115, 131, 163, 195, 227, 258,
+        ];
+        const LEXT: [u8; 29] = [
+            0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+        ];
+        const DBASE: [u32; 30] = [
+            1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025,
+            1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+        ];
+        const DEXT: [u8; 30] = [
+            0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12,
+            12, 13, 13,
+        ];
+        let mut b = Bits { d: data, pos: 0 };
+        let mut max = 0usize;
+        while b.more() {
+            let _final = b.bit();
+            let ty = b.bits(2);
+            let (lt, dt) = match ty {
+                0 => {
+                    b.pos = b.pos.div_ceil(8) * 8;
+                    if b.pos / 8 + 4 > data.len() {
+                        break;
+                    }
+                    let len = b.bits(16) as usize;
+                    b.bits(16);
+                    b.pos += len * 8;
+                    continue;
+                }
+                1 => {
+                    let mut l = vec![8u8; 144];
+                    l.extend(vec![9u8; 112]);
+                    l.extend(vec![7u8; 24]);
+                    l.extend(vec![8u8; 8]);
+                    (table(&l), table(&[5u8; 30]))
+                }
+                2 => {
+                    let hlit = b.bits(5) as usize + 257;
+                    let hdist = b.bits(5) as usize + 1;
+                    let hclen = b.bits(4) as usize + 4;
+                    const ORD: [usize; 19] = [
+                        16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+                    ];
+                    let mut cl = [0u8; 19];
+                    for &o in &ORD[..hclen] {
+                        cl[o] = b.bits(3) as u8;
+                    }
+                    let ct = table(&cl);
+                    let mut lens = Vec::new();
+                    while lens.len() < hlit + hdist {
+                        match decode(&mut b, &ct) {
+                            s @ 0..=15 => lens.push(s as u8),
+                            16 => {
+                                let p = *lens.last().unwrap();
+                                for _ in 0..3 + b.bits(2) {
+                                    lens.push(p);
+                                }
+                            }
+                            17 => lens.extend(vec![0; 3 + b.bits(3) as usize]),
+                            _ => lens.extend(vec![0; 11 + b.bits(7) as usize]),
+                        }
+                    }
+                    (table(&lens[..hlit]), table(&lens[hlit..]))
+                }
+                _ => panic!("reserved block type"),
+            };
+            loop {
+                let s = decode(&mut b, &lt);
+                if s < 256 {
+                    continue;
+                }
+                if s == 256 {
+                    break;
+                }
+                let i = usize::from(s - 257);
+                let _len = LBASE[i] + b.bits(u32::from(LEXT[i])) as u16;
+                let d = usize::from(decode(&mut b, &dt));
+                let dist = DBASE[d] + b.bits(u32::from(DEXT[d]));
+                max = max.max(dist as usize);
+            }
+        }
+        max
+    }
+
+    #[test]
+    fn zip_bomb_is_1009_without_big_allocation() {
+        let (mut c, mut s) = pair(Agreement::default());
+        let big = vec![0u8; 4 << 20];
+        let m = c.compress(&big).unwrap();
+        assert!(m.len() < 8 << 10);
+        let e = s.decompress(&m, 1 << 16).unwrap_err();
+        assert_eq!(e.code, 1009);
+        // The ratio limit alone (size limit high).
+        let mut s = PerMessageDeflate::new(
+            Role::Server,
+            Agreement::default(),
+            DeflateConfig {
+                max_ratio: 100,
+                ratio_floor: 1024,
+                ..DeflateConfig::default()
+            },
+        );
+        let e = s.decompress(&m, u64::MAX).unwrap_err();
+        assert_eq!(e.code, 1009);
+        assert_eq!(e.reason, "compression ratio above the limit");
+    }
+
+    #[test]
+    fn exact_limit_is_allowed() {
+        let (mut c, mut s) = pair(Agreement::default());
+        let msg = vec![b'a'; 5000];
+        let m = c.compress(&msg).unwrap();
+        assert_eq!(s.decompress(&m, 5000).unwrap(), msg);
+        let (mut c, mut s) = pair(Agreement::default());
+        let m = c.compress(&msg).unwrap();
+        assert_eq!(s.decompress(&m, 4999).unwrap_err().code, 1009);
+    }
+
+    #[test]
+    fn corrupt_is_1007() {
+        let (_, mut s) = pair(Agreement::default());
+        // Block type 3 is reserved.
+        assert_eq!(
+            s.decompress(&[0xff, 0xff, 0xff], 100).unwrap_err().code,
+            1007
+        );
+        assert!(!s.holds_state());
+    }
+
+    #[test]
+    fn threshold_leaves_small_messages_alone() {
+        let mut c =
+            PerMessageDeflate::new(Role::Client, Agreement::default(), DeflateConfig::default());
+        let (rsv, out) = c
+            .encode(MessageKind::Text, Bytes::from_static(b"hi"))
+            .unwrap();
+        assert_eq!((rsv, &out[..]), (0, &b"hi"[..]));
+        let long = Bytes::from(vec![b'x'; 1000]);
+        let (rsv, out) = c.encode(MessageKind::Text, long).unwrap();
+        assert_eq!(rsv, RSV1);
+        assert!(out.len() < 100);
+    }
+
+    #[test]
+    fn empty_message_compresses() {
+        let (mut c, mut s) = pair(Agreement::default());
+        let m = c.compress(b"").unwrap();
+        assert_eq!(s.decompress(&m, 10).unwrap(), b"");
+        // RFC 7692 §7.2.3.6: an empty message may be sent as a single 0x00.
+        let (_, mut s) = pair(Agreement::default());
+        assert_eq!(s.decompress(&[0x00], 10).unwrap(), b"");
+    }
+}
