@@ -1,5 +1,7 @@
 //! Client for Autobahn|Testsuite's `fuzzingserver` (see ../shared/AUTOBAHN.md): fetches the case
-//! count, echoes every message of every case, then asks the server to write its reports.
+//! count, echoes every message of every case, then asks the server to write its reports. It
+//! offers permessage-deflate (`permessage-deflate; client_max_window_bits`); pass
+//! `--no-deflate` after the address to offer nothing.
 //!
 //! ```text
 //! cargo run --release -p pushwire-ws --example autobahn_client -- 127.0.0.1:9001
@@ -9,6 +11,8 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
+use pushwire_ws::deflate::negotiate::{self, ClientWindowBits, Offer};
+use pushwire_ws::deflate::{DeflateConfig, PerMessageDeflate};
 use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits};
 use pushwire_ws::{Config, Connection, Event, Role, StdRandom};
 
@@ -42,25 +46,44 @@ fn run(addr: &str, path: &str, echo: bool) -> io::Result<Vec<String>> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     let mut keys = StdRandom::new();
-    let req = ClientRequest::new(addr, path);
+    let offers: Vec<Offer> = if std::env::args().any(|a| a == "--no-deflate") {
+        Vec::new()
+    } else {
+        vec![Offer {
+            client_max_window_bits: ClientWindowBits::Any,
+            ..Offer::default()
+        }]
+    };
+    let mut req = ClientRequest::new(addr, path);
+    req.extensions = offers.iter().map(Offer::to_header).collect();
     let mut hs = ClientHandshake::new(&req, &mut keys, HandshakeLimits::default())
         .map_err(|e| io::Error::other(e.to_string()))?;
     stream.write_all(&hs.request())?;
     let mut buf = vec![0u8; 64 * 1024];
-    loop {
+    let accepted = loop {
         let n = stream.read(&mut buf)?;
         if n == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         match hs.feed(&buf[..n]) {
             Ok(None) => continue,
-            Ok(Some(_)) => break,
+            Ok(Some(a)) => break a,
             Err(e) => return Err(io::Error::other(e.to_string())),
         }
-    }
+    };
     let mut config = Config::default();
     config.max_fragments = 1 << 20;
     let mut conn = Connection::with_mask_keys(Role::Client, config, Box::new(keys));
+    // A response the client did not offer fails the connection (RFC 7692 §7.1).
+    if let Some(resp) = accepted.extensions.first() {
+        let agreed = negotiate::client_accept(&offers, resp)
+            .map_err(|e| io::Error::other(format!("extension response: {e}")))?;
+        conn.set_extension(Box::new(PerMessageDeflate::new(
+            Role::Client,
+            agreed,
+            DeflateConfig::default(),
+        )));
+    }
     conn.feed_bytes(hs.take_remaining());
     let mut texts = Vec::new();
     loop {

@@ -6,27 +6,30 @@
 //! ```
 //!
 //! It shows the whole sans-IO call order: handshake, then feed → poll_event → send →
-//! poll_transmit → should_close_transport.
+//! poll_transmit → should_close_transport. It accepts permessage-deflate (RFC 7692) when
+//! offered; pass `--no-deflate` after the port to decline it.
 
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
+use pushwire_ws::deflate::{negotiate, DeflateConfig, PerMessageDeflate};
 use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
-use pushwire_ws::{Config, Connection, Event};
+use pushwire_ws::{Config, Connection, Event, Role};
 
 fn main() -> io::Result<()> {
     let port: u16 = std::env::args()
         .nth(1)
         .and_then(|p| p.parse().ok())
         .unwrap_or(9001);
+    let deflate = !std::env::args().any(|a| a == "--no-deflate");
     let listener = TcpListener::bind(("127.0.0.1", port))?;
-    eprintln!("echo_server listening on 127.0.0.1:{port}");
+    eprintln!("echo_server listening on 127.0.0.1:{port} (permessage-deflate: {deflate})");
     for stream in listener.incoming() {
         let stream = stream?;
         thread::spawn(move || {
-            if let Err(e) = serve(stream) {
+            if let Err(e) = serve(stream, deflate) {
                 eprintln!("connection error: {e}");
             }
         });
@@ -62,7 +65,7 @@ fn flush(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
     Ok(())
 }
 
-fn serve(mut stream: TcpStream) -> io::Result<()> {
+fn serve(mut stream: TcpStream, deflate: bool) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut buf = vec![0u8; 64 * 1024];
 
@@ -82,8 +85,13 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
             }
         }
     };
+    // permessage-deflate: the first acceptable offer, in the client's order of preference.
+    let agreed = deflate
+        .then(|| negotiate::server_accept(offer.extensions(), &negotiate::ServerPolicy::default()))
+        .flatten();
+    let header = agreed.map(|a| a.to_header());
     let response = offer
-        .accept(None, None)
+        .accept(None, header.as_deref())
         .map_err(|e| io::Error::other(e.to_string()))?;
     stream.write_all(&response)?;
 
@@ -91,6 +99,13 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
     // Autobahn 9.* sends 16 MiB messages and 4 MiB messages in 64-byte fragments.
     config.max_fragments = 1 << 20;
     let mut conn = Connection::server(config);
+    if let Some(a) = agreed {
+        conn.set_extension(Box::new(PerMessageDeflate::new(
+            Role::Server,
+            a,
+            DeflateConfig::default(),
+        )));
+    }
     conn.feed_bytes(hs.take_remaining());
 
     loop {
