@@ -30,6 +30,11 @@ pub struct DeflateConfig {
     pub max_ratio: u32,
     /// Decompressed size below which the ratio is not checked. Default 1 MiB.
     pub ratio_floor: usize,
+    /// Where a direction has no context takeover (or a window under 15 bits), borrow the
+    /// compressor / inflater for each message from one spare kept per thread, shared by all
+    /// connections of that thread, instead of allocating one per message (as uWS does).
+    /// Needs the `std` feature (ignored without it). Default `false`.
+    pub share_per_thread: bool,
 }
 
 impl Default for DeflateConfig {
@@ -39,6 +44,7 @@ impl Default for DeflateConfig {
             level: 6,
             max_ratio: 200,
             ratio_floor: 1 << 20,
+            share_per_thread: false,
         }
     }
 }
@@ -106,6 +112,15 @@ impl PerMessageDeflate {
             reason: "deflate failed",
         };
         let level = i32::from(self.config.level.clamp(1, 10));
+        let stateless = self.send_reset || self.send_bits < 15;
+        let shared = stateless && self.config.share_per_thread;
+        if shared && self.compressor.is_none() {
+            self.compressor = spare::take_compressor().map(|mut c| {
+                c.reset();
+                c.set_compression_level_raw(level as u8);
+                c
+            });
+        }
         let c = self.compressor.get_or_insert_with(|| {
             Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
                 level, -15, 0,
@@ -139,9 +154,12 @@ impl PerMessageDeflate {
                 break;
             }
         }
-        if self.send_reset || self.send_bits < 15 {
-            // No state kept between messages.
-            self.compressor = None;
+        if stateless {
+            // No state kept between messages (the spare goes back to the thread).
+            let c = self.compressor.take();
+            if shared {
+                spare::put_compressor(c);
+            }
         }
         // "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
         if !out.ends_with(&TAIL) {
@@ -155,10 +173,21 @@ impl PerMessageDeflate {
     /// Decompresses one message (the tail is appended here), bounded by `max_len` bytes of
     /// output and by the ratio limit.
     pub fn decompress(&mut self, data: &[u8], max_len: u64) -> Result<Vec<u8>, ExtensionError> {
+        let shared = self.recv_reset && self.config.share_per_thread;
+        if shared && self.inflater.is_none() {
+            self.inflater = spare::take_inflater().map(|mut st| {
+                st.reset(DataFormat::Raw);
+                st
+            });
+        }
         let r = self.inflate_bounded(data, max_len);
         if r.is_err() || self.recv_reset {
-            // After an error the stream is unusable; with no context takeover nothing is kept.
-            self.inflater = None;
+            // After an error the stream is unusable; with no context takeover nothing is kept
+            // (a shared inflater goes back to the thread; it is reset before each use).
+            let st = self.inflater.take();
+            if shared {
+                spare::put_inflater(st);
+            }
         }
         r
     }
@@ -240,6 +269,58 @@ impl PerMessageDeflate {
         }
         Ok(out)
     }
+}
+
+/// One spare compressor and inflater per thread, for [`DeflateConfig::share_per_thread`].
+#[cfg(feature = "std")]
+mod spare {
+    use super::{CompressorOxide, InflateState};
+    use alloc::boxed::Box;
+    use core::cell::RefCell;
+
+    std::thread_local! {
+        static COMPRESSOR: RefCell<Option<Box<CompressorOxide>>> = const { RefCell::new(None) };
+        static INFLATER: RefCell<Option<Box<InflateState>>> = const { RefCell::new(None) };
+    }
+
+    pub(super) fn take_compressor() -> Option<Box<CompressorOxide>> {
+        COMPRESSOR.with(|c| c.borrow_mut().take())
+    }
+
+    pub(super) fn put_compressor(c: Option<Box<CompressorOxide>>) {
+        if c.is_some() {
+            COMPRESSOR.with(|s| *s.borrow_mut() = c);
+        }
+    }
+
+    pub(super) fn take_inflater() -> Option<Box<InflateState>> {
+        INFLATER.with(|c| c.borrow_mut().take())
+    }
+
+    pub(super) fn put_inflater(st: Option<Box<InflateState>>) {
+        if st.is_some() {
+            INFLATER.with(|s| *s.borrow_mut() = st);
+        }
+    }
+}
+
+/// Without std there is no thread-local storage: nothing is shared.
+#[cfg(not(feature = "std"))]
+mod spare {
+    use super::{CompressorOxide, InflateState};
+    use alloc::boxed::Box;
+
+    pub(super) fn take_compressor() -> Option<Box<CompressorOxide>> {
+        None
+    }
+
+    pub(super) fn put_compressor(_: Option<Box<CompressorOxide>>) {}
+
+    pub(super) fn take_inflater() -> Option<Box<InflateState>> {
+        None
+    }
+
+    pub(super) fn put_inflater(_: Option<Box<InflateState>>) {}
 }
 
 impl Extension for PerMessageDeflate {
@@ -538,6 +619,45 @@ mod tests {
         let (mut c, mut s) = pair(Agreement::default());
         let m = c.compress(&msg).unwrap();
         assert_eq!(s.decompress(&m, 4999).unwrap_err().code, 1009);
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn shared_per_thread_roundtrips_and_holds_nothing() {
+        let a = Agreement {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..Agreement::default()
+        };
+        let cfg = DeflateConfig {
+            threshold: 0,
+            share_per_thread: true,
+            ..DeflateConfig::default()
+        };
+        // Several connections of one thread, interleaved.
+        let mut conns: Vec<_> = (0..3)
+            .map(|_| {
+                (
+                    PerMessageDeflate::new(Role::Client, a, cfg),
+                    PerMessageDeflate::new(Role::Server, a, cfg),
+                )
+            })
+            .collect();
+        for round in 0..4u8 {
+            for (i, (c, s)) in conns.iter_mut().enumerate() {
+                let msg = vec![round.wrapping_mul(31).wrapping_add(i as u8); 500 + i * 100];
+                let z = c.compress(&msg).unwrap();
+                assert_eq!(s.decompress(&z, 10_000).unwrap(), msg);
+                let z = s.compress(&msg).unwrap();
+                assert_eq!(c.decompress(&z, 10_000).unwrap(), msg);
+                assert!(!c.holds_state() && !s.holds_state());
+            }
+        }
+        // A corrupt message through a shared inflater does not poison the next one.
+        let (c, s) = &mut conns[0];
+        assert_eq!(s.decompress(&[0xff, 0xff], 100).unwrap_err().code, 1007);
+        let z = c.compress(b"after the error").unwrap();
+        assert_eq!(s.decompress(&z, 100).unwrap(), b"after the error");
     }
 
     #[test]
