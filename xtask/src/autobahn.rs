@@ -1,6 +1,8 @@
 //! `cargo xtask autobahn`: Autobahn|Testsuite against pushwire-ws in both roles.
 //!
 //! * Server role: `wstest -m fuzzingclient` against `crates/ws/examples/echo_server.rs`.
+//! * `--deflate` runs cases 12.* and 13.* (permessage-deflate, ~8 min per role) instead of
+//!   1–11, into `target/autobahn/{fc,fs}-deflate`; not part of `cargo xtask ci`.
 //! * Client role: `wstest -m fuzzingserver` (bound to 127.0.0.1) driven by
 //!   `crates/ws/examples/autobahn_client.rs`.
 //!
@@ -19,6 +21,8 @@ use std::time::{Duration, Instant};
 use crate::{cargo, run};
 
 const CASES: &str = r#"["1.*","2.*","3.*","4.*","5.*","6.*","7.*","8.*","9.*","10.*","11.*"]"#;
+/// permessage-deflate cases (`--deflate`).
+const DEFLATE_CASES: &str = r#"["12.*","13.*"]"#;
 const AGENT: &str = "pushwire";
 
 /// Kills the child when dropped, so no server outlives the step.
@@ -31,8 +35,13 @@ impl Drop for Guard {
     }
 }
 
-/// Runs both roles; Err names what failed.
-pub(crate) fn autobahn() -> Result<(), String> {
+/// Runs both roles (cases 12/13 with `deflate`, else 1–11); Err names what failed.
+pub(crate) fn autobahn(deflate: bool) -> Result<(), String> {
+    let (cases, suffix) = if deflate {
+        (DEFLATE_CASES, "-deflate")
+    } else {
+        (CASES, "")
+    };
     let dir = std::env::current_dir()
         .map_err(|e| e.to_string())?
         .join("target/autobahn");
@@ -41,8 +50,14 @@ pub(crate) fn autobahn() -> Result<(), String> {
     run(cargo().args(["build", "--release", "-p", "pushwire-ws", "--examples"]))?;
     let examples = PathBuf::from("target/release/examples");
 
-    let server = server_role(&dir, &wstest, &examples.join("echo_server"));
-    let client = client_role(&dir, &wstest, &examples.join("autobahn_client"));
+    let server = server_role(&dir, &wstest, &examples.join("echo_server"), cases, suffix);
+    let client = client_role(
+        &dir,
+        &wstest,
+        &examples.join("autobahn_client"),
+        cases,
+        suffix,
+    );
     let mut failed = Vec::new();
     let mut lines = Vec::new();
     for (role, r) in [("server", server), ("client", client)] {
@@ -76,7 +91,7 @@ pub(crate) fn autobahn() -> Result<(), String> {
         }
     }
     let _ = fs::write(
-        dir.join("summary.md"),
+        dir.join(format!("summary{suffix}.md")),
         format!("| role | result |\n|---|---|\n{}\n", lines.join("\n")),
     );
     if failed.is_empty() {
@@ -155,8 +170,14 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) -> Result<(), String>
     Err(format!("{what} did not listen on port {port} within 60 s"))
 }
 
-fn server_role(dir: &Path, wstest: &Path, echo: &Path) -> Result<Counts, String> {
-    let work = dir.join("fc");
+fn server_role(
+    dir: &Path,
+    wstest: &Path,
+    echo: &Path,
+    cases: &str,
+    suffix: &str,
+) -> Result<Counts, String> {
+    let work = dir.join(format!("fc{suffix}"));
     let _ = fs::remove_dir_all(work.join("reports"));
     fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let port = free_port()?;
@@ -173,7 +194,7 @@ fn server_role(dir: &Path, wstest: &Path, echo: &Path) -> Result<Counts, String>
     let spec = format!(
         r#"{{"options": {{"failByDrop": false}}, "outdir": "{}",
  "servers": [{{"agent": "{AGENT}", "url": "ws://127.0.0.1:{port}"}}],
- "cases": {CASES}, "exclude-cases": [], "exclude-agent-cases": {{}}}}"#,
+ "cases": {cases}, "exclude-cases": [], "exclude-agent-cases": {{}}}}"#,
         work.join("reports/servers").display()
     );
     fs::write(work.join("spec.json"), spec).map_err(|e| e.to_string())?;
@@ -215,14 +236,20 @@ from autobahntestsuite import wstest
 wstest.run()
 "#;
 
-fn client_role(dir: &Path, wstest: &Path, client: &Path) -> Result<Counts, String> {
-    let work = dir.join("fs");
+fn client_role(
+    dir: &Path,
+    wstest: &Path,
+    client: &Path,
+    cases: &str,
+    suffix: &str,
+) -> Result<Counts, String> {
+    let work = dir.join(format!("fs{suffix}"));
     let _ = fs::remove_dir_all(work.join("reports"));
     fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let port = free_port()?;
     let spec = format!(
         r#"{{"url": "ws://127.0.0.1:{port}", "outdir": "{}",
- "cases": {CASES}, "exclude-cases": [], "exclude-agent-cases": {{}}}}"#,
+ "cases": {cases}, "exclude-cases": [], "exclude-agent-cases": {{}}}}"#,
         work.join("reports/clients").display()
     );
     fs::write(work.join("fuzzingserver.json"), spec).map_err(|e| e.to_string())?;

@@ -3,7 +3,8 @@
 //! * `cargo xtask ci` — every check CI runs, in order, each reported as PASS/FAIL with
 //!   its time, then a summary table and a closing `N passed, N failed` line. Installs the
 //!   tools it needs (cargo-fuzz) into `target/tools` when they are missing.
-//! * `cargo xtask autobahn` — Autobahn|Testsuite cases 1–11 against pushwire-ws, both roles.
+//! * `cargo xtask autobahn [--deflate]` — Autobahn|Testsuite cases 1–11 (with `--deflate`:
+//!   the permessage-deflate cases 12 and 13 instead) against pushwire-ws, both roles.
 //! * `cargo xtask interop` — real peers (headless Chromium, node and python peers).
 //! * `cargo xtask fuzz [--seconds N] [TARGET...]` — build every cargo-fuzz target and run
 //!   each one for N seconds (the smoke run CI does).
@@ -26,7 +27,10 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("ci") => ci(&args[1..]),
         Some("fuzz") => fuzz_cmd(&args[1..]),
-        Some("autobahn") => report("autobahn", autobahn::autobahn()),
+        Some("autobahn") => report(
+            "autobahn",
+            autobahn::autobahn(args[1..].iter().any(|a| a == "--deflate")),
+        ),
         Some("interop") => report("interop", interop::interop()),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
@@ -48,8 +52,8 @@ fn print_help() {
          run every check (steps: {})\n  \
          fuzz [--seconds N] [TARGET...]\n      \
          build the cargo-fuzz targets and run each for N seconds (default 20)\n  \
-         autobahn\n      \
-         Autobahn|Testsuite cases 1-11 against pushwire-ws in both roles\n  \
+         autobahn [--deflate]\n      \
+         Autobahn|Testsuite cases 1-11 (--deflate: 12-13) against pushwire-ws in both roles\n  \
          interop\n      \
          real peers: headless Chromium (SSE), ...",
         STEPS.join(", ")
@@ -135,7 +139,7 @@ fn ci(args: &[String]) -> ExitCode {
             "test" => run_tests(),
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
             "bench-build" => run(cargo().args(["bench", "--workspace", "--no-run"])),
-            "autobahn" => autobahn::autobahn(),
+            "autobahn" => autobahn::autobahn(false),
             "interop" => interop::interop(),
             "fuzz" => fuzz_smoke(fuzz_seconds, &[]),
             _ => unreachable!("every step in STEPS is handled"),
