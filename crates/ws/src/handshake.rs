@@ -1614,6 +1614,7 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
 #[cfg(test)]
 mod chunking_tests {
     use super::*;
+    use alloc::vec;
     use proptest::prelude::*;
 
     fn small() -> HandshakeLimits {
