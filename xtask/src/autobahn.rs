@@ -12,28 +12,18 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use crate::proc::{free_port, wait_for_port, Guard};
 use crate::{cargo, run};
 
 const CASES: &str = r#"["1.*","2.*","3.*","4.*","5.*","6.*","7.*","8.*","9.*","10.*","11.*"]"#;
 /// permessage-deflate cases (`--deflate`).
 const DEFLATE_CASES: &str = r#"["12.*","13.*"]"#;
 const AGENT: &str = "pushwire";
-
-/// Kills the child when dropped, so no server outlives the step.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Runs both roles (cases 12/13 with `deflate`, else 1–11); Err names what failed.
 pub(crate) fn autobahn(deflate: bool) -> Result<(), String> {
@@ -148,26 +138,6 @@ fn python27() -> Result<PathBuf, String> {
             py.display()
         ))
     }
-}
-
-/// A port that was free a moment ago on 127.0.0.1.
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
-fn wait_for_port(port: u16, child: &mut Child, what: &str) -> Result<(), String> {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("{what} exited early with {status}"));
-        }
-        sleep(Duration::from_millis(100));
-    }
-    Err(format!("{what} did not listen on port {port} within 60 s"))
 }
 
 fn server_role(

@@ -24,23 +24,12 @@
 //! Installs what it needs when missing: Debian's `chromium` (apt-get, as root) and the npm
 //! packages of each `tests/interop/*` folder (`npm ci`, into their ignored `node_modules`).
 
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
+use crate::proc::{free_port, wait_for_port, Guard};
 use crate::{cargo, run, succeeds};
-
-/// Kills the child when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// One interop check.
 type Check = fn() -> Result<(), String>;
@@ -103,11 +92,6 @@ pub(crate) fn ensure_npm(dir: &str) -> Result<(), String> {
     run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix", dir]))
 }
 
-fn free_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
 /// Starts `program args…` and waits until it accepts connections on `port`.
 fn start_server(program: &Path, args: &[String], port: u16) -> Result<Guard, String> {
     let mut child = Guard(
@@ -118,17 +102,8 @@ fn start_server(program: &Path, args: &[String], port: u16) -> Result<Guard, Str
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", program.display()))?,
     );
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(child);
-        }
-        if let Ok(Some(s)) = child.0.try_wait() {
-            return Err(format!("{} exited early with {s}", program.display()));
-        }
-        sleep(Duration::from_millis(100));
-    }
-    Err(format!("{} did not listen on {port}", program.display()))
+    wait_for_port(port, &mut child.0, &program.display().to_string())?;
+    Ok(child)
 }
 
 fn sse_browser() -> Result<(), String> {

@@ -14,6 +14,7 @@
 
 mod autobahn;
 mod interop;
+mod proc;
 
 use std::env;
 use std::path::{Path, PathBuf};
