@@ -1116,38 +1116,32 @@ fn push_lossy(dst: &mut String, carry: &mut Carry, mut bytes: &[u8], limit: usiz
     }
     // Reserve once for the common case of one valid piece and the LF after it.
     dst.reserve(bytes.len() + 1);
-    loop {
-        let r = if bytes.len() >= 64 {
-            simdutf8::compat::from_utf8(bytes).map_err(|e| (e.valid_up_to(), e.error_len()))
+    if let Ok(s) = to_str(bytes) {
+        dst.push_str(s);
+        return dst.len() <= limit;
+    }
+    // Invalid or incomplete UTF-8: one pass over the chunks, each valid run pushed as is.
+    let mut chunks = bytes.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
+        dst.push_str(chunk.valid());
+        let bad = chunk.invalid();
+        if bad.is_empty() {
+            continue;
+        }
+        let incomplete_at_end = chunks.peek().is_none()
+            && core::str::from_utf8(bad).is_err_and(|e| e.error_len().is_none());
+        if incomplete_at_end {
+            // A sequence cut by the end of the piece: hold it for the next piece.
+            carry.bytes[..bad.len()].copy_from_slice(bad);
+            carry.len = bad.len() as u8;
         } else {
-            core::str::from_utf8(bytes).map_err(|e| (e.valid_up_to(), e.error_len()))
-        };
-        match r {
-            Ok(s) => {
-                dst.push_str(s);
-                return dst.len() <= limit;
-            }
-            Err((valid, error_len)) => {
-                let (ok, rest) = bytes.split_at(valid);
-                dst.push_str(core::str::from_utf8(ok).unwrap_or_default());
-                match error_len {
-                    Some(n) => {
-                        dst.push(char::REPLACEMENT_CHARACTER);
-                        bytes = &rest[n..];
-                        if dst.len() > limit {
-                            return false;
-                        }
-                    }
-                    None => {
-                        // An incomplete sequence at the end: hold it for the next piece.
-                        carry.bytes[..rest.len()].copy_from_slice(rest);
-                        carry.len = rest.len() as u8;
-                        return dst.len() <= limit;
-                    }
-                }
+            dst.push(char::REPLACEMENT_CHARACTER);
+            if dst.len() > limit {
+                return false;
             }
         }
     }
+    dst.len() <= limit
 }
 
 /// `value` as `&str` if it is valid UTF-8: std's validator for short values (lower fixed
