@@ -311,7 +311,9 @@ pub struct ExtensionError {
 /// data message only (continuation and control frames must have them clear, as RFC 7692
 /// requires). [`decode`](Self::decode) is called for each received message whose first frame
 /// had any of them set; UTF-8 of such text is checked after decoding. Whole messages sent with
-/// `send_text`/`send_binary` go through [`encode`](Self::encode); `send_fragment` bypasses it.
+/// `send_text`/`send_binary`/`send_fragmented` go through [`encode`](Self::encode) (a fragmented
+/// one is split after encoding); fragments streamed with `send_fragment` go through
+/// [`encode_fragment`](Self::encode_fragment).
 pub trait Extension: Send {
     /// RSV bits (wire positions, see [`RSV1`](crate::frame::RSV1)) this extension claims.
     fn rsv_bits(&self) -> u8;
@@ -326,6 +328,21 @@ pub trait Extension: Send {
     ) -> Result<Bytes, ExtensionError>;
     /// Transforms an outgoing message, returning the RSV bits for its first frame.
     fn encode(&mut self, kind: MessageKind, payload: Bytes) -> Result<(u8, Bytes), ExtensionError>;
+    /// Transforms one fragment of an outgoing message streamed with `send_fragment`: `first`
+    /// and `fin` say where it sits in the message (the connection calls this in order, one
+    /// message at a time). The RSV bits returned for the first fragment go on its frame; those
+    /// returned for later fragments are ignored (continuation frames go out with RSV clear).
+    /// The default passes fragments through untransformed with RSV clear.
+    fn encode_fragment(
+        &mut self,
+        kind: MessageKind,
+        payload: Bytes,
+        first: bool,
+        fin: bool,
+    ) -> Result<(u8, Bytes), ExtensionError> {
+        let _ = (kind, first, fin);
+        Ok((0, payload))
+    }
 }
 
 /// Where the connection is in its life.
@@ -1038,7 +1055,8 @@ impl Connection {
 
     /// Queues a whole message split into frames of at most `frame_size` bytes (at least one
     /// frame; `frame_size` 0 is treated as 1). Text may be split inside a code point, as the
-    /// protocol allows. Not passed through the extension.
+    /// protocol allows. With a negotiated extension the whole message is encoded first (e.g.
+    /// compressed) and the result split; its RSV bits go on the first frame only.
     pub fn send_fragmented(
         &mut self,
         kind: MessageKind,
@@ -1057,13 +1075,22 @@ impl Connection {
         if kind == MessageKind::Text && simdutf8::basic::from_utf8(&data).is_err() {
             return Err(SendError::InvalidUtf8);
         }
+        let (mut rsv, data) = match self.cold.as_mut().and_then(|c| c.extension.as_mut()) {
+            Some(ext) => ext
+                .encode(kind, data)
+                .map_err(|e| SendError::Extension(e.reason))?,
+            None => (0, data),
+        };
         let step = frame_size.max(1);
         let mut off = 0;
         let mut op = kind.opcode();
         loop {
             let end = (off + step).min(data.len());
             let fin = end == data.len();
-            self.queue_frame(op, fin, 0, data.slice(off..end));
+            // "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
+            // non-first fragments of a data message." (RFC 7692 §6.1)
+            self.queue_frame(op, fin, rsv, data.slice(off..end));
+            rsv = 0;
             op = OpCode::Continuation;
             off = end;
             if fin {
@@ -1074,7 +1101,9 @@ impl Connection {
 
     /// Queues one fragment of a message being streamed: the first call for a message sets
     /// its kind, the one with `fin` ends it. Text is UTF-8 checked across fragments. Control
-    /// frames may be sent between fragments; whole messages may not.
+    /// frames may be sent between fragments; whole messages may not. With a negotiated
+    /// extension each fragment goes through [`Extension::encode_fragment`] (permessage-deflate
+    /// compresses the streamed message, RSV1 on its first frame only).
     pub fn send_fragment(
         &mut self,
         kind: MessageKind,
@@ -1094,6 +1123,16 @@ impl Connection {
                 validator.finish().map_err(|_| SendError::InvalidUtf8)?;
             }
         }
+        let first = op != OpCode::Continuation;
+        let (rsv, data) = match self.cold.as_mut().and_then(|c| c.extension.as_mut()) {
+            Some(ext) => ext
+                .encode_fragment(kind, data, first, fin)
+                .map_err(|e| SendError::Extension(e.reason))?,
+            None => (0, data),
+        };
+        // "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
+        // non-first fragments of a data message." (RFC 7692 §6.1)
+        let rsv = if first { rsv } else { 0 };
         if fin {
             if let Some(c) = self.cold.as_mut() {
                 c.sending = None;
@@ -1101,7 +1140,7 @@ impl Connection {
         } else {
             self.cold_mut().sending = Some((kind, validator));
         }
-        self.queue_frame(op, fin, 0, data);
+        self.queue_frame(op, fin, rsv, data);
         self.release_cold();
         Ok(())
     }

@@ -17,6 +17,28 @@ use crate::frame::RSV1;
 /// "the last 4 octets of the compressed data are 0x00 0x00 0xff 0xff" (RFC 7692 §7.2.1).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
+const DEFLATE_FAILED: ExtensionError = ExtensionError {
+    code: 1011,
+    reason: "deflate failed",
+};
+
+/// "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end." (RFC 7692 §7.2.1)
+fn strip_tail(mut out: Vec<u8>) -> Result<Vec<u8>, ExtensionError> {
+    if !out.ends_with(&TAIL) {
+        return Err(DEFLATE_FAILED);
+    }
+    out.truncate(out.len() - 4);
+    Ok(out)
+}
+
+/// A compressed message being streamed with `send_fragment`: the last bytes produced so far
+/// (at most 4), held back because the final fragment must end without the `00 00 ff ff` tail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stream {
+    carry: [u8; 4],
+    len: u8,
+}
+
 /// Tuning and limits of [`PerMessageDeflate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DeflateConfig {
@@ -53,7 +75,11 @@ impl Default for DeflateConfig {
 ///
 /// Sending: a message of at least [`DeflateConfig::threshold`] bytes is compressed as one
 /// DEFLATE stream piece ending in a sync flush whose `00 00 ff ff` tail is removed; RSV1 is set
-/// on its (only) frame. With a window of fewer than 15 bits the input is compressed in pieces
+/// on its first frame. If that is not smaller than the message, the message goes out
+/// uncompressed (RSV1 clear) instead, and with context takeover the compressor is reset, since
+/// the peer's window never sees an uncompressed message. A message streamed with
+/// `send_fragment` is compressed fragment by fragment (a sync flush each) unless its first
+/// fragment is also its last (then it is a whole message as above). With a window of fewer than 15 bits the input is compressed in pieces
 /// of 2^bits bytes, each ended by a full flush, so that no back-reference reaches further than
 /// the agreed window (8 bits included; no fallback to 9 is needed). With no context takeover
 /// (or a reduced window) the compressor is dropped after each message, so no compressor state
@@ -72,6 +98,8 @@ pub struct PerMessageDeflate {
     recv_reset: bool,
     compressor: Option<Box<CompressorOxide>>,
     inflater: Option<Box<InflateState>>,
+    /// The message being streamed with `send_fragment`, between its first and last fragment.
+    stream: Option<Stream>,
 }
 
 impl PerMessageDeflate {
@@ -96,6 +124,7 @@ impl PerMessageDeflate {
             recv_reset,
             compressor: None,
             inflater: None,
+            stream: None,
         }
     }
 
@@ -105,15 +134,27 @@ impl PerMessageDeflate {
         self.compressor.is_some() || self.inflater.is_some()
     }
 
-    /// Compresses one message; the result has the `00 00 ff ff` tail removed.
+    /// Compresses one message; the result has the `00 00 ff ff` tail removed. Always
+    /// compresses (no threshold, no fallback): [`Extension::encode`] is the sending path.
     pub fn compress(&mut self, data: &[u8]) -> Result<Vec<u8>, ExtensionError> {
-        const FAIL: ExtensionError = ExtensionError {
-            code: 1011,
-            reason: "deflate failed",
-        };
+        let mut out = Vec::with_capacity(data.len() / 2 + 16);
+        self.deflate_into(data, &mut out)?;
+        self.end_message();
+        strip_tail(out)
+    }
+
+    /// Whether our compressor starts afresh with each message (no context takeover, or a
+    /// window under 15 bits, which is compressed in independent pieces).
+    fn stateless(&self) -> bool {
+        self.send_reset || self.send_bits < 15
+    }
+
+    /// Compresses `data` into `out`, ending with a sync flush (a full flush per 2^bits bytes
+    /// with a reduced window), so the output ends with `00 00 ff ff` and every input byte is
+    /// in it. The compressor is taken (or borrowed from the thread's spare) if not held.
+    fn deflate_into(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), ExtensionError> {
         let level = i32::from(self.config.level.clamp(1, 10));
-        let stateless = self.send_reset || self.send_bits < 15;
-        let shared = stateless && self.config.share_per_thread;
+        let shared = self.stateless() && self.config.share_per_thread;
         if shared && self.compressor.is_none() {
             self.compressor = spare::take_compressor().map(|mut c| {
                 c.reset();
@@ -126,16 +167,10 @@ impl PerMessageDeflate {
                 level, -15, 0,
             )))
         });
-        let mut out = Vec::with_capacity(data.len() / 2 + 16);
-        let piece = if self.send_bits < 15 {
-            1usize << self.send_bits
+        let (piece, flush) = if self.send_bits < 15 {
+            (1usize << self.send_bits, TDEFLFlush::Full)
         } else {
-            usize::MAX
-        };
-        let flush = if self.send_bits < 15 {
-            TDEFLFlush::Full
-        } else {
-            TDEFLFlush::Sync
+            (usize::MAX, TDEFLFlush::Sync)
         };
         let mut rest = data;
         loop {
@@ -147,27 +182,37 @@ impl PerMessageDeflate {
             });
             if status != TDEFLStatus::Okay || consumed != n {
                 self.compressor = None;
-                return Err(FAIL);
+                self.stream = None;
+                return Err(DEFLATE_FAILED);
             }
             rest = tail;
             if rest.is_empty() {
-                break;
+                return Ok(());
             }
         }
-        if stateless {
-            // No state kept between messages (the spare goes back to the thread).
+    }
+
+    /// The end of a message sent compressed: a stateless compressor is dropped (or given back
+    /// to the thread's spare), so no state is held between messages.
+    fn end_message(&mut self) {
+        if self.stateless() {
             let c = self.compressor.take();
-            if shared {
+            if self.config.share_per_thread {
                 spare::put_compressor(c);
             }
         }
-        // "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
-        if !out.ends_with(&TAIL) {
-            self.compressor = None;
-            return Err(FAIL);
+    }
+
+    /// A message compressed with context takeover is being sent uncompressed instead: our
+    /// compressor's window now holds bytes the peer's decompressor never sees, so it must not
+    /// refer to them. Resetting it (keeping its allocation) makes the next message a stream
+    /// that refers only to itself, which the peer's inflater, whose window still holds the
+    /// earlier messages, decodes all the same.
+    fn forget_message(&mut self) {
+        if let Some(c) = self.compressor.as_mut() {
+            c.reset();
         }
-        out.truncate(out.len() - 4);
-        Ok(out)
+        self.end_message();
     }
 
     /// Decompresses one message (the tail is appended here), bounded by `max_len` bytes of
@@ -349,7 +394,71 @@ impl Extension for PerMessageDeflate {
         if payload.len() < self.config.threshold {
             return Ok((0, payload));
         }
-        Ok((RSV1, Bytes::from(self.compress(&payload)?)))
+        let mut out = Vec::with_capacity(payload.len() / 2 + 16);
+        self.deflate_into(&payload, &mut out)?;
+        // Compare before the tail is removed: `out` without it is `len - 4` bytes.
+        if out.len() - TAIL.len() >= payload.len() {
+            // Not smaller: "An endpoint MUST use the following algorithm to send a message
+            // in the form of an uncompressed message. ... unset the "Per-Message Compressed"
+            // bit of the first frame" (RFC 7692 §6.1). And since "uncompressed messages
+            // (with the RSV1 bit unset) ... don't affect the LZ77 sliding window" (§7.2.3.2)
+            // of the peer, ours must forget this message too.
+            self.forget_message();
+            return Ok((0, payload));
+        }
+        self.end_message();
+        Ok((RSV1, Bytes::from(strip_tail(out)?)))
+    }
+
+    fn encode_fragment(
+        &mut self,
+        kind: MessageKind,
+        payload: Bytes,
+        first: bool,
+        fin: bool,
+    ) -> Result<(u8, Bytes), ExtensionError> {
+        if first {
+            if fin {
+                // A message streamed in one fragment is a whole message.
+                self.stream = None;
+                return self.encode(kind, payload);
+            }
+            // The message's size is unknown when RSV1 must be decided: always compressed.
+            self.stream = Some(Stream {
+                carry: [0; 4],
+                len: 0,
+            });
+        }
+        let Some(Stream { carry, len }) = self.stream else {
+            // A continuation without a first fragment (the connection does not let one
+            // through) passes as is.
+            return Ok((0, payload));
+        };
+        // "Even when only part of the payload is available, a fragment can be built by
+        // compressing the available data and choosing the block type appropriately so that
+        // the end of the resulting compressed data is aligned at a byte boundary" (RFC 7692
+        // §7.2.1): a sync flush per fragment.
+        let mut out = Vec::with_capacity(usize::from(len) + payload.len() / 2 + 16);
+        out.extend_from_slice(&carry[..usize::from(len)]);
+        self.deflate_into(&payload, &mut out)?;
+        if fin {
+            self.stream = None;
+            self.end_message();
+            return Ok((RSV1, Bytes::from(strip_tail(out)?)));
+        }
+        // "for non-final fragments, the removal of 0x00 0x00 0xff 0xff MUST NOT be done"
+        // (§7.2.1): nothing is removed; the last 4 bytes are held back and go out at the
+        // start of the next fragment, so that the final one can end without the tail even
+        // when it compresses nothing.
+        let keep = out.len().min(4);
+        let mut next = [0u8; 4];
+        next[..keep].copy_from_slice(&out[out.len() - keep..]);
+        out.truncate(out.len() - keep);
+        self.stream = Some(Stream {
+            carry: next,
+            len: keep as u8,
+        });
+        Ok((RSV1, Bytes::from(out)))
     }
 }
 
