@@ -161,6 +161,8 @@ fn connection_is_send() {
     assert_send::<ClientHandshake>();
 }
 
+/// `Connection::new` needs `std` (its default mask-key source).
+#[cfg(feature = "std")]
 #[test]
 fn default_constructor_masks_only_as_client() {
     let mut c = Connection::new(Role::Client, Config::default());
