@@ -253,6 +253,42 @@ fn event_type_reset_even_when_nothing_is_dispatched() {
 }
 
 #[test]
+fn repeated_event_types_and_ids() {
+    // The parser recognises a repeated event type without copying it again, and keeps the
+    // last event ID and the last event ID buffer in two strings it swaps: the same values
+    // again and again, in every order, must still read as the standard says.
+    let o = tr(
+        b"event: add\ndata: 1\n\nevent: add\ndata: 2\n\ndata: 3\n\nevent: add\n\n\
+                 event: add\ndata: 4\n\nevent: ad\ndata: 5\n\nevent: add\ndata: 6\n\n",
+    );
+    assert_eq!(
+        events(&o),
+        vec![
+            ev("add", "1", ""),
+            ev("add", "2", ""),
+            ev("message", "3", ""),
+            ev("add", "4", ""),
+            ev("ad", "5", ""),
+            ev("add", "6", ""),
+        ]
+    );
+    let o = tr(
+        b"id: 1\ndata: a\n\nid: 2\nid: 3\ndata: b\n\nid: 3\ndata: c\n\nid: 1\n\ndata: d\n\nid: 4\n",
+    );
+    assert_eq!(
+        events(&o),
+        vec![
+            ev("message", "a", "1"),
+            ev("message", "b", "3"),
+            ev("message", "c", "3"),
+            ev("message", "d", "1"),
+        ]
+    );
+    // The `id: 4` line was never followed by a blank line.
+    assert_eq!(o.last_event_id, "1");
+}
+
+#[test]
 fn last_event_id_persists_until_changed() {
     let o = tr(b"id: 1\ndata: a\n\ndata: b\n\nid: 2\ndata: c\n\nid\ndata: d\n\n");
     assert_eq!(
