@@ -885,6 +885,18 @@ impl Fields {
             self.event_type_set = true;
             return Ok(None);
         }
+        // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
+        // to the field value." A short ASCII id (a counter, the usual case) is copied a byte
+        // at a time: cheaper than a call to the UTF-8 validator, whose fixed cost dominates
+        // for a few bytes.
+        if field == Field::Id && value.len() <= 8 && value.iter().all(|&b| b != 0 && b < 0x80) {
+            let id = self.id_buffer_mut();
+            id.clear();
+            for &b in value {
+                id.push(char::from(b));
+            }
+            return Ok(None);
+        }
         // Valid UTF-8 (nearly always): apply the value directly; the same rules as
         // `finish_field`, without the scratch buffer.
         if let Ok(text) = to_str(value) {
