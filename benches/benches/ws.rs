@@ -1,5 +1,6 @@
 //! WebSocket decoding, encoding and unmasking, pushwire side by side with tungstenite 0.30 and
-//! fastwebsockets 0.10.
+//! fastwebsockets 0.10; permessage-deflate (`ws_deflate`) beside miniz_oxide's raw DEFLATE,
+//! since neither peer implements it.
 //!
 //! How each implementation is driven (the same input, the same transport model):
 //!
@@ -378,12 +379,231 @@ fn ws_unmask_1m(c: &mut Criterion) {
     unmask_group(c, "ws_unmask_1m", 1024 * 1024);
 }
 
+// ----- permessage-deflate ----------------------------------------------------------------
+
+/// The agreement of `ws_deflate`: the defaults, i.e. context takeover both ways, 15-bit
+/// windows (what browsers, node `ws` and python `websockets` end up with).
+fn deflate_conn(role: pushwire_ws::Role) -> pushwire_ws::Connection {
+    use pushwire_ws::deflate::negotiate::Agreement;
+    use pushwire_ws::deflate::{DeflateConfig, PerMessageDeflate};
+    use pushwire_ws::{Config, Connection, FixedMaskKey, Role};
+    let mut conn = match role {
+        Role::Server => Connection::server(Config::default()),
+        Role::Client => Connection::with_mask_keys(
+            Role::Client,
+            Config::default(),
+            Box::new(FixedMaskKey([1, 2, 3, 4])),
+        ),
+    };
+    conn.set_extension(Box::new(PerMessageDeflate::new(
+        role,
+        Agreement::default(),
+        DeflateConfig::default(),
+    )));
+    conn
+}
+
+/// A fresh server connection with permessage-deflate sends every message with
+/// `send_text_to` (compressed, framed) into the sink.
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
+fn pushwire_deflate_send(texts: &[String], mut sink: Vec<u8>) -> Vec<u8> {
+    let mut conn = deflate_conn(pushwire_ws::Role::Server);
+    for t in texts {
+        conn.send_text_to(&mut sink, t).expect("open");
+    }
+    sink
+}
+
+/// The same without the extension (the uncompressed path, for comparison).
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
+fn pushwire_plain_send(texts: &[String], mut sink: Vec<u8>) -> Vec<u8> {
+    let mut conn = pushwire_ws::Connection::server(pushwire_ws::Config::default());
+    for t in texts {
+        conn.send_text_to(&mut sink, t).expect("open");
+    }
+    sink
+}
+
+/// The physical reference: miniz_oxide's raw DEFLATE, one compressor for all messages
+/// (context takeover), a sync flush per message and the `00 00 ff ff` tail cut, no framing.
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
+fn miniz_compress(texts: &[String], mut sink: Vec<u8>) -> Vec<u8> {
+    use miniz_oxide::deflate::core::{
+        compress_to_output, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush,
+        TDEFLStatus,
+    };
+    let mut c = Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
+        6, -15, 0,
+    )));
+    for t in texts {
+        let (status, _) = compress_to_output(&mut c, t.as_bytes(), TDEFLFlush::Sync, |b| {
+            sink.extend_from_slice(b);
+            true
+        });
+        assert_eq!(status, TDEFLStatus::Okay);
+        sink.truncate(sink.len() - 4);
+    }
+    sink
+}
+
+/// A fresh server connection with permessage-deflate decodes every (masked, compressed)
+/// message of `input`.
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
+fn pushwire_inflate_decode(input: &[u8], messages: usize) -> Count {
+    use pushwire_ws::Event;
+    let mut conn = deflate_conn(pushwire_ws::Role::Server);
+    let mut count = (0, 0, 0);
+    for chunk in input.chunks(READ_SIZE) {
+        conn.feed(chunk);
+        while let Some(ev) = conn.poll_event().expect("valid frames") {
+            match ev {
+                Event::Text(t) => ws_count(&mut count, t.as_bytes()),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(count.0, messages);
+    count
+}
+
+/// The physical reference: miniz_oxide's raw inflate of each (unmasked) compressed payload
+/// with the tail appended, one inflater for all (context takeover), into a reused buffer,
+/// plus the UTF-8 check every WebSocket text message needs.
+#[inline(never)] // a whole iteration; kept out of line so profilers can find it
+fn miniz_inflate(payloads: &[Vec<u8>], out: &mut Vec<u8>) -> Count {
+    use miniz_oxide::inflate::stream::{inflate, InflateState};
+    use miniz_oxide::{DataFormat, MZFlush};
+    let mut st = InflateState::new_boxed(DataFormat::Raw);
+    let mut count = (0, 0, 0);
+    for p in payloads {
+        out.clear();
+        for mut input in [&p[..], &[0, 0, 0xff, 0xff][..]] {
+            while !input.is_empty() {
+                let start = out.len();
+                out.resize(start + 4096, 0);
+                let r = inflate(&mut st, input, &mut out[start..], MZFlush::None);
+                out.truncate(start + r.bytes_written);
+                input = &input[r.bytes_consumed..];
+                r.status.expect("valid stream");
+            }
+        }
+        let text = std::str::from_utf8(out).expect("UTF-8");
+        ws_count(&mut count, text.as_bytes());
+    }
+    count
+}
+
+/// Compressed payloads (unmasked) and total frame bytes of a connection's output.
+fn frame_payloads(mut wire: &[u8]) -> Vec<Vec<u8>> {
+    use pushwire_ws::frame::{FrameHeader, HeaderDecode};
+    let mut out = Vec::new();
+    while !wire.is_empty() {
+        let Ok(HeaderDecode::Complete { header, header_len }) = FrameHeader::decode(wire, true)
+        else {
+            panic!("bad frame");
+        };
+        let len = header.payload_len as usize;
+        let mut p = wire[header_len..header_len + len].to_vec();
+        if let Some(k) = header.mask {
+            pushwire_ws::mask::apply_mask(&mut p, k, 0);
+        }
+        assert_eq!(
+            header.rsv,
+            pushwire_ws::frame::RSV1,
+            "every message compressed"
+        );
+        out.push(p);
+        wire = &wire[header_len + len..];
+    }
+    out
+}
+
+/// `ws_deflate`: 1,000 JSON messages of about 1 KiB with context takeover, compressed
+/// (server sending) and decompressed (server receiving a client's masked frames); the
+/// uncompressed path and miniz_oxide's raw DEFLATE beside. Throughput is in uncompressed
+/// bytes for every entry.
+fn ws_deflate(c: &mut Criterion) {
+    let texts = pushwire_benches::ws_json_messages(1_000);
+    let raw: usize = texts.iter().map(String::len).sum();
+    let expected = ws_expected_count(&texts);
+
+    // Sending: pushwire's payloads must be byte for byte miniz's raw stream.
+    let sent = pushwire_deflate_send(&texts, Vec::new());
+    let payloads = frame_payloads(&sent);
+    let reference = miniz_compress(&texts, Vec::new());
+    assert_eq!(payloads.concat(), reference, "same compressed bytes");
+    // Receiving: a client's masked compressed frames.
+    let mut client = deflate_conn(pushwire_ws::Role::Client);
+    let mut input = Vec::new();
+    for t in &texts {
+        client.send_text_to(&mut input, t).expect("open");
+    }
+    let client_payloads = frame_payloads(&input);
+    assert_eq!(pushwire_inflate_decode(&input, texts.len()), expected);
+    let mut scratch = Vec::with_capacity(64 * 1024);
+    assert_eq!(miniz_inflate(&client_payloads, &mut scratch), expected);
+    let plain_in = ws_masked_frames(0x1, &texts);
+    assert_eq!(pushwire_decode(&plain_in, texts.len()), expected);
+    eprintln!(
+        "ws_deflate: {} messages, {raw} bytes of JSON -> {} bytes compressed payload \
+         (ratio {:.2}, {:.1}% of the original); frames on the wire: {} bytes compressed, {} \
+         uncompressed",
+        texts.len(),
+        reference.len(),
+        raw as f64 / reference.len() as f64,
+        100.0 * reference.len() as f64 / raw as f64,
+        sent.len(),
+        pushwire_plain_send(&texts, Vec::new()).len(),
+    );
+
+    let mut g = c.benchmark_group("ws_deflate");
+    g.throughput(Throughput::Bytes(raw as u64));
+    g.sample_size(20);
+    let cap = raw + texts.len() * 14;
+    let mut sink = Some(Vec::with_capacity(cap));
+    g.bench_function("compress/pushwire", |b| {
+        b.iter(|| {
+            let mut s = sink.take().expect("sink");
+            s.clear();
+            s = pushwire_deflate_send(black_box(&texts), s);
+            sink = Some(s);
+        })
+    });
+    g.bench_function("compress/miniz-raw", |b| {
+        b.iter(|| {
+            let mut s = sink.take().expect("sink");
+            s.clear();
+            s = miniz_compress(black_box(&texts), s);
+            sink = Some(s);
+        })
+    });
+    g.bench_function("uncompressed-send/pushwire", |b| {
+        b.iter(|| {
+            let mut s = sink.take().expect("sink");
+            s.clear();
+            s = pushwire_plain_send(black_box(&texts), s);
+            sink = Some(s);
+        })
+    });
+    g.bench_function("decompress/pushwire", |b| {
+        b.iter(|| pushwire_inflate_decode(black_box(&input), texts.len()))
+    });
+    g.bench_function("decompress/miniz-raw", |b| {
+        b.iter(|| miniz_inflate(black_box(&client_payloads), &mut scratch))
+    });
+    g.bench_function("uncompressed-receive/pushwire", |b| {
+        b.iter(|| pushwire_decode(black_box(&plain_in), texts.len()))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     ws_decode_small,
     ws_decode_1k,
     ws_encode_small,
     ws_unmask_64k,
-    ws_unmask_1m
+    ws_unmask_1m,
+    ws_deflate
 );
 criterion_main!(benches);

@@ -141,3 +141,65 @@ pub fn ws_count(count: &mut (usize, usize, u64), payload: &[u8]) {
         count.2 = count.2.wrapping_add(u64::from(*a) + u64::from(*b));
     }
 }
+
+/// The `ws_deflate` payloads: `n` JSON texts of about 1 KiB (980–1,080 bytes), an order-book
+/// update each: fixed keys, symbols from a short list, prices and sizes from an LCG (the
+/// digits are what does not compress).
+pub fn ws_json_messages(n: usize) -> Vec<String> {
+    const SYMBOLS: [&str; 6] = [
+        "BTC-USD", "ETH-USD", "SOL-USD", "ADA-EUR", "DOT-EUR", "XRP-GBP",
+    ];
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        x >> 33
+    };
+    (0..n)
+        .map(|i| {
+            let mut s = format!(
+                "{{\"type\":\"book_update\",\"seq\":{},\"ts\":{},\"symbol\":\"{}\",\"bids\":[",
+                1_000_000 + i,
+                1_763_769_600_000u64 + (i as u64) * 37,
+                SYMBOLS[i % SYMBOLS.len()]
+            );
+            let mut side = |s: &mut String| {
+                for k in 0..13 {
+                    if k > 0 {
+                        s.push(',');
+                    }
+                    let p = next() % 100_000;
+                    let q = next() % 10_000;
+                    s.push_str(&format!(
+                        "{{\"price\":\"{}.{:02}\",\"size\":\"{}.{:03}\"}}",
+                        p / 100,
+                        p % 100,
+                        q / 1000,
+                        q % 1000
+                    ));
+                }
+            };
+            side(&mut s);
+            s.push_str("],\"asks\":[");
+            side(&mut s);
+            s.push_str("],\"checksum\":");
+            s.push_str(&(next() % 4_000_000_000).to_string());
+            s.push('}');
+            s
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_messages_are_about_1k() {
+        let m = super::ws_json_messages(1000);
+        let total: usize = m.iter().map(String::len).sum();
+        let min = m.iter().map(String::len).min().unwrap();
+        let max = m.iter().map(String::len).max().unwrap();
+        eprintln!("total {total} min {min} max {max}");
+        assert!(min >= 980 && max <= 1080, "{min}..{max}");
+    }
+}
