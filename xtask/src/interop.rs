@@ -21,6 +21,13 @@
 //!   `crates/cli/examples/ws_peer_check.rs` (pushwire-ws client role)
 //!   (`tests/interop/python/`).
 //!
+//! * permessage-deflate (RFC 7692), compressed messages both ways, RSV1 checked on the wire
+//!   or by counters: python `websockets` client -> `crates/ws/examples/deflate_peer.rs serve`
+//!   and `deflate_peer client` -> python `websockets` server
+//!   (`tests/interop/python/ws_deflate_client.py`, `ws_server.py`); node `ws` 8.x clients
+//!   (`tests/interop/node/ws-deflate.js`); headless Chromium's WebSocket
+//!   (`tests/interop/browser/ws-deflate-browser.js`), each against `deflate_peer serve`.
+//!
 //! Installs what it needs when missing: Debian's `chromium` (apt-get, as root) and the npm
 //! packages of each `tests/interop/*` folder (`npm ci`, into their ignored `node_modules`).
 
@@ -45,6 +52,9 @@ pub(crate) fn interop() -> Result<(), String> {
         ("serve-ws-node", serve_ws_node),
         ("serve-engineio-client", serve_engineio_client),
         ("python-websockets", python_websockets),
+        ("ws-deflate-python", ws_deflate_python),
+        ("ws-deflate-node", ws_deflate_node),
+        ("ws-deflate-browser", ws_deflate_browser),
     ];
     for &(name, check) in checks {
         let t = Instant::now();
@@ -272,4 +282,72 @@ fn python_websockets() -> Result<(), String> {
         run(Command::new("target/debug/examples/ws_peer_check").arg(format!("127.0.0.1:{port}")))
     };
     client.and(server)
+}
+
+/// Builds `crates/ws/examples/deflate_peer.rs` (debug) and starts `deflate_peer serve`.
+fn start_deflate_peer() -> Result<(Guard, u16), String> {
+    run(cargo().args(["build", "-p", "pushwire-ws", "--example", "deflate_peer"]))?;
+    let port = free_port()?;
+    let server = start_server(
+        Path::new("target/debug/examples/deflate_peer"),
+        &["serve".to_string(), port.to_string()],
+        port,
+    )?;
+    Ok((server, port))
+}
+
+fn ws_deflate_python() -> Result<(), String> {
+    ensure_venv()?;
+    let python = Path::new(VENV).join("bin/python");
+    let client = {
+        let (_server, port) = start_deflate_peer()?;
+        println!(
+            "    python websockets client (deflate) -> pushwire-ws server (deflate_peer serve)"
+        );
+        run(Command::new(&python)
+            .arg("tests/interop/python/ws_deflate_client.py")
+            .arg(format!("127.0.0.1:{port}")))
+    };
+    let port = free_port()?;
+    let server = {
+        // websockets' server enables permessage-deflate by default (window bits 12).
+        let _server = start_server(
+            &python,
+            &[
+                "tests/interop/python/ws_server.py".to_string(),
+                port.to_string(),
+            ],
+            port,
+        )?;
+        println!(
+            "    pushwire-ws client (deflate_peer client) -> python websockets server (deflate)"
+        );
+        run(Command::new("target/debug/examples/deflate_peer")
+            .arg("client")
+            .arg(format!("127.0.0.1:{port}")))
+    };
+    client.and(server)
+}
+
+fn ws_deflate_node() -> Result<(), String> {
+    ensure_npm("tests/interop/node")?;
+    let (_server, port) = start_deflate_peer()?;
+    println!(
+        "    node ws 8.x clients (perMessageDeflate) -> pushwire-ws server (deflate_peer serve)"
+    );
+    run(Command::new("node")
+        .arg("tests/interop/node/ws-deflate.js")
+        .arg(format!("127.0.0.1:{port}")))
+}
+
+fn ws_deflate_browser() -> Result<(), String> {
+    ensure_chromium()?;
+    ensure_npm("tests/interop/browser")?;
+    let (_server, port) = start_deflate_peer()?;
+    println!(
+        "    headless Chromium WebSocket (permessage-deflate) -> pushwire-ws server (deflate_peer serve)"
+    );
+    run(Command::new("node")
+        .arg("tests/interop/browser/ws-deflate-browser.js")
+        .arg(port.to_string()))
 }
