@@ -6,6 +6,8 @@
 //! * Client role: `wstest -m fuzzingserver` (bound to 127.0.0.1) driven by
 //!   `crates/ws/examples/autobahn_client.rs`.
 //!
+//! The two roles run at the same time (each wstest is one single-threaded Python process).
+//!
 //! wstest is Python 2 only; it is installed into a virtualenv under `target/autobahn`
 //! from pyenv's CPython 2.7.18 (see shared/AUTOBAHN.md), once. Every case must be OK, or
 //! INFORMATIONAL where Autobahn itself rates it so; anything else fails the step.
@@ -40,14 +42,23 @@ pub(crate) fn autobahn(deflate: bool) -> Result<(), String> {
     run(cargo().args(["build", "--release", "-p", "pushwire-ws", "--examples"]))?;
     let examples = PathBuf::from("target/release/examples");
 
-    let server = server_role(&dir, &wstest, &examples.join("echo_server"), cases, suffix);
-    let client = client_role(
-        &dir,
-        &wstest,
-        &examples.join("autobahn_client"),
-        cases,
-        suffix,
-    );
+    // The roles share nothing (their own ports, report directories and processes), and each
+    // wstest is one single-threaded Python process: run them at the same time.
+    let (server, client) = std::thread::scope(|s| {
+        let server =
+            s.spawn(|| server_role(&dir, &wstest, &examples.join("echo_server"), cases, suffix));
+        let client = client_role(
+            &dir,
+            &wstest,
+            &examples.join("autobahn_client"),
+            cases,
+            suffix,
+        );
+        let server = server
+            .join()
+            .unwrap_or_else(|_| Err("server role thread panicked".to_string()));
+        (server, client)
+    });
     let mut failed = Vec::new();
     let mut lines = Vec::new();
     for (role, r) in [("server", server), ("client", client)] {
