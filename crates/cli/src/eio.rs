@@ -4,14 +4,13 @@
 //! pushwire-engineio's [`Server`] owns the sessions; this module is its I/O layer: HTTP
 //! requests in, held polls answered when the session has something to send, and the
 //! websocket transport run on pushwire-ws (the handshake by [`ServerHandshake`], messages
-//! by a [`Connection`] in [`crate::wslink`]). One mutex guards the server; a timer thread
-//! drives its heartbeats.
+//! by a [`Connection`] in [`crate::wslink`]). One mutex guards the server (never held across
+//! an `.await`); a timer task drives its heartbeats; held polls wait on a [`Notify`].
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hasher};
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use pushwire_engineio::{
@@ -20,8 +19,11 @@ use pushwire_engineio::{
 };
 use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
 use pushwire_ws::{Config, Connection};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
 
-use crate::serve::Request;
+use crate::serve::{respond, write_all, Request};
 use crate::wslink::{self, App, Handle, Input, Message};
 
 type Sids = Box<dyn FnMut() -> String + Send>;
@@ -36,7 +38,7 @@ const MAX_BUFFERED_PACKETS: usize = 1_000;
 struct Shared {
     server: Mutex<Server<Sids>>,
     /// Signalled after every change, for held polls.
-    changed: Condvar,
+    changed: Notify,
     start: Instant,
     /// The websocket connections, by sid, to wake when their session has output.
     ws: Mutex<HashMap<String, Handle>>,
@@ -70,7 +72,7 @@ fn sid_source() -> Sids {
 }
 
 impl Eio {
-    /// Creates the server and starts its timer thread.
+    /// Creates the server and starts its timer task (call within the runtime).
     pub(crate) fn start() -> Eio {
         let mut config = ServerConfig::default();
         config.max_buffered_packets = MAX_BUFFERED_PACKETS;
@@ -78,19 +80,22 @@ impl Eio {
             ping_interval: config.ping_interval,
             ping_timeout: config.ping_timeout,
             server: Mutex::new(Server::new(config, sid_source())),
-            changed: Condvar::new(),
+            changed: Notify::new(),
             start: Instant::now(),
             ws: Mutex::new(HashMap::new()),
             known: Mutex::new(HashSet::new()),
         });
         let timer = Arc::clone(&shared);
-        std::thread::spawn(move || loop {
-            std::thread::sleep(Duration::from_millis(100));
-            let mut server = timer.lock();
-            let now = timer.now();
-            if server.poll_timeout().is_some_and(|t| t <= now) {
-                server.handle_timeout(now);
-                timer.pump(&mut server);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                ticks.tick().await;
+                let mut server = timer.lock();
+                let now = timer.now();
+                if server.poll_timeout().is_some_and(|t| t <= now) {
+                    server.handle_timeout(now);
+                    timer.pump(&mut server);
+                }
             }
         });
         Eio { shared }
@@ -154,7 +159,7 @@ impl Shared {
                 }
             }
         }
-        self.changed.notify_all();
+        self.changed.notify_waiters();
         let ws = self.ws.lock().unwrap_or_else(|e| e.into_inner());
         for h in ws.values() {
             h.offer(Input::Wake);
@@ -163,7 +168,7 @@ impl Shared {
 }
 
 /// Writes an engine.io response with `Content-Length` and `Connection: close`.
-fn write_response(stream: &mut TcpStream, r: &HttpResponse) -> io::Result<()> {
+async fn write_response(stream: &mut TcpStream, r: &HttpResponse) -> io::Result<()> {
     let reason = match r.status {
         200 => "OK",
         400 => "Bad Request",
@@ -178,13 +183,18 @@ fn write_response(stream: &mut TcpStream, r: &HttpResponse) -> io::Result<()> {
         "Content-Length: {}\r\nConnection: close\r\n\r\n",
         r.body.len()
     ));
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(&r.body)?;
-    stream.flush()
+    let mut out = head.into_bytes();
+    out.extend_from_slice(&r.body);
+    write_all(stream, &out).await
 }
 
 /// Handles one request to `/engine.io/`.
-pub(crate) fn handle(mut stream: TcpStream, req: Request, peer: &str, eio: &Eio) -> io::Result<()> {
+pub(crate) async fn handle(
+    mut stream: TcpStream,
+    req: Request,
+    peer: &str,
+    eio: &Eio,
+) -> io::Result<()> {
     let shared = &eio.shared;
     let method = match req.method.as_str() {
         "GET" => Method::Get,
@@ -202,46 +212,44 @@ pub(crate) fn handle(mut stream: TcpStream, req: Request, peer: &str, eio: &Eio)
             .header("content-length")
             .and_then(|l| l.parse::<usize>().ok())
         else {
-            return crate::serve::respond(
+            return respond(
                 &mut stream,
                 "411 Length Required",
                 "text/plain",
                 b"Content-Length required\n",
-            );
+            )
+            .await;
         };
         if len > MAX_BODY {
             println!("{peer}: engine.io POST of {len} bytes refused (413)");
-            return crate::serve::respond(
+            return respond(
                 &mut stream,
                 "413 Payload Too Large",
                 "text/plain",
                 b"body too large\n",
-            );
+            )
+            .await;
         }
         body = req.leftover.clone();
         body.truncate(len);
         // The whole body must arrive within BODY_TIMEOUT (slow-loris).
-        let deadline = Instant::now() + BODY_TIMEOUT;
-        let mut chunk = [0u8; 16 * 1024];
+        let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
+        let mut chunk = vec![0u8; 16 * 1024];
         while body.len() < len {
-            if Instant::now() >= deadline {
-                return crate::serve::respond(
-                    &mut stream,
-                    "408 Request Timeout",
-                    "text/plain",
-                    b"body too slow\n",
-                );
-            }
             let want = (len - body.len()).min(chunk.len());
-            match stream.read(&mut chunk[..want]) {
-                Ok(0) => return Ok(()),
-                Ok(n) => body.extend_from_slice(&chunk[..n]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => return Err(e),
+            match tokio::time::timeout_at(deadline, stream.read(&mut chunk[..want])).await {
+                Ok(Ok(0)) => return Ok(()),
+                Ok(Ok(n)) => body.extend_from_slice(&chunk[..n]),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    return respond(
+                        &mut stream,
+                        "408 Request Timeout",
+                        "text/plain",
+                        b"body too slow\n",
+                    )
+                    .await
+                }
             }
         }
     }
@@ -256,13 +264,15 @@ pub(crate) fn handle(mut stream: TcpStream, req: Request, peer: &str, eio: &Eio)
                 offer = Some((o, rest));
             }
             Ok(None) => {
-                stream.write_all(&pushwire_ws::handshake::rejection_response(400))?;
-                return Ok(());
+                return write_all(
+                    &mut stream,
+                    &pushwire_ws::handshake::rejection_response(400),
+                )
+                .await;
             }
             Err(e) => {
                 println!("{peer}: engine.io WebSocket handshake refused ({e})");
-                stream.write_all(&e.response())?;
-                return Ok(());
+                return write_all(&mut stream, &e.response()).await;
             }
         }
     }
@@ -275,12 +285,14 @@ pub(crate) fn handle(mut stream: TcpStream, req: Request, peer: &str, eio: &Eio)
         websocket_upgrade: offer.is_some(),
         body: &body,
     };
-    let mut server = shared.lock();
-    let outcome = server.handle_request(shared.now(), &http);
-    shared.pump(&mut server);
+    let outcome = {
+        let mut server = shared.lock();
+        let outcome = server.handle_request(shared.now(), &http);
+        shared.pump(&mut server);
+        outcome
+    };
     match outcome {
         Outcome::Respond(r) => {
-            drop(server);
             if r.status != 200 {
                 println!(
                     "{peer}: engine.io {} {} -> {} {}",
@@ -290,49 +302,55 @@ pub(crate) fn handle(mut stream: TcpStream, req: Request, peer: &str, eio: &Eio)
                     String::from_utf8_lossy(&r.body)
                 );
             }
-            write_response(&mut stream, &r)
+            write_response(&mut stream, &r).await
         }
         Outcome::Hold { sid } => {
+            drop(req);
             // Held until the session has something to send. The session answers on its own
             // within a heartbeat; the cap only guards against a bug here.
             let cap = Instant::now() + shared.ping_interval + shared.ping_timeout * 2;
             let r = loop {
-                if let Some(r) = server.poll_http_response(&sid) {
-                    shared.pump(&mut server);
-                    break Some(r);
+                // Registered before looking, so a change made in between is not missed.
+                let changed = shared.changed.notified();
+                tokio::pin!(changed);
+                changed.as_mut().enable();
+                {
+                    let mut server = shared.lock();
+                    if let Some(r) = server.poll_http_response(&sid) {
+                        shared.pump(&mut server);
+                        break Some(r);
+                    }
+                    if Instant::now() >= cap || server.session(&sid).is_none() {
+                        server.handle_get_aborted(shared.now(), &sid);
+                        shared.pump(&mut server);
+                        break None;
+                    }
                 }
-                if Instant::now() >= cap || server.session(&sid).is_none() {
-                    server.handle_get_aborted(shared.now(), &sid);
-                    shared.pump(&mut server);
-                    break None;
-                }
-                server = shared
-                    .changed
-                    .wait_timeout(server, Duration::from_millis(500))
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                let _ = tokio::time::timeout(Duration::from_millis(500), changed).await;
             };
-            drop(server);
             match r {
-                Some(r) => write_response(&mut stream, &r),
-                None => crate::serve::respond(
-                    &mut stream,
-                    "500 Internal Server Error",
-                    "text/plain",
-                    b"poll not answered\n",
-                ),
+                Some(r) => write_response(&mut stream, &r).await,
+                None => {
+                    respond(
+                        &mut stream,
+                        "500 Internal Server Error",
+                        "text/plain",
+                        b"poll not answered\n",
+                    )
+                    .await
+                }
             }
         }
         Outcome::AcceptWebSocket { sid } => {
-            drop(server);
+            drop(req);
             let Some((offer, rest)) = offer else {
                 return Ok(());
             };
             let response = offer
                 .accept(None, None)
                 .map_err(|e| io::Error::other(e.to_string()))?;
-            stream.write_all(&response)?;
-            websocket(stream, rest, shared, sid, peer)
+            write_all(&mut stream, &response).await?;
+            websocket(stream, rest, shared, sid, peer).await
         }
     }
 }
@@ -368,7 +386,7 @@ impl App for EioSocket<'_> {
     }
 }
 
-fn websocket(
+async fn websocket(
     stream: TcpStream,
     rest: bytes::BytesMut,
     shared: &Shared,
@@ -380,7 +398,7 @@ fn websocket(
     config.max_message_size = MAX_BODY as u64;
     config.max_frame_size = MAX_BODY as u64;
     config.max_buffered_output = 8 << 20;
-    let (handle, rx, _registered) = wslink::start(&stream)?;
+    let (handle, inbox) = wslink::start();
     shared
         .ws
         .lock()
@@ -390,7 +408,7 @@ fn websocket(
         shared,
         sid: sid.clone(),
     };
-    let why = wslink::run(stream, Connection::server(config), rest, rx, &mut app);
+    let why = wslink::run(stream, Connection::server(config), rest, inbox, &mut app).await;
     shared
         .ws
         .lock()
@@ -399,6 +417,7 @@ fn websocket(
     let mut server = shared.lock();
     server.handle_ws_closed(shared.now(), &sid);
     shared.pump(&mut server);
+    drop(server);
     println!("{peer}: engine.io {sid}: websocket ended: {why}");
     Ok(())
 }

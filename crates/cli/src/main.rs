@@ -6,6 +6,8 @@
 
 mod demo;
 mod eio;
+mod fdlimit;
+mod loadtest;
 mod serve;
 mod wire;
 mod wslink;
@@ -15,7 +17,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: pushwire <command>
 
 commands:
-  serve [--addr HOST:PORT]                  run the demo server (default 127.0.0.1:8080)
+  serve [--addr HOST:PORT] [--max-conns N] [--threads N]
+                                            run the demo server (default 127.0.0.1:8080)
   decode sse                                event stream on stdin -> JSON lines
   decode ws --role server|client            WebSocket frames as that role receives them
   decode eio3 packet|payload [--binary]     Engine.io v3 packet or polling payload
@@ -54,6 +57,20 @@ fn main() -> ExitCode {
             },
             Err(e) => {
                 eprintln!("pushwire serve: {e}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
+        // The load check of `cargo xtask interop` (docs/cli.md), not in the usage text.
+        Some("loadtest") => match loadtest::Options::parse(&args[1..]) {
+            Ok(opts) => match loadtest::run(opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pushwire loadtest: FAILED: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            Err(e) => {
+                eprintln!("pushwire loadtest: {e}");
                 ExitCode::from(2)
             }
         },

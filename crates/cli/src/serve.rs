@@ -1,8 +1,8 @@
 //! `pushwire serve`: the demo server.
 //!
-//! A small thread-per-connection HTTP/1.1 server on std::net. It is deliberately plain: the
-//! demo's job is to show the codecs at work, and the codecs do not care which runtime feeds
-//! them. What it serves:
+//! A small HTTP/1.1 server on tokio: one task per connection, one request per connection.
+//! The codecs do not care which runtime feeds them; this module and its siblings are the
+//! I/O layer. What it serves:
 //!
 //! * `GET /` — the demo page.
 //! * `GET /sse/box` — Server-Sent Events: a box doing a random walk inside 800×600, one event
@@ -13,31 +13,42 @@
 //!
 //!   `?drop=N` ends the stream after N events (to watch the browser reconnect); a resumed
 //!   stream starts with an `event: resume` whose data is the id it resumed from.
+//! * `GET /sse/chat` — the WebSocket chat relayed as an event stream (see `demo.rs`).
 //! * `GET /ws/echo`, `GET /ws/chat` — WebSocket echo and chat (see `demo.rs`).
 //! * `/engine.io/` — Engine.io v3: a chat over long-polling and websocket (see `eio.rs`).
 //!
 //! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s, and at most
-//! `MAX_CONNECTIONS` connections are served at once (more get 503).
+//! `--max-conns` connections are served at once (more get 503).
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
 use pushwire_sse::{encode, server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Command-line options of `pushwire serve`.
 #[derive(Debug)]
 pub(crate) struct Options {
     addr: SocketAddr,
+    max_conns: usize,
+    threads: usize,
 }
+
+/// Default `--max-conns`: room for the 11,000-connection load check and then some; the
+/// open-file limit may lower it (see [`run`]).
+const DEFAULT_MAX_CONNS: usize = 16_384;
 
 impl Options {
     /// Parses the arguments after `serve`.
     pub(crate) fn parse(args: &[String]) -> Result<Self, String> {
         let mut addr: SocketAddr = "127.0.0.1:8080".parse().expect("valid default address");
+        let mut max_conns = DEFAULT_MAX_CONNS;
+        let mut threads = 1;
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match a.as_str() {
@@ -45,10 +56,30 @@ impl Options {
                     let v = it.next().ok_or("--addr takes HOST:PORT")?;
                     addr = v.parse().map_err(|e| format!("bad --addr `{v}`: {e}"))?;
                 }
+                "--max-conns" => {
+                    let v = it.next().ok_or("--max-conns takes a number")?;
+                    max_conns = v
+                        .parse()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| format!("bad --max-conns `{v}`"))?;
+                }
+                "--threads" => {
+                    let v = it.next().ok_or("--threads takes a number")?;
+                    threads = v
+                        .parse()
+                        .ok()
+                        .filter(|&n: &usize| (1..=64).contains(&n))
+                        .ok_or_else(|| format!("bad --threads `{v}` (1 to 64)"))?;
+                }
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
-        Ok(Options { addr })
+        Ok(Options {
+            addr,
+            max_conns,
+            threads,
+        })
     }
 }
 
@@ -57,11 +88,12 @@ const MAX_HEAD: usize = 16 * 1024;
 /// Most header lines in a request head.
 const MAX_HEADERS: usize = 100;
 /// A write that makes no progress for this long ends the connection.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for a request head to arrive.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// Most connections served at once.
-const MAX_CONNECTIONS: usize = 512;
+/// Descriptors kept free for the listener, stdio and the runtime when the open-file limit
+/// caps `--max-conns`.
+const SPARE_FDS: u64 = 64;
 /// The box's field.
 const WIDTH: i64 = 800;
 const HEIGHT: i64 = 600;
@@ -70,7 +102,8 @@ const STEP: i64 = 20;
 const TICK: Duration = Duration::from_millis(500);
 /// The `retry:` sent to SSE clients, in milliseconds.
 const RETRY_MS: u64 = 2000;
-const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
+/// How often an idle event stream gets a keep-alive comment.
+pub(crate) const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
 
 /// What the connections share.
 struct State {
@@ -78,66 +111,106 @@ struct State {
     eio: crate::eio::Eio,
 }
 
-/// Runs the server until the process is killed.
+/// Runs the server until Ctrl-C or SIGTERM.
+///
+/// `--threads 1` (the default) runs everything on one thread (tokio's current-thread
+/// runtime); more use tokio's multi-thread scheduler with that many workers.
 pub(crate) fn run(opts: Options) -> io::Result<()> {
-    let listener = TcpListener::bind(opts.addr)?;
+    let runtime = if opts.threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(opts.threads)
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(serve(opts))
+}
+
+/// Counts a connection as live until dropped.
+struct Live(Arc<AtomicUsize>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn serve(opts: Options) -> io::Result<()> {
+    let listener = TcpListener::bind(opts.addr).await?;
+    // The first line is read by tests and scripts: keep its form.
     println!(
         "pushwire demo listening on http://{}/",
         listener.local_addr()?
+    );
+    let mut max_conns = opts.max_conns;
+    if let Some(nofile) = crate::fdlimit::raise_nofile() {
+        let room = nofile.saturating_sub(SPARE_FDS) as usize;
+        if room < max_conns {
+            println!(
+                "open-file limit {nofile}: serving at most {room} connections, not {max_conns}"
+            );
+            max_conns = room.max(1);
+        }
+    }
+    println!(
+        "at most {max_conns} connections, {} runtime thread{}",
+        opts.threads,
+        if opts.threads == 1 { "" } else { "s" }
     );
     let live = Arc::new(AtomicUsize::new(0));
     let state = Arc::new(State {
         chat: crate::demo::Chat::default(),
         eio: crate::eio::Eio::start(),
     });
-    watch_for_shutdown(listener.local_addr()?);
-    for stream in listener.incoming() {
-        if shutting_down() {
-            break;
-        }
-        let mut stream = match stream {
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = &mut signal => break,
+        };
+        let (stream, peer) = match accepted {
             Ok(s) => s,
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
                 eprintln!("accept failed: {e}");
-                std::thread::sleep(Duration::from_millis(100));
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
         };
-        if live.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+        if live.fetch_add(1, Ordering::SeqCst) >= max_conns {
             live.fetch_sub(1, Ordering::SeqCst);
-            let _ = respond(
-                &mut stream,
-                "503 Service Unavailable",
-                "text/plain",
-                b"busy\n",
+            // A short answer fits the socket's send buffer: written without waiting.
+            let _ = stream.try_write(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\
+                  Content-Length: 5\r\nConnection: close\r\n\r\nbusy\n",
             );
             continue;
         }
-        let live = live.clone();
+        let live = Live(live.clone());
         let state = state.clone();
-        std::thread::spawn(move || {
-            let peer = stream
-                .peer_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_else(|_| "?".into());
-            match handle(stream, &peer, &state) {
-                Ok(()) => {}
-                Err(e) => println!("{peer}: connection ended: {e}"),
+        tokio::spawn(async move {
+            let _live = live;
+            let peer = peer.to_string();
+            if let Err(e) = handle(stream, &peer, &state).await {
+                println!("{peer}: connection ended: {e}");
             }
-            live.fetch_sub(1, Ordering::SeqCst);
         });
     }
     // Ctrl-C: close what is open, politely, within a bound.
+    SHUTDOWN.store(true, Ordering::SeqCst);
     let sessions = state.eio.close_all();
     let sockets = crate::wslink::close_all();
     println!(
-        "shutting down: {} connections open ({sockets} WebSocket, {sessions} Engine.io sessions)",
+        "shutting down: {} connections open ({sockets} WebSocket and SSE chat, {sessions} Engine.io sessions)",
         live.load(Ordering::SeqCst)
     );
     let deadline = Instant::now() + SHUTDOWN_GRACE;
     while live.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     println!(
         "stopped ({} connections still open were cut)",
@@ -146,7 +219,7 @@ pub(crate) fn run(opts: Options) -> io::Result<()> {
     Ok(())
 }
 
-/// Set by SIGINT / SIGTERM.
+/// Set once Ctrl-C (SIGINT) or SIGTERM was received.
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 
 /// Whether Ctrl-C (SIGINT) or SIGTERM was received.
@@ -157,36 +230,30 @@ pub(crate) fn shutting_down() -> bool {
 /// Longest wait for connections to close after Ctrl-C.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-#[cfg(unix)]
-extern "C" fn on_signal(_: libc::c_int) {
-    // Only an atomic store: async-signal-safe.
-    SHUTDOWN.store(true, Ordering::SeqCst);
-}
-
-/// Installs the SIGINT/SIGTERM handlers and a thread that, once one fires, wakes the
-/// blocking `accept` by connecting to the listener.
-fn watch_for_shutdown(local: SocketAddr) {
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM. A signal that cannot be watched
+/// never completes (rather than shutting down at once).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
     #[cfg(unix)]
-    {
-        let handler = on_signal as extern "C" fn(libc::c_int);
-        for sig in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: `on_signal` is an `extern "C" fn(c_int)` that only stores to an atomic,
-            // which is async-signal-safe; `signal` has no other preconditions.
-            unsafe {
-                libc::signal(sig, handler as libc::sighandler_t);
+    let term = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
             }
+            Err(_) => std::future::pending::<()>().await,
         }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
     }
-    std::thread::spawn(move || {
-        while !shutting_down() {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let mut wake = local;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-        }
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
-    });
 }
 
 /// A parsed request head, with the raw bytes kept for the WebSocket handshake parser.
@@ -244,18 +311,15 @@ fn head_end(buf: &[u8]) -> Option<usize> {
     None
 }
 
-fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
-    stream.set_read_timeout(Some(HEAD_TIMEOUT))?;
+async fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
     // The whole head must arrive within HEAD_TIMEOUT, not each read (slow-loris).
-    let deadline = Instant::now() + HEAD_TIMEOUT;
-    let mut buf = Vec::with_capacity(2048);
-    let mut chunk = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
+    // Read straight into `buf` (no array in the future: it would live as long as the
+    // connection's task).
+    let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let end = loop {
         if let Some(end) = head_end(&buf) {
             break end;
-        }
-        if Instant::now() >= deadline {
-            return Ok(Head::Bad("408 Request Timeout", "request head too slow\n"));
         }
         if buf.len() >= MAX_HEAD {
             return Ok(Head::Bad(
@@ -263,21 +327,16 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
                 "request head too large\n",
             ));
         }
-        let n = match stream.read(&mut chunk) {
-            Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
+        buf.reserve(1024);
+        let n = match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+            Ok(r) => r?,
+            Err(_) => {
                 return Ok(if buf.is_empty() {
                     Head::Closed
                 } else {
                     Head::Bad("408 Request Timeout", "request head too slow\n")
                 })
             }
-            Err(e) => return Err(e),
         };
         if n == 0 {
             return Ok(if buf.is_empty() {
@@ -286,7 +345,6 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
                 Head::Bad("400 Bad Request", "truncated request head\n")
             });
         }
-        buf.extend_from_slice(&chunk[..n]);
     };
     let leftover = buf.split_off(end);
     let text = String::from_utf8_lossy(&buf).into_owned();
@@ -347,59 +405,105 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
     Ok(Head::Ok(req))
 }
 
-fn handle(mut stream: TcpStream, peer: &str, state: &State) -> io::Result<()> {
-    // A client that stops reading is dropped after this long (SSE streams, large responses);
-    // WebSocket connections set their own.
-    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let req = match read_head(&mut stream)? {
-        Head::Closed => return Ok(()),
+/// Serves one connection. Every step runs in a boxed future that is freed when the step
+/// ends, so that the connection's task keeps only the state of the step it is in (reading
+/// the head needs more than an idle WebSocket): memory per idle connection.
+async fn handle(stream: TcpStream, peer: &str, state: &State) -> io::Result<()> {
+    match Box::pin(read_request(stream, peer)).await? {
+        Some((stream, req)) => route(stream, req, peer, state).await,
+        None => Ok(()),
+    }
+}
+
+/// Reads the request head; a bad one is answered here (and `None` returned).
+async fn read_request(
+    mut stream: TcpStream,
+    peer: &str,
+) -> io::Result<Option<(TcpStream, Request)>> {
+    match read_head(&mut stream).await? {
+        Head::Closed => Ok(None),
         Head::Bad(status, body) => {
             println!("{peer}: {status}");
-            return respond(&mut stream, status, "text/plain", body.as_bytes());
+            respond(&mut stream, status, "text/plain", body.as_bytes()).await?;
+            Ok(None)
         }
-        Head::Ok(r) => r,
-    };
+        Head::Ok(r) => Ok(Some((stream, r))),
+    }
+}
+
+/// Hands the request to its handler.
+async fn route(mut stream: TcpStream, req: Request, peer: &str, state: &State) -> io::Result<()> {
     let path = req.path().to_owned();
     if !path.starts_with("/engine.io") {
         println!("{peer}: {} {}", req.method, req.target);
     }
     match (req.method.as_str(), path.as_str()) {
-        ("GET", "/") => respond(
-            &mut stream,
-            "200 OK",
-            "text/html; charset=utf-8",
-            PAGE.as_bytes(),
-        ),
-        ("GET", "/sse/box") => sse_box(stream, &req, peer),
-        ("GET", "/ws/echo") => crate::demo::ws_echo(stream, req, peer),
-        ("GET", "/ws/chat") => crate::demo::ws_chat(stream, req, peer, &state.chat),
-        (_, p) if p == "/engine.io" || p.starts_with("/engine.io/") => {
-            crate::eio::handle(stream, req, peer, &state.eio)
+        ("GET", "/") => {
+            Box::pin(respond(
+                &mut stream,
+                "200 OK",
+                "text/html; charset=utf-8",
+                PAGE.as_bytes(),
+            ))
+            .await
         }
-        (_, "/" | "/sse/box" | "/ws/echo" | "/ws/chat") => respond(
-            &mut stream,
-            "405 Method Not Allowed",
-            "text/plain",
-            b"method not allowed\n",
-        ),
-        _ => respond(&mut stream, "404 Not Found", "text/plain", b"not found\n"),
+        ("GET", "/sse/box") => Box::pin(sse_box(stream, req, peer)).await,
+        ("GET", "/sse/chat") => {
+            Box::pin(crate::demo::sse_chat(stream, req, peer, &state.chat)).await
+        }
+        ("GET", "/ws/echo") => Box::pin(crate::demo::ws_echo(stream, req, peer)).await,
+        ("GET", "/ws/chat") => Box::pin(crate::demo::ws_chat(stream, req, peer, &state.chat)).await,
+        (_, p) if p == "/engine.io" || p.starts_with("/engine.io/") => {
+            Box::pin(crate::eio::handle(stream, req, peer, &state.eio)).await
+        }
+        (_, "/" | "/sse/box" | "/sse/chat" | "/ws/echo" | "/ws/chat") => {
+            Box::pin(respond(
+                &mut stream,
+                "405 Method Not Allowed",
+                "text/plain",
+                b"method not allowed\n",
+            ))
+            .await
+        }
+        _ => {
+            Box::pin(respond(
+                &mut stream,
+                "404 Not Found",
+                "text/plain",
+                b"not found\n",
+            ))
+            .await
+        }
     }
 }
 
+/// Writes all of `bytes`, failing when a write makes no progress for [`WRITE_TIMEOUT`].
+pub(crate) async fn write_all(stream: &mut TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match tokio::time::timeout(WRITE_TIMEOUT, stream.write(bytes)).await {
+            Ok(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(Ok(n)) => bytes = &bytes[n..],
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+        }
+    }
+    Ok(())
+}
+
 /// Writes a complete response with `Connection: close`.
-pub(crate) fn respond(
+pub(crate) async fn respond(
     stream: &mut TcpStream,
     status: &str,
     ctype: &str,
     body: &[u8],
 ) -> io::Result<()> {
-    write!(
-        stream,
+    let mut out = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    )?;
-    stream.write_all(body)?;
-    stream.flush()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    write_all(stream, &out).await
 }
 
 /// Parses a resume point `x,y` (as sent in `id:`), clamped into the field.
@@ -443,7 +547,7 @@ impl Walk {
     }
 }
 
-fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
+async fn sse_box(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<()> {
     let resume = server::resume_point(req.last_event_id.as_deref(), req.query());
     let mut pos = resume
         .as_deref()
@@ -463,14 +567,10 @@ fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
             .find_map(|p| p.strip_prefix("drop="))
             .and_then(|n| n.parse().ok())
     });
+    drop(req);
 
-    let mut head = String::from("HTTP/1.1 200 OK\r\n");
-    for (k, v) in server::RESPONSE_HEADERS {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("Connection: close\r\n\r\n");
     let mut out = BytesMut::new();
-    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(&sse_head());
     if padding {
         out.extend_from_slice(server::PADDING);
     }
@@ -481,11 +581,12 @@ fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
             ev.data(id).encode(&mut out);
         }
     }
-    stream.write_all(&out)?;
+    write_all(&mut stream, &out).await?;
 
     let mut walk = Walk::new();
     let mut last_keep_alive = Instant::now();
     let mut sent = 0u64;
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
     loop {
         out.clear();
         pos = walk.step(pos);
@@ -499,7 +600,7 @@ fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
             out.extend_from_slice(server::KEEP_ALIVE);
             last_keep_alive = Instant::now();
         }
-        if let Err(e) = stream.write_all(&out).and_then(|()| stream.flush()) {
+        if let Err(e) = write_all(&mut stream, &out).await {
             println!("{peer}: SSE stream closed after {sent} events ({e})");
             return Ok(());
         }
@@ -512,8 +613,18 @@ fn sse_box(mut stream: TcpStream, req: &Request, peer: &str) -> io::Result<()> {
             println!("{peer}: SSE stream dropped after {sent} events (drop={sent})");
             return Ok(());
         }
-        std::thread::sleep(TICK);
+        ticks.tick().await;
     }
+}
+
+/// The response head of an event stream (pushwire-sse's headers, `Connection: close`).
+pub(crate) fn sse_head() -> Vec<u8> {
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    for (k, v) in server::RESPONSE_HEADERS {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    head.into_bytes()
 }
 
 /// The demo page.

@@ -1,34 +1,46 @@
-//! The WebSocket I/O layer of the demo: one pushwire-ws [`Connection`] driven by one thread,
-//! with a reader thread feeding it socket bytes through a bounded channel. Other threads
-//! (the chat, the Engine.io server) reach a connection through the same channel.
+//! The WebSocket I/O layer of the demo: one pushwire-ws [`Connection`] driven by one tokio
+//! task, which waits on three things at once: the socket becoming readable, its inbox (a
+//! bounded channel through which other tasks — the chat, the Engine.io server, the shutdown —
+//! reach it), and its next timer (ping or idle timeout).
 //!
-//! Bounded: at most [`INBOX`] chunks of [`READ_CHUNK`] bytes wait in the channel (the
-//! reader blocks, so TCP flow control slows the peer down), the connection's own limits
-//! bound what it buffers, and writes time out after [`WRITE_TIMEOUT`] (a client that does
-//! not read is dropped). A ping goes out every [`PING_EVERY`]; a peer silent for
-//! [`IDLE_TIMEOUT`] is dropped.
+//! Bounded: at most [`INBOX`] inputs wait in the inbox; a sender that finds it full gives up
+//! on the connection and drops it ([`Handle::offer`]). Reads go through one per-thread
+//! scratch buffer of [`READ_CHUNK`] bytes (an idle connection holds no read buffer), the
+//! connection's own limits bound what it buffers, and a write that makes no progress for
+//! [`crate::serve::WRITE_TIMEOUT`] drops the client. A ping goes out every [`PING_EVERY`]; a
+//! peer silent for [`IDLE_TIMEOUT`] is dropped.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::io::{self, IoSlice};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use pushwire_ws::{Connection, Event, ProtocolError, SendError, Utf8Bytes};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc::{self, error::TrySendError, Receiver, Sender};
+use tokio::sync::Notify;
+use tokio::time::Instant;
 
-/// Bytes read from the socket at a time.
+use crate::serve::WRITE_TIMEOUT;
+
+/// Bytes read from a socket at a time (into the per-thread scratch buffer).
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
-/// Chunks (or messages for the connection) that may wait in a connection's channel.
+/// Inputs (messages for the connection) that may wait in a connection's inbox.
 pub(crate) const INBOX: usize = 64;
-/// A write that makes no progress for this long drops the client.
-pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ping interval.
 pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
 /// A peer that sends nothing (not even a pong) for this long is dropped.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+thread_local! {
+    /// The read buffer shared by every connection served on this thread: a read is copied
+    /// into the connection (`feed`) before the task yields, so nothing outlives the borrow.
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
+}
 
 /// A message to send, or received.
 #[derive(Debug, Clone)]
@@ -37,14 +49,11 @@ pub(crate) enum Message {
     Binary(Bytes),
 }
 
-/// What a connection's thread receives.
+/// What a connection's task receives through its inbox.
 pub(crate) enum Input {
-    /// Bytes from the socket.
-    Bytes(Vec<u8>),
-    /// The socket reached end of stream (or failed).
-    Eof,
-    /// Send this message to the peer.
-    Send(Message),
+    /// Send this message to the peer (shared: a broadcast queues one pointer per member, and
+    /// an inbox slot stays small — its memory is part of every idle connection's).
+    Send(Arc<Message>),
     /// Something changed elsewhere (the application decides what).
     Wake,
     /// The server is shutting down: close with 1001 (going away).
@@ -67,37 +76,77 @@ impl Drop for Registered {
     }
 }
 
-/// Asks every open WebSocket connection to close with 1001; returns how many there were.
+/// Asks every open connection (WebSocket, and SSE chat streams) to close (WebSockets with
+/// 1001); returns how many there were.
 pub(crate) fn close_all() -> usize {
     let links = LINKS.lock().unwrap_or_else(|e| e.into_inner());
     for h in links.values() {
-        // Blocking is fine here: the connection thread is draining its channel.
-        let _ = h.tx.send(Input::Shutdown);
+        h.offer(Input::Shutdown);
     }
     links.len()
 }
 
-/// A handle other threads use to reach a connection.
+/// A handle other tasks use to reach a connection.
 #[derive(Clone)]
 pub(crate) struct Handle {
-    tx: SyncSender<Input>,
-    stream: std::sync::Arc<TcpStream>,
+    tx: Sender<Input>,
+    /// Tells the connection's task to stop at once (it is not keeping up).
+    kill: Arc<Notify>,
 }
 
 impl Handle {
-    /// Queues `input`. A connection whose channel is full is not keeping up: it is dropped
-    /// (its socket shut down) and `false` returned.
+    /// Queues `input` without waiting. A connection whose inbox is full is not keeping up:
+    /// it is told to stop (it drops its socket without a goodbye) and `false` is returned.
     pub(crate) fn offer(&self, input: Input) -> bool {
         match self.tx.try_send(input) {
             Ok(()) => true,
             Err(TrySendError::Full(Input::Wake)) => true, // a wake-up is already pending
             Err(TrySendError::Full(_)) => {
-                let _ = self.stream.shutdown(Shutdown::Both);
+                self.kill.notify_one();
                 false
             }
-            Err(TrySendError::Disconnected(_)) => false,
+            Err(TrySendError::Closed(_)) => false,
         }
     }
+}
+
+/// The receiving side of a [`Handle`], owned by the connection's task.
+pub(crate) struct Inbox {
+    rx: Receiver<Input>,
+    kill: Arc<Notify>,
+    _registered: Registered,
+}
+
+impl Inbox {
+    /// The next input; `None` once the connection was told to stop (see [`Handle::offer`]).
+    pub(crate) async fn recv(&mut self) -> Option<Input> {
+        tokio::select! {
+            biased;
+            () = self.kill.notified() => None,
+            i = self.rx.recv() => i,
+        }
+    }
+}
+
+/// Creates a connection's inbox and registers it for the shutdown (until the inbox is
+/// dropped).
+pub(crate) fn start() -> (Handle, Inbox) {
+    let (tx, rx) = mpsc::channel(INBOX);
+    let handle = Handle {
+        tx,
+        kill: Arc::new(Notify::new()),
+    };
+    let id = NEXT_LINK.fetch_add(1, Ordering::Relaxed);
+    LINKS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, handle.clone());
+    let inbox = Inbox {
+        rx,
+        kill: handle.kill.clone(),
+        _registered: Registered(id),
+    };
+    (handle, inbox)
 }
 
 /// What the application does with a connection.
@@ -106,47 +155,22 @@ pub(crate) trait App {
     fn on_message(&mut self, conn: &mut Connection, msg: Message);
     /// [`Input::Wake`] arrived (also called once at the start).
     fn on_wake(&mut self, _conn: &mut Connection) {}
-    /// The connection is over.
-    fn on_end(&mut self, _why: &str) {}
 }
 
-/// Creates the channel, starts the reader thread and registers the connection for the
-/// shutdown (until the returned guard is dropped).
-pub(crate) fn start(stream: &TcpStream) -> io::Result<(Handle, Receiver<Input>, Registered)> {
-    let (tx, rx) = sync_channel(INBOX);
-    let mut reader = stream.try_clone()?;
-    reader.set_read_timeout(None)?;
-    let reader_tx = tx.clone();
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => {
-                    let _ = reader_tx.send(Input::Eof);
-                    return;
-                }
-                Ok(n) => {
-                    if reader_tx.send(Input::Bytes(buf[..n].to_vec())).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    let handle = Handle {
-        tx,
-        stream: std::sync::Arc::new(stream.try_clone()?),
-    };
-    let id = NEXT_LINK.fetch_add(1, Ordering::Relaxed);
-    LINKS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id, handle.clone());
-    Ok((handle, rx, Registered(id)))
+/// Reads what the socket has without waiting, into the per-thread scratch buffer, and feeds
+/// it to `conn`. `Ok(0)` at end of stream; `WouldBlock` when there was nothing after all.
+fn read_into(stream: &TcpStream, conn: &mut Connection) -> io::Result<usize> {
+    SCRATCH.with(|s| {
+        let mut buf = s.borrow_mut();
+        let n = stream.try_read(&mut buf)?;
+        conn.feed(&buf[..n]);
+        Ok(n)
+    })
 }
 
-/// Writes every queued chunk (a vectored write for several).
-fn flush(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
+/// Writes every queued chunk (a vectored write for several); fails when a write makes no
+/// progress for [`WRITE_TIMEOUT`].
+async fn flush(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
     let mut chunks: Vec<Bytes> = Vec::new();
     while let Some(c) = conn.poll_transmit() {
         chunks.push(c);
@@ -156,7 +180,11 @@ fn flush(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
         let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(chunks.len() - i);
         slices.push(IoSlice::new(&chunks[i][off..]));
         slices.extend(chunks[i + 1..].iter().map(|c| IoSlice::new(c)));
-        let mut n = stream.write_vectored(&slices)?;
+        let mut n = match tokio::time::timeout(WRITE_TIMEOUT, stream.write_vectored(&slices)).await
+        {
+            Ok(r) => r?,
+            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+        };
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
@@ -183,15 +211,14 @@ pub(crate) fn send(conn: &mut Connection, msg: Message) {
 }
 
 /// Drives the connection until it ends; returns a short reason for the log.
-pub(crate) fn run(
+pub(crate) async fn run(
     mut stream: TcpStream,
     mut conn: Connection,
     leftover: BytesMut,
-    rx: Receiver<Input>,
-    app: &mut dyn App,
+    mut inbox: Inbox,
+    app: &mut (dyn App + Send),
 ) -> String {
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let mut last_rx = Instant::now();
     let mut next_ping = Instant::now() + PING_EVERY;
     let mut eof = false;
@@ -214,7 +241,7 @@ pub(crate) fn run(
                 }
             }
         }
-        if let Err(e) = flush(&mut conn, &mut stream) {
+        if let Err(e) = flush(&mut conn, &mut stream).await {
             break format!("write failed ({e})");
         }
         if let Some(e) = failed {
@@ -226,23 +253,27 @@ pub(crate) fn run(
         if eof {
             break "peer went away".to_string();
         }
-        let now = Instant::now();
         let deadline = next_ping.min(last_rx + IDLE_TIMEOUT);
-        match rx.recv_timeout(deadline.saturating_duration_since(now)) {
-            Ok(Input::Bytes(b)) => {
-                last_rx = Instant::now();
-                conn.feed(&b);
+        tokio::select! {
+            r = stream.readable() => {
+                match r.and_then(|()| read_into(&stream, &mut conn)) {
+                    Ok(n) if n > 0 => last_rx = Instant::now(),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Ok(_) | Err(_) => {
+                        conn.feed_eof();
+                        eof = true;
+                    }
+                }
             }
-            Ok(Input::Eof) => {
-                conn.feed_eof();
-                eof = true;
-            }
-            Ok(Input::Send(m)) => send(&mut conn, m),
-            Ok(Input::Wake) => app.on_wake(&mut conn),
-            Ok(Input::Shutdown) => {
-                let _ = conn.close(1001, "server shutting down");
-            }
-            Err(RecvTimeoutError::Timeout) => {
+            input = inbox.recv() => match input {
+                Some(Input::Send(m)) => send(&mut conn, Message::clone(&m)),
+                Some(Input::Wake) => app.on_wake(&mut conn),
+                Some(Input::Shutdown) => {
+                    let _ = conn.close(1001, "server shutting down");
+                }
+                None => break "dropped: not keeping up".to_string(),
+            },
+            () = tokio::time::sleep_until(deadline) => {
                 let now = Instant::now();
                 if now >= last_rx + IDLE_TIMEOUT {
                     break "idle timeout".to_string();
@@ -252,13 +283,10 @@ pub(crate) fn run(
                     next_ping = now + PING_EVERY;
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => break "channel closed".to_string(),
         }
     };
-    // Give the peer a moment to read our Close before the FIN, then end the reader thread.
-    let _ = stream.shutdown(Shutdown::Write);
-    std::thread::sleep(Duration::from_millis(50));
-    let _ = stream.shutdown(Shutdown::Both);
-    app.on_end(&why);
+    // Give the peer a moment to read our Close before the FIN.
+    let _ = stream.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
     why
 }
