@@ -41,8 +41,9 @@ use crate::{cargo, run, succeeds};
 /// One interop check.
 type Check = fn() -> Result<(), String>;
 
-/// Runs every interop check; Err names the ones that failed.
-pub(crate) fn interop() -> Result<(), String> {
+/// Runs the interop checks named in `only` (every check when empty); Err names the ones
+/// that failed.
+pub(crate) fn interop(only: &[String]) -> Result<(), String> {
     let mut failed = Vec::new();
     let checks: &[(&str, Check)] = &[
         ("sse-browser", sse_browser),
@@ -56,7 +57,20 @@ pub(crate) fn interop() -> Result<(), String> {
         ("ws-deflate-node", ws_deflate_node),
         ("ws-deflate-browser", ws_deflate_browser),
     ];
+    if let Some(unknown) = only
+        .iter()
+        .find(|o| !checks.iter().any(|c| c.0 == o.as_str()))
+    {
+        let names: Vec<&str> = checks.iter().map(|c| c.0).collect();
+        return Err(format!(
+            "unknown check `{unknown}` (checks: {})",
+            names.join(", ")
+        ));
+    }
     for &(name, check) in checks {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
         let t = Instant::now();
         let r = check();
         println!(

@@ -5,7 +5,8 @@
 //!   tools it needs (cargo-fuzz) into `target/tools` when they are missing.
 //! * `cargo xtask autobahn [--deflate]` — Autobahn|Testsuite cases 1–11 (with `--deflate`:
 //!   the permessage-deflate cases 12 and 13 instead) against pushwire-ws, both roles.
-//! * `cargo xtask interop` — real peers (headless Chromium, node and python peers).
+//! * `cargo xtask interop [CHECK...]` — real peers (headless Chromium, node and python
+//!   peers); only the named checks when given.
 //! * `cargo xtask fuzz [--seconds N] [TARGET...]` — build every cargo-fuzz target and run
 //!   each one for N seconds (the smoke run CI does).
 //!
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
             "autobahn",
             autobahn::autobahn(args[1..].iter().any(|a| a == "--deflate")),
         ),
-        Some("interop") => report("interop", interop::interop()),
+        Some("interop") => report("interop", interop::interop(&args[1..])),
         Some("help") | Some("--help") | Some("-h") | None => {
             print_help();
             ExitCode::SUCCESS
@@ -55,7 +56,7 @@ fn print_help() {
          build the cargo-fuzz targets and run each for N seconds (default 20)\n  \
          autobahn [--deflate]\n      \
          Autobahn|Testsuite cases 1-11 (--deflate: 12-13) against pushwire-ws in both roles\n  \
-         interop\n      \
+         interop [CHECK...]\n      \
          real peers: headless Chromium (SSE), ...",
         STEPS.join(", ")
     );
@@ -141,7 +142,7 @@ fn ci(args: &[String]) -> ExitCode {
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
             "bench-build" => run(cargo().args(["bench", "--workspace", "--no-run"])),
             "autobahn" => autobahn::autobahn(false),
-            "interop" => interop::interop(),
+            "interop" => interop::interop(&[]),
             "fuzz" => fuzz_smoke(fuzz_seconds, &[]),
             _ => unreachable!("every step in STEPS is handled"),
         };
