@@ -28,6 +28,11 @@
 //!   (`tests/interop/node/ws-deflate.js`); headless Chromium's WebSocket
 //!   (`tests/interop/browser/ws-deflate-browser.js`), each against `deflate_peer serve`.
 //!
+//! * `load`: the bounded loopback load check — `pushwire loadtest` holds 10,000 idle
+//!   WebSocket connections and 1,000 SSE streams to one `pushwire serve` and fans 20 chat
+//!   messages out to all of them; it prints RSS per connection and fan-out times, and fails
+//!   on a lost, duplicated or reordered message or a failed connection, never on timing.
+//!
 //! Installs what it needs when missing: Debian's `chromium` (apt-get, as root) and the npm
 //! packages of each `tests/interop/*` folder (`npm ci`, into their ignored `node_modules`).
 
@@ -56,6 +61,7 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("ws-deflate-python", ws_deflate_python),
         ("ws-deflate-node", ws_deflate_node),
         ("ws-deflate-browser", ws_deflate_browser),
+        ("load", load),
     ];
     if let Some(unknown) = only
         .iter()
@@ -364,4 +370,25 @@ fn ws_deflate_browser() -> Result<(), String> {
     run(Command::new("node")
         .arg("tests/interop/browser/ws-deflate-browser.js")
         .arg(port.to_string()))
+}
+
+/// The load check: `pushwire loadtest` against a fresh `pushwire serve` (both raise their
+/// own open-file limits; counts, durations and the 127.0.0.1 address are fixed).
+fn load() -> Result<(), String> {
+    let (server, port) = start_pushwire_serve()?;
+    run(Command::new("target/release/pushwire").args([
+        "loadtest",
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "--server-pid",
+        &server.0.id().to_string(),
+        "--ws",
+        "10000",
+        "--sse",
+        "1000",
+        "--messages",
+        "20",
+        "--timeout",
+        "120",
+    ]))
 }
