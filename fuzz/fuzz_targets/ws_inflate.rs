@@ -2,13 +2,17 @@
 //!
 //! Oracles: decompression never returns more than the size limit, fails only with 1007
 //! (corrupt) or 1009 (too big / ratio), and compress → decompress returns the exact input for
-//! every parameter set, message after message.
+//! every parameter set, message after message — also through the sending paths
+//! (`Extension::encode` with its uncompressed fallback, `encode_fragment` for streamed
+//! messages), where a message is compressed only when that makes it smaller.
 #![no_main]
 
+use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use pushwire_ws::deflate::negotiate::Agreement;
 use pushwire_ws::deflate::{DeflateConfig, PerMessageDeflate};
-use pushwire_ws::Role;
+use pushwire_ws::frame::RSV1;
+use pushwire_ws::{Extension, MessageKind, Role};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 3 {
@@ -28,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
         ratio_floor: 64,
         ..DeflateConfig::default()
     };
-    let role = if flags & 0x40 != 0 { Role::Client } else { Role::Server };
+    let role = if flags & 0x40 != 0 {
+        Role::Client
+    } else {
+        Role::Server
+    };
     let mut dec = PerMessageDeflate::new(role, agreed, config);
     // Arbitrary payloads, split into messages at 0xfe bytes.
     for msg in data[3..].split(|&b| b == 0xfe) {
@@ -38,12 +46,80 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // Exact roundtrip of the same bytes as plain messages, peer roles swapped.
-    let peer = if role == Role::Client { Role::Server } else { Role::Client };
+    let peer = if role == Role::Client {
+        Role::Server
+    } else {
+        Role::Client
+    };
     let mut enc = PerMessageDeflate::new(peer, agreed, config);
-    let mut dec = PerMessageDeflate::new(role, agreed, DeflateConfig { max_ratio: 0, ..config });
+    let mut dec = PerMessageDeflate::new(
+        role,
+        agreed,
+        DeflateConfig {
+            max_ratio: 0,
+            ..config
+        },
+    );
     for msg in data[3..].split(|&b| b == 0xfe) {
         let z = enc.compress(msg).expect("compress");
         let out = dec.decompress(&z, msg.len() as u64).expect("roundtrip");
         assert_eq!(out, msg);
+    }
+    // The sending paths of the extension: whole messages (threshold, and the uncompressed
+    // fallback that resets a context-takeover compressor) and messages streamed in fragments
+    // (the message's pieces between 0xfd bytes, each a fragment), mixed, with the receiver's
+    // view: only RSV1 messages are inflated.
+    let mut enc = PerMessageDeflate::new(
+        peer,
+        agreed,
+        DeflateConfig {
+            threshold: 16,
+            ..config
+        },
+    );
+    let mut dec = PerMessageDeflate::new(
+        role,
+        agreed,
+        DeflateConfig {
+            max_ratio: 0,
+            ..config
+        },
+    );
+    for (i, msg) in data[3..].split(|&b| b == 0xfe).enumerate() {
+        let kind = MessageKind::Binary;
+        let (sent, rsv, wire) = if i % 2 == 0 {
+            let (rsv, z) = enc
+                .encode(kind, Bytes::copy_from_slice(msg))
+                .expect("encode");
+            if rsv & RSV1 != 0 {
+                assert!(z.len() < msg.len(), "compressed only when smaller");
+            }
+            (msg.to_vec(), rsv, z.to_vec())
+        } else {
+            let parts: Vec<&[u8]> = msg.split(|&b| b == 0xfd).collect();
+            let mut rsv = 0;
+            let mut wire = Vec::new();
+            for (k, p) in parts.iter().enumerate() {
+                let (r, z) = enc
+                    .encode_fragment(
+                        kind,
+                        Bytes::copy_from_slice(p),
+                        k == 0,
+                        k + 1 == parts.len(),
+                    )
+                    .expect("encode_fragment");
+                if k == 0 {
+                    rsv = r;
+                }
+                wire.extend_from_slice(&z);
+            }
+            (parts.concat(), rsv, wire)
+        };
+        let out = if rsv & RSV1 != 0 {
+            dec.decompress(&wire, sent.len() as u64).expect("roundtrip")
+        } else {
+            wire
+        };
+        assert_eq!(out, sent);
     }
 });
