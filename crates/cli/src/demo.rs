@@ -68,8 +68,10 @@ impl App for Echo {
 
 /// `GET /ws/echo`.
 pub(crate) async fn ws_echo(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<()> {
-    // Boxed: the handshake's state is freed before the connection settles in.
-    let Some((_, rest)) = Box::pin(accept(&mut stream, &req, peer)).await? else {
+    // Boxed, and bound before the await: the handshake's state is freed before the
+    // connection settles in (see `serve::handle`).
+    let accepting = Box::pin(accept(&mut stream, &req, peer));
+    let Some((_, rest)) = accepting.await? else {
         return Ok(());
     };
     drop(req);
@@ -147,8 +149,10 @@ pub(crate) async fn ws_chat(
     peer: &str,
     chat: &Chat,
 ) -> io::Result<()> {
-    // Boxed: the handshake's state is freed before the connection settles in.
-    let Some((_, rest)) = Box::pin(accept(&mut stream, &req, peer)).await? else {
+    // Boxed, and bound before the await: the handshake's state is freed before the
+    // connection settles in (see `serve::handle`).
+    let accepting = Box::pin(accept(&mut stream, &req, peer));
+    let Some((_, rest)) = accepting.await? else {
         return Ok(());
     };
     drop(req);

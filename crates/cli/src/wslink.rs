@@ -226,6 +226,8 @@ pub(crate) async fn run(
         conn.feed_bytes(leftover);
     }
     app.on_wake(&mut conn);
+    let timer = tokio::time::sleep_until(next_ping);
+    tokio::pin!(timer);
     let why = loop {
         // Events from what was fed.
         let mut failed: Option<ProtocolError> = None;
@@ -253,7 +255,12 @@ pub(crate) async fn run(
         if eof {
             break "peer went away".to_string();
         }
+        // One timer for the connection's life, moved only when its deadline changes (after
+        // a read or a ping), not re-armed for every message the connection passes on.
         let deadline = next_ping.min(last_rx + IDLE_TIMEOUT);
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
         tokio::select! {
             r = stream.readable() => {
                 match r.and_then(|()| read_into(&stream, &mut conn)) {
@@ -273,7 +280,7 @@ pub(crate) async fn run(
                 }
                 None => break "dropped: not keeping up".to_string(),
             },
-            () = tokio::time::sleep_until(deadline) => {
+            () = &mut timer => {
                 let now = Instant::now();
                 if now >= last_rx + IDLE_TIMEOUT {
                     break "idle timeout".to_string();
