@@ -12,7 +12,9 @@
 //!   connection's buffer, like the peers' reads), then `poll_event` until `Ok(None)`. Sending:
 //!   `pushwire` is the queue API, `send_text` then draining `poll_transmit` into the sink after
 //!   every message (one allocation per message: the chunk handed out); `pushwire-into` is
-//!   `send_text_to`, which encodes straight into the sink (no allocation).
+//!   `send_text_to`, which encodes straight into the sink (no allocation). Receiving,
+//!   `pushwire-borrowed` is `poll_event_ref`: each event borrows the connection's input buffer
+//!   (no `Bytes` split off, no reference count, no allocation).
 //! - `tungstenite`: `WebSocket::from_raw_socket` (server role, default config) over
 //!   [`SyncStream`], which implements `std::io::Read`/`Write` on the memory transport;
 //!   `read()` per message; sending is `write()` per message then one `flush()`.
@@ -151,6 +153,25 @@ fn pushwire_decode(input: &[u8], messages: usize) -> Count {
 }
 
 #[inline(never)] // a whole iteration; kept out of line so profilers can find it
+/// The borrowing API: `poll_event_ref`, events lent from the connection's input buffer.
+fn pushwire_decode_borrowed(input: &[u8], messages: usize) -> Count {
+    use pushwire_ws::{Config, Connection, EventRef};
+    let mut conn = Connection::server(Config::default());
+    let mut count = (0, 0, 0);
+    for chunk in input.chunks(READ_SIZE) {
+        conn.feed(chunk);
+        while let Some(ev) = conn.poll_event_ref().expect("valid frames") {
+            match ev {
+                EventRef::Text(t) => ws_count(&mut count, t.as_bytes()),
+                EventRef::Binary(b) => ws_count(&mut count, b),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(count.0, messages);
+    count
+}
+
 fn tungstenite_decode(input: &[u8], messages: usize) -> Count {
     use tungstenite::protocol::{Role, WebSocket};
     use tungstenite::Message;
@@ -189,6 +210,11 @@ fn decode_group(c: &mut Criterion, name: &str, input: &[u8], expected: Count) {
     let rt = runtime();
     let n = expected.0;
     assert_eq!(pushwire_decode(input, n), expected, "pushwire");
+    assert_eq!(
+        pushwire_decode_borrowed(input, n),
+        expected,
+        "pushwire-borrowed"
+    );
     assert_eq!(tungstenite_decode(input, n), expected, "tungstenite");
     assert_eq!(
         fastwebsockets_decode(&rt, input, n),
@@ -199,6 +225,9 @@ fn decode_group(c: &mut Criterion, name: &str, input: &[u8], expected: Count) {
     g.throughput(Throughput::Bytes(input.len() as u64));
     g.bench_function("pushwire", |b| {
         b.iter(|| pushwire_decode(black_box(input), n))
+    });
+    g.bench_function("pushwire-borrowed", |b| {
+        b.iter(|| pushwire_decode_borrowed(black_box(input), n))
     });
     g.bench_function("tungstenite", |b| {
         b.iter(|| tungstenite_decode(black_box(input), n))

@@ -145,6 +145,102 @@ pub enum Event {
     Close(Option<CloseFrame>),
 }
 
+/// Text (valid UTF-8) borrowed from a connection's buffers: the text of an [`EventRef`].
+///
+/// Like [`Utf8Bytes`], it was validated when received, and [`as_str`](Self::as_str) checks
+/// again (the crate forbids `unsafe`, so `&str` can only be made by a validator): code that
+/// works on the bytes (a JSON parser over `&[u8]`, a proxy forwarding the text) pays for one
+/// validation only.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Utf8Ref<'a>(&'a [u8]);
+
+impl<'a> Utf8Ref<'a> {
+    /// The text (re-checked, a SIMD pass for long text; see the type's docs).
+    pub fn as_str(&self) -> &'a str {
+        // Always valid: the connection checked it.
+        if self.0.len() < 64 {
+            core::str::from_utf8(self.0).unwrap_or_default()
+        } else {
+            simdutf8::basic::from_utf8(self.0).unwrap_or_default()
+        }
+    }
+
+    /// The raw bytes (no check).
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Utf8Ref<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for Utf8Ref<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Utf8Ref<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+/// A received event borrowing the connection's buffers, returned by
+/// [`Connection::poll_event_ref`]: valid until the next call on the connection. Nothing is
+/// allocated or reference-counted for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventRef<'a> {
+    /// A complete text message.
+    Text(Utf8Ref<'a>),
+    /// A complete binary message.
+    Binary(&'a [u8]),
+    /// A ping. With [`Config::auto_pong`] the pong is already queued.
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// The peer's Close frame; see [`Event::Close`].
+    Close(Option<&'a CloseFrame>),
+}
+
+impl EventRef<'_> {
+    /// An owned copy.
+    pub fn to_event(&self) -> Event {
+        match *self {
+            EventRef::Text(t) => Event::Text(Utf8Bytes(Bytes::copy_from_slice(t.as_bytes()))),
+            EventRef::Binary(b) => Event::Binary(Bytes::copy_from_slice(b)),
+            EventRef::Ping(b) => Event::Ping(Bytes::copy_from_slice(b)),
+            EventRef::Pong(b) => Event::Pong(Bytes::copy_from_slice(b)),
+            EventRef::Close(f) => Event::Close(f.cloned()),
+        }
+    }
+}
+
+impl<'a> From<&'a Event> for EventRef<'a> {
+    fn from(ev: &'a Event) -> Self {
+        match ev {
+            Event::Text(t) => EventRef::Text(Utf8Ref(t.as_bytes())),
+            Event::Binary(b) => EventRef::Binary(b),
+            Event::Ping(b) => EventRef::Ping(b),
+            Event::Pong(b) => EventRef::Pong(b),
+            Event::Close(f) => EventRef::Close(f.as_ref()),
+        }
+    }
+}
+
 /// The peer broke the protocol (or the stream ended early). Returned by
 /// [`Connection::poll_event`]; sticky. When [`close_code`](Self::close_code) is `Some`, a Close
 /// frame with that code has been queued: write it out, then close the transport.
@@ -423,6 +519,8 @@ struct Cold {
     keys: Option<Box<dyn MaskKeySource + Send>>,
     /// The negotiated extension.
     extension: Option<Box<dyn Extension>>,
+    /// The event last returned by `poll_event_ref` when it was not borrowed from `input`.
+    held: Option<Event>,
 }
 
 impl Cold {
@@ -433,7 +531,17 @@ impl Cold {
             && self.sending.is_none()
             && self.keys.is_none()
             && self.extension.is_none()
+            && self.held.is_none()
     }
+}
+
+/// A whole message in one frame at the head of the input, unmasked and validated.
+struct WholeFrame {
+    /// A text message (else binary).
+    text: bool,
+    header_len: usize,
+    /// Payload length.
+    len: usize,
 }
 
 /// Payloads up to this size are copied next to their header so small frames go out as one
@@ -476,6 +584,10 @@ pub struct Connection {
     /// The header at the head of `input` has passed `check_header` (the message state knows
     /// about the frame); only its payload is awaited.
     in_frame: bool,
+    /// Bytes at the head of `input` already consumed by [`Connection::poll_event_ref`] (the
+    /// frames whose payloads it lent out). Dropped in one step by `settle`, at the next feed
+    /// or when a frame needs the general path, rather than advancing `input` per message.
+    lent: u32,
 }
 
 impl fmt::Debug for Connection {
@@ -528,6 +640,7 @@ impl Connection {
             state: ConnectionState::Open,
             eof: false,
             in_frame: false,
+            lent: 0,
         }
     }
 
@@ -584,6 +697,7 @@ impl Connection {
     /// Appends bytes read from the transport (copied). Then call
     /// [`poll_event`](Self::poll_event). Ignored once the connection is closed or failed.
     pub fn feed(&mut self, data: &[u8]) {
+        self.settle();
         if self.accepts_input() {
             self.input.extend_from_slice(data);
         }
@@ -592,6 +706,7 @@ impl Connection {
     /// Appends bytes read from the transport, taking ownership; when nothing is buffered the
     /// buffer is used as is, without a copy (payloads are then split off it).
     pub fn feed_bytes(&mut self, data: BytesMut) {
+        self.settle();
         if !self.accepts_input() {
             return;
         }
@@ -620,6 +735,7 @@ impl Connection {
     /// [`feed`](Self::feed) until `Ok(None)`, then drain [`poll_transmit`](Self::poll_transmit).
     #[must_use = "events and errors must be handled"]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        self.settle();
         if self.state == ConnectionState::Failed {
             if let Some(e) = self.error() {
                 return Err(e.clone());
@@ -631,9 +747,23 @@ impl Connection {
                 return Ok(None);
             }
             if !self.in_frame {
-                if let Some(r) = self.whole_message_frame() {
+                if let Some(r) = self.whole_message_frame(0) {
                     return match r {
-                        Ok(ev) => Ok(Some(ev)),
+                        Ok(WholeFrame {
+                            text,
+                            header_len,
+                            len,
+                        }) => {
+                            // Split header and payload off together, then drop the header from
+                            // the `Bytes` (cheaper than advancing the `BytesMut`).
+                            let mut data = self.input.split_to(header_len + len).freeze();
+                            data.advance(header_len);
+                            Ok(Some(if text {
+                                Event::Text(Utf8Bytes(data))
+                            } else {
+                                Event::Binary(data)
+                            }))
+                        }
                         Err(e) => Err(self.fail(e)),
                     };
                 }
@@ -656,6 +786,71 @@ impl Connection {
         }
     }
 
+    /// Like [`poll_event`](Self::poll_event), but the event borrows the connection's buffers
+    /// instead of owning its payload: a whole message that arrived in one frame (the common
+    /// case) is unmasked and validated where it lies in the input buffer and lent out as is —
+    /// no `Bytes` split off, no reference count, no allocation. The input buffer is then never
+    /// shared, so [`feed`](Self::feed) can reuse it instead of allocating a new one. Other
+    /// events (fragmented messages, control frames) are decoded as by `poll_event` and lent
+    /// from where the connection keeps them. The event is valid until the next call on the
+    /// connection; same call order and errors as `poll_event`.
+    #[must_use = "events and errors must be handled"]
+    pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ProtocolError> {
+        self.drop_held();
+        if self.lent > u32::MAX / 2 {
+            self.settle();
+        }
+        if self.state == ConnectionState::Open && !self.in_frame {
+            let at = self.lent as usize;
+            if let Some(r) = self.whole_message_frame(at) {
+                let WholeFrame {
+                    text,
+                    header_len,
+                    len,
+                } = r.map_err(|e| self.fail(e))?;
+                let start = at + header_len;
+                // Below `u32::MAX`: `at` is at most half of it, and the fast path takes only
+                // frames with 7- and 16-bit lengths (at most 65,543 bytes).
+                self.lent = (start + len) as u32;
+                let payload = &self.input[start..start + len];
+                return Ok(Some(if text {
+                    // Checked by `whole_message_frame`.
+                    EventRef::Text(Utf8Ref(payload))
+                } else {
+                    EventRef::Binary(payload)
+                }));
+            }
+        }
+        // Everything else takes the general path.
+        self.settle();
+        let Some(ev) = self.poll_event()? else {
+            return Ok(None);
+        };
+        let cold = self.cold_mut();
+        Ok(Some(EventRef::from(&*cold.held.insert(ev))))
+    }
+
+    /// Drops what [`EventRef`]s borrowed: the frames consumed from `input`, and the event
+    /// kept for the last one.
+    #[inline(always)]
+    fn settle(&mut self) {
+        if self.lent != 0 {
+            self.input.advance(self.lent as usize);
+            self.lent = 0;
+        }
+        self.drop_held();
+    }
+
+    /// Drops the event kept for the last [`EventRef`], if any.
+    #[inline(always)]
+    fn drop_held(&mut self) {
+        if let Some(c) = self.cold.as_mut() {
+            if c.held.take().is_some() {
+                self.release_cold();
+            }
+        }
+    }
+
     fn release_input(&mut self) {
         // No heap held while idle: drop an empty input buffer's allocation.
         if self.input.is_empty() && self.input.capacity() > 0 {
@@ -665,18 +860,20 @@ impl Connection {
 
     /// The common case on a fast path that leaves the message state alone: a whole final text
     /// or binary frame (FIN set, RSV clear, 7- or 16-bit minimal length, masked as the role
-    /// requires, within the frame and message limits) already in `input`, while the connection
+    /// requires, within the frame and message limits) at `input[at..]`, while the connection
     /// is open and no fragmented message is in progress. Such a frame is the whole message, so
     /// its text is validated in one pass. `None` for anything else, which [`Self::next_frame`]
     /// then decodes and checks (errors included).
-    #[inline]
-    fn whole_message_frame(&mut self) -> Option<Result<Event, ProtocolError>> {
+    /// On success the payload is unmasked (and its text validated) in place; the frame is
+    /// still in `input` (nothing is consumed here).
+    #[inline(always)]
+    fn whole_message_frame(&mut self, at: usize) -> Option<Result<WholeFrame, ProtocolError>> {
         if self.state != ConnectionState::Open
             || self.cold.as_ref().is_some_and(|c| c.message.is_some())
         {
             return None;
         }
-        let buf = &self.input[..];
+        let buf = self.input.get(at..)?;
         let (&b0, &b1) = (buf.first()?, buf.get(1)?);
         // FIN, RSV1-3 clear, opcode 0x1 (text) or 0x2 (binary).
         if b0 != 0x81 && b0 != 0x82 {
@@ -710,7 +907,7 @@ impl Connection {
             return None;
         }
         let text = b0 == 0x81;
-        let payload = &mut self.input[header_len..header_len + len];
+        let payload = &mut self.input[at + header_len..at + header_len + len];
         let valid = match key {
             // Short text: unmask and look for non-ASCII bytes in one pass.
             Some(key) if text && len <= 64 => {
@@ -725,14 +922,10 @@ impl Connection {
         if !valid {
             return Some(Err(ProtocolError::InvalidUtf8));
         }
-        // Split header and payload off together, then drop the header from the `Bytes`
-        // (cheaper than advancing the `BytesMut`).
-        let mut data = self.input.split_to(header_len + len).freeze();
-        data.advance(header_len);
-        Some(Ok(if text {
-            Event::Text(Utf8Bytes(data))
-        } else {
-            Event::Binary(data)
+        Some(Ok(WholeFrame {
+            text,
+            header_len,
+            len,
         }))
     }
 
@@ -966,6 +1159,7 @@ impl Connection {
         }
         self.state = ConnectionState::Failed;
         self.input = BytesMut::new();
+        self.lent = 0;
         self.in_frame = false;
         let cold = self.cold_mut();
         cold.error = Some(e.clone());

@@ -58,8 +58,8 @@ pub mod utf8;
 
 pub use close::CloseFrame;
 pub use connection::{
-    Config, Connection, ConnectionState, Event, Extension, ExtensionError, MessageKind,
-    ProtocolError, Role, SendError, Utf8Bytes,
+    Config, Connection, ConnectionState, Event, EventRef, Extension, ExtensionError, MessageKind,
+    ProtocolError, Role, SendError, Utf8Bytes, Utf8Ref,
 };
 #[cfg(feature = "std")]
 pub use keys::StdRandom;

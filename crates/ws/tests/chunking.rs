@@ -66,7 +66,9 @@ fn encode(sender: Role, key: [u8; 4], ops: &[Op]) -> Vec<u8> {
 
 type Outcome = (Vec<Event>, Option<ProtocolError>, Vec<u8>);
 
-fn receive(role: Role, wire: &[u8], cuts: &[usize]) -> Outcome {
+/// Feeds `wire` cut at `cuts`, polling with `poll_event`, or with `poll_event_ref` (events
+/// copied out with `to_event`) when `borrowed`.
+fn receive_with(role: Role, wire: &[u8], cuts: &[usize], borrowed: bool) -> Outcome {
     let mut c = Connection::with_mask_keys(
         role,
         Config::default(),
@@ -83,7 +85,12 @@ fn receive(role: Role, wire: &[u8], cuts: &[usize]) -> Outcome {
         c.feed(&wire[start..p]);
         start = p;
         loop {
-            match c.poll_event() {
+            let polled = if borrowed {
+                c.poll_event_ref().map(|e| e.map(|e| e.to_event()))
+            } else {
+                c.poll_event()
+            };
+            match polled {
                 Ok(Some(e)) => events.push(e),
                 Ok(None) => break,
                 Err(e) => {
@@ -103,11 +110,31 @@ fn receive(role: Role, wire: &[u8], cuts: &[usize]) -> Outcome {
     (events, error, out)
 }
 
+fn receive(role: Role, wire: &[u8], cuts: &[usize]) -> Outcome {
+    receive_with(role, wire, cuts, false)
+}
+
 fn check_all_splits(role: Role, wire: &[u8], cuts: &[usize]) -> Result<Outcome, TestCaseError> {
     let whole = receive(role, wire, &[]);
     let every: Vec<usize> = (0..wire.len()).collect();
     prop_assert_eq!(&receive(role, wire, &every), &whole, "byte by byte");
     prop_assert_eq!(&receive(role, wire, cuts), &whole, "random splits");
+    // The borrowing poll gives the same events, errors and replies.
+    prop_assert_eq!(
+        &receive_with(role, wire, &[], true),
+        &whole,
+        "borrowed, whole"
+    );
+    prop_assert_eq!(
+        &receive_with(role, wire, &every, true),
+        &whole,
+        "borrowed, byte by byte"
+    );
+    prop_assert_eq!(
+        &receive_with(role, wire, cuts, true),
+        &whole,
+        "borrowed, random splits"
+    );
     Ok(whole)
 }
 

@@ -812,3 +812,71 @@ fn extension_claims_rsv1_and_transforms_messages() {
     );
     assert_failed(&mut c, err, ProtocolError::InvalidUtf8);
 }
+
+#[test]
+fn poll_event_ref_lends_payloads_and_handles_every_kind() {
+    use pushwire_ws::EventRef;
+    for role in [Role::Server, Role::Client] {
+        let mut c = conn(role);
+        let mut wire = data_frame(role, 0x1, "héllo".as_bytes());
+        wire.extend(data_frame(role, 0x2, &[1, 2, 3]));
+        // A fragmented text message, then a ping inside nothing, then a close.
+        wire.extend(frame(role, false, 0, 0x1, b"frag"));
+        wire.extend(frame(role, true, 0, 0x0, b"mented"));
+        wire.extend(data_frame(role, 0x9, b"p"));
+        wire.extend(data_frame(role, 0x8, &close_payload(1000)));
+        c.feed(&wire);
+        match c.poll_event_ref() {
+            Ok(Some(EventRef::Text(t))) => assert_eq!(t.as_str(), "héllo"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.poll_event_ref(), Ok(Some(EventRef::Binary(&[1, 2, 3]))));
+        match c.poll_event_ref() {
+            Ok(Some(EventRef::Text(t))) => assert_eq!(t, "fragmented"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.poll_event_ref(), Ok(Some(EventRef::Ping(b"p"))));
+        let close = CloseFrame::new(1000, "").unwrap();
+        assert_eq!(c.poll_event_ref(), Ok(Some(EventRef::Close(Some(&close)))));
+        assert_eq!(c.poll_event_ref(), Ok(None));
+        assert_eq!(c.state(), ConnectionState::Closed);
+        // The pong and the close echo were queued as with `poll_event`.
+        let frames = sent_frames(&mut c);
+        assert_eq!(frames[0], (OpCode::Pong, true, b"p".to_vec()));
+        assert_eq!(frames[1], (OpCode::Close, true, close_payload(1000)));
+    }
+}
+
+#[test]
+fn poll_event_ref_fails_like_poll_event() {
+    // Invalid UTF-8 in a whole text frame: 1007 queued, error sticky, for both polls.
+    for role in [Role::Server, Role::Client] {
+        let mut c = conn(role);
+        c.feed(&data_frame(role, 0x1, &[b'a', 0xFF]));
+        assert_eq!(c.poll_event_ref(), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(c.poll_event_ref(), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(c.poll_event(), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(
+            sent_frames(&mut c),
+            vec![(OpCode::Close, true, close_payload(1007))]
+        );
+    }
+}
+
+#[test]
+fn poll_event_ref_then_feed_keeps_the_stream_in_order() {
+    // The lent frame is dropped on the next call, whichever it is (feed here).
+    let mut c = conn(Role::Server);
+    let a = data_frame(Role::Server, 0x1, b"first");
+    let b = data_frame(Role::Server, 0x1, b"second");
+    c.feed(&a);
+    c.feed(&b[..3]);
+    let text = |e: Option<pushwire_ws::EventRef<'_>>| match e {
+        Some(pushwire_ws::EventRef::Text(t)) => t.as_str().to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(text(c.poll_event_ref().unwrap()), "first");
+    c.feed(&b[3..]);
+    assert_eq!(text(c.poll_event_ref().unwrap()), "second");
+    assert_eq!(c.poll_event_ref().unwrap(), None);
+}
