@@ -188,7 +188,7 @@ async fn check(mut o: Options) -> Result<(), String> {
     // Room for the sockets: the open-file limit and the local port range.
     let wanted = o.ws + o.sse;
     let mut room = wanted;
-    match crate::fdlimit::raise_nofile() {
+    match crate::os::raise_nofile() {
         Some(nofile) => {
             println!("load: open-file limit {nofile}");
             room = room.min((nofile as usize).saturating_sub(SPARE_FDS));
@@ -305,8 +305,16 @@ async fn check(mut o: Options) -> Result<(), String> {
     tokio::spawn(async move { sender.send_loop(send_rx, &sender_shared).await });
 
     let mut per_message = Vec::new();
+    let mut server_cpu = Duration::ZERO;
+    let mut own_cpu = Duration::ZERO;
+    let me = std::process::id();
     for k in 0..=o.messages {
         tokio::time::sleep(PAUSE).await;
+        // CPU time of the measured messages' fan-outs (the warm-up's is left out).
+        let cpu_before = (
+            o.server_pid.and_then(crate::os::cpu_time),
+            crate::os::cpu_time(me),
+        );
         send_tx
             .send(k)
             .await
@@ -328,6 +336,16 @@ async fn check(mut o: Options) -> Result<(), String> {
             ));
         }
         if k > 0 {
+            let cpu_after = (
+                o.server_pid.and_then(crate::os::cpu_time),
+                crate::os::cpu_time(me),
+            );
+            if let (Some(a), Some(b)) = (cpu_before.0, cpu_after.0) {
+                server_cpu += b.saturating_sub(a);
+            }
+            if let (Some(a), Some(b)) = (cpu_before.1, cpu_after.1) {
+                own_cpu += b.saturating_sub(a);
+            }
             let all = shared.arrivals[k]
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -362,6 +380,15 @@ async fn check(mut o: Options) -> Result<(), String> {
         ms(percentile(&each, 50.0)),
         ms(percentile(&each, 99.0)),
     );
+    let deliveries = (receivers * o.messages) as f64;
+    if o.server_pid.is_some() {
+        println!(
+            "load: CPU time during the fan-outs: server {} per message ({:.1} µs per delivery), load generator {} per message",
+            ms(server_cpu / o.messages as u32),
+            server_cpu.as_secs_f64() * 1e6 / deliveries,
+            ms(own_cpu / o.messages as u32),
+        );
+    }
     if let Some(b) = rss_after {
         println!(
             "load: server RSS after the fan-out {:.1} MiB",

@@ -6,8 +6,8 @@
 
 mod demo;
 mod eio;
-mod fdlimit;
 mod loadtest;
+mod os;
 mod serve;
 mod wire;
 mod wslink;

@@ -150,7 +150,7 @@ async fn serve(opts: Options) -> io::Result<()> {
         listener.local_addr()?
     );
     let mut max_conns = opts.max_conns;
-    if let Some(nofile) = crate::fdlimit::raise_nofile() {
+    if let Some(nofile) = crate::os::raise_nofile() {
         let room = nofile.saturating_sub(SPARE_FDS) as usize;
         if room < max_conns {
             println!(

@@ -1,0 +1,65 @@
+//! What `serve` and `loadtest` ask of the OS beyond sockets: the open-file limit (both hold
+//! one descriptor per connection, so both raise their soft `RLIMIT_NOFILE` to the hard limit
+//! at start), and the CPU time a process has used (the load check reports it).
+
+/// Raises the soft open-file limit to the hard limit and returns the soft limit now in
+/// force (`None` where it cannot be read: not a Unix, or the call failed).
+#[cfg(unix)]
+pub(crate) fn raise_nofile() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes one `rlimit` through a pointer to a live, properly aligned
+    // local; `setrlimit` only reads one. Neither has other preconditions.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return None;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    // `rlim_t` is `u64` on 64-bit Linux, narrower on some other targets.
+    #[allow(clippy::unnecessary_cast)]
+    Some(lim.rlim_cur as u64)
+}
+
+/// Raises the soft open-file limit to the hard limit and returns the soft limit now in
+/// force (`None` where it cannot be read: not a Unix, or the call failed).
+#[cfg(not(unix))]
+pub(crate) fn raise_nofile() -> Option<u64> {
+    None
+}
+
+/// CPU time (user + system, all threads) process `pid` has used so far, from
+/// `/proc/<pid>/stat`; `None` where that cannot be read.
+#[cfg(unix)]
+pub(crate) fn cpu_time(pid: u32) -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces, and ends with ')'):
+    // state is field 3, utime field 14, stime field 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split(' ').skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // SAFETY: `sysconf` reads a configuration value; it has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let ticks = u64::try_from(ticks).ok().filter(|&t| t > 0)?;
+    Some(std::time::Duration::from_nanos(
+        (utime + stime) * 1_000_000_000 / ticks,
+    ))
+}
+
+/// CPU time (user + system, all threads) process `pid` has used so far, from
+/// `/proc/<pid>/stat`; `None` where that cannot be read.
+#[cfg(not(unix))]
+pub(crate) fn cpu_time(_pid: u32) -> Option<std::time::Duration> {
+    None
+}
