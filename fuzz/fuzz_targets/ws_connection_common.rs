@@ -6,7 +6,9 @@ use pushwire_ws::{Config, Connection, Event, FixedMaskKey, ProtocolError, Role};
 
 type Outcome = (Vec<Event>, Option<ProtocolError>, Vec<u8>);
 
-fn run(data: &[u8], chunk_sizes: &[u8]) -> Outcome {
+/// Feeds `data` in chunks of `chunk_sizes` (cycled; whole if empty), polling with
+/// `poll_event`, or with `poll_event_ref` (events copied out) when `borrowed`.
+fn run(data: &[u8], chunk_sizes: &[u8], borrowed: bool) -> Outcome {
     let mut config = Config::default();
     config.max_frame_size = 4096;
     config.max_message_size = 8192;
@@ -25,7 +27,12 @@ fn run(data: &[u8], chunk_sizes: &[u8]) -> Outcome {
         c.feed(&rest[..n]);
         rest = &rest[n..];
         loop {
-            match c.poll_event() {
+            let polled = if borrowed {
+                c.poll_event_ref().map(|e| e.map(|e| e.to_event()))
+            } else {
+                c.poll_event()
+            };
+            match polled {
                 Ok(Some(e)) => events.push(e),
                 Ok(None) => break,
                 Err(e) => {
@@ -69,11 +76,14 @@ fuzz_target!(|input: &[u8]| {
         None => return,
     };
     let (chunk_sizes, data) = data.split_at(split_len);
-    let whole = run(data, &[]);
-    let byte_by_byte = run(data, &[0]);
-    let chunked = run(data, chunk_sizes);
+    let whole = run(data, &[], false);
+    let byte_by_byte = run(data, &[0], false);
+    let chunked = run(data, chunk_sizes, false);
     assert_eq!(whole, byte_by_byte);
     assert_eq!(whole, chunked);
+    // The borrowing poll sees exactly the same events, error and replies.
+    assert_eq!(whole, run(data, &[], true), "poll_event_ref, whole");
+    assert_eq!(whole, run(data, chunk_sizes, true), "poll_event_ref, chunked");
 
     let (events, error, out) = whole;
     let written = frames(&out);
