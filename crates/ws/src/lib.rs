@@ -18,7 +18,10 @@
 //! 1. bytes read → [`Connection::feed`] / [`Connection::feed_bytes`] (end of stream →
 //!    [`Connection::feed_eof`]);
 //! 2. [`Connection::poll_event`] until `Ok(None)` ("need more bytes") or an error — errors are
-//!    sticky and a peer error has already queued the Close frame to send;
+//!    sticky and a peer error has already queued the Close frame to send. Or
+//!    [`Connection::poll_event_ref`], whose [`EventRef`] borrows the payload from the
+//!    connection's input buffer (nothing allocated or reference-counted per message; valid
+//!    until the next call on the connection);
 //! 3. queue with `send_*` / [`Connection::close`] (these validate and only queue);
 //! 4. write every chunk from [`Connection::poll_transmit`], in order;
 //! 5. close the transport when [`Connection::should_close_transport`] is true.
