@@ -22,8 +22,14 @@ impl Drop for Server {
 /// Starts `pushwire serve` on a port the OS picks (read back from its first log line, so
 /// that tests running in parallel never race for a port).
 fn start() -> Server {
+    start_with(&[])
+}
+
+/// [`start`] with more arguments after `serve --addr 127.0.0.1:0`.
+fn start_with(args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
         .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -356,4 +362,61 @@ fn a_chat_member_that_does_not_read_is_dropped() {
     assert_eq!(received.load(std::sync::atomic::Ordering::Relaxed), want);
     let _ = fast.shutdown(std::net::Shutdown::Both);
     let _ = drain.join();
+}
+
+#[test]
+fn connections_beyond_max_conns_get_503() {
+    let s = start_with(&["--max-conns", "1"]);
+    // The one connection allowed: an event stream, held open.
+    let mut held = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    held.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    held.write_all(b"GET /sse/chat HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let n = held.read(&mut buf).unwrap();
+    assert_eq!(status(&buf[..n]), 200);
+    let busy = exchange(s.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"busy\n");
+    assert_eq!(status(&busy), 503, "{}", String::from_utf8_lossy(&busy));
+    // Once it is gone, the next one is served.
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = exchange(s.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"\r\n\r\n");
+        if status(&r) == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slot was never freed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sse_chat_relays_websocket_chat_messages() {
+    let s = start();
+    let mut sse = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    sse.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    sse.write_all(b"GET /sse/chat HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The head and the first keep-alive comment: the stream is a chat member from then on.
+    while !got.ends_with(b"\r\n\r\n: keep-alive\n") {
+        let n = sse.read(&mut buf).unwrap();
+        assert!(n > 0, "stream ended early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(status(&got), 200);
+    assert!(String::from_utf8_lossy(&got).contains("Content-Type: text/event-stream"));
+    let mut ws = ws_open(s.port, "/ws/chat");
+    // A masked text frame "a\nb" (zero mask key) and a binary frame 01 02 03.
+    ws.write_all(&[0x81, 0x83, 0, 0, 0, 0, b'a', b'\n', b'b'])
+        .unwrap();
+    ws.write_all(&[0x82, 0x83, 0, 0, 0, 0, 1, 2, 3]).unwrap();
+    let body_start = got.len();
+    let want = b"data: a\ndata: b\n\nevent: binary\ndata: AQID\n\n";
+    while !got[body_start..].windows(want.len()).any(|w| w == want) {
+        let n = sse.read(&mut buf).unwrap();
+        assert!(n > 0, "stream ended: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
 }
