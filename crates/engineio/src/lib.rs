@@ -88,6 +88,7 @@
 //! assert_eq!(held, Outcome::Hold { sid: "abc".into() });
 //! server.send("abc", PacketData::Text("hey".into())).unwrap();
 //! assert_eq!(server.poll_http_response("abc").unwrap().body, b"4:4hey");
+//! assert_eq!(server.poll_event(), Some(("abc".into(), Event::Opened)));
 //! assert_eq!(server.poll_event(), None);
 //! ```
 #![cfg_attr(not(feature = "std"), no_std)]

@@ -349,6 +349,23 @@ impl<S: SidSource> Server<S> {
             .send(data)
     }
 
+    /// Sends a message to every open session, as engine.io's `clients` loop or socket.io's
+    /// broadcast would; returns how many sessions queued it.
+    ///
+    /// A session that refuses it is skipped: closing or closed, or
+    /// [`ServerConfig::max_buffered_packets`] behind — a client that stopped fetching, which
+    /// its heartbeat will close. Each session gets a clone of `data` (a reference count for
+    /// binary data, a copy for text).
+    pub fn broadcast(&mut self, data: &PacketData) -> usize {
+        let mut queued = 0;
+        for s in self.sessions.values_mut().filter(|s| !s.is_closed()) {
+            if s.send(data.clone()).is_ok() {
+                queued += 1;
+            }
+        }
+        queued
+    }
+
     /// Closes session `sid` from the server side.
     pub fn close(&mut self, now: Duration, sid: &str) {
         if let Some(s) = self.sessions.get_mut(sid) {

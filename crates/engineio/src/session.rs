@@ -114,6 +114,10 @@ impl CloseReason {
 /// What a session reports to the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// The session exists: always its first event, queued when it is created (by the
+    /// handshake, in [`crate::Server`]), so an application learns of new sessions from the
+    /// event stream instead of watching the list of ids.
+    Opened,
     /// A `message` packet's data.
     Message(PacketData),
     /// The session moved from polling to websocket.
@@ -269,6 +273,7 @@ impl ServerSession {
             close_deadline: None,
             config,
         };
+        s.events.push_back(Event::Opened);
         // > Server responds with an `open` packet with JSON-encoded handshake data
         let open = s.open_packet().to_packet();
         s.write_buffer.push_back(open);

@@ -99,7 +99,7 @@ impl Net {
             match e {
                 Event::Message(d) => self.got_server.push(text(&d)),
                 Event::Closed(_) => self.closed = true,
-                Event::Upgraded => {}
+                Event::Opened | Event::Upgraded => {}
             }
         }
         while let Some(e) = self.client.poll_event() {

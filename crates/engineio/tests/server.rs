@@ -65,8 +65,11 @@ fn body(r: &HttpResponse) -> &str {
     std::str::from_utf8(&r.body).unwrap()
 }
 
+/// The events after `Opened` (which `every_session_starts_with_opened` checks).
 fn events(s: &mut Srv) -> Vec<Event> {
-    std::iter::from_fn(|| s.poll_event().map(|(_, e)| e)).collect()
+    std::iter::from_fn(|| s.poll_event().map(|(_, e)| e))
+        .filter(|e| *e != Event::Opened)
+        .collect()
 }
 
 fn ws_out(s: &mut Srv, sid: &str) -> Vec<WsOutput> {
@@ -492,4 +495,47 @@ fn aborted_poll_closes_the_session() {
     ));
     s.handle_get_aborted(ms(2), "sid1");
     assert_eq!(events(&mut s), [Event::Closed(CloseReason::TransportError)]);
+}
+
+#[test]
+fn every_session_starts_with_opened() {
+    // Over polling: `Opened` once, before anything else the session reports.
+    let mut s = open_polling();
+    s.handle_request(ms(1), &post(Q, b"6:4hello"));
+    assert_eq!(s.poll_event(), Some(("sid1".into(), Event::Opened)));
+    assert_eq!(
+        s.poll_event(),
+        Some((
+            "sid1".into(),
+            Event::Message(PacketData::Text("hello".into()))
+        ))
+    );
+    assert_eq!(s.poll_event(), None);
+    // Over websocket only.
+    let mut s = server();
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket"));
+    assert_eq!(s.poll_event(), Some(("sid1".into(), Event::Opened)));
+    assert_eq!(s.poll_event(), None);
+}
+
+#[test]
+fn broadcast_reaches_every_open_session() {
+    let mut s = server();
+    s.handle_request(ms(0), &get("EIO=3&transport=polling"));
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket"));
+    s.handle_request(ms(0), &get("EIO=3&transport=polling"));
+    let sids: Vec<String> = s.sids().map(String::from).collect();
+    assert_eq!(sids.len(), 3);
+    s.close(ms(1), &sids[2]);
+    assert_eq!(s.broadcast(&PacketData::Text("all".into())), 2);
+    // The polling session has it in its next poll, the websocket one as a frame.
+    let poll = respond(s.handle_request(
+        ms(2),
+        &get(&format!("EIO=3&transport=polling&sid={}", sids[0])),
+    ));
+    assert_eq!(body(&poll), "4:4all");
+    assert_eq!(
+        ws_out(&mut s, &sids[1]).last(),
+        Some(&WsOutput::Frame(Frame::Text("4all".into())))
+    );
 }
