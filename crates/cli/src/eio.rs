@@ -7,7 +7,7 @@
 //! by a [`Connection`] in [`crate::wslink`]). One mutex guards the server (never held across
 //! an `.await`); a timer task drives its heartbeats; held polls wait on a [`Notify`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,8 +42,6 @@ struct Shared {
     start: Instant,
     /// The websocket connections, by sid, to wake when their session has output.
     ws: Mutex<HashMap<String, Handle>>,
-    /// Sessions already logged as open.
-    known: Mutex<HashSet<String>>,
     ping_interval: Duration,
     ping_timeout: Duration,
 }
@@ -83,7 +81,6 @@ impl Eio {
             changed: Notify::new(),
             start: Instant::now(),
             ws: Mutex::new(HashMap::new()),
-            known: Mutex::new(HashSet::new()),
         });
         let timer = Arc::clone(&shared);
         tokio::spawn(async move {
@@ -128,30 +125,16 @@ impl Shared {
     /// Handles the server's events (the chat), logs session changes, then wakes the held
     /// polls and websocket writers.
     fn pump(&self, server: &mut Server<Sids>) {
-        {
-            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            for sid in server.sids() {
-                let Some(session) = server.session(sid) else {
-                    continue;
-                };
-                if !session.is_closed() && !known.contains(sid) {
-                    let transport = session.transport().name();
-                    println!("engine.io {sid}: session open over {transport}");
-                    known.insert(sid.to_owned());
-                }
-            }
-            // Forget sessions the server has dropped.
-            known.retain(|sid| server.session(sid).is_some());
-        }
         while let Some((sid, event)) = server.poll_event() {
             match event {
+                Event::Opened => {
+                    let transport = server.session(&sid).map_or("?", |s| s.transport().name());
+                    println!("engine.io {sid}: session open over {transport}");
+                }
+                // A client whose buffer is full stopped fetching: it misses the message,
+                // and its heartbeat will close it.
                 Event::Message(data) => {
-                    let all: Vec<String> = server.sids().map(String::from).collect();
-                    for s in all {
-                        // A full buffer means that client stopped fetching: it misses the
-                        // message, and its heartbeat will close it.
-                        let _ = server.send(&s, data.clone());
-                    }
+                    server.broadcast(&data);
                 }
                 Event::Upgraded => println!("engine.io {sid}: upgraded to websocket"),
                 Event::Closed(reason) => {
