@@ -116,6 +116,7 @@ impl Chat {
         (id, m.len())
     }
 
+    /// Removes member `id` (gone already when it was dropped for not keeping up).
     fn leave(&self, id: u64) {
         self.members
             .lock()

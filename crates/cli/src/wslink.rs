@@ -45,7 +45,9 @@ thread_local! {
 /// A message to send, or received.
 #[derive(Debug, Clone)]
 pub(crate) enum Message {
+    /// A text message (valid UTF-8).
     Text(Utf8Bytes),
+    /// A binary message.
     Binary(Bytes),
 }
 
