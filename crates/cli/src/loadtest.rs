@@ -467,9 +467,17 @@ impl Receiver {
     }
 }
 
+/// Connects with `SO_LINGER` 0: closing (at the end of the run) resets the connection, so
+/// the thousands of client ports are not left in TIME_WAIT for the next run.
+async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_zero_linger()?;
+    Ok(stream)
+}
+
 /// Opens `GET /sse/chat` and reads the response head.
 async fn sse_connect(addr: SocketAddr) -> io::Result<Receiver> {
-    let mut stream = TcpStream::connect(addr).await?;
+    let mut stream = connect(addr).await?;
     stream
         .write_all(
             format!("GET /sse/chat HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n")
@@ -510,7 +518,7 @@ struct WsPeer {
 
 /// Opens a WebSocket to `/ws/chat`.
 async fn ws_connect(addr: SocketAddr) -> io::Result<WsPeer> {
-    let mut stream = TcpStream::connect(addr).await?;
+    let mut stream = connect(addr).await?;
     stream.set_nodelay(true)?;
     let mut keys = StdRandom::new();
     let req = ClientRequest::new(&addr.to_string(), "/ws/chat");
