@@ -27,18 +27,22 @@ fn start() -> Server {
 
 /// [`start`] with more arguments after `serve --addr 127.0.0.1:0`.
 fn start_with(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pushwire"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    // In the guard from the start: a panic below must not leave the server running.
+    let mut server = Server {
+        child: Command::new(env!("CARGO_BIN_EXE_pushwire"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        port: 0,
+    };
+    let mut out = std::io::BufReader::new(server.child.stdout.take().unwrap());
     let mut first = String::new();
     std::io::BufRead::read_line(&mut out, &mut first).unwrap();
     // "pushwire demo listening on http://127.0.0.1:PORT/"
-    let port = first
+    server.port = first
         .trim_end()
         .trim_end_matches('/')
         .rsplit(':')
@@ -56,7 +60,7 @@ fn start_with(args: &[&str]) -> Server {
             line.clear();
         }
     });
-    Server { child, port }
+    server
 }
 
 /// Sends `request`, returns everything read until `until` appears, EOF, or 5 s.
