@@ -2,7 +2,8 @@
 //!
 //! * Server role: `wstest -m fuzzingclient` against `crates/ws/examples/echo_server.rs`.
 //! * `--deflate` runs cases 12.* and 13.* (permessage-deflate, ~8 min per role) instead of
-//!   1–11, into `target/autobahn/{fc,fs}-deflate`; not part of `cargo xtask ci`.
+//!   1–11, into `target/autobahn/{fc,fs}-deflate`; `cargo xtask ci` runs it as the step
+//!   `autobahn-deflate`, after `autobahn`.
 //! * Client role: `wstest -m fuzzingserver` (bound to 127.0.0.1) driven by
 //!   `crates/ws/examples/autobahn_client.rs`.
 //!

@@ -4,7 +4,8 @@
 //!   its time, then a summary table and a closing `N passed, N failed` line. Installs the
 //!   tools it needs (cargo-fuzz) into `target/tools` when they are missing.
 //! * `cargo xtask autobahn [--deflate]` — Autobahn|Testsuite cases 1–11 (with `--deflate`:
-//!   the permessage-deflate cases 12 and 13 instead) against pushwire-ws, both roles.
+//!   the permessage-deflate cases 12 and 13 instead) against pushwire-ws, both roles; CI runs
+//!   both (steps `autobahn` and `autobahn-deflate`).
 //! * `cargo xtask interop [CHECK...]` — real peers (headless Chromium, node and python
 //!   peers); only the named checks when given.
 //! * `cargo xtask fuzz [--seconds N] [TARGET...]` — build every cargo-fuzz target and run
@@ -70,6 +71,7 @@ const STEPS: &[&str] = &[
     "doctest",
     "bench-build",
     "autobahn",
+    "autobahn-deflate",
     "interop",
     "fuzz",
 ];
@@ -142,6 +144,7 @@ fn ci(args: &[String]) -> ExitCode {
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
             "bench-build" => run(cargo().args(["bench", "--workspace", "--no-run"])),
             "autobahn" => autobahn::autobahn(false),
+            "autobahn-deflate" => autobahn::autobahn(true),
             "interop" => interop::interop(&[]),
             "fuzz" => fuzz_smoke(fuzz_seconds, &[]),
             _ => unreachable!("every step in STEPS is handled"),
