@@ -521,3 +521,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn poll_event_ref_inflates_compressed_messages() {
+    // The borrowed fast path takes only frames with RSV clear; compressed ones go through
+    // the extension as with poll_event. Mixed compressed and uncompressed messages.
+    let (mut c, mut s) = takeover_pair(64);
+    let long = "{\"borrowed\":true} ".repeat(30);
+    let noise = noise(500, 9);
+    c.send_text(long.as_str()).unwrap();
+    c.send_text("short").unwrap();
+    c.send_binary(noise.clone()).unwrap();
+    c.send_text(long.as_str()).unwrap();
+    let wire = pump(&mut c, &mut s);
+    let rsv: Vec<u8> = parse_frames(&wire).iter().map(|f| f.0.rsv).collect();
+    assert_eq!(rsv, [RSV1, 0, 0, RSV1]);
+    let mut got = Vec::new();
+    while let Some(ev) = s.poll_event_ref().unwrap() {
+        got.push(match ev {
+            pushwire_ws::EventRef::Text(t) => t.as_str().as_bytes().to_vec(),
+            pushwire_ws::EventRef::Binary(b) => b.to_vec(),
+            other => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(
+        got,
+        [long.as_bytes(), b"short", &noise[..], long.as_bytes()].map(<[u8]>::to_vec)
+    );
+}
