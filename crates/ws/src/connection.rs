@@ -1571,43 +1571,54 @@ mod tests {
     }
 
     /// "No heap held while idle": after small, large and fragmented messages, a ping and a
-    /// large send, a drained server connection owns no allocation.
+    /// large send, a drained server connection owns no allocation — whether the events were
+    /// owned (`poll_event`) or borrowed (`poll_event_ref`).
     #[test]
     fn idle_server_holds_no_heap() {
-        let mut server = Connection::server(Config::default());
-        assert!(holds_no_heap(&server));
-        let mut client = Connection::with_mask_keys(
-            Role::Client,
-            Config::default(),
-            Box::new(FixedMaskKey([1, 2, 3, 4])),
-        );
-        client.send_text("hello").unwrap();
-        client.send_binary(vec![7u8; 70_000]).unwrap();
-        client
-            .send_fragmented(MessageKind::Text, "fragmented text", 4)
-            .unwrap();
-        client.send_ping("p").unwrap();
-        let mut wire = Vec::new();
-        while let Some(c) = client.poll_transmit() {
-            wire.extend_from_slice(&c);
-        }
-        let mut events = 0;
-        for piece in wire.chunks(1000) {
-            server.feed(piece);
-            while server.poll_event().unwrap().is_some() {
-                events += 1;
+        for borrowed in [false, true] {
+            let mut server = Connection::server(Config::default());
+            assert!(holds_no_heap(&server));
+            let mut client = Connection::with_mask_keys(
+                Role::Client,
+                Config::default(),
+                Box::new(FixedMaskKey([1, 2, 3, 4])),
+            );
+            client.send_text("hello").unwrap();
+            client.send_binary(vec![7u8; 70_000]).unwrap();
+            client
+                .send_fragmented(MessageKind::Text, "fragmented text", 4)
+                .unwrap();
+            client.send_ping("p").unwrap();
+            let mut wire = Vec::new();
+            while let Some(c) = client.poll_transmit() {
+                wire.extend_from_slice(&c);
             }
+            let mut events = 0;
+            for piece in wire.chunks(1000) {
+                server.feed(piece);
+                loop {
+                    let got = if borrowed {
+                        server.poll_event_ref().unwrap().is_some()
+                    } else {
+                        server.poll_event().unwrap().is_some()
+                    };
+                    if !got {
+                        break;
+                    }
+                    events += 1;
+                }
+            }
+            assert_eq!(events, 4);
+            assert!(!holds_no_heap(&server), "the pong is queued");
+            server.send_binary(vec![1u8; 4096]).unwrap();
+            server.send_text("after").unwrap();
+            let mut chunks = 0;
+            while let Some(c) = server.poll_transmit() {
+                chunks += 1;
+                drop(c);
+            }
+            assert_eq!(chunks, 3, "pong + header, payload, small frame");
+            assert!(holds_no_heap(&server), "borrowed: {borrowed}");
         }
-        assert_eq!(events, 4);
-        assert!(!holds_no_heap(&server), "the pong is queued");
-        server.send_binary(vec![1u8; 4096]).unwrap();
-        server.send_text("after").unwrap();
-        let mut chunks = 0;
-        while let Some(c) = server.poll_transmit() {
-            chunks += 1;
-            drop(c);
-        }
-        assert_eq!(chunks, 3, "pong + header, payload, small frame");
-        assert!(holds_no_heap(&server));
     }
 }
