@@ -596,7 +596,7 @@ impl fmt::Debug for Connection {
             .field("role", &self.role)
             .field("state", &self.state)
             .field("error", &self.error())
-            .field("buffered_input", &self.input.len())
+            .field("buffered_input", &(self.input.len() - self.lent as usize))
             .field("buffered_output", &self.buffered_output())
             .finish_non_exhaustive()
     }
