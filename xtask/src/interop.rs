@@ -290,18 +290,23 @@ fn python_websockets() -> Result<(), String> {
     run(cargo().args(["build", "-p", "pushwire-cli", "--example", "ws_peer_check"]))?;
     let port = free_port()?;
     let server = {
-        let _server = start_server(
-            &python,
-            &[
-                "tests/interop/python/ws_server.py".to_string(),
-                port.to_string(),
-            ],
-            port,
-        )?;
+        let _server = start_python_ws_server(&python, port)?;
         println!("    pushwire-ws client -> python websockets server");
         run(Command::new("target/debug/examples/ws_peer_check").arg(format!("127.0.0.1:{port}")))
     };
     client.and(server)
+}
+
+/// Starts `tests/interop/python/ws_server.py` (python websockets' echo server) on `port`.
+fn start_python_ws_server(python: &Path, port: u16) -> Result<Guard, String> {
+    start_server(
+        python,
+        &[
+            "tests/interop/python/ws_server.py".to_string(),
+            port.to_string(),
+        ],
+        port,
+    )
 }
 
 /// Builds `crates/ws/examples/deflate_peer.rs` (debug) and starts `deflate_peer serve`.
@@ -331,14 +336,7 @@ fn ws_deflate_python() -> Result<(), String> {
     let port = free_port()?;
     let server = {
         // websockets' server enables permessage-deflate by default (window bits 12).
-        let _server = start_server(
-            &python,
-            &[
-                "tests/interop/python/ws_server.py".to_string(),
-                port.to_string(),
-            ],
-            port,
-        )?;
+        let _server = start_python_ws_server(&python, port)?;
         println!(
             "    pushwire-ws client (deflate_peer client) -> python websockets server (deflate)"
         );
