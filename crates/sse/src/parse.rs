@@ -18,6 +18,8 @@
 
 use alloc::string::String;
 use bytes::{Buf, Bytes, BytesMut};
+use bytestring::ByteString;
+use smol_str::SmolStr;
 
 /// The UTF-8 byte order mark. "The UTF-8 decode algorithm strips one leading UTF-8 Byte Order
 /// Mark (BOM), if any."
@@ -104,27 +106,45 @@ pub enum FeedError {
 
 /// A dispatched event, as a browser's `EventSource` would fire it.
 ///
-/// The type and id are stored inline when short (up to 22 bytes), so an event with a short
-/// type and id costs one allocation, its data.
+/// The type and id are stored inline when short (up to 23 bytes; a longer one is shared by reference count). The data of an event whose
+/// one `data` line arrived whole in a chunk given to [`Parser::feed_bytes`] is that chunk's
+/// bytes (shared, not copied); other data is one `String`. So the usual event (short type and
+/// id, one data line) costs no allocation at all.
 #[derive(Clone)]
 pub struct Event {
     /// Empty means `message`.
-    event_type: SmallStr,
-    data: String,
-    last_event_id: SmallStr,
+    event_type: SmolStr,
+    data: Data,
+    last_event_id: SmolStr,
+}
+
+/// An event's data: shared with the input, or built.
+#[derive(Clone)]
+enum Data {
+    Owned(String),
+    Shared(ByteString),
+}
+
+impl Data {
+    fn as_str(&self) -> &str {
+        match self {
+            Data::Owned(s) => s,
+            Data::Shared(s) => s,
+        }
+    }
 }
 
 impl Event {
     /// Makes an event. An empty `event_type` means `message`, as in the stream format.
     pub fn new(event_type: &str, data: impl Into<String>, last_event_id: &str) -> Event {
         Event {
-            event_type: SmallStr::new(if event_type == "message" {
+            event_type: SmolStr::new(if event_type == "message" {
                 ""
             } else {
                 event_type
             }),
-            data: data.into(),
-            last_event_id: SmallStr::new(last_event_id),
+            data: Data::Owned(data.into()),
+            last_event_id: SmolStr::new(last_event_id),
         }
     }
 
@@ -139,12 +159,24 @@ impl Event {
 
     /// The data: the `data` values joined with LF.
     pub fn data(&self) -> &str {
-        &self.data
+        self.data.as_str()
     }
 
-    /// Takes the data without copying it.
+    /// Takes the data as a `String`: moved when it was built, copied when it was shared with
+    /// the input (see [`Event::into_data_bytes`] for no copy either way).
     pub fn into_data(self) -> String {
-        self.data
+        match self.data {
+            Data::Owned(s) => s,
+            Data::Shared(s) => String::from(&*s),
+        }
+    }
+
+    /// Takes the data as [`Bytes`] (UTF-8) without copying it.
+    pub fn into_data_bytes(self) -> Bytes {
+        match self.data {
+            Data::Owned(s) => Bytes::from(s),
+            Data::Shared(s) => s.into_bytes(),
+        }
     }
 
     /// The last event ID in force when the event was dispatched (the empty string if none).
@@ -156,45 +188,8 @@ impl Event {
 impl PartialEq for Event {
     fn eq(&self, other: &Self) -> bool {
         self.event_type() == other.event_type()
-            && self.data == other.data
+            && self.data() == other.data()
             && self.last_event_id() == other.last_event_id()
-    }
-}
-
-/// Bytes stored inline in a [`SmallStr`].
-const INLINE: usize = 22;
-
-/// A string kept inline when it has at most [`INLINE`] bytes, on the heap otherwise.
-#[derive(Clone)]
-enum SmallStr {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(String),
-}
-
-impl SmallStr {
-    fn new(s: &str) -> SmallStr {
-        if s.len() <= INLINE {
-            let mut bytes = [0; INLINE];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
-            SmallStr::Inline {
-                len: s.len() as u8,
-                bytes,
-            }
-        } else {
-            SmallStr::Heap(String::from(s))
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            // The bytes were copied whole from a `&str`, so they are valid UTF-8 and the
-            // fallback is never taken; checking costs a few nanoseconds at most 22 bytes,
-            // and keeps the crate free of `unsafe`.
-            SmallStr::Inline { len, bytes } => {
-                core::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            SmallStr::Heap(s) => s,
-        }
     }
 }
 
@@ -204,7 +199,7 @@ impl core::fmt::Debug for Event {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Event")
             .field("event_type", &self.event_type())
-            .field("data", &self.data)
+            .field("data", &self.data())
             .field("last_event_id", &self.last_event_id())
             .finish()
     }
@@ -287,12 +282,18 @@ pub struct Parser {
 
 /// The per-stream buffers of the standard, and the state of the current line.
 struct Fields {
-    /// "a data buffer"
+    /// "a data buffer", when `shared` is `None`.
     data: String,
+    /// When set, the data buffer is this value followed by one LF and `data` is empty: the
+    /// value of the event's first `data` line, which arrived whole in an owned chunk and is
+    /// kept as a slice of it instead of being copied.
+    shared: Option<ByteString>,
     /// "an event type buffer", when `event_type_set`; else the buffer is empty and this
     /// holds the previous value, so that the same type in the next event (the usual case)
     /// is recognised by comparing bytes, without decoding and copying it again.
     event_type: String,
+    /// `event_type` as handed out in events, made when first needed after it changed.
+    type_cache: Option<SmolStr>,
     /// The event type buffer holds `event_type` (else it is empty).
     event_type_set: bool,
     /// "a last event ID buffer" is `ids[id_buffer]`, and "the last event ID string of the
@@ -393,7 +394,9 @@ impl Parser {
             cut_line: false,
             fields: Fields {
                 data: String::new(),
+                shared: None,
                 event_type: String::new(),
+                type_cache: None,
                 event_type_set: false,
                 ids: [String::new(), String::new()],
                 id_buffer: 0,
@@ -523,7 +526,7 @@ impl Parser {
     /// after [`Parser::feed_eof`], the stream is over).
     pub fn poll_event(&mut self) -> Result<Option<Event>, ParseError> {
         loop {
-            match self.advance()? {
+            match self.advance(true)? {
                 Some(Raw::Event) => return Ok(Some(self.fields.take_event())),
                 Some(_) => continue,
                 None => return Ok(None),
@@ -536,7 +539,7 @@ impl Parser {
     /// event is valid until the next call on the parser.
     pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ParseError> {
         loop {
-            match self.advance()? {
+            match self.advance(false)? {
                 Some(Raw::Event) => {
                     let f = &self.fields;
                     return Ok(Some(EventRef {
@@ -544,7 +547,7 @@ impl Parser {
                             "" => "message",
                             t => t,
                         },
-                        data: &f.data,
+                        data: f.shared.as_deref().unwrap_or(&f.data),
                         last_event_id: f.last_event_id(),
                     }));
                 }
@@ -558,7 +561,7 @@ impl Parser {
     /// [`Parser::feed_eof`], the stream is over). Calling it again after `Ok(None)` is
     /// harmless.
     pub fn poll(&mut self) -> Result<Option<Item>, ParseError> {
-        Ok(match self.advance()? {
+        Ok(match self.advance(true)? {
             None => None,
             Some(Raw::Event) => Some(Item::Event(self.fields.take_event())),
             Some(Raw::Retry(ms)) => Some(Item::Retry(ms)),
@@ -566,11 +569,14 @@ impl Parser {
         })
     }
 
-    /// Parses until something can be returned; an event is left in the buffers.
-    fn advance(&mut self) -> Result<Option<Raw>, ParseError> {
+    /// Parses until something can be returned; an event is left in the buffers. `share`:
+    /// the event will be handed out owned, so a data value may be kept as a slice of an owned
+    /// chunk (a lent event is cheaper copied into the data buffer, which is reused).
+    fn advance(&mut self, share: bool) -> Result<Option<Raw>, ParseError> {
         if self.fields.dispatched {
             self.fields.dispatched = false;
             self.fields.data.clear();
+            self.fields.shared = None;
             self.fields.event_type_set = false;
         }
         loop {
@@ -644,7 +650,13 @@ impl Parser {
                 let line = &rest[..i];
                 let r = if self.fields.line == Line::Start && line.len() <= self.limits.max_line_len
                 {
-                    self.fields.whole_line(line, &self.limits, self.comments)
+                    let chunk = if in_buf || !share {
+                        None
+                    } else {
+                        Some(&self.owned)
+                    };
+                    self.fields
+                        .whole_line(line, chunk, &self.limits, self.comments)
                 } else {
                     self.fields
                         .feed_line(line, &self.limits, self.comments)
@@ -724,6 +736,7 @@ impl Fields {
     fn reset_event(&mut self) {
         self.dispatched = false;
         self.data = String::new();
+        self.shared = None;
         self.event_type_set = false;
         self.line = Line::Start;
         self.line_len = 0;
@@ -851,9 +864,12 @@ impl Fields {
     /// A whole line (within the line limit) seen at the start of a line: the common case,
     /// done without the piece-by-piece state machine. Same rules as `feed_line` followed by
     /// `finish_line`.
+    /// `chunk`, when given, is the owned chunk `line` lies in: a data value can be kept as a
+    /// slice of it.
     fn whole_line(
         &mut self,
         line: &[u8],
+        chunk: Option<&Bytes>,
         limits: &Limits,
         comments: bool,
     ) -> Result<Option<Raw>, ParseError> {
@@ -897,23 +913,40 @@ impl Fields {
             }
             return Ok(None);
         }
+        if field == Field::Data && self.data.is_empty() && self.shared.is_none() {
+            if let Some(chunk) = chunk {
+                // The event's first data line, whole in an owned chunk: "Append the field
+                // value to the data buffer, then append a single U+000A LINE FEED (LF)
+                // character" is done by keeping the value where it lies (its LF is implied).
+                let limit = limits.max_event_size;
+                if value.len() + 1 > limit {
+                    return Err(ParseError::EventTooLarge { limit });
+                }
+                if let Ok(text) = ByteString::try_from(chunk.slice_ref(value)) {
+                    self.shared = Some(text);
+                    return Ok(None);
+                }
+            }
+        }
         // Valid UTF-8 (nearly always): apply the value directly; the same rules as
         // `finish_field`, without the scratch buffer.
         if let Ok(text) = to_str(value) {
             match field {
                 Field::Data => {
                     let limit = limits.max_event_size;
-                    if self.data.len() + text.len() + 1 > limit {
+                    let data = self.data_mut();
+                    if data.len() + text.len() + 1 > limit {
                         return Err(ParseError::EventTooLarge { limit });
                     }
-                    self.data.reserve(text.len() + 1);
-                    self.data.push_str(text);
-                    self.data.push('\n');
+                    data.reserve(text.len() + 1);
+                    data.push_str(text);
+                    data.push('\n');
                     return Ok(None);
                 }
                 Field::Event => {
                     self.event_type.clear();
                     self.event_type.push_str(text);
+                    self.type_cache = None;
                     self.event_type_set = true;
                     return Ok(None);
                 }
@@ -944,6 +977,7 @@ impl Fields {
                 // sequence held back (at most 3): refuse before allocating when even that
                 // would not fit, and check exactly while decoding.
                 let limit = limits.max_event_size;
+                self.data_mut();
                 if self.data.len() + bytes.len() > limit.saturating_add(3)
                     || !push_lossy(&mut self.data, &mut self.carry, bytes, limit)
                 {
@@ -1004,7 +1038,7 @@ impl Fields {
         if self.carry.len > 0 {
             self.carry = Carry::default();
             let target = if field == Field::Data {
-                &mut self.data
+                self.data_mut()
             } else {
                 &mut self.scratch
             };
@@ -1017,8 +1051,9 @@ impl Fields {
             Field::Data => {
                 // "Append the field value to the data buffer, then append a single U+000A
                 // LINE FEED (LF) character to the data buffer."
-                self.data.push('\n');
-                if self.data.len() > limits.max_event_size {
+                let data = self.data_mut();
+                data.push('\n');
+                if data.len() > limits.max_event_size {
                     return Err(ParseError::EventTooLarge {
                         limit: limits.max_event_size,
                     });
@@ -1027,6 +1062,7 @@ impl Fields {
             // "Set the event type buffer to field value."
             Field::Event => {
                 core::mem::swap(&mut self.event_type, &mut self.scratch);
+                self.type_cache = None;
                 self.event_type_set = true;
             }
             Field::Id => {
@@ -1066,6 +1102,12 @@ impl Fields {
         self.last_id = self.id_buffer;
         // "2. If the data buffer is an empty string, set the data buffer and the event type
         // buffer to the empty string and return."
+        if self.shared.is_some() {
+            // "3. If the data buffer's last character is a U+000A LINE FEED (LF) character,
+            // then remove the last character from the data buffer": the implied LF.
+            self.dispatched = true;
+            return true;
+        }
         if self.data.is_empty() {
             self.event_type_set = false;
             return false;
@@ -1077,6 +1119,16 @@ impl Fields {
         }
         self.dispatched = true;
         true
+    }
+
+    /// The data buffer, to be changed: a shared value is copied into `data` first.
+    fn data_mut(&mut self) -> &mut String {
+        if let Some(shared) = self.shared.take() {
+            self.data.reserve(shared.len() + 1);
+            self.data.push_str(&shared);
+            self.data.push('\n');
+        }
+        &mut self.data
     }
 
     /// The last event ID string.
@@ -1107,10 +1159,30 @@ impl Fields {
         // has a value other than the empty string, change the type of the newly created event
         // to equal the value of the event type buffer." (An empty type reads as `message`.)
         Event {
-            event_type: SmallStr::new(self.event_type()),
-            data: core::mem::take(&mut self.data),
-            last_event_id: SmallStr::new(self.last_event_id()),
+            event_type: if self.event_type_set {
+                self.type_cache
+                    .get_or_insert_with(|| small(&self.event_type))
+                    .clone()
+            } else {
+                SmolStr::default()
+            },
+            data: match self.shared.take() {
+                Some(shared) => Data::Shared(shared),
+                None => Data::Owned(core::mem::take(&mut self.data)),
+            },
+            last_event_id: small(&self.ids[self.last_id]),
         }
+    }
+}
+
+/// `s` as a [`SmolStr`]; a short one copied a byte at a time (cheaper than `memcpy` for the
+/// few bytes of an id or event type).
+#[inline]
+fn small(s: &str) -> SmolStr {
+    if s.len() <= SmolStr::INLINE_CAP {
+        SmolStr::new_inline(s)
+    } else {
+        SmolStr::new(s)
     }
 }
 

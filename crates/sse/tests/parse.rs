@@ -514,3 +514,46 @@ fn owned_chunk_lines_do_not_force_copies_of_the_rest() {
     assert_eq!(n, 100);
     assert_eq!(p.buffered(), 0);
 }
+
+#[test]
+fn one_line_data_is_shared_with_an_owned_chunk() {
+    // An event whose only data line arrived whole in a `feed_bytes` chunk hands out that
+    // chunk's bytes (no copy); a second data line, a borrowed feed or a line split between
+    // chunks builds the data instead. The values are the same either way.
+    let chunk = bytes::Bytes::from_static(b"data: one\n\ndata: a\ndata: b\n\ndata: spl");
+    let range = chunk.as_ptr() as usize..chunk.as_ptr() as usize + chunk.len();
+    let mut p = Parser::new();
+    p.feed_bytes(chunk.clone()).unwrap();
+    let e = p.poll_event().unwrap().unwrap();
+    assert_eq!(e.data(), "one");
+    let shared = e.into_data_bytes();
+    assert_eq!(&shared[..], b"one");
+    assert!(
+        range.contains(&(shared.as_ptr() as usize)),
+        "data was copied"
+    );
+    let e = p.poll_event().unwrap().unwrap();
+    assert_eq!(e.data(), "a\nb");
+    assert!(!range.contains(&(e.into_data_bytes().as_ptr() as usize)));
+    assert_eq!(p.poll_event(), Ok(None));
+    p.feed_bytes(bytes::Bytes::from_static(b"it\n\ndata: \xFFx\n\n"))
+        .unwrap();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "split");
+    // Invalid UTF-8 is never shared: it is decoded with U+FFFD.
+    let e = p.poll_event().unwrap().unwrap();
+    assert_eq!(e.data(), "\u{FFFD}x");
+    assert_eq!(e.into_data(), "\u{FFFD}x");
+    // The same bytes given as a borrowed feed give equal events.
+    let mut q = Parser::new();
+    q.feed(&chunk).unwrap();
+    assert_eq!(
+        q.poll_event().unwrap().unwrap(),
+        Event::new("message", "one", "")
+    );
+    // An empty first data line is shared too, and still dispatches an empty-data event.
+    let mut r = Parser::new();
+    r.feed_bytes(bytes::Bytes::from_static(b"data\n\ndata:\ndata\n\n"))
+        .unwrap();
+    assert_eq!(r.poll_event().unwrap().unwrap().data(), "");
+    assert_eq!(r.poll_event().unwrap().unwrap().data(), "\n");
+}

@@ -166,13 +166,22 @@ proptest! {
 
     /// The borrowed events are the owned events.
     #[test]
-    fn borrowed_and_owned_events_agree(input in stream_bytes(), chunk in 1usize..64) {
+    fn borrowed_and_owned_events_agree(
+        input in stream_bytes(),
+        chunk in 1usize..64,
+        feed_bytes in any::<bool>(),
+    ) {
         let mut owned = Parser::new();
         let mut borrowed = Parser::new();
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for c in input.chunks(chunk) {
-            owned.feed(c).unwrap();
-            borrowed.feed(c).unwrap();
+            if feed_bytes {
+                owned.feed_bytes(bytes::Bytes::copy_from_slice(c)).unwrap();
+                borrowed.feed_bytes(bytes::Bytes::copy_from_slice(c)).unwrap();
+            } else {
+                owned.feed(c).unwrap();
+                borrowed.feed(c).unwrap();
+            }
             while let Some(e) = owned.poll_event().unwrap() {
                 a.push(e);
             }
