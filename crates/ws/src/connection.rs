@@ -82,7 +82,7 @@ impl Utf8Bytes {
         Utf8Bytes(Bytes::from_static(s.as_bytes()))
     }
 
-    /// The text. The crate forbids `unsafe`, so this re-checks UTF-8 (a SIMD pass, many GB/s);
+    /// The text. The crate allows no `unsafe` outside masking, so this re-checks UTF-8 (a SIMD pass, many GB/s);
     /// keep the `&str` rather than calling it in a loop.
     pub fn as_str(&self) -> &str {
         // Always valid: every constructor checked it.
@@ -148,7 +148,8 @@ pub enum Event {
 /// Text (valid UTF-8) borrowed from a connection's buffers: the text of an [`EventRef`].
 ///
 /// Like [`Utf8Bytes`], it was validated when received, and [`as_str`](Self::as_str) checks
-/// again (the crate forbids `unsafe`, so `&str` can only be made by a validator): code that
+/// again (the crate allows no `unsafe` outside masking, so `&str` can only be made by a
+/// validator): code that
 /// works on the bytes (a JSON parser over `&[u8]`, a proxy forwarding the text) pays for one
 /// validation only.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
