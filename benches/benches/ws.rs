@@ -8,13 +8,16 @@
 //!   read returns at most [`READ_SIZE`] bytes, as a socket read would. Sent bytes are copied
 //!   into a `Vec<u8>` sink (reserved once, cleared per iteration), as a socket write would copy
 //!   them into the kernel.
-//! - `pushwire` (sans-IO): `Connection::feed` with each `READ_SIZE` slice (one copy into the
-//!   connection's buffer, like the peers' reads), then `poll_event` until `Ok(None)`. Sending:
-//!   `pushwire` is the queue API, `send_text` then draining `poll_transmit` into the sink after
-//!   every message (one allocation per message: the chunk handed out); `pushwire-into` is
-//!   `send_text_to`, which encodes straight into the sink (no allocation). Receiving,
-//!   `pushwire-borrowed` is `poll_event_ref`: each event borrows the connection's input buffer
-//!   (no `Bytes` split off, no reference count, no allocation).
+//! - pushwire (sans-IO): `Connection::feed` with each `READ_SIZE` slice (one copy into the
+//!   connection's buffer, like the peers' reads), then poll until `Ok(None)`. Each group's
+//!   function named `pushwire` uses the crate's API for throughput, and a second function the
+//!   other API, for a like-for-like view. Receiving, `pushwire` is `poll_event_ref`: each
+//!   event borrows the connection's input buffer (no `Bytes` split off, no reference count,
+//!   no allocation); `pushwire-owned` is `poll_event`, whose events own their payload as
+//!   `Bytes` like the peers' messages. Sending, `pushwire` is `send_text_to`, which encodes
+//!   straight into the sink (no allocation); `pushwire-queue` is the queue API, `send_text`
+//!   then draining `poll_transmit` into the sink after every message (one allocation per
+//!   message: the chunk handed out, since an idle connection keeps no output buffer).
 //! - `tungstenite`: `WebSocket::from_raw_socket` (server role, default config) over
 //!   [`SyncStream`], which implements `std::io::Read`/`Write` on the memory transport;
 //!   `read()` per message; sending is `write()` per message then one `flush()`.
@@ -209,12 +212,8 @@ fn fastwebsockets_decode(rt: &tokio::runtime::Runtime, input: &[u8], messages: u
 fn decode_group(c: &mut Criterion, name: &str, input: &[u8], expected: Count) {
     let rt = runtime();
     let n = expected.0;
-    assert_eq!(pushwire_decode(input, n), expected, "pushwire");
-    assert_eq!(
-        pushwire_decode_borrowed(input, n),
-        expected,
-        "pushwire-borrowed"
-    );
+    assert_eq!(pushwire_decode(input, n), expected, "pushwire-owned");
+    assert_eq!(pushwire_decode_borrowed(input, n), expected, "pushwire");
     assert_eq!(tungstenite_decode(input, n), expected, "tungstenite");
     assert_eq!(
         fastwebsockets_decode(&rt, input, n),
@@ -223,11 +222,13 @@ fn decode_group(c: &mut Criterion, name: &str, input: &[u8], expected: Count) {
     );
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(input.len() as u64));
+    // `pushwire` lends each message (`poll_event_ref`, the API for throughput);
+    // `pushwire-owned` hands out `Bytes` payloads like the peers' owned messages.
     g.bench_function("pushwire", |b| {
-        b.iter(|| pushwire_decode(black_box(input), n))
-    });
-    g.bench_function("pushwire-borrowed", |b| {
         b.iter(|| pushwire_decode_borrowed(black_box(input), n))
+    });
+    g.bench_function("pushwire-owned", |b| {
+        b.iter(|| pushwire_decode(black_box(input), n))
     });
     g.bench_function("tungstenite", |b| {
         b.iter(|| tungstenite_decode(black_box(input), n))
@@ -317,7 +318,7 @@ fn ws_encode_small(c: &mut Criterion) {
     let tg: Vec<tungstenite::Utf8Bytes> = texts.iter().map(|t| t.clone().into()).collect();
     let expected = pushwire_encode(&pw, Vec::new());
     assert_eq!(expected.len(), 10_000 * 18);
-    assert_eq!(pushwire_into(&texts, Vec::new()), expected, "pushwire-into");
+    assert_eq!(pushwire_into(&texts, Vec::new()), expected, "pushwire");
     assert_eq!(tungstenite_encode(&tg, Vec::new()), expected, "tungstenite");
     assert_eq!(
         fastwebsockets_encode(&rt, &texts, Vec::new()),
@@ -328,20 +329,22 @@ fn ws_encode_small(c: &mut Criterion) {
     let mut g = c.benchmark_group("ws_encode_small");
     g.throughput(Throughput::Bytes(cap as u64));
     let mut sink = Some(Vec::with_capacity(cap));
+    // `pushwire` writes each frame straight into the caller's buffer (`send_text_to`);
+    // `pushwire-queue` queues it and drains `Bytes` chunks after every message.
     g.bench_function("pushwire", |b| {
         b.iter(|| {
             let mut s = sink.take().unwrap_or_default();
             s.clear();
-            let s = pushwire_encode(black_box(&pw), s);
+            let s = pushwire_into(black_box(&texts), s);
             black_box(s.len());
             sink = Some(s);
         })
     });
-    g.bench_function("pushwire-into", |b| {
+    g.bench_function("pushwire-queue", |b| {
         b.iter(|| {
             let mut s = sink.take().unwrap_or_default();
             s.clear();
-            let s = pushwire_into(black_box(&texts), s);
+            let s = pushwire_encode(black_box(&pw), s);
             black_box(s.len());
             sink = Some(s);
         })
