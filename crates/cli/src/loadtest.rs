@@ -432,7 +432,7 @@ async fn check(mut o: Options) -> Result<(), String> {
 /// A connected receiver.
 enum Receiver {
     Ws(WsPeer),
-    Sse(TcpStream, pushwire_sse::Parser),
+    Sse(TcpStream, Box<pushwire_sse::Parser>),
 }
 
 impl Receiver {
@@ -503,7 +503,7 @@ async fn sse_connect(addr: SocketAddr) -> io::Result<Receiver> {
         let line = String::from_utf8_lossy(&head[..head.len().min(40)]).into_owned();
         return Err(io::Error::other(format!("/sse/chat answered {line:?}")));
     }
-    let mut parser = pushwire_sse::Parser::new();
+    let mut parser = Box::new(pushwire_sse::Parser::new());
     parser
         .feed(&head[end..])
         .map_err(|e| io::Error::other(e.to_string()))?;
