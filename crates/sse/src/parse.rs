@@ -106,12 +106,13 @@ pub enum FeedError {
 
 /// A dispatched event, as a browser's `EventSource` would fire it.
 ///
-/// The type and id are stored inline when short (up to 23 bytes; a longer one is shared by reference count). The data of an event whose
-/// one `data` line arrived whole in a chunk given to [`Parser::feed_bytes`] is that chunk's
-/// bytes (shared, not copied); other data is one `String`. So the usual event (short type and
-/// id, one data line) costs no allocation at all. A shared event keeps its whole chunk
-/// allocated while it lives: to keep many events for long, copy the data out
-/// ([`Event::into_data`]) or feed with [`Parser::feed`], which never shares.
+/// The type and id are stored inline when short (up to 23 bytes; a longer one is shared by
+/// reference count). The data of an event whose one `data` line arrived whole in a chunk given
+/// to [`Parser::feed_bytes`] is that chunk's bytes (shared, not copied); other data is one
+/// `String`. So the usual event (short type and id, one data line) costs no allocation at all.
+/// A shared event keeps its whole chunk allocated while it lives: to keep many events for
+/// long, copy the data out ([`Event::into_data`]) or feed with [`Parser::feed`], which never
+/// shares.
 #[derive(Clone)]
 pub struct Event {
     /// Empty means `message`.

@@ -82,8 +82,8 @@ impl Utf8Bytes {
         Utf8Bytes(Bytes::from_static(s.as_bytes()))
     }
 
-    /// The text. The crate allows no `unsafe` outside masking, so this re-checks UTF-8 (a SIMD pass, many GB/s);
-    /// keep the `&str` rather than calling it in a loop.
+    /// The text. The crate allows no `unsafe` outside masking, so this re-checks UTF-8 (a SIMD
+    /// pass, many GB/s); keep the `&str` rather than calling it in a loop.
     pub fn as_str(&self) -> &str {
         // Always valid: every constructor checked it.
         simdutf8::basic::from_utf8(&self.0).unwrap_or("")
