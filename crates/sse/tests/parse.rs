@@ -543,6 +543,28 @@ fn one_line_data_is_shared_with_an_owned_chunk() {
     let e = p.poll_event().unwrap().unwrap();
     assert_eq!(e.data(), "\u{FFFD}x");
     assert_eq!(e.into_data(), "\u{FFFD}x");
+    // Text other than ASCII is copied (validated by simdutf8, much cheaper than std's
+    // validator, which sharing needs, on such text), wherever the first such byte is; long
+    // ASCII is shared.
+    let ascii = "a".repeat(100);
+    let mut wire = String::new();
+    for at in [0, 31, 32, 63, 64, 95, 99] {
+        let mut value = ascii.clone();
+        value.replace_range(at..at + 1, "é");
+        wire.push_str(&format!("data: {value}\n\n"));
+    }
+    wire.push_str(&format!("data: {ascii}\n\n"));
+    let other = bytes::Bytes::from(wire);
+    let range = other.as_ptr() as usize..other.as_ptr() as usize + other.len();
+    p.feed_bytes(other).unwrap();
+    for _ in 0..7 {
+        let e = p.poll_event().unwrap().unwrap();
+        assert_eq!(e.data().len(), 101);
+        assert!(!range.contains(&(e.into_data_bytes().as_ptr() as usize)));
+    }
+    let e = p.poll_event().unwrap().unwrap();
+    assert_eq!(e.data(), ascii);
+    assert!(range.contains(&(e.into_data_bytes().as_ptr() as usize)));
     // The same bytes given as a borrowed feed give equal events.
     let mut q = Parser::new();
     q.feed(&chunk).unwrap();
