@@ -880,24 +880,18 @@ impl Fields {
             // "If the line is empty (a blank line) — Dispatch the event"
             return Ok(self.dispatch().then_some(Raw::Event));
         }
-        // A known field name has at most 5 bytes, so only the first 6 bytes are searched
-        // for the colon: a longer name is none of ours whatever follows.
-        let head = &line[..line.len().min(6)];
-        let (field, value) = match head.iter().position(|&b| b == b':') {
-            Some(0) if comments => (Field::Comment, &line[1..]),
-            Some(0) => return Ok(None),
-            Some(i) => (classify(&line[..i]), &line[i + 1..]),
-            None if line.len() <= 5 => (classify(line), &[][..]),
-            None => return Ok(None),
+        // The usual lines (`data: `, `event: `, `id: ` followed by a value) are recognised
+        // from their first eight bytes read as one word; the general split follows.
+        let (field, value) = match known_prefix(line) {
+            Some(known) => known,
+            None => match split_field(line, comments) {
+                Some(split) => split,
+                None => return Ok(None),
+            },
         };
         if field == Field::Ignored {
             return Ok(None);
         }
-        // "If value starts with a U+0020 SPACE character, remove it from value."
-        let value = match value.first() {
-            Some(b' ') => &value[1..],
-            _ => value,
-        };
         // "Set the event type buffer to field value": the same type as the last one set (the
         // usual case) is recognised without decoding and copying it again.
         if field == Field::Event && same_bytes(value, self.event_type.as_bytes()) {
@@ -1129,13 +1123,22 @@ impl Fields {
     }
 
     /// The data buffer, to be changed: a shared value is copied into `data` first.
+    #[inline(always)]
     fn data_mut(&mut self) -> &mut String {
+        if self.shared.is_some() {
+            self.unshare();
+        }
+        &mut self.data
+    }
+
+    /// Copies the shared value and its LF into `data`.
+    #[cold]
+    fn unshare(&mut self) {
         if let Some(shared) = self.shared.take() {
             self.data.reserve(shared.len() + 1);
             self.data.push_str(&shared);
             self.data.push('\n');
         }
-        &mut self.data
     }
 
     /// The last event ID string.
@@ -1214,8 +1217,9 @@ fn small(s: &str) -> SmolStr {
 
 /// The position of the first CR or LF in `rest`. A blank line (one line in every few) is
 /// recognised from its first byte, without paying `memchr2`'s fixed cost per call (about 60
-/// instructions). (Checking the first 16 bytes a 64-bit word at a time before calling
-/// `memchr2` was tried: more instructions in total, because data lines are long.)
+/// instructions). (Tried and slower: checking the first 16 bytes of every line a 64-bit word
+/// at a time before calling `memchr2`, because data lines are long; and a byte loop over the
+/// first 24 bytes of `id: ` and `event: ` lines, +110 instructions per event.)
 #[inline(always)]
 fn find_line_end(rest: &[u8]) -> Option<usize> {
     match rest.first()? {
@@ -1228,6 +1232,58 @@ fn find_line_end(rest: &[u8]) -> Option<usize> {
 #[inline(always)]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// A line that starts with `data: `, `event: ` or `id: ` and has at least eight bytes: the
+/// field and its value with the one leading space removed. `None` for anything else.
+#[inline(always)]
+fn known_prefix(line: &[u8]) -> Option<(Field, &[u8])> {
+    let head = u64::from_le_bytes(*line.first_chunk::<8>()?);
+    let prefix = |s: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..s.len()].copy_from_slice(s);
+        u64::from_le_bytes(w)
+    };
+    const fn mask(n: u32) -> u64 {
+        (1u64 << (8 * n)) - 1
+    }
+    if head & mask(6) == prefix(b"data: ") {
+        Some((Field::Data, &line[6..]))
+    } else if head & mask(7) == prefix(b"event: ") {
+        Some((Field::Event, &line[7..]))
+    } else if head & mask(4) == prefix(b"id: ") {
+        Some((Field::Id, &line[4..]))
+    } else {
+        None
+    }
+}
+
+/// Splits a non-empty line into field and value: "If the line starts with a U+003A COLON
+/// character (:) — Ignore the line. If the line contains a U+003A COLON character (:) —
+/// Collect the characters on the line before the first U+003A COLON character (:), and let
+/// field be that string. Collect the characters on the line after the first U+003A COLON
+/// character (:), and let value be that string. If value starts with a U+0020 SPACE
+/// character, remove it from value. Otherwise, the string is not empty but does not contain
+/// a U+003A COLON character (:) — [...] using the whole line as the field name, and the empty
+/// string as the field value." `None` for a line to ignore (a comment, unless comments are
+/// wanted, or a field name too long to be one of ours).
+#[inline(always)]
+fn split_field(line: &[u8], comments: bool) -> Option<(Field, &[u8])> {
+    // A known field name has at most 5 bytes, so only the first 6 bytes are searched for the
+    // colon: a longer name is none of ours whatever follows.
+    let head = &line[..line.len().min(6)];
+    let (field, value) = match head.iter().position(|&b| b == b':') {
+        Some(0) if comments => (Field::Comment, &line[1..]),
+        Some(0) => return None,
+        Some(i) => (classify(&line[..i]), &line[i + 1..]),
+        None if line.len() <= 5 => (classify(line), &[][..]),
+        None => return None,
+    };
+    let value = match value.first() {
+        Some(b' ') => &value[1..],
+        _ => value,
+    };
+    Some((field, value))
 }
 
 /// Which field a name is.
