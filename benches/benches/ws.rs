@@ -435,11 +435,11 @@ fn deflate_conn(role: pushwire_ws::Role) -> pushwire_ws::Connection {
     conn
 }
 
-/// A fresh server connection with permessage-deflate sends every message with
-/// `send_text_to` (compressed, framed) into the sink.
 /// Sends every text into the sink it is given, and returns the sink.
 type SendInto = fn(&[String], Vec<u8>) -> Vec<u8>;
 
+/// A fresh server connection with permessage-deflate sends every message with
+/// `send_text_to` (compressed, framed) into the sink.
 #[inline(never)] // a whole iteration; kept out of line so profilers can find it
 fn pushwire_deflate_send(texts: &[String], mut sink: Vec<u8>) -> Vec<u8> {
     let mut conn = deflate_conn(pushwire_ws::Role::Server);

@@ -13,7 +13,8 @@
 //!    and, if enabled, comments) until it returns `Ok(None)`, which means "feed me more". For
 //!    throughput, [`Parser::poll_event_ref`] lends each event from the parser's buffers
 //!    (valid until the next call; nothing allocated per event). An owned [`Event`] whose one
-//!    data line arrived whole in a [`Parser::feed_bytes`] chunk shares that chunk's bytes.
+//!    data line is ASCII and arrived whole in a [`Parser::feed_bytes`] chunk shares that
+//!    chunk's bytes.
 //! 3. When the body ends, call [`Parser::feed_eof`] and poll once more; an event that was not
 //!    terminated by a blank line is discarded, as the standard requires.
 //! 4. To reconnect, send [`Parser::last_event_id`] as the `Last-Event-ID` header and wait

@@ -109,10 +109,10 @@ pub enum FeedError {
 /// The type and id are stored inline when short (up to 23 bytes; a longer one is shared by
 /// reference count). The data of an event whose one `data` line is ASCII and arrived whole in
 /// a chunk given to [`Parser::feed_bytes`] is that chunk's bytes (shared, not copied); other
-/// data is one `String`. So the usual event (short type and id, one data line) costs no allocation at all.
-/// A shared event keeps its whole chunk allocated while it lives: to keep many events for
-/// long, copy the data out ([`Event::into_data`]) or feed with [`Parser::feed`], which never
-/// shares.
+/// data is one `String`. So the usual event (short type and id, one data line) costs no
+/// allocation at all. A shared event keeps its whole chunk allocated while it lives: to keep
+/// many events for long, copy the data out ([`Event::into_data`]) or feed with
+/// [`Parser::feed`], which never shares.
 #[derive(Clone)]
 pub struct Event {
     /// Empty means `message`.
@@ -294,9 +294,8 @@ struct Fields {
     /// "an event type buffer", when `event_type_set`; else the buffer is empty and this
     /// holds the previous value, so that the same type in the next event (the usual case)
     /// is recognised by comparing bytes, without decoding and copying it again.
-    event_type: String,
-    /// `event_type` as handed out in events, made when first needed after it changed.
-    type_cache: Option<SmolStr>,
+    /// Kept as the `SmolStr` events carry, so that each event gets it by a copy.
+    event_type: SmolStr,
     /// The event type buffer holds `event_type` (else it is empty).
     event_type_set: bool,
     /// "a last event ID buffer" is `ids[id_buffer]`, and "the last event ID string of the
@@ -398,8 +397,7 @@ impl Parser {
             fields: Fields {
                 data: String::new(),
                 shared: None,
-                event_type: String::new(),
-                type_cache: None,
+                event_type: SmolStr::default(),
                 event_type_set: false,
                 ids: [String::new(), String::new()],
                 id_buffer: 0,
@@ -642,6 +640,8 @@ impl Parser {
             // Normal parsing: run through the lines of `src` until an item, an error or the
             // end of `src`, then drop what was consumed in one step.
             let mut pos = 0;
+            // Where an owned event's data value may be kept as a slice (see `whole_line`).
+            let chunk = (share && !in_buf).then_some(&self.owned);
             let outcome = loop {
                 let rest = &src[pos..];
                 let Some(i) = find_line_end(rest) else {
@@ -653,11 +653,6 @@ impl Parser {
                 let line = &rest[..i];
                 let r = if self.fields.line == Line::Start && line.len() <= self.limits.max_line_len
                 {
-                    let chunk = if in_buf || !share {
-                        None
-                    } else {
-                        Some(&self.owned)
-                    };
                     self.fields
                         .whole_line(line, chunk, &self.limits, self.comments)
                 } else {
@@ -945,9 +940,7 @@ impl Fields {
                     return Ok(None);
                 }
                 Field::Event => {
-                    self.event_type.clear();
-                    self.event_type.push_str(text);
-                    self.type_cache = None;
+                    self.event_type = small(text);
                     self.event_type_set = true;
                     return Ok(None);
                 }
@@ -1062,8 +1055,7 @@ impl Fields {
             }
             // "Set the event type buffer to field value."
             Field::Event => {
-                core::mem::swap(&mut self.event_type, &mut self.scratch);
-                self.type_cache = None;
+                self.event_type = small(&self.scratch);
                 self.event_type_set = true;
             }
             Field::Id => {
@@ -1170,9 +1162,7 @@ impl Fields {
         // to equal the value of the event type buffer." (An empty type reads as `message`.)
         Event {
             event_type: if self.event_type_set {
-                self.type_cache
-                    .get_or_insert_with(|| small(&self.event_type))
-                    .clone()
+                self.event_type.clone()
             } else {
                 SmolStr::default()
             },
@@ -1239,24 +1229,30 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 #[inline(always)]
 fn known_prefix(line: &[u8]) -> Option<(Field, &[u8])> {
     let head = u64::from_le_bytes(*line.first_chunk::<8>()?);
-    let prefix = |s: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..s.len()].copy_from_slice(s);
-        u64::from_le_bytes(w)
-    };
-    const fn mask(n: u32) -> u64 {
-        (1u64 << (8 * n)) - 1
-    }
-    if head & mask(6) == prefix(b"data: ") {
+    if head & DATA.1 == DATA.0 {
         Some((Field::Data, &line[6..]))
-    } else if head & mask(7) == prefix(b"event: ") {
+    } else if head & EVENT.1 == EVENT.0 {
         Some((Field::Event, &line[7..]))
-    } else if head & mask(4) == prefix(b"id: ") {
+    } else if head & ID.1 == ID.0 {
         Some((Field::Id, &line[4..]))
     } else {
         None
     }
 }
+
+/// `prefix` as the low bytes of a little-endian word, and the mask that keeps them.
+const fn prefix_word(prefix: &[u8]) -> (u64, u64) {
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < prefix.len() {
+        w |= (prefix[i] as u64) << (8 * i);
+        i += 1;
+    }
+    (w, (1u64 << (8 * prefix.len())) - 1)
+}
+const DATA: (u64, u64) = prefix_word(b"data: ");
+const EVENT: (u64, u64) = prefix_word(b"event: ");
+const ID: (u64, u64) = prefix_word(b"id: ");
 
 /// Splits a non-empty line into field and value: "If the line starts with a U+003A COLON
 /// character (:) — Ignore the line. If the line contains a U+003A COLON character (:) —

@@ -149,9 +149,8 @@ pub enum Event {
 ///
 /// Like [`Utf8Bytes`], it was validated when received, and [`as_str`](Self::as_str) checks
 /// again (the crate allows no `unsafe` outside masking, so `&str` can only be made by a
-/// validator): code that
-/// works on the bytes (a JSON parser over `&[u8]`, a proxy forwarding the text) pays for one
-/// validation only.
+/// validator): code that works on the bytes (a JSON parser over `&[u8]`, a proxy forwarding
+/// the text) pays for one validation only.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Utf8Ref<'a>(&'a [u8]);
 
