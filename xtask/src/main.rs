@@ -69,6 +69,7 @@ const STEPS: &[&str] = &[
     "clippy",
     "test",
     "doctest",
+    "doc",
     "bench-build",
     "autobahn",
     "autobahn-deflate",
@@ -142,6 +143,10 @@ fn ci(args: &[String]) -> ExitCode {
             ])),
             "test" => run_tests(),
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
+            // Broken links, unclosed HTML tags and other rustdoc warnings fail the step.
+            "doc" => run(cargo()
+                .env("RUSTDOCFLAGS", "-D warnings")
+                .args(["doc", "--no-deps", "--workspace"])),
             "bench-build" => run(cargo().args(["bench", "--workspace", "--no-run"])),
             "autobahn" => autobahn::autobahn(false),
             "autobahn-deflate" => autobahn::autobahn(true),
@@ -315,7 +320,7 @@ fn fuzz_cmd(args: &[String]) -> ExitCode {
 }
 
 /// Builds every fuzz target once, then runs each (or the ones named) for `seconds`,
-/// starting from the committed seeds in fuzz/seeds/<target> when present.
+/// starting from the committed seeds in `fuzz/seeds/<target>` when present.
 fn fuzz_smoke(seconds: u64, only: &[String]) -> Result<(), String> {
     let path = ensure_cargo_fuzz()?;
     let out = cargo()

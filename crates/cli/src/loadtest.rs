@@ -150,7 +150,7 @@ pub(crate) fn run(opts: Options) -> Result<(), String> {
     })
 }
 
-/// The resident set of process `pid` in KiB (`VmRSS` of /proc/<pid>/status).
+/// The resident set of process `pid` in KiB (`VmRSS` of `/proc/<pid>/status`).
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
