@@ -53,8 +53,12 @@
 extern crate alloc;
 
 pub mod close;
+mod config;
 mod connection;
 pub mod deflate;
+mod error;
+mod event;
+mod extension;
 pub mod frame;
 pub mod handshake;
 mod keys;
@@ -62,10 +66,11 @@ pub mod mask;
 pub mod utf8;
 
 pub use close::CloseFrame;
-pub use connection::{
-    Config, Connection, ConnectionState, Event, EventRef, Extension, ExtensionError, MessageKind,
-    ProtocolError, Role, SendError, Utf8Bytes, Utf8Ref,
-};
+pub use config::Config;
+pub use connection::{Connection, ConnectionState, Role};
+pub use error::{ProtocolError, SendError};
+pub use event::{Event, EventRef, Utf8Bytes, Utf8Ref};
+pub use extension::{Extension, ExtensionError, MessageKind};
 #[cfg(feature = "std")]
 pub use keys::StdRandom;
 pub use keys::{FixedMaskKey, MaskKeySource};

@@ -11,7 +11,7 @@
 //! With the `std` feature on x86/x86-64, payloads of [`AVX2_MIN`] bytes or more are masked by
 //! the same loop compiled for AVX2 when the CPU has it (detected at run time; the default
 //! target only assumes SSE2): 32 bytes per instruction instead of 16. Calling that copy is
-//! the one `unsafe` block of the crate. It saved about 10 % of `ws_decode_1k` (see
+//! the one `unsafe` block of the crate (kept because it measurably wins; figures in
 //! docs/performance.md); the differential tests run both copies against the naive loop.
 
 /// XORs `buf` in place with the 4-byte masking `key`, where `buf[0]` is byte number `offset`

@@ -11,7 +11,8 @@ use miniz_oxide::inflate::stream::{inflate, InflateState};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use super::negotiate::Agreement;
-use crate::connection::{Extension, ExtensionError, MessageKind, Role};
+use crate::connection::Role;
+use crate::extension::{Extension, ExtensionError, MessageKind};
 use crate::frame::RSV1;
 
 /// "the last 4 octets of the compressed data are 0x00 0x00 0xff 0xff" (RFC 7692 §7.2.1).

@@ -1,0 +1,341 @@
+//! Server side of the opening handshake: validating the client's request, the 101 response
+//! and rejections.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::http::{
+    ext_name, is_tchar, split_list, HandshakeLimits, Headers, ParseError, Request, RequestParser,
+};
+use super::key::{accept_key, is_valid_key};
+
+/// Why a server rejects a handshake request. The peer's fault; [`status`](Self::status) is
+/// the HTTP status to answer with and [`response`](Self::response) the full response.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum RequestError {
+    /// The head could not be parsed.
+    #[error("malformed request: {0}")]
+    Parse(#[from] ParseError),
+    /// "The method of the request MUST be GET".
+    #[error("method is not GET")]
+    MethodNotGet,
+    /// "the HTTP version MUST be at least 1.1".
+    #[error("HTTP version below 1.1")]
+    HttpVersion,
+    /// "The request MUST contain a |Host| header field" (exactly one).
+    #[error("missing or repeated Host")]
+    Host,
+    /// "The request MUST contain an |Upgrade| header field whose value MUST include the
+    /// "websocket" keyword."
+    #[error("missing Upgrade: websocket")]
+    Upgrade,
+    /// "The request MUST contain a |Connection| header field whose value MUST include the
+    /// "Upgrade" token."
+    #[error("missing Connection: upgrade")]
+    Connection,
+    /// Sec-WebSocket-Version missing or repeated.
+    #[error("missing or repeated Sec-WebSocket-Version")]
+    MissingVersion,
+    /// Sec-WebSocket-Version is not 13 (answered with 426 and `Sec-WebSocket-Version: 13`).
+    #[error("unsupported Sec-WebSocket-Version")]
+    UnsupportedVersion,
+    /// Sec-WebSocket-Key missing, repeated, or not 16 bytes of base64.
+    #[error("invalid Sec-WebSocket-Key")]
+    Key,
+    /// A header the server reads (Origin, Sec-WebSocket-Protocol/Extensions) is malformed.
+    #[error("malformed {0} header")]
+    MalformedHeader(&'static str),
+}
+
+impl RequestError {
+    /// The HTTP status to answer with: 426 for an unsupported version, 400 otherwise.
+    pub fn status(&self) -> u16 {
+        match self {
+            RequestError::UnsupportedVersion => 426,
+            _ => 400,
+        }
+    }
+
+    /// The full HTTP response to write before closing the connection.
+    pub fn response(&self) -> Bytes {
+        rejection_response(self.status())
+    }
+}
+
+/// A minimal rejection response for `status` (e.g. 400, 403, 426), with `Connection: close`
+/// and an empty body. 426 carries `Sec-WebSocket-Version: 13`: "The server MUST return a 426
+/// (Upgrade Required) [...] with the |Sec-WebSocket-Version| header field".
+pub fn rejection_response(status: u16) -> Bytes {
+    let reason = match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
+    };
+    let status = status.clamp(100, 999);
+    let mut b = BytesMut::with_capacity(128);
+    b.put_slice(b"HTTP/1.1 ");
+    put_u16_dec(&mut b, status);
+    b.put_u8(b' ');
+    b.put_slice(reason.as_bytes());
+    b.put_slice(b"\r\n");
+    if status == 426 {
+        b.put_slice(b"Sec-WebSocket-Version: 13\r\n");
+    }
+    b.put_slice(b"Connection: close\r\nContent-Length: 0\r\n\r\n");
+    b.freeze()
+}
+
+fn put_u16_dec(b: &mut BytesMut, v: u16) {
+    let mut digits = [0u8; 5];
+    let mut n = 0;
+    let mut v = v;
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        n += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for i in (0..n).rev() {
+        b.put_u8(digits[i]);
+    }
+}
+
+/// A valid client handshake, for the application to accept or reject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOffer {
+    host: String,
+    origin: Option<String>,
+    path: String,
+    key: String,
+    protocols: Vec<String>,
+    extensions: Vec<String>,
+}
+
+fn header_str<'a>(h: &'a Headers, name: &'static str) -> Result<Option<&'a str>, RequestError> {
+    match h.single(name) {
+        Err(()) => Err(RequestError::MalformedHeader(name)),
+        Ok(None) => Ok(None),
+        Ok(Some(v)) => core::str::from_utf8(v)
+            .map(Some)
+            .map_err(|_| RequestError::MalformedHeader(name)),
+    }
+}
+
+impl ClientOffer {
+    /// Validates a parsed request as a WebSocket opening handshake (RFC 6455 §4.2.1).
+    pub fn from_request(req: &Request) -> Result<ClientOffer, RequestError> {
+        // "The method of the request MUST be GET"
+        if req.method() != "GET" {
+            return Err(RequestError::MethodNotGet);
+        }
+        // "the HTTP version MUST be at least 1.1"
+        let (maj, min) = req.version();
+        if maj != 1 || min < 1 {
+            return Err(RequestError::HttpVersion);
+        }
+        let h = req.headers();
+        // "The request MUST contain a |Host| header field"
+        let host = match header_str(h, "host") {
+            Ok(Some(v)) if !v.is_empty() => v.to_string(),
+            _ => return Err(RequestError::Host),
+        };
+        // "an |Upgrade| header field whose value MUST include the "websocket" keyword"
+        if !h.has_token("upgrade", "websocket") {
+            return Err(RequestError::Upgrade);
+        }
+        // "a |Connection| header field whose value MUST include the "Upgrade" token"
+        if !h.has_token("connection", "upgrade") {
+            return Err(RequestError::Connection);
+        }
+        // "The value of this header field MUST be 13." Otherwise "The server MUST return a
+        // 426 (Upgrade Required)".
+        match h.single("sec-websocket-version") {
+            Ok(Some(b"13")) => {}
+            Ok(Some(_)) => return Err(RequestError::UnsupportedVersion),
+            Ok(None) | Err(()) => return Err(RequestError::MissingVersion),
+        }
+        // "a nonce consisting of a randomly selected 16-byte value that has been
+        // base64-encoded"; "MUST NOT appear more than once in an HTTP request".
+        let key = match h.single("sec-websocket-key") {
+            Ok(Some(k)) if is_valid_key(k) => {
+                core::str::from_utf8(k).map_err(|_| RequestError::Key)?
+            }
+            _ => return Err(RequestError::Key),
+        };
+        let origin = header_str(h, "origin")?.map(str::to_string);
+        let mut protocols = Vec::new();
+        for v in h.get_all("sec-websocket-protocol") {
+            split_list(v, &mut protocols)
+                .map_err(|()| RequestError::MalformedHeader("Sec-WebSocket-Protocol"))?;
+        }
+        // "MUST be non-empty strings with characters in the range U+0021 to U+007E not
+        // including separator characters"
+        // [...] "and MUST all be unique strings."
+        if !protocols.iter().all(|p| p.bytes().all(is_tchar))
+            || protocols
+                .iter()
+                .enumerate()
+                .any(|(i, p)| protocols[..i].contains(p))
+        {
+            return Err(RequestError::MalformedHeader("Sec-WebSocket-Protocol"));
+        }
+        let mut extensions = Vec::new();
+        for v in h.get_all("sec-websocket-extensions") {
+            split_list(v, &mut extensions)
+                .map_err(|()| RequestError::MalformedHeader("Sec-WebSocket-Extensions"))?;
+        }
+        Ok(ClientOffer {
+            host,
+            origin,
+            path: req.target().to_string(),
+            key: key.to_string(),
+            protocols,
+            extensions,
+        })
+    }
+
+    /// The `Host` header value.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The `Origin` header value, if any (browsers always send it).
+    pub fn origin(&self) -> Option<&str> {
+        self.origin.as_deref()
+    }
+
+    /// The request target (path and query), e.g. `/chat`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The `Sec-WebSocket-Key` value.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Offered subprotocols, in the client's order of preference.
+    pub fn protocols(&self) -> &[String] {
+        &self.protocols
+    }
+
+    /// Offered extensions, one element per offer, parameters included
+    /// (e.g. `permessage-deflate; client_max_window_bits`).
+    pub fn extensions(&self) -> &[String] {
+        &self.extensions
+    }
+
+    /// Builds the 101 response. `protocol` must be one of [`protocols`](Self::protocols);
+    /// `extensions` is the negotiated `Sec-WebSocket-Extensions` value (each extension name in
+    /// it must have been offered). After writing it, create a server [`Connection`].
+    ///
+    /// [`Connection`]: crate::Connection
+    pub fn accept(
+        &self,
+        protocol: Option<&str>,
+        extensions: Option<&str>,
+    ) -> Result<Bytes, AcceptError> {
+        if let Some(p) = protocol {
+            // "the value chosen MUST be derived from the client's handshake"
+            if !self.protocols.iter().any(|o| o == p) {
+                return Err(AcceptError::ProtocolNotOffered);
+            }
+        }
+        if let Some(e) = extensions {
+            // "Extensions not listed by the client MUST NOT be listed."
+            if e.bytes().any(|b| b == b'\r' || b == b'\n') {
+                return Err(AcceptError::ExtensionNotOffered);
+            }
+            let mut list = Vec::new();
+            split_list(e.as_bytes(), &mut list).map_err(|()| AcceptError::ExtensionNotOffered)?;
+            for ext in &list {
+                if !self.extensions.iter().any(|o| ext_name(o) == ext_name(ext)) {
+                    return Err(AcceptError::ExtensionNotOffered);
+                }
+            }
+        }
+        let mut b = BytesMut::with_capacity(160);
+        b.put_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
+        b.put_slice(accept_key(self.key.as_bytes()).as_bytes());
+        b.put_slice(b"\r\n");
+        if let Some(p) = protocol {
+            b.put_slice(b"Sec-WebSocket-Protocol: ");
+            b.put_slice(p.as_bytes());
+            b.put_slice(b"\r\n");
+        }
+        if let Some(e) = extensions {
+            b.put_slice(b"Sec-WebSocket-Extensions: ");
+            b.put_slice(e.as_bytes());
+            b.put_slice(b"\r\n");
+        }
+        b.put_slice(b"\r\n");
+        Ok(b.freeze())
+    }
+}
+
+/// Caller misuse when building a 101 response.
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptError {
+    /// The chosen subprotocol was not offered by the client.
+    #[error("subprotocol not offered by the client")]
+    ProtocolNotOffered,
+    /// An extension in the response was not offered by the client (or the value is malformed).
+    #[error("extension not offered by the client")]
+    ExtensionNotOffered,
+}
+
+/// Server side of the opening handshake: a [`RequestParser`] plus validation.
+#[derive(Debug)]
+pub struct ServerHandshake {
+    parser: RequestParser,
+    failed: Option<RequestError>,
+}
+
+impl Default for ServerHandshake {
+    fn default() -> Self {
+        Self::new(HandshakeLimits::default())
+    }
+}
+
+impl ServerHandshake {
+    /// A server handshake with the given limits.
+    pub fn new(limits: HandshakeLimits) -> Self {
+        ServerHandshake {
+            parser: RequestParser::new(limits),
+            failed: None,
+        }
+    }
+
+    /// Feeds bytes from the client. Returns the validated offer once the request head is
+    /// complete; on error, write [`RequestError::response`] and close. Errors are sticky.
+    pub fn feed(&mut self, data: &[u8]) -> Result<Option<ClientOffer>, RequestError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let r = match self.parser.feed(data) {
+            Ok(None) => return Ok(None),
+            Ok(Some(req)) => ClientOffer::from_request(&req).map(Some),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = &r {
+            self.failed = Some(e.clone());
+        }
+        r
+    }
+
+    /// Bytes the client sent after its request (early frames): give them to
+    /// [`Connection::feed_bytes`](crate::Connection::feed_bytes).
+    pub fn take_remaining(&mut self) -> BytesMut {
+        self.parser.take_remaining()
+    }
+}
