@@ -7,21 +7,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-/// Why a value cannot be written without changing the stream's meaning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EncodeError {
-    /// An `event` type contained CR or LF, which would end the field and inject another line.
-    #[error("event type contains CR or LF")]
-    EventTypeHasNewline,
-    /// An `id` contained CR or LF, which would end the field and inject another line.
-    #[error("id contains CR or LF")]
-    IdHasNewline,
-    /// An `id` contained NUL: a browser ignores such an `id` field ("If the field value does
-    /// not contain U+0000 NULL, then set the last event ID buffer").
-    #[error("id contains NUL")]
-    IdHasNul,
-}
+pub use crate::error::EncodeError;
 
 /// An event to send. Build it with the methods below, then [`Event::encode`] it.
 ///

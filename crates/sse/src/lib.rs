@@ -60,8 +60,14 @@
 
 extern crate alloc;
 
+mod config;
 pub mod encode;
-mod parse;
+mod error;
+mod event;
+mod parser;
 pub mod server;
 
-pub use parse::{Event, EventRef, FeedError, Item, Limits, ParseError, Parser};
+pub use config::Limits;
+pub use error::{FeedError, ParseError};
+pub use event::{Event, EventRef, Item};
+pub use parser::Parser;

@@ -1,0 +1,59 @@
+//! The errors: the peer's ([`ParseError`]) apart from the caller's ([`FeedError`],
+//! [`EncodeError`]).
+
+/// An error in the stream: the peer sent more than the [`Limits`](crate::Limits) allow. Sticky: every poll
+/// returns it again until [`Parser::resync`](crate::Parser::resync).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// A line was longer than [`Limits::max_line_len`](crate::Limits::max_line_len) bytes.
+    #[error("line longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The data of one event grew beyond [`Limits::max_event_size`](crate::Limits::max_event_size) bytes.
+    #[error("event data larger than {limit} bytes")]
+    EventTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+}
+
+/// The caller's mistake when feeding input: nothing was consumed, the parser is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeedError {
+    /// Accepting the bytes would hold more than [`Limits::max_buffered`](crate::Limits::max_buffered) unprocessed bytes.
+    /// Poll events first (which consumes input), then feed again; feed chunks no larger than
+    /// the limit.
+    #[error("{buffered} bytes are buffered and {len} more would exceed the limit of {limit}; poll first")]
+    BufferFull {
+        /// Bytes already buffered.
+        buffered: usize,
+        /// Bytes offered.
+        len: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// Input was fed after [`Parser::feed_eof`](crate::Parser::feed_eof).
+    #[error("input fed after the end of the stream")]
+    AfterEof,
+}
+
+/// Why a value cannot be written without changing the stream's meaning: the caller's mistake,
+/// reported when an [`encode::Event`](crate::encode::Event) is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// An `event` type contained CR or LF, which would end the field and inject another line.
+    #[error("event type contains CR or LF")]
+    EventTypeHasNewline,
+    /// An `id` contained CR or LF, which would end the field and inject another line.
+    #[error("id contains CR or LF")]
+    IdHasNewline,
+    /// An `id` contained NUL: a browser ignores such an `id` field ("If the field value does
+    /// not contain U+0000 NULL, then set the last event ID buffer").
+    #[error("id contains NUL")]
+    IdHasNul,
+}
