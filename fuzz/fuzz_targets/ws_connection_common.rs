@@ -10,9 +10,9 @@ type Outcome = (Vec<Event>, Option<ProtocolError>, Vec<u8>);
 /// `poll_event`, or with `poll_event_ref` (events copied out) when `borrowed`.
 fn run(data: &[u8], chunk_sizes: &[u8], borrowed: bool) -> Outcome {
     let mut config = Config::default();
-    config.max_frame_size = 4096;
-    config.max_message_size = 8192;
-    config.max_fragments = 16;
+    config.limits.max_frame_size = 4096;
+    config.limits.max_message_size = 8192;
+    config.limits.max_fragments = 16;
     let mut c = Connection::with_mask_keys(ROLE, config, Box::new(FixedMaskKey([5, 6, 7, 8])));
     let mut events = Vec::new();
     let mut error = None;

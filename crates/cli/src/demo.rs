@@ -79,9 +79,9 @@ pub(crate) async fn ws_echo(mut stream: TcpStream, req: Request, peer: &str) -> 
     let mut config = Config::default();
     // Large enough for every Autobahn case (9.* sends 16 MiB messages, and 4 MiB in 64-byte
     // fragments); the output limit bounds what a client that does not read can pile up.
-    config.max_message_size = 16 << 20;
-    config.max_fragments = 1 << 20;
-    config.max_buffered_output = 32 << 20;
+    config.limits.max_message_size = 16 << 20;
+    config.limits.max_fragments = 1 << 20;
+    config.limits.max_buffered_output = 32 << 20;
     let (_handle, inbox) = wslink::start();
     let mut app = Echo { messages: 0 };
     let why = wslink::run(stream, Connection::server(config), rest, inbox, &mut app).await;
@@ -158,10 +158,10 @@ pub(crate) async fn ws_chat(
     };
     drop(req);
     let mut config = Config::default();
-    config.max_frame_size = MAX_CHAT_MESSAGE;
-    config.max_message_size = MAX_CHAT_MESSAGE;
-    config.max_fragments = 64;
-    config.max_buffered_output = 4 << 20;
+    config.limits.max_frame_size = MAX_CHAT_MESSAGE;
+    config.limits.max_message_size = MAX_CHAT_MESSAGE;
+    config.limits.max_fragments = 64;
+    config.limits.max_buffered_output = 4 << 20;
     let (handle, inbox) = wslink::start();
     let (id, count) = chat.join(handle);
     println!("{peer}: WebSocket /ws/chat joined ({count} in the chat)");

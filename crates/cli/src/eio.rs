@@ -378,9 +378,9 @@ async fn websocket(
 ) -> io::Result<()> {
     println!("{peer}: engine.io {sid}: websocket open");
     let mut config = Config::default();
-    config.max_message_size = MAX_BODY as u64;
-    config.max_frame_size = MAX_BODY as u64;
-    config.max_buffered_output = 8 << 20;
+    config.limits.max_message_size = MAX_BODY as u64;
+    config.limits.max_frame_size = MAX_BODY as u64;
+    config.limits.max_buffered_output = 8 << 20;
     let (handle, inbox) = wslink::start();
     shared
         .ws

@@ -72,7 +72,7 @@ fn run(addr: &str, path: &str, echo: bool) -> io::Result<Vec<String>> {
         }
     };
     let mut config = Config::default();
-    config.max_fragments = 1 << 20;
+    config.limits.max_fragments = 1 << 20;
     let mut conn = Connection::with_mask_keys(Role::Client, config, Box::new(keys));
     // A response the client did not offer fails the connection (RFC 7692 §7.1).
     if let Some(resp) = accepted.extensions.first() {

@@ -97,7 +97,7 @@ fn serve(mut stream: TcpStream, deflate: bool) -> io::Result<()> {
 
     let mut config = Config::default();
     // Autobahn 9.* sends 16 MiB messages and 4 MiB messages in 64-byte fragments.
-    config.max_fragments = 1 << 20;
+    config.limits.max_fragments = 1 << 20;
     let mut conn = Connection::server(config);
     if let Some(a) = agreed {
         conn.set_extension(Box::new(PerMessageDeflate::new(

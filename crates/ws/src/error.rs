@@ -40,7 +40,7 @@ pub enum ProtocolError {
     /// An invalid Close frame payload. 1002 (1007 for a non-UTF-8 reason).
     #[error("invalid close frame: {0}")]
     InvalidClose(CloseError),
-    /// A frame longer than [`Config::max_frame_size`]. 1009.
+    /// A frame longer than [`Limits::max_frame_size`](crate::Limits::max_frame_size). 1009.
     #[error("frame of {len} bytes exceeds the limit of {limit}")]
     FrameTooLarge {
         /// Declared payload length.
@@ -48,7 +48,7 @@ pub enum ProtocolError {
         /// The limit.
         limit: u64,
     },
-    /// A message longer than [`Config::max_message_size`]. 1009.
+    /// A message longer than [`Limits::max_message_size`](crate::Limits::max_message_size). 1009.
     #[error("message of at least {len} bytes exceeds the limit of {limit}")]
     MessageTooLarge {
         /// Message length including the frame that crossed the limit.
@@ -56,11 +56,11 @@ pub enum ProtocolError {
         /// The limit.
         limit: u64,
     },
-    /// A message in more frames than [`Config::max_fragments`]. 1009.
+    /// A message in more frames than [`Limits::max_fragments`](crate::Limits::max_fragments). 1009.
     #[error("message in more than {limit} frames")]
     TooManyFragments {
         /// The limit.
-        limit: usize,
+        limit: u32,
     },
     /// A negotiated extension rejected a message; carries the code it asked for.
     #[error("extension error {code}: {reason}")]
@@ -118,7 +118,7 @@ pub enum SendError {
     /// other kind: "The fragments of one message MUST NOT be interleaved".
     #[error("a fragmented message is in progress")]
     MessageInProgress,
-    /// Queuing would exceed [`Config::max_buffered_output`]; drain the output first.
+    /// Queuing would exceed [`Limits::max_buffered_output`](crate::Limits::max_buffered_output); drain the output first.
     #[error("output buffer full ({buffered} + {len} > {limit})")]
     OutputFull {
         /// Bytes already queued.

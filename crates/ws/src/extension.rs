@@ -44,7 +44,7 @@ pub struct ExtensionError {
 pub trait Extension: Send {
     /// RSV bits (wire positions, see [`RSV1`](crate::frame::RSV1)) this extension claims.
     fn rsv_bits(&self) -> u8;
-    /// Transforms a received message. `max_len` is [`Config::max_message_size`]; the output
+    /// Transforms a received message. `max_len` is [`Limits::max_message_size`](crate::Limits::max_message_size); the output
     /// must not exceed it.
     fn decode(
         &mut self,

@@ -66,7 +66,7 @@ pub mod mask;
 pub mod utf8;
 
 pub use close::CloseFrame;
-pub use config::Config;
+pub use config::{Config, Limits};
 pub use connection::{Connection, ConnectionState, Role};
 pub use error::{ProtocolError, SendError};
 pub use event::{Event, EventRef, Utf8Bytes, Utf8Ref};

@@ -405,10 +405,10 @@ fn server_and_client_accept_code_points_split_across_fragments() {
 
 fn small_limits() -> Config {
     let mut c = Config::default();
-    c.max_frame_size = 100;
-    c.max_message_size = 150;
-    c.max_fragments = 3;
-    c.max_buffered_output = 1000;
+    c.limits.max_frame_size = 100;
+    c.limits.max_message_size = 150;
+    c.limits.max_fragments = 3;
+    c.limits.max_buffered_output = 1000;
     c
 }
 

@@ -145,7 +145,7 @@ fn zip_bomb_closes_1009() {
     let mut enc = PerMessageDeflate::new(Role::Client, Agreement::default(), cfg(0));
     let z = enc.compress(&vec![0u8; 8 << 20]).unwrap();
     let mut config = Config::default();
-    config.max_message_size = 1 << 20;
+    config.limits.max_message_size = 1 << 20;
     let mut s = server_with(config);
     s.feed(&frames(&z, OpCode::Binary, 1, false));
     let e = s.poll_event().unwrap_err();

@@ -78,7 +78,7 @@ struct Message {
     kind: MessageKind,
     rsv: u8,
     len: u64,
-    frames: usize,
+    frames: u32,
     /// `Some` while text is validated incrementally (not for extension-transformed text).
     utf8: Option<Utf8Validator>,
     data: Assembly,

@@ -30,7 +30,7 @@ impl Connection {
     /// [`BufMut::put_slice`] does). Anything already queued is moved into `out` first, so the
     /// order of frames holds. No allocation and no reference counting: the way to send many
     /// small messages. Same checks as [`send_text`](Self::send_text);
-    /// [`Config::max_buffered_output`] does not apply (the bytes are in the caller's buffer).
+    /// [`Limits::max_buffered_output`](crate::Limits::max_buffered_output) does not apply (the bytes are in the caller's buffer).
     /// With a negotiated extension the message goes through it (and the queue) as usual.
     pub fn send_text_to<B: BufMut>(&mut self, out: &mut B, text: &str) -> Result<(), SendError> {
         self.send_to(out, MessageKind::Text, text.as_bytes())
@@ -230,11 +230,11 @@ impl Connection {
 
     fn check_room(&self, len: usize) -> Result<(), SendError> {
         let buffered = self.buffered_output();
-        if buffered.saturating_add(len) > self.config.max_buffered_output {
+        if buffered.saturating_add(len) > self.config.limits.max_buffered_output {
             return Err(SendError::OutputFull {
                 buffered,
                 len,
-                limit: self.config.max_buffered_output,
+                limit: self.config.limits.max_buffered_output,
             });
         }
         Ok(())

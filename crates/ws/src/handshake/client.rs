@@ -6,10 +6,9 @@ use alloc::vec::Vec;
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::http::{
-    ext_name, is_tchar, split_list, HandshakeLimits, ParseError, Response, ResponseParser,
-};
+use super::http::{ext_name, is_tchar, split_list, ParseError, Response, ResponseParser};
 use super::key::{accept_key, B64};
+use crate::config::HandshakeLimits;
 use crate::MaskKeySource;
 
 /// What a client asks for in its handshake.

@@ -7,28 +7,7 @@ use core::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 
-/// Bounds for the HTTP head of a handshake. Checked as bytes arrive, before buffering more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct HandshakeLimits {
-    /// Longest line (request/status line or one header line, without CRLF). Default 8 KiB,
-    /// the common default of HTTP servers; real handshakes stay far below it.
-    pub max_line_len: usize,
-    /// Most header fields. Default 64; a browser handshake sends about 15.
-    pub max_headers: usize,
-    /// Largest head, start line through the empty line. Default 16 KiB.
-    pub max_head_len: usize,
-}
-
-impl Default for HandshakeLimits {
-    fn default() -> Self {
-        HandshakeLimits {
-            max_line_len: 8 * 1024,
-            max_headers: 64,
-            max_head_len: 16 * 1024,
-        }
-    }
-}
+use crate::config::HandshakeLimits;
 
 /// Why an HTTP head could not be parsed. Always the peer's fault (a server answers 400).
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,10 +24,9 @@ mod http;
 mod key;
 mod server;
 
+pub use crate::config::HandshakeLimits;
 pub use client::{Accepted, ClientHandshake, ClientRequest, ClientRequestError, ResponseError};
-pub use http::{
-    HandshakeLimits, Headers, ParseError, Request, RequestParser, Response, ResponseParser,
-};
+pub use http::{Headers, ParseError, Request, RequestParser, Response, ResponseParser};
 pub use key::{accept_key, WEBSOCKET_GUID};
 pub use server::{rejection_response, AcceptError, ClientOffer, RequestError, ServerHandshake};
 

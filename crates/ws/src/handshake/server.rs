@@ -6,10 +6,9 @@ use alloc::vec::Vec;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::http::{
-    ext_name, is_tchar, split_list, HandshakeLimits, Headers, ParseError, Request, RequestParser,
-};
+use super::http::{ext_name, is_tchar, split_list, Headers, ParseError, Request, RequestParser};
 use super::key::{accept_key, is_valid_key};
+use crate::config::HandshakeLimits;
 
 /// Why a server rejects a handshake request. The peer's fault; [`status`](Self::status) is
 /// the HTTP status to answer with and [`response`](Self::response) the full response.
