@@ -24,7 +24,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use pushwire_engineio::{
     decode_binary_payload, decode_text_payload, encode_binary_payload, encode_payload,
-    encode_text_payload, EncodedPayload, Frame, Limits, Packet, PacketData, PacketType,
+    encode_text_payload, EncodedPayload, Limits, Packet, PacketData, PacketType, WsMessage,
 };
 use serde_json::{json, Value};
 
@@ -130,9 +130,9 @@ fn gen(seed: u64, n_packets: usize, n_payloads: usize, out: &str) {
 fn encodings(packets: &[Packet], payloads: &[Vec<usize>]) -> Value {
     let frames: Vec<Value> = packets
         .iter()
-        .map(|p| match p.to_frame(true) {
-            Frame::Text(t) => wire_json(Some(&t), None),
-            Frame::Binary(b) => wire_json(None, Some(&b)),
+        .map(|p| match p.to_ws_message(true) {
+            WsMessage::Text(t) => wire_json(Some(&t), None),
+            WsMessage::Binary(b) => wire_json(None, Some(&b)),
         })
         .collect();
     let (mut text, mut xhr2, mut auto) = (Vec::new(), Vec::new(), Vec::new());
@@ -208,10 +208,10 @@ fn check(ours: &str, theirs: &str) -> bool {
                 .collect()
         })
         .collect();
-    let wire = |v: &Value| -> Frame {
+    let wire = |v: &Value| -> WsMessage {
         match (v.get("text"), v.get("binary")) {
-            (Some(t), _) => Frame::Text(t.as_str().expect("text").to_owned()),
-            (_, Some(b)) => Frame::Binary(Bytes::from(
+            (Some(t), _) => WsMessage::Text(t.as_str().expect("text").to_owned()),
+            (_, Some(b)) => WsMessage::Binary(Bytes::from(
                 B64.decode(b.as_str().expect("b64")).expect("b64"),
             )),
             _ => panic!("bad wire value {v}"),
@@ -234,7 +234,7 @@ fn check(ours: &str, theirs: &str) -> bool {
         );
     }
     for (i, f) in list("packet_frame").iter().enumerate() {
-        let got = Packet::from_frame(wire(f)).map(|p| vec![p]);
+        let got = Packet::from_ws_message(wire(f)).map(|p| vec![p]);
         t.check("frame", i, got.map_err(|e| e.to_string()), &packets[i..=i]);
     }
     for (i, s) in list("payload_text").iter().enumerate() {
@@ -249,8 +249,8 @@ fn check(ours: &str, theirs: &str) -> bool {
     }
     for (i, v) in list("payload_auto").iter().enumerate() {
         let got = match wire(v) {
-            Frame::Text(s) => payload_result(decode_text_payload(s, Limits::DEFAULT)),
-            Frame::Binary(b) => payload_result(decode_binary_payload(b, Limits::DEFAULT)),
+            WsMessage::Text(s) => payload_result(decode_text_payload(s, Limits::DEFAULT)),
+            WsMessage::Binary(b) => payload_result(decode_binary_payload(b, Limits::DEFAULT)),
         };
         t.check("automatic payload", i, got, &payloads[i]);
     }

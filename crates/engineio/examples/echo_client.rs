@@ -1,6 +1,6 @@
 //! A minimal Engine.io v3 client on `std::net` (one thread per HTTP request, a bare-bones
 //! RFC 6455 client for the websocket written here only for the interop check), to run
-//! [`ClientSession`] against a real engine.io 3.x server.
+//! [`client::Session`] against a real engine.io 3.x server.
 //!
 //! ```text
 //! node tests/interop/node/eio-server-echo.js 3001 300 &   # engine.io 3.6.2, ping 300 ms
@@ -17,25 +17,24 @@ use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pushwire_engineio::{
-    ClientCloseReason, ClientConfig, ClientEvent, ClientRequest, ClientSession, ClientWsAction,
-    Frame, Method, PacketData, RequestKind, TransportKind,
-};
+use pushwire_engineio::client;
+use pushwire_engineio::http::Method;
+use pushwire_engineio::{PacketData, TransportKind, WsMessage};
 
 enum Input {
     Http {
-        kind: RequestKind,
+        kind: client::RequestKind,
         status: u16,
         binary: bool,
         body: Vec<u8>,
     },
     WsConnected(TcpStream),
     WsFailed,
-    WsFrame(Frame),
+    WsFrame(WsMessage),
     WsClosed,
 }
 
-fn http(addr: &str, req: &ClientRequest) -> std::io::Result<(u16, bool, Vec<u8>)> {
+fn http(addr: &str, req: &client::Request) -> std::io::Result<(u16, bool, Vec<u8>)> {
     let mut s = TcpStream::connect(addr)?;
     let method = if req.method == Method::Post {
         "POST"
@@ -128,9 +127,9 @@ fn ws_connect(addr: &str, query: &str, tx: mpsc::Sender<Input>) {
                 if fin && opcode < 0x8 {
                     if let Some((op, m)) = message.take() {
                         let f = if op == 0x1 {
-                            Frame::Text(String::from_utf8_lossy(&m).into_owned())
+                            WsMessage::Text(String::from_utf8_lossy(&m).into_owned())
                         } else {
-                            Frame::Binary(m.into())
+                            WsMessage::Binary(m.into())
                         };
                         let _ = tx.send(Input::WsFrame(f));
                     }
@@ -178,10 +177,10 @@ fn main() {
     let seconds: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2);
     let mode = args.get(3).cloned().unwrap_or_else(|| "polling".into());
     let start = Instant::now();
-    let mut config = ClientConfig::default();
+    let mut config = client::Config::default();
     config.upgrade = mode == "upgrade";
     config.websocket_only = mode == "websocket";
-    let mut client = ClientSession::new(config, Duration::ZERO);
+    let mut client = client::Session::new(config, Duration::ZERO);
     let sent: Vec<PacketData> = vec![
         PacketData::Text("hello".into()),
         PacketData::Text("😀 astral 🎉".into()),
@@ -219,16 +218,16 @@ fn main() {
         }
         while let Some(a) = client.poll_ws_action() {
             match a {
-                ClientWsAction::Connect { query } => ws_connect(&addr, &query, tx.clone()),
-                ClientWsAction::Frame(f) => {
+                client::WsAction::Connect { query } => ws_connect(&addr, &query, tx.clone()),
+                client::WsAction::Send(f) => {
                     if let Some(s) = ws.as_mut() {
                         let _ = match f {
-                            Frame::Text(t) => write_frame(s, 0x1, t.as_bytes()),
-                            Frame::Binary(b) => write_frame(s, 0x2, &b),
+                            WsMessage::Text(t) => write_frame(s, 0x1, t.as_bytes()),
+                            WsMessage::Binary(b) => write_frame(s, 0x2, &b),
                         };
                     }
                 }
-                ClientWsAction::Close => {
+                client::WsAction::Close => {
                     if let Some(mut s) = ws.take() {
                         let _ = write_frame(&mut s, 0x8, &1000u16.to_be_bytes());
                     }
@@ -237,16 +236,16 @@ fn main() {
         }
         while let Some(e) = client.poll_event() {
             match e {
-                ClientEvent::Open(_) => {
+                client::Event::Open(_) => {
                     opened = true;
                     for m in &sent[..split] {
                         client.send(m.clone()).unwrap();
                     }
                 }
-                ClientEvent::Upgraded => upgraded = true,
-                ClientEvent::Message(d) => received.push(d),
-                ClientEvent::Closed(r) => closed = Some(r),
-                ClientEvent::UpgradeFailed => eprintln!("upgrade failed"),
+                client::Event::Upgraded => upgraded = true,
+                client::Event::Message(d) => received.push(d),
+                client::Event::Closed(r) => closed = Some(r),
+                client::Event::UpgradeFailed => eprintln!("upgrade failed"),
             }
         }
         if upgraded && !sent_rest {
@@ -269,7 +268,7 @@ fn main() {
                     } = i
                     {
                         client.handle_response(start.elapsed(), kind, status, binary, &body);
-                        if kind == RequestKind::Post {
+                        if kind == client::RequestKind::Post {
                             break;
                         }
                     }
@@ -297,7 +296,7 @@ fn main() {
                 ws = Some(s);
                 client.handle_ws_connected(now);
             }
-            Ok(Input::WsFrame(f)) => client.handle_ws_frame(now, f),
+            Ok(Input::WsFrame(f)) => client.handle_ws_message(now, f),
             Ok(Input::WsClosed | Input::WsFailed) => {
                 ws = None;
                 client.handle_ws_closed(now);
@@ -307,7 +306,7 @@ fn main() {
     }
     let ok = opened
         && received == sent
-        && closed == Some(ClientCloseReason::ForcedClose)
+        && closed == Some(client::CloseReason::ForcedClose)
         && (mode != "upgrade" || upgraded);
     println!(
         "{{\"ok\":{ok},\"mode\":\"{mode}\",\"opened\":{opened},\"upgraded\":{upgraded},\"sent\":{},\"received\":{},\"in_order\":{},\"closed\":\"{closed:?}\",\"seconds\":{:.1}}}",

@@ -17,10 +17,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use pushwire_engineio::{
-    sid_from_bytes, Event, Frame, HttpRequest, HttpResponse, Method, Outcome, Server, ServerConfig,
-    WsOutput,
-};
+use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
+use pushwire_engineio::server::{self, sid_from_bytes, Event, Outcome, Server, WsAction};
+use pushwire_engineio::WsMessage;
 use sha1::{Digest, Sha1};
 
 type Sids = Box<dyn FnMut() -> String + Send>;
@@ -64,7 +63,7 @@ fn main() -> std::io::Result<()> {
         b[..8].copy_from_slice(&counter.to_be_bytes());
         sid_from_bytes(b)
     });
-    let mut config = ServerConfig::default();
+    let mut config = server::Config::default();
     if let Some(ms) = std::env::args().nth(2).and_then(|a| a.parse().ok()) {
         config.ping_interval = Duration::from_millis(ms);
         config.ping_timeout = Duration::from_millis(ms);
@@ -299,12 +298,12 @@ fn websocket(
         std::thread::spawn(move || {
             while let Ok(Some((op, payload))) = read_message(&mut reader, &writer) {
                 let frame = if op == 0x1 {
-                    Frame::Text(String::from_utf8_lossy(&payload).into_owned())
+                    WsMessage::Text(String::from_utf8_lossy(&payload).into_owned())
                 } else {
-                    Frame::Binary(payload.into())
+                    WsMessage::Binary(payload.into())
                 };
                 let mut server = shared.server.lock().unwrap();
-                server.handle_ws_frame(shared.now(), &sid, frame);
+                server.handle_ws_message(shared.now(), &sid, frame);
                 shared.pump(&mut server);
             }
             let mut server = shared.server.lock().unwrap();
@@ -316,7 +315,7 @@ fn websocket(
     let mut server = shared.server.lock().unwrap();
     loop {
         let mut out = Vec::new();
-        while let Some(o) = server.poll_ws_output(sid) {
+        while let Some(o) = server.poll_ws_action(sid) {
             out.push(o);
         }
         let gone = server.session(sid).is_none_or(|s| s.is_closed());
@@ -325,9 +324,9 @@ fn websocket(
             let mut w = writer.lock().unwrap();
             for o in out {
                 match o {
-                    WsOutput::Frame(Frame::Text(t)) => write_frame(&mut w, 0x1, t.as_bytes())?,
-                    WsOutput::Frame(Frame::Binary(b)) => write_frame(&mut w, 0x2, &b)?,
-                    WsOutput::Close => {
+                    WsAction::Send(WsMessage::Text(t)) => write_frame(&mut w, 0x1, t.as_bytes())?,
+                    WsAction::Send(WsMessage::Binary(b)) => write_frame(&mut w, 0x2, &b)?,
+                    WsAction::Close => {
                         let _ = write_frame(&mut w, 0x8, &1000u16.to_be_bytes());
                         let _ = w.shutdown(std::net::Shutdown::Both);
                         return Ok(());

@@ -10,30 +10,15 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Why a JSONP body could not be read. Always the peer's fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum JsonpError {
-    /// The form body has no `d` field.
-    #[error("JSONP request body without a `d` field")]
-    MissingData,
-    /// The form body has more than one `d` field (engine.io 3.x ignores such a body).
-    #[error("JSONP request body with several `d` fields")]
-    DuplicateData,
-    /// A `%` not followed by two hexadecimal digits.
-    #[error("invalid percent-encoding in JSONP request body")]
-    InvalidPercentEncoding,
-    /// The decoded `d` field is not UTF-8.
-    #[error("JSONP request data is not valid UTF-8")]
-    InvalidUtf8,
-    /// A response body that is not `___eio[<digits>]("…");` with a JSON string inside.
-    #[error("malformed JSONP response body")]
-    MalformedResponse,
-}
+use crate::error::JsonpError;
 
 /// Appends the JSONP response `___eio[<index>]("<payload>");` to `out`.
 ///
-/// > The format of a JSONP packet. `___eio[` <j> `]("` <encoded payload> `");`
+/// > The format of a JSONP packet.
+/// >
+/// > ```text
+/// > `___eio[` <j> `]("` <encoded payload> `");`
+/// > ```
 ///
 /// The payload is escaped exactly like engine.io 3.x's
 /// `JSON.stringify(data).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')`:

@@ -14,13 +14,22 @@
 //! |---|---|---|
 //! | one packet, string form `4hello` / base64 form `b4AQID` | [`Packet::encode_str`] | [`Packet::decode_str`] |
 //! | one packet, binary form `[4, 1, 2, 3]` | [`Packet::encode_binary`] | [`Packet::decode_binary`] |
-//! | one packet as a WebSocket message | [`Packet::to_frame`] | [`Packet::from_frame`] |
+//! | one packet as a WebSocket message | [`Packet::to_ws_message`] | [`Packet::from_ws_message`] |
 //! | text payload `6:4hello2:4€` | [`encode_text_payload`] | [`decode_text_payload`], [`PayloadDecoder`] |
 //! | XHR2 binary payload | [`encode_binary_payload`] | [`decode_binary_payload`], [`PayloadDecoder`] |
 //! | either, chosen like engine.io | [`encode_payload`] | — |
 //! | JSONP response `___eio[j]("…");` | [`encode_jsonp_response`] | [`decode_jsonp_response`] |
 //! | JSONP request `d=…` | [`encode_jsonp_request`] | [`decode_jsonp_request`] |
 //! | handshake JSON in the open packet | [`OpenPacket::to_packet`] | [`OpenPacket::from_packet`] |
+//!
+//! # The house
+//!
+//! Wire building blocks, re-exported here: `packet.rs` ([`Packet`]), `payload.rs`
+//! ([`PayloadDecoder`] and the payload functions), `jsonp.rs`, `open.rs` ([`OpenPacket`]),
+//! `utf16.rs` ([`utf16_len`]), `config.rs` ([`Limits`]), `error.rs` (every error).
+//! Vocabulary both roles share: [`http`] (requests, responses, engine.io's error replies),
+//! `transport.rs` ([`TransportKind`], [`WsMessage`]). The two roles: [`server`] and
+//! [`client`], each with its own `Config`, `Event`, `CloseReason` and `Session`.
 //!
 //! # Decoding a polling body: the call order
 //!
@@ -60,9 +69,9 @@
 //!
 //! # Sessions
 //!
-//! [`Server`] routes HTTP requests to [`ServerSession`]s (handshake, long-polling GETs that
+//! [`server::Server`] routes HTTP requests to [`server::Session`]s (handshake, long-polling GETs that
 //! are held until data arrives, POSTs, JSONP, the websocket transport and the upgrade probe,
-//! heartbeats, close, engine.io's 400 JSON errors); [`ClientSession`] is the mirror image,
+//! heartbeats, close, engine.io's 400 JSON errors); [`client::Session`] is the mirror image,
 //! producing the requests and WebSocket actions to perform. Both take time as an argument
 //! (`handle_timeout(now)`, `poll_timeout()`) and never touch the network; WebSocket framing
 //! is left to the I/O layer (for example pushwire-ws). After every input, drain the
@@ -71,9 +80,11 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use pushwire_engineio::{Event, HttpRequest, Method, Outcome, PacketData, Server, ServerConfig};
+//! use pushwire_engineio::http::{HttpRequest, Method};
+//! use pushwire_engineio::server::{Config, Event, Outcome, Server};
+//! use pushwire_engineio::PacketData;
 //!
-//! let mut server = Server::new(ServerConfig::default(), || String::from("abc"));
+//! let mut server = Server::new(Config::default(), || String::from("abc"));
 //! let get = |query| HttpRequest {
 //!     method: Method::Get, query, origin: None, content_type: None,
 //!     websocket_upgrade: false, body: b"",
@@ -96,38 +107,31 @@
 
 extern crate alloc;
 
-mod client;
-mod handshake;
+pub mod client;
+mod config;
+mod error;
+pub mod http;
 mod jsonp;
+mod open;
 mod packet;
 mod payload;
-mod server;
-mod session;
-mod utf8;
+pub mod server;
+mod transport;
+mod utf16;
 
-pub use client::{
-    ClientCloseReason, ClientConfig, ClientEvent, ClientRequest, ClientSession, ClientWsAction,
-    RequestKind,
-};
-pub use handshake::{HandshakeError, OpenPacket};
+pub use config::Limits;
+pub use error::{JsonpError, OpenPacketError, PacketError, PayloadError, SendError};
 pub use jsonp::{
     decode_jsonp_request, decode_jsonp_response, encode_jsonp_request, encode_jsonp_response,
-    JsonpError,
 };
-pub use packet::{Frame, Packet, PacketData, PacketError, PacketType};
+pub use open::OpenPacket;
+pub use packet::{Packet, PacketData, PacketType};
 pub use payload::{
     decode_binary_payload, decode_text_payload, encode_binary_payload, encode_payload,
-    encode_text_payload, EncodedPayload, Limits, PayloadDecoder, PayloadError, PayloadFormat,
-    PayloadIter,
+    encode_text_payload, EncodedPayload, PayloadDecoder, PayloadFormat, PayloadIter,
 };
-pub use server::{
-    error_response, sid_from_bytes, ErrorCode, HttpRequest, Method, Outcome, Server, SidSource,
-};
-pub use session::{
-    CloseReason, Event, HttpResponse, RequestInfo, SendError, ServerConfig, ServerSession,
-    TransportKind, WsOutput,
-};
-pub use utf8::utf16_len;
+pub use transport::{TransportKind, WsMessage};
+pub use utf16::utf16_len;
 
 /// The protocol revision this crate speaks (the `EIO` query parameter).
 pub const PROTOCOL: u8 = 3;

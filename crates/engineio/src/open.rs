@@ -7,6 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
+use crate::error::OpenPacketError;
 use crate::packet::{Packet, PacketData, PacketType};
 
 /// The handshake data of an `open` packet:
@@ -33,21 +34,6 @@ pub struct OpenPacket {
     /// default 5,000). The server gives up after `pingInterval + pingTimeout` without a ping.
     #[serde(rename = "pingTimeout")]
     pub ping_timeout_ms: u64,
-}
-
-/// Why an `open` packet could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HandshakeError {
-    /// The packet is not of type `open`.
-    #[error("expected an open packet, got {0}")]
-    NotOpen(PacketType),
-    /// The open packet carries binary data.
-    #[error("open packet with binary data")]
-    Binary,
-    /// The data is not the handshake JSON (serde_json's message).
-    #[error("invalid handshake JSON: {0}")]
-    Json(String),
 }
 
 impl OpenPacket {
@@ -78,10 +64,10 @@ impl OpenPacket {
     /// Parses the JSON text.
     ///
     /// # Errors
-    /// [`HandshakeError::Json`] when it is not a JSON object with a string `sid` and integer
+    /// [`OpenPacketError::Json`] when it is not a JSON object with a string `sid` and integer
     /// `pingInterval` and `pingTimeout`.
-    pub fn from_json(json: &str) -> Result<Self, HandshakeError> {
-        serde_json::from_str(json).map_err(|e| HandshakeError::Json(alloc::format!("{e}")))
+    pub fn from_json(json: &str) -> Result<Self, OpenPacketError> {
+        serde_json::from_str(json).map_err(|e| OpenPacketError::Json(alloc::format!("{e}")))
     }
 
     /// The `open` packet carrying this data (`0{"sid":…}`).
@@ -93,14 +79,14 @@ impl OpenPacket {
     /// Reads the handshake from an `open` packet.
     ///
     /// # Errors
-    /// [`HandshakeError::NotOpen`], [`HandshakeError::Binary`] or [`HandshakeError::Json`].
-    pub fn from_packet(packet: &Packet) -> Result<Self, HandshakeError> {
+    /// [`OpenPacketError::NotOpen`], [`OpenPacketError::Binary`] or [`OpenPacketError::Json`].
+    pub fn from_packet(packet: &Packet) -> Result<Self, OpenPacketError> {
         if packet.kind != PacketType::Open {
-            return Err(HandshakeError::NotOpen(packet.kind));
+            return Err(OpenPacketError::NotOpen(packet.kind));
         }
         match &packet.data {
             PacketData::Text(s) => Self::from_json(s),
-            PacketData::Binary(_) => Err(HandshakeError::Binary),
+            PacketData::Binary(_) => Err(OpenPacketError::Binary),
         }
     }
 }
@@ -108,7 +94,8 @@ impl OpenPacket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payload::{decode_text_payload, encode_text_payload, Limits};
+    use crate::config::Limits;
+    use crate::payload::{decode_text_payload, encode_text_payload};
     use alloc::string::ToString;
     use alloc::vec;
 
@@ -161,23 +148,23 @@ mod tests {
     fn bad_handshakes_are_errors() {
         assert!(matches!(
             OpenPacket::from_json(r#"{"sid":1,"pingInterval":2,"pingTimeout":3}"#),
-            Err(HandshakeError::Json(_))
+            Err(OpenPacketError::Json(_))
         ));
         assert!(matches!(
             OpenPacket::from_json(r#"{"sid":"a","pingTimeout":3}"#),
-            Err(HandshakeError::Json(_))
+            Err(OpenPacketError::Json(_))
         ));
         assert!(matches!(
             OpenPacket::from_json("not json"),
-            Err(HandshakeError::Json(_))
+            Err(OpenPacketError::Json(_))
         ));
         assert_eq!(
             OpenPacket::from_packet(&Packet::message("{}")),
-            Err(HandshakeError::NotOpen(PacketType::Message))
+            Err(OpenPacketError::NotOpen(PacketType::Message))
         );
         assert_eq!(
             OpenPacket::from_packet(&Packet::binary(PacketType::Open, vec![1u8])),
-            Err(HandshakeError::Binary)
+            Err(OpenPacketError::Binary)
         );
     }
 }

@@ -13,7 +13,9 @@ use base64::Engine as _;
 use bytes::Bytes;
 use core::fmt;
 
-use crate::utf8::utf16_len;
+use crate::error::PacketError;
+use crate::transport::WsMessage;
+use crate::utf16::utf16_len;
 
 /// The seven Engine.io v3 packet types.
 ///
@@ -153,37 +155,6 @@ pub struct Packet {
     pub data: PacketData,
 }
 
-/// A packet as one WebSocket message: text messages carry the string or base64 form, binary
-/// messages the binary form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Frame {
-    /// A text message.
-    Text(String),
-    /// A binary message.
-    Binary(Bytes),
-}
-
-/// Why a single packet could not be decoded. Always the peer's fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PacketError {
-    /// The packet has no bytes at all, so no type.
-    #[error("empty packet: no packet type")]
-    Empty,
-    /// The first character of a string-form packet is not a type digit `0`–`6` (nor `b`).
-    #[error("unknown packet type character {0:?}")]
-    UnknownTypeChar(char),
-    /// The first byte of a binary-form packet is not a type number 0–6.
-    #[error("unknown packet type byte {0}")]
-    UnknownTypeByte(u8),
-    /// A base64-form packet (`b…`) whose type character is missing or not `0`–`6`.
-    #[error("base64 packet without a valid type digit")]
-    Base64Type,
-    /// The data of a base64-form packet is not canonical padded base64 (RFC 4648 §4).
-    #[error("invalid base64 data")]
-    InvalidBase64,
-}
-
 /// The base64 engine of the base64 form: standard alphabet, padding written and required,
 /// as Node's `Buffer.toString('base64')` writes it.
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -290,14 +261,14 @@ impl Packet {
     /// binary form when the peer supports binary, else as a text message in the base64 form
     /// (the `b64=1` query parameter).
     #[must_use]
-    pub fn to_frame(&self, supports_binary: bool) -> Frame {
+    pub fn to_ws_message(&self, supports_binary: bool) -> WsMessage {
         match &self.data {
             PacketData::Binary(b) if supports_binary => {
                 let mut out = Vec::with_capacity(1 + b.len());
                 self.encode_binary(&mut out);
-                Frame::Binary(Bytes::from(out))
+                WsMessage::Binary(Bytes::from(out))
             }
-            _ => Frame::Text(self.to_str_form()),
+            _ => WsMessage::Text(self.to_str_form()),
         }
     }
 
@@ -305,10 +276,10 @@ impl Packet {
     ///
     /// # Errors
     /// As the two functions it calls.
-    pub fn from_frame(frame: Frame) -> Result<Self, PacketError> {
-        match frame {
-            Frame::Text(s) => Self::decode_string(s),
-            Frame::Binary(b) => Self::decode_binary(b),
+    pub fn from_ws_message(message: WsMessage) -> Result<Self, PacketError> {
+        match message {
+            WsMessage::Text(s) => Self::decode_string(s),
+            WsMessage::Binary(b) => Self::decode_binary(b),
         }
     }
 
@@ -435,12 +406,12 @@ mod tests {
             assert_eq!(Packet::decode_str(&s(&t)).unwrap(), t);
             let b = Packet::binary(kind, vec![0u8, 255, kind.number()]);
             assert_eq!(Packet::decode_str(&s(&b)).unwrap(), b);
-            let Frame::Binary(f) = b.to_frame(true) else {
-                panic!("binary frame expected")
+            let WsMessage::Binary(f) = b.to_ws_message(true) else {
+                panic!("binary message expected")
             };
             assert_eq!(f[0], kind.number());
             assert_eq!(Packet::decode_binary(f).unwrap(), b);
-            assert_eq!(Packet::from_frame(b.to_frame(false)).unwrap(), b);
+            assert_eq!(Packet::from_ws_message(b.to_ws_message(false)).unwrap(), b);
             assert_eq!(kind.digit(), b'0' + kind.number());
             assert_eq!(PacketType::from_digit(kind.digit()), Some(kind));
         }
@@ -470,7 +441,7 @@ mod tests {
                 "{wire:?}"
             );
             assert_eq!(
-                Packet::from_frame(Frame::Text(wire.into())),
+                Packet::from_ws_message(WsMessage::Text(wire.into())),
                 Packet::decode_str(wire),
                 "{wire:?}"
             );

@@ -15,75 +15,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::packet::{Packet, PacketData, PacketError};
-use crate::utf8::ascii_prefix_len;
-
-/// Size and count limits for decoding one payload.
-///
-/// Each limit is checked before the bytes it guards are buffered or allocated: a packet's
-/// declared length is compared with [`Limits::max_packet_bytes`] as soon as its digits are
-/// read, and input beyond [`Limits::max_payload_bytes`] is never stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Maximum bytes of one payload (one HTTP body). Default 1,000,000, the
-    /// `maxHttpBufferSize` default of the engine.io 3.6.2 server
-    /// (`opts.maxHttpBufferSize || 1e6`), so nothing that server accepts is refused. Raise it
-    /// if your application sends larger polling bodies.
-    pub max_payload_bytes: usize,
-    /// Maximum packets in one payload. Default 100,000: generous on purpose — an engine.io
-    /// server flushes everything buffered since the last poll in one payload, so bursts of
-    /// thousands of small packets are legitimate (python-engineio's fixed 16 rejects them).
-    /// At the default byte limit a payload cannot hold more than ~333,000 packets (`1:6` is 3
-    /// bytes); this caps the per-packet overhead at a third of that.
-    pub max_packets: usize,
-    /// Maximum bytes of one packet's encoded form inside a payload (for a text payload,
-    /// UTF-8 bytes of the string form). Default 1,000,000, the same as the payload limit.
-    pub max_packet_bytes: usize,
-}
-
-impl Limits {
-    /// The defaults (see each field).
-    pub const DEFAULT: Limits = Limits {
-        max_payload_bytes: 1_000_000,
-        max_packets: 100_000,
-        max_packet_bytes: 1_000_000,
-    };
-
-    /// No limits at all (every field `usize::MAX`). Only for input you trust.
-    pub const UNLIMITED: Limits = Limits {
-        max_payload_bytes: usize::MAX,
-        max_packets: usize::MAX,
-        max_packet_bytes: usize::MAX,
-    };
-
-    /// Returns these limits with [`Limits::max_payload_bytes`] set to `n`.
-    #[must_use]
-    pub const fn with_max_payload_bytes(mut self, n: usize) -> Self {
-        self.max_payload_bytes = n;
-        self
-    }
-
-    /// Returns these limits with [`Limits::max_packets`] set to `n`.
-    #[must_use]
-    pub const fn with_max_packets(mut self, n: usize) -> Self {
-        self.max_packets = n;
-        self
-    }
-
-    /// Returns these limits with [`Limits::max_packet_bytes`] set to `n`.
-    #[must_use]
-    pub const fn with_max_packet_bytes(mut self, n: usize) -> Self {
-        self.max_packet_bytes = n;
-        self
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
+use crate::config::Limits;
+use crate::error::PayloadError;
+use crate::packet::{Packet, PacketData};
+use crate::utf16::ascii_prefix_len;
 
 /// Which payload encoding a body uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,57 +27,6 @@ pub enum PayloadFormat {
     Text,
     /// The XHR2 binary payload (`Content-Type: application/octet-stream`).
     Binary,
-}
-
-/// Why a payload could not be decoded. Always the peer's fault; the packets decoded before
-/// it are valid and have been returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PayloadError {
-    /// A text payload of zero bytes (engine.io-parser rejects it; the empty list is `0:`).
-    #[error("empty text payload")]
-    Empty,
-    /// A length contains a byte that is not a digit (text: ASCII `0`–`9`; binary: a byte of
-    /// value 0–9), or the separator (`:`, `0xFF`) is missing.
-    #[error("invalid byte {0:#04x} in a packet length")]
-    InvalidLength(u8),
-    /// A length has no digits (`:` or `0xFF` right at its start).
-    #[error("packet length without digits")]
-    MissingLength,
-    /// A binary payload's per-packet marker is neither 0 (string) nor 1 (binary).
-    #[error("invalid packet marker {0:#04x} in a binary payload (expected 0 or 1)")]
-    InvalidMarker(u8),
-    /// The input ended inside a length or a packet.
-    #[error("payload ends inside a packet")]
-    Truncated,
-    /// A text payload's length ends between the two UTF-16 units of a character outside the
-    /// Basic Multilingual Plane (the packet would hold half a surrogate pair).
-    #[error("packet length splits a surrogate pair")]
-    SplitSurrogate,
-    /// A packet is not valid UTF-8 (a text payload, or a string packet of a binary payload).
-    #[error("packet is not valid UTF-8")]
-    InvalidUtf8,
-    /// A packet inside the payload is malformed.
-    #[error("malformed packet in payload: {0}")]
-    Packet(#[from] PacketError),
-    /// More than [`Limits::max_packets`] packets.
-    #[error("more than {limit} packets in one payload")]
-    TooManyPackets {
-        /// The limit that was exceeded.
-        limit: usize,
-    },
-    /// A packet longer than [`Limits::max_packet_bytes`].
-    #[error("packet larger than {limit} bytes")]
-    PacketTooLarge {
-        /// The limit that was exceeded.
-        limit: usize,
-    },
-    /// A payload longer than [`Limits::max_payload_bytes`].
-    #[error("payload larger than {limit} bytes")]
-    PayloadTooLarge {
-        /// The limit that was exceeded.
-        limit: usize,
-    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -694,6 +578,7 @@ pub fn encode_payload(packets: &[Packet], supports_binary: bool) -> EncodedPaylo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::PacketError;
     use crate::packet::PacketType;
     use alloc::vec;
 

@@ -1,4 +1,4 @@
-//! A `ClientSession` and a `Server` joined through an adversarial network: proptest picks
+//! A `client::Session` and a `Server` joined through an adversarial network: proptest picks
 //! the order in which requests, responses, websocket messages and clock ticks are
 //! delivered (in order per connection, in any order across connections), and when each side
 //! sends. Property: messages arrive in order without loss or duplication; and unless a side
@@ -9,30 +9,29 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use pushwire_engineio::{
-    ClientConfig, ClientEvent, ClientRequest, ClientSession, ClientWsAction, Event, Frame,
-    HttpRequest, HttpResponse, Method, Outcome, PacketData, RequestKind, Server, ServerConfig,
-    WsOutput,
-};
+use pushwire_engineio::client;
+use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
+use pushwire_engineio::server::{self, Event, Outcome, Server, WsAction};
+use pushwire_engineio::{PacketData, WsMessage};
 
 type Srv = Server<Box<dyn FnMut() -> String>>;
 
 enum C2s {
-    Frame(Frame),
+    WsMessage(WsMessage),
     Close,
 }
 
 struct Net {
-    client: ClientSession,
+    client: client::Session,
     server: Srv,
     now: Duration,
-    requests: Vec<ClientRequest>,
-    responses: Vec<(RequestKind, HttpResponse)>,
-    held: Vec<(String, RequestKind)>,
+    requests: Vec<client::Request>,
+    responses: Vec<(client::RequestKind, HttpResponse)>,
+    held: Vec<(String, client::RequestKind)>,
     connect: Option<String>,
     ws: Option<String>,
     c2s: VecDeque<C2s>,
-    s2c: VecDeque<WsOutput>,
+    s2c: VecDeque<WsAction>,
     sid: Option<String>,
     to_server: Vec<String>,
     to_client: Vec<String>,
@@ -46,11 +45,11 @@ fn text(d: &PacketData) -> String {
 }
 
 impl Net {
-    fn new(client: ClientConfig) -> Self {
+    fn new(client: client::Config) -> Self {
         Self {
-            client: ClientSession::new(client, Duration::ZERO),
+            client: client::Session::new(client, Duration::ZERO),
             server: Server::new(
-                ServerConfig::default(),
+                server::Config::default(),
                 Box::new(|| String::from("sid")) as Box<dyn FnMut() -> String>,
             ),
             now: Duration::ZERO,
@@ -77,9 +76,9 @@ impl Net {
         }
         while let Some(a) = self.client.poll_ws_action() {
             match a {
-                ClientWsAction::Connect { query } => self.connect = Some(query),
-                ClientWsAction::Frame(f) => self.c2s.push_back(C2s::Frame(f)),
-                ClientWsAction::Close => self.c2s.push_back(C2s::Close),
+                client::WsAction::Connect { query } => self.connect = Some(query),
+                client::WsAction::Send(f) => self.c2s.push_back(C2s::WsMessage(f)),
+                client::WsAction::Close => self.c2s.push_back(C2s::Close),
             }
         }
         let mut still = Vec::new();
@@ -91,7 +90,7 @@ impl Net {
         }
         self.held = still;
         if let Some(sid) = self.ws.clone() {
-            while let Some(o) = self.server.poll_ws_output(&sid) {
+            while let Some(o) = self.server.poll_ws_action(&sid) {
                 self.s2c.push_back(o);
             }
         }
@@ -104,9 +103,9 @@ impl Net {
         }
         while let Some(e) = self.client.poll_event() {
             match e {
-                ClientEvent::Open(o) => self.sid = Some(o.sid),
-                ClientEvent::Message(d) => self.got_client.push(text(&d)),
-                ClientEvent::Closed(_) => self.closed = true,
+                client::Event::Open(o) => self.sid = Some(o.sid),
+                client::Event::Message(d) => self.got_client.push(text(&d)),
+                client::Event::Closed(_) => self.closed = true,
                 _ => {}
             }
         }
@@ -187,8 +186,8 @@ impl Net {
                 None => false,
             },
             5 => match (self.c2s.pop_front(), self.ws.clone()) {
-                (Some(C2s::Frame(f)), Some(sid)) => {
-                    self.server.handle_ws_frame(now, &sid, f);
+                (Some(C2s::WsMessage(f)), Some(sid)) => {
+                    self.server.handle_ws_message(now, &sid, f);
                     true
                 }
                 (Some(C2s::Close), Some(sid)) => {
@@ -200,11 +199,11 @@ impl Net {
                 (None, _) => false,
             },
             _ => match self.s2c.pop_front() {
-                Some(WsOutput::Frame(f)) => {
-                    self.client.handle_ws_frame(now, f);
+                Some(WsAction::Send(f)) => {
+                    self.client.handle_ws_message(now, f);
                     true
                 }
-                Some(WsOutput::Close) => {
+                Some(WsAction::Close) => {
                     self.ws = None;
                     self.client.handle_ws_closed(now);
                     true
@@ -253,7 +252,7 @@ proptest! {
         b64 in any::<bool>(),
         steps in proptest::collection::vec((0u8..10, any::<usize>(), 0u64..1500), 0..120),
     ) {
-        let mut config = ClientConfig::default();
+        let mut config = client::Config::default();
         config.upgrade = upgrade;
         config.supports_binary = !b64;
         let mut net = Net::new(config);

@@ -17,8 +17,8 @@ use bytes::Bytes;
 use pushwire_engineio::{
     decode_binary_payload, decode_jsonp_request, decode_jsonp_response, decode_text_payload,
     encode_binary_payload, encode_jsonp_request, encode_jsonp_response, encode_payload,
-    encode_text_payload, EncodedPayload, Frame, Limits, OpenPacket, Packet, PacketError,
-    PacketType, PayloadError,
+    encode_text_payload, EncodedPayload, Limits, OpenPacket, Packet, PacketError, PacketType,
+    PayloadError, WsMessage,
 };
 use serde_json::Value;
 
@@ -286,10 +286,10 @@ fn packet_encoding_is_byte_identical() {
                 v["string"]
             ))
         };
-        let frame = p.to_frame(true);
+        let frame = p.to_ws_message(true);
         let frame_ok = match (&frame, v["frame"].get("text"), v["frame"].get("hex")) {
-            (Frame::Text(s), Some(r), None) => s == r.as_str().unwrap(),
-            (Frame::Binary(b), None, Some(r)) => to_hex(b) == r.as_str().unwrap(),
+            (WsMessage::Text(s), Some(r), None) => s == r.as_str().unwrap(),
+            (WsMessage::Binary(b), None, Some(r)) => to_hex(b) == r.as_str().unwrap(),
             _ => false,
         };
         if !frame_ok && agree.is_ok() {
@@ -299,7 +299,7 @@ fn packet_encoding_is_byte_identical() {
         if agree.is_ok() && Packet::decode_str(&string) != Ok(p.clone()) {
             agree = Err("decode of the reference string form".into());
         }
-        if agree.is_ok() && Packet::from_frame(frame) != Ok(p) {
+        if agree.is_ok() && Packet::from_ws_message(frame) != Ok(p) {
             agree = Err("decode of the reference frame".into());
         }
         t.record("packet_encode", name, agree, false);

@@ -1,24 +1,23 @@
-//! A `ClientSession` and a `Server` joined in memory (quinn's `Pair` idea): requests,
+//! A `client::Session` and a `Server` joined in memory (quinn's `Pair` idea): requests,
 //! long-polls, websocket frames and time all pass through the driver, deterministically.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use pushwire_engineio::{
-    ClientCloseReason, ClientConfig, ClientEvent, ClientSession, ClientWsAction, CloseReason,
-    Event, Frame, HttpRequest, HttpResponse, Outcome, PacketData, RequestKind, Server,
-    ServerConfig, TransportKind, WsOutput,
-};
+use pushwire_engineio::client;
+use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
+use pushwire_engineio::server::{self, CloseReason, Event, Outcome, Server, WsAction};
+use pushwire_engineio::{PacketData, TransportKind, WsMessage};
 
 type Srv = Server<Box<dyn FnMut() -> String>>;
 
 struct Pair {
-    client: ClientSession,
+    client: client::Session,
     server: Srv,
     now: Duration,
-    held: Vec<(String, RequestKind)>,
+    held: Vec<(String, client::RequestKind)>,
     ws_sid: Option<String>,
-    client_events: Vec<ClientEvent>,
+    client_events: Vec<client::Event>,
     server_events: Vec<Event>,
     /// Messages each side sends the moment the server's `3probe` is on its way.
     on_probe: Vec<(bool, String)>,
@@ -31,10 +30,10 @@ fn binary(r: &HttpResponse) -> bool {
 }
 
 impl Pair {
-    fn new(client: ClientConfig, server: ServerConfig) -> Self {
+    fn new(client: client::Config, server: server::Config) -> Self {
         let mut n = 0;
         let mut p = Self {
-            client: ClientSession::new(client, Duration::ZERO),
+            client: client::Session::new(client, Duration::ZERO),
             server: Server::new(
                 server,
                 Box::new(move || {
@@ -94,9 +93,9 @@ impl Pair {
                 while let Some(a) = self.client.poll_ws_action() {
                     progress = true;
                     match a {
-                        ClientWsAction::Connect { query } => {
+                        client::WsAction::Connect { query } => {
                             let http = HttpRequest {
-                                method: pushwire_engineio::Method::Get,
+                                method: Method::Get,
                                 query: &query,
                                 origin: None,
                                 content_type: None,
@@ -111,11 +110,11 @@ impl Pair {
                                 _ => self.client.handle_ws_closed(now),
                             }
                         }
-                        ClientWsAction::Frame(f) => {
+                        client::WsAction::Send(f) => {
                             let sid = self.ws_sid.clone().expect("frame without websocket");
-                            self.server.handle_ws_frame(now, &sid, f);
+                            self.server.handle_ws_message(now, &sid, f);
                         }
-                        ClientWsAction::Close => {
+                        client::WsAction::Close => {
                             if let Some(sid) = self.ws_sid.take() {
                                 self.server.handle_ws_closed(now, &sid);
                             }
@@ -123,11 +122,11 @@ impl Pair {
                     }
                 }
                 if let Some(sid) = self.ws_sid.clone() {
-                    while let Some(o) = self.server.poll_ws_output(&sid) {
+                    while let Some(o) = self.server.poll_ws_action(&sid) {
                         progress = true;
                         match o {
-                            WsOutput::Frame(f) => {
-                                if f == Frame::Text("3probe".into()) {
+                            WsAction::Send(f) => {
+                                if f == WsMessage::Text("3probe".into()) {
                                     for (from_client, m) in std::mem::take(&mut self.on_probe) {
                                         let d = PacketData::Text(m);
                                         if from_client {
@@ -137,9 +136,9 @@ impl Pair {
                                         }
                                     }
                                 }
-                                self.client.handle_ws_frame(now, f);
+                                self.client.handle_ws_message(now, f);
                             }
-                            WsOutput::Close => {
+                            WsAction::Close => {
                                 self.ws_sid = None;
                                 self.client.handle_ws_closed(now);
                                 break;
@@ -197,7 +196,7 @@ impl Pair {
         self.client_events
             .iter()
             .filter_map(|e| match e {
-                ClientEvent::Message(d) => Some(d),
+                client::Event::Message(d) => Some(d),
                 _ => None,
             })
             .collect()
@@ -220,7 +219,7 @@ fn text(s: &str) -> PacketData {
 
 #[test]
 fn polling_then_upgrade_delivers_everything_once_in_order() {
-    let mut p = Pair::new(ClientConfig::default(), ServerConfig::default());
+    let mut p = Pair::new(client::Config::default(), server::Config::default());
     // The client buffers before the handshake completes.
     p.client.send(text("c1")).unwrap();
     p.on_probe = vec![
@@ -228,9 +227,9 @@ fn polling_then_upgrade_delivers_everything_once_in_order() {
         (false, "s2 during probe".into()),
     ];
     p.drive();
-    assert!(matches!(p.client_events[0], ClientEvent::Open(_)));
+    assert!(matches!(p.client_events[0], client::Event::Open(_)));
     assert_eq!(p.client.transport(), TransportKind::WebSocket);
-    assert!(p.client_events.contains(&ClientEvent::Upgraded));
+    assert!(p.client_events.contains(&client::Event::Upgraded));
     assert!(p.server_events.contains(&Event::Upgraded));
     p.server.send("sid1", text("s3 😀")).unwrap();
     p.server
@@ -260,9 +259,9 @@ fn polling_then_upgrade_delivers_everything_once_in_order() {
 
 #[test]
 fn messages_sent_before_the_upgrade_arrive_over_polling() {
-    let mut config = ClientConfig::default();
+    let mut config = client::Config::default();
     config.upgrade = false;
-    let mut p = Pair::new(config, ServerConfig::default());
+    let mut p = Pair::new(config, server::Config::default());
     p.drive();
     for i in 0..50 {
         p.client.send(text(&format!("c{i}"))).unwrap();
@@ -282,9 +281,9 @@ fn messages_sent_before_the_upgrade_arrive_over_polling() {
 #[test]
 fn heartbeats_keep_both_sides_alive() {
     for upgrade in [false, true] {
-        let mut config = ClientConfig::default();
+        let mut config = client::Config::default();
         config.upgrade = upgrade;
-        let mut p = Pair::new(config, ServerConfig::default());
+        let mut p = Pair::new(config, server::Config::default());
         p.drive();
         p.run_until(Duration::from_secs(300));
         assert!(
@@ -304,9 +303,9 @@ fn heartbeats_keep_both_sides_alive() {
 
 #[test]
 fn client_detects_an_unresponsive_server() {
-    let mut config = ClientConfig::default();
+    let mut config = client::Config::default();
     config.upgrade = false;
-    let mut p = Pair::new(config, ServerConfig::default());
+    let mut p = Pair::new(config, server::Config::default());
     p.drive();
     p.blackhole = true;
     // Ping at 25 s, no pong within pingTimeout (5 s).
@@ -315,23 +314,23 @@ fn client_detects_an_unresponsive_server() {
     p.run_until(Duration::from_secs(31));
     assert_eq!(
         p.client_events.last(),
-        Some(&ClientEvent::Closed(ClientCloseReason::PingTimeout))
+        Some(&client::Event::Closed(client::CloseReason::PingTimeout))
     );
 }
 
 #[test]
 fn client_close_reaches_the_server() {
     for upgrade in [false, true] {
-        let mut config = ClientConfig::default();
+        let mut config = client::Config::default();
         config.upgrade = upgrade;
-        let mut p = Pair::new(config, ServerConfig::default());
+        let mut p = Pair::new(config, server::Config::default());
         p.drive();
         p.client.send(text("last")).unwrap();
         p.client.close();
         p.drive();
         assert_eq!(
             p.client_events.last(),
-            Some(&ClientEvent::Closed(ClientCloseReason::ForcedClose))
+            Some(&client::Event::Closed(client::CloseReason::ForcedClose))
         );
         assert_eq!(p.server_messages(), [&text("last")], "upgrade={upgrade}");
         assert_eq!(
@@ -345,9 +344,9 @@ fn client_close_reaches_the_server() {
 #[test]
 fn server_close_reaches_the_client() {
     for upgrade in [false, true] {
-        let mut config = ClientConfig::default();
+        let mut config = client::Config::default();
         config.upgrade = upgrade;
-        let mut p = Pair::new(config, ServerConfig::default());
+        let mut p = Pair::new(config, server::Config::default());
         p.drive();
         p.server.send("sid1", text("bye")).unwrap();
         p.server.close(p.now, "sid1");
@@ -355,7 +354,7 @@ fn server_close_reaches_the_client() {
         assert_eq!(p.client_messages(), [&text("bye")], "upgrade={upgrade}");
         assert_eq!(
             p.client_events.last(),
-            Some(&ClientEvent::Closed(ClientCloseReason::TransportClose)),
+            Some(&client::Event::Closed(client::CloseReason::TransportClose)),
             "upgrade={upgrade}"
         );
         assert_eq!(
@@ -367,11 +366,11 @@ fn server_close_reaches_the_client() {
 
 #[test]
 fn websocket_only_and_b64_sessions() {
-    let mut config = ClientConfig::default();
+    let mut config = client::Config::default();
     config.websocket_only = true;
-    let mut p = Pair::new(config, ServerConfig::default());
+    let mut p = Pair::new(config, server::Config::default());
     p.drive();
-    assert!(matches!(p.client_events[0], ClientEvent::Open(ref o) if o.upgrades.is_empty()));
+    assert!(matches!(p.client_events[0], client::Event::Open(ref o) if o.upgrades.is_empty()));
     p.client
         .send(PacketData::Binary(Bytes::from_static(&[1, 2])))
         .unwrap();
@@ -382,10 +381,10 @@ fn websocket_only_and_b64_sessions() {
     );
 
     for upgrade in [false, true] {
-        let mut config = ClientConfig::default();
+        let mut config = client::Config::default();
         config.supports_binary = false;
         config.upgrade = upgrade;
-        let mut p = Pair::new(config, ServerConfig::default());
+        let mut p = Pair::new(config, server::Config::default());
         p.drive();
         p.client
             .send(PacketData::Binary(Bytes::from_static(&[3])))
@@ -407,12 +406,12 @@ fn websocket_only_and_b64_sessions() {
 
 #[test]
 fn refused_upgrade_keeps_polling() {
-    let mut server = ServerConfig::default();
+    let mut server = server::Config::default();
     server.websocket = false;
-    let mut p = Pair::new(ClientConfig::default(), server);
+    let mut p = Pair::new(client::Config::default(), server);
     p.drive();
     // No websocket offered: no probe at all.
-    assert!(matches!(p.client_events[0], ClientEvent::Open(ref o) if o.upgrades.is_empty()));
+    assert!(matches!(p.client_events[0], client::Event::Open(ref o) if o.upgrades.is_empty()));
     p.client.send(text("x")).unwrap();
     p.drive();
     assert_eq!(p.server_messages(), [&text("x")]);

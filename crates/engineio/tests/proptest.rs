@@ -4,8 +4,8 @@
 use bytes::Bytes;
 use proptest::prelude::*;
 use pushwire_engineio::{
-    decode_binary_payload, decode_text_payload, encode_binary_payload, encode_text_payload, Frame,
-    Limits, Packet, PacketType, PayloadDecoder, PayloadError, PayloadFormat,
+    decode_binary_payload, decode_text_payload, encode_binary_payload, encode_text_payload, Limits,
+    Packet, PacketType, PayloadDecoder, PayloadError, PayloadFormat, WsMessage,
 };
 
 fn kind() -> impl Strategy<Value = PacketType> {
@@ -98,11 +98,11 @@ proptest! {
 
     #[test]
     fn packet_frame_roundtrips(p in packet(), supports_binary in any::<bool>()) {
-        let f = p.to_frame(supports_binary);
+        let f = p.to_ws_message(supports_binary);
         if !supports_binary {
-            prop_assert!(matches!(f, Frame::Text(_)));
+            prop_assert!(matches!(f, WsMessage::Text(_)));
         }
-        prop_assert_eq!(Packet::from_frame(f), Ok(p));
+        prop_assert_eq!(Packet::from_ws_message(f), Ok(p));
     }
 
     #[test]

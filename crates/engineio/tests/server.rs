@@ -3,17 +3,16 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use pushwire_engineio::{
-    CloseReason, Event, Frame, HttpRequest, HttpResponse, Method, Outcome, PacketData, Server,
-    ServerConfig, WsOutput,
-};
+use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
+use pushwire_engineio::server::{self, CloseReason, Event, Outcome, Server, WsAction};
+use pushwire_engineio::{PacketData, WsMessage};
 
 type Srv = Server<Box<dyn FnMut() -> String>>;
 
 fn server() -> Srv {
     let mut n = 0;
     Server::new(
-        ServerConfig::default(),
+        server::Config::default(),
         Box::new(move || {
             n += 1;
             format!("sid{n}")
@@ -72,8 +71,8 @@ fn events(s: &mut Srv) -> Vec<Event> {
         .collect()
 }
 
-fn ws_out(s: &mut Srv, sid: &str) -> Vec<WsOutput> {
-    std::iter::from_fn(|| s.poll_ws_output(sid)).collect()
+fn ws_out(s: &mut Srv, sid: &str) -> Vec<WsAction> {
+    std::iter::from_fn(|| s.poll_ws_action(sid)).collect()
 }
 
 const OPEN1: &str =
@@ -237,7 +236,7 @@ fn server_close_without_a_poll_times_out() {
     s.handle_timeout(ms(30_000));
     assert_eq!(events(&mut s), [Event::Closed(CloseReason::PingTimeout)]);
     // With a longer heartbeat, the close timeout (30 s) ends it.
-    let mut config = ServerConfig::default();
+    let mut config = server::Config::default();
     config.ping_interval = Duration::from_secs(60);
     let mut s: Srv = Server::new(config, Box::new(|| String::from("x")));
     respond(s.handle_request(ms(0), &get("EIO=3&transport=polling")));
@@ -280,10 +279,10 @@ fn upgrade_dance_loses_and_duplicates_nothing() {
     let r = respond(s.handle_request(ms(3), &ws("EIO=3&transport=websocket&sid=sid1")));
     assert_eq!(r.status, 400);
     // > < 2probe  > 3probe
-    s.handle_ws_frame(ms(4), "sid1", Frame::Text("2probe".into()));
+    s.handle_ws_message(ms(4), "sid1", WsMessage::Text("2probe".into()));
     assert_eq!(
         ws_out(&mut s, "sid1"),
-        [WsOutput::Frame(Frame::Text("3probe".into()))]
+        [WsAction::Send(WsMessage::Text("3probe".into()))]
     );
     // The held poll is released with a noop.
     assert_eq!(body(&s.poll_http_response("sid1").unwrap()), "1:6");
@@ -297,34 +296,34 @@ fn upgrade_dance_loses_and_duplicates_nothing() {
     assert_eq!(s.poll_http_response("sid1"), None);
     assert!(ws_out(&mut s, "sid1").is_empty());
     // > 5 => "upgrade" packet type
-    s.handle_ws_frame(ms(5), "sid1", Frame::Text("5".into()));
+    s.handle_ws_message(ms(5), "sid1", WsMessage::Text("5".into()));
     assert_eq!(events(&mut s), [Event::Upgraded]);
     s.send("sid1", PacketData::Binary(Bytes::from_static(&[1, 2])))
         .unwrap();
     assert_eq!(
         ws_out(&mut s, "sid1"),
         [
-            WsOutput::Frame(Frame::Text("4m2".into())),
-            WsOutput::Frame(Frame::Binary(Bytes::from_static(&[4, 1, 2])))
+            WsAction::Send(WsMessage::Text("4m2".into())),
+            WsAction::Send(WsMessage::Binary(Bytes::from_static(&[4, 1, 2])))
         ]
     );
     // Polling on the upgraded session is a bad request.
     let r = respond(s.handle_request(ms(6), &get(Q)));
     assert_eq!(r.status, 400);
     // Heartbeats now travel on the websocket.
-    s.handle_ws_frame(ms(7), "sid1", Frame::Text("2".into()));
+    s.handle_ws_message(ms(7), "sid1", WsMessage::Text("2".into()));
     assert_eq!(
         ws_out(&mut s, "sid1"),
-        [WsOutput::Frame(Frame::Text("3".into()))]
+        [WsAction::Send(WsMessage::Text("3".into()))]
     );
-    s.handle_ws_frame(ms(8), "sid1", Frame::Text("4hi".into()));
+    s.handle_ws_message(ms(8), "sid1", WsMessage::Text("4hi".into()));
     assert_eq!(
         events(&mut s),
         [Event::Message(PacketData::Text("hi".into()))]
     );
-    s.handle_ws_frame(ms(9), "sid1", Frame::Text("1".into()));
+    s.handle_ws_message(ms(9), "sid1", WsMessage::Text("1".into()));
     assert_eq!(events(&mut s), [Event::Closed(CloseReason::TransportClose)]);
-    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+    assert_eq!(ws_out(&mut s, "sid1"), [WsAction::Close]);
 }
 
 #[test]
@@ -336,7 +335,7 @@ fn upgrade_times_out_and_polling_goes_on() {
     ));
     assert_eq!(s.poll_timeout(), Some(ms(10_000)));
     s.handle_timeout(ms(10_000));
-    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+    assert_eq!(ws_out(&mut s, "sid1"), [WsAction::Close]);
     s.send("sid1", PacketData::Text("still".into())).unwrap();
     assert_eq!(
         body(&respond(s.handle_request(ms(10_001), &get(Q)))),
@@ -348,8 +347,8 @@ fn upgrade_times_out_and_polling_goes_on() {
 fn a_wrong_probe_aborts_the_upgrade() {
     let mut s = open_polling();
     s.handle_request(ms(0), &ws("EIO=3&transport=websocket&sid=sid1"));
-    s.handle_ws_frame(ms(1), "sid1", Frame::Text("4nope".into()));
-    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+    s.handle_ws_message(ms(1), "sid1", WsMessage::Text("4nope".into()));
+    assert_eq!(ws_out(&mut s, "sid1"), [WsAction::Close]);
     assert!(!s.session("sid1").unwrap().is_upgrading());
     assert!(events(&mut s).is_empty());
 }
@@ -365,7 +364,7 @@ fn websocket_only_session() {
     // engine.io 3.6.2 writes `"upgrades":[]` for a websocket session.
     assert_eq!(
         ws_out(&mut s, "sid1"),
-        [WsOutput::Frame(Frame::Text(
+        [WsAction::Send(WsMessage::Text(
             r#"0{"sid":"sid1","upgrades":[],"pingInterval":25000,"pingTimeout":5000}"#.into()
         ))]
     );
@@ -373,15 +372,21 @@ fn websocket_only_session() {
         .unwrap();
     assert_eq!(
         ws_out(&mut s, "sid1"),
-        [WsOutput::Frame(Frame::Binary(Bytes::from_static(&[4, 9])))]
+        [WsAction::Send(WsMessage::Binary(Bytes::from_static(&[
+            4, 9
+        ])))]
     );
-    s.handle_ws_frame(ms(1), "sid1", Frame::Binary(Bytes::from_static(&[4, 7])));
+    s.handle_ws_message(
+        ms(1),
+        "sid1",
+        WsMessage::Binary(Bytes::from_static(&[4, 7])),
+    );
     assert_eq!(
         events(&mut s),
         [Event::Message(PacketData::Binary(Bytes::from_static(&[7])))]
     );
     s.close(ms(2), "sid1");
-    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+    assert_eq!(ws_out(&mut s, "sid1"), [WsAction::Close]);
     assert_eq!(events(&mut s), [Event::Closed(CloseReason::ForcedClose)]);
 }
 
@@ -394,11 +399,11 @@ fn websocket_b64_client_gets_base64_text() {
         .unwrap();
     assert_eq!(
         ws_out(&mut s, "sid1"),
-        [WsOutput::Frame(Frame::Text("b4AQID".into()))]
+        [WsAction::Send(WsMessage::Text("b4AQID".into()))]
     );
-    s.handle_ws_frame(ms(1), "sid1", Frame::Text("x".into()));
+    s.handle_ws_message(ms(1), "sid1", WsMessage::Text("x".into()));
     assert_eq!(events(&mut s), [Event::Closed(CloseReason::ParseError)]);
-    assert_eq!(ws_out(&mut s, "sid1"), [WsOutput::Close]);
+    assert_eq!(ws_out(&mut s, "sid1"), [WsAction::Close]);
 }
 
 #[test]
@@ -474,7 +479,7 @@ fn options_preflight() {
 
 #[test]
 fn send_buffer_is_bounded() {
-    let mut config = ServerConfig::default();
+    let mut config = server::Config::default();
     config.max_buffered_packets = 2;
     let mut s = Server::new(config, || String::from("only"));
     respond(s.handle_request(ms(0), &get("EIO=3&transport=polling")));
@@ -482,7 +487,10 @@ fn send_buffer_is_bounded() {
     s.send("only", PacketData::Text("b".into())).unwrap();
     assert_eq!(
         s.send("only", PacketData::Text("c".into())),
-        Err(pushwire_engineio::SendError::BufferFull)
+        Err(pushwire_engineio::SendError::OutputFull {
+            buffered: 2,
+            limit: 2
+        })
     );
 }
 
@@ -536,6 +544,6 @@ fn broadcast_reaches_every_open_session() {
     assert_eq!(body(&poll), "4:4all");
     assert_eq!(
         ws_out(&mut s, &sids[1]).last(),
-        Some(&WsOutput::Frame(Frame::Text("4all".into())))
+        Some(&WsAction::Send(WsMessage::Text("4all".into())))
     );
 }

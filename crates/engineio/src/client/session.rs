@@ -1,7 +1,5 @@
-//! The client side of an Engine.io v3 session, as engine.io-client 3.x behaves: the
-//! handshake, long-polling with one GET and one POST in flight at most, the websocket probe
-//! and upgrade, heartbeats (the v3 client pings, the server pongs) and close — without I/O
-//! and without a clock.
+//! The client state machine, [`Session`]: as engine.io-client 3.x behaves, without I/O and
+//! without a clock.
 
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -9,112 +7,15 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use crate::handshake::OpenPacket;
-use crate::packet::{Frame, Packet, PacketData, PacketType};
-use crate::payload::{encode_payload, EncodedPayload, Limits, PayloadDecoder, PayloadFormat};
-use crate::server::Method;
-use crate::session::{SendError, TransportKind};
-
-/// Client settings. `#[non_exhaustive]`: start from [`ClientConfig::default`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ClientConfig {
-    /// Whether binary travels as binary (XHR2 payloads, binary WebSocket messages). When
-    /// false, requests carry `b64=1` and binary goes base64. Default true.
-    pub supports_binary: bool,
-    /// Probe and upgrade to websocket when the server offers it. Default true.
-    pub upgrade: bool,
-    /// Skip polling: open the session directly on a websocket. Default false.
-    pub websocket_only: bool,
-    /// Limits for decoding poll responses. Default [`Limits::DEFAULT`].
-    pub limits: Limits,
-    /// Maximum packets waiting to be sent. Default 100,000.
-    pub max_buffered_packets: usize,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        Self {
-            supports_binary: true,
-            upgrade: true,
-            websocket_only: false,
-            limits: Limits::DEFAULT,
-            max_buffered_packets: 100_000,
-        }
-    }
-}
-
-/// Which request a [`ClientRequest`] is (pass it back to
-/// [`ClientSession::handle_response`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RequestKind {
-    /// The handshake GET.
-    Handshake,
-    /// A long-poll GET.
-    Poll,
-    /// A POST carrying packets.
-    Post,
-}
-
-/// An HTTP request to make to the engine.io path (`/engine.io/` by default).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientRequest {
-    /// Which request this is.
-    pub kind: RequestKind,
-    /// GET or POST.
-    pub method: Method,
-    /// The query string, without `?`.
-    pub query: String,
-    /// `Content-Type` of the body (POST).
-    pub content_type: Option<&'static str>,
-    /// The body (POST).
-    pub body: Vec<u8>,
-}
-
-/// What to do with the WebSocket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientWsAction {
-    /// Open a WebSocket to the engine.io path with this query; then call
-    /// [`ClientSession::handle_ws_connected`] (or [`ClientSession::handle_ws_closed`] if it
-    /// fails).
-    Connect {
-        /// The query string, without `?`.
-        query: String,
-    },
-    /// Send this message.
-    Frame(Frame),
-    /// Close the WebSocket.
-    Close,
-}
-
-/// Why the client session closed (engine.io-client's reason strings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ClientCloseReason {
-    /// `"transport close"`: the server sent `close` or the transport ended.
-    TransportClose,
-    /// `"forced close"`: [`ClientSession::close`] was called.
-    ForcedClose,
-    /// `"ping timeout"`: no packet from the server in time.
-    PingTimeout,
-    /// `"transport error"`: an HTTP error status, a bad handshake or a malformed payload.
-    TransportError,
-}
-
-/// What the client session reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientEvent {
-    /// The handshake succeeded.
-    Open(OpenPacket),
-    /// A `message` packet's data.
-    Message(PacketData),
-    /// The session moved to websocket.
-    Upgraded,
-    /// The websocket probe failed; polling goes on.
-    UpgradeFailed,
-    /// Closed; nothing is reported after this.
-    Closed(ClientCloseReason),
-}
+use super::config::Config;
+use super::event::{CloseReason, Event};
+use super::output::{Request, RequestKind, WsAction};
+use crate::error::SendError;
+use crate::http::Method;
+use crate::open::OpenPacket;
+use crate::packet::{Packet, PacketData, PacketType};
+use crate::payload::{encode_payload, EncodedPayload, PayloadDecoder, PayloadFormat};
+use crate::transport::{TransportKind, WsMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -136,13 +37,13 @@ enum Probe {
 /// # Call order
 ///
 /// After creating it and after **every** input, drain the outputs (extra calls are
-/// harmless): [`ClientSession::poll_request`] until `None` (make each request and pass its
-/// response to [`ClientSession::handle_response`]), [`ClientSession::poll_ws_action`] until
-/// `None`, [`ClientSession::poll_event`] until `None`, and [`ClientSession::poll_timeout`]
-/// for the next [`ClientSession::handle_timeout`]. Time is `now`, since any fixed origin.
+/// harmless): [`Session::poll_request`] until `None` (make each request and pass its
+/// response to [`Session::handle_response`]), [`Session::poll_ws_action`] until
+/// `None`, [`Session::poll_event`] until `None`, and [`Session::poll_timeout`]
+/// for the next [`Session::handle_timeout`]. Time is `now`, since any fixed origin.
 #[derive(Debug, Clone)]
-pub struct ClientSession {
-    config: ClientConfig,
+pub struct Session {
+    config: Config,
     state: State,
     kind: TransportKind,
     open: Option<OpenPacket>,
@@ -150,18 +51,18 @@ pub struct ClientSession {
     post_in_flight: bool,
     probe: Option<Probe>,
     write_buffer: VecDeque<Packet>,
-    requests: VecDeque<ClientRequest>,
-    ws: VecDeque<ClientWsAction>,
-    events: VecDeque<ClientEvent>,
+    requests: VecDeque<Request>,
+    ws: VecDeque<WsAction>,
+    events: VecDeque<Event>,
     next_ping: Option<Duration>,
     deadline: Option<Duration>,
     counter: u64,
 }
 
-impl ClientSession {
+impl Session {
     /// A new session: queues the handshake (a GET, or a websocket to open).
     #[must_use]
-    pub fn new(config: ClientConfig, now: Duration) -> Self {
+    pub fn new(config: Config, now: Duration) -> Self {
         let _ = now;
         let mut s = Self {
             kind: if config.websocket_only {
@@ -187,7 +88,7 @@ impl ClientSession {
             TransportKind::Polling => {
                 let query = s.query(TransportKind::Polling);
                 s.poll_in_flight = true;
-                s.requests.push_back(ClientRequest {
+                s.requests.push_back(Request {
                     kind: RequestKind::Handshake,
                     method: Method::Get,
                     query,
@@ -197,7 +98,7 @@ impl ClientSession {
             }
             TransportKind::WebSocket => {
                 let query = s.query(TransportKind::WebSocket);
-                s.ws.push_back(ClientWsAction::Connect { query });
+                s.ws.push_back(WsAction::Connect { query });
             }
         }
         s
@@ -245,13 +146,14 @@ impl ClientSession {
     /// Queues a `message` packet. Then drain the outputs.
     ///
     /// # Errors
-    /// [`SendError::Closed`] once closed; [`SendError::BufferFull`].
+    /// [`SendError::Closed`] once closed; [`SendError::OutputFull`].
     pub fn send(&mut self, data: PacketData) -> Result<(), SendError> {
         if self.state == State::Closed {
             return Err(SendError::Closed);
         }
-        if self.write_buffer.len() >= self.config.max_buffered_packets {
-            return Err(SendError::BufferFull);
+        let (buffered, limit) = (self.write_buffer.len(), self.config.max_buffered_packets);
+        if buffered >= limit {
+            return Err(SendError::OutputFull { buffered, limit });
         }
         self.write_buffer.push_back(Packet {
             kind: PacketType::Message,
@@ -268,7 +170,7 @@ impl ClientSession {
             return;
         }
         if self.probe.take().is_some() {
-            self.ws.push_back(ClientWsAction::Close);
+            self.ws.push_back(WsAction::Close);
         }
         if self.state == State::Open {
             self.write_buffer
@@ -276,7 +178,7 @@ impl ClientSession {
             match self.kind {
                 TransportKind::WebSocket => {
                     self.flush();
-                    self.ws.push_back(ClientWsAction::Close);
+                    self.ws.push_back(WsAction::Close);
                 }
                 // With a POST in flight, the last one goes when it completes.
                 TransportKind::Polling => self.flush(),
@@ -286,10 +188,10 @@ impl ClientSession {
         self.next_ping = None;
         self.deadline = None;
         self.events
-            .push_back(ClientEvent::Closed(ClientCloseReason::ForcedClose));
+            .push_back(Event::Closed(CloseReason::ForcedClose));
     }
 
-    /// The response to a request from [`ClientSession::poll_request`]. `binary` is
+    /// The response to a request from [`Session::poll_request`]. `binary` is
     /// `Content-Type: application/octet-stream`. Then drain the outputs.
     pub fn handle_response(
         &mut self,
@@ -308,7 +210,7 @@ impl ClientSession {
             return;
         }
         if status != 200 {
-            self.fail(ClientCloseReason::TransportError);
+            self.fail(CloseReason::TransportError);
             return;
         }
         match kind {
@@ -329,7 +231,7 @@ impl ClientSession {
                             if p.kind == PacketType::Close {
                                 // engine.io-client polling: `if ('close' === packet.type) {
                                 // self.onClose(); return false; }`
-                                self.fail(ClientCloseReason::TransportClose);
+                                self.fail(CloseReason::TransportClose);
                                 return;
                             }
                             self.on_packet(now, p);
@@ -339,14 +241,14 @@ impl ClientSession {
                         }
                         Ok(None) => break,
                         Err(_) => {
-                            self.fail(ClientCloseReason::TransportError);
+                            self.fail(CloseReason::TransportError);
                             return;
                         }
                     }
                 }
                 if self.state == State::Opening {
                     // The handshake response must start with the open packet.
-                    self.fail(ClientCloseReason::TransportError);
+                    self.fail(CloseReason::TransportError);
                     return;
                 }
             }
@@ -354,35 +256,35 @@ impl ClientSession {
         self.drive();
     }
 
-    /// The WebSocket asked for by [`ClientWsAction::Connect`] is open.
+    /// The WebSocket asked for by [`WsAction::Connect`] is open.
     pub fn handle_ws_connected(&mut self, now: Duration) {
         let _ = now;
         if self.probe == Some(Probe::Connecting) {
             // > The probe sent by the client is a `ping` packet with `probe` sent as data.
             let ping = Packet::text(PacketType::Ping, "probe");
-            self.ws.push_back(ClientWsAction::Frame(
-                ping.to_frame(self.config.supports_binary),
+            self.ws.push_back(WsAction::Send(
+                ping.to_ws_message(self.config.supports_binary),
             ));
             self.probe = Some(Probe::Sent);
         }
     }
 
     /// A message arrived on the WebSocket. Then drain the outputs.
-    pub fn handle_ws_frame(&mut self, now: Duration, frame: Frame) {
+    pub fn handle_ws_message(&mut self, now: Duration, message: WsMessage) {
         if self.state == State::Closed {
             return;
         }
-        let packet = Packet::from_frame(frame);
+        let packet = Packet::from_ws_message(message);
         if self.kind == TransportKind::WebSocket {
             match packet {
                 Ok(p) if p.kind == PacketType::Close => {
-                    self.fail(ClientCloseReason::TransportClose);
+                    self.fail(CloseReason::TransportClose);
                 }
                 Ok(p) => {
                     self.on_packet(now, p);
                     self.drive();
                 }
-                Err(_) => self.fail(ClientCloseReason::TransportError),
+                Err(_) => self.fail(CloseReason::TransportError),
             }
             return;
         }
@@ -406,15 +308,15 @@ impl ClientSession {
             return;
         }
         if self.kind == TransportKind::WebSocket {
-            self.fail(ClientCloseReason::TransportClose);
+            self.fail(CloseReason::TransportClose);
         } else if self.probe.is_some() {
             self.probe = None;
-            self.events.push_back(ClientEvent::UpgradeFailed);
+            self.events.push_back(Event::UpgradeFailed);
             self.drive();
         }
     }
 
-    /// When [`ClientSession::handle_timeout`] must be called next.
+    /// When [`Session::handle_timeout`] must be called next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Duration> {
         if self.state == State::Closed {
@@ -433,7 +335,7 @@ impl ClientSession {
             return;
         }
         if self.deadline.is_some_and(|d| now >= d) {
-            self.fail(ClientCloseReason::PingTimeout);
+            self.fail(CloseReason::PingTimeout);
             return;
         }
         if self.next_ping.is_some_and(|t| now >= t) {
@@ -449,19 +351,19 @@ impl ClientSession {
 
     /// The next HTTP request to make.
     #[must_use]
-    pub fn poll_request(&mut self) -> Option<ClientRequest> {
+    pub fn poll_request(&mut self) -> Option<Request> {
         self.requests.pop_front()
     }
 
     /// The next WebSocket action.
     #[must_use]
-    pub fn poll_ws_action(&mut self) -> Option<ClientWsAction> {
+    pub fn poll_ws_action(&mut self) -> Option<WsAction> {
         self.ws.pop_front()
     }
 
     /// The next event.
     #[must_use]
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+    pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
@@ -475,7 +377,7 @@ impl ClientSession {
         match p.kind {
             PacketType::Open if self.state == State::Opening => {
                 let Ok(open) = OpenPacket::from_packet(&p) else {
-                    self.fail(ClientCloseReason::TransportError);
+                    self.fail(CloseReason::TransportError);
                     return;
                 };
                 self.state = State::Open;
@@ -486,10 +388,10 @@ impl ClientSession {
                     && self.kind == TransportKind::Polling
                     && open.upgrades.iter().any(|u| u == "websocket");
                 self.open = Some(open.clone());
-                self.events.push_back(ClientEvent::Open(open));
+                self.events.push_back(Event::Open(open));
                 if probe {
                     let query = self.query(TransportKind::WebSocket);
-                    self.ws.push_back(ClientWsAction::Connect { query });
+                    self.ws.push_back(WsAction::Connect { query });
                     self.probe = Some(Probe::Connecting);
                 }
             }
@@ -499,14 +401,14 @@ impl ClientSession {
                 }
             }
             PacketType::Message if self.state == State::Open => {
-                self.events.push_back(ClientEvent::Message(p.data));
+                self.events.push_back(Event::Message(p.data));
             }
             // noop, and anything unexpected: ignored, as engine.io-client does.
             _ => {}
         }
     }
 
-    /// Generates the requests and frames the current state calls for.
+    /// Generates the requests and messages the current state calls for.
     fn drive(&mut self) {
         if self.state != State::Open {
             return;
@@ -517,8 +419,8 @@ impl ClientSession {
             self.probe = None;
             self.kind = TransportKind::WebSocket;
             self.ws
-                .push_back(ClientWsAction::Frame(Frame::Text(String::from("5"))));
-            self.events.push_back(ClientEvent::Upgraded);
+                .push_back(WsAction::Send(WsMessage::Text(String::from("5"))));
+            self.events.push_back(Event::Upgraded);
         }
         self.flush();
         if self.kind == TransportKind::Polling
@@ -527,7 +429,7 @@ impl ClientSession {
         {
             let query = self.query(TransportKind::Polling);
             self.poll_in_flight = true;
-            self.requests.push_back(ClientRequest {
+            self.requests.push_back(Request {
                 kind: RequestKind::Poll,
                 method: Method::Get,
                 query,
@@ -546,9 +448,8 @@ impl ClientSession {
         match self.kind {
             TransportKind::WebSocket => {
                 while let Some(p) = self.write_buffer.pop_front() {
-                    self.ws.push_back(ClientWsAction::Frame(
-                        p.to_frame(self.config.supports_binary),
-                    ));
+                    self.ws
+                        .push_back(WsAction::Send(p.to_ws_message(self.config.supports_binary)));
                 }
             }
             TransportKind::Polling => {
@@ -563,7 +464,7 @@ impl ClientSession {
                     };
                 let query = self.query(TransportKind::Polling);
                 self.post_in_flight = true;
-                self.requests.push_back(ClientRequest {
+                self.requests.push_back(Request {
                     kind: RequestKind::Post,
                     method: Method::Post,
                     query,
@@ -576,27 +477,27 @@ impl ClientSession {
 
     fn upgrade_failed(&mut self) {
         self.probe = None;
-        self.ws.push_back(ClientWsAction::Close);
-        self.events.push_back(ClientEvent::UpgradeFailed);
+        self.ws.push_back(WsAction::Close);
+        self.events.push_back(Event::UpgradeFailed);
         self.drive();
     }
 
-    fn fail(&mut self, reason: ClientCloseReason) {
+    fn fail(&mut self, reason: CloseReason) {
         if self.state == State::Closed {
             return;
         }
         if self.kind == TransportKind::WebSocket || self.probe.is_some() {
-            self.ws.push_back(ClientWsAction::Close);
+            self.ws.push_back(WsAction::Close);
         }
         self.finish(reason);
     }
 
-    fn finish(&mut self, reason: ClientCloseReason) {
+    fn finish(&mut self, reason: CloseReason) {
         self.state = State::Closed;
         self.probe = None;
         self.write_buffer.clear();
         self.next_ping = None;
         self.deadline = None;
-        self.events.push_back(ClientEvent::Closed(reason));
+        self.events.push_back(Event::Closed(reason));
     }
 }

@@ -1,98 +1,32 @@
-//! The server: routes HTTP requests (handshake, polling GET/POST, websocket) to
-//! [`ServerSession`]s, with engine.io 3.6.2's error responses.
+//! The server role: [`Server`] routes HTTP requests (handshake, polling GET/POST,
+//! websocket) to [`Session`]s, with engine.io 3.6.2's error responses.
+//!
+//! Files: `config.rs` ([`Config`]), `event.rs` ([`Event`], [`CloseReason`]), `output.rs`
+//! ([`WsAction`]), `session.rs` (the per-session state machine, [`Session`]), and this
+//! file (the router).
+
+mod config;
+mod event;
+mod output;
+mod session;
+
+pub use config::Config;
+pub use event::{CloseReason, Event};
+pub use output::WsAction;
+pub use session::Session;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use crate::error::SendError;
+use crate::http::{
+    cors, error_response, ErrorCode, HttpRequest, HttpResponse, Method, RequestInfo,
+};
 use crate::jsonp::form_decode;
 use crate::packet::PacketData;
-use crate::session::{
-    cors, Event, HttpResponse, RequestInfo, SendError, ServerConfig, ServerSession, TransportKind,
-    WsOutput,
-};
-
-/// The HTTP method of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// `GET`: handshake, long-poll, or websocket upgrade.
-    Get,
-    /// `POST`: a payload from the client.
-    Post,
-    /// `OPTIONS`: CORS preflight.
-    Options,
-    /// Anything else.
-    Other,
-}
-
-/// What the server needs from an HTTP request. The I/O layer matches the path
-/// (`/engine.io/` by default) before calling [`Server::handle_request`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HttpRequest<'a> {
-    /// The method.
-    pub method: Method,
-    /// The query string, without the `?` (`EIO=3&transport=polling&t=…`).
-    pub query: &'a str,
-    /// The `Origin` header.
-    pub origin: Option<&'a str>,
-    /// The `Content-Type` header.
-    pub content_type: Option<&'a str>,
-    /// Whether this is a WebSocket upgrade request (`Upgrade: websocket`).
-    pub websocket_upgrade: bool,
-    /// The whole body (POST).
-    pub body: &'a [u8],
-}
-
-/// engine.io's error codes, answered as HTTP 400 with
-/// `{"code":<n>,"message":"<text>"}` (`Content-Type: application/json`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// 0, `Transport unknown`.
-    UnknownTransport = 0,
-    /// 1, `Session ID unknown`.
-    UnknownSid = 1,
-    /// 2, `Bad handshake method`.
-    BadHandshakeMethod = 2,
-    /// 3, `Bad request`.
-    BadRequest = 3,
-}
-
-impl ErrorCode {
-    /// engine.io's message for the code.
-    #[must_use]
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::UnknownTransport => "Transport unknown",
-            Self::UnknownSid => "Session ID unknown",
-            Self::BadHandshakeMethod => "Bad handshake method",
-            Self::BadRequest => "Bad request",
-        }
-    }
-}
-
-/// The 400 response engine.io sends for `code`.
-#[must_use]
-pub fn error_response(code: ErrorCode, req: &RequestInfo) -> HttpResponse {
-    use core::fmt::Write as _;
-    let mut body = String::new();
-    // engine.io: `JSON.stringify({ code: code, message: Server.errorMessages[code] })`
-    let _ = write!(
-        body,
-        r#"{{"code":{},"message":"{}"}}"#,
-        code as u8,
-        code.message()
-    );
-    let mut r = HttpResponse {
-        status: 400,
-        headers: vec![("Content-Type", String::from("application/json"))],
-        body: body.into_bytes(),
-    };
-    cors(&mut r, req);
-    r
-}
+use crate::transport::{TransportKind, WsMessage};
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +40,7 @@ pub enum Outcome {
         sid: String,
     },
     /// Complete the WebSocket handshake (for example with pushwire-ws), then pass its
-    /// messages to [`Server::handle_ws_frame`] and send [`Server::poll_ws_output`].
+    /// messages to [`Server::handle_ws_message`] and send [`Server::poll_ws_action`].
     AcceptWebSocket {
         /// The session (new for a websocket-only handshake, existing for an upgrade).
         sid: String,
@@ -176,25 +110,25 @@ fn parse_query(q: &str) -> Query<'_> {
 /// # Call order
 /// 1. [`Server::handle_request`] for each HTTP request under the engine.io path; act on the
 ///    [`Outcome`].
-/// 2. For accepted WebSockets: [`Server::handle_ws_frame`] per message,
+/// 2. For accepted WebSockets: [`Server::handle_ws_message`] per message,
 ///    [`Server::handle_ws_closed`] when it ends.
 /// 3. From the application: [`Server::send`], [`Server::close`].
 /// 4. After any of these, for the sessions involved (or all): [`Server::poll_http_response`]
-///    (answer the held GET), [`Server::poll_ws_output`] until `None`, then
+///    (answer the held GET), [`Server::poll_ws_action`] until `None`, then
 ///    [`Server::poll_event`] until `None`, and [`Server::poll_timeout`] for the next
 ///    [`Server::handle_timeout`].
 ///
 /// A closed session answers further requests with `Session ID unknown` and is dropped once
 /// its outputs and events have been taken.
 pub struct Server<S> {
-    config: ServerConfig,
-    sessions: BTreeMap<String, ServerSession>,
+    config: Config,
+    sessions: BTreeMap<String, Session>,
     sids: S,
 }
 
 impl<S: SidSource> Server<S> {
     /// A server with `config`, taking session ids from `sids`.
-    pub fn new(config: ServerConfig, sids: S) -> Self {
+    pub fn new(config: Config, sids: S) -> Self {
         Self {
             config,
             sessions: BTreeMap::new(),
@@ -204,12 +138,12 @@ impl<S: SidSource> Server<S> {
 
     /// The session `sid`.
     #[must_use]
-    pub fn session(&self, sid: &str) -> Option<&ServerSession> {
+    pub fn session(&self, sid: &str) -> Option<&Session> {
         self.sessions.get(sid)
     }
 
     /// The session `sid`, mutably (its own methods are the full API).
-    pub fn session_mut(&mut self, sid: &str) -> Option<&mut ServerSession> {
+    pub fn session_mut(&mut self, sid: &str) -> Option<&mut Session> {
         self.sessions.get_mut(sid)
     }
 
@@ -254,7 +188,7 @@ impl<S: SidSource> Server<S> {
             if self.sessions.contains_key(&sid) {
                 return err(ErrorCode::BadRequest);
             }
-            let mut session = ServerSession::new(
+            let mut session = Session::new(
                 sid.clone(),
                 kind,
                 supports_binary,
@@ -317,9 +251,9 @@ impl<S: SidSource> Server<S> {
     }
 
     /// A message arrived on the WebSocket of session `sid`.
-    pub fn handle_ws_frame(&mut self, now: Duration, sid: &str, frame: crate::Frame) {
+    pub fn handle_ws_message(&mut self, now: Duration, sid: &str, message: WsMessage) {
         if let Some(s) = self.sessions.get_mut(sid) {
-            s.handle_ws_frame(now, frame);
+            s.handle_ws_message(now, message);
         }
     }
 
@@ -341,7 +275,7 @@ impl<S: SidSource> Server<S> {
     ///
     /// # Errors
     /// [`SendError::Closed`] for an unknown or closed session, or as
-    /// [`ServerSession::send`].
+    /// [`Session::send`].
     pub fn send(&mut self, sid: &str, data: PacketData) -> Result<(), SendError> {
         self.sessions
             .get_mut(sid)
@@ -353,7 +287,7 @@ impl<S: SidSource> Server<S> {
     /// broadcast would; returns how many sessions queued it.
     ///
     /// A session that refuses it is skipped: closing or closed, or
-    /// [`ServerConfig::max_buffered_packets`] behind — a client that stopped fetching, which
+    /// [`Config::max_buffered_packets`] behind — a client that stopped fetching, which
     /// its heartbeat will close. Each session gets a clone of `data` (a reference count for
     /// binary data, a copy for text).
     pub fn broadcast(&mut self, data: &PacketData) -> usize {
@@ -379,8 +313,8 @@ impl<S: SidSource> Server<S> {
     }
 
     /// The next WebSocket action for session `sid`.
-    pub fn poll_ws_output(&mut self, sid: &str) -> Option<WsOutput> {
-        self.sessions.get_mut(sid)?.poll_ws_output()
+    pub fn poll_ws_action(&mut self, sid: &str) -> Option<WsAction> {
+        self.sessions.get_mut(sid)?.poll_ws_action()
     }
 
     /// The next event of any session, with its id. Closed sessions whose outputs have all
@@ -402,7 +336,7 @@ impl<S: SidSource> Server<S> {
     pub fn poll_timeout(&self) -> Option<Duration> {
         self.sessions
             .values()
-            .filter_map(ServerSession::poll_timeout)
+            .filter_map(Session::poll_timeout)
             .min()
     }
 
@@ -411,12 +345,5 @@ impl<S: SidSource> Server<S> {
         for s in self.sessions.values_mut() {
             s.handle_timeout(now);
         }
-    }
-}
-
-impl ServerSession {
-    /// Closed, and nothing left for the I/O layer or the application to take.
-    pub(crate) fn is_drained_and_closed(&self) -> bool {
-        self.is_closed() && self.nothing_pending()
     }
 }

@@ -2,7 +2,7 @@
 //! upgrade from polling to websocket, heartbeats and close — as the engine.io 3.6.2 server's
 //! `Socket` and transports behave, without I/O and without a clock.
 //!
-//! Most applications use [`crate::Server`], which routes HTTP requests to sessions; this
+//! Most applications use [`crate::server::Server`], which routes HTTP requests to sessions; this
 //! type is the per-session state machine underneath.
 
 use alloc::collections::VecDeque;
@@ -11,172 +11,16 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use crate::handshake::OpenPacket;
+use super::config::Config;
+use super::event::{CloseReason, Event};
+use super::output::WsAction;
+use crate::error::SendError;
+use crate::http::{bad_request, cors, HttpResponse, RequestInfo};
 use crate::jsonp::{decode_jsonp_request, encode_jsonp_response};
-use crate::packet::{Frame, Packet, PacketData, PacketType};
-use crate::payload::{encode_payload, EncodedPayload, Limits, PayloadDecoder, PayloadFormat};
-
-/// Server settings. `#[non_exhaustive]`: start from [`ServerConfig::default`] and set fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ServerConfig {
-    /// `pingInterval` announced in the handshake. Default 25 s (engine.io 3.x).
-    pub ping_interval: Duration,
-    /// `pingTimeout` announced in the handshake. Default 5 s (engine.io 3.x). A session that
-    /// receives no packet within `ping_interval + ping_timeout` closes with
-    /// [`CloseReason::PingTimeout`].
-    pub ping_timeout: Duration,
-    /// How long a client may take from opening the probe websocket to sending `5` (upgrade).
-    /// Default 10 s (engine.io 3.x `upgradeTimeout`).
-    pub upgrade_timeout: Duration,
-    /// How long a polling session being closed waits for a GET to carry the `close` packet.
-    /// Default 30 s (engine.io 3.x polling `closeTimeout`).
-    pub close_timeout: Duration,
-    /// Accept the `polling` transport. Default true.
-    pub polling: bool,
-    /// Accept the `websocket` transport. Default true.
-    pub websocket: bool,
-    /// Offer and allow the upgrade from polling to websocket. Default true.
-    pub allow_upgrades: bool,
-    /// Limits for decoding POST bodies. Default [`Limits::DEFAULT`].
-    pub limits: Limits,
-    /// Maximum packets buffered for a client that does not fetch them (engine.io has no
-    /// bound). Default 100,000; [`ServerSession::send`] fails beyond it.
-    pub max_buffered_packets: usize,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            ping_interval: Duration::from_millis(25_000),
-            ping_timeout: Duration::from_millis(5_000),
-            upgrade_timeout: Duration::from_millis(10_000),
-            close_timeout: Duration::from_millis(30_000),
-            polling: true,
-            websocket: true,
-            allow_upgrades: true,
-            limits: Limits::DEFAULT,
-            max_buffered_packets: 100_000,
-        }
-    }
-}
-
-/// The transport a session currently uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransportKind {
-    /// HTTP long-polling (XHR or JSONP).
-    Polling,
-    /// One WebSocket connection, one packet per message.
-    WebSocket,
-}
-
-impl TransportKind {
-    /// The name used in the `transport` query parameter.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Polling => "polling",
-            Self::WebSocket => "websocket",
-        }
-    }
-}
-
-/// Why a session closed (the reason strings engine.io 3.x emits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CloseReason {
-    /// `"transport close"`: the client sent a `close` packet or its websocket closed.
-    TransportClose,
-    /// `"forced close"`: the application called [`ServerSession::close`].
-    ForcedClose,
-    /// `"ping timeout"`: nothing arrived within `pingInterval + pingTimeout`.
-    PingTimeout,
-    /// `"parse error"`: the client sent a malformed packet or payload.
-    ParseError,
-    /// `"transport error"`: two overlapping GETs, or a held GET closed by the client.
-    TransportError,
-}
-
-impl CloseReason {
-    /// engine.io's reason string.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TransportClose => "transport close",
-            Self::ForcedClose => "forced close",
-            Self::PingTimeout => "ping timeout",
-            Self::ParseError => "parse error",
-            Self::TransportError => "transport error",
-        }
-    }
-}
-
-/// What a session reports to the application.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// The session exists: always its first event, queued when it is created (by the
-    /// handshake, in [`crate::Server`]), so an application learns of new sessions from the
-    /// event stream instead of watching the list of ids.
-    Opened,
-    /// A `message` packet's data.
-    Message(PacketData),
-    /// The session moved from polling to websocket.
-    Upgraded,
-    /// The session is closed; it reports nothing after this.
-    Closed(CloseReason),
-}
-
-/// Why [`ServerSession::send`] refused a packet. The caller's fault or state, never the
-/// peer's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SendError {
-    /// The session is closing or closed.
-    #[error("session closed")]
-    Closed,
-    /// [`ServerConfig::max_buffered_packets`] packets are waiting already.
-    #[error("send buffer full")]
-    BufferFull,
-}
-
-/// An HTTP response to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Headers (the I/O layer adds `Content-Length` and the like).
-    pub headers: Vec<(&'static str, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl HttpResponse {
-    /// The header `name` (ASCII case-insensitive), if present.
-    #[must_use]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// What to do with a WebSocket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WsOutput {
-    /// Send this message.
-    Frame(Frame),
-    /// Close the WebSocket (after the frames before this one).
-    Close,
-}
-
-/// Request details a response depends on.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestInfo {
-    /// The `Origin` header: echoed in `Access-Control-Allow-Origin` (with credentials) by the
-    /// XHR transport, as engine.io does; `*` when absent.
-    pub origin: Option<String>,
-}
+use crate::open::OpenPacket;
+use crate::packet::{Packet, PacketData, PacketType};
+use crate::payload::{encode_payload, EncodedPayload, PayloadDecoder, PayloadFormat};
+use crate::transport::{TransportKind, WsMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -209,37 +53,37 @@ struct Upgrade {
 /// # Call order
 ///
 /// Inputs (each takes `now`, the time since any fixed origin of your choosing):
-/// [`ServerSession::handle_get`], [`ServerSession::handle_post`] for polling requests;
-/// [`ServerSession::handle_ws_open`], [`ServerSession::handle_ws_frame`],
-/// [`ServerSession::handle_ws_closed`] for websockets; [`ServerSession::handle_timeout`] when
-/// [`ServerSession::poll_timeout`] is reached; [`ServerSession::send`] and
-/// [`ServerSession::close`] from the application.
+/// [`Session::handle_get`], [`Session::handle_post`] for polling requests;
+/// [`Session::handle_ws_open`], [`Session::handle_ws_message`],
+/// [`Session::handle_ws_closed`] for websockets; [`Session::handle_timeout`] when
+/// [`Session::poll_timeout`] is reached; [`Session::send`] and
+/// [`Session::close`] from the application.
 ///
 /// After **every** input, drain the outputs (extra calls are harmless):
-/// 1. [`ServerSession::poll_http_response`] — the response for the held GET, if it is ready;
-/// 2. [`ServerSession::poll_ws_output`] until `None` — frames for the websocket (the session's
+/// 1. [`Session::poll_http_response`] — the response for the held GET, if it is ready;
+/// 2. [`Session::poll_ws_action`] until `None` — messages for the websocket (the session's
 ///    transport, or the probe websocket during an upgrade), then possibly a close;
-/// 3. [`ServerSession::poll_event`] until `None` — messages, the upgrade, the close;
-/// 4. [`ServerSession::poll_timeout`] — when to call `handle_timeout` next.
+/// 3. [`Session::poll_event`] until `None` — messages, the upgrade, the close;
+/// 4. [`Session::poll_timeout`] — when to call `handle_timeout` next.
 #[derive(Debug, Clone)]
-pub struct ServerSession {
+pub struct Session {
     sid: String,
-    config: ServerConfig,
+    config: Config,
     state: State,
     kind: TransportKind,
     ws_supports_binary: bool,
     polling: Polling,
     upgrade: Option<Upgrade>,
     write_buffer: VecDeque<Packet>,
-    ws_out: VecDeque<WsOutput>,
+    ws_out: VecDeque<WsAction>,
     events: VecDeque<Event>,
     ping_deadline: Duration,
     close_deadline: Option<Duration>,
 }
 
-impl ServerSession {
+impl Session {
     /// A new session with id `sid` on transport `kind`, opened at `now`. The `open` packet is
-    /// queued: it answers the handshake GET (polling) or is the first websocket frame.
+    /// queued: it answers the handshake GET (polling) or is the first websocket message.
     ///
     /// `supports_binary` is false when the request had `b64=1`; `jsonp` is the `j` query
     /// parameter of a JSONP polling client.
@@ -249,7 +93,7 @@ impl ServerSession {
         kind: TransportKind,
         supports_binary: bool,
         jsonp: Option<u64>,
-        config: ServerConfig,
+        config: Config,
         now: Duration,
     ) -> Self {
         let ping_deadline = now + config.ping_interval + config.ping_timeout;
@@ -327,8 +171,8 @@ impl ServerSession {
     /// Queues a `message` packet for the client. Then drain the outputs.
     ///
     /// # Errors
-    /// [`SendError::Closed`] after [`ServerSession::close`] or a close;
-    /// [`SendError::BufferFull`] when [`ServerConfig::max_buffered_packets`] are waiting.
+    /// [`SendError::Closed`] after [`Session::close`] or a close;
+    /// [`SendError::OutputFull`] when [`Config::max_buffered_packets`] are waiting.
     pub fn send(&mut self, data: PacketData) -> Result<(), SendError> {
         self.send_packet(Packet {
             kind: PacketType::Message,
@@ -336,16 +180,17 @@ impl ServerSession {
         })
     }
 
-    /// Queues any packet (see [`ServerSession::send`]).
+    /// Queues any packet (see [`Session::send`]).
     ///
     /// # Errors
-    /// As [`ServerSession::send`].
+    /// As [`Session::send`].
     pub fn send_packet(&mut self, packet: Packet) -> Result<(), SendError> {
         if self.state != State::Open {
             return Err(SendError::Closed);
         }
-        if self.write_buffer.len() >= self.config.max_buffered_packets {
-            return Err(SendError::BufferFull);
+        let (buffered, limit) = (self.write_buffer.len(), self.config.max_buffered_packets);
+        if buffered >= limit {
+            return Err(SendError::OutputFull { buffered, limit });
         }
         self.write_buffer.push_back(packet);
         self.flush();
@@ -360,12 +205,12 @@ impl ServerSession {
         }
         self.state = State::Closing;
         if self.upgrade.take().is_some() {
-            self.ws_out.push_back(WsOutput::Close);
+            self.ws_out.push_back(WsAction::Close);
         }
         match self.kind {
             TransportKind::WebSocket => {
                 self.flush();
-                self.ws_out.push_back(WsOutput::Close);
+                self.ws_out.push_back(WsAction::Close);
                 self.finish(CloseReason::ForcedClose);
             }
             TransportKind::Polling => {
@@ -377,7 +222,7 @@ impl ServerSession {
     }
 
     /// A polling GET arrived. Returns the response to send now, or `None`: hold the request
-    /// open and send [`ServerSession::poll_http_response`] when it becomes ready.
+    /// open and send [`Session::poll_http_response`] when it becomes ready.
     pub fn handle_get(&mut self, now: Duration, req: RequestInfo) -> Option<HttpResponse> {
         let _ = now;
         if self.state == State::Closed || self.kind != TransportKind::Polling {
@@ -499,16 +344,16 @@ impl ServerSession {
 
     /// A message arrived on the session's WebSocket (or on the probe WebSocket during an
     /// upgrade). Then drain the outputs.
-    pub fn handle_ws_frame(&mut self, now: Duration, frame: Frame) {
+    pub fn handle_ws_message(&mut self, now: Duration, message: WsMessage) {
         if self.state == State::Closed {
             return;
         }
-        let packet = Packet::from_frame(frame);
+        let packet = Packet::from_ws_message(message);
         if self.kind == TransportKind::WebSocket {
             match packet {
                 Ok(p) if p.kind == PacketType::Close => {
                     self.close_with(CloseReason::TransportClose, false);
-                    self.ws_out.push_back(WsOutput::Close);
+                    self.ws_out.push_back(WsAction::Close);
                 }
                 Ok(p) => self.on_packet(now, p),
                 Err(_) => self.close_with(CloseReason::ParseError, false),
@@ -525,7 +370,7 @@ impl ServerSession {
             Ok(p) if p.kind == PacketType::Ping && p.data.as_text() == Some("probe") => {
                 let pong = Packet::text(PacketType::Pong, "probe");
                 self.ws_out
-                    .push_back(WsOutput::Frame(pong.to_frame(up.supports_binary)));
+                    .push_back(WsAction::Send(pong.to_ws_message(up.supports_binary)));
                 up.probed = true;
                 self.upgrade = Some(up);
                 // engine.io writes a `noop` to the held poll "to ensure a fast upgrade", and
@@ -549,14 +394,14 @@ impl ServerSession {
                 self.events.push_back(Event::Upgraded);
                 self.flush();
                 if self.state == State::Closing {
-                    self.ws_out.push_back(WsOutput::Close);
+                    self.ws_out.push_back(WsAction::Close);
                     self.finish(CloseReason::ForcedClose);
                 }
             }
             _ => {
                 // Anything else aborts the upgrade: engine.io closes the probe transport.
                 self.upgrade = None;
-                self.ws_out.push_back(WsOutput::Close);
+                self.ws_out.push_back(WsAction::Close);
             }
         }
     }
@@ -571,7 +416,7 @@ impl ServerSession {
         }
     }
 
-    /// When [`ServerSession::handle_timeout`] must be called next (`None`: nothing pending).
+    /// When [`Session::handle_timeout`] must be called next (`None`: nothing pending).
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Duration> {
         if self.state == State::Closed {
@@ -608,7 +453,7 @@ impl ServerSession {
         if let Some(u) = self.upgrade {
             if now >= u.deadline {
                 self.upgrade = None;
-                self.ws_out.push_back(WsOutput::Close);
+                self.ws_out.push_back(WsAction::Close);
             }
         }
     }
@@ -622,7 +467,7 @@ impl ServerSession {
 
     /// The next WebSocket action, in order.
     #[must_use]
-    pub fn poll_ws_output(&mut self) -> Option<WsOutput> {
+    pub fn poll_ws_action(&mut self) -> Option<WsAction> {
         self.ws_out.pop_front()
     }
 
@@ -632,8 +477,12 @@ impl ServerSession {
         self.events.pop_front()
     }
 
-    pub(crate) fn nothing_pending(&self) -> bool {
-        self.polling.ready.is_none() && self.ws_out.is_empty() && self.events.is_empty()
+    /// Closed, and nothing left for the I/O layer or the application to take.
+    pub(crate) fn is_drained_and_closed(&self) -> bool {
+        self.is_closed()
+            && self.polling.ready.is_none()
+            && self.ws_out.is_empty()
+            && self.events.is_empty()
     }
 
     fn on_packet(&mut self, now: Duration, p: Packet) {
@@ -667,7 +516,7 @@ impl ServerSession {
             TransportKind::WebSocket => {
                 while let Some(p) = self.write_buffer.pop_front() {
                     self.ws_out
-                        .push_back(WsOutput::Frame(p.to_frame(self.ws_supports_binary)));
+                        .push_back(WsAction::Send(p.to_ws_message(self.ws_supports_binary)));
                 }
             }
             TransportKind::Polling => {
@@ -739,10 +588,10 @@ impl ServerSession {
             self.polling.held = None;
         }
         if self.upgrade.take().is_some() {
-            self.ws_out.push_back(WsOutput::Close);
+            self.ws_out.push_back(WsAction::Close);
         }
         if self.kind == TransportKind::WebSocket && reason != CloseReason::TransportClose {
-            self.ws_out.push_back(WsOutput::Close);
+            self.ws_out.push_back(WsAction::Close);
         }
         self.finish(reason);
     }
@@ -757,26 +606,4 @@ impl ServerSession {
 
 fn duration_ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// engine.io's XHR transport headers: `Access-Control-Allow-Origin` echoes the `Origin`
-/// with credentials allowed, or `*`.
-pub(crate) fn cors(r: &mut HttpResponse, req: &RequestInfo) {
-    match &req.origin {
-        Some(o) => {
-            r.headers
-                .push(("Access-Control-Allow-Credentials", String::from("true")));
-            r.headers.push(("Access-Control-Allow-Origin", o.clone()));
-        }
-        None => r
-            .headers
-            .push(("Access-Control-Allow-Origin", String::from("*"))),
-    }
-}
-
-fn bad_request() -> HttpResponse {
-    crate::server::error_response(
-        crate::server::ErrorCode::BadRequest,
-        &RequestInfo::default(),
-    )
 }
