@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pushwire_sse::{Item, Limits, ParseError, Parser};
+use pushwire_sse::{Config, Item, Limits, ParseError, Parser};
 
 #[derive(Debug, PartialEq)]
 struct Outcome {
@@ -14,16 +14,15 @@ struct Outcome {
 }
 
 fn limits() -> Limits {
-    let mut l = Limits::default();
-    l.max_line_len = 64;
-    l.max_event_size = 256;
-    l
+    Limits::DEFAULT
+        .with_max_line_len(64)
+        .with_max_event_size(256)
 }
 
 fn drain(p: &mut Parser, items: &mut Vec<Result<Item, ParseError>>) {
     loop {
         let r = p.poll();
-        assert!(p.buffered() <= limits().max_buffered);
+        assert!(p.buffered() <= limits().max_buffered_input);
         match r {
             Ok(Some(item)) => {
                 if let Item::Event(e) = &item {
@@ -41,7 +40,7 @@ fn drain(p: &mut Parser, items: &mut Vec<Result<Item, ParseError>>) {
 }
 
 fn run(chunks: &[&[u8]], owned_mask: u8) -> Outcome {
-    let mut p = Parser::with_limits(limits()).with_comments(true);
+    let mut p = Parser::with_config(Config::DEFAULT.with_limits(limits()).with_comments(true));
     let mut items = Vec::new();
     for (i, c) in chunks.iter().enumerate() {
         if owned_mask >> (i % 8) & 1 == 1 {

@@ -1,8 +1,11 @@
 //! The errors: the peer's ([`ParseError`]) apart from the caller's ([`FeedError`],
 //! [`EncodeError`]).
 
-/// An error in the stream: the peer sent more than the [`Limits`](crate::Limits) allow. Sticky: every poll
-/// returns it again until [`Parser::resync`](crate::Parser::resync).
+/// An error in the stream: the peer sent more than the [`Limits`](crate::Limits) allow.
+/// Sticky: every poll returns it again until [`Parser::resync`](crate::Parser::resync).
+///
+/// Both limits are crossed by a size the parser never learns (it stops reading at the limit),
+/// so each carries only the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
@@ -12,7 +15,8 @@ pub enum ParseError {
         /// The limit in force.
         limit: usize,
     },
-    /// The data of one event grew beyond [`Limits::max_event_size`](crate::Limits::max_event_size) bytes.
+    /// The data of one event grew beyond
+    /// [`Limits::max_event_size`](crate::Limits::max_event_size) bytes.
     #[error("event data larger than {limit} bytes")]
     EventTooLarge {
         /// The limit in force.
@@ -24,9 +28,10 @@ pub enum ParseError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FeedError {
-    /// Accepting the bytes would hold more than [`Limits::max_buffered`](crate::Limits::max_buffered) unprocessed bytes.
-    /// Poll events first (which consumes input), then feed again; feed chunks no larger than
-    /// the limit.
+    /// Accepting the bytes would hold more than
+    /// [`Limits::max_buffered_input`](crate::Limits::max_buffered_input) bytes not yet
+    /// polled. Poll events first (which consumes input), then feed again; feed chunks no
+    /// larger than the limit.
     #[error("{buffered} bytes are buffered and {len} more would exceed the limit of {limit}; poll first")]
     BufferFull {
         /// Bytes already buffered.

@@ -120,7 +120,8 @@ pub enum Item {
     /// [`Parser::reconnection_time`](crate::Parser::reconnection_time)).
     Retry(u64),
     /// A comment line (`: text`), without the colon and one leading space. Only returned when
-    /// enabled with [`Parser::with_comments`](crate::Parser::with_comments); servers send them as keep-alives.
+    /// enabled with [`Config::comments`](crate::Config::comments); servers send them as
+    /// keep-alives.
     Comment(String),
 }
 

@@ -35,7 +35,7 @@
 //! Errors ([`ParseError`]) are sticky: a line or an event larger than the configured
 //! [`Limits`] fails the parser until [`Parser::resync`] skips to the next blank line. Events
 //! dispatched before the error are never lost. [`Parser::feed`] refuses input beyond
-//! [`Limits::max_buffered`] with a [`FeedError`] (poll first, then feed again).
+//! [`Limits::max_buffered_input`] with a [`FeedError`] (poll first, then feed again).
 //!
 //! # Writing a stream
 //!
@@ -67,7 +67,7 @@ mod event;
 mod parser;
 pub mod server;
 
-pub use config::Limits;
+pub use config::{Config, Limits};
 pub use error::{FeedError, ParseError};
 pub use event::{Event, EventRef, Item};
 pub use parser::Parser;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{ev, events, run, tr, Feed};
-use pushwire_sse::{Event, FeedError, Item, Limits, ParseError, Parser};
+use pushwire_sse::{Config, Event, FeedError, Item, Limits, ParseError, Parser};
 
 // --- The examples of WHATWG HTML §9.2.6 -----------------------------------------------
 
@@ -362,11 +362,14 @@ fn empty_stream() {
 // --- Limits and errors ----------------------------------------------------------------
 
 fn small() -> Limits {
-    let mut l = Limits::default();
-    l.max_line_len = 16;
-    l.max_event_size = 32;
-    l.max_buffered = 64;
-    l
+    Limits::DEFAULT
+        .with_max_line_len(16)
+        .with_max_event_size(32)
+        .with_max_buffered_input(64)
+}
+
+fn small_parser() -> Parser {
+    Parser::with_config(Config::DEFAULT.with_limits(small()))
 }
 
 fn all_chunkings(input: &[u8], limits: Limits) -> common::Outcome {
@@ -431,7 +434,7 @@ fn event_too_large() {
 
 #[test]
 fn error_is_sticky_until_resync() {
-    let mut p = Parser::with_limits(small());
+    let mut p = small_parser();
     p.feed(b"data: 0123456789abcdefXYZ\n\ndata: z\n\n").unwrap();
     let e = ParseError::LineTooLong { limit: 16 };
     assert_eq!(p.poll(), Err(e));
@@ -444,7 +447,7 @@ fn error_is_sticky_until_resync() {
 
 #[test]
 fn a_line_that_never_ends_is_cut_without_holding_it() {
-    let mut p = Parser::with_limits(small());
+    let mut p = small_parser();
     p.feed(b"data: aaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
     assert_eq!(p.poll(), Err(ParseError::LineTooLong { limit: 16 }));
     assert_eq!(p.buffered(), 0, "the cut line's bytes are dropped");
@@ -460,7 +463,7 @@ fn a_line_that_never_ends_is_cut_without_holding_it() {
 
 #[test]
 fn feed_refuses_beyond_max_buffered_without_consuming() {
-    let mut p = Parser::with_limits(small());
+    let mut p = small_parser();
     p.feed(&[b'x'; 10]).unwrap();
     assert_eq!(
         p.feed(&[b'\n'; 60]),

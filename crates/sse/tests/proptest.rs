@@ -6,7 +6,7 @@ mod common;
 use common::{events, run, Feed};
 use proptest::prelude::*;
 use pushwire_sse::encode::{EncodeError, Event as Out};
-use pushwire_sse::{Limits, Parser};
+use pushwire_sse::{Config, Limits, Parser};
 
 /// Characters that stress the format: line ends, NUL, BOM, the colon, spaces, astral and
 /// multi-byte characters, plus anything.
@@ -195,11 +195,11 @@ proptest! {
 
     #[test]
     fn never_panics_and_stays_bounded(input in prop::collection::vec(any::<u8>(), 0..512)) {
-        let mut l = Limits::default();
-        l.max_line_len = 16;
-        l.max_event_size = 40;
-        l.max_buffered = 64;
-        let mut p = Parser::with_limits(l).with_comments(true);
+        let l = Limits::DEFAULT
+            .with_max_line_len(16)
+            .with_max_event_size(40)
+            .with_max_buffered_input(64);
+        let mut p = Parser::with_config(Config::DEFAULT.with_limits(l).with_comments(true));
         for chunk in input.chunks(7) {
             // Feeding may be refused when more than 64 bytes are unprocessed; polling frees it.
             while p.feed(chunk).is_err() {

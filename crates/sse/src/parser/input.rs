@@ -1,5 +1,5 @@
 //! The input queue: bytes fed but not yet parsed, bounded by
-//! [`Limits::max_buffered`](crate::Limits::max_buffered).
+//! [`Limits::max_buffered_input`](crate::Limits::max_buffered_input).
 //!
 //! Borrowed feeds are copied into `buf`; an owned chunk waits in `owned`, after `buf`, and is
 //! parsed where it lies without a copy.

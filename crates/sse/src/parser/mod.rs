@@ -21,7 +21,7 @@ mod utf8;
 
 use bytes::Bytes;
 
-use crate::config::Limits;
+use crate::config::Config;
 use crate::error::{FeedError, ParseError};
 use crate::event::{Event, EventRef, Item};
 use fast::find_line_end;
@@ -47,10 +47,9 @@ enum Mode {
 ///
 /// The parser never panics, never scans a byte twice, never buffers a line (each byte is
 /// consumed as soon as it is seen: data goes straight into the event's data), and holds no
-/// more memory than its [`Limits`] allow.
+/// more memory than its [`Limits`](crate::Limits) allow.
 pub struct Parser {
-    limits: Limits,
-    comments: bool,
+    config: Config,
     /// Input fed but not yet parsed.
     input: Input,
     /// Bytes of a leading BOM matched so far (0..=2), or `None` once decided.
@@ -72,7 +71,7 @@ impl Default for Parser {
 impl core::fmt::Debug for Parser {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Parser")
-            .field("limits", &self.limits)
+            .field("config", &self.config)
             .field("buffered", &self.buffered())
             .field("eof", &self.input.eof)
             .field("mode", &self.mode)
@@ -83,16 +82,16 @@ impl core::fmt::Debug for Parser {
 }
 
 impl Parser {
-    /// A parser with the default [`Limits`]. Allocates nothing until input arrives.
+    /// A parser with [`Config::DEFAULT`]: the default [`Limits`](crate::Limits), comments
+    /// ignored. Allocates nothing until input arrives.
     pub fn new() -> Parser {
-        Parser::with_limits(Limits::DEFAULT)
+        Parser::with_config(Config::DEFAULT)
     }
 
-    /// A parser with the given limits.
-    pub fn with_limits(limits: Limits) -> Parser {
+    /// A parser with the given limits and switches. Allocates nothing until input arrives.
+    pub fn with_config(config: Config) -> Parser {
         Parser {
-            limits,
-            comments: false,
+            config,
             input: Input::new(),
             bom: Some(0),
             skip_lf: false,
@@ -102,15 +101,9 @@ impl Parser {
         }
     }
 
-    /// Makes [`Parser::poll`] also return comment lines as [`Item::Comment`]. Off by default.
-    pub fn with_comments(mut self, enabled: bool) -> Parser {
-        self.comments = enabled;
-        self
-    }
-
-    /// The limits in force.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The last event ID string of the event source: the id that was in force at the last
@@ -145,17 +138,19 @@ impl Parser {
 
     /// Appends bytes that arrived (copied once into the parser's buffer). Then poll.
     ///
-    /// Fails without consuming anything if more than [`Limits::max_buffered`] bytes would be
+    /// Fails without consuming anything if more than [`Limits::max_buffered_input`](crate::Limits::max_buffered_input) bytes would be
     /// waiting to be processed, or after [`Parser::feed_eof`].
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), FeedError> {
-        self.input.push_slice(bytes, self.limits.max_buffered)
+        self.input
+            .push_slice(bytes, self.config.limits.max_buffered_input)
     }
 
     /// Appends an owned chunk without copying it (unless an earlier owned chunk is still
     /// unprocessed: that one is then copied). The chunk is parsed where it lies. Then poll.
     /// Fails like [`Parser::feed`].
     pub fn feed_bytes(&mut self, bytes: Bytes) -> Result<(), FeedError> {
-        self.input.push_bytes(bytes, self.limits.max_buffered)
+        self.input
+            .push_bytes(bytes, self.config.limits.max_buffered_input)
     }
 
     /// Marks the end of the stream. Then poll until `Ok(None)`: the input still buffered is
@@ -272,7 +267,10 @@ impl Parser {
                 // (they contain no line end, and cannot exceed any limit).
                 self.bom = None;
                 let held = &BOM[..usize::from(matched)];
-                if let Err(e) = self.fields.feed_line(held, &self.limits, self.comments) {
+                if let Err(e) =
+                    self.fields
+                        .feed_line(held, &self.config.limits, self.config.comments)
+                {
                     return Err(self.fail(e, true));
                 }
                 continue;
@@ -304,19 +302,25 @@ impl Parser {
                 let rest = &src[pos..];
                 let Some(i) = find_line_end(rest) else {
                     // An incomplete line: consume it into the line state.
-                    let r = self.fields.feed_line(rest, &self.limits, self.comments);
+                    let r = self
+                        .fields
+                        .feed_line(rest, &self.config.limits, self.config.comments);
                     pos = src.len();
                     break r.map(|()| None).map_err(|e| (e, true));
                 };
                 let line = &rest[..i];
-                let r = if self.fields.line == Line::Start && line.len() <= self.limits.max_line_len
+                let r = if self.fields.line == Line::Start
+                    && line.len() <= self.config.limits.max_line_len
                 {
                     self.fields
-                        .whole_line(line, chunk, &self.limits, self.comments)
+                        .whole_line(line, chunk, &self.config.limits, self.config.comments)
                 } else {
                     self.fields
-                        .feed_line(line, &self.limits, self.comments)
-                        .and_then(|()| self.fields.finish_line(&self.limits, self.comments))
+                        .feed_line(line, &self.config.limits, self.config.comments)
+                        .and_then(|()| {
+                            self.fields
+                                .finish_line(&self.config.limits, self.config.comments)
+                        })
                 };
                 pos += i + 1;
                 if rest[i] == b'\r' {

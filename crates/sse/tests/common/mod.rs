@@ -4,7 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use bytes::Bytes;
-use pushwire_sse::{Item, Limits, ParseError, Parser};
+use pushwire_sse::{Config, Item, Limits, ParseError, Parser};
 
 /// Everything a parser produced from a stream, and its final state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ fn drain(p: &mut Parser, items: &mut Vec<Result<Item, ParseError>>, max_buffered
 
 /// Feeds `chunks` in order (polling after each), then the end of stream.
 pub fn run(chunks: &[&[u8]], feed: Feed, limits: Limits, comments: bool) -> Outcome {
-    let mut p = Parser::with_limits(limits).with_comments(comments);
+    let mut p = Parser::with_config(Config::DEFAULT.with_limits(limits).with_comments(comments));
     let mut items = Vec::new();
     for (i, chunk) in chunks.iter().enumerate() {
         let owned = match feed {
@@ -57,10 +57,10 @@ pub fn run(chunks: &[&[u8]], feed: Feed, limits: Limits, comments: bool) -> Outc
         } else {
             p.feed(chunk).expect("feed");
         }
-        drain(&mut p, &mut items, limits.max_buffered);
+        drain(&mut p, &mut items, limits.max_buffered_input);
     }
     p.feed_eof();
-    drain(&mut p, &mut items, limits.max_buffered);
+    drain(&mut p, &mut items, limits.max_buffered_input);
     assert!(p.is_finished(), "input left after the end of stream");
     Outcome {
         items,
