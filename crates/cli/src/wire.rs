@@ -267,7 +267,7 @@ fn ws_error_kind(e: &ProtocolError) -> &'static str {
         ProtocolError::UnmaskedFrame => "unmasked_frame",
         ProtocolError::MaskedFrame => "masked_frame",
         ProtocolError::ReservedBits(_) => "reserved_bits",
-        ProtocolError::ControlFrameTooLong(_) => "control_frame_too_long",
+        ProtocolError::ControlFrameTooLong { .. } => "control_frame_too_long",
         ProtocolError::FragmentedControlFrame => "fragmented_control_frame",
         ProtocolError::UnexpectedContinuation => "unexpected_continuation",
         ProtocolError::ExpectedContinuation => "expected_continuation",
@@ -278,6 +278,7 @@ fn ws_error_kind(e: &ProtocolError) -> &'static str {
         ProtocolError::TooManyFragments { .. } => "too_many_fragments",
         ProtocolError::Extension { .. } => "extension",
         ProtocolError::UnexpectedEof => "unexpected_eof",
+        _ => "other",
     }
 }
 

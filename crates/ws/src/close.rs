@@ -44,6 +44,7 @@ pub const fn is_valid_code(code: u16) -> bool {
 
 /// Why a Close frame payload is invalid.
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CloseError {
     /// A one-byte body: too short for a status code.
     #[error("close payload of one byte")]
@@ -52,8 +53,13 @@ pub enum CloseError {
     #[error("invalid close code {0}")]
     InvalidCode(u16),
     /// The reason is longer than [`MAX_REASON_LEN`] bytes.
-    #[error("close reason of {0} bytes is longer than 123")]
-    ReasonTooLong(usize),
+    #[error("close reason of {len} bytes is longer than {limit}")]
+    ReasonTooLong {
+        /// Length of the reason in bytes.
+        len: usize,
+        /// [`MAX_REASON_LEN`].
+        limit: usize,
+    },
     /// The reason is not valid UTF-8.
     #[error("close reason is not valid UTF-8")]
     InvalidUtf8,
@@ -86,7 +92,10 @@ impl CloseFrame {
             return Err(CloseError::InvalidCode(code));
         }
         if reason.len() > MAX_REASON_LEN {
-            return Err(CloseError::ReasonTooLong(reason.len()));
+            return Err(CloseError::ReasonTooLong {
+                len: reason.len(),
+                limit: MAX_REASON_LEN,
+            });
         }
         Ok(CloseFrame {
             code,
@@ -127,7 +136,10 @@ impl CloseFrame {
         }
         let reason = payload.slice(2..);
         if reason.len() > MAX_REASON_LEN {
-            return Err(CloseError::ReasonTooLong(reason.len()));
+            return Err(CloseError::ReasonTooLong {
+                len: reason.len(),
+                limit: MAX_REASON_LEN,
+            });
         }
         // "the body MAY contain UTF-8-encoded data with value /reason/"
         if simdutf8::basic::from_utf8(&reason).is_err() {
@@ -194,14 +206,20 @@ mod tests {
         let long = "a".repeat(124);
         assert_eq!(
             CloseFrame::new(1000, &long),
-            Err(CloseError::ReasonTooLong(124))
+            Err(CloseError::ReasonTooLong {
+                len: 124,
+                limit: 123
+            })
         );
         assert!(CloseFrame::new(1000, &long[..123]).is_ok());
         let mut p = alloc::vec![0x03, 0xE8];
         p.extend_from_slice(long.as_bytes());
         assert_eq!(
             CloseFrame::parse(p.into()),
-            Err(CloseError::ReasonTooLong(124))
+            Err(CloseError::ReasonTooLong {
+                len: 124,
+                limit: 123
+            })
         );
     }
 

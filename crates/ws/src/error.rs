@@ -8,6 +8,7 @@ use crate::frame::HeaderError;
 /// [`Connection::poll_event`]; sticky. When [`close_code`](Self::close_code) is `Some`, a Close
 /// frame with that code has been queued: write it out, then close the transport.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ProtocolError {
     /// The frame header itself is invalid (reserved opcode, bad length). 1002.
     #[error("invalid frame header: {0}")]
@@ -23,8 +24,13 @@ pub enum ProtocolError {
     #[error("reserved bits {0:#04x} set without a negotiated extension")]
     ReservedBits(u8),
     /// "All control frames MUST have a payload length of 125 bytes or less". 1002.
-    #[error("control frame with a {0}-byte payload")]
-    ControlFrameTooLong(u64),
+    #[error("control frame with a {len}-byte payload (limit {limit})")]
+    ControlFrameTooLong {
+        /// Declared payload length.
+        len: u64,
+        /// 125.
+        limit: u64,
+    },
     /// "Control frames themselves MUST NOT be fragmented." 1002.
     #[error("fragmented control frame")]
     FragmentedControlFrame,
@@ -96,6 +102,7 @@ impl ProtocolError {
 
 /// Caller misuse of the sending side: nothing was queued.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// A Close frame was already sent: "The application MUST NOT send any more data frames
     /// after sending a Close frame."
@@ -106,8 +113,13 @@ pub enum SendError {
     Failed,
     /// A control payload over 125 bytes ("All control frames MUST have a payload length of
     /// 125 bytes or less").
-    #[error("control payload of {0} bytes (max 125)")]
-    ControlTooLong(usize),
+    #[error("control payload of {len} bytes (limit {limit})")]
+    ControlTooLong {
+        /// Payload length.
+        len: usize,
+        /// 125.
+        limit: usize,
+    },
     /// An invalid close code or reason.
     #[error("invalid close: {0}")]
     InvalidClose(CloseError),
@@ -134,4 +146,26 @@ pub enum SendError {
     /// The extension failed to encode the message.
     #[error("extension error: {0}")]
     Extension(&'static str),
+}
+
+/// The caller fed more than the connection may buffer, or fed after the end of the stream.
+/// Nothing of the refused chunk was taken and no state changed: poll, then feed it again.
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FeedError {
+    /// Accepting the bytes would hold more than
+    /// [`Limits::max_buffered_input`](crate::Limits::max_buffered_input) bytes not yet polled.
+    #[error("{buffered} bytes are buffered and {len} more would exceed the limit of {limit}; poll first")]
+    BufferFull {
+        /// Bytes fed and not yet consumed by polling.
+        buffered: usize,
+        /// Bytes of the refused chunk.
+        len: usize,
+        /// The bound in force
+        /// ([`Limits::effective_max_buffered_input`](crate::Limits::effective_max_buffered_input)).
+        limit: usize,
+    },
+    /// Input was fed after `feed_eof`.
+    #[error("input fed after the end of the stream")]
+    AfterEof,
 }

@@ -124,6 +124,7 @@ pub enum HeaderDecode {
 
 /// Why a frame header was rejected. All of these are protocol errors (close code 1002).
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HeaderError {
     /// The opcode is one of the reserved values 3–7 or 11–15.
     #[error("reserved opcode {0:#x}")]

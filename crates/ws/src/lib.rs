@@ -68,7 +68,7 @@ pub mod utf8;
 pub use close::CloseFrame;
 pub use config::{Config, Limits};
 pub use connection::{Connection, ConnectionState, Role};
-pub use error::{ProtocolError, SendError};
+pub use error::{FeedError, ProtocolError, SendError};
 pub use event::{Event, EventRef, Utf8Bytes, Utf8Ref};
 pub use extension::{Extension, ExtensionError, MessageKind};
 #[cfg(feature = "std")]

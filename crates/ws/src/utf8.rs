@@ -9,6 +9,7 @@
 /// The input is not valid UTF-8.
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
 #[error("invalid UTF-8")]
+#[non_exhaustive]
 pub struct Utf8Error;
 
 /// Validates a byte stream as UTF-8, one piece at a time.

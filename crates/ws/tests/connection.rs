@@ -266,7 +266,14 @@ fn server_and_client_reject_control_frame_over_125_bytes() {
         for op in [8, 9, 10] {
             let mut c = conn(role);
             let (_, err) = run(&mut c, &frame(role, true, 0, op, &[0; 126]));
-            assert_failed(&mut c, err, ProtocolError::ControlFrameTooLong(126));
+            assert_failed(
+                &mut c,
+                err,
+                ProtocolError::ControlFrameTooLong {
+                    len: 126,
+                    limit: 125,
+                },
+            );
         }
     });
 }
@@ -667,11 +674,17 @@ fn server_and_client_refuse_misuse() {
         let mut c = conn(role);
         assert_eq!(
             c.send_ping(vec![0; 126]),
-            Err(SendError::ControlTooLong(126))
+            Err(SendError::ControlTooLong {
+                len: 126,
+                limit: 125
+            })
         );
         assert_eq!(
             c.send_pong(vec![0; 126]),
-            Err(SendError::ControlTooLong(126))
+            Err(SendError::ControlTooLong {
+                len: 126,
+                limit: 125
+            })
         );
         c.send_ping(vec![0; 125]).unwrap();
         assert_eq!(
@@ -680,7 +693,10 @@ fn server_and_client_refuse_misuse() {
         );
         assert_eq!(
             c.close(1000, &"x".repeat(124)),
-            Err(SendError::InvalidClose(CloseError::ReasonTooLong(124)))
+            Err(SendError::InvalidClose(CloseError::ReasonTooLong {
+                len: 124,
+                limit: 123
+            }))
         );
         assert_eq!(
             c.send_fragment(MessageKind::Text, vec![0xFF], true),

@@ -7,7 +7,7 @@ use core::fmt;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::error::ProtocolError;
 use crate::event::Event;
 use crate::extension::{Extension, MessageKind};
@@ -133,6 +133,49 @@ struct WholeFrame {
 /// chunk; larger ones are queued as their own chunk without a copy.
 const COALESCE_MAX: usize = 512;
 
+/// The [`Config`] as a connection keeps it: flat, because a nested [`Limits`] would bring its
+/// own padding into every connection.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    max_frame_size: u64,
+    max_message_size: u64,
+    max_buffered_input: usize,
+    max_buffered_output: usize,
+    max_fragments: u32,
+    require_minimal_length: bool,
+    auto_pong: bool,
+}
+
+impl Settings {
+    const fn new(c: Config) -> Settings {
+        Settings {
+            max_frame_size: c.limits.max_frame_size,
+            max_message_size: c.limits.max_message_size,
+            max_buffered_input: c.limits.max_buffered_input,
+            max_buffered_output: c.limits.max_buffered_output,
+            max_fragments: c.limits.max_fragments,
+            require_minimal_length: c.require_minimal_length,
+            auto_pong: c.auto_pong,
+        }
+    }
+
+    const fn limits(&self) -> Limits {
+        Limits::DEFAULT
+            .with_max_frame_size(self.max_frame_size)
+            .with_max_message_size(self.max_message_size)
+            .with_max_buffered_input(self.max_buffered_input)
+            .with_max_buffered_output(self.max_buffered_output)
+            .with_max_fragments(self.max_fragments)
+    }
+
+    const fn config(&self) -> Config {
+        Config::DEFAULT
+            .with_limits(self.limits())
+            .with_require_minimal_length(self.require_minimal_length)
+            .with_auto_pong(self.auto_pong)
+    }
+}
+
 /// A WebSocket connection after the opening handshake, for either role.
 ///
 /// # Call order
@@ -159,7 +202,7 @@ pub struct Connection {
     input: BytesMut,
     /// Encoded frames waiting to be written, after the chunks of `Cold::out_queue`.
     out_buf: BytesMut,
-    config: Config,
+    config: Settings,
     /// Payload bytes of the frame at the head of `input` already unmasked and UTF-8 checked.
     done: usize,
     cold: Option<Box<Cold>>,
@@ -213,7 +256,7 @@ impl Connection {
         Connection {
             input: BytesMut::new(),
             out_buf: BytesMut::new(),
-            config,
+            config: Settings::new(config),
             done: 0,
             cold: keys.map(|k| {
                 Box::new(Cold {
@@ -240,8 +283,8 @@ impl Connection {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn config(&self) -> Config {
+        self.config.config()
     }
 
     /// Where the connection is in its life.

@@ -219,8 +219,8 @@ impl Connection {
             None
         };
         if buf.len() - header_len < len
-            || len as u64 > self.config.limits.max_frame_size
-            || len as u64 > self.config.limits.max_message_size
+            || len as u64 > self.config.max_frame_size
+            || len as u64 > self.config.max_message_size
         {
             return None;
         }
@@ -313,7 +313,10 @@ impl Connection {
             // "All control frames MUST have a payload length of 125 bytes or less and MUST NOT
             // be fragmented."
             if h.payload_len > 125 {
-                return Err(ProtocolError::ControlFrameTooLong(h.payload_len));
+                return Err(ProtocolError::ControlFrameTooLong {
+                    len: h.payload_len,
+                    limit: 125,
+                });
             }
             if !h.fin {
                 return Err(ProtocolError::FragmentedControlFrame);
@@ -321,25 +324,25 @@ impl Connection {
             return Ok(h.payload_len as usize);
         }
         let config = self.config;
-        if h.payload_len > config.limits.max_frame_size || h.payload_len > usize::MAX as u64 {
+        if h.payload_len > config.max_frame_size || h.payload_len > usize::MAX as u64 {
             return Err(ProtocolError::FrameTooLarge {
                 len: h.payload_len,
-                limit: config.limits.max_frame_size,
+                limit: config.max_frame_size,
             });
         }
         match (h.opcode, self.message_mut()) {
             (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
             (OpCode::Continuation, Some(m)) => {
-                if m.frames >= config.limits.max_fragments {
+                if m.frames >= config.max_fragments {
                     return Err(ProtocolError::TooManyFragments {
-                        limit: config.limits.max_fragments,
+                        limit: config.max_fragments,
                     });
                 }
                 let len = m.len.saturating_add(h.payload_len);
-                if len > config.limits.max_message_size {
+                if len > config.max_message_size {
                     return Err(ProtocolError::MessageTooLarge {
                         len,
-                        limit: config.limits.max_message_size,
+                        limit: config.max_message_size,
                     });
                 }
                 m.len = len;
@@ -349,10 +352,10 @@ impl Connection {
             // another message unless an extension has been negotiated"
             (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
             (op, None) => {
-                if h.payload_len > config.limits.max_message_size {
+                if h.payload_len > config.max_message_size {
                     return Err(ProtocolError::MessageTooLarge {
                         len: h.payload_len,
-                        limit: config.limits.max_message_size,
+                        limit: config.max_message_size,
                     });
                 }
                 let kind = if op == OpCode::Text {
@@ -430,7 +433,7 @@ impl Connection {
                 }
                 let mut data = m.data.finish();
                 if m.rsv != 0 {
-                    let max = self.config.limits.max_message_size;
+                    let max = self.config.max_message_size;
                     if let Some(ext) = self.cold.as_mut().and_then(|c| c.extension.as_mut()) {
                         data = ext.decode(m.kind, m.rsv, data, max).map_err(|e| {
                             ProtocolError::Extension {

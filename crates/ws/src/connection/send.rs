@@ -230,11 +230,11 @@ impl Connection {
 
     fn check_room(&self, len: usize) -> Result<(), SendError> {
         let buffered = self.buffered_output();
-        if buffered.saturating_add(len) > self.config.limits.max_buffered_output {
+        if buffered.saturating_add(len) > self.config.max_buffered_output {
             return Err(SendError::OutputFull {
                 buffered,
                 len,
-                limit: self.config.limits.max_buffered_output,
+                limit: self.config.max_buffered_output,
             });
         }
         Ok(())
@@ -247,7 +247,10 @@ impl Connection {
 
     fn send_control(&mut self, op: OpCode, data: Bytes) -> Result<(), SendError> {
         if data.len() > 125 {
-            return Err(SendError::ControlTooLong(data.len()));
+            return Err(SendError::ControlTooLong {
+                len: data.len(),
+                limit: 125,
+            });
         }
         self.check_open()?;
         self.check_room(data.len() + MAX_HEADER_LEN)?;

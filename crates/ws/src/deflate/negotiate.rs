@@ -8,7 +8,6 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 
 /// The extension name.
 pub const NAME: &str = "permessage-deflate";
@@ -63,35 +62,26 @@ impl Default for Agreement {
 }
 
 /// Why an element was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NegotiationError {
     /// The element is not `permessage-deflate`.
+    #[error("not permessage-deflate")]
     NotDeflate,
     /// A parameter this extension does not define (in this direction).
+    #[error("unknown parameter {0}")]
     UnknownParameter(String),
     /// A parameter given twice.
+    #[error("duplicate parameter {0}")]
     DuplicateParameter(String),
     /// A value missing, present where none is allowed, not digits, with a leading zero, or
     /// out of 8..=15.
+    #[error("invalid value for {0}")]
     InvalidValue(String),
     /// The response does not match what the client offered.
+    #[error("response does not match any offer")]
     NotOffered,
 }
-
-impl fmt::Display for NegotiationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NegotiationError::NotDeflate => f.write_str("not permessage-deflate"),
-            NegotiationError::UnknownParameter(p) => write!(f, "unknown parameter {p}"),
-            NegotiationError::DuplicateParameter(p) => write!(f, "duplicate parameter {p}"),
-            NegotiationError::InvalidValue(p) => write!(f, "invalid value for {p}"),
-            NegotiationError::NotOffered => f.write_str("response does not match any offer"),
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for NegotiationError {}
 
 /// Splits an element into its name and `(param, value)` pairs; quoted values are unquoted.
 fn split(element: &str) -> (&str, Vec<(&str, Option<&str>)>) {

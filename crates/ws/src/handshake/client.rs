@@ -42,6 +42,7 @@ impl ClientRequest {
 
 /// Caller misuse when building a client request.
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientRequestError {
     /// A field is empty where a value is required, or contains characters not allowed there
     /// (spaces or controls in host/path, separators in a subprotocol, CR/LF anywhere).
@@ -52,6 +53,7 @@ pub enum ClientRequestError {
 /// Why a client fails the handshake response (RFC 6455 §4.1, "the client MUST _Fail the
 /// WebSocket Connection_"). The peer's fault.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ResponseError {
     /// The head could not be parsed.
     #[error("malformed response: {0}")]

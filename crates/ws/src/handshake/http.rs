@@ -11,16 +11,26 @@ use crate::config::HandshakeLimits;
 
 /// Why an HTTP head could not be parsed. Always the peer's fault (a server answers 400).
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ParseError {
     /// A line is longer than [`HandshakeLimits::max_line_len`].
-    #[error("line longer than {0} bytes")]
-    LineTooLong(usize),
+    #[error("line longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
     /// More header fields than [`HandshakeLimits::max_headers`].
-    #[error("more than {0} header fields")]
-    TooManyHeaders(usize),
+    #[error("more than {limit} header fields")]
+    TooManyHeaders {
+        /// The limit.
+        limit: usize,
+    },
     /// The head is larger than [`HandshakeLimits::max_head_len`].
-    #[error("head larger than {0} bytes")]
-    HeadTooLarge(usize),
+    #[error("head larger than {limit} bytes")]
+    HeadTooLarge {
+        /// The limit.
+        limit: usize,
+    },
     /// A line ends in a bare LF.
     #[error("line not terminated by CRLF")]
     BareLf,
@@ -129,9 +139,13 @@ impl HeadParser {
         let head_limit_at = self.limits.max_head_len + 1;
         if end >= line_limit_at.min(head_limit_at) {
             return Err(if line_limit_at <= head_limit_at {
-                ParseError::LineTooLong(self.limits.max_line_len)
+                ParseError::LineTooLong {
+                    limit: self.limits.max_line_len,
+                }
             } else {
-                ParseError::HeadTooLarge(self.limits.max_head_len)
+                ParseError::HeadTooLarge {
+                    limit: self.limits.max_head_len,
+                }
             });
         }
         Ok(())
@@ -149,7 +163,9 @@ impl HeadParser {
             self.scan = lf + 1;
             self.check_growth(lf)?;
             if lf + 1 > self.limits.max_head_len {
-                return Err(ParseError::HeadTooLarge(self.limits.max_head_len));
+                return Err(ParseError::HeadTooLarge {
+                    limit: self.limits.max_head_len,
+                });
             }
             // HTTP/1.1: "HTTP-message = start-line *( header-field CRLF ) CRLF"
             if lf == self.line_start || self.buf[lf - 1] != b'\r' {
@@ -158,7 +174,9 @@ impl HeadParser {
             let line = self.line_start..lf - 1;
             self.line_start = lf + 1;
             if line.len() > self.limits.max_line_len {
-                return Err(ParseError::LineTooLong(self.limits.max_line_len));
+                return Err(ParseError::LineTooLong {
+                    limit: self.limits.max_line_len,
+                });
             }
             if self.start.is_none() {
                 self.start = Some(self.parse_start(line)?);
@@ -172,7 +190,9 @@ impl HeadParser {
                 }));
             } else {
                 if self.headers.len() == self.limits.max_headers {
-                    return Err(ParseError::TooManyHeaders(self.limits.max_headers));
+                    return Err(ParseError::TooManyHeaders {
+                        limit: self.limits.max_headers,
+                    });
                 }
                 let h = self.parse_header(line)?;
                 self.headers.push(h);

@@ -13,6 +13,7 @@ use crate::config::HandshakeLimits;
 /// Why a server rejects a handshake request. The peer's fault; [`status`](Self::status) is
 /// the HTTP status to answer with and [`response`](Self::response) the full response.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RequestError {
     /// The head could not be parsed.
     #[error("malformed request: {0}")]
@@ -284,6 +285,7 @@ impl ClientOffer {
 
 /// Caller misuse when building a 101 response.
 #[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AcceptError {
     /// The chosen subprotocol was not offered by the client.
     #[error("subprotocol not offered by the client")]

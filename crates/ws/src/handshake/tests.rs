@@ -244,16 +244,22 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
         let mut p = RequestParser::new(limits);
         assert_eq!(
             p.feed(&[b'a'; 50]).unwrap_err(),
-            ParseError::LineTooLong(40)
+            ParseError::LineTooLong { limit: 40 }
         );
         // Sticky.
-        assert_eq!(p.feed(b"\r\n").unwrap_err(), ParseError::LineTooLong(40));
+        assert_eq!(
+            p.feed(b"\r\n").unwrap_err(),
+            ParseError::LineTooLong { limit: 40 }
+        );
         let mut p = RequestParser::new(limits);
         let mut req = b"GET / HTTP/1.1\r\n".to_vec();
         for _ in 0..4 {
             req.extend_from_slice(b"A: b\r\n");
         }
-        assert_eq!(p.feed(&req).unwrap_err(), ParseError::TooManyHeaders(3));
+        assert_eq!(
+            p.feed(&req).unwrap_err(),
+            ParseError::TooManyHeaders { limit: 3 }
+        );
         let mut p = RequestParser::new(HandshakeLimits {
             max_headers: 100,
             ..limits
@@ -262,7 +268,10 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
         for _ in 0..20 {
             req.extend_from_slice(b"A: b\r\n");
         }
-        assert_eq!(p.feed(&req).unwrap_err(), ParseError::HeadTooLarge(120));
+        assert_eq!(
+            p.feed(&req).unwrap_err(),
+            ParseError::HeadTooLarge { limit: 120 }
+        );
     }
 
     #[test]
@@ -475,7 +484,10 @@ mod chunking {
         data.push(b'\n');
         let whole = outcome(&data, &[]);
         let bytewise = outcome(&data, &(0..data.len()).collect::<Vec<_>>());
-        assert_eq!(whole.0.as_ref().unwrap_err(), &ParseError::LineTooLong(32));
+        assert_eq!(
+            whole.0.as_ref().unwrap_err(),
+            &ParseError::LineTooLong { limit: 32 }
+        );
         assert!(same(&whole, &bytewise));
     }
 
