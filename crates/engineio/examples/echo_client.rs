@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use pushwire_engineio::client;
 use pushwire_engineio::http::Method;
+use pushwire_engineio::Instant as EioInstant;
 use pushwire_engineio::{PacketData, TransportKind, WsMessage};
 
 enum Input {
@@ -180,7 +181,7 @@ fn main() {
     let mut config = client::Config::default();
     config.upgrade = mode == "upgrade";
     config.websocket_only = mode == "websocket";
-    let mut client = client::Session::new(config, Duration::ZERO);
+    let mut client = client::Session::new(config, EioInstant::ZERO);
     let sent: Vec<PacketData> = vec![
         PacketData::Text("hello".into()),
         PacketData::Text("😀 astral 🎉".into()),
@@ -196,10 +197,10 @@ fn main() {
     let mut received = Vec::new();
     let (mut opened, mut upgraded, mut closed) = (false, false, None);
     let mut sent_rest = split == sent.len();
-    let deadline = Duration::from_secs(seconds);
+    let deadline = EioInstant::from_duration(Duration::from_secs(seconds));
     let mut post_in_flight_at_close = false;
     loop {
-        let now = start.elapsed();
+        let now = EioInstant::from_duration(start.elapsed());
         while let Some(req) = client.poll_request() {
             let tx = tx.clone();
             let addr = addr.clone();
@@ -267,7 +268,13 @@ fn main() {
                         body,
                     } = i
                     {
-                        client.handle_response(start.elapsed(), kind, status, binary, &body);
+                        client.handle_response(
+                            EioInstant::from_duration(start.elapsed()),
+                            kind,
+                            status,
+                            binary,
+                            &body,
+                        );
                         if kind == client::RequestKind::Post {
                             break;
                         }
@@ -282,9 +289,11 @@ fn main() {
         }
         let wait = client
             .poll_timeout()
-            .map_or(Duration::from_millis(50), |t| t.saturating_sub(now))
+            .map_or(Duration::from_millis(50), |t| {
+                t.saturating_duration_since(now)
+            })
             .min(Duration::from_millis(50));
-        let now = start.elapsed();
+        let now = EioInstant::from_duration(start.elapsed());
         match rx.recv_timeout(wait) {
             Ok(Input::Http {
                 kind,

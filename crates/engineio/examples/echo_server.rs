@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
 use pushwire_engineio::server::{self, sid_from_bytes, Event, Outcome, Server, WsAction};
-use pushwire_engineio::WsMessage;
+use pushwire_engineio::{Instant as EioInstant, WsMessage};
 use sha1::{Digest, Sha1};
 
 type Sids = Box<dyn FnMut() -> String + Send>;
@@ -31,8 +31,8 @@ struct Shared {
 }
 
 impl Shared {
-    fn now(&self) -> Duration {
-        self.start.elapsed()
+    fn now(&self) -> EioInstant {
+        EioInstant::from_duration(self.start.elapsed())
     }
 
     /// Echo every message, then wake the held polls and websocket writers.

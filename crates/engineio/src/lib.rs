@@ -72,24 +72,24 @@
 //! [`server::Server`] routes HTTP requests to [`server::Session`]s (handshake, long-polling GETs that
 //! are held until data arrives, POSTs, JSONP, the websocket transport and the upgrade probe,
 //! heartbeats, close, engine.io's 400 JSON errors); [`client::Session`] is the mirror image,
-//! producing the requests and WebSocket actions to perform. Both take time as an argument
+//! producing the requests and WebSocket actions to perform. Both take time as an argument,
+//! an [`Instant`] from an origin you pick
 //! (`handle_timeout(now)`, `poll_timeout()`) and never touch the network; WebSocket framing
 //! is left to the I/O layer (for example pushwire-ws). After every input, drain the
 //! outputs in this order: HTTP responses / requests, WebSocket outputs, events, then the
 //! next timeout.
 //!
 //! ```
-//! use core::time::Duration;
 //! use pushwire_engineio::http::{HttpRequest, Method};
 //! use pushwire_engineio::server::{Config, Event, Outcome, Server};
-//! use pushwire_engineio::PacketData;
+//! use pushwire_engineio::{Instant, PacketData};
 //!
 //! let mut server = Server::new(Config::default(), || String::from("abc"));
 //! let get = |query| HttpRequest {
 //!     method: Method::Get, query, origin: None, content_type: None,
 //!     websocket_upgrade: false, body: b"",
 //! };
-//! let t0 = Duration::ZERO;
+//! let t0 = Instant::ZERO;
 //! let Outcome::Respond(open) = server.handle_request(t0, &get("EIO=3&transport=polling")) else {
 //!     panic!()
 //! };
@@ -116,6 +116,7 @@ mod open;
 mod packet;
 mod payload;
 pub mod server;
+mod time;
 mod transport;
 mod utf16;
 
@@ -130,6 +131,7 @@ pub use payload::{
     decode_binary_payload, decode_text_payload, encode_binary_payload, encode_payload,
     encode_text_payload, EncodedPayload, PayloadDecoder, PayloadFormat, PayloadIter,
 };
+pub use time::Instant;
 pub use transport::{TransportKind, WsMessage};
 pub use utf16::utf16_len;
 

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use pushwire_engineio::client;
 use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
 use pushwire_engineio::server::{self, Event, Outcome, Server, WsAction};
-use pushwire_engineio::{PacketData, WsMessage};
+use pushwire_engineio::{Instant, PacketData, WsMessage};
 
 type Srv = Server<Box<dyn FnMut() -> String>>;
 
@@ -24,7 +24,7 @@ enum C2s {
 struct Net {
     client: client::Session,
     server: Srv,
-    now: Duration,
+    now: Instant,
     requests: Vec<client::Request>,
     responses: Vec<(client::RequestKind, HttpResponse)>,
     held: Vec<(String, client::RequestKind)>,
@@ -47,12 +47,12 @@ fn text(d: &PacketData) -> String {
 impl Net {
     fn new(client: client::Config) -> Self {
         Self {
-            client: client::Session::new(client, Duration::ZERO),
+            client: client::Session::new(client, Instant::ZERO),
             server: Server::new(
                 server::Config::default(),
                 Box::new(|| String::from("sid")) as Box<dyn FnMut() -> String>,
             ),
-            now: Duration::ZERO,
+            now: Instant::ZERO,
             requests: Vec::new(),
             responses: Vec::new(),
             held: Vec::new(),
@@ -216,7 +216,7 @@ impl Net {
     }
 
     fn tick(&mut self, ms: u64) {
-        self.now += Duration::from_millis(ms);
+        self.now = self.now + Duration::from_millis(ms);
         self.client.handle_timeout(self.now);
         self.server.handle_timeout(self.now);
         self.collect();

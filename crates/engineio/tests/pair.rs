@@ -7,14 +7,18 @@ use bytes::Bytes;
 use pushwire_engineio::client;
 use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
 use pushwire_engineio::server::{self, CloseReason, Event, Outcome, Server, WsAction};
-use pushwire_engineio::{PacketData, TransportKind, WsMessage};
+use pushwire_engineio::{Instant, PacketData, TransportKind, WsMessage};
+
+fn secs(n: u64) -> Instant {
+    Instant::from_duration(Duration::from_secs(n))
+}
 
 type Srv = Server<Box<dyn FnMut() -> String>>;
 
 struct Pair {
     client: client::Session,
     server: Srv,
-    now: Duration,
+    now: Instant,
     held: Vec<(String, client::RequestKind)>,
     ws_sid: Option<String>,
     client_events: Vec<client::Event>,
@@ -33,7 +37,7 @@ impl Pair {
     fn new(client: client::Config, server: server::Config) -> Self {
         let mut n = 0;
         let mut p = Self {
-            client: client::Session::new(client, Duration::ZERO),
+            client: client::Session::new(client, Instant::ZERO),
             server: Server::new(
                 server,
                 Box::new(move || {
@@ -41,7 +45,7 @@ impl Pair {
                     format!("sid{n}")
                 }),
             ),
-            now: Duration::ZERO,
+            now: Instant::ZERO,
             held: Vec::new(),
             ws_sid: None,
             client_events: Vec::new(),
@@ -49,7 +53,7 @@ impl Pair {
             on_probe: Vec::new(),
             blackhole: false,
         };
-        p.client.handle_timeout(Duration::ZERO);
+        p.client.handle_timeout(Instant::ZERO);
         p
     }
 
@@ -163,7 +167,7 @@ impl Pair {
     }
 
     /// Runs every timeout of both sides up to `until`.
-    fn run_until(&mut self, until: Duration) {
+    fn run_until(&mut self, until: Instant) {
         loop {
             let c = self.client.poll_timeout();
             let s = if self.blackhole {
@@ -285,7 +289,7 @@ fn heartbeats_keep_both_sides_alive() {
         config.upgrade = upgrade;
         let mut p = Pair::new(config, server::Config::default());
         p.drive();
-        p.run_until(Duration::from_secs(300));
+        p.run_until(secs(300));
         assert!(
             !p.client.is_closed(),
             "upgrade={upgrade}: {:?}",
@@ -309,9 +313,9 @@ fn client_detects_an_unresponsive_server() {
     p.drive();
     p.blackhole = true;
     // Ping at 25 s, no pong within pingTimeout (5 s).
-    p.run_until(Duration::from_secs(29));
+    p.run_until(secs(29));
     assert!(!p.client.is_closed());
-    p.run_until(Duration::from_secs(31));
+    p.run_until(secs(31));
     assert_eq!(
         p.client_events.last(),
         Some(&client::Event::Closed(client::CloseReason::PingTimeout))

@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
 use pushwire_engineio::server::{self, CloseReason, Event, Outcome, Server, WsAction};
-use pushwire_engineio::{PacketData, WsMessage};
+use pushwire_engineio::{Instant, PacketData, WsMessage};
 
 type Srv = Server<Box<dyn FnMut() -> String>>;
 
@@ -20,8 +20,8 @@ fn server() -> Srv {
     )
 }
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
+fn ms(n: u64) -> Instant {
+    Instant::from_duration(Duration::from_millis(n))
 }
 
 fn get(q: &str) -> HttpRequest<'_> {

@@ -15,6 +15,7 @@ use crate::http::Method;
 use crate::open::OpenPacket;
 use crate::packet::{Packet, PacketData, PacketType};
 use crate::payload::{encode_payload, EncodedPayload, PayloadDecoder, PayloadFormat};
+use crate::time::Instant;
 use crate::transport::{TransportKind, WsMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +41,8 @@ enum Probe {
 /// harmless): [`Session::poll_request`] until `None` (make each request and pass its
 /// response to [`Session::handle_response`]), [`Session::poll_ws_action`] until
 /// `None`, [`Session::poll_event`] until `None`, and [`Session::poll_timeout`]
-/// for the next [`Session::handle_timeout`]. Time is `now`, since any fixed origin.
+/// for the next [`Session::handle_timeout`]. Time is `now`, an [`Instant`] from one origin
+/// for the whole session.
 #[derive(Debug, Clone)]
 pub struct Session {
     config: Config,
@@ -54,15 +56,15 @@ pub struct Session {
     requests: VecDeque<Request>,
     ws: VecDeque<WsAction>,
     events: VecDeque<Event>,
-    next_ping: Option<Duration>,
-    deadline: Option<Duration>,
+    next_ping: Option<Instant>,
+    deadline: Option<Instant>,
     counter: u64,
 }
 
 impl Session {
     /// A new session: queues the handshake (a GET, or a websocket to open).
     #[must_use]
-    pub fn new(config: Config, now: Duration) -> Self {
+    pub fn new(config: Config, now: Instant) -> Self {
         let _ = now;
         let mut s = Self {
             kind: if config.websocket_only {
@@ -195,7 +197,7 @@ impl Session {
     /// `Content-Type: application/octet-stream`. Then drain the outputs.
     pub fn handle_response(
         &mut self,
-        now: Duration,
+        now: Instant,
         kind: RequestKind,
         status: u16,
         binary: bool,
@@ -257,7 +259,7 @@ impl Session {
     }
 
     /// The WebSocket asked for by [`WsAction::Connect`] is open.
-    pub fn handle_ws_connected(&mut self, now: Duration) {
+    pub fn handle_ws_connected(&mut self, now: Instant) {
         let _ = now;
         if self.probe == Some(Probe::Connecting) {
             // > The probe sent by the client is a `ping` packet with `probe` sent as data.
@@ -270,7 +272,7 @@ impl Session {
     }
 
     /// A message arrived on the WebSocket. Then drain the outputs.
-    pub fn handle_ws_message(&mut self, now: Duration, message: WsMessage) {
+    pub fn handle_ws_message(&mut self, now: Instant, message: WsMessage) {
         if self.state == State::Closed {
             return;
         }
@@ -302,7 +304,7 @@ impl Session {
     }
 
     /// The WebSocket closed (or could not be opened). Then drain the outputs.
-    pub fn handle_ws_closed(&mut self, now: Duration) {
+    pub fn handle_ws_closed(&mut self, now: Instant) {
         let _ = now;
         if self.state == State::Closed {
             return;
@@ -318,7 +320,7 @@ impl Session {
 
     /// When [`Session::handle_timeout`] must be called next.
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<Duration> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         if self.state == State::Closed {
             return None;
         }
@@ -330,7 +332,7 @@ impl Session {
 
     /// Time passed: sends the ping that is due, or closes on a missed pong. Early or
     /// repeated calls are harmless. Then drain the outputs.
-    pub fn handle_timeout(&mut self, now: Duration) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         if self.state != State::Open {
             return;
         }
@@ -343,7 +345,7 @@ impl Session {
             self.next_ping = None;
             self.write_buffer.push_back(Packet::empty(PacketType::Ping));
             if let Some(open) = &self.open {
-                self.deadline = Some(now + Duration::from_millis(open.ping_timeout_ms));
+                self.deadline = Some(now + ms(open.ping_timeout_ms));
             }
             self.drive();
         }
@@ -367,12 +369,11 @@ impl Session {
         self.events.pop_front()
     }
 
-    fn on_packet(&mut self, now: Duration, p: Packet) {
+    fn on_packet(&mut self, now: Instant, p: Packet) {
         if let Some(open) = &self.open {
             // engine.io-client `onHeartbeat`: any packet pushes the deadline to
             // pingInterval + pingTimeout from now.
-            self.deadline =
-                Some(now + Duration::from_millis(open.ping_interval_ms + open.ping_timeout_ms));
+            self.deadline = Some(now + ms(open.ping_interval_ms) + ms(open.ping_timeout_ms));
         }
         match p.kind {
             PacketType::Open if self.state == State::Opening => {
@@ -381,9 +382,8 @@ impl Session {
                     return;
                 };
                 self.state = State::Open;
-                self.next_ping = Some(now + Duration::from_millis(open.ping_interval_ms));
-                self.deadline =
-                    Some(now + Duration::from_millis(open.ping_interval_ms + open.ping_timeout_ms));
+                self.next_ping = Some(now + ms(open.ping_interval_ms));
+                self.deadline = Some(now + ms(open.ping_interval_ms) + ms(open.ping_timeout_ms));
                 let probe = self.config.upgrade
                     && self.kind == TransportKind::Polling
                     && open.upgrades.iter().any(|u| u == "websocket");
@@ -397,7 +397,7 @@ impl Session {
             }
             PacketType::Pong if self.state == State::Open => {
                 if let Some(open) = &self.open {
-                    self.next_ping = Some(now + Duration::from_millis(open.ping_interval_ms));
+                    self.next_ping = Some(now + ms(open.ping_interval_ms));
                 }
             }
             PacketType::Message if self.state == State::Open => {
@@ -500,4 +500,9 @@ impl Session {
         self.deadline = None;
         self.events.push_back(Event::Closed(reason));
     }
+}
+
+/// Milliseconds from the handshake as a [`Duration`].
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
 }

@@ -18,7 +18,6 @@ pub use session::Session;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::time::Duration;
 
 use crate::error::SendError;
 use crate::http::{
@@ -26,6 +25,7 @@ use crate::http::{
 };
 use crate::jsonp::form_decode;
 use crate::packet::PacketData;
+use crate::time::Instant;
 use crate::transport::{TransportKind, WsMessage};
 
 /// What to do with a request.
@@ -153,7 +153,7 @@ impl<S: SidSource> Server<S> {
     }
 
     /// Routes one HTTP request, as engine.io's `handleRequest` / `handleUpgrade` do.
-    pub fn handle_request(&mut self, now: Duration, req: &HttpRequest<'_>) -> Outcome {
+    pub fn handle_request(&mut self, now: Instant, req: &HttpRequest<'_>) -> Outcome {
         let info = RequestInfo {
             origin: req.origin.map(String::from),
         };
@@ -251,21 +251,21 @@ impl<S: SidSource> Server<S> {
     }
 
     /// A message arrived on the WebSocket of session `sid`.
-    pub fn handle_ws_message(&mut self, now: Duration, sid: &str, message: WsMessage) {
+    pub fn handle_ws_message(&mut self, now: Instant, sid: &str, message: WsMessage) {
         if let Some(s) = self.sessions.get_mut(sid) {
             s.handle_ws_message(now, message);
         }
     }
 
     /// The WebSocket of session `sid` closed.
-    pub fn handle_ws_closed(&mut self, now: Duration, sid: &str) {
+    pub fn handle_ws_closed(&mut self, now: Instant, sid: &str) {
         if let Some(s) = self.sessions.get_mut(sid) {
             s.handle_ws_closed(now);
         }
     }
 
     /// The held GET of session `sid` was closed by the client before being answered.
-    pub fn handle_get_aborted(&mut self, now: Duration, sid: &str) {
+    pub fn handle_get_aborted(&mut self, now: Instant, sid: &str) {
         if let Some(s) = self.sessions.get_mut(sid) {
             s.handle_get_aborted(now);
         }
@@ -301,7 +301,7 @@ impl<S: SidSource> Server<S> {
     }
 
     /// Closes session `sid` from the server side.
-    pub fn close(&mut self, now: Duration, sid: &str) {
+    pub fn close(&mut self, now: Instant, sid: &str) {
         if let Some(s) = self.sessions.get_mut(sid) {
             s.close(now);
         }
@@ -333,7 +333,7 @@ impl<S: SidSource> Server<S> {
 
     /// The earliest deadline of all sessions.
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<Duration> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         self.sessions
             .values()
             .filter_map(Session::poll_timeout)
@@ -341,7 +341,7 @@ impl<S: SidSource> Server<S> {
     }
 
     /// Applies every session's deadlines due at `now`.
-    pub fn handle_timeout(&mut self, now: Duration) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         for s in self.sessions.values_mut() {
             s.handle_timeout(now);
         }

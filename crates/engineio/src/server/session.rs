@@ -20,6 +20,7 @@ use crate::jsonp::{decode_jsonp_request, encode_jsonp_response};
 use crate::open::OpenPacket;
 use crate::packet::{Packet, PacketData, PacketType};
 use crate::payload::{encode_payload, EncodedPayload, PayloadDecoder, PayloadFormat};
+use crate::time::Instant;
 use crate::transport::{TransportKind, WsMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +46,14 @@ struct Polling {
 struct Upgrade {
     supports_binary: bool,
     probed: bool,
-    deadline: Duration,
+    deadline: Instant,
 }
 
 /// One Engine.io v3 session on the server.
 ///
 /// # Call order
 ///
-/// Inputs (each takes `now`, the time since any fixed origin of your choosing):
+/// Inputs (each takes `now`, an [`Instant`] from the origin the whole server uses):
 /// [`Session::handle_get`], [`Session::handle_post`] for polling requests;
 /// [`Session::handle_ws_open`], [`Session::handle_ws_message`],
 /// [`Session::handle_ws_closed`] for websockets; [`Session::handle_timeout`] when
@@ -77,8 +78,8 @@ pub struct Session {
     write_buffer: VecDeque<Packet>,
     ws_out: VecDeque<WsAction>,
     events: VecDeque<Event>,
-    ping_deadline: Duration,
-    close_deadline: Option<Duration>,
+    ping_deadline: Instant,
+    close_deadline: Option<Instant>,
 }
 
 impl Session {
@@ -94,7 +95,7 @@ impl Session {
         supports_binary: bool,
         jsonp: Option<u64>,
         config: Config,
-        now: Duration,
+        now: Instant,
     ) -> Self {
         let ping_deadline = now + config.ping_interval + config.ping_timeout;
         let mut s = Self {
@@ -199,7 +200,7 @@ impl Session {
 
     /// Closes the session from the server side: buffered packets are still delivered, then a
     /// `close` packet (polling) or a WebSocket close. Then drain the outputs.
-    pub fn close(&mut self, now: Duration) {
+    pub fn close(&mut self, now: Instant) {
         if self.state != State::Open {
             return;
         }
@@ -223,7 +224,7 @@ impl Session {
 
     /// A polling GET arrived. Returns the response to send now, or `None`: hold the request
     /// open and send [`Session::poll_http_response`] when it becomes ready.
-    pub fn handle_get(&mut self, now: Duration, req: RequestInfo) -> Option<HttpResponse> {
+    pub fn handle_get(&mut self, now: Instant, req: RequestInfo) -> Option<HttpResponse> {
         let _ = now;
         if self.state == State::Closed || self.kind != TransportKind::Polling {
             return Some(bad_request());
@@ -244,7 +245,7 @@ impl Session {
 
     /// The client closed the connection of the held GET before it was answered
     /// (engine.io: "poll connection closed prematurely"); the session closes.
-    pub fn handle_get_aborted(&mut self, now: Duration) {
+    pub fn handle_get_aborted(&mut self, now: Instant) {
         let _ = now;
         if self.polling.held.take().is_some() {
             self.close_with(CloseReason::TransportError, false);
@@ -257,7 +258,7 @@ impl Session {
     /// drain the outputs: messages become events, pings queue pongs.
     pub fn handle_post(
         &mut self,
-        now: Duration,
+        now: Instant,
         req: RequestInfo,
         binary: bool,
         body: &[u8],
@@ -325,7 +326,7 @@ impl Session {
     /// A WebSocket for this session was accepted (`transport=websocket&sid=…`): the client
     /// is probing an upgrade. Returns false when the upgrade is refused (already upgrading or
     /// upgraded, upgrades disabled, session closed): close that WebSocket.
-    pub fn handle_ws_open(&mut self, now: Duration, supports_binary: bool) -> bool {
+    pub fn handle_ws_open(&mut self, now: Instant, supports_binary: bool) -> bool {
         if self.state == State::Closed
             || self.kind != TransportKind::Polling
             || self.upgrade.is_some()
@@ -344,7 +345,7 @@ impl Session {
 
     /// A message arrived on the session's WebSocket (or on the probe WebSocket during an
     /// upgrade). Then drain the outputs.
-    pub fn handle_ws_message(&mut self, now: Duration, message: WsMessage) {
+    pub fn handle_ws_message(&mut self, now: Instant, message: WsMessage) {
         if self.state == State::Closed {
             return;
         }
@@ -408,7 +409,7 @@ impl Session {
 
     /// The WebSocket closed: the session closes if it was its transport; a probe WebSocket
     /// only aborts the upgrade.
-    pub fn handle_ws_closed(&mut self, now: Duration) {
+    pub fn handle_ws_closed(&mut self, now: Instant) {
         let _ = now;
         if self.kind == TransportKind::WebSocket {
             self.close_with(CloseReason::TransportClose, false);
@@ -418,7 +419,7 @@ impl Session {
 
     /// When [`Session::handle_timeout`] must be called next (`None`: nothing pending).
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<Duration> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         if self.state == State::Closed {
             return None;
         }
@@ -434,7 +435,7 @@ impl Session {
 
     /// Time passed: applies the heartbeat, upgrade and close deadlines that are due at `now`.
     /// Early or repeated calls are harmless. Then drain the outputs.
-    pub fn handle_timeout(&mut self, now: Duration) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         if self.state == State::Closed {
             return;
         }
@@ -485,7 +486,7 @@ impl Session {
             && self.events.is_empty()
     }
 
-    fn on_packet(&mut self, now: Duration, p: Packet) {
+    fn on_packet(&mut self, now: Instant, p: Packet) {
         // engine.io `onPacket`: `if ('open' === this.readyState) { … } else { debug('packet
         // received with closed socket') }` — a closing session ignores what arrives.
         if self.state != State::Open {
