@@ -480,11 +480,87 @@ fn feed_refuses_beyond_max_buffered_without_consuming() {
 }
 
 #[test]
-fn feed_after_eof_is_refused() {
+fn feeding_far_past_the_bound_is_refused_exactly_and_loses_nothing() {
+    for owned in [false, true] {
+        let mut p = small_parser();
+        let feed = |p: &mut Parser, chunk: &str| {
+            if owned {
+                p.feed_bytes(chunk.as_bytes().to_vec())
+            } else {
+                p.feed(chunk.as_bytes())
+            }
+        };
+        // Feed 100 events without polling: the first ones fit in the 64-byte bound, every
+        // later feed is refused with the exact sizes and takes nothing.
+        let (mut accepted, mut buffered, mut refusals) = (Vec::new(), 0, 0);
+        for i in 0..100 {
+            let chunk = format!("id: {i}\ndata: {i}\n\n");
+            if refusals == 0 && buffered + chunk.len() <= 64 {
+                assert_eq!(feed(&mut p, &chunk), Ok(()), "owned {owned}, event {i}");
+                accepted.push(i);
+                buffered += chunk.len();
+            } else {
+                assert_eq!(
+                    feed(&mut p, &chunk),
+                    Err(FeedError::BufferFull {
+                        buffered,
+                        len: chunk.len(),
+                        limit: 64
+                    }),
+                    "owned {owned}, event {i}"
+                );
+                refusals += 1;
+            }
+            assert_eq!(p.buffered(), buffered);
+        }
+        assert_eq!(accepted, [0, 1, 2, 3], "15 bytes each");
+        assert_eq!(refusals, 96);
+        // Every accepted event comes out, exactly, and nothing else.
+        for &i in &accepted {
+            let e = p.poll_event().unwrap().unwrap();
+            assert_eq!(
+                (e.event_type(), e.data(), e.last_event_id()),
+                ("message", &*i.to_string(), &*i.to_string())
+            );
+        }
+        assert_eq!(p.poll_event(), Ok(None));
+        assert_eq!(p.buffered(), 0);
+        // Polled empty, the parser takes input again.
+        feed(&mut p, "data: again\n\n").unwrap();
+        assert_eq!(p.poll_event().unwrap().unwrap().data(), "again");
+    }
+}
+
+#[test]
+fn feed_after_eof_is_refused_and_the_buffered_input_still_parsed() {
     let mut p = Parser::new();
+    p.feed(b"data: x\n\ndata: cut").unwrap();
     p.feed_eof();
-    assert_eq!(p.feed(b"data: x\n\n"), Err(FeedError::AfterEof));
+    p.feed_eof(); // idempotent
+    assert_eq!(p.feed(b"\n\n"), Err(FeedError::AfterEof));
+    assert_eq!(p.feed(b""), Err(FeedError::AfterEof));
+    assert_eq!(
+        p.feed_bytes(bytes::Bytes::from_static(b"\n\n")),
+        Err(FeedError::AfterEof)
+    );
+    assert_eq!(p.buffered(), 18, "the refused feeds took nothing");
+    assert!(!p.is_finished());
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "x");
+    // "If the file ends in the middle of an event [...] the incomplete event is not
+    // dispatched."
+    assert_eq!(p.poll_event(), Ok(None));
     assert!(p.is_finished());
+    assert_eq!(p.feed(b"data: y\n\n"), Err(FeedError::AfterEof));
+    assert_eq!(p.poll_event(), Ok(None));
+}
+
+#[test]
+fn empty_feeds_are_accepted_and_change_nothing() {
+    let mut p = small_parser();
+    p.feed(&[b'x'; 64]).unwrap();
+    assert_eq!(p.feed(b""), Ok(()));
+    assert_eq!(p.feed_bytes(Vec::new()), Ok(()));
+    assert_eq!(p.buffered(), 64);
 }
 
 #[test]

@@ -136,26 +136,36 @@ impl Parser {
         }
     }
 
-    /// Appends bytes that arrived (copied once into the parser's buffer). Then poll.
+    /// Appends bytes that arrived (copied once into the parser's buffer). Only buffers:
+    /// parsing happens when you poll, so poll next.
     ///
-    /// Fails without consuming anything if more than [`Limits::max_buffered_input`](crate::Limits::max_buffered_input) bytes would be
-    /// waiting to be processed, or after [`Parser::feed_eof`].
+    /// Refused, taking nothing and changing nothing, with [`FeedError::BufferFull`] if more
+    /// than [`Limits::max_buffered_input`](crate::Limits::max_buffered_input) bytes would then
+    /// be waiting to be polled (poll until `Ok(None)`, which consumes all input, then feed
+    /// again; the parser never holds a line back, so any limit works with any peer), or with [`FeedError::AfterEof`] after [`Parser::feed_eof`]. Everything
+    /// accepted before a refusal is still parsed by polling. An empty feed is `Ok(())`
+    /// (unless after the end of the stream).
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), FeedError> {
         self.input
             .push_slice(bytes, self.config.limits.max_buffered_input)
     }
 
-    /// Appends an owned chunk without copying it (unless an earlier owned chunk is still
-    /// unprocessed: that one is then copied). The chunk is parsed where it lies. Then poll.
-    /// Fails like [`Parser::feed`].
-    pub fn feed_bytes(&mut self, bytes: Bytes) -> Result<(), FeedError> {
+    /// Appends an owned chunk ([`Bytes`], `Vec<u8>`, `&'static [u8]`, ...) without copying
+    /// it: it is parsed where it lies, and the one-line ASCII data of an event polled with
+    /// [`Parser::poll_event`] or [`Parser::poll`] shares it. (An earlier owned chunk that is
+    /// still not fully polled is copied first.) Only buffers: poll next.
+    ///
+    /// Refused like [`Parser::feed`], taking nothing: the chunk is dropped and the parser is
+    /// unchanged (keep a clone, which for [`Bytes`] is cheap, to feed it again).
+    pub fn feed_bytes(&mut self, bytes: impl Into<Bytes>) -> Result<(), FeedError> {
         self.input
-            .push_bytes(bytes, self.config.limits.max_buffered_input)
+            .push_bytes(bytes.into(), self.config.limits.max_buffered_input)
     }
 
     /// Marks the end of the stream. Then poll until `Ok(None)`: the input still buffered is
     /// processed, and an unterminated event is discarded ("Once the end of the file is
-    /// reached, any pending data must be discarded").
+    /// reached, any pending data must be discarded"). Calling it again does nothing; feeding
+    /// after it is refused with [`FeedError::AfterEof`].
     pub fn feed_eof(&mut self) {
         self.input.eof = true;
     }
@@ -173,7 +183,9 @@ impl Parser {
     }
 
     /// The next event, skipping `retry` and comment items. `Ok(None)`: feed more input (or,
-    /// after [`Parser::feed_eof`], the stream is over).
+    /// after [`Parser::feed_eof`], the stream is over). Calling it again after `Ok(None)` is
+    /// harmless.
+    #[must_use = "an event or an error may be lost"]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ParseError> {
         loop {
             match self.advance(true)? {
@@ -187,6 +199,7 @@ impl Parser {
     /// Like [`Parser::poll_event`], but the event borrows the parser's buffers instead of
     /// being allocated: nothing is allocated per event once the buffers have grown. The
     /// event is valid until the next call on the parser.
+    #[must_use = "an event or an error may be lost"]
     pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ParseError> {
         loop {
             match self.advance(false)? {
@@ -210,6 +223,7 @@ impl Parser {
     /// The next item read from the stream. `Ok(None)`: feed more input (or, after
     /// [`Parser::feed_eof`], the stream is over). Calling it again after `Ok(None)` is
     /// harmless.
+    #[must_use = "an item or an error may be lost"]
     pub fn poll(&mut self) -> Result<Option<Item>, ParseError> {
         Ok(match self.advance(true)? {
             None => None,
