@@ -9,19 +9,23 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Maximum bytes of one payload (one HTTP body). Default 1,000,000, the
-    /// `maxHttpBufferSize` default of the engine.io 3.6.2 server
-    /// (`opts.maxHttpBufferSize || 1e6`), so nothing that server accepts is refused. Raise it
-    /// if your application sends larger polling bodies.
+    /// Maximum bytes of one payload (one HTTP body), counted over the whole body as fed.
+    /// Default 1,000,000, the `maxHttpBufferSize` default of the engine.io 3.6.2 server
+    /// (`opts.maxHttpBufferSize || 1e6`), so nothing that server accepts is refused; it is
+    /// also what bounds the memory one body can take in a decoder. Raise it if your
+    /// application sends larger polling bodies.
     pub max_payload_bytes: usize,
     /// Maximum packets in one payload. Default 100,000: generous on purpose — an engine.io
     /// server flushes everything buffered since the last poll in one payload, so bursts of
     /// thousands of small packets are legitimate (python-engineio's fixed 16 rejects them).
     /// At the default byte limit a payload cannot hold more than ~333,000 packets (`1:6` is 3
-    /// bytes); this caps the per-packet overhead at a third of that.
+    /// bytes); this caps the per-packet work and allocations at a third of that.
     pub max_packets: usize,
     /// Maximum bytes of one packet's encoded form inside a payload (for a text payload,
-    /// UTF-8 bytes of the string form). Default 1,000,000, the same as the payload limit.
+    /// UTF-8 bytes of the string form). Default 1,000,000, the same as the payload limit: a
+    /// packet cannot outgrow its payload, so the default refuses nothing the payload limit
+    /// admits, and a declared length above it is refused before any of its bytes are read.
+    /// Lower it to bound single messages.
     pub max_packet_bytes: usize,
 }
 

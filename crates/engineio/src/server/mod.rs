@@ -188,14 +188,8 @@ impl<S: SidSource> Server<S> {
             if self.sessions.contains_key(&sid) {
                 return err(ErrorCode::BadRequest);
             }
-            let mut session = Session::new(
-                sid.clone(),
-                kind,
-                supports_binary,
-                jsonp,
-                self.config.clone(),
-                now,
-            );
+            let mut session =
+                Session::new(sid.clone(), kind, supports_binary, jsonp, self.config, now);
             let outcome = match kind {
                 TransportKind::Polling => match session.handle_get(now, info) {
                     Some(r) => Outcome::Respond(r),
