@@ -34,7 +34,7 @@
 //! let mut server = Connection::server(Config::default());
 //! client.send_text("hello").unwrap();
 //! while let Some(chunk) = client.poll_transmit() {
-//!     server.feed(&chunk);
+//!     server.feed(&chunk).unwrap();
 //! }
 //! assert_eq!(server.poll_event().unwrap(), Some(Event::Text("hello".into())));
 //! assert_eq!(server.poll_event().unwrap(), None);

@@ -82,7 +82,7 @@ fn receive_with(role: Role, wire: &[u8], cuts: &[usize], borrowed: bool) -> Outc
     points.push(wire.len());
     for p in points {
         let p = p.max(start);
-        c.feed(&wire[start..p]);
+        c.feed(&wire[start..p]).unwrap();
         start = p;
         loop {
             let polled = if borrowed {

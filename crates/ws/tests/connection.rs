@@ -3,8 +3,8 @@
 use bytes::{Bytes, BytesMut};
 use pushwire_ws::frame::{FrameHeader, HeaderDecode, HeaderError, OpCode, RSV1, RSV2, RSV3};
 use pushwire_ws::{
-    CloseFrame, Config, Connection, ConnectionState, Event, Extension, ExtensionError,
-    FixedMaskKey, MessageKind, ProtocolError, Role, SendError,
+    CloseFrame, Config, Connection, ConnectionState, Event, Extension, ExtensionError, FeedError,
+    FixedMaskKey, Limits, MessageKind, ProtocolError, Role, SendError,
 };
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -48,7 +48,7 @@ fn data_frame(receiver: Role, op: u8, payload: &[u8]) -> Vec<u8> {
 
 /// Feeds `bytes` and polls until `Ok(None)` or an error.
 fn run(c: &mut Connection, bytes: &[u8]) -> (Vec<Event>, Option<ProtocolError>) {
-    c.feed(bytes);
+    c.feed(bytes).unwrap();
     drain_events(c)
 }
 
@@ -111,7 +111,7 @@ fn assert_failed(c: &mut Connection, err: Option<ProtocolError>, expected: Proto
         &(OpCode::Close, true, close_payload(code))
     );
     // Input is discarded after a failure.
-    c.feed(&data_frame(c.role(), 1, b"ignored"));
+    c.feed(&data_frame(c.role(), 1, b"ignored")).unwrap();
     assert_eq!(c.poll_event(), Err(expected));
     assert!(c.should_close_transport());
     assert_eq!(c.send_text("x"), Err(SendError::Failed));
@@ -656,7 +656,7 @@ fn server_and_client_report_eof_without_close_handshake() {
     each_role(|role| {
         let mut c = conn(role);
         let wire = frame(role, true, 0, 1, b"hello");
-        c.feed(&wire[..4]);
+        c.feed(&wire[..4]).unwrap();
         c.feed_eof();
         assert_eq!(c.poll_event(), Err(ProtocolError::UnexpectedEof));
         assert_eq!(ProtocolError::UnexpectedEof.close_code(), None);
@@ -743,7 +743,7 @@ fn received_payload_is_split_off_the_fed_buffer() {
     let mut server = conn(Role::Server);
     let wire = BytesMut::from(&frame(Role::Server, true, 0, 2, &[5u8; 1000])[..]);
     let range = wire.as_ptr() as usize..wire.as_ptr() as usize + wire.len();
-    server.feed_bytes(wire);
+    server.feed_bytes(wire).unwrap();
     let Ok(Some(Event::Binary(b))) = server.poll_event() else {
         panic!()
     };
@@ -841,7 +841,7 @@ fn poll_event_ref_lends_payloads_and_handles_every_kind() {
         wire.extend(frame(role, true, 0, 0x0, b"mented"));
         wire.extend(data_frame(role, 0x9, b"p"));
         wire.extend(data_frame(role, 0x8, &close_payload(1000)));
-        c.feed(&wire);
+        c.feed(&wire).unwrap();
         match c.poll_event_ref() {
             Ok(Some(EventRef::Text(t))) => assert_eq!(t.as_str(), "héllo"),
             other => panic!("{other:?}"),
@@ -868,7 +868,7 @@ fn poll_event_ref_fails_like_poll_event() {
     // Invalid UTF-8 in a whole text frame: 1007 queued, error sticky, for both polls.
     for role in [Role::Server, Role::Client] {
         let mut c = conn(role);
-        c.feed(&data_frame(role, 0x1, &[b'a', 0xFF]));
+        c.feed(&data_frame(role, 0x1, &[b'a', 0xFF])).unwrap();
         assert_eq!(c.poll_event_ref(), Err(ProtocolError::InvalidUtf8));
         assert_eq!(c.poll_event_ref(), Err(ProtocolError::InvalidUtf8));
         assert_eq!(c.poll_event(), Err(ProtocolError::InvalidUtf8));
@@ -885,14 +885,174 @@ fn poll_event_ref_then_feed_keeps_the_stream_in_order() {
     let mut c = conn(Role::Server);
     let a = data_frame(Role::Server, 0x1, b"first");
     let b = data_frame(Role::Server, 0x1, b"second");
-    c.feed(&a);
-    c.feed(&b[..3]);
+    c.feed(&a).unwrap();
+    c.feed(&b[..3]).unwrap();
     let text = |e: Option<pushwire_ws::EventRef<'_>>| match e {
         Some(pushwire_ws::EventRef::Text(t)) => t.as_str().to_string(),
         other => panic!("{other:?}"),
     };
     assert_eq!(text(c.poll_event_ref().unwrap()), "first");
-    c.feed(&b[3..]);
+    c.feed(&b[3..]).unwrap();
     assert_eq!(text(c.poll_event_ref().unwrap()), "second");
     assert_eq!(c.poll_event_ref().unwrap(), None);
+}
+
+// ----- input bound ---------------------------------------------------------------------------
+
+fn bounded_server(max_buffered_input: usize) -> Connection {
+    let limits = Limits::DEFAULT
+        .with_max_frame_size(100)
+        .with_max_buffered_input(max_buffered_input);
+    Connection::server(Config::DEFAULT.with_limits(limits))
+}
+
+fn text_of(e: Event) -> String {
+    match e {
+        Event::Text(t) => t.as_str().to_string(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Fed far past `max_buffered_input` without polling: the first chunk that does not fit is
+/// refused with the exact figures, so is every later one, and polling then yields every
+/// message of the accepted input, in order, and nothing else.
+#[test]
+fn server_refuses_input_past_the_bound_and_keeps_what_it_took() {
+    let mut c = bounded_server(200);
+    let frames: Vec<Vec<u8>> = (0..100)
+        .map(|i| data_frame(Role::Server, 0x1, format!("msg-{i:02}").as_bytes()))
+        .collect();
+    assert_eq!(frames[0].len(), 12);
+    let mut accepted = 0;
+    for f in &frames {
+        match c.feed(f) {
+            Ok(()) => accepted += 1,
+            Err(e) => assert_eq!(
+                e,
+                FeedError::BufferFull {
+                    buffered: 192,
+                    len: 12,
+                    limit: 200
+                }
+            ),
+        }
+    }
+    assert_eq!(accepted, 16);
+    assert_eq!(c.buffered_input(), 192);
+    let (events, err) = drain_events(&mut c);
+    assert_eq!(err, None);
+    let texts: Vec<String> = events.into_iter().map(text_of).collect();
+    let expected: Vec<String> = (0..16).map(|i| format!("msg-{i:02}")).collect();
+    assert_eq!(texts, expected);
+    assert_eq!(c.buffered_input(), 0);
+    // Room again: the refused frames can be fed now.
+    c.feed(&frames[16]).unwrap();
+    assert_eq!(text_of(c.poll_event().unwrap().unwrap()), "msg-16");
+}
+
+/// The borrowed poll counts what it lent as consumed, although the bytes stay in the buffer
+/// until the next call.
+#[test]
+fn server_counts_lent_frames_as_consumed() {
+    let mut c = bounded_server(200);
+    let wire: Vec<u8> = (0..16)
+        .flat_map(|i| data_frame(Role::Server, 0x1, format!("msg-{i:02}").as_bytes()))
+        .collect();
+    c.feed(&wire).unwrap();
+    assert_eq!(
+        c.feed(&[0; 9]),
+        Err(FeedError::BufferFull {
+            buffered: 192,
+            len: 9,
+            limit: 200
+        })
+    );
+    for i in 0..5 {
+        match c.poll_event_ref().unwrap() {
+            Some(pushwire_ws::EventRef::Text(t)) => assert_eq!(t.as_str(), format!("msg-{i:02}")),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(c.buffered_input(), 132);
+    let more: Vec<u8> = (16..21)
+        .flat_map(|i| data_frame(Role::Server, 0x1, format!("msg-{i:02}").as_bytes()))
+        .collect();
+    c.feed(&more).unwrap();
+    c.feed(&[0x81, 0x86, 0, 0, 0, 0, b'm', b'x']).unwrap();
+    assert_eq!(
+        c.feed(&[0]),
+        Err(FeedError::BufferFull {
+            buffered: 200,
+            len: 1,
+            limit: 200
+        })
+    );
+    let (events, err) = drain_events(&mut c);
+    assert_eq!(err, None);
+    let texts: Vec<String> = events.into_iter().map(text_of).collect();
+    let expected: Vec<String> = (5..21).map(|i| format!("msg-{i:02}")).collect();
+    assert_eq!(texts, expected);
+    assert_eq!(c.buffered_input(), 8, "the incomplete last frame");
+}
+
+/// A bound below one largest frame is raised to it: a frame of `max_frame_size` bytes can
+/// always be completed.
+#[test]
+fn server_input_bound_fits_one_largest_frame() {
+    let mut c = bounded_server(10);
+    let big = data_frame(Role::Server, 0x2, &[3u8; 100]);
+    assert_eq!(big.len(), 106);
+    for b in &big {
+        c.feed(core::slice::from_ref(b)).unwrap();
+    }
+    assert_eq!(
+        c.poll_event().unwrap(),
+        Some(Event::Binary(vec![3u8; 100].into()))
+    );
+    c.feed(&[0u8; 114]).unwrap();
+    assert_eq!(
+        c.feed(&[0]),
+        Err(FeedError::BufferFull {
+            buffered: 114,
+            len: 1,
+            limit: 114
+        })
+    );
+}
+
+#[test]
+fn feeding_after_eof_is_refused() {
+    for role in [Role::Server, Role::Client] {
+        let mut c = conn(role);
+        c.feed(&data_frame(role, 0x1, b"before")).unwrap();
+        c.feed_eof();
+        c.feed_eof();
+        assert_eq!(c.feed(b"x"), Err(FeedError::AfterEof));
+        assert_eq!(c.feed(b""), Err(FeedError::AfterEof));
+        assert_eq!(
+            c.feed_bytes(Bytes::from_static(b"x")),
+            Err(FeedError::AfterEof)
+        );
+        assert_eq!(c.poll_event().unwrap(), Some(Event::Text("before".into())));
+        assert_eq!(c.poll_event(), Err(ProtocolError::UnexpectedEof));
+    }
+}
+
+/// A shared chunk is copied, not unmasked in place under its other owner.
+#[test]
+fn server_copies_a_shared_fed_chunk() {
+    let mut server = conn(Role::Server);
+    let wire = Bytes::from(frame(Role::Server, true, 0, 2, &[5u8; 1000]));
+    let kept = wire.clone();
+    let before = kept.to_vec();
+    server.feed_bytes(wire).unwrap();
+    assert_eq!(
+        server.poll_event().unwrap(),
+        Some(Event::Binary(vec![5u8; 1000].into()))
+    );
+    assert_eq!(
+        kept.to_vec(),
+        before,
+        "the other owner's bytes are untouched"
+    );
 }

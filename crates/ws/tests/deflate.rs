@@ -50,7 +50,7 @@ fn pump(from: &mut Connection, to: &mut Connection) -> Vec<u8> {
     let mut wire = Vec::new();
     while let Some(c) = from.poll_transmit() {
         wire.extend_from_slice(&c);
-        to.feed(&c);
+        to.feed(&c).unwrap();
     }
     wire
 }
@@ -123,7 +123,7 @@ fn fragmented_compressed_message() {
     let msg = "fragmented and compressed ".repeat(50);
     let z = enc.compress(msg.as_bytes()).unwrap();
     let mut s = server_with(Config::default());
-    s.feed(&frames(&z, OpCode::Text, 4, false));
+    s.feed(&frames(&z, OpCode::Text, 4, false)).unwrap();
     assert_eq!(
         s.poll_event().unwrap(),
         Some(Event::Text(msg.as_str().into()))
@@ -135,7 +135,7 @@ fn rsv1_on_continuation_is_1002() {
     let mut enc = PerMessageDeflate::new(Role::Client, Agreement::default(), cfg(0));
     let z = enc.compress("abc".repeat(100).as_bytes()).unwrap();
     let mut s = server_with(Config::default());
-    s.feed(&frames(&z, OpCode::Binary, 3, true));
+    s.feed(&frames(&z, OpCode::Binary, 3, true)).unwrap();
     let e = s.poll_event().unwrap_err();
     assert_eq!(e.close_code(), Some(1002));
 }
@@ -147,7 +147,7 @@ fn zip_bomb_closes_1009() {
     let mut config = Config::default();
     config.limits.max_message_size = 1 << 20;
     let mut s = server_with(config);
-    s.feed(&frames(&z, OpCode::Binary, 1, false));
+    s.feed(&frames(&z, OpCode::Binary, 1, false)).unwrap();
     let e = s.poll_event().unwrap_err();
     assert_eq!(e.close_code(), Some(1009));
     assert_eq!(s.state(), ConnectionState::Failed);
@@ -161,7 +161,8 @@ fn zip_bomb_closes_1009() {
 #[test]
 fn corrupt_text_is_1007() {
     let mut s = server_with(Config::default());
-    s.feed(&frames(&[0xff, 0xff, 0xff], OpCode::Text, 1, false));
+    s.feed(&frames(&[0xff, 0xff, 0xff], OpCode::Text, 1, false))
+        .unwrap();
     assert_eq!(s.poll_event().unwrap_err().close_code(), Some(1007));
 }
 

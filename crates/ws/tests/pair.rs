@@ -19,11 +19,11 @@ impl Pair {
         loop {
             let mut moved = false;
             while let Some(chunk) = self.client.poll_transmit() {
-                self.server.feed(&chunk);
+                self.server.feed(&chunk).unwrap();
                 moved = true;
             }
             while let Some(chunk) = self.server.poll_transmit() {
-                self.client.feed(&chunk);
+                self.client.feed(&chunk).unwrap();
                 moved = true;
             }
             while let Some(e) = self.server.poll_event().unwrap() {
@@ -58,7 +58,7 @@ fn handshake() -> Pair {
     let response = offer.accept(Some(&chosen), None).unwrap();
 
     let mut server = Connection::server(Config::default());
-    server.feed_bytes(sh.take_remaining());
+    server.feed_bytes(sh.take_remaining()).unwrap();
     // The server greets right away: the greeting travels in the same chunk as the 101.
     server.send_text("welcome").unwrap();
     let mut wire = response.to_vec();
@@ -68,7 +68,7 @@ fn handshake() -> Pair {
     let accepted = ch.feed(&wire).unwrap().unwrap();
     assert_eq!(accepted.protocol.as_deref(), Some("v1.chat"));
     let mut client = Connection::with_mask_keys(Role::Client, Config::default(), Box::new(keys));
-    client.feed_bytes(ch.take_remaining());
+    client.feed_bytes(ch.take_remaining()).unwrap();
     Pair {
         client,
         server,

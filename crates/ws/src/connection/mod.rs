@@ -224,7 +224,7 @@ impl fmt::Debug for Connection {
             .field("role", &self.role)
             .field("state", &self.state)
             .field("error", &self.error())
-            .field("buffered_input", &(self.input.len() - self.lent as usize))
+            .field("buffered_input", &self.buffered_input())
             .field("buffered_output", &self.buffered_output())
             .finish_non_exhaustive()
     }
@@ -389,7 +389,7 @@ mod tests {
             }
             let mut events = 0;
             for piece in wire.chunks(1000) {
-                server.feed(piece);
+                server.feed(piece).unwrap();
                 loop {
                     let got = if borrowed {
                         server.poll_event_ref().unwrap().is_some()

@@ -4,7 +4,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::{Assembly, Connection, ConnectionState, Message, Role, WholeFrame};
 use crate::close::CloseFrame;
-use crate::error::ProtocolError;
+use crate::error::{FeedError, ProtocolError};
 use crate::event::{Event, EventRef, Utf8Bytes, Utf8Ref};
 use crate::extension::MessageKind;
 use crate::frame::{FrameHeader, HeaderDecode, OpCode};
@@ -12,33 +12,78 @@ use crate::mask::{apply_mask, apply_mask_ascii};
 use crate::utf8::Utf8Validator;
 
 impl Connection {
-    /// Appends bytes read from the transport (copied). Then call
-    /// [`poll_event`](Self::poll_event). Ignored once the connection is closed or failed.
-    pub fn feed(&mut self, data: &[u8]) {
+    /// Appends bytes read from the transport (copied once). Then call
+    /// [`poll_event`](Self::poll_event). Bytes fed once the connection is closed or failed are
+    /// dropped.
+    ///
+    /// Refused with [`FeedError::BufferFull`] when the bytes fed and not yet consumed by
+    /// polling would exceed [`Limits::max_buffered_input`](crate::Limits::max_buffered_input)
+    /// (raised to one largest frame, see
+    /// [`Limits::effective_max_buffered_input`](crate::Limits::effective_max_buffered_input)),
+    /// and with [`FeedError::AfterEof`] after [`feed_eof`](Self::feed_eof). A refused feed
+    /// takes nothing and changes nothing: poll, then feed the bytes again.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
+        self.check_feed(data.len())?;
         self.settle();
         if self.accepts_input() {
             self.input.extend_from_slice(data);
         }
+        Ok(())
     }
 
-    /// Appends bytes read from the transport, taking ownership; when nothing is buffered the
-    /// buffer is used as is, without a copy (payloads are then split off it).
-    pub fn feed_bytes(&mut self, data: BytesMut) {
+    /// Like [`feed`](Self::feed), taking ownership: when nothing is buffered and `data` is not
+    /// shared, its buffer becomes the input buffer without a copy (payloads are then unmasked
+    /// in place and split off it); otherwise it is copied.
+    pub fn feed_bytes(&mut self, data: impl Into<Bytes>) -> Result<(), FeedError> {
+        let data = data.into();
+        self.check_feed(data.len())?;
         self.settle();
+        self.push_input(data);
+        Ok(())
+    }
+
+    /// Appends `data` to the input without the bound (the bytes that followed the handshake).
+    pub(crate) fn push_input(&mut self, data: Bytes) {
         if !self.accepts_input() {
             return;
         }
         if self.input.is_empty() {
-            self.input = data;
+            self.input = match data.try_into_mut() {
+                Ok(unique) => unique,
+                Err(shared) => BytesMut::from(&shared[..]),
+            };
         } else {
             self.input.extend_from_slice(&data);
         }
     }
 
     /// The transport reached end of stream. Then call [`poll_event`](Self::poll_event): if the
-    /// close handshake did not finish it returns [`ProtocolError::UnexpectedEof`].
+    /// close handshake did not finish it returns [`ProtocolError::UnexpectedEof`]. Idempotent;
+    /// feeding afterwards is refused with [`FeedError::AfterEof`].
     pub fn feed_eof(&mut self) {
         self.eof = true;
+    }
+
+    /// Bytes fed and not yet consumed by polling.
+    pub fn buffered_input(&self) -> usize {
+        self.input.len() - self.lent as usize
+    }
+
+    #[inline]
+    fn check_feed(&self, len: usize) -> Result<(), FeedError> {
+        if self.eof {
+            return Err(FeedError::AfterEof);
+        }
+        let buffered = self.buffered_input();
+        let limit = self.config.limits().effective_max_buffered_input();
+        if buffered.saturating_add(len) > limit {
+            return Err(FeedError::BufferFull {
+                buffered,
+                len,
+                limit,
+            });
+        }
+        Ok(())
     }
 
     fn accepts_input(&self) -> bool {
