@@ -118,6 +118,27 @@ pub enum OpenPacketError {
 
 // ---- caller errors ---------------------------------------------------------------------
 
+/// Why [`crate::PayloadDecoder`] refused input. The caller's to handle: a refused feed took
+/// nothing, and everything accepted before it is still decoded by polling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeedError {
+    /// Accepting the bytes would take the body past [`crate::Limits::max_payload_bytes`]
+    /// (a bound on the whole body, as engine.io's `maxHttpBufferSize`).
+    #[error("{buffered} bytes of the body are accepted and {len} more would exceed the limit of {limit}")]
+    BufferFull {
+        /// Bytes of the body accepted so far.
+        buffered: usize,
+        /// Bytes offered by the refused feed.
+        len: usize,
+        /// The limit ([`crate::Limits::max_payload_bytes`]).
+        limit: usize,
+    },
+    /// Input was fed after `feed_eof`.
+    #[error("input fed after the end of the stream")]
+    AfterEof,
+}
+
 /// Why a session refused to queue a packet. The caller's fault or state, never the peer's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -39,7 +39,9 @@
 //!    payload.
 //! 2. Create a [`PayloadDecoder`] with your [`Limits`] (or [`Limits::DEFAULT`]).
 //! 3. [`PayloadDecoder::feed`] each chunk of the body, then call
-//!    [`PayloadDecoder::poll_packet`] until `Ok(None)`.
+//!    [`PayloadDecoder::poll_packet`] until `Ok(None)`. A feed that would take the body
+//!    past [`Limits::max_payload_bytes`] is refused ([`FeedError::BufferFull`]); the
+//!    packets accepted before it still come out, then [`PayloadError::PayloadTooLarge`].
 //! 4. At the end of the body, [`PayloadDecoder::feed_eof`] and poll until `Ok(None)`.
 //!
 //! A malformed payload yields every packet before the bad one, then one [`PayloadError`]
@@ -51,14 +53,15 @@
 //! use pushwire_engineio::{Limits, Packet, PayloadDecoder, PayloadFormat};
 //!
 //! let mut dec = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
-//! dec.feed("6:4hello3:4".as_bytes());
+//! dec.feed("6:4hello3:4".as_bytes())?;
 //! assert_eq!(dec.poll_packet(), Ok(Some(Packet::message("hello"))));
 //! assert_eq!(dec.poll_packet(), Ok(None)); // "3:4" is not complete yet
-//! dec.feed("😀".as_bytes()); // 2 UTF-16 units, 4 bytes
+//! dec.feed("😀".as_bytes())?; // 2 UTF-16 units, 4 bytes
 //! dec.feed_eof();
 //! assert_eq!(dec.poll_packet(), Ok(Some(Packet::message("😀"))));
 //! assert_eq!(dec.poll_packet(), Ok(None));
 //! assert!(dec.is_finished());
+//! # Ok::<(), pushwire_engineio::FeedError>(())
 //! ```
 //!
 //! # Encoding
@@ -121,7 +124,7 @@ mod transport;
 mod utf16;
 
 pub use config::Limits;
-pub use error::{JsonpError, OpenPacketError, PacketError, PayloadError, SendError};
+pub use error::{FeedError, JsonpError, OpenPacketError, PacketError, PayloadError, SendError};
 pub use jsonp::{
     decode_jsonp_request, decode_jsonp_response, encode_jsonp_request, encode_jsonp_response,
 };

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::Limits;
-use crate::error::PayloadError;
+use crate::error::{FeedError, PayloadError};
 use crate::packet::{Packet, PacketData};
 use crate::utf16::ascii_prefix_len;
 
@@ -57,23 +57,43 @@ enum State {
 ///
 /// # Call order
 /// 1. [`PayloadDecoder::feed`] (or [`PayloadDecoder::feed_bytes`]) whatever part of the body
-///    arrived; it never fails (input beyond [`Limits::max_payload_bytes`] is dropped and
-///    reported by the poll once the packets before it are out).
+///    arrived. Feeding only buffers.
 /// 2. Call [`PayloadDecoder::poll_packet`] until it returns `Ok(None)` ("need more bytes").
 /// 3. When the body ends, call [`PayloadDecoder::feed_eof`] and poll again until `Ok(None)`:
 ///    a body that ends inside a packet yields [`PayloadError::Truncated`];
 ///    [`PayloadDecoder::is_finished`] then tells a clean end.
 ///
+/// # The bound on input
+/// [`Limits::max_payload_bytes`] bounds the *whole body*, as engine.io's
+/// `maxHttpBufferSize` does, not only the bytes not yet polled: a feed that would take the
+/// body past it is refused with [`FeedError::BufferFull`] and takes nothing. Every packet
+/// of the input accepted before it is still delivered by polling; once that input is
+/// exhausted, the poll reports [`PayloadError::PayloadTooLarge`] (sticky), because the body
+/// can no longer be complete — engine.io drops such a request, and the sessions of this
+/// crate close with a parse error. Later feeds are refused too.
+///
 /// Errors are sticky: after the first, every poll returns it again. Packets returned before
-/// it are complete and valid. The packets returned are the same however the body is split
-/// into feeds.
+/// it are complete and valid. Within the bound, the packets returned are the same however
+/// the body is split into feeds.
+///
+/// ```
+/// use pushwire_engineio::{FeedError, Limits, Packet, PayloadDecoder, PayloadError, PayloadFormat};
+///
+/// let mut dec = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT.with_max_payload_bytes(8));
+/// dec.feed(b"4:4hey").unwrap();
+/// assert_eq!(dec.feed(b"1:2"), Err(FeedError::BufferFull { buffered: 6, len: 3, limit: 8 }));
+/// assert_eq!(dec.poll_packet(), Ok(Some(Packet::message("hey"))));
+/// assert_eq!(dec.poll_packet(), Err(PayloadError::PayloadTooLarge { limit: 8 }));
+/// ```
 #[derive(Debug, Clone)]
 pub struct PayloadDecoder {
     format: PayloadFormat,
     limits: Limits,
     buf: BytesMut,
     state: State,
+    /// Bytes of the body accepted so far.
     fed: usize,
+    /// A feed was refused: the body is over [`Limits::max_payload_bytes`].
     overflow: bool,
     eof: bool,
     packets: usize,
@@ -102,41 +122,62 @@ impl PayloadDecoder {
     }
 
     /// Appends bytes of the body (copied once into the decoder's buffer). Then call
-    /// [`PayloadDecoder::poll_packet`]. Input after [`PayloadDecoder::feed_eof`] or after an
-    /// error is ignored.
-    pub fn feed(&mut self, data: &[u8]) {
-        let take = self.admit(data.len());
-        self.buf.extend_from_slice(&data[..take]);
+    /// [`PayloadDecoder::poll_packet`]. An empty feed is `Ok(())`; input after a peer error
+    /// is accepted and dropped (nothing more will be decoded).
+    ///
+    /// # Errors
+    /// [`FeedError::BufferFull`] when the body would pass [`Limits::max_payload_bytes`]
+    /// (see [the bound on input](PayloadDecoder#the-bound-on-input)), [`FeedError::AfterEof`]
+    /// after [`PayloadDecoder::feed_eof`]. A refused feed takes nothing.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
+        if self.admit(data.len())? {
+            self.buf.extend_from_slice(data);
+        }
+        Ok(())
     }
 
-    /// Appends an owned chunk of the body; when nothing is buffered and the chunk is not
-    /// shared, it is kept without a copy. Then call [`PayloadDecoder::poll_packet`].
-    pub fn feed_bytes(&mut self, data: Bytes) {
-        let take = self.admit(data.len());
-        if self.buf.is_empty() {
-            let mut m = BytesMut::from(data);
-            m.truncate(take);
-            self.buf = m;
-        } else {
-            self.buf.extend_from_slice(&data[..take]);
+    /// Appends an owned chunk of the body (a `Vec<u8>`, a `String`, [`Bytes`], …); when
+    /// nothing is buffered and the chunk is not shared, it is kept without a copy. Then call
+    /// [`PayloadDecoder::poll_packet`].
+    ///
+    /// # Errors
+    /// As [`PayloadDecoder::feed`].
+    pub fn feed_bytes(&mut self, data: impl Into<Bytes>) -> Result<(), FeedError> {
+        let data = data.into();
+        if self.admit(data.len())? {
+            if self.buf.is_empty() {
+                self.buf = BytesMut::from(data);
+            } else {
+                self.buf.extend_from_slice(&data);
+            }
         }
+        Ok(())
     }
 
-    /// How many of `n` offered bytes fit under the payload limit; records an overflow.
-    fn admit(&mut self, n: usize) -> usize {
-        if self.eof || matches!(self.state, State::Failed(_)) || self.overflow {
-            return 0;
+    /// Checks `len` more bytes against the bound and counts them; `Ok(false)`: accepted but
+    /// not worth storing (empty, or the decoder already failed).
+    fn admit(&mut self, len: usize) -> Result<bool, FeedError> {
+        if self.eof {
+            return Err(FeedError::AfterEof);
         }
-        let room = self.limits.max_payload_bytes.saturating_sub(self.fed);
-        let take = n.min(room);
-        if take < n {
+        if len == 0 {
+            return Ok(false);
+        }
+        let limit = self.limits.max_payload_bytes;
+        // `fed <= limit` always holds: only accepted bytes are counted.
+        if self.overflow || len > limit - self.fed {
             self.overflow = true;
+            return Err(FeedError::BufferFull {
+                buffered: self.fed,
+                len,
+                limit,
+            });
         }
-        self.fed += take;
-        take
+        self.fed += len;
+        Ok(!matches!(self.state, State::Failed(_)))
     }
 
-    /// Marks the end of the body. Then poll until `Ok(None)`.
+    /// Marks the end of the body. Then poll until `Ok(None)`. Idempotent.
     pub fn feed_eof(&mut self) {
         self.eof = true;
     }
@@ -423,7 +464,8 @@ impl core::iter::FusedIterator for PayloadIter {}
 
 fn decode_all(format: PayloadFormat, input: Bytes, limits: Limits) -> PayloadIter {
     let mut decoder = PayloadDecoder::new(format, limits);
-    decoder.feed_bytes(input);
+    // A body over the limit is refused whole; the first poll then reports it.
+    let _ = decoder.feed_bytes(input);
     decoder.feed_eof();
     PayloadIter {
         decoder,
@@ -823,7 +865,7 @@ mod tests {
         let l = Limits::DEFAULT.with_max_packet_bytes(5);
         // Rejected as soon as the digits exceed the limit, before any body byte.
         let mut d = PayloadDecoder::new(PayloadFormat::Text, l);
-        d.feed(b"1:299");
+        d.feed(b"1:299").unwrap();
         assert_eq!(d.poll_packet(), Ok(Some(Packet::empty(PacketType::Ping))));
         assert_eq!(
             d.poll_packet(),
@@ -840,32 +882,111 @@ mod tests {
     }
 
     #[test]
-    fn limits_payload_bytes() {
+    fn limits_payload_bytes_refuse_a_whole_body_over_the_limit() {
         let l = Limits::DEFAULT.with_max_payload_bytes(6);
+        // One-shot: the body is refused whole, as engine.io drops it unread.
         let got: Vec<_> = decode_text_payload("1:21:21:2", l).collect();
+        assert_eq!(got, [Err(PayloadError::PayloadTooLarge { limit: 6 })]);
+        let got: Vec<_> = decode_text_payload("1:21:2", l).collect();
         assert_eq!(
             got,
             [
                 Ok(Packet::empty(PacketType::Ping)),
-                Ok(Packet::empty(PacketType::Ping)),
-                Err(PayloadError::PayloadTooLarge { limit: 6 })
+                Ok(Packet::empty(PacketType::Ping))
             ]
         );
-        let got: Vec<_> = decode_text_payload("1:21:2", l).collect();
-        assert_eq!(got.len(), 2);
-        assert!(got.iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn feed_far_past_the_bound_is_refused_exactly_and_nothing_accepted_is_lost() {
+        let limit = 100;
+        let mut d = PayloadDecoder::new(
+            PayloadFormat::Text,
+            Limits::DEFAULT.with_max_payload_bytes(limit),
+        );
+        // 33 three-byte pings (99 bytes) fit; nothing is polled in between.
+        for i in 0..33 {
+            assert_eq!(d.feed(b"1:2"), Ok(()), "feed {i}");
+        }
+        assert_eq!(d.feed(b""), Ok(()));
+        assert_eq!(
+            d.feed(b"1:2"),
+            Err(FeedError::BufferFull {
+                buffered: 99,
+                len: 3,
+                limit
+            })
+        );
+        // Far past the bound, owned or not: refused, nothing taken.
+        assert_eq!(
+            d.feed_bytes(vec![b'x'; 10_000]),
+            Err(FeedError::BufferFull {
+                buffered: 99,
+                len: 10_000,
+                limit
+            })
+        );
+        // A chunk that would fit on its own is refused too: the body has a hole now.
+        assert_eq!(
+            d.feed(b"1"),
+            Err(FeedError::BufferFull {
+                buffered: 99,
+                len: 1,
+                limit
+            })
+        );
+        for i in 0..33 {
+            assert_eq!(
+                d.poll_packet(),
+                Ok(Some(Packet::empty(PacketType::Ping))),
+                "packet {i}"
+            );
+        }
+        assert_eq!(
+            d.poll_packet(),
+            Err(PayloadError::PayloadTooLarge { limit })
+        );
+        assert_eq!(
+            d.poll_packet(),
+            Err(PayloadError::PayloadTooLarge { limit })
+        );
+        assert_eq!(d.packets_decoded(), 33);
+        // Within the bound, a refusal in the middle of a packet reports the same after the
+        // packets before it.
+        let mut d = PayloadDecoder::new(
+            PayloadFormat::Binary,
+            Limits::DEFAULT.with_max_payload_bytes(8),
+        );
+        d.feed(&[0, 1, 0xff, b'6', 0, 3]).unwrap();
+        assert_eq!(
+            d.feed(&[0xff, b'4', b'a', b'b']),
+            Err(FeedError::BufferFull {
+                buffered: 6,
+                len: 4,
+                limit: 8
+            })
+        );
+        assert_eq!(d.poll_packet(), Ok(Some(Packet::empty(PacketType::Noop))));
+        assert_eq!(
+            d.poll_packet(),
+            Err(PayloadError::PayloadTooLarge { limit: 8 })
+        );
     }
 
     #[test]
     fn errors_are_sticky_and_polls_harmless() {
         let mut d = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
-        d.feed(b"x");
+        d.feed(b"x").unwrap();
         assert_eq!(d.poll_packet(), Err(PayloadError::InvalidLength(b'x')));
-        d.feed(b"1:2");
+        d.feed(b"1:2").unwrap();
         assert_eq!(d.poll_packet(), Err(PayloadError::InvalidLength(b'x')));
         let mut d = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
-        d.feed(b"1:2");
+        d.feed(b"1:2").unwrap();
         d.feed_eof();
+        d.feed_eof();
+        assert_eq!(d.feed(b"1:2"), Err(FeedError::AfterEof));
+        assert_eq!(d.feed(b""), Err(FeedError::AfterEof));
+        assert_eq!(d.feed_bytes(&b"1:2"[..]), Err(FeedError::AfterEof));
         assert!(d.poll_packet().unwrap().is_some());
         assert_eq!(d.poll_packet(), Ok(None));
         assert_eq!(d.poll_packet(), Ok(None));

@@ -61,11 +61,12 @@ fn decode_chunked(
         }
     };
     for (i, &c) in cuts.iter().enumerate() {
-        if i % 2 == 0 {
-            d.feed(&input[pos..c]);
+        // A refused feed (over `max_payload_bytes`) takes nothing; the poll reports it.
+        let _ = if i % 2 == 0 {
+            d.feed(&input[pos..c])
         } else {
-            d.feed_bytes(Bytes::copy_from_slice(&input[pos..c]));
-        }
+            d.feed_bytes(Bytes::copy_from_slice(&input[pos..c]))
+        };
         pos = c;
         drain(&mut d, &mut out, &mut failed);
     }
@@ -133,9 +134,10 @@ proptest! {
         prop_assert_eq!(decode_chunked(PayloadFormat::Binary, &b, &cuts, Limits::DEFAULT), expect);
     }
 
-    /// Arbitrary (mostly malformed) input: the result does not depend on how the body is
-    /// split, at most one error comes last, and decoded packets re-encode into a payload
-    /// that decodes to them again.
+    /// Arbitrary (mostly malformed) input: within the payload bound the result does not
+    /// depend on how the body is split; past it, the body is refused whole and a split body
+    /// yields packets of its accepted part, then one error. At most one error comes last,
+    /// and decoded packets re-encode into a payload that decodes to them again.
     #[test]
     fn chunk_invariance_on_arbitrary_input(
         text_format in any::<bool>(),
@@ -156,7 +158,27 @@ proptest! {
             .with_max_packets(max_packets);
         let whole = decode_chunked(format, &input, &[], limits);
         let chunked = decode_chunked(format, &input, &cuts, limits);
-        prop_assert_eq!(&whole, &chunked);
+        let too_large = PayloadError::PayloadTooLarge { limit: max_payload };
+        if input.len() <= max_payload {
+            prop_assert_eq!(&whole, &chunked);
+        } else {
+            prop_assert_eq!(&whole, &vec![Err(too_large.clone())]);
+            // The split body: a prefix of what an unbounded decoder returns, then either the
+            // same peer error or `PayloadTooLarge`.
+            let unbounded = decode_chunked(
+                format,
+                &input,
+                &[],
+                limits.with_max_payload_bytes(usize::MAX),
+            );
+            let (last, oks) = chunked.split_last().expect("an error at least");
+            prop_assert!(oks.len() <= unbounded.len());
+            prop_assert_eq!(oks, &unbounded[..oks.len()]);
+            if *last != Err(too_large.clone()) {
+                prop_assert_eq!(&chunked, &unbounded);
+            }
+            prop_assert!(is_truncated_or_other(&chunked));
+        }
         let one_shot: Vec<_> = match format {
             PayloadFormat::Text => decode_text_payload(input.clone(), limits).collect(),
             PayloadFormat::Binary => decode_binary_payload(input.clone(), limits).collect(),

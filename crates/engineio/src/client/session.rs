@@ -225,7 +225,9 @@ impl Session {
                     PayloadFormat::Text
                 };
                 let mut dec = PayloadDecoder::new(format, self.config.limits);
-                dec.feed(body);
+                // A body over `max_payload_bytes` is refused whole; the first poll then
+                // reports `PayloadTooLarge` and the session fails below.
+                let _ = dec.feed(body);
                 dec.feed_eof();
                 loop {
                     match dec.poll_packet() {

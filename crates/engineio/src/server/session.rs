@@ -292,7 +292,9 @@ impl Session {
             (PayloadFormat::Text, body)
         };
         let mut dec = PayloadDecoder::new(format, self.config.limits);
-        dec.feed(bytes);
+        // A body over `max_payload_bytes` is refused whole (engine.io drops such a request);
+        // the first poll then reports `PayloadTooLarge` and the session closes below.
+        let _ = dec.feed(bytes);
         dec.feed_eof();
         loop {
             match dec.poll_packet() {
