@@ -155,7 +155,7 @@ fn sse_encode_small(c: &mut Criterion) {
 
 fn encode_all(payloads: &[(String, String)], out: &mut BytesMut) {
     for (id, data) in payloads {
-        pushwire_sse::encode::Event::new()
+        pushwire_sse::EventBuilder::new()
             .event("tick")
             .and_then(|e| e.id(id))
             .expect("valid fields")

@@ -6,7 +6,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use pushwire_sse::encode::Event as Out;
+use pushwire_sse::EventBuilder;
 use pushwire_sse::Parser;
 
 #[derive(Debug, Arbitrary)]
@@ -23,7 +23,7 @@ fuzz_target!(|specs: Vec<Spec>| {
     let mut expected = Vec::new();
     let mut last_id = String::new();
     for s in &specs {
-        let mut ev = Out::new();
+        let mut ev = EventBuilder::new();
         if let Some(d) = &s.data {
             ev = ev.data(d);
         }

@@ -183,10 +183,10 @@ pub(crate) async fn ws_chat(
 /// `event: binary` with the bytes in base64.
 fn chat_event(msg: &Message, out: &mut BytesMut) {
     match msg {
-        Message::Text(t) => encode::Event::new().data(t.as_str()).encode(out),
+        Message::Text(t) => encode::EventBuilder::new().data(t.as_str()).encode(out),
         Message::Binary(b) => {
             let b64 = base64::engine::general_purpose::STANDARD.encode(b);
-            if let Ok(ev) = encode::Event::new().event("binary") {
+            if let Ok(ev) = encode::EventBuilder::new().event("binary") {
                 ev.data(&b64).encode(out);
             }
         }

@@ -581,10 +581,10 @@ async fn sse_box(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<
     if padding {
         out.extend_from_slice(server::PADDING);
     }
-    encode::Event::new().retry(RETRY_MS).encode(&mut out);
+    encode::EventBuilder::new().retry(RETRY_MS).encode(&mut out);
     if let Some(id) = &resume {
         // Tell the page where the walk resumed (no `id`, so the last event ID is unchanged).
-        if let Ok(ev) = encode::Event::new().event("resume") {
+        if let Ok(ev) = encode::EventBuilder::new().event("resume") {
             ev.data(id).encode(&mut out);
         }
     }
@@ -598,7 +598,7 @@ async fn sse_box(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<
         out.clear();
         pos = walk.step(pos);
         let id = format!("{},{}", pos.0, pos.1);
-        encode::Event::new()
+        encode::EventBuilder::new()
             .id(&id)
             .expect("digits and a comma")
             .data(&id)

@@ -212,11 +212,11 @@ fn encode_sse(out: &mut impl Write) -> io::Result<Outcome> {
             if event.is_none() && data.is_none() && id.is_none() && retry.is_none() {
                 if let Some(c) = comment {
                     // A lone comment: comment lines, no blank line.
-                    pushwire_sse::encode::encode_comment(&mut bytes, c);
+                    pushwire_sse::encode::encode_comment(c, &mut bytes);
                     return Ok(bytes);
                 }
             }
-            let mut ev = pushwire_sse::encode::Event::new();
+            let mut ev = pushwire_sse::EventBuilder::new();
             if let Some(c) = comment {
                 ev = ev.comment(c);
             }

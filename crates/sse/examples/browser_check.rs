@@ -11,7 +11,7 @@
 //!   event *specifications* below by the standard's rules (line ends become LF, an empty or
 //!   absent type is `message`, the last id persists until changed), never by our parser.
 //! * `GET /events` — the stream: response headers and 2 KiB padding from
-//!   `pushwire_sse::server`, then every event encoded by `pushwire_sse::encode::Event`.
+//!   `pushwire_sse::server`, then every event encoded by `pushwire_sse::EventBuilder`.
 //!
 //! And a differential check of the *parser* against the browser, on hostile raw streams:
 //!
@@ -27,7 +27,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use pushwire_sse::encode::Event;
+use pushwire_sse::EventBuilder;
 use pushwire_sse::{server, Parser};
 
 /// One event to send: (event type, id, data, comment, retry).
@@ -169,7 +169,7 @@ fn event_stream() -> BytesMut {
     let mut out = BytesMut::new();
     out.extend_from_slice(server::PADDING);
     for s in &specs() {
-        let mut ev = Event::new().data(&s.data);
+        let mut ev = EventBuilder::new().data(&s.data);
         if let Some(t) = s.event {
             ev = ev.event(t).expect("no CR/LF in the test types");
         }

@@ -1,6 +1,6 @@
 //! The encoder: events in, `text/event-stream` bytes out.
 //!
-//! Validation happens when an [`Event`] is built; encoding it into a buffer cannot fail.
+//! Validation happens when an [`EventBuilder`] is built; encoding it into a buffer cannot fail.
 //! Every event the builder accepts is read back by a conforming parser (this crate's, or a
 //! browser's `EventSource`) as exactly that event: data split on CRLF, LF or CR arrives joined
 //! with LF, and a value's own leading space survives.
@@ -9,13 +9,15 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 pub use crate::error::EncodeError;
 
-/// An event to send. Build it with the methods below, then [`Event::encode`] it.
+/// An event to send. Build it with the methods below, then [`EventBuilder::encode`] it into
+/// your buffer (any [`BufMut`]: `BytesMut`, `Vec<u8>`, ...) or take it as
+/// [`EventBuilder::to_bytes`]. (Events *received* are [`crate::Event`].)
 ///
 /// The fields are written in the order `: comment`, `retry`, `event`, `id`, `data`, then the
-/// blank line that dispatches the event. An event without [`Event::data`] dispatches nothing
-/// in a browser but still sets the id and retry.
+/// blank line that dispatches the event. An event without [`EventBuilder::data`] dispatches
+/// nothing in a browser but still sets the id and retry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Event<'a> {
+pub struct EventBuilder<'a> {
     comment: Option<&'a str>,
     retry: Option<u64>,
     event: Option<&'a str>,
@@ -23,10 +25,11 @@ pub struct Event<'a> {
     data: Option<&'a str>,
 }
 
-impl<'a> Event<'a> {
+impl<'a> EventBuilder<'a> {
     /// An empty event (encodes to a lone blank line).
-    pub const fn new() -> Event<'a> {
-        Event {
+    #[must_use]
+    pub const fn new() -> EventBuilder<'a> {
+        EventBuilder {
             comment: None,
             retry: None,
             event: None,
@@ -37,13 +40,14 @@ impl<'a> Event<'a> {
 
     /// Sets the data. Any text is allowed: it is split at CRLF, LF and CR into `data:` lines,
     /// which a parser joins with LF.
-    pub fn data(mut self, data: &'a str) -> Event<'a> {
+    #[must_use]
+    pub fn data(mut self, data: &'a str) -> EventBuilder<'a> {
         self.data = Some(data);
         self
     }
 
     /// Sets the event type. An empty type means `message`. Refused if it contains CR or LF.
-    pub fn event(mut self, event_type: &'a str) -> Result<Event<'a>, EncodeError> {
+    pub fn event(mut self, event_type: &'a str) -> Result<EventBuilder<'a>, EncodeError> {
         if has_newline(event_type) {
             return Err(EncodeError::EventTypeHasNewline);
         }
@@ -53,7 +57,7 @@ impl<'a> Event<'a> {
 
     /// Sets the id (the empty string resets the client's last event ID). Refused if it
     /// contains CR, LF or NUL.
-    pub fn id(mut self, id: &'a str) -> Result<Event<'a>, EncodeError> {
+    pub fn id(mut self, id: &'a str) -> Result<EventBuilder<'a>, EncodeError> {
         if has_newline(id) {
             return Err(EncodeError::IdHasNewline);
         }
@@ -65,19 +69,21 @@ impl<'a> Event<'a> {
     }
 
     /// Sets the client's reconnection time in milliseconds.
-    pub fn retry(mut self, millis: u64) -> Event<'a> {
+    #[must_use]
+    pub fn retry(mut self, millis: u64) -> EventBuilder<'a> {
         self.retry = Some(millis);
         self
     }
 
     /// Adds a comment before the fields (split into several comment lines at line ends).
     /// Parsers ignore comments.
-    pub fn comment(mut self, text: &'a str) -> Event<'a> {
+    #[must_use]
+    pub fn comment(mut self, text: &'a str) -> EventBuilder<'a> {
         self.comment = Some(text);
         self
     }
 
-    /// The exact number of bytes [`Event::encode`] writes.
+    /// The exact number of bytes [`EventBuilder::encode`] writes.
     pub fn encoded_len(&self) -> usize {
         let mut n = 1; // the blank line
         if let Some(c) = self.comment {
@@ -98,9 +104,10 @@ impl<'a> Event<'a> {
         n
     }
 
-    /// Appends the encoded event to `out`.
-    pub fn encode(&self, out: &mut BytesMut) {
-        out.reserve(self.encoded_len());
+    /// Appends the encoded event ([`EventBuilder::encoded_len`] bytes) to `out`. Cannot fail:
+    /// the values were checked when the builder was built. `out` grows as needed; to grow it
+    /// once, reserve [`EventBuilder::encoded_len`] first.
+    pub fn encode<B: BufMut>(&self, out: &mut B) {
         if let Some(c) = self.comment {
             put_lines(out, b"", c);
         }
@@ -131,7 +138,7 @@ impl<'a> Event<'a> {
 
 /// Appends comment lines (`: text`) for `text`, one per line of it. Parsers ignore them; a
 /// comment between events keeps idle connections alive through proxies.
-pub fn encode_comment(out: &mut BytesMut, text: &str) {
+pub fn encode_comment<B: BufMut>(text: &str, out: &mut B) {
     put_lines(out, b"", text);
 }
 
@@ -142,7 +149,7 @@ fn has_newline(s: &str) -> bool {
 /// `name: value\n`, or `name:\n` for an empty value. A value starting with a space gets the
 /// separator space too, since "If value starts with a U+0020 SPACE character, remove it from
 /// value" removes exactly one.
-fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
+fn put_field<B: BufMut>(out: &mut B, name: &[u8], value: &[u8]) {
     out.put_slice(name);
     if value.is_empty() {
         out.put_slice(b":\n");
@@ -160,7 +167,7 @@ fn field_len(name: &str, value: &str) -> usize {
 /// One `name: line` per line of `text`, split at CRLF, LF or CR ("Lines must be separated by
 /// either a U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character pair, a single U+000A
 /// LINE FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR) character.")
-fn put_lines(out: &mut BytesMut, name: &[u8], text: &str) {
+fn put_lines<B: BufMut>(out: &mut B, name: &[u8], text: &str) {
     for line in Lines(Some(text.as_bytes())) {
         put_field(out, name, line);
     }
@@ -204,7 +211,7 @@ fn decimal_len(mut n: u64) -> usize {
     len
 }
 
-fn put_decimal(out: &mut BytesMut, n: u64) {
+fn put_decimal<B: BufMut>(out: &mut B, n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut n = n;
@@ -223,30 +230,39 @@ fn put_decimal(out: &mut BytesMut, n: u64) {
 mod tests {
     use super::*;
 
-    fn enc(e: Event<'_>) -> Bytes {
+    fn enc(e: EventBuilder<'_>) -> Bytes {
         let b = e.to_bytes();
         assert_eq!(b.len(), e.encoded_len(), "encoded_len is exact");
+        let mut v = b"before".to_vec();
+        e.encode(&mut v);
+        assert_eq!(v[6..], b[..], "any BufMut, appended");
         b
     }
 
     #[test]
     fn data_lines_split_on_every_line_end() {
-        let b = enc(Event::new().data("a\r\nb\nc\rd"));
+        let b = enc(EventBuilder::new().data("a\r\nb\nc\rd"));
         assert_eq!(&b[..], b"data: a\ndata: b\ndata: c\ndata: d\n\n");
     }
 
     #[test]
     fn empty_and_trailing_lines_are_kept() {
-        assert_eq!(&enc(Event::new().data(""))[..], b"data:\n\n");
-        assert_eq!(&enc(Event::new().data("x\n"))[..], b"data: x\ndata:\n\n");
-        assert_eq!(&enc(Event::new().data("\r\n"))[..], b"data:\ndata:\n\n");
+        assert_eq!(&enc(EventBuilder::new().data(""))[..], b"data:\n\n");
+        assert_eq!(
+            &enc(EventBuilder::new().data("x\n"))[..],
+            b"data: x\ndata:\n\n"
+        );
+        assert_eq!(
+            &enc(EventBuilder::new().data("\r\n"))[..],
+            b"data:\ndata:\n\n"
+        );
     }
 
     #[test]
     fn leading_space_survives() {
-        assert_eq!(&enc(Event::new().data(" x"))[..], b"data:  x\n\n");
+        assert_eq!(&enc(EventBuilder::new().data(" x"))[..], b"data:  x\n\n");
         assert_eq!(
-            &enc(Event::new().event(" t").unwrap().id(" 1").unwrap())[..],
+            &enc(EventBuilder::new().event(" t").unwrap().id(" 1").unwrap())[..],
             b"event:  t\nid:  1\n\n"
         );
     }
@@ -254,23 +270,23 @@ mod tests {
     #[test]
     fn injection_is_refused() {
         assert_eq!(
-            Event::new().event("a\nb"),
+            EventBuilder::new().event("a\nb"),
             Err(EncodeError::EventTypeHasNewline)
         );
         assert_eq!(
-            Event::new().event("a\rb"),
+            EventBuilder::new().event("a\rb"),
             Err(EncodeError::EventTypeHasNewline)
         );
         assert_eq!(
-            Event::new().id("1\r\ndata: x"),
+            EventBuilder::new().id("1\r\ndata: x"),
             Err(EncodeError::IdHasNewline)
         );
-        assert_eq!(Event::new().id("1\0"), Err(EncodeError::IdHasNul));
+        assert_eq!(EventBuilder::new().id("1\0"), Err(EncodeError::IdHasNul));
     }
 
     #[test]
     fn all_fields_in_order() {
-        let e = Event::new()
+        let e = EventBuilder::new()
             .comment("hi\nthere")
             .retry(1500)
             .event("tick")
@@ -282,9 +298,9 @@ mod tests {
             &enc(e)[..],
             b": hi\n: there\nretry: 1500\nevent: tick\nid:\ndata: d\n\n"
         );
-        assert_eq!(&enc(Event::new().retry(0))[..], b"retry: 0\n\n");
+        assert_eq!(&enc(EventBuilder::new().retry(0))[..], b"retry: 0\n\n");
         assert_eq!(
-            &enc(Event::new().retry(u64::MAX))[..],
+            &enc(EventBuilder::new().retry(u64::MAX))[..],
             b"retry: 18446744073709551615\n\n"
         );
     }
@@ -292,8 +308,8 @@ mod tests {
     #[test]
     fn comment_helper() {
         let mut out = BytesMut::new();
-        encode_comment(&mut out, "");
-        encode_comment(&mut out, "keep-alive");
+        encode_comment("", &mut out);
+        encode_comment("keep-alive", &mut out);
         assert_eq!(&out[..], b":\n: keep-alive\n");
     }
 }

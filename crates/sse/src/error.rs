@@ -47,7 +47,7 @@ pub enum FeedError {
 }
 
 /// Why a value cannot be written without changing the stream's meaning: the caller's mistake,
-/// reported when an [`encode::Event`](crate::encode::Event) is built.
+/// reported when an [`EventBuilder`](crate::EventBuilder) is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EncodeError {

@@ -7,17 +7,20 @@
 //!
 //! # Reading a stream: the call order
 //!
-//! 1. [`Parser::feed`] (borrowed bytes, copied once) or [`Parser::feed_bytes`] (an owned
-//!    [`bytes::Bytes`], kept without a copy) whatever arrived from the network.
-//! 2. Call [`Parser::poll_event`] (events only) or [`Parser::poll`] (events, `retry` values
+//! 1. Make a [`Parser`]: [`Parser::new`], or [`Parser::with_config`] to set the [`Limits`] or
+//!    have comments returned ([`Config`]).
+//! 2. [`Parser::feed`] (borrowed bytes, copied once) or [`Parser::feed_bytes`] (an owned
+//!    chunk such as [`bytes::Bytes`], kept without a copy) whatever arrived from the network.
+//!    Feeding only buffers.
+//! 3. Call [`Parser::poll_event`] (events only) or [`Parser::poll`] (events, `retry` values
 //!    and, if enabled, comments) until it returns `Ok(None)`, which means "feed me more". For
 //!    throughput, [`Parser::poll_event_ref`] lends each event from the parser's buffers
 //!    (valid until the next call; nothing allocated per event). An owned [`Event`] whose one
 //!    data line is ASCII and arrived whole in a [`Parser::feed_bytes`] chunk shares that
 //!    chunk's bytes.
-//! 3. When the body ends, call [`Parser::feed_eof`] and poll once more; an event that was not
+//! 4. When the body ends, call [`Parser::feed_eof`] and poll once more; an event that was not
 //!    terminated by a blank line is discarded, as the standard requires.
-//! 4. To reconnect, send [`Parser::last_event_id`] as the `Last-Event-ID` header and wait
+//! 5. To reconnect, send [`Parser::last_event_id`] as the `Last-Event-ID` header and wait
 //!    [`Parser::reconnection_time`] (or your default).
 //!
 //! ```
@@ -39,22 +42,29 @@
 //!
 //! # Writing a stream
 //!
-//! Build an [`encode::Event`] (validation happens here: an `event` or `id` containing CR or
-//! LF, or an `id` containing NUL, is refused), then encode it into your buffer, which cannot
-//! fail. [`server`] has the response headers, keep-alive and padding comments, and the resume
-//! point of a reconnecting client.
+//! Build an [`EventBuilder`] (validation happens here: an `event` or `id` containing CR or
+//! LF, or an `id` containing NUL, is refused with an [`EncodeError`]), then encode it into
+//! your buffer (any [`bytes::BufMut`]), which cannot fail. [`server`] has the response
+//! headers, keep-alive and padding comments, and the resume point of a reconnecting client.
 //!
 //! ```
-//! use pushwire_sse::encode::Event;
+//! use pushwire_sse::EventBuilder;
 //!
-//! let ev = Event::new().event("tick")?.id("7")?.data("line one\r\nline two");
-//! assert_eq!(
-//!     ev.to_bytes(),
-//!     &b"event: tick\nid: 7\ndata: line one\ndata: line two\n\n"[..]
-//! );
-//! assert!(Event::new().id("bad\nid").is_err());
-//! # Ok::<(), pushwire_sse::encode::EncodeError>(())
+//! let ev = EventBuilder::new().event("tick")?.id("7")?.data("line one\r\nline two");
+//! let mut out = bytes::BytesMut::new();
+//! ev.encode(&mut out);
+//! assert_eq!(out, &b"event: tick\nid: 7\ndata: line one\ndata: line two\n\n"[..]);
+//! assert!(EventBuilder::new().id("bad\nid").is_err());
+//! # Ok::<(), pushwire_sse::EncodeError>(())
 //! ```
+//!
+//! # Modules
+//!
+//! * [`Parser`] (`parser/`): the state machine; `fields.rs` holds the field rules, as a
+//!   fast whole-line path and a piece-by-piece path side by side.
+//! * [`Config`] and [`Limits`]; the errors [`ParseError`] (the peer's), [`FeedError`] and
+//!   [`EncodeError`] (the caller's); the received [`Event`], [`EventRef`] and [`Item`].
+//! * [`encode`]: events to send; [`server`]: the server side of a stream.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
@@ -68,6 +78,7 @@ mod parser;
 pub mod server;
 
 pub use config::{Config, Limits};
-pub use error::{FeedError, ParseError};
+pub use encode::EventBuilder;
+pub use error::{EncodeError, FeedError, ParseError};
 pub use event::{Event, EventRef, Item};
 pub use parser::Parser;

@@ -5,7 +5,7 @@ mod common;
 
 use common::{events, run, Feed};
 use proptest::prelude::*;
-use pushwire_sse::encode::{EncodeError, Event as Out};
+use pushwire_sse::encode::{EncodeError, EventBuilder};
 use pushwire_sse::{Config, Limits, Parser};
 
 /// Characters that stress the format: line ends, NUL, BOM, the colon, spaces, astral and
@@ -65,7 +65,7 @@ proptest! {
         let mut last_id = String::new();
         let mut last_retry = None;
         for s in &specs {
-            let mut ev = Out::new();
+            let mut ev = EventBuilder::new();
             if let Some(d) = &s.data { ev = ev.data(d); }
             if let Some(c) = &s.comment { ev = ev.comment(c); }
             if let Some(r) = s.retry { ev = ev.retry(r); }
