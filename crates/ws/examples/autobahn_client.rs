@@ -84,7 +84,8 @@ fn run(addr: &str, path: &str, echo: bool) -> io::Result<Vec<String>> {
             DeflateConfig::default(),
         )));
     }
-    conn.feed_bytes(hs.take_remaining()).map_err(|e| io::Error::other(e.to_string()))?;
+    conn.feed_bytes(hs.take_remaining())
+        .map_err(|e| io::Error::other(e.to_string()))?;
     let mut texts = Vec::new();
     loop {
         loop {
@@ -139,7 +140,8 @@ fn run(addr: &str, path: &str, echo: bool) -> io::Result<Vec<String>> {
                 return Ok(texts);
             }
         } else {
-            conn.feed(&buf[..n]).map_err(|e| io::Error::other(e.to_string()))?;
+            conn.feed(&buf[..n])
+                .map_err(|e| io::Error::other(e.to_string()))?;
         }
     }
 }

@@ -185,7 +185,8 @@ fn serve_one(mut stream: TcpStream) -> io::Result<()> {
             stats: stats.clone(),
         }));
     }
-    conn.feed_bytes(hs.take_remaining()).map_err(|e| io::Error::other(e.to_string()))?;
+    conn.feed_bytes(hs.take_remaining())
+        .map_err(|e| io::Error::other(e.to_string()))?;
     let mut received = 0usize;
     loop {
         while let Some(ev) = match conn.poll_event() {
@@ -232,7 +233,8 @@ fn serve_one(mut stream: TcpStream) -> io::Result<()> {
                 return Ok(());
             }
         } else {
-            conn.feed(&buf[..n]).map_err(|e| io::Error::other(e.to_string()))?;
+            conn.feed(&buf[..n])
+                .map_err(|e| io::Error::other(e.to_string()))?;
         }
     }
 }
@@ -286,7 +288,9 @@ impl Client {
             if n == 0 {
                 self.conn.feed_eof();
             } else {
-                self.conn.feed(&self.buf[..n]).map_err(|e| io::Error::other(e.to_string()))?;
+                self.conn
+                    .feed(&self.buf[..n])
+                    .map_err(|e| io::Error::other(e.to_string()))?;
             }
         }
     }
@@ -342,7 +346,8 @@ fn connect(addr: &str, stats: &Arc<Stats>) -> io::Result<(Client, String)> {
             stats: stats.clone(),
         }));
     }
-    conn.feed_bytes(hs.take_remaining()).map_err(|e| io::Error::other(e.to_string()))?;
+    conn.feed_bytes(hs.take_remaining())
+        .map_err(|e| io::Error::other(e.to_string()))?;
     Ok((Client { stream, conn, buf }, header))
 }
 

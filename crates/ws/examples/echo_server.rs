@@ -106,7 +106,8 @@ fn serve(mut stream: TcpStream, deflate: bool) -> io::Result<()> {
             DeflateConfig::default(),
         )));
     }
-    conn.feed_bytes(hs.take_remaining()).map_err(|e| io::Error::other(e.to_string()))?;
+    conn.feed_bytes(hs.take_remaining())
+        .map_err(|e| io::Error::other(e.to_string()))?;
 
     loop {
         loop {
@@ -134,7 +135,8 @@ fn serve(mut stream: TcpStream, deflate: bool) -> io::Result<()> {
         if n == 0 {
             conn.feed_eof();
         } else {
-            conn.feed(&buf[..n]).map_err(|e| io::Error::other(e.to_string()))?;
+            conn.feed(&buf[..n])
+                .map_err(|e| io::Error::other(e.to_string()))?;
         }
         if n == 0 && conn.poll_event().is_err() {
             return Ok(());

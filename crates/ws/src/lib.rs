@@ -63,6 +63,7 @@ pub mod frame;
 pub mod handshake;
 mod keys;
 pub mod mask;
+mod transmit;
 pub mod utf8;
 
 pub use close::CloseFrame;
@@ -74,3 +75,4 @@ pub use extension::{Extension, ExtensionError, MessageKind};
 #[cfg(feature = "std")]
 pub use keys::StdRandom;
 pub use keys::{FixedMaskKey, MaskKeySource};
+pub use transmit::Transmit;

@@ -1056,3 +1056,138 @@ fn server_copies_a_shared_fed_chunk() {
         "the other owner's bytes are untouched"
     );
 }
+
+// ----- output bound: one pending automatic pong ------------------------------------------------
+
+/// Decodes `bytes` as the peer of `sender` and returns every event.
+fn decode_as_peer(sender: Role, bytes: &[u8]) -> Vec<Event> {
+    let peer = match sender {
+        Role::Server => Role::Client,
+        Role::Client => Role::Server,
+    };
+    let mut c = Connection::with_mask_keys(peer, Config::DEFAULT, Box::new(FixedMaskKey(KEY)));
+    c.feed(bytes).unwrap();
+    let (events, err) = drain_events(&mut c);
+    assert_eq!(err, None);
+    events
+}
+
+/// RFC 6455 §5.5.3 lets an endpoint answer only the most recent of several unanswered pings:
+/// 100,000 pings against a connection whose output is never drained leave one pong queued,
+/// answering the last ping.
+#[test]
+fn server_and_client_keep_one_pong_for_a_ping_flood() {
+    for role in [Role::Server, Role::Client] {
+        let mut c = conn(role);
+        let mut last = Vec::new();
+        let mut batch = Vec::new();
+        for i in 0..100_000u32 {
+            last = format!("ping {i}").into_bytes();
+            batch.extend_from_slice(&frame(role, true, 0, 0x9, &last));
+            if batch.len() > 60_000 || i == 99_999 {
+                c.feed(&batch).unwrap();
+                batch.clear();
+                let (events, err) = drain_events(&mut c);
+                assert_eq!(err, None);
+                assert!(matches!(events.last(), Some(Event::Ping(p)) if p[..] == last[..]));
+                let one_pong = 2 + last.len() + if role == Role::Client { 4 } else { 0 };
+                assert_eq!(c.buffered_output(), one_pong, "{role:?}");
+            }
+        }
+        let out = sent_bytes(&mut c);
+        assert_eq!(
+            decode_as_peer(role, &out),
+            vec![Event::Pong(Bytes::from(last))],
+            "{role:?}"
+        );
+        assert_eq!(c.buffered_output(), 0);
+    }
+}
+
+/// A pong never lands inside a frame: when the head of a large frame was handed out, its
+/// payload comes before the pong.
+#[test]
+fn server_puts_the_pong_after_a_frame_already_begun() {
+    let mut c = conn(Role::Server);
+    c.send_binary(vec![1u8; 4096]).unwrap();
+    let head = c.poll_transmit().unwrap();
+    assert_eq!(&head[..], &[0x82, 126, 0x10, 0x00]);
+    c.feed(&frame(Role::Server, true, 0, 0x9, b"p")).unwrap();
+    assert_eq!(
+        c.poll_event().unwrap(),
+        Some(Event::Ping(Bytes::from_static(b"p")))
+    );
+    let mut out = head.to_vec();
+    out.extend_from_slice(&sent_bytes(&mut c));
+    assert_eq!(
+        decode_as_peer(Role::Server, &out),
+        vec![
+            Event::Binary(vec![1u8; 4096].into()),
+            Event::Pong(Bytes::from_static(b"p"))
+        ]
+    );
+}
+
+/// Drives the same sends and pings into a connection; `begun` hands out one chunk first.
+fn busy(role: Role, begun: bool) -> (Connection, Vec<u8>) {
+    let mut c = conn(role);
+    let mut early = Vec::new();
+    c.send_text("one").unwrap();
+    c.send_binary(vec![2u8; 3000]).unwrap();
+    if begun {
+        early.extend_from_slice(&c.poll_transmit().unwrap());
+    }
+    c.feed(&frame(role, true, 0, 0x9, b"a")).unwrap();
+    c.feed(&frame(role, true, 0, 0x9, b"bb")).unwrap();
+    let _ = drain_events(&mut c);
+    c.send_binary(vec![3u8; 1000]).unwrap();
+    c.send_text("two").unwrap();
+    (c, early)
+}
+
+/// `take_transmit` hands out the same bytes as `poll_transmit` until `None`, also written in
+/// small vectored pieces with partial advances.
+#[test]
+fn take_transmit_matches_poll_transmit() {
+    use bytes::Buf;
+    for role in [Role::Server, Role::Client] {
+        for begun in [false, true] {
+            let (mut a, early_a) = busy(role, begun);
+            let (mut b, early_b) = busy(role, begun);
+            assert_eq!(early_a, early_b);
+            let expected = sent_bytes(&mut a);
+            let mut t = b.take_transmit();
+            assert_eq!(b.buffered_output(), 0);
+            assert_eq!(t.remaining(), expected.len());
+            let mut got = Vec::new();
+            while t.has_remaining() {
+                let mut slices = [std::io::IoSlice::new(&[]); 2];
+                let n = t.chunks_vectored(&mut slices);
+                assert!(n > 0);
+                // Write at most 700 bytes, as a transport may.
+                let mut budget = 700;
+                for s in &slices[..n] {
+                    let k = s.len().min(budget);
+                    got.extend_from_slice(&s[..k]);
+                    budget -= k;
+                }
+                t.advance(700 - budget);
+            }
+            assert_eq!(got, expected, "{role:?} begun: {begun}");
+            let mut all = early_a.clone();
+            all.extend_from_slice(&got);
+            let (pongs, data): (Vec<Event>, Vec<Event>) = decode_as_peer(role, &all)
+                .into_iter()
+                .partition(|e| matches!(e, Event::Pong(_)));
+            assert_eq!(pongs, [Event::Pong(Bytes::from_static(b"bb"))], "{role:?}");
+            let expected_data = [
+                Event::Text("one".into()),
+                Event::Binary(vec![2u8; 3000].into()),
+                Event::Binary(vec![3u8; 1000].into()),
+                Event::Text("two".into()),
+            ];
+            assert!(data == expected_data, "{role:?} begun: {begun}");
+            assert!(b.take_transmit().is_empty());
+        }
+    }
+}

@@ -94,9 +94,14 @@ struct Cold {
     /// A received message in progress: fragmented, or one frame that arrived in pieces.
     message: Option<Message>,
     /// Chunks to write before `Connection::out_buf`: each large payload (queued without a
-    /// copy) preceded by the frames queued before it.
+    /// copy) preceded by the frames queued before it, so they come in pairs (head, payload).
     out_queue: VecDeque<Bytes>,
-    /// Bytes in `out_queue`.
+    /// `poll_transmit` handed out the head of a pair and the payload is still queued: nothing
+    /// may be written between them.
+    mid_frame: bool,
+    /// The automatic pong not yet handed out, answering the newest ping.
+    pong: Option<PendingPong>,
+    /// Bytes in `out_queue`, plus the frame of `pong`.
     queued: usize,
     /// The message being streamed with `send_fragment`: its kind and UTF-8 state.
     sending: Option<(MessageKind, Utf8Validator)>,
@@ -113,10 +118,40 @@ impl Cold {
         self.error.is_none()
             && self.message.is_none()
             && self.out_queue.is_empty()
+            && self.pong.is_none()
             && self.sending.is_none()
             && self.keys.is_none()
             && self.extension.is_none()
             && self.held.is_none()
+    }
+}
+
+/// The payload of the automatic pong waiting to be handed out (at most 125 bytes, kept inline
+/// so that it holds no part of the input buffer).
+#[derive(Clone, Copy)]
+struct PendingPong {
+    len: u8,
+    data: [u8; 125],
+}
+
+impl PendingPong {
+    fn new(payload: &[u8]) -> PendingPong {
+        let mut data = [0; 125];
+        let len = payload.len().min(125);
+        data[..len].copy_from_slice(&payload[..len]);
+        PendingPong {
+            len: len as u8,
+            data,
+        }
+    }
+
+    fn payload(&self) -> &[u8] {
+        &self.data[..usize::from(self.len)]
+    }
+
+    /// Bytes of the encoded frame.
+    fn frame_len(&self, role: Role) -> usize {
+        usize::from(self.len) + if role == Role::Client { 6 } else { 2 }
     }
 }
 
@@ -406,12 +441,19 @@ mod tests {
             assert!(!holds_no_heap(&server), "the pong is queued");
             server.send_binary(vec![1u8; 4096]).unwrap();
             server.send_text("after").unwrap();
-            let mut chunks = 0;
+            let mut chunks = Vec::new();
             while let Some(c) = server.poll_transmit() {
-                chunks += 1;
+                chunks.push(c.len());
+                if chunks.len() == 1 {
+                    assert_eq!(&c[..], &[0x8A, 0x01, b'p'], "the pending pong first");
+                }
                 drop(c);
             }
-            assert_eq!(chunks, 3, "pong + header, payload, small frame");
+            assert_eq!(
+                chunks,
+                [3, 4, 4096, 7],
+                "pong, header, payload, small frame"
+            );
             assert!(holds_no_heap(&server), "borrowed: {borrowed}");
         }
     }

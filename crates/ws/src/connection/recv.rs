@@ -433,7 +433,7 @@ impl Connection {
                 // identical "Application data"".
                 // Ping frames are only processed before the peer's Close (Open or CloseSent).
                 if self.config.auto_pong {
-                    self.queue_frame(OpCode::Pong, true, 0, payload.clone());
+                    self.queue_auto_pong(&payload);
                 }
                 Ok(Some(Event::Ping(payload)))
             }

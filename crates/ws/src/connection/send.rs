@@ -2,15 +2,16 @@
 
 use alloc::collections::VecDeque;
 
-use bytes::{BufMut, Bytes};
+use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{Connection, ConnectionState, Role, COALESCE_MAX};
+use super::{Connection, ConnectionState, PendingPong, Role, COALESCE_MAX};
 use crate::close::CloseFrame;
 use crate::error::SendError;
 use crate::event::Utf8Bytes;
 use crate::extension::MessageKind;
 use crate::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use crate::mask::apply_mask;
+use crate::transmit::Transmit;
 use crate::utf8::Utf8Validator;
 
 impl Connection {
@@ -327,15 +328,67 @@ impl Connection {
         }
     }
 
+    /// Makes `payload` the automatic pong to send, replacing the pong for an earlier ping if
+    /// that one was not handed out yet. RFC 6455 §5.5.3: "If an endpoint receives a Ping frame
+    /// and has not yet sent Pong frame(s) in response to previous Ping frame(s), the endpoint
+    /// MAY elect to send a Pong frame for only the most recently processed Ping frame." So a
+    /// ping flood against a connection whose output is not drained holds one pong, not one
+    /// per ping.
+    pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) {
+        let role = self.role;
+        let pong = PendingPong::new(payload);
+        let cold = self.cold_mut();
+        if let Some(old) = cold.pong.take() {
+            cold.queued -= old.frame_len(role);
+        }
+        cold.queued += pong.frame_len(role);
+        cold.pong = Some(pong);
+    }
+
+    /// Encodes the pending automatic pong, if any, as a chunk of its own.
+    fn take_pong(&mut self) -> Option<Bytes> {
+        let role = self.role;
+        let cold = self.cold.as_mut()?;
+        let pong = cold.pong.take()?;
+        cold.queued -= pong.frame_len(role);
+        let mask = self.next_mask();
+        let payload = pong.payload();
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Pong,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        let mut hbuf = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut hbuf);
+        let mut out = BytesMut::with_capacity(n + payload.len());
+        out.put_slice(&hbuf[..n]);
+        let start = out.len();
+        out.put_slice(payload);
+        if let Some(key) = mask {
+            apply_mask(&mut out[start..], key, 0);
+        }
+        self.release_cold();
+        Some(out.freeze())
+    }
+
     /// The next chunk of bytes to write to the transport, in order; `None` when nothing is
     /// queued. Headers and small payloads are batched into one chunk; large server payloads
     /// come as their own chunk (the `Bytes` the application passed in, not copied), so
-    /// several chunks can be written with one vectored write. Extra calls are harmless.
+    /// several chunks can be written with one vectored write. A pending automatic pong comes
+    /// first, at the next frame boundary. Extra calls are harmless. To write everything with
+    /// one vectored write, see [`take_transmit`](Self::take_transmit).
     #[must_use = "the returned bytes must be written to the transport"]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         if let Some(cold) = self.cold.as_mut() {
+            if cold.pong.is_some() && !cold.mid_frame {
+                return self.take_pong();
+            }
             if let Some(chunk) = cold.out_queue.pop_front() {
                 cold.queued -= chunk.len();
+                // The queue holds (head, payload) pairs.
+                cold.mid_frame = !cold.mid_frame;
                 if cold.out_queue.is_empty() {
                     // Release the queue's allocation along with the rest.
                     cold.out_queue = VecDeque::new();
@@ -349,6 +402,39 @@ impl Connection {
         }
         // The whole buffer, so that nothing is held once the caller drops the chunk.
         Some(core::mem::take(&mut self.out_buf).freeze())
+    }
+
+    /// Everything queued for writing, as one [`Transmit`] (a [`bytes::Buf`] whose
+    /// `chunks_vectored` fills a vectored write): the same bytes, in the same order, as
+    /// calling [`poll_transmit`](Self::poll_transmit) until `None`. Write all of it before
+    /// anything queued later. Empty when nothing is queued; extra calls are harmless.
+    #[must_use = "the returned bytes must be written to the transport"]
+    pub fn take_transmit(&mut self) -> Transmit {
+        let mut t = Transmit::default();
+        if let Some(cold) = self.cold.as_mut() {
+            if cold.mid_frame {
+                // The payload of a head already handed out comes before anything else.
+                if let Some(payload) = cold.out_queue.pop_front() {
+                    cold.queued -= payload.len();
+                    t.push(payload);
+                }
+                cold.mid_frame = false;
+            }
+        }
+        if let Some(pong) = self.take_pong() {
+            t.push(pong);
+        }
+        if let Some(cold) = self.cold.as_mut() {
+            if !cold.out_queue.is_empty() {
+                cold.queued = 0;
+                t.append(core::mem::take(&mut cold.out_queue));
+            }
+        }
+        if !self.out_buf.is_empty() {
+            t.push(core::mem::take(&mut self.out_buf).freeze());
+        }
+        self.release_cold();
+        t
     }
 
     /// Bytes queued for writing.
