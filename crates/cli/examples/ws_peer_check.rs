@@ -144,7 +144,7 @@ fn main() -> ExitCode {
             check("ping answered with pong", r);
             let r = (|| {
                 c.conn
-                    .close(4000, "bye")
+                    .send_close(4000, "bye")
                     .map_err(|e| io::Error::other(e.to_string()))?;
                 c.flush()?;
                 Ok(matches!(c.next()?, Event::Close(Some(f)) if f.code() == 4000))

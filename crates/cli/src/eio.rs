@@ -362,7 +362,7 @@ impl App for EioSocket<'_> {
                 WsOutput::Frame(Frame::Text(t)) => wslink::send(conn, Message::Text(t.into())),
                 WsOutput::Frame(Frame::Binary(b)) => wslink::send(conn, Message::Binary(b)),
                 WsOutput::Close => {
-                    let _ = conn.close(1000, "");
+                    let _ = conn.send_close(1000, "");
                 }
             }
         }

@@ -208,7 +208,7 @@ pub(crate) fn send(conn: &mut Connection, msg: Message) {
         Message::Binary(b) => conn.send_binary(b),
     };
     if let Err(SendError::OutputFull { .. }) = r {
-        let _ = conn.close(1008, "too slow");
+        let _ = conn.send_close(1008, "too slow");
     }
 }
 
@@ -278,7 +278,7 @@ pub(crate) async fn run(
                 Some(Input::Send(m)) => send(&mut conn, Message::clone(&m)),
                 Some(Input::Wake) => app.on_wake(&mut conn),
                 Some(Input::Shutdown) => {
-                    let _ = conn.close(1001, "server shutting down");
+                    let _ = conn.send_close(1001, "server shutting down");
                 }
                 None => break "dropped: not keeping up".to_string(),
             },

@@ -481,7 +481,7 @@ fn client(addr: &str) -> ExitCode {
         format!("{inc} of 9"),
     );
     let r = (|| {
-        c.conn.close(1000, "done").map_err(other)?;
+        c.conn.send_close(1000, "done").map_err(other)?;
         flush(&mut c.conn, &mut c.stream)?;
         Ok(matches!(c.next()?, Event::Close(Some(f)) if f.code() == 1000))
     })();

@@ -22,7 +22,7 @@
 //!    [`Connection::poll_event_ref`], whose [`EventRef`] borrows the payload from the
 //!    connection's input buffer (nothing allocated or reference-counted per message; valid
 //!    until the next call on the connection);
-//! 3. queue with `send_*` / [`Connection::close`] (these validate and only queue);
+//! 3. queue with `send_*` / [`Connection::send_close`] (these validate and only queue);
 //! 4. write every chunk from [`Connection::poll_transmit`], in order;
 //! 5. close the transport when [`Connection::should_close_transport`] is true.
 //!

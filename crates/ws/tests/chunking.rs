@@ -56,7 +56,7 @@ fn encode(sender: Role, key: [u8; 4], ops: &[Op]) -> Vec<u8> {
             }
         }
     }
-    c.close(1000, "end").unwrap();
+    c.send_close(1000, "end").unwrap();
     let mut out = Vec::new();
     while let Some(chunk) = c.poll_transmit() {
         out.extend_from_slice(&chunk);

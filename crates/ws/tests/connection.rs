@@ -590,7 +590,7 @@ fn server_and_client_reject_invalid_close_payloads() {
 fn server_and_client_drop_data_after_sending_close_and_wait_for_peer_close() {
     each_role(|role| {
         let mut c = conn(role);
-        c.close(1000, "done").unwrap();
+        c.send_close(1000, "done").unwrap();
         assert_eq!(c.state(), ConnectionState::CloseSent);
         assert_eq!(
             sent_frames(&mut c),
@@ -602,7 +602,7 @@ fn server_and_client_drop_data_after_sending_close_and_wait_for_peer_close() {
         );
         assert_eq!(c.send_text("x"), Err(SendError::Closing));
         assert_eq!(c.send_ping("x"), Err(SendError::Closing));
-        assert_eq!(c.close(1000, ""), Err(SendError::Closing));
+        assert_eq!(c.send_close(1000, ""), Err(SendError::Closing));
         let mut wire = frame(role, true, 0, 1, b"dropped");
         wire.extend(frame(role, true, 0, 9, b"p"));
         wire.extend(frame(role, true, 0, 8, &close_payload(1000)));
@@ -630,7 +630,7 @@ fn server_and_client_drop_data_after_sending_close_and_wait_for_peer_close() {
 #[test]
 fn server_closes_transport_first_client_waits_for_eof() {
     let mut server = conn(Role::Server);
-    server.close(1000, "").unwrap();
+    server.send_close(1000, "").unwrap();
     assert!(!server.should_close_transport());
     let _ = run(
         &mut server,
@@ -688,11 +688,11 @@ fn server_and_client_refuse_misuse() {
         );
         c.send_ping(vec![0; 125]).unwrap();
         assert_eq!(
-            c.close(1006, ""),
+            c.send_close(1006, ""),
             Err(SendError::InvalidClose(CloseError::InvalidCode(1006)))
         );
         assert_eq!(
-            c.close(1000, &"x".repeat(124)),
+            c.send_close(1000, &"x".repeat(124)),
             Err(SendError::InvalidClose(CloseError::ReasonTooLong {
                 len: 124,
                 limit: 123

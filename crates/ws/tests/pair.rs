@@ -113,7 +113,7 @@ fn pair_handshake_messages_and_close() {
     p.client_events.clear();
 
     // Client starts the close; the server echoes; the server closes the transport first.
-    p.client.close(1000, "bye").unwrap();
+    p.client.send_close(1000, "bye").unwrap();
     p.drive();
     assert_eq!(
         p.server_events,
@@ -135,7 +135,7 @@ fn pair_handshake_messages_and_close() {
 fn pair_server_initiated_close() {
     let mut p = handshake();
     p.drive();
-    p.server.close(1001, "going away").unwrap();
+    p.server.send_close(1001, "going away").unwrap();
     p.client.send_text("crossing").unwrap();
     p.drive();
     // The message the client sent before seeing the close is dropped by the server.

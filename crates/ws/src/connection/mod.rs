@@ -221,7 +221,7 @@ impl Settings {
 /// 2. Then call [`poll_event`](Self::poll_event) until it returns `Ok(None)` (needs more bytes)
 ///    or an error. Extra calls are harmless.
 /// 3. Send with [`send_text`](Self::send_text), [`send_binary`](Self::send_binary),
-///    [`send_ping`](Self::send_ping), [`close`](Self::close), … (these only queue).
+///    [`send_ping`](Self::send_ping), [`send_close`](Self::send_close), … (these only queue).
 /// 4. After 2 and 3, write out every chunk [`poll_transmit`](Self::poll_transmit) returns, in
 ///    order (the protocol queues pongs and close replies during step 2).
 /// 5. Close the transport when [`should_close_transport`](Self::should_close_transport) says so.
@@ -394,7 +394,7 @@ mod tests {
             direct.send_binary_to(&mut out, &big).unwrap();
             assert_eq!(out, expected, "{role:?}");
             assert_eq!(direct.poll_transmit(), None);
-            direct.close(1000, "").unwrap();
+            direct.send_close(1000, "").unwrap();
             assert_eq!(direct.send_text_to(&mut out, "x"), Err(SendError::Closing));
         }
     }

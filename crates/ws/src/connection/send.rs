@@ -209,7 +209,7 @@ impl Connection {
     /// Starts the closing handshake: queues a Close frame with `code` and `reason` (see
     /// [`CloseFrame::new`]). Received data messages are dropped from now on; keep calling
     /// [`poll_event`](Self::poll_event) until [`Event::Close`] (the peer's reply).
-    pub fn close(&mut self, code: u16, reason: &str) -> Result<(), SendError> {
+    pub fn send_close(&mut self, code: u16, reason: &str) -> Result<(), SendError> {
         let frame = CloseFrame::new(code, reason).map_err(SendError::InvalidClose)?;
         self.check_open()?;
         self.queue_frame(OpCode::Close, true, 0, frame.to_payload());
