@@ -138,8 +138,9 @@ fn encodings(packets: &[Packet], payloads: &[Vec<usize>]) -> Value {
     let (mut text, mut xhr2, mut auto) = (Vec::new(), Vec::new(), Vec::new());
     for idx in payloads {
         let ps: Vec<Packet> = idx.iter().map(|&i| packets[i].clone()).collect();
-        let mut t = String::new();
+        let mut t = Vec::new();
         encode_text_payload(&ps, &mut t);
+        let t = String::from_utf8(t).unwrap();
         text.push(Value::String(t));
         let mut b = Vec::new();
         encode_binary_payload(&ps, &mut b);

@@ -10,7 +10,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use bytes::BufMut;
+
 use crate::error::JsonpError;
+use crate::sink::Decimal;
 
 /// Appends the JSONP response `___eio[<index>]("<payload>");` to `out`.
 ///
@@ -27,41 +30,45 @@ use crate::error::JsonpError;
 /// unchanged.
 ///
 /// ```
-/// let mut out = String::new();
+/// let mut out = Vec::new();
 /// pushwire_engineio::encode_jsonp_response(4, "6:4a\"b\n", &mut out);
-/// assert_eq!(out, r#"___eio[4]("6:4a\"b\n");"#);
+/// assert_eq!(out, br#"___eio[4]("6:4a\"b\n");"#);
 /// ```
-pub fn encode_jsonp_response(index: u64, payload: &str, out: &mut String) {
-    use core::fmt::Write as _;
-    out.reserve(payload.len() + 16);
-    // Writing into a String cannot fail.
-    let _ = write!(out, "___eio[{index}](\"");
+pub fn encode_jsonp_response<B: BufMut>(index: u64, payload: &str, out: &mut B) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.put_slice(b"___eio[");
+    out.put_slice(Decimal::new(index, b'0').as_bytes());
+    out.put_slice(b"](\"");
+    let bytes = payload.as_bytes();
     let mut start = 0;
     for (i, c) in payload.char_indices() {
-        let esc: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\u{8}' => Some("\\b"),
-            '\u{c}' => Some("\\f"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            '\u{2028}' => Some("\\u2028"),
-            '\u{2029}' => Some("\\u2029"),
-            c if c < ' ' => None,
+        let esc: &[u8] = match c {
+            '"' => b"\\\"",
+            '\\' => b"\\\\",
+            '\u{8}' => b"\\b",
+            '\u{c}' => b"\\f",
+            '\n' => b"\\n",
+            '\r' => b"\\r",
+            '\t' => b"\\t",
+            '\u{2028}' => b"\\u2028",
+            '\u{2029}' => b"\\u2029",
+            // Below U+0020: `c` is one byte.
+            c if c < ' ' => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(c as u8 >> 4)],
+                HEX[usize::from(c as u8 & 15)],
+            ],
             _ => continue,
         };
-        out.push_str(&payload[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-        }
+        out.put_slice(&bytes[start..i]);
+        out.put_slice(esc);
         start = i + c.len_utf8();
     }
-    out.push_str(&payload[start..]);
-    out.push_str("\");");
+    out.put_slice(&bytes[start..]);
+    out.put_slice(b"\");");
 }
 
 /// Reads a JSONP response body (`___eio[<j>]("…");`) back into the text payload and the
@@ -223,22 +230,20 @@ fn unescape_newlines(data: &str) -> String {
 /// newline arrives as a backslash followed by `n`.
 ///
 /// ```
-/// let mut out = String::new();
+/// let mut out = Vec::new();
 /// pushwire_engineio::encode_jsonp_request("7:4a\nb\\n", &mut out);
-/// assert_eq!(out, "d=7%3A4a%5Cnb%5C%5Cn");
+/// assert_eq!(out, b"d=7%3A4a%5Cnb%5C%5Cn");
 /// ```
-pub fn encode_jsonp_request(payload: &str, out: &mut String) {
+pub fn encode_jsonp_request<B: BufMut>(payload: &str, out: &mut B) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.push_str("d=");
-    let put = |b: u8, out: &mut String| {
+    out.put_slice(b"d=");
+    let put = |b: u8, out: &mut B| {
         if b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_') {
-            out.push(char::from(b));
+            out.put_u8(b);
         } else if b == b' ' {
-            out.push('+');
+            out.put_u8(b'+');
         } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            out.put_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
     };
     let b = payload.as_bytes();
@@ -267,17 +272,23 @@ mod tests {
     use super::*;
 
     fn resp(p: &str) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         encode_jsonp_response(7, p, &mut out);
-        out
+        String::from_utf8(out).unwrap()
+    }
+
+    fn req(p: &str) -> String {
+        let mut out = Vec::new();
+        encode_jsonp_request(p, &mut out);
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn spec_example_response() {
         // > ___eio[4]("packet data");
-        let mut out = String::new();
+        let mut out = Vec::new();
         encode_jsonp_response(4, "packet data", &mut out);
-        assert_eq!(out, r#"___eio[4]("packet data");"#);
+        assert_eq!(out, br#"___eio[4]("packet data");"#);
     }
 
     #[test]
@@ -340,13 +351,11 @@ mod tests {
     #[test]
     fn request_roundtrips_except_backslash_newline() {
         for p in ["", "6:4hello", "a\nb\\nc\\\\n\n", "é😀 +&=%"] {
-            let mut body = String::new();
-            encode_jsonp_request(p, &mut body);
+            let body = req(p);
             assert_eq!(decode_jsonp_request(body.as_bytes()).unwrap(), p, "{body}");
         }
         // The reference's lossy case: backslash + newline comes back as backslash + `n`.
-        let mut body = String::new();
-        encode_jsonp_request("\\\n", &mut body);
+        let body = req("\\\n");
         assert_eq!(decode_jsonp_request(body.as_bytes()).unwrap(), "\\n");
     }
 }

@@ -119,6 +119,7 @@ mod open;
 mod packet;
 mod payload;
 pub mod server;
+mod sink;
 mod time;
 mod transport;
 mod utf16;

@@ -118,8 +118,9 @@ mod tests {
             )
         );
         // Byte-identical re-encoding, field order included.
-        let mut out = String::new();
+        let mut out = Vec::new();
         encode_text_payload(&[open.to_packet()], &mut out);
+        let out = String::from_utf8(out).unwrap();
         assert_eq!(out, SPEC);
     }
 

@@ -10,10 +10,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use base64::Engine as _;
-use bytes::Bytes;
+use bytes::{BufMut, Bytes};
 use core::fmt;
 
 use crate::error::PacketError;
+use crate::sink::{BufSink, Sink, BASE64};
 use crate::transport::WsMessage;
 use crate::utf16::utf16_len;
 
@@ -155,10 +156,6 @@ pub struct Packet {
     pub data: PacketData,
 }
 
-/// The base64 engine of the base64 form: standard alphabet, padding written and required,
-/// as Node's `Buffer.toString('base64')` writes it.
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
 impl Packet {
     /// A packet of type `kind` with text `data`.
     #[must_use]
@@ -221,16 +218,21 @@ impl Packet {
     /// > The packet encoding format for a string is as follows `<packet type id>[<data>]`
     ///
     /// > an identifier `b` is put before a packet encoding that contains binary data
-    pub fn encode_str(&self, out: &mut String) {
+    pub fn encode_str<B: BufMut>(&self, out: &mut B) {
+        self.write_str(&mut BufSink(out));
+    }
+
+    /// [`Packet::encode_str`] into any [`Sink`].
+    pub(crate) fn write_str<S: Sink>(&self, out: &mut S) {
         match &self.data {
             PacketData::Text(s) => {
-                out.push(char::from(self.kind.digit()));
-                out.push_str(s);
+                out.put_ascii(self.kind.digit());
+                out.put_str(s);
             }
             PacketData::Binary(b) => {
-                out.push('b');
-                out.push(char::from(self.kind.digit()));
-                B64.encode_string(b, out);
+                out.put_ascii(b'b');
+                out.put_ascii(self.kind.digit());
+                out.put_base64(b);
             }
         }
     }
@@ -239,7 +241,7 @@ impl Packet {
     #[must_use]
     pub fn to_str_form(&self) -> String {
         let mut s = String::with_capacity(self.str_len());
-        self.encode_str(&mut s);
+        self.write_str(&mut s);
         s
     }
 
@@ -248,11 +250,11 @@ impl Packet {
     ///
     /// > When sending binary data, the packet type id is sent in the first byte of the
     /// > binary contents, followed by the actual packet data.
-    pub fn encode_binary(&self, out: &mut Vec<u8>) {
-        out.push(self.kind.number());
+    pub fn encode_binary<B: BufMut>(&self, out: &mut B) {
+        out.put_u8(self.kind.number());
         match &self.data {
-            PacketData::Text(s) => out.extend_from_slice(s.as_bytes()),
-            PacketData::Binary(b) => out.extend_from_slice(b),
+            PacketData::Text(s) => out.put_slice(s.as_bytes()),
+            PacketData::Binary(b) => out.put_slice(b),
         }
     }
 
@@ -300,7 +302,7 @@ impl Packet {
                 .get(1)
                 .and_then(|&c| PacketType::from_digit(c))
                 .ok_or(PacketError::Base64Type)?;
-            let data = B64
+            let data = BASE64
                 .decode(&s.as_bytes()[2..])
                 .map_err(|_| PacketError::InvalidBase64)?;
             return Ok(Self::binary(kind, data));

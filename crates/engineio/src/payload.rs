@@ -13,11 +13,12 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::config::Limits;
 use crate::error::{FeedError, PayloadError};
 use crate::packet::{Packet, PacketData};
+use crate::sink::{BufSink, Decimal, Sink};
 use crate::utf16::ascii_prefix_len;
 
 /// Which payload encoding a body uses.
@@ -497,63 +498,34 @@ pub fn decode_binary_payload(input: impl Into<Bytes>, limits: Limits) -> Payload
     decode_all(PayloadFormat::Binary, input.into(), limits)
 }
 
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut String, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
-}
-
-/// Appends `n`'s decimal digits as byte values 0–9.
-fn push_digit_bytes(out: &mut Vec<u8>, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
-}
-
 /// Appends the text payload of `packets` to `out`: `<length>:<packet>` each, the length in
 /// UTF-16 code units, binary packets in the base64 form; no packets at all are written `0:`.
 ///
 /// ```
 /// use pushwire_engineio::{encode_text_payload, Packet};
 ///
-/// let mut out = String::new();
+/// let mut out = Vec::new();
 /// encode_text_payload(&[Packet::message("hello"), Packet::message("€")], &mut out);
-/// assert_eq!(out, "6:4hello2:4€");
+/// assert_eq!(out, "6:4hello2:4€".as_bytes());
 /// ```
-pub fn encode_text_payload(packets: &[Packet], out: &mut String) {
+pub fn encode_text_payload<B: BufMut>(packets: &[Packet], out: &mut B) {
+    write_text_payload(packets, &mut BufSink(out));
+}
+
+/// [`encode_text_payload`] into any [`Sink`].
+fn write_text_payload<S: Sink>(packets: &[Packet], out: &mut S) {
     if packets.is_empty() {
         // engine.io-parser: `if (!packets.length) { return callback('0:'); }`
-        out.push_str("0:");
+        out.put_str("0:");
         return;
     }
     let extra: usize = packets.iter().map(|p| p.str_len() + 8).sum();
     out.reserve(extra);
     for p in packets {
         // > <length1>:<packet1>[<length2>:<packet2>[...]]
-        push_decimal(out, p.str_utf16_len());
-        out.push(':');
-        p.encode_str(out);
+        out.put_ascii_slice(Decimal::new(p.str_utf16_len() as u64, b'0').as_bytes());
+        out.put_ascii(b':');
+        p.write_str(out);
     }
 }
 
@@ -567,27 +539,19 @@ pub fn encode_text_payload(packets: &[Packet], out: &mut String) {
 /// encode_binary_payload(&[Packet::message("€"), Packet::binary_message(vec![1, 2, 3, 4])], &mut out);
 /// assert_eq!(out, [0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 1, 2, 3, 4]);
 /// ```
-pub fn encode_binary_payload(packets: &[Packet], out: &mut Vec<u8>) {
-    let extra: usize = packets.iter().map(|p| p.str_len() + 24).sum();
-    out.reserve(extra);
+pub fn encode_binary_payload<B: BufMut>(packets: &[Packet], out: &mut B) {
     for p in packets {
-        match &p.data {
-            PacketData::Text(s) => {
-                // > <0 for string data, 1 for binary data>
-                out.push(0);
-                push_digit_bytes(out, 1 + s.len());
-                out.push(0xFF);
-                out.push(p.kind.digit());
-                out.extend_from_slice(s.as_bytes());
-            }
-            PacketData::Binary(b) => {
-                out.push(1);
-                push_digit_bytes(out, 1 + b.len());
-                out.push(0xFF);
-                out.push(p.kind.number());
-                out.extend_from_slice(b);
-            }
-        }
+        let (marker, first, data): (u8, u8, &[u8]) = match &p.data {
+            // > <0 for string data, 1 for binary data>
+            PacketData::Text(s) => (0, p.kind.digit(), s.as_bytes()),
+            PacketData::Binary(b) => (1, p.kind.number(), b),
+        };
+        // > <Any number of numbers between 0 and 9><The number 255>
+        out.put_u8(marker);
+        out.put_slice(Decimal::new(1 + data.len() as u64, 0).as_bytes());
+        out.put_u8(0xFF);
+        out.put_u8(first);
+        out.put_slice(data);
     }
 }
 
@@ -600,19 +564,19 @@ pub enum EncodedPayload {
     Binary(Vec<u8>),
 }
 
-/// Encodes `packets` the way engine.io 3.x chooses: an XHR2 binary payload when the peer
-/// supports binary (no `b64=1`) *and* at least one packet is binary, otherwise a text
-/// payload (binary packets in the base64 form).
+/// Encodes `packets` into a new buffer the way engine.io 3.x chooses: an XHR2 binary
+/// payload when the peer supports binary (no `b64=1`) *and* at least one packet is binary,
+/// otherwise a text payload (binary packets in the base64 form).
 #[must_use]
 pub fn encode_payload(packets: &[Packet], supports_binary: bool) -> EncodedPayload {
     // engine.io-parser: `if (supportsBinary && hasBinary(packets)) { return encodePayloadAsBinary… }`
     if supports_binary && packets.iter().any(|p| p.data.is_binary()) {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(packets.iter().map(|p| p.str_len() + 24).sum());
         encode_binary_payload(packets, &mut out);
         EncodedPayload::Binary(out)
     } else {
         let mut out = String::new();
-        encode_text_payload(packets, &mut out);
+        write_text_payload(packets, &mut out);
         EncodedPayload::Text(out)
     }
 }
@@ -633,9 +597,9 @@ mod tests {
     }
 
     fn enc_text(packets: &[Packet]) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         encode_text_payload(packets, &mut out);
-        out
+        String::from_utf8(out).unwrap()
     }
 
     fn enc_bin(packets: &[Packet]) -> Vec<u8> {

@@ -4,8 +4,9 @@
 use bytes::Bytes;
 use proptest::prelude::*;
 use pushwire_engineio::{
-    decode_binary_payload, decode_text_payload, encode_binary_payload, encode_text_payload, Limits,
-    Packet, PacketType, PayloadDecoder, PayloadError, PayloadFormat, WsMessage,
+    decode_binary_payload, decode_text_payload, encode_binary_payload, encode_payload,
+    encode_text_payload, EncodedPayload, Limits, Packet, PacketType, PayloadDecoder, PayloadError,
+    PayloadFormat, WsMessage,
 };
 
 fn kind() -> impl Strategy<Value = PacketType> {
@@ -85,6 +86,10 @@ proptest! {
     #[test]
     fn packet_string_form_roundtrips(p in packet()) {
         let s = p.to_str_form();
+        // The caller's buffer gets the same bytes as the owned form.
+        let mut buf = bytes::BytesMut::new();
+        p.encode_str(&mut buf);
+        prop_assert_eq!(&buf[..], s.as_bytes());
         prop_assert_eq!(s.len(), p.str_len());
         prop_assert_eq!(s.encode_utf16().count(), p.str_utf16_len());
         prop_assert_eq!(Packet::decode_string(s.clone()), Ok(p.clone()));
@@ -116,8 +121,10 @@ proptest! {
 
     #[test]
     fn text_payload_roundtrips(ps in packets(), cuts in proptest::collection::vec(any::<usize>(), 0..6)) {
-        let mut s = String::new();
+        let mut s = Vec::new();
         encode_text_payload(&ps, &mut s);
+        let s = String::from_utf8(s).unwrap();
+        prop_assert_eq!(encode_payload(&ps, false), EncodedPayload::Text(s.clone()));
         let whole: Vec<_> = decode_text_payload(s.clone(), Limits::DEFAULT).collect();
         let expect: Vec<_> = ps.iter().cloned().map(Ok).collect();
         prop_assert_eq!(&whole, &expect);
@@ -187,8 +194,9 @@ proptest! {
         prop_assert!(is_truncated_or_other(&whole));
         let ok: Vec<Packet> = whole.iter().filter_map(|r| r.clone().ok()).collect();
         prop_assert!(ok.len() <= max_packets);
-        let mut s = String::new();
+        let mut s = Vec::new();
         encode_text_payload(&ok, &mut s);
+        let s = String::from_utf8(s).unwrap();
         let again: Vec<_> = decode_text_payload(s, Limits::UNLIMITED).collect();
         prop_assert_eq!(again, ok.iter().cloned().map(Ok).collect::<Vec<_>>());
     }

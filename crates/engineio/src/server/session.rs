@@ -555,9 +555,9 @@ impl Session {
             encode_payload(&packets, self.polling.supports_binary),
         ) {
             (Some(j), EncodedPayload::Text(t)) => {
-                let mut out = String::new();
+                let mut out = Vec::with_capacity(t.len() + 16);
                 encode_jsonp_response(j, &t, &mut out);
-                ("text/plain; charset=UTF-8", out.into_bytes())
+                ("text/plain; charset=UTF-8", out)
             }
             (_, EncodedPayload::Text(t)) => ("text/plain; charset=UTF-8", t.into_bytes()),
             (_, EncodedPayload::Binary(b)) => ("application/octet-stream", b),
