@@ -1,27 +1,56 @@
 //! UTF-16 length arithmetic: text payload lengths count what JavaScript's `String.length`
-//! counts.
+//! counts, and the ASCII scan the text payload decoder shares with it.
+
+use core::ops::ControlFlow;
+
+/// The top bit of every byte of a word: a byte is ASCII when its bit is clear.
+const HI: u64 = 0x8080_8080_8080_8080;
 
 /// Length of `s` in UTF-16 code units, as JavaScript's `String.length` counts it.
 ///
 /// Every character counts 1 except those outside the Basic Multilingual Plane (4 UTF-8
 /// bytes), which count 2. Computed from the bytes without decoding: the byte length, minus
 /// the continuation bytes (`0b10xx_xxxx`), plus the lead bytes of 4-byte sequences
-/// (`0b1111_0xxx`); counted eight bytes at a time, and ASCII is skipped 32 bytes per test.
+/// (`0b1111_0xxx`), counted in the words [`scan_non_ascii`] hands over.
 #[must_use]
 pub fn utf16_len(s: &str) -> usize {
-    /// The top bit of every byte of a word.
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let bytes = s.as_bytes();
     let (mut continuation, mut four_byte_leads) = (0usize, 0usize);
     // Shifting a word left by k moves bit 7-k of each byte to its bit 7 (bits crossing into
     // the next byte land in bits 0..k, which `HI` masks out), so each test is per byte.
-    let mut count = |w: u64| {
-        if w & HI != 0 {
-            continuation += ((w & !(w << 1)) & HI).count_ones() as usize;
-            four_byte_leads += (w & (w << 1) & (w << 2) & (w << 3) & HI).count_ones() as usize;
+    let _ = scan_non_ascii(s.as_bytes(), |_, w| {
+        continuation += ((w & !(w << 1)) & HI).count_ones() as usize;
+        four_byte_leads += (w & (w << 1) & (w << 2) & (w << 3) & HI).count_ones() as usize;
+        ControlFlow::Continue(())
+    });
+    s.len() - continuation + four_byte_leads
+}
+
+/// Length of the longest all-ASCII prefix of `bytes`.
+pub(crate) fn ascii_prefix_len(bytes: &[u8]) -> usize {
+    let first = scan_non_ascii(bytes, |at, w| {
+        let hi = w & HI;
+        if hi == 0 {
+            return ControlFlow::Continue(());
         }
-    };
-    // 32-byte blocks first: one test for four ASCII words.
+        // Little-endian: the first byte in memory is the lowest.
+        ControlFlow::Break(at + (hi.trailing_zeros() / 8) as usize)
+    });
+    match first {
+        ControlFlow::Break(n) => n,
+        ControlFlow::Continue(()) => bytes.len(),
+    }
+}
+
+/// The one ASCII scan: walks `bytes` as little-endian words and calls `f(offset, word)` for
+/// the words that may hold a non-ASCII byte, in order, until `f` breaks. ASCII is skipped
+/// 32 bytes per test; inside a 32-byte block that is not all ASCII every word is handed
+/// over (some may be ASCII). The tail is padded with zero bytes, which are ASCII.
+#[inline(always)]
+fn scan_non_ascii<F>(bytes: &[u8], mut f: F) -> ControlFlow<usize>
+where
+    F: FnMut(usize, u64) -> ControlFlow<usize>,
+{
+    let mut at = 0;
     let mut blocks = bytes.chunks_exact(32);
     for block in &mut blocks {
         let w = [
@@ -31,20 +60,28 @@ pub fn utf16_len(s: &str) -> usize {
             word(block, 24),
         ];
         if (w[0] | w[1] | w[2] | w[3]) & HI != 0 {
-            w.into_iter().for_each(&mut count);
+            for (i, w) in w.into_iter().enumerate() {
+                f(at + 8 * i, w)?;
+            }
         }
+        at += 32;
     }
-    let rest = blocks.remainder();
-    let mut words = rest.chunks_exact(8);
+    let mut words = blocks.remainder().chunks_exact(8);
     for w in &mut words {
-        count(word(w, 0));
+        let w = word(w, 0);
+        if w & HI != 0 {
+            f(at, w)?;
+        }
+        at += 8;
     }
-    // The tail, padded with zero bytes (ASCII: neither kind).
     let tail = words.remainder();
     let mut w = [0u8; 8];
     w[..tail.len()].copy_from_slice(tail);
-    count(u64::from_le_bytes(w));
-    bytes.len() - continuation + four_byte_leads
+    let w = u64::from_le_bytes(w);
+    if w & HI != 0 {
+        f(at, w)?;
+    }
+    ControlFlow::Continue(())
 }
 
 /// The eight bytes of `b` at `at` as a little-endian word.
@@ -53,28 +90,6 @@ fn word(b: &[u8], at: usize) -> u64 {
     let mut w = [0u8; 8];
     w.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(w)
-}
-
-/// Length of the longest all-ASCII prefix of `bytes`, eight bytes at a time.
-pub(crate) fn ascii_prefix_len(bytes: &[u8]) -> usize {
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut words = bytes.chunks_exact(8);
-    let mut n = 0;
-    for word in &mut words {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        let hi = u64::from_le_bytes(w) & HI;
-        if hi != 0 {
-            // Little-endian: the first byte in memory is the lowest.
-            return n + (hi.trailing_zeros() / 8) as usize;
-        }
-        n += 8;
-    }
-    n + words
-        .remainder()
-        .iter()
-        .position(|&b| b >= 0x80)
-        .unwrap_or(words.remainder().len())
 }
 
 #[cfg(test)]
