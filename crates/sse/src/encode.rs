@@ -105,8 +105,9 @@ impl<'a> EventBuilder<'a> {
     }
 
     /// Appends the encoded event ([`EventBuilder::encoded_len`] bytes) to `out`. Cannot fail:
-    /// the values were checked when the builder was built. `out` grows as needed; to grow it
-    /// once, reserve [`EventBuilder::encoded_len`] first.
+    /// the values were checked when the builder was built. `out` grows as needed (`BytesMut`,
+    /// `Vec<u8>`); to grow it once, reserve [`EventBuilder::encoded_len`] first. A buffer that
+    /// cannot grow (`&mut [u8]`) must have that much room, or `BufMut` panics.
     pub fn encode<B: BufMut>(&self, out: &mut B) {
         if let Some(c) = self.comment {
             put_lines(out, b"", c);

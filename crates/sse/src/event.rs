@@ -10,11 +10,11 @@ use smol_str::SmolStr;
 ///
 /// The type and id are stored inline when short (up to 23 bytes; a longer one is shared by
 /// reference count). The data of an event whose one `data` line is ASCII and arrived whole in
-/// a chunk given to [`Parser::feed_bytes`](crate::Parser::feed_bytes) is that chunk's bytes (shared, not copied); other
-/// data is one `String`. So the usual event (short type and id, one data line) costs no
-/// allocation at all. A shared event keeps its whole chunk allocated while it lives: to keep
-/// many events for long, copy the data out ([`Event::into_data`]) or feed with
-/// [`Parser::feed`](crate::Parser::feed), which never shares.
+/// a chunk given to [`Parser::feed_bytes`](crate::Parser::feed_bytes) is that chunk's bytes
+/// (shared, not copied); other data is one `String`. So the usual event (short type and id,
+/// one data line) costs no allocation at all. A shared event keeps its whole chunk allocated
+/// while it lives: to keep many events for long, copy the data out ([`Event::into_data`]) or
+/// feed with [`Parser::feed`](crate::Parser::feed), which never shares.
 #[derive(Clone)]
 pub struct Event {
     /// Empty means `message`.
@@ -125,7 +125,8 @@ pub enum Item {
     Comment(String),
 }
 
-/// A dispatched event borrowing the parser's buffers (see [`Parser::poll_event_ref`](crate::Parser::poll_event_ref)).
+/// A dispatched event borrowing the parser's buffers (see
+/// [`Parser::poll_event_ref`](crate::Parser::poll_event_ref)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EventRef<'a> {

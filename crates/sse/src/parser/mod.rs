@@ -142,9 +142,10 @@ impl Parser {
     /// Refused, taking nothing and changing nothing, with [`FeedError::BufferFull`] if more
     /// than [`Limits::max_buffered_input`](crate::Limits::max_buffered_input) bytes would then
     /// be waiting to be polled (poll until `Ok(None)`, which consumes all input, then feed
-    /// again; the parser never holds a line back, so any limit works with any peer), or with [`FeedError::AfterEof`] after [`Parser::feed_eof`]. Everything
-    /// accepted before a refusal is still parsed by polling. An empty feed is `Ok(())`
-    /// (unless after the end of the stream).
+    /// again; the parser never holds a line back, so any limit works with any peer), or with
+    /// [`FeedError::AfterEof`] after [`Parser::feed_eof`]. Everything accepted before a
+    /// refusal is still parsed by polling. An empty feed is `Ok(())` (unless after the end of
+    /// the stream).
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), FeedError> {
         self.input
             .push_slice(bytes, self.config.limits.max_buffered_input)
