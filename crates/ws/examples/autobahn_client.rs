@@ -11,10 +11,11 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use pushwire_ws::deflate::negotiate::{self, ClientWindowBits, Offer};
-use pushwire_ws::deflate::{DeflateConfig, PerMessageDeflate};
+use bytes::Buf;
+use pushwire_ws::deflate::negotiate::{ClientWindowBits, Offer};
+use pushwire_ws::deflate::DeflateConfig;
 use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits};
-use pushwire_ws::{Config, Connection, Event, Role, StdRandom};
+use pushwire_ws::{Config, Connection, Event, Limits, StdRandom};
 
 const AGENT: &str = "pushwire";
 
@@ -71,21 +72,17 @@ fn run(addr: &str, path: &str, echo: bool) -> io::Result<Vec<String>> {
             Err(e) => return Err(io::Error::other(e.to_string())),
         }
     };
-    let mut config = Config::default();
-    config.limits.max_fragments = 1 << 20;
-    let mut conn = Connection::with_mask_keys(Role::Client, config, Box::new(keys));
-    // A response the client did not offer fails the connection (RFC 7692 §7.1).
-    if let Some(resp) = accepted.extensions.first() {
-        let agreed = negotiate::client_accept(&offers, resp)
-            .map_err(|e| io::Error::other(format!("extension response: {e}")))?;
-        conn.set_extension(Box::new(PerMessageDeflate::new(
-            Role::Client,
-            agreed,
-            DeflateConfig::default(),
-        )));
-    }
-    conn.feed_bytes(hs.take_remaining())
-        .map_err(|e| io::Error::other(e.to_string()))?;
+    let config = Config::DEFAULT.with_limits(Limits::DEFAULT.with_max_fragments(1 << 20));
+    // Installs permessage-deflate if the server accepted it; a response the client did not
+    // offer fails the connection (RFC 7692 §7.1).
+    let mut conn = hs
+        .into_connection(
+            &accepted,
+            config,
+            Box::new(keys),
+            Some(DeflateConfig::default()),
+        )
+        .map_err(|e| io::Error::other(format!("extension response: {e}")))?;
     let mut texts = Vec::new();
     loop {
         loop {
@@ -101,13 +98,13 @@ fn run(addr: &str, path: &str, echo: bool) -> io::Result<Vec<String>> {
                         let _ = conn.send_binary(b);
                     }
                 }
+                // Answer each ping before the next (only the newest unsent pong is kept).
+                Ok(Some(Event::Ping(_))) => write_out(&mut conn, &mut stream)?,
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => break,
             }
         }
-        while let Some(chunk) = conn.poll_transmit() {
-            stream.write_all(&chunk)?;
-        }
+        write_out(&mut conn, &mut stream)?;
         if conn.should_close_transport() {
             let _ = stream.shutdown(Shutdown::Both);
             return Ok(texts);
@@ -144,4 +141,17 @@ fn run(addr: &str, path: &str, echo: bool) -> io::Result<Vec<String>> {
                 .map_err(|e| io::Error::other(e.to_string()))?;
         }
     }
+}
+
+/// Writes everything the connection queued.
+fn write_out(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
+    let mut out = conn.take_transmit();
+    while out.has_remaining() {
+        let n = stream.write(out.chunk())?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        out.advance(n);
+    }
+    Ok(())
 }

@@ -14,9 +14,10 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use pushwire_ws::deflate::{negotiate, DeflateConfig, PerMessageDeflate};
+use bytes::Buf;
+use pushwire_ws::deflate::DeflateConfig;
 use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
-use pushwire_ws::{Config, Connection, Event, Role};
+use pushwire_ws::{Config, Connection, Event, Limits};
 
 fn main() -> io::Result<()> {
     let port: u16 = std::env::args()
@@ -37,30 +38,16 @@ fn main() -> io::Result<()> {
     Ok(())
 }
 
-/// Writes every queued chunk; several at a time with a vectored write.
+/// Writes everything the connection queued, with vectored writes.
 fn flush(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
-    let mut chunks = Vec::new();
-    while let Some(c) = conn.poll_transmit() {
-        chunks.push(c);
-    }
-    let mut i = 0;
-    let mut off = 0;
-    while i < chunks.len() {
-        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(chunks.len() - i);
-        slices.push(IoSlice::new(&chunks[i][off..]));
-        for c in &chunks[i + 1..] {
-            slices.push(IoSlice::new(c));
+    let mut out = conn.take_transmit();
+    while out.has_remaining() {
+        let mut slices = [IoSlice::new(&[]); 16];
+        let n = out.chunks_vectored(&mut slices);
+        match stream.write_vectored(&slices[..n])? {
+            0 => return Err(io::ErrorKind::WriteZero.into()),
+            written => out.advance(written),
         }
-        let mut n = stream.write_vectored(&slices)?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        while i < chunks.len() && n >= chunks[i].len() - off {
-            n -= chunks[i].len() - off;
-            i += 1;
-            off = 0;
-        }
-        off += n;
     }
     Ok(())
 }
@@ -85,29 +72,14 @@ fn serve(mut stream: TcpStream, deflate: bool) -> io::Result<()> {
             }
         }
     };
-    // permessage-deflate: the first acceptable offer, in the client's order of preference.
-    let agreed = deflate
-        .then(|| negotiate::server_accept(offer.extensions(), &negotiate::ServerPolicy::default()))
-        .flatten();
-    let header = agreed.map(|a| a.to_header());
-    let response = offer
-        .accept(None, header.as_deref())
+    // Autobahn 9.* sends 16 MiB messages and 4 MiB messages in 64-byte fragments.
+    let config = Config::DEFAULT.with_limits(Limits::DEFAULT.with_max_fragments(1 << 20));
+    // permessage-deflate when offered (the first acceptable offer, in the client's order of
+    // preference), installed in the connection along with the bytes after the request.
+    let (response, mut conn) = hs
+        .into_connection(&offer, None, config, deflate.then(DeflateConfig::default))
         .map_err(|e| io::Error::other(e.to_string()))?;
     stream.write_all(&response)?;
-
-    let mut config = Config::default();
-    // Autobahn 9.* sends 16 MiB messages and 4 MiB messages in 64-byte fragments.
-    config.limits.max_fragments = 1 << 20;
-    let mut conn = Connection::server(config);
-    if let Some(a) = agreed {
-        conn.set_extension(Box::new(PerMessageDeflate::new(
-            Role::Server,
-            a,
-            DeflateConfig::default(),
-        )));
-    }
-    conn.feed_bytes(hs.take_remaining())
-        .map_err(|e| io::Error::other(e.to_string()))?;
 
     loop {
         loop {
@@ -118,6 +90,9 @@ fn serve(mut stream: TcpStream, deflate: bool) -> io::Result<()> {
                 Ok(Some(Event::Binary(b))) => {
                     let _ = conn.send_binary(b);
                 }
+                // Answer each ping before reading the next: the connection keeps only the
+                // newest pong that was not handed out yet (RFC 6455 §5.5.3 allows that).
+                Ok(Some(Event::Ping(_))) => flush(&mut conn, &mut stream)?,
                 Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(_) => break,

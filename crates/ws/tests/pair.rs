@@ -138,8 +138,19 @@ fn pair_server_initiated_close() {
     p.server.send_close(1001, "going away").unwrap();
     p.client.send_text("crossing").unwrap();
     p.drive();
-    // The message the client sent before seeing the close is dropped by the server.
-    assert!(p.server_events.iter().all(|e| matches!(e, Event::Close(_))));
+    // The message the client sent before seeing the close is dropped by the server; the
+    // client's reply echoes the code.
+    assert_eq!(
+        p.server_events,
+        vec![Event::Close(Some(CloseFrame::new(1001, "").unwrap()))]
+    );
+    assert_eq!(
+        p.client_events,
+        vec![
+            Event::Text("welcome".into()),
+            Event::Close(Some(CloseFrame::new(1001, "going away").unwrap())),
+        ]
+    );
     assert_eq!(p.server.state(), ConnectionState::Closed);
     assert_eq!(p.client.state(), ConnectionState::Closed);
     assert!(p.server.should_close_transport());
@@ -172,4 +183,89 @@ fn default_constructor_masks_only_as_client() {
     let mut s = Connection::new(Role::Server, Config::default());
     s.send_text("x").unwrap();
     assert_eq!(&s.poll_transmit().unwrap()[..], &[0x81, 0x01, b'x']);
+}
+
+/// The one-call upgrade on both sides: permessage-deflate agreed and installed, the bytes that
+/// followed each head delivered, the subprotocol chosen.
+#[cfg(feature = "deflate")]
+#[test]
+fn pair_into_connection_with_deflate_and_early_frames() {
+    use pushwire_ws::deflate::DeflateConfig;
+    let mut keys = FixedMaskKey([1, 2, 3, 4]);
+    let mut req = ClientRequest::new("localhost", "/");
+    req.protocols = vec!["chat".into()];
+    req.extensions = vec!["permessage-deflate; client_max_window_bits".into()];
+    let mut ch = ClientHandshake::new(&req, &mut keys, HandshakeLimits::DEFAULT).unwrap();
+    // The client's first frame travels with its request.
+    let mut early = Connection::with_mask_keys(Role::Client, Config::DEFAULT, Box::new(keys));
+    early.send_text("early").unwrap();
+    let mut wire = ch.request().to_vec();
+    wire.extend_from_slice(&early.poll_transmit().unwrap());
+
+    let mut sh = ServerHandshake::default();
+    let offer = sh.feed(&wire).unwrap().unwrap();
+    let (response, mut server) = sh
+        .into_connection(
+            &offer,
+            Some("chat"),
+            Config::DEFAULT,
+            Some(DeflateConfig::default()),
+        )
+        .unwrap();
+    assert!(
+        std::str::from_utf8(&response)
+            .unwrap()
+            .contains("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"),
+        "{response:?}"
+    );
+    assert_eq!(
+        server.poll_event().unwrap(),
+        Some(Event::Text("early".into()))
+    );
+    let text = "compressible ".repeat(100);
+    server.send_text(text.as_str()).unwrap();
+    let mut back = response.to_vec();
+    let frames = server.take_transmit();
+    let compressed = bytes::Buf::chunk(&frames).to_vec();
+    assert_eq!(compressed[0], 0xC1, "FIN + RSV1 + text: compressed");
+    assert!(compressed.len() < 200);
+    back.extend_from_slice(&compressed);
+
+    let accepted = ch.feed(&back).unwrap().unwrap();
+    assert_eq!(accepted.protocol.as_deref(), Some("chat"));
+    let mut client = ch
+        .into_connection(
+            &accepted,
+            Config::DEFAULT,
+            Box::new(FixedMaskKey([5, 6, 7, 8])),
+            Some(DeflateConfig::default()),
+        )
+        .unwrap();
+    assert_eq!(client.poll_event().unwrap(), Some(Event::Text(text.into())));
+    assert_eq!(client.poll_event().unwrap(), None);
+}
+
+/// A client that cannot run the extension the server accepted fails the handshake.
+#[test]
+fn client_into_connection_refuses_an_extension_it_cannot_run() {
+    let mut keys = FixedMaskKey([1, 2, 3, 4]);
+    let mut req = ClientRequest::new("localhost", "/");
+    req.extensions = vec!["permessage-deflate".into()];
+    let mut ch = ClientHandshake::new(&req, &mut keys, HandshakeLimits::DEFAULT).unwrap();
+    let offer = ServerHandshake::default()
+        .feed(&ch.request())
+        .unwrap()
+        .unwrap();
+    let response = offer.accept(None, Some("permessage-deflate")).unwrap();
+    let accepted = ch.feed(&response).unwrap().unwrap();
+    let r = ch.into_connection(
+        &accepted,
+        Config::DEFAULT,
+        Box::new(FixedMaskKey([5, 6, 7, 8])),
+        None,
+    );
+    assert_eq!(
+        r.err(),
+        Some(pushwire_ws::handshake::ResponseError::Extension)
+    );
 }

@@ -11,6 +11,7 @@ use miniz_oxide::inflate::stream::{inflate, InflateState};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use super::negotiate::Agreement;
+use super::DeflateConfig;
 use crate::connection::Role;
 use crate::extension::{Extension, ExtensionError, MessageKind};
 use crate::frame::RSV1;
@@ -38,38 +39,6 @@ fn strip_tail(mut out: Vec<u8>) -> Result<Vec<u8>, ExtensionError> {
 struct Stream {
     carry: [u8; 4],
     len: u8,
-}
-
-/// Tuning and limits of [`PerMessageDeflate`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DeflateConfig {
-    /// Messages shorter than this many bytes are sent uncompressed (RSV1 clear). Default 64.
-    pub threshold: usize,
-    /// Compression level 1..=10 (miniz_oxide's scale; 0 is treated as 1). Default 6.
-    pub level: u8,
-    /// A received message may not inflate to more than `max_ratio` times its compressed size
-    /// once it exceeds [`ratio_floor`](Self::ratio_floor) bytes (close 1009). 0 disables.
-    /// Default 200.
-    pub max_ratio: u32,
-    /// Decompressed size below which the ratio is not checked. Default 1 MiB.
-    pub ratio_floor: usize,
-    /// Where a direction has no context takeover (or a window under 15 bits), borrow the
-    /// compressor / inflater for each message from one spare kept per thread, shared by all
-    /// connections of that thread, instead of allocating one per message (as uWS does).
-    /// Needs the `std` feature (ignored without it). Default `false`.
-    pub share_per_thread: bool,
-}
-
-impl Default for DeflateConfig {
-    fn default() -> Self {
-        DeflateConfig {
-            threshold: 64,
-            level: 6,
-            max_ratio: 200,
-            ratio_floor: 1 << 20,
-            share_per_thread: false,
-        }
-    }
 }
 
 /// The permessage-deflate [`Extension`] for one connection.

@@ -26,4 +26,37 @@ pub mod negotiate;
 #[cfg(feature = "deflate")]
 mod codec;
 #[cfg(feature = "deflate")]
-pub use codec::{DeflateConfig, PerMessageDeflate};
+pub use codec::PerMessageDeflate;
+
+/// Tuning and limits of permessage-deflate (`PerMessageDeflate`, feature `deflate`).
+/// Always compiled, so that the signatures taking it do not change with the feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeflateConfig {
+    /// Messages shorter than this many bytes are sent uncompressed (RSV1 clear). Default 64.
+    pub threshold: usize,
+    /// Compression level 1..=10 (miniz_oxide's scale; 0 is treated as 1). Default 6.
+    pub level: u8,
+    /// A received message may not inflate to more than `max_ratio` times its compressed size
+    /// once it exceeds [`ratio_floor`](Self::ratio_floor) bytes (close 1009). 0 disables.
+    /// Default 200.
+    pub max_ratio: u32,
+    /// Decompressed size below which the ratio is not checked. Default 1 MiB.
+    pub ratio_floor: usize,
+    /// Where a direction has no context takeover (or a window under 15 bits), borrow the
+    /// compressor / inflater for each message from one spare kept per thread, shared by all
+    /// connections of that thread, instead of allocating one per message (as uWS does).
+    /// Needs the `std` feature (ignored without it). Default `false`.
+    pub share_per_thread: bool,
+}
+
+impl Default for DeflateConfig {
+    fn default() -> Self {
+        DeflateConfig {
+            threshold: 64,
+            level: 6,
+            max_ratio: 200,
+            ratio_floor: 1 << 20,
+            share_per_thread: false,
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Client side of the opening handshake: the request and the checks on the server's response.
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -8,7 +9,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::http::{ext_name, is_tchar, split_list, ParseError, Response, ResponseParser};
 use super::key::{accept_key, B64};
-use crate::config::HandshakeLimits;
+use crate::config::{Config, HandshakeLimits};
+use crate::connection::{Connection, Role};
+use crate::deflate::DeflateConfig;
 use crate::MaskKeySource;
 
 /// What a client asks for in its handshake.
@@ -76,8 +79,9 @@ pub enum ResponseError {
     /// A subprotocol that was not offered (or more than one).
     #[error("subprotocol not offered")]
     Protocol,
-    /// An extension that was not offered.
-    #[error("extension not offered")]
+    /// An extension that was not offered, or that cannot be agreed (see
+    /// [`ClientHandshake::into_connection`]).
+    #[error("extension not offered or not acceptable")]
     Extension,
 }
 
@@ -272,5 +276,70 @@ impl ClientHandshake {
     /// [`Connection::feed_bytes`](crate::Connection::feed_bytes).
     pub fn take_remaining(&mut self) -> BytesMut {
         self.parser.take_remaining()
+    }
+
+    /// Turns the completed handshake into the client [`Connection`] in one call: installs
+    /// permessage-deflate when the server accepted it (feature `deflate`, with `deflate`'s
+    /// settings) and hands the connection the bytes the server sent after its response.
+    /// `accepted` is what [`feed`](Self::feed) returned; `keys` masks the frames sent.
+    ///
+    /// Fails with [`ResponseError::Extension`] when the server accepted an extension this
+    /// connection cannot run: one other than permessage-deflate, permessage-deflate with
+    /// `deflate` `None` (or without the feature), or parameters that do not match the offer
+    /// ("If a client receives an extension negotiation response [...] not acceptable, the
+    /// client MUST _Fail the WebSocket Connection_", RFC 7692 §5).
+    pub fn into_connection(
+        mut self,
+        accepted: &Accepted,
+        config: Config,
+        keys: Box<dyn MaskKeySource + Send>,
+        deflate: Option<DeflateConfig>,
+    ) -> Result<Connection, ResponseError> {
+        let mut conn = Connection::with_mask_keys(Role::Client, config, keys);
+        let mut installed = false;
+        for element in &accepted.extensions {
+            if installed || ext_name(element) != crate::deflate::negotiate::NAME {
+                return Err(ResponseError::Extension);
+            }
+            let Some(d) = deflate else {
+                return Err(ResponseError::Extension);
+            };
+            self.install_deflate(&mut conn, element, d)?;
+            installed = true;
+        }
+        conn.push_input(self.take_remaining().freeze());
+        Ok(conn)
+    }
+
+    #[cfg(feature = "deflate")]
+    fn install_deflate(
+        &self,
+        conn: &mut Connection,
+        element: &str,
+        config: DeflateConfig,
+    ) -> Result<(), ResponseError> {
+        use crate::deflate::negotiate::{client_accept, Offer};
+        let offers: Vec<Offer> = self
+            .offered_extensions
+            .iter()
+            .filter_map(|o| Offer::parse(o).ok())
+            .collect();
+        let agreed = client_accept(&offers, element).map_err(|_| ResponseError::Extension)?;
+        conn.set_extension(Box::new(crate::deflate::PerMessageDeflate::new(
+            Role::Client,
+            agreed,
+            config,
+        )));
+        Ok(())
+    }
+
+    #[cfg(not(feature = "deflate"))]
+    fn install_deflate(
+        &self,
+        _: &mut Connection,
+        _: &str,
+        _: DeflateConfig,
+    ) -> Result<(), ResponseError> {
+        Err(ResponseError::Extension)
     }
 }

@@ -8,7 +8,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::http::{ext_name, is_tchar, split_list, Headers, ParseError, Request, RequestParser};
 use super::key::{accept_key, is_valid_key};
-use crate::config::HandshakeLimits;
+use crate::config::{Config, HandshakeLimits};
+use crate::connection::Connection;
+use crate::deflate::DeflateConfig;
 
 /// Why a server rejects a handshake request. The peer's fault; [`status`](Self::status) is
 /// the HTTP status to answer with and [`response`](Self::response) the full response.
@@ -338,5 +340,42 @@ impl ServerHandshake {
     /// [`Connection::feed_bytes`](crate::Connection::feed_bytes).
     pub fn take_remaining(&mut self) -> BytesMut {
         self.parser.take_remaining()
+    }
+    /// Accepts `offer` (returned by [`feed`](Self::feed)) in one call: agrees on
+    /// permessage-deflate when `deflate` is `Some` and the client offered it acceptably
+    /// (feature `deflate`; without it no extension is agreed), builds the 101 response with
+    /// the chosen subprotocol, creates the server [`Connection`] with the extension installed
+    /// and hands it the bytes the client sent after its request.
+    ///
+    /// Write the returned response, then drive the connection. Errors as
+    /// [`ClientOffer::accept`] (a `protocol` the client did not offer).
+    pub fn into_connection(
+        mut self,
+        offer: &ClientOffer,
+        protocol: Option<&str>,
+        config: Config,
+        deflate: Option<DeflateConfig>,
+    ) -> Result<(Bytes, Connection), AcceptError> {
+        #[cfg(feature = "deflate")]
+        let agreed = deflate.and_then(|d| {
+            let policy = crate::deflate::negotiate::ServerPolicy::default();
+            crate::deflate::negotiate::server_accept(offer.extensions(), &policy).map(|a| (a, d))
+        });
+        #[cfg(not(feature = "deflate"))]
+        let _ = deflate;
+        #[cfg(feature = "deflate")]
+        let header = agreed.map(|(a, _)| a.to_header());
+        #[cfg(not(feature = "deflate"))]
+        let header: Option<String> = None;
+        let response = offer.accept(protocol, header.as_deref())?;
+        let mut conn = Connection::server(config);
+        #[cfg(feature = "deflate")]
+        if let Some((a, d)) = agreed {
+            conn.set_extension(alloc::boxed::Box::new(
+                crate::deflate::PerMessageDeflate::new(crate::Role::Server, a, d),
+            ));
+        }
+        conn.push_input(self.take_remaining().freeze());
+        Ok((response, conn))
     }
 }
