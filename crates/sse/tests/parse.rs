@@ -525,7 +525,16 @@ fn feeding_far_past_the_bound_is_refused_exactly_and_loses_nothing() {
         }
         assert_eq!(p.poll_event(), Ok(None));
         assert_eq!(p.buffered(), 0);
-        // Polled empty, the parser takes input again.
+        // Polled empty, the parser takes input again, up to the bound in one feed.
+        let over = format!("data: {}\n\n", "x".repeat(57));
+        assert_eq!(
+            feed(&mut p, &over),
+            Err(FeedError::BufferFull {
+                buffered: 0,
+                len: 65,
+                limit: 64
+            })
+        );
         feed(&mut p, "data: again\n\n").unwrap();
         assert_eq!(p.poll_event().unwrap().unwrap().data(), "again");
     }

@@ -199,7 +199,8 @@ impl Parser {
 
     /// Like [`Parser::poll_event`], but the event borrows the parser's buffers instead of
     /// being allocated: nothing is allocated per event once the buffers have grown. The
-    /// event is valid until the next call on the parser.
+    /// event is valid until the next call on the parser. `Ok(None)`: feed more input (or,
+    /// after [`Parser::feed_eof`], the stream is over); calling it again is harmless.
     #[must_use = "an event or an error may be lost"]
     pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ParseError> {
         loop {
