@@ -3,10 +3,10 @@
 //! delivered (in order per connection, in any order across connections), and when each side
 //! sends. Property: messages arrive in order without loss or duplication; and unless a side
 //! closed (a heartbeat may legitimately time out under a starving schedule), once the network
-//! is drained fairly, every message has arrived. Half of the cases put the heartbeat far
-//! beyond the longest schedule (an hour, against at most 180 s of ticks): there no side may
-//! close, so full delivery is checked in at least those cases and the property cannot
-//! shrink to "everything closed".
+//! is drained fairly, every message has arrived. Half of the cases put every timer (the
+//! heartbeat and the upgrade timeout) far beyond the longest schedule (an hour, against at
+//! most 180 s of ticks): there no side may close, so full delivery is checked in at least
+//! those cases and the property cannot shrink to "everything closed".
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -253,14 +253,17 @@ proptest! {
     fn exactly_once_in_order_under_any_schedule(
         upgrade in any::<bool>(),
         b64 in any::<bool>(),
-        far_heartbeat in any::<bool>(),
+        far_timers in any::<bool>(),
         steps in proptest::collection::vec((0u8..10, any::<usize>(), 0u64..1500), 0..120),
     ) {
         let client = client::Config::DEFAULT.with_upgrade(upgrade).with_supports_binary(!b64);
         let mut server = server::Config::DEFAULT;
-        if far_heartbeat {
+        if far_timers {
             let hour = Duration::from_secs(3600);
-            server = server.with_ping_interval(hour).with_ping_timeout(hour);
+            server = server
+                .with_ping_interval(hour)
+                .with_ping_timeout(hour)
+                .with_upgrade_timeout(hour);
         }
         let mut net = Net::new(client, server);
         net.collect();
@@ -279,8 +282,8 @@ proptest! {
         net.drain();
         assert_prefix(&net.got_server, &net.to_server)?;
         assert_prefix(&net.got_client, &net.to_client)?;
-        if far_heartbeat {
-            prop_assert!(!net.closed, "closed although no heartbeat can expire");
+        if far_timers {
+            prop_assert!(!net.closed, "closed although no timer can expire");
         }
         if !net.closed {
             prop_assert_eq!(&net.got_server, &net.to_server);
