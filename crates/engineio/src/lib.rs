@@ -24,12 +24,19 @@
 //!
 //! # The house
 //!
-//! Wire building blocks, re-exported here: `packet.rs` ([`Packet`]), `payload.rs`
-//! ([`PayloadDecoder`] and the payload functions), `jsonp.rs`, `open.rs` ([`OpenPacket`]),
-//! `utf16.rs` ([`utf16_len`]), `config.rs` ([`Limits`]), `error.rs` (every error).
-//! Vocabulary both roles share: [`http`] (requests, responses, engine.io's error replies),
-//! `transport.rs` ([`TransportKind`], [`WsMessage`]). The two roles: [`server`] and
-//! [`client`], each with its own `Config`, `Event`, `CloseReason` and `Session`.
+//! - Wire building blocks, re-exported here: `packet.rs` ([`Packet`] and its three forms),
+//!   `payload.rs` ([`PayloadDecoder`] and the payload functions), `jsonp.rs`, `open.rs`
+//!   (the handshake data, [`OpenPacket`]), `utf16.rs` ([`utf16_len`]), `config.rs`
+//!   ([`Limits`]), `error.rs` (every error), `time.rs` ([`Instant`]).
+//! - Vocabulary both roles share, in leaf modules: [`http`] (requests and responses as the
+//!   sessions see them, engine.io's error replies), `transport.rs` ([`TransportKind`],
+//!   [`WsMessage`]).
+//! - The two roles: [`server`] and [`client`], each with its own `Config`, `Event`,
+//!   `CloseReason`, WebSocket `WsAction` and `Session`.
+//!
+//! The wire and session modules speak revision 3; `config`, `error`, `time`, `http` and
+//! `transport` do not depend on the revision, so a revision 4 (socket.io 3+) can sit beside
+//! them later.
 //!
 //! # Decoding a polling body: the call order
 //!
@@ -72,15 +79,14 @@
 //!
 //! # Sessions
 //!
-//! [`server::Server`] routes HTTP requests to [`server::Session`]s (handshake, long-polling GETs that
-//! are held until data arrives, POSTs, JSONP, the websocket transport and the upgrade probe,
-//! heartbeats, close, engine.io's 400 JSON errors); [`client::Session`] is the mirror image,
-//! producing the requests and WebSocket actions to perform. Both take time as an argument,
-//! an [`Instant`] from an origin you pick
-//! (`handle_timeout(now)`, `poll_timeout()`) and never touch the network; WebSocket framing
-//! is left to the I/O layer (for example pushwire-ws). After every input, drain the
-//! outputs in this order: HTTP responses / requests, WebSocket outputs, events, then the
-//! next timeout.
+//! [`server::Server`] routes HTTP requests to [`server::Session`]s (handshake, long-polling
+//! GETs that are held until data arrives, POSTs, JSONP, the websocket transport and the
+//! upgrade probe, heartbeats, close, engine.io's 400 JSON errors); [`client::Session`] is
+//! the mirror image, producing the requests and WebSocket actions to perform. Both take
+//! time as an argument — `now`, an [`Instant`] from an origin you pick — and give their
+//! next deadline from `poll_timeout()`; neither touches the network. WebSocket framing is
+//! left to the I/O layer (for example pushwire-ws). After every input, drain the outputs in
+//! this order: HTTP responses / requests, WebSocket actions, events, then the next timeout.
 //!
 //! ```
 //! use pushwire_engineio::http::{HttpRequest, Method};

@@ -218,6 +218,7 @@ impl PayloadDecoder {
     ///
     /// # Errors
     /// A [`PayloadError`]; sticky.
+    #[must_use = "a polled packet is removed from the decoder"]
     pub fn poll_packet(&mut self) -> Result<Option<Packet>, PayloadError> {
         loop {
             match self.state {

@@ -301,18 +301,22 @@ impl<S: SidSource> Server<S> {
         }
     }
 
-    /// The response for the held GET of session `sid`, once ready.
+    /// The response for the held GET of session `sid`, once ready. Extra calls are harmless.
+    #[must_use]
     pub fn poll_http_response(&mut self, sid: &str) -> Option<HttpResponse> {
         self.sessions.get_mut(sid)?.poll_http_response()
     }
 
-    /// The next WebSocket action for session `sid`.
+    /// The next WebSocket action for session `sid`; `None`: nothing now. Extra calls are
+    /// harmless.
+    #[must_use]
     pub fn poll_ws_action(&mut self, sid: &str) -> Option<WsAction> {
         self.sessions.get_mut(sid)?.poll_ws_action()
     }
 
     /// The next event of any session, with its id. Closed sessions whose outputs have all
-    /// been taken are dropped here.
+    /// been taken are dropped here. Extra calls are harmless.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<(String, Event)> {
         let mut found = None;
         for (sid, s) in &mut self.sessions {
