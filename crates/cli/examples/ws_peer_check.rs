@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits};
-use pushwire_ws::{Config, Connection, Event, MessageKind, Role, StdRandom};
+use pushwire_ws::{Config, Connection, Event, MessageKind, StdRandom};
 
 struct Client {
     stream: TcpStream,
@@ -32,24 +32,25 @@ impl Client {
         let mut hs = ClientHandshake::new(
             &ClientRequest::new(addr, "/"),
             &mut keys,
-            HandshakeLimits::default(),
+            HandshakeLimits::DEFAULT,
         )
         .map_err(|e| io::Error::other(e.to_string()))?;
         stream.write_all(&hs.request())?;
         let mut buf = vec![0u8; 64 * 1024];
-        loop {
+        let accepted = loop {
             let n = stream.read(&mut buf)?;
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
             match hs.feed(&buf[..n]) {
                 Ok(None) => {}
-                Ok(Some(_)) => break,
+                Ok(Some(a)) => break a,
                 Err(e) => return Err(io::Error::other(e.to_string())),
             }
-        }
-        let mut conn = Connection::with_mask_keys(Role::Client, Config::default(), Box::new(keys));
-        conn.feed_bytes(hs.take_remaining());
+        };
+        let conn = hs
+            .into_connection(&accepted, Config::DEFAULT, Box::new(keys), None)
+            .map_err(io::Error::other)?;
         Ok(Client { stream, conn, buf })
     }
 
@@ -77,7 +78,7 @@ impl Client {
             if n == 0 {
                 self.conn.feed_eof();
             } else {
-                self.conn.feed(&self.buf[..n]);
+                self.conn.feed(&self.buf[..n]).map_err(io::Error::other)?;
             }
         }
     }

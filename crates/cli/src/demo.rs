@@ -15,33 +15,33 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use bytes::BytesMut;
 use pushwire_sse::{encode, server};
-use pushwire_ws::handshake::{ClientOffer, HandshakeLimits, ServerHandshake};
-use pushwire_ws::{Config, Connection};
+use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
+use pushwire_ws::{Config, Connection, Limits};
 use tokio::net::TcpStream;
 
-use crate::serve::{write_all, Request};
+use crate::http::{write_all, Request};
 use crate::wslink::{self, App, Handle, Input, Message};
 
 /// Runs the opening handshake on a request head already read. On success the 101 has been
-/// written and the bytes after the head are returned; on failure the rejection (400, or 426
-/// for an unsupported version) has been written and `None` is returned.
+/// written and the connection (with the bytes after the head fed) is returned; on failure the
+/// rejection (400, or 426 for an unsupported version) has been written and `None` is returned.
 pub(crate) async fn accept(
     stream: &mut TcpStream,
     req: &Request,
     peer: &str,
-) -> io::Result<Option<(ClientOffer, BytesMut)>> {
-    let mut hs = ServerHandshake::new(HandshakeLimits::default());
+    config: Config,
+) -> io::Result<Option<Connection>> {
+    let mut hs = ServerHandshake::new(HandshakeLimits::DEFAULT);
     match hs.feed(&req.raw_head) {
         Ok(Some(offer)) => {
             // No subprotocol, no extension: Chromium's permessage-deflate offer is declined
             // by leaving it out of the response.
-            let response = offer
-                .accept(None, None)
-                .map_err(|e| io::Error::other(e.to_string()))?;
+            let (response, mut conn) = hs
+                .into_connection(&offer, None, config, None)
+                .map_err(io::Error::other)?;
+            conn.feed(&req.leftover).map_err(io::Error::other)?;
             write_all(stream, &response).await?;
-            let mut rest = hs.take_remaining();
-            rest.extend_from_slice(&req.leftover);
-            Ok(Some((offer, rest)))
+            Ok(Some(conn))
         }
         Ok(None) => {
             write_all(stream, &pushwire_ws::handshake::rejection_response(400)).await?;
@@ -70,21 +70,22 @@ impl App for Echo {
 pub(crate) async fn ws_echo(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<()> {
     // Boxed, and bound before the await: the handshake's state is freed before the
     // connection settles in (see `serve::handle`).
-    let accepting = Box::pin(accept(&mut stream, &req, peer));
-    let Some((_, rest)) = accepting.await? else {
+    // Large enough for every Autobahn case (9.* sends 16 MiB messages, and 4 MiB in 64-byte
+    // fragments); the output limit bounds what a client that does not read can pile up.
+    let limits = Limits::DEFAULT
+        .with_max_message_size(16 << 20)
+        .with_max_fragments(1 << 20)
+        .with_max_buffered_output(32 << 20);
+    let config = Config::DEFAULT.with_limits(limits);
+    let accepting = Box::pin(accept(&mut stream, &req, peer, config));
+    let Some(conn) = accepting.await? else {
         return Ok(());
     };
     drop(req);
     println!("{peer}: WebSocket /ws/echo open");
-    let mut config = Config::default();
-    // Large enough for every Autobahn case (9.* sends 16 MiB messages, and 4 MiB in 64-byte
-    // fragments); the output limit bounds what a client that does not read can pile up.
-    config.limits.max_message_size = 16 << 20;
-    config.limits.max_fragments = 1 << 20;
-    config.limits.max_buffered_output = 32 << 20;
     let (_handle, inbox) = wslink::start();
     let mut app = Echo { messages: 0 };
-    let why = wslink::run(stream, Connection::server(config), rest, inbox, &mut app).await;
+    let why = wslink::run(stream, conn, inbox, &mut app).await;
     println!(
         "{peer}: WebSocket /ws/echo ended: {why}, {} messages echoed",
         app.messages
@@ -152,16 +153,21 @@ pub(crate) async fn ws_chat(
 ) -> io::Result<()> {
     // Boxed, and bound before the await: the handshake's state is freed before the
     // connection settles in (see `serve::handle`).
-    let accepting = Box::pin(accept(&mut stream, &req, peer));
-    let Some((_, rest)) = accepting.await? else {
+    let limits = Limits::DEFAULT
+        .with_max_frame_size(MAX_CHAT_MESSAGE)
+        .with_max_message_size(MAX_CHAT_MESSAGE)
+        .with_max_fragments(64)
+        .with_max_buffered_output(4 << 20);
+    let accepting = Box::pin(accept(
+        &mut stream,
+        &req,
+        peer,
+        Config::DEFAULT.with_limits(limits),
+    ));
+    let Some(conn) = accepting.await? else {
         return Ok(());
     };
     drop(req);
-    let mut config = Config::default();
-    config.limits.max_frame_size = MAX_CHAT_MESSAGE;
-    config.limits.max_message_size = MAX_CHAT_MESSAGE;
-    config.limits.max_fragments = 64;
-    config.limits.max_buffered_output = 4 << 20;
     let (handle, inbox) = wslink::start();
     let (id, count) = chat.join(handle);
     println!("{peer}: WebSocket /ws/chat joined ({count} in the chat)");
@@ -170,7 +176,7 @@ pub(crate) async fn ws_chat(
         id,
         messages: 0,
     };
-    let why = wslink::run(stream, Connection::server(config), rest, inbox, &mut app).await;
+    let why = wslink::run(stream, conn, inbox, &mut app).await;
     chat.leave(id);
     println!(
         "{peer}: WebSocket /ws/chat left: {why}, {} messages sent",
@@ -202,14 +208,14 @@ pub(crate) async fn sse_chat(
 ) -> io::Result<()> {
     drop(req);
     let mut out = BytesMut::new();
-    out.extend_from_slice(&crate::serve::sse_head());
+    out.extend_from_slice(&crate::http::sse_head());
     out.extend_from_slice(server::KEEP_ALIVE);
     write_all(&mut stream, &out).await?;
     let (handle, mut inbox) = wslink::start();
     let (id, count) = chat.join(handle);
     println!("{peer}: SSE /sse/chat joined ({count} in the chat)");
     let mut relayed = 0u64;
-    let keep_alive = crate::serve::KEEP_ALIVE_EVERY;
+    let keep_alive = crate::http::KEEP_ALIVE_EVERY;
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
     let why = loop {
         let input = tokio::select! {

@@ -18,7 +18,7 @@ use pushwire_engineio::{
     WsOutput,
 };
 use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
-use pushwire_ws::{Config, Connection};
+use pushwire_ws::{Config, Connection, Limits};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
@@ -239,12 +239,15 @@ pub(crate) async fn handle(
     // A websocket request is checked by pushwire-ws before the session sees it.
     let mut offer = None;
     if upgrade {
-        let mut hs = ServerHandshake::new(HandshakeLimits::default());
+        let mut hs = ServerHandshake::new(HandshakeLimits::DEFAULT);
         match hs.feed(&req.raw_head) {
             Ok(Some(o)) => {
-                let mut rest = hs.take_remaining();
-                rest.extend_from_slice(&req.leftover);
-                offer = Some((o, rest));
+                // No subprotocol, no extension; written only if the session accepts.
+                let (response, mut conn) = hs
+                    .into_connection(&o, None, ws_config(), None)
+                    .map_err(io::Error::other)?;
+                conn.feed(&req.leftover).map_err(io::Error::other)?;
+                offer = Some((response, conn));
             }
             Ok(None) => {
                 return write_all(
@@ -326,14 +329,11 @@ pub(crate) async fn handle(
         }
         Outcome::AcceptWebSocket { sid } => {
             drop(req);
-            let Some((offer, rest)) = offer else {
+            let Some((response, conn)) = offer else {
                 return Ok(());
             };
-            let response = offer
-                .accept(None, None)
-                .map_err(|e| io::Error::other(e.to_string()))?;
             write_all(&mut stream, &response).await?;
-            websocket(stream, rest, shared, sid, peer).await
+            websocket(stream, conn, shared, sid, peer).await
         }
     }
 }
@@ -369,18 +369,24 @@ impl App for EioSocket<'_> {
     }
 }
 
+/// Limits of an Engine.io websocket transport.
+fn ws_config() -> Config {
+    Config::DEFAULT.with_limits(
+        Limits::DEFAULT
+            .with_max_message_size(MAX_BODY as u64)
+            .with_max_frame_size(MAX_BODY as u64)
+            .with_max_buffered_output(8 << 20),
+    )
+}
+
 async fn websocket(
     stream: TcpStream,
-    rest: bytes::BytesMut,
+    conn: Connection,
     shared: &Shared,
     sid: String,
     peer: &str,
 ) -> io::Result<()> {
     println!("{peer}: engine.io {sid}: websocket open");
-    let mut config = Config::default();
-    config.limits.max_message_size = MAX_BODY as u64;
-    config.limits.max_frame_size = MAX_BODY as u64;
-    config.limits.max_buffered_output = 8 << 20;
     let (handle, inbox) = wslink::start();
     shared
         .ws
@@ -391,7 +397,7 @@ async fn websocket(
         shared,
         sid: sid.clone(),
     };
-    let why = wslink::run(stream, Connection::server(config), rest, inbox, &mut app).await;
+    let why = wslink::run(stream, conn, inbox, &mut app).await;
     shared
         .ws
         .lock()

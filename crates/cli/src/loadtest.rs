@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits};
-use pushwire_ws::{Config, Connection, Event, Role, StdRandom};
+use pushwire_ws::{Config, Connection, Event, StdRandom};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify, Semaphore};
@@ -522,23 +522,24 @@ async fn ws_connect(addr: SocketAddr) -> io::Result<WsPeer> {
     stream.set_nodelay(true)?;
     let mut keys = StdRandom::new();
     let req = ClientRequest::new(&addr.to_string(), "/ws/chat");
-    let mut hs = ClientHandshake::new(&req, &mut keys, HandshakeLimits::default())
+    let mut hs = ClientHandshake::new(&req, &mut keys, HandshakeLimits::DEFAULT)
         .map_err(|e| io::Error::other(e.to_string()))?;
     stream.write_all(&hs.request()).await?;
     let mut buf = [0u8; 1024];
-    loop {
+    let accepted = loop {
         let n = stream.read(&mut buf).await?;
         if n == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         match hs.feed(&buf[..n]) {
             Ok(None) => continue,
-            Ok(Some(_)) => break,
+            Ok(Some(a)) => break a,
             Err(e) => return Err(io::Error::other(format!("handshake: {e}"))),
         }
-    }
-    let mut conn = Connection::with_mask_keys(Role::Client, Config::default(), Box::new(keys));
-    conn.feed_bytes(hs.take_remaining());
+    };
+    let conn = hs
+        .into_connection(&accepted, Config::DEFAULT, Box::new(keys), None)
+        .map_err(|e| io::Error::other(format!("handshake: {e}")))?;
     Ok(WsPeer { stream, conn })
 }
 
@@ -575,7 +576,7 @@ impl WsPeer {
             self.conn.feed_eof();
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        self.conn.feed(&buf[..n]);
+        self.conn.feed(&buf[..n]).map_err(io::Error::other)?;
         Ok(texts)
     }
 
@@ -596,7 +597,10 @@ impl WsPeer {
                 }
                 r = self.stream.read(&mut buf) => match r {
                     Ok(n) if n > 0 => {
-                        self.conn.feed(&buf[..n]);
+                        if self.conn.feed(&buf[..n]).is_err() {
+                            shared.fail("sender: input refused".into());
+                            return;
+                        }
                         while let Ok(Some(_)) = self.conn.poll_event() {}
                     }
                     _ => {

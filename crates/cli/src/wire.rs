@@ -293,6 +293,16 @@ fn emit_ws_error(out: &mut impl Write, e: &ProtocolError) -> io::Result<Outcome>
     Ok(Outcome::Malformed)
 }
 
+/// Feeds `bytes` (one frame, or what is left after the last whole frame). A refused feed
+/// (past the input bound) can only be a frame longer than the connection accepts or a bad
+/// header, both of which the connection finds in the header alone, so then only that is fed.
+fn feed_ws(conn: &mut Connection, bytes: &[u8]) {
+    if conn.feed(bytes).is_err() {
+        let head = &bytes[..bytes.len().min(pushwire_ws::frame::MAX_HEADER_LEN)];
+        let _ = conn.feed(head);
+    }
+}
+
 /// Polls the connection until it needs more bytes; `Err` is its protocol error.
 fn drain_ws(conn: &mut Connection) -> Result<(), ProtocolError> {
     while conn.poll_event()?.is_some() {}
@@ -316,7 +326,7 @@ fn decode_ws(out: &mut impl Write, role: Role) -> io::Result<Outcome> {
             .and_then(|l| l.checked_add(header_len))
             .filter(|&e| e <= rest.len());
         let Some(end) = end else { break };
-        conn.feed(&rest[..end]);
+        feed_ws(&mut conn, &rest[..end]);
         if let Err(e) = drain_ws(&mut conn) {
             return emit_ws_error(out, &e);
         }
@@ -345,7 +355,7 @@ fn decode_ws(out: &mut impl Write, role: Role) -> io::Result<Outcome> {
     }
     if pos < input.len() {
         // A bad header, or a frame cut off by the end of the input.
-        conn.feed(&input[pos..]);
+        feed_ws(&mut conn, &input[pos..]);
         if let Err(e) = drain_ws(&mut conn) {
             return emit_ws_error(out, &e);
         }

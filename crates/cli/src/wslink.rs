@@ -7,17 +7,17 @@
 //! on the connection and drops it ([`Handle::offer`]). Reads go through one per-thread
 //! scratch buffer of [`READ_CHUNK`] bytes (an idle connection holds no read buffer), the
 //! connection's own limits bound what it buffers, and a write that makes no progress for
-//! [`crate::serve::WRITE_TIMEOUT`] drops the client. A ping goes out every [`PING_EVERY`]; a
+//! [`crate::http::WRITE_TIMEOUT`] drops the client. A ping goes out every [`PING_EVERY`]; a
 //! peer silent for [`IDLE_TIMEOUT`] is dropped.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::{self, IoSlice};
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use pushwire_ws::{Connection, Event, ProtocolError, SendError, Utf8Bytes};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -25,7 +25,7 @@ use tokio::sync::mpsc::{self, error::TrySendError, Receiver, Sender};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::serve::WRITE_TIMEOUT;
+use crate::http::WRITE_TIMEOUT;
 
 /// Bytes read from a socket at a time (into the per-thread scratch buffer).
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
@@ -165,37 +165,23 @@ fn read_into(stream: &TcpStream, conn: &mut Connection) -> io::Result<usize> {
     SCRATCH.with(|s| {
         let mut buf = s.borrow_mut();
         let n = stream.try_read(&mut buf)?;
-        conn.feed(&buf[..n]);
+        // Every event is polled after each read, so the input bound is never reached.
+        conn.feed(&buf[..n]).map_err(io::Error::other)?;
         Ok(n)
     })
 }
 
-/// Writes every queued chunk (a vectored write for several); fails when a write makes no
-/// progress for [`WRITE_TIMEOUT`].
+/// Writes everything queued (vectored writes); fails when a write makes no progress for
+/// [`WRITE_TIMEOUT`].
 async fn flush(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
-    let mut chunks: Vec<Bytes> = Vec::new();
-    while let Some(c) = conn.poll_transmit() {
-        chunks.push(c);
-    }
-    let (mut i, mut off) = (0, 0);
-    while i < chunks.len() {
-        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(chunks.len() - i);
-        slices.push(IoSlice::new(&chunks[i][off..]));
-        slices.extend(chunks[i + 1..].iter().map(|c| IoSlice::new(c)));
-        let mut n = match tokio::time::timeout(WRITE_TIMEOUT, stream.write_vectored(&slices)).await
-        {
-            Ok(r) => r?,
+    let mut out = conn.take_transmit();
+    while out.has_remaining() {
+        match tokio::time::timeout(WRITE_TIMEOUT, stream.write_buf(&mut out)).await {
+            Ok(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e),
             Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
-        };
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
         }
-        while i < chunks.len() && n >= chunks[i].len() - off {
-            n -= chunks[i].len() - off;
-            i += 1;
-            off = 0;
-        }
-        off += n;
     }
     Ok(())
 }
@@ -216,7 +202,6 @@ pub(crate) fn send(conn: &mut Connection, msg: Message) {
 pub(crate) async fn run(
     mut stream: TcpStream,
     mut conn: Connection,
-    leftover: BytesMut,
     mut inbox: Inbox,
     app: &mut (dyn App + Send),
 ) -> String {
@@ -224,19 +209,25 @@ pub(crate) async fn run(
     let mut last_rx = Instant::now();
     let mut next_ping = Instant::now() + PING_EVERY;
     let mut eof = false;
-    if !leftover.is_empty() {
-        conn.feed_bytes(leftover);
-    }
     app.on_wake(&mut conn);
     let timer = tokio::time::sleep_until(next_ping);
     tokio::pin!(timer);
     let why = loop {
         // Events from what was fed.
         let mut failed: Option<ProtocolError> = None;
+        let mut written = Ok(());
         loop {
             match conn.poll_event() {
                 Ok(Some(Event::Text(t))) => app.on_message(&mut conn, Message::Text(t)),
                 Ok(Some(Event::Binary(b))) => app.on_message(&mut conn, Message::Binary(b)),
+                // Answer each ping before the next: the connection keeps only the newest pong
+                // not yet handed out (RFC 6455 §5.5.3).
+                Ok(Some(Event::Ping(_))) => {
+                    written = flush(&mut conn, &mut stream).await;
+                    if written.is_err() {
+                        break;
+                    }
+                }
                 Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(e) => {
@@ -245,7 +236,10 @@ pub(crate) async fn run(
                 }
             }
         }
-        if let Err(e) = flush(&mut conn, &mut stream).await {
+        if written.is_ok() {
+            written = flush(&mut conn, &mut stream).await;
+        }
+        if let Err(e) = written {
             break format!("write failed ({e})");
         }
         if let Some(e) = failed {
