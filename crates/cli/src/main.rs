@@ -6,6 +6,7 @@
 
 mod demo;
 mod eio;
+mod http;
 mod loadtest;
 mod os;
 mod serve;
