@@ -23,7 +23,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use crate::serve::{respond, write_all, Request};
+use crate::http::{respond, write_all, Request};
 use crate::wslink::{self, App, Handle, Input, Message};
 
 type Sids = Box<dyn FnMut() -> String + Send>;
