@@ -108,8 +108,8 @@ struct State {
 ///
 /// By default on tokio's multi-thread scheduler with one worker per CPU (`--threads N` for
 /// another count); `--threads 1` runs everything on one thread (the current-thread runtime).
-/// On the two-core CI machine two workers fan a chat message out to 11,000 connections
-/// about a third faster than one (docs/performance.md), at the same memory.
+/// Several workers are the default because the kernel's share of a fan-out's writes then
+/// runs on every core (figures in docs/performance.md).
 pub(crate) fn run(opts: Options) -> io::Result<()> {
     let runtime = if opts.threads == 1 {
         tokio::runtime::Builder::new_current_thread()
