@@ -19,7 +19,7 @@ use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
 use pushwire_ws::{Config, Connection, Limits};
 use tokio::net::TcpStream;
 
-use crate::serve::{write_all, Request};
+use crate::http::{write_all, Request};
 use crate::wslink::{self, App, Handle, Input, Message};
 
 /// Runs the opening handshake on a request head already read. On success the 101 has been
@@ -208,14 +208,14 @@ pub(crate) async fn sse_chat(
 ) -> io::Result<()> {
     drop(req);
     let mut out = BytesMut::new();
-    out.extend_from_slice(&crate::serve::sse_head());
+    out.extend_from_slice(&crate::http::sse_head());
     out.extend_from_slice(server::KEEP_ALIVE);
     write_all(&mut stream, &out).await?;
     let (handle, mut inbox) = wslink::start();
     let (id, count) = chat.join(handle);
     println!("{peer}: SSE /sse/chat joined ({count} in the chat)");
     let mut relayed = 0u64;
-    let keep_alive = crate::serve::KEEP_ALIVE_EVERY;
+    let keep_alive = crate::http::KEEP_ALIVE_EVERY;
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
     let why = loop {
         let input = tokio::select! {
