@@ -26,12 +26,10 @@ fuzz_target!(|data: &[u8]| {
         server_max_window_bits: 8 + ((flags >> 2) & 7),
         client_max_window_bits: 8 + ((data[2] >> 4) & 7),
     };
-    let config = DeflateConfig {
-        threshold: 0,
-        max_ratio: if flags & 0x20 != 0 { 4 } else { 0 },
-        ratio_floor: 64,
-        ..DeflateConfig::default()
-    };
+    let config = DeflateConfig::DEFAULT
+        .with_threshold(0)
+        .with_max_ratio(if flags & 0x20 != 0 { 4 } else { 0 })
+        .with_ratio_floor(64);
     let role = if flags & 0x40 != 0 {
         Role::Client
     } else {
@@ -55,10 +53,7 @@ fuzz_target!(|data: &[u8]| {
     let mut dec = PerMessageDeflate::new(
         role,
         agreed,
-        DeflateConfig {
-            max_ratio: 0,
-            ..config
-        },
+        config.with_max_ratio(0),
     );
     for msg in data[3..].split(|&b| b == 0xfe) {
         let z = enc.compress(msg).expect("compress");
@@ -72,18 +67,12 @@ fuzz_target!(|data: &[u8]| {
     let mut enc = PerMessageDeflate::new(
         peer,
         agreed,
-        DeflateConfig {
-            threshold: 16,
-            ..config
-        },
+        config.with_threshold(16),
     );
     let mut dec = PerMessageDeflate::new(
         role,
         agreed,
-        DeflateConfig {
-            max_ratio: 0,
-            ..config
-        },
+        config.with_max_ratio(0),
     );
     for (i, msg) in data[3..].split(|&b| b == 0xfe).enumerate() {
         let kind = MessageKind::Binary;

@@ -12,10 +12,7 @@ use pushwire_ws::mask::apply_mask;
 use pushwire_ws::{Config, Connection, ConnectionState, Event, FixedMaskKey, Role};
 
 fn cfg(threshold: usize) -> DeflateConfig {
-    DeflateConfig {
-        threshold,
-        ..DeflateConfig::default()
-    }
+    DeflateConfig::DEFAULT.with_threshold(threshold)
 }
 
 /// A client and a server that negotiated deflate through the real handshake.

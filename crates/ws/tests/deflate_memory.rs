@@ -121,10 +121,7 @@ fn memory_per_configuration() {
                 client_no_context_takeover: true,
                 ..Agreement::default()
             },
-            DeflateConfig {
-                share_per_thread: true,
-                ..d
-            },
+            d.with_share_per_thread(true),
         ),
     ];
     let mut held = Vec::new();
