@@ -24,7 +24,8 @@ use futures::stream::{self, StreamExt};
 use http_body_util::Full;
 use pushwire_benches::{eio3_text_payload, eio3_tick_packets};
 use pushwire_engineio::{
-    decode_text_payload, encode_text_payload, Frame, Limits, Packet, PacketData, PacketType,
+    decode_text_payload, encode_payload, EncodedPayload, Limits, Packet, PacketData, PacketType,
+    WsMessage,
 };
 use std::hint::black_box;
 
@@ -122,9 +123,11 @@ fn eio3_payload_decode_scaling(c: &mut Criterion) {
 
 #[inline(never)]
 fn pushwire_payload_encode(packets: &[Packet]) -> String {
-    let mut out = String::new();
-    encode_text_payload(packets, &mut out);
-    out
+    // The owned form: a `String` sized up front, as a polling response is built.
+    match encode_payload(packets, false) {
+        EncodedPayload::Text(out) => out,
+        EncodedPayload::Binary(_) => unreachable!("text payload without binary support"),
+    }
 }
 
 /// engineioxide encodes a stream of packet buffers (one per `emit`), consuming them.
@@ -171,14 +174,14 @@ fn eio3_payload_encode(c: &mut Criterion) {
 
 // ---- single packet decode -------------------------------------------------------------
 
-/// Owned messages, as a WebSocket layer hands them over (`Frame::Text(String)`).
+/// Owned messages, as a WebSocket layer hands them over (`WsMessage::Text(String)`).
 #[inline(never)]
 fn pushwire_packet_decode(texts: Vec<String>) -> Count {
     let mut n = (0, 0);
     for t in texts {
         count_pushwire(
             &mut n,
-            &Packet::from_frame(Frame::Text(t)).expect("valid packet"),
+            &Packet::from_ws_message(WsMessage::Text(t)).expect("valid packet"),
         );
     }
     n

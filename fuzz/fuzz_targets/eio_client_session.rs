@@ -1,15 +1,16 @@
-//! Drives a `ClientSession` with arbitrary HTTP responses, websocket events, frames, sends,
+//! Drives a `client::Session` with arbitrary HTTP responses, websocket events, messages, sends,
 //! closes and clock steps. Oracle: no panic; never more than one GET and one POST in flight;
 //! every request well-formed (`EIO=3`, a POST body that decodes cleanly as the payload its
-//! content type says); every websocket frame a valid packet; no event after `Closed`; no
+//! content type says); every websocket message a valid packet; no event after `Closed`; no
 //! deadline in the past after `handle_timeout`.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use pushwire_engineio::client::{self, RequestKind};
+use pushwire_engineio::http::Method;
 use pushwire_engineio::{
-    decode_binary_payload, decode_text_payload, ClientConfig, ClientEvent, ClientSession,
-    ClientWsAction, Frame, Limits, Method, Packet, PacketData, RequestKind,
+    decode_binary_payload, decode_text_payload, Instant, Limits, Packet, PacketData, WsMessage,
 };
 use std::time::Duration;
 
@@ -37,12 +38,12 @@ const OPEN: &str =
 
 fuzz_target!(|input: (bool, bool, Vec<Op>)| {
     let (b64, ws_only, ops) = input;
-    let mut config = ClientConfig::default();
-    config.supports_binary = !b64;
-    config.websocket_only = ws_only;
-    config.max_buffered_packets = 16;
-    let mut now = Duration::ZERO;
-    let mut c = ClientSession::new(config, now);
+    let config = client::Config::DEFAULT
+        .with_supports_binary(!b64)
+        .with_websocket_only(ws_only)
+        .with_max_buffered_packets(16);
+    let mut now = Instant::ZERO;
+    let mut c = client::Session::new(config, now);
     let mut outstanding: Vec<RequestKind> = Vec::new();
     let mut closed = false;
 
@@ -66,8 +67,8 @@ fuzz_target!(|input: (bool, bool, Vec<Op>)| {
             }
             Op::WsConnected => c.handle_ws_connected(now),
             Op::WsClosed => c.handle_ws_closed(now),
-            Op::WsText(t) => c.handle_ws_frame(now, Frame::Text(t)),
-            Op::WsBinary(b) => c.handle_ws_frame(now, Frame::Binary(b.into())),
+            Op::WsText(t) => c.handle_ws_message(now, WsMessage::Text(t)),
+            Op::WsBinary(b) => c.handle_ws_message(now, WsMessage::Binary(b.into())),
             Op::Send(t, b) => {
                 let _ = c.send(match t {
                     Some(t) => PacketData::Text(t),
@@ -76,7 +77,7 @@ fuzz_target!(|input: (bool, bool, Vec<Op>)| {
             }
             Op::Close => c.close(),
             Op::Advance(ms) => {
-                now += Duration::from_millis(u64::from(ms));
+                now = now + Duration::from_millis(u64::from(ms));
                 c.handle_timeout(now);
                 if let Some(t) = c.poll_timeout() {
                     assert!(t > now, "deadline in the past after handle_timeout");
@@ -120,18 +121,18 @@ fuzz_target!(|input: (bool, bool, Vec<Op>)| {
         );
         while let Some(a) = c.poll_ws_action() {
             match a {
-                ClientWsAction::Connect { query } => {
+                client::WsAction::Connect { query } => {
                     assert!(query.starts_with("EIO=3&transport=websocket&t="))
                 }
-                ClientWsAction::Frame(f) => {
-                    Packet::from_frame(f).expect("valid packet frame");
+                client::WsAction::Send(m) => {
+                    Packet::from_ws_message(m).expect("valid packet message");
                 }
-                ClientWsAction::Close => {}
+                client::WsAction::Close => {}
             }
         }
         while let Some(e) = c.poll_event() {
             assert!(!closed, "event after Closed: {e:?}");
-            if let ClientEvent::Closed(_) = e {
+            if let client::Event::Closed(_) = e {
                 closed = true;
             }
         }

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use pushwire_engineio::{Frame, Packet, PacketError, PacketType};
+use pushwire_engineio::{Packet, PacketError, PacketType, WsMessage};
 
 fuzz_target!(|data: &[u8]| {
     // Binary form.
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
             p.encode_binary(&mut out);
             assert_eq!(out, data);
             assert_eq!(p.kind.number(), data[0]);
-            assert_eq!(Packet::from_frame(p.to_frame(true)), Ok(p));
+            assert_eq!(Packet::from_ws_message(p.to_ws_message(true)), Ok(p));
         }
         Err(PacketError::Empty) => assert!(data.is_empty()),
         Err(PacketError::UnknownTypeByte(b)) => {
@@ -38,8 +38,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(p.str_len(), s.len());
             assert_eq!(p.str_utf16_len(), s.encode_utf16().count());
             assert_eq!(p.data.is_binary(), first == Some(b'b'));
-            let frame = p.to_frame(false);
-            assert_eq!(frame, Frame::Text(s.to_owned()));
+            let message = p.to_ws_message(false);
+            assert_eq!(message, WsMessage::Text(s.to_owned()));
         }
         Err(PacketError::Empty) => assert!(s.is_empty()),
         Err(PacketError::UnknownTypeChar(c)) => {

@@ -2,7 +2,11 @@
 //
 // Oracle for decoding an arbitrary payload in arbitrary chunks under small limits:
 // - the results (packets, then at most one error, last) are the same fed whole, fed in the
-//   fuzzer's chunks (alternating borrowed and owned), and one-shot;
+//   fuzzer's chunks (alternating borrowed and owned), and one-shot, while the input fits
+//   `max_payload_bytes`; past it the whole body is refused (`PayloadTooLarge` alone), and
+//   the chunks yield a prefix of what an unbounded decoder returns, then one error;
+// - a feed is refused exactly when it would take the body past `max_payload_bytes`
+//   (`FeedError::BufferFull` with the exact counts), and every later one too;
 // - the limits hold: at most `max_packets` packets, each encoded packet at most
 //   `max_packet_bytes`, all of them at most `max_payload_bytes`;
 // - the packets before the error re-encode to a subsequence of the input: the encoder only
@@ -11,7 +15,7 @@
 // - decode(encode(packets)) == packets.
 
 use arbitrary::Arbitrary;
-use pushwire_engineio::{Limits, Packet, PayloadDecoder, PayloadError, PayloadFormat};
+use pushwire_engineio::{FeedError, Limits, Packet, PayloadDecoder, PayloadError, PayloadFormat};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -30,7 +34,29 @@ fn run(format: PayloadFormat, input: &Input) -> (Vec<Result<Packet, PayloadError
     let data = &input.data;
     let whole = chunked(format, data, &[], limits);
     let cut = chunked(format, data, &input.cuts, limits);
-    assert_eq!(whole, cut, "chunk invariance");
+    let too_large = PayloadError::PayloadTooLarge {
+        limit: limits.max_payload_bytes,
+    };
+    if data.len() <= limits.max_payload_bytes {
+        assert_eq!(whole, cut, "chunk invariance");
+    } else {
+        assert_eq!(
+            whole,
+            [Err(too_large.clone())],
+            "a body over the limit is refused whole"
+        );
+        let unbounded = chunked(format, data, &[], limits.with_max_payload_bytes(usize::MAX));
+        let (last, before) = cut.split_last().expect("an error at least");
+        assert!(last.is_err(), "the error comes last");
+        assert_eq!(
+            before,
+            &unbounded[..before.len()],
+            "packets of the accepted part"
+        );
+        if *last != Err(too_large) {
+            assert_eq!(cut, unbounded, "a peer error before the bound is the same");
+        }
+    }
     let one_shot: Vec<_> = match format {
         PayloadFormat::Text => {
             pushwire_engineio::decode_text_payload(data.clone(), limits).collect()
@@ -82,6 +108,8 @@ fn chunked(
     cuts.push(data.len());
     let mut pos = 0;
     let mut failed = false;
+    let mut accepted = 0usize;
+    let mut refused = false;
     let drain = |d: &mut PayloadDecoder, out: &mut Vec<_>, failed: &mut bool| {
         while !*failed {
             match d.poll_packet() {
@@ -97,15 +125,33 @@ fn chunked(
         }
     };
     for (i, &c) in cuts.iter().enumerate() {
-        if i % 2 == 0 {
-            d.feed(&data[pos..c]);
+        let len = c - pos;
+        let fed = if i % 2 == 0 {
+            d.feed(&data[pos..c])
         } else {
-            d.feed_bytes(bytes::Bytes::copy_from_slice(&data[pos..c]));
+            d.feed_bytes(bytes::Bytes::copy_from_slice(&data[pos..c]))
+        };
+        let limit = limits.max_payload_bytes;
+        if len > 0 && (refused || len > limit - accepted) {
+            refused = true;
+            let buffered = accepted;
+            assert_eq!(
+                fed,
+                Err(FeedError::BufferFull {
+                    buffered,
+                    len,
+                    limit
+                })
+            );
+        } else {
+            assert_eq!(fed, Ok(()));
+            accepted += len;
         }
         pos = c;
         drain(&mut d, &mut out, &mut failed);
     }
     d.feed_eof();
+    assert_eq!(d.feed(b"x"), Err(FeedError::AfterEof));
     drain(&mut d, &mut out, &mut failed);
     if !failed {
         assert!(d.is_finished());

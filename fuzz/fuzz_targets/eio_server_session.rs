@@ -1,16 +1,18 @@
-//! Drives a `Server` with arbitrary sequences of requests, websocket frames, sends, closes
+//! Drives a `server::Server` with arbitrary sequences of requests, websocket messages, sends, closes
 //! and clock advances. Oracle: no panic; every HTTP response is well-formed (200 with a
 //! payload that decodes cleanly — text, XHR2 or JSONP by its headers — or `ok` for a POST,
-//! 400 with engine.io's JSON error, 500 empty); every websocket frame is a valid packet;
+//! 400 with engine.io's JSON error, 500 empty); every websocket message is a valid packet;
 //! no event after a session's `Closed`; the session count stays bounded by the handshakes;
 //! deadlines never lie in the past after `handle_timeout`.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
+use pushwire_engineio::server::{self, Event, Outcome, Server, WsAction};
 use pushwire_engineio::{
-    decode_binary_payload, decode_jsonp_response, decode_text_payload, Event, Frame, HttpRequest,
-    HttpResponse, Limits, Method, Outcome, Packet, PacketData, Server, ServerConfig, WsOutput,
+    decode_binary_payload, decode_jsonp_response, decode_text_payload, Instant, Limits, Packet,
+    PacketData, WsMessage,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -67,15 +69,14 @@ fn check_response(r: &HttpResponse, post: bool) {
 }
 
 fuzz_target!(|ops: Vec<Op>| {
-    let mut config = ServerConfig::default();
-    config.max_buffered_packets = 8;
+    let config = server::Config::DEFAULT.with_max_buffered_packets(8);
     let mut n = 0u32;
     let mut server = Server::new(config, move || {
         n += 1;
         format!("s{n}")
     });
     let sid_name = |x: u8| format!("s{}", x % 4);
-    let mut now = Duration::ZERO;
+    let mut now = Instant::ZERO;
     let mut handshakes = 0usize;
     let mut closed: BTreeSet<String> = BTreeSet::new();
     let mut held: BTreeMap<String, ()> = BTreeMap::new();
@@ -134,9 +135,9 @@ fuzz_target!(|ops: Vec<Op>| {
                     handshakes += 1;
                 }
             }
-            Op::WsText(s, t) => server.handle_ws_frame(now, &sid_name(s), Frame::Text(t)),
+            Op::WsText(s, t) => server.handle_ws_message(now, &sid_name(s), WsMessage::Text(t)),
             Op::WsBinary(s, b) => {
-                server.handle_ws_frame(now, &sid_name(s), Frame::Binary(b.into()))
+                server.handle_ws_message(now, &sid_name(s), WsMessage::Binary(b.into()))
             }
             Op::WsClosed(s) => server.handle_ws_closed(now, &sid_name(s)),
             Op::GetAborted(s) => server.handle_get_aborted(now, &sid_name(s)),
@@ -149,7 +150,7 @@ fuzz_target!(|ops: Vec<Op>| {
             }
             Op::Close(s) => server.close(now, &sid_name(s)),
             Op::Advance(ms) => {
-                now += Duration::from_millis(u64::from(ms) * 16);
+                now = now + Duration::from_millis(u64::from(ms) * 16);
                 server.handle_timeout(now);
             }
         }
@@ -161,9 +162,9 @@ fuzz_target!(|ops: Vec<Op>| {
                 assert!(held.remove(sid).is_some(), "response without a held GET");
                 check_response(&r, false);
             }
-            while let Some(o) = server.poll_ws_output(sid) {
-                if let WsOutput::Frame(f) = o {
-                    Packet::from_frame(f).expect("valid packet frame");
+            while let Some(a) = server.poll_ws_action(sid) {
+                if let WsAction::Send(m) = a {
+                    Packet::from_ws_message(m).expect("valid packet message");
                 }
             }
         }

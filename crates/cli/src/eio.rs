@@ -13,10 +13,9 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use pushwire_engineio::{
-    sid_from_bytes, Event, Frame, HttpRequest, HttpResponse, Method, Outcome, Server, ServerConfig,
-    WsOutput,
-};
+use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
+use pushwire_engineio::server::{self, sid_from_bytes, Event, Outcome, Server, WsAction};
+use pushwire_engineio::{Instant as EioInstant, WsMessage};
 use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
 use pushwire_ws::{Config, Connection, Limits};
 use tokio::io::AsyncReadExt;
@@ -72,8 +71,7 @@ fn sid_source() -> Sids {
 impl Eio {
     /// Creates the server and starts its timer task (call within the runtime).
     pub(crate) fn start() -> Eio {
-        let mut config = ServerConfig::default();
-        config.max_buffered_packets = MAX_BUFFERED_PACKETS;
+        let config = server::Config::DEFAULT.with_max_buffered_packets(MAX_BUFFERED_PACKETS);
         let shared = Arc::new(Shared {
             ping_interval: config.ping_interval,
             ping_timeout: config.ping_timeout,
@@ -114,8 +112,8 @@ impl Eio {
 }
 
 impl Shared {
-    fn now(&self) -> Duration {
-        self.start.elapsed()
+    fn now(&self) -> EioInstant {
+        EioInstant::from_duration(self.start.elapsed())
     }
 
     fn lock(&self) -> MutexGuard<'_, Server<Sids>> {
@@ -346,22 +344,22 @@ struct EioSocket<'a> {
 
 impl App for EioSocket<'_> {
     fn on_message(&mut self, _conn: &mut Connection, msg: Message) {
-        let frame = match msg {
-            Message::Text(t) => Frame::Text(t.as_str().to_owned()),
-            Message::Binary(b) => Frame::Binary(b),
+        let message = match msg {
+            Message::Text(t) => WsMessage::Text(t.as_str().to_owned()),
+            Message::Binary(b) => WsMessage::Binary(b),
         };
         let mut server = self.shared.lock();
-        server.handle_ws_frame(self.shared.now(), &self.sid, frame);
+        server.handle_ws_message(self.shared.now(), &self.sid, message);
         self.shared.pump(&mut server);
     }
 
     fn on_wake(&mut self, conn: &mut Connection) {
         let mut server = self.shared.lock();
-        while let Some(out) = server.poll_ws_output(&self.sid) {
-            match out {
-                WsOutput::Frame(Frame::Text(t)) => wslink::send(conn, Message::Text(t.into())),
-                WsOutput::Frame(Frame::Binary(b)) => wslink::send(conn, Message::Binary(b)),
-                WsOutput::Close => {
+        while let Some(action) = server.poll_ws_action(&self.sid) {
+            match action {
+                WsAction::Send(WsMessage::Text(t)) => wslink::send(conn, Message::Text(t.into())),
+                WsAction::Send(WsMessage::Binary(b)) => wslink::send(conn, Message::Binary(b)),
+                WsAction::Close => {
                     let _ = conn.send_close(1000, "");
                 }
             }

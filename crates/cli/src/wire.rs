@@ -406,7 +406,8 @@ fn decode_eio(out: &mut impl Write, form: EioForm, binary: bool) -> io::Result<O
                 PayloadFormat::Text
             };
             let mut dec = PayloadDecoder::new(format, Limits::UNLIMITED);
-            dec.feed(&input);
+            // Without a payload limit no feed is refused.
+            let _ = dec.feed(&input);
             dec.feed_eof();
             loop {
                 match dec.poll_packet() {
@@ -464,9 +465,9 @@ fn encode_eio(out: &mut impl Write, form: EioForm, binary: bool) -> io::Result<O
                 );
                 return Ok(Outcome::Malformed);
             };
-            match p.to_frame(binary) {
-                pushwire_engineio::Frame::Text(s) => out.write_all(s.as_bytes())?,
-                pushwire_engineio::Frame::Binary(b) => out.write_all(&b)?,
+            match p.to_ws_message(binary) {
+                pushwire_engineio::WsMessage::Text(s) => out.write_all(s.as_bytes())?,
+                pushwire_engineio::WsMessage::Binary(b) => out.write_all(&b)?,
             }
         }
         EioForm::Payload if binary => {
@@ -475,9 +476,9 @@ fn encode_eio(out: &mut impl Write, form: EioForm, binary: bool) -> io::Result<O
             out.write_all(&v)?;
         }
         EioForm::Payload => {
-            let mut s = String::new();
-            pushwire_engineio::encode_text_payload(&packets, &mut s);
-            out.write_all(s.as_bytes())?;
+            let mut v = Vec::new();
+            pushwire_engineio::encode_text_payload(&packets, &mut v);
+            out.write_all(&v)?;
         }
     }
     Ok(Outcome::Ok)
