@@ -111,7 +111,7 @@ impl CloseFrame {
     /// The reason (possibly empty). "clients MUST NOT show it to end users".
     pub fn reason(&self) -> &str {
         // Validated at construction; the fallback is never taken.
-        core::str::from_utf8(&self.reason).unwrap_or("")
+        crate::utf8::to_str(&self.reason).unwrap_or("")
     }
 
     /// The reason as raw bytes (valid UTF-8).
@@ -142,7 +142,7 @@ impl CloseFrame {
             });
         }
         // "the body MAY contain UTF-8-encoded data with value /reason/"
-        if simdutf8::basic::from_utf8(&reason).is_err() {
+        if !crate::utf8::is_utf8(&reason) {
             return Err(CloseError::InvalidUtf8);
         }
         Ok(Some(CloseFrame { code, reason }))

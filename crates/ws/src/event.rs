@@ -16,9 +16,10 @@ pub struct Utf8Bytes(pub(crate) Bytes);
 impl Utf8Bytes {
     /// Wraps bytes after checking they are UTF-8.
     pub fn from_bytes(b: Bytes) -> Result<Self, Utf8Error> {
-        match simdutf8::basic::from_utf8(&b) {
-            Ok(_) => Ok(Utf8Bytes(b)),
-            Err(_) => Err(Utf8Error),
+        if crate::utf8::is_utf8(&b) {
+            Ok(Utf8Bytes(b))
+        } else {
+            Err(Utf8Error)
         }
     }
 
@@ -31,7 +32,7 @@ impl Utf8Bytes {
     /// pass); keep the `&str` rather than calling it in a loop.
     pub fn as_str(&self) -> &str {
         // Always valid: every constructor checked it.
-        simdutf8::basic::from_utf8(&self.0).unwrap_or("")
+        crate::utf8::to_str(&self.0).unwrap_or("")
     }
 
     /// The raw bytes.
@@ -103,11 +104,7 @@ impl<'a> Utf8Ref<'a> {
     /// The text (re-checked, a SIMD pass for long text; see the type's docs).
     pub fn as_str(&self) -> &'a str {
         // Always valid: the connection checked it.
-        if self.0.len() < 64 {
-            core::str::from_utf8(self.0).unwrap_or_default()
-        } else {
-            simdutf8::basic::from_utf8(self.0).unwrap_or_default()
-        }
+        crate::utf8::to_str(self.0).unwrap_or_default()
     }
 
     /// The raw bytes (no check).

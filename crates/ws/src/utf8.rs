@@ -82,15 +82,30 @@ impl Utf8Validator {
     }
 }
 
+/// Inputs from this length on are validated with simdutf8, whose SIMD pass pays for its
+/// set-up there; shorter ones with `core`.
+const SIMD_MIN: usize = 64;
+
 /// Whether `data` is valid UTF-8, for a whole message in one piece. Short inputs (the
 /// common chat- and ticker-sized message) are checked for ASCII a word at a time first, then
-/// with `core`; simdutf8 is used from 64 bytes on, where its SIMD pass pays for its set-up.
+/// with `core`; simdutf8 is used from [`SIMD_MIN`] bytes on.
 #[inline]
 pub(crate) fn is_utf8(data: &[u8]) -> bool {
-    if data.len() < 64 {
+    if data.len() < SIMD_MIN {
         data.is_ascii() || core::str::from_utf8(data).is_ok()
     } else {
         simdutf8::basic::from_utf8(data).is_ok()
+    }
+}
+
+/// `data` as text if it is valid UTF-8 (the same validators as [`is_utf8`]). The crate allows
+/// no `unsafe` outside masking, so text checked earlier is turned into `&str` through this.
+#[inline]
+pub(crate) fn to_str(data: &[u8]) -> Option<&str> {
+    if data.len() < SIMD_MIN {
+        core::str::from_utf8(data).ok()
+    } else {
+        simdutf8::basic::from_utf8(data).ok()
     }
 }
 

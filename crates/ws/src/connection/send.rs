@@ -112,7 +112,7 @@ impl Connection {
         if self.sending().is_some() {
             return Err(SendError::MessageInProgress);
         }
-        if kind == MessageKind::Text && simdutf8::basic::from_utf8(&data).is_err() {
+        if kind == MessageKind::Text && !crate::utf8::is_utf8(&data) {
             return Err(SendError::InvalidUtf8);
         }
         let (mut rsv, data) = match self.cold.as_mut().and_then(|c| c.extension.as_mut()) {
