@@ -4,7 +4,7 @@
 
 use alloc::string::String;
 
-use crate::packet::PacketType;
+use crate::packet_type::PacketType;
 
 // ---- peer errors -----------------------------------------------------------------------
 

@@ -24,7 +24,8 @@
 //!
 //! # The house
 //!
-//! - Wire building blocks, re-exported here: `packet.rs` ([`Packet`] and its three forms),
+//! - Wire building blocks, re-exported here: `packet_type.rs` ([`PacketType`]), `packet.rs`
+//!   ([`Packet`] and its three forms),
 //!   `payload.rs` ([`PayloadDecoder`] and the payload functions), `jsonp.rs`, `open.rs`
 //!   (the handshake data, [`OpenPacket`]), `utf16.rs` ([`utf16_len`]), `config.rs`
 //!   ([`Limits`]), `error.rs` (every error), `time.rs` ([`Instant`]).
@@ -123,6 +124,7 @@ pub mod http;
 mod jsonp;
 mod open;
 mod packet;
+mod packet_type;
 mod payload;
 pub mod server;
 mod sink;
@@ -136,7 +138,8 @@ pub use jsonp::{
     decode_jsonp_request, decode_jsonp_response, encode_jsonp_request, encode_jsonp_response,
 };
 pub use open::OpenPacket;
-pub use packet::{Packet, PacketData, PacketType};
+pub use packet::{Packet, PacketData};
+pub use packet_type::PacketType;
 pub use payload::{
     decode_binary_payload, decode_text_payload, encode_binary_payload, encode_payload,
     encode_text_payload, EncodedPayload, PayloadDecoder, PayloadFormat, PayloadIter,

@@ -8,7 +8,8 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::OpenPacketError;
-use crate::packet::{Packet, PacketData, PacketType};
+use crate::packet::{Packet, PacketData};
+use crate::packet_type::PacketType;
 
 /// The handshake data of an `open` packet:
 /// `{"sid":…,"upgrades":[…],"pingInterval":…,"pingTimeout":…}`.

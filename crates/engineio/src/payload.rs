@@ -586,7 +586,7 @@ pub fn encode_payload(packets: &[Packet], supports_binary: bool) -> EncodedPaylo
 mod tests {
     use super::*;
     use crate::error::PacketError;
-    use crate::packet::PacketType;
+    use crate::packet_type::PacketType;
     use alloc::vec;
 
     fn text(input: &'static str) -> Vec<Result<Packet, PayloadError>> {
