@@ -261,6 +261,30 @@ fn parse_error_closes_after_the_good_packets() {
 }
 
 #[test]
+fn post_over_the_payload_limit_is_refused_whole_and_closes() {
+    let limits = pushwire_engineio::Limits::DEFAULT.with_max_payload_bytes(10);
+    let mut s = Server::new(
+        server::Config::DEFAULT.with_limits(limits),
+        Box::new(|| String::from("sid1")) as Box<dyn FnMut() -> String>,
+    );
+    respond(s.handle_request(ms(0), &get("EIO=3&transport=polling")));
+    // Exactly at the limit: delivered.
+    let r = respond(s.handle_request(ms(1), &post(Q, b"3:4hi3:4yo")));
+    assert_eq!(body(&r), "ok");
+    assert_eq!(
+        events(&mut s),
+        [
+            Event::Message(PacketData::Text("hi".into())),
+            Event::Message(PacketData::Text("yo".into()))
+        ]
+    );
+    // One byte over: engine.io drops such a body unread; nothing of it is delivered.
+    let r = respond(s.handle_request(ms(2), &post(Q, b"6:4hello1:2")));
+    assert_eq!(body(&r), "ok");
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::ParseError)]);
+}
+
+#[test]
 fn upgrade_dance_loses_and_duplicates_nothing() {
     let mut s = open_polling();
     s.send("sid1", PacketData::Text("m1".into())).unwrap();
