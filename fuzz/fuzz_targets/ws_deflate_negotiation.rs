@@ -22,14 +22,20 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let elements: Vec<&str> = text.split(',').collect();
-    let offers: Vec<Offer> = elements.iter().filter_map(|e| Offer::parse(e).ok()).collect();
+    let offers: Vec<Offer> = elements
+        .iter()
+        .filter_map(|e| Offer::parse(e).ok())
+        .collect();
     for o in &offers {
         assert_eq!(Offer::parse(&o.to_header()).as_ref(), Ok(o));
         let a = negotiate::server_agree(o, &policy);
         assert_eq!(negotiate::client_accept(&[*o], &a.to_header()), Ok(a));
     }
     if let Some(a) = negotiate::server_accept(&elements, &policy) {
-        assert_eq!(Some(a), offers.first().map(|o| negotiate::server_agree(o, &policy)));
+        assert_eq!(
+            Some(a),
+            offers.first().map(|o| negotiate::server_agree(o, &policy))
+        );
     }
     for e in &elements {
         if let Ok(a) = negotiate::client_accept(&offers, e) {
