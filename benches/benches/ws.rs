@@ -142,7 +142,7 @@ fn pushwire_decode(input: &[u8], messages: usize) -> Count {
     let mut conn = Connection::server(Config::default());
     let mut count = (0, 0, 0);
     for chunk in input.chunks(READ_SIZE) {
-        conn.feed(chunk);
+        conn.feed(chunk).expect("within the input bound");
         while let Some(ev) = conn.poll_event().expect("valid frames") {
             match ev {
                 Event::Text(t) => ws_count(&mut count, t.as_bytes()),
@@ -162,7 +162,7 @@ fn pushwire_decode_borrowed(input: &[u8], messages: usize) -> Count {
     let mut conn = Connection::server(Config::default());
     let mut count = (0, 0, 0);
     for chunk in input.chunks(READ_SIZE) {
-        conn.feed(chunk);
+        conn.feed(chunk).expect("within the input bound");
         while let Some(ev) = conn.poll_event_ref().expect("valid frames") {
             match ev {
                 EventRef::Text(t) => ws_count(&mut count, t.as_bytes()),
@@ -489,7 +489,7 @@ fn pushwire_inflate_decode(input: &[u8], messages: usize) -> Count {
     let mut conn = deflate_conn(pushwire_ws::Role::Server);
     let mut count = (0, 0, 0);
     for chunk in input.chunks(READ_SIZE) {
-        conn.feed(chunk);
+        conn.feed(chunk).expect("within the input bound");
         while let Some(ev) = conn.poll_event().expect("valid frames") {
             match ev {
                 Event::Text(t) => ws_count(&mut count, t.as_bytes()),
