@@ -5,7 +5,7 @@ use crate::close::{self, CloseError};
 use crate::frame::HeaderError;
 
 /// The peer broke the protocol (or the stream ended early). Returned by
-/// [`Connection::poll_event`]; sticky. When [`close_code`](Self::close_code) is `Some`, a Close
+/// [`Connection::poll_event`](crate::Connection::poll_event); sticky. When [`close_code`](Self::close_code) is `Some`, a Close
 /// frame with that code has been queued: write it out, then close the transport.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

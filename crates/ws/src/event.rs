@@ -81,13 +81,13 @@ pub enum Event {
     Text(Utf8Bytes),
     /// A complete binary message (reassembled if it was fragmented).
     Binary(Bytes),
-    /// A ping. With [`Config::auto_pong`] the pong is already queued.
+    /// A ping. With [`Config::auto_pong`](crate::Config::auto_pong) the pong is already queued.
     Ping(Bytes),
     /// A pong.
     Pong(Bytes),
     /// The peer's Close frame (`None`: no status code, i.e. 1005). If we had not sent a close
     /// yet, the echo is already queued. The connection is now closed: drain the output, then
-    /// see [`Connection::should_close_transport`].
+    /// see [`Connection::should_close_transport`](crate::Connection::should_close_transport).
     Close(Option<CloseFrame>),
 }
 
@@ -142,7 +142,7 @@ impl PartialEq<&str> for Utf8Ref<'_> {
 }
 
 /// A received event borrowing the connection's buffers, returned by
-/// [`Connection::poll_event_ref`]: valid until the next call on the connection. Nothing is
+/// [`Connection::poll_event_ref`](crate::Connection::poll_event_ref): valid until the next call on the connection. Nothing is
 /// allocated or reference-counted for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventRef<'a> {
@@ -150,7 +150,7 @@ pub enum EventRef<'a> {
     Text(Utf8Ref<'a>),
     /// A complete binary message.
     Binary(&'a [u8]),
-    /// A ping. With [`Config::auto_pong`] the pong is already queued.
+    /// A ping. With [`Config::auto_pong`](crate::Config::auto_pong) the pong is already queued.
     Ping(&'a [u8]),
     /// A pong.
     Pong(&'a [u8]),

@@ -7,23 +7,27 @@
 //! # Call order
 //!
 //! **Handshake.** Server: feed request bytes to [`handshake::ServerHandshake::feed`] until it
-//! returns a [`handshake::ClientOffer`]; write [`handshake::ClientOffer::accept`] (101) or a
-//! rejection ([`handshake::RequestError::response`], [`handshake::rejection_response`]).
+//! returns a [`handshake::ClientOffer`] (or an error whose
+//! [`response`](handshake::RequestError::response) is the 400/426 to write); inspect it, then
+//! [`handshake::ServerHandshake::into_connection`] gives the 101 response to write and the
+//! [`Connection`] (permessage-deflate agreed and installed, the bytes after the request fed).
 //! Client: write [`handshake::ClientHandshake::request`], feed the response to
-//! [`handshake::ClientHandshake::feed`] until it returns [`handshake::Accepted`]. Either way,
-//! create a [`Connection`] and hand it the bytes that followed the handshake
-//! (`take_remaining()` → [`Connection::feed_bytes`]).
+//! [`handshake::ClientHandshake::feed`] until it returns [`handshake::Accepted`], then
+//! [`handshake::ClientHandshake::into_connection`].
 //!
 //! **Connection.** Repeat:
 //! 1. bytes read → [`Connection::feed`] / [`Connection::feed_bytes`] (end of stream →
-//!    [`Connection::feed_eof`]);
+//!    [`Connection::feed_eof`]); a feed past [`Limits::max_buffered_input`] is refused with
+//!    [`FeedError::BufferFull`] and takes nothing: poll first;
 //! 2. [`Connection::poll_event`] until `Ok(None)` ("need more bytes") or an error — errors are
 //!    sticky and a peer error has already queued the Close frame to send. Or
 //!    [`Connection::poll_event_ref`], whose [`EventRef`] borrows the payload from the
 //!    connection's input buffer (nothing allocated or reference-counted per message; valid
 //!    until the next call on the connection);
-//! 3. queue with `send_*` / [`Connection::send_close`] (these validate and only queue);
-//! 4. write every chunk from [`Connection::poll_transmit`], in order;
+//! 3. queue with `send_*`, e.g. [`Connection::send_text`], [`Connection::send_close`] (these
+//!    validate and only queue);
+//! 4. write every chunk from [`Connection::poll_transmit`], in order, or all of it at once
+//!    with [`Connection::take_transmit`] (a [`bytes::Buf`] for vectored writes);
 //! 5. close the transport when [`Connection::should_close_transport`] is true.
 //!
 //! ```
@@ -44,7 +48,8 @@
 //!
 //! The stateless pieces are public: [`frame`] (header decode/encode into a `[u8; 14]`),
 //! [`mask`] (masking at any offset), [`close`] (close codes and reasons), [`utf8`]
-//! (incremental validation), [`handshake`] (HTTP head parsers, key/accept, responses).
+//! (incremental validation), [`handshake`] (HTTP head parsers, key/accept, responses),
+//! [`deflate`] (permessage-deflate negotiation and codec).
 #![cfg_attr(not(feature = "std"), no_std)]
 // `unsafe` is denied everywhere but one block in `mask` (the call of the AVX2 copy of the
 // masking loop, after run-time detection).

@@ -217,13 +217,15 @@ impl Settings {
 ///
 /// 1. Bytes read from the transport: [`feed`](Self::feed) (copies) or
 ///    [`feed_bytes`](Self::feed_bytes) (takes ownership, no copy); at end of stream,
-///    [`feed_eof`](Self::feed_eof).
+///    [`feed_eof`](Self::feed_eof). Refused (nothing taken) past
+///    [`Limits::max_buffered_input`](crate::Limits::max_buffered_input): poll first.
 /// 2. Then call [`poll_event`](Self::poll_event) until it returns `Ok(None)` (needs more bytes)
 ///    or an error. Extra calls are harmless.
 /// 3. Send with [`send_text`](Self::send_text), [`send_binary`](Self::send_binary),
 ///    [`send_ping`](Self::send_ping), [`send_close`](Self::send_close), … (these only queue).
 /// 4. After 2 and 3, write out every chunk [`poll_transmit`](Self::poll_transmit) returns, in
-///    order (the protocol queues pongs and close replies during step 2).
+///    order, or all of [`take_transmit`](Self::take_transmit) (the protocol queues pongs and
+///    close replies during step 2).
 /// 5. Close the transport when [`should_close_transport`](Self::should_close_transport) says so.
 ///
 /// # Memory

@@ -142,7 +142,7 @@ impl Connection {
     /// Queues one fragment of a message being streamed: the first call for a message sets
     /// its kind, the one with `fin` ends it. Text is UTF-8 checked across fragments. Control
     /// frames may be sent between fragments; whole messages may not. With a negotiated
-    /// extension each fragment goes through [`Extension::encode_fragment`] (permessage-deflate
+    /// extension each fragment goes through [`Extension::encode_fragment`](crate::Extension::encode_fragment) (permessage-deflate
     /// compresses the streamed message, RSV1 on its first frame only).
     pub fn send_fragment(
         &mut self,
@@ -208,7 +208,7 @@ impl Connection {
 
     /// Starts the closing handshake: queues a Close frame with `code` and `reason` (see
     /// [`CloseFrame::new`]). Received data messages are dropped from now on; keep calling
-    /// [`poll_event`](Self::poll_event) until [`Event::Close`] (the peer's reply).
+    /// [`poll_event`](Self::poll_event) until [`Event::Close`](crate::Event::Close) (the peer's reply).
     pub fn send_close(&mut self, code: u16, reason: &str) -> Result<(), SendError> {
         let frame = CloseFrame::new(code, reason).map_err(SendError::InvalidClose)?;
         self.check_open()?;
