@@ -99,8 +99,9 @@ struct Cold {
     /// `poll_transmit` handed out the head of a pair and the payload is still queued: nothing
     /// may be written between them.
     mid_frame: bool,
-    /// The automatic pong not yet handed out, answering the newest ping.
-    pong: Option<PendingPong>,
+    /// The payload of the automatic pong not yet handed out, answering the newest ping (a
+    /// copy, so that it holds no part of the input buffer).
+    pong: Option<Bytes>,
     /// Bytes in `out_queue`, plus the frame of `pong`.
     queued: usize,
     /// The message being streamed with `send_fragment`: its kind and UTF-8 state.
@@ -126,33 +127,9 @@ impl Cold {
     }
 }
 
-/// The payload of the automatic pong waiting to be handed out (at most 125 bytes, kept inline
-/// so that it holds no part of the input buffer).
-#[derive(Clone, Copy)]
-struct PendingPong {
-    len: u8,
-    data: [u8; 125],
-}
-
-impl PendingPong {
-    fn new(payload: &[u8]) -> PendingPong {
-        let mut data = [0; 125];
-        let len = payload.len().min(125);
-        data[..len].copy_from_slice(&payload[..len]);
-        PendingPong {
-            len: len as u8,
-            data,
-        }
-    }
-
-    fn payload(&self) -> &[u8] {
-        &self.data[..usize::from(self.len)]
-    }
-
-    /// Bytes of the encoded frame.
-    fn frame_len(&self, role: Role) -> usize {
-        usize::from(self.len) + if role == Role::Client { 6 } else { 2 }
-    }
+/// Bytes of the encoded pong frame for a payload of `len` bytes.
+fn pong_frame_len(role: Role, len: usize) -> usize {
+    len + if role == Role::Client { 6 } else { 2 }
 }
 
 /// A whole message in one frame at the head of the input, unmasked and validated.

@@ -4,7 +4,7 @@ use alloc::collections::VecDeque;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{Connection, ConnectionState, PendingPong, Role, COALESCE_MAX};
+use super::{pong_frame_len, Connection, ConnectionState, Role, COALESCE_MAX};
 use crate::close::CloseFrame;
 use crate::error::SendError;
 use crate::event::Utf8Bytes;
@@ -336,23 +336,21 @@ impl Connection {
     /// per ping.
     pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) {
         let role = self.role;
-        let pong = PendingPong::new(payload);
         let cold = self.cold_mut();
         if let Some(old) = cold.pong.take() {
-            cold.queued -= old.frame_len(role);
+            cold.queued -= pong_frame_len(role, old.len());
         }
-        cold.queued += pong.frame_len(role);
-        cold.pong = Some(pong);
+        cold.queued += pong_frame_len(role, payload.len());
+        cold.pong = Some(Bytes::copy_from_slice(payload));
     }
 
     /// Encodes the pending automatic pong, if any, as a chunk of its own.
     fn take_pong(&mut self) -> Option<Bytes> {
         let role = self.role;
         let cold = self.cold.as_mut()?;
-        let pong = cold.pong.take()?;
-        cold.queued -= pong.frame_len(role);
+        let payload = cold.pong.take()?;
+        cold.queued -= pong_frame_len(role, payload.len());
         let mask = self.next_mask();
-        let payload = pong.payload();
         let header = FrameHeader {
             fin: true,
             rsv: 0,
@@ -365,7 +363,7 @@ impl Connection {
         let mut out = BytesMut::with_capacity(n + payload.len());
         out.put_slice(&hbuf[..n]);
         let start = out.len();
-        out.put_slice(payload);
+        out.put_slice(&payload);
         if let Some(key) = mask {
             apply_mask(&mut out[start..], key, 0);
         }
