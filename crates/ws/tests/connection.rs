@@ -939,15 +939,30 @@ fn server_refuses_input_past_the_bound_and_keeps_what_it_took() {
     }
     assert_eq!(accepted, 16);
     assert_eq!(c.buffered_input(), 192);
+    c.feed(&frames[16][..8]).unwrap();
+    assert_eq!(c.buffered_input(), 200, "full to the byte");
+    assert_eq!(
+        c.feed(&frames[16][8..]),
+        Err(FeedError::BufferFull {
+            buffered: 200,
+            len: 4,
+            limit: 200
+        })
+    );
+    assert_eq!(c.feed(&[]), Ok(()), "an empty feed is never refused");
     let (events, err) = drain_events(&mut c);
     assert_eq!(err, None);
     let texts: Vec<String> = events.into_iter().map(text_of).collect();
     let expected: Vec<String> = (0..16).map(|i| format!("msg-{i:02}")).collect();
     assert_eq!(texts, expected);
-    assert_eq!(c.buffered_input(), 0);
-    // Room again: the refused frames can be fed now.
-    c.feed(&frames[16]).unwrap();
-    assert_eq!(text_of(c.poll_event().unwrap().unwrap()), "msg-16");
+    assert_eq!(c.buffered_input(), 8, "the first 8 bytes of msg-16");
+    // Room again: the refused bytes can be fed now.
+    c.feed(&frames[16][8..]).unwrap();
+    c.feed(&frames[17]).unwrap();
+    let (events, err) = drain_events(&mut c);
+    assert_eq!(err, None);
+    let texts: Vec<String> = events.into_iter().map(text_of).collect();
+    assert_eq!(texts, ["msg-16", "msg-17"]);
 }
 
 /// The borrowed poll counts what it lent as consumed, although the bytes stay in the buffer

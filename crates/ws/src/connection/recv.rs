@@ -74,6 +74,9 @@ impl Connection {
         if self.eof {
             return Err(FeedError::AfterEof);
         }
+        if len == 0 {
+            return Ok(());
+        }
         let buffered = self.buffered_input();
         let limit = self.config.limits().effective_max_buffered_input();
         if buffered.saturating_add(len) > limit {
