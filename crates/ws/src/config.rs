@@ -87,6 +87,7 @@ impl Limits {
     /// The input bound in force: [`max_buffered_input`](Self::max_buffered_input), raised to
     /// `max_frame_size + 14` if lower (a largest frame must fit, or the connection would wait
     /// for bytes it refuses).
+    #[inline]
     pub const fn effective_max_buffered_input(&self) -> usize {
         let frame = if self.max_frame_size > (usize::MAX - 14) as u64 {
             usize::MAX

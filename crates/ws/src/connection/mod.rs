@@ -171,6 +171,7 @@ impl Settings {
         }
     }
 
+    #[inline]
     const fn limits(&self) -> Limits {
         Limits::DEFAULT
             .with_max_frame_size(self.max_frame_size)
