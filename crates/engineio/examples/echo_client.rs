@@ -1,6 +1,6 @@
-//! A minimal Engine.io v3 client on `std::net` (one thread per HTTP request, a bare-bones
-//! RFC 6455 client for the websocket written here only for the interop check), to run
-//! [`client::Session`] against a real engine.io 3.x server.
+//! A minimal Engine.io v3 client on `std::net` (one thread per HTTP request, the websocket
+//! on pushwire-ws: its client handshake and [`Connection`]), to run [`client::Session`]
+//! against a real engine.io 3.x server.
 //!
 //! ```text
 //! node tests/interop/node/eio-server-echo.js 3001 300 &   # engine.io 3.6.2, ping 300 ms
@@ -14,13 +14,15 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pushwire_engineio::client;
 use pushwire_engineio::http::Method;
 use pushwire_engineio::Instant as EioInstant;
 use pushwire_engineio::{PacketData, TransportKind, WsMessage};
+use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits};
+use pushwire_ws::{Config, Connection, Event as WsEvent, StdRandom};
 
 enum Input {
     Http {
@@ -29,9 +31,9 @@ enum Input {
         binary: bool,
         body: Vec<u8>,
     },
-    WsConnected(TcpStream),
+    WsConnected(Arc<Mutex<Ws>>),
     WsFailed,
-    WsFrame(WsMessage),
+    WsMessage(WsMessage),
     WsClosed,
 }
 
@@ -76,97 +78,105 @@ fn http(addr: &str, req: &client::Request) -> std::io::Result<(u16, bool, Vec<u8
     Ok((status, binary, raw[split + 4..].to_vec()))
 }
 
-/// Opens a WebSocket (RFC 6455 §4.1) and spawns its reader; frames come back as inputs.
+/// The websocket: its pushwire-ws connection and the stream its output is written to.
+struct Ws {
+    conn: Connection,
+    stream: TcpStream,
+}
+
+impl Ws {
+    /// Writes everything the connection has queued.
+    fn flush(&mut self) -> std::io::Result<()> {
+        while let Some(chunk) = self.conn.poll_transmit() {
+            self.stream.write_all(&chunk)?;
+        }
+        self.stream.flush()
+    }
+}
+
+/// Why a websocket ended.
+enum WsEnd {
+    /// The handshake failed (no 101): the upgrade is refused.
+    Refused,
+    /// The connection closed or failed after the handshake.
+    Closed,
+}
+
+/// Opens a WebSocket with pushwire-ws's client handshake and spawns its reader; messages
+/// come back as inputs.
 fn ws_connect(addr: &str, query: &str, tx: mpsc::Sender<Input>) {
     let addr = addr.to_owned();
     let query = query.to_owned();
     std::thread::spawn(move || {
-        let run = || -> std::io::Result<()> {
-            let mut s = TcpStream::connect(&addr)?;
-            let head = format!(
-                "GET /engine.io/?{query} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            );
-            s.write_all(head.as_bytes())?;
-            let mut resp = Vec::new();
-            let mut b = [0u8; 1];
-            while !resp.ends_with(b"\r\n\r\n") {
-                s.read_exact(&mut b)?;
-                resp.push(b[0]);
-            }
-            if !resp.starts_with(b"HTTP/1.1 101") {
-                return Err(std::io::Error::other("no 101"));
-            }
-            let _ = tx.send(Input::WsConnected(s.try_clone()?));
-            let mut message: Option<(u8, Vec<u8>)> = None;
-            loop {
-                let mut h = [0u8; 2];
-                s.read_exact(&mut h)?;
-                let (fin, opcode) = (h[0] & 0x80 != 0, h[0] & 0x0F);
-                let mut len = u64::from(h[1] & 0x7F);
-                if len == 126 {
-                    let mut x = [0u8; 2];
-                    s.read_exact(&mut x)?;
-                    len = u64::from(u16::from_be_bytes(x));
-                } else if len == 127 {
-                    let mut x = [0u8; 8];
-                    s.read_exact(&mut x)?;
-                    len = u64::from_be_bytes(x);
+        let run = || -> Result<(), WsEnd> {
+            let mut s = TcpStream::connect(&addr).map_err(|_| WsEnd::Closed)?;
+            let req = ClientRequest::new(&addr, &format!("/engine.io/?{query}"));
+            let mut keys = StdRandom::new();
+            let mut handshake = ClientHandshake::new(&req, &mut keys, HandshakeLimits::DEFAULT)
+                .map_err(|_| WsEnd::Refused)?;
+            s.write_all(&handshake.request())
+                .map_err(|_| WsEnd::Closed)?;
+            let mut buf = vec![0u8; 64 * 1024];
+            let accepted = loop {
+                let n = s.read(&mut buf).map_err(|_| WsEnd::Closed)?;
+                if n == 0 {
+                    return Err(WsEnd::Closed);
                 }
-                let mut payload = vec![0u8; usize::try_from(len).unwrap_or(0).min(16 << 20)];
-                s.read_exact(&mut payload)?;
-                match opcode {
-                    0x8 => return Ok(()),
-                    0x9 => write_frame(&mut s, 0xA, &payload)?,
-                    0xA => {}
-                    0x0 => {
-                        if let Some((_, m)) = message.as_mut() {
-                            m.extend_from_slice(&payload);
+                match handshake.feed(&buf[..n]) {
+                    Ok(Some(accepted)) => break accepted,
+                    Ok(None) => {}
+                    Err(_) => return Err(WsEnd::Refused),
+                }
+            };
+            let conn = handshake
+                .into_connection(&accepted, Config::DEFAULT, Box::new(keys), None)
+                .map_err(|_| WsEnd::Refused)?;
+            let stream = s.try_clone().map_err(|_| WsEnd::Closed)?;
+            let ws = Arc::new(Mutex::new(Ws { conn, stream }));
+            let _ = tx.send(Input::WsConnected(Arc::clone(&ws)));
+            // The connection may already hold frames sent right after the 101.
+            let mut n = 0;
+            loop {
+                let mut messages = Vec::new();
+                let mut open = true;
+                {
+                    let mut ws = ws.lock().unwrap();
+                    if n > 0 && ws.conn.feed(&buf[..n]).is_err() {
+                        return Err(WsEnd::Closed);
+                    }
+                    loop {
+                        match ws.conn.poll_event() {
+                            Ok(Some(WsEvent::Text(t))) => {
+                                messages.push(WsMessage::Text(t.as_str().to_owned()))
+                            }
+                            Ok(Some(WsEvent::Binary(b))) => messages.push(WsMessage::Binary(b)),
+                            Ok(Some(WsEvent::Close(_))) | Err(_) => {
+                                open = false;
+                                break;
+                            }
+                            Ok(Some(_)) => {}
+                            Ok(None) => break,
                         }
                     }
-                    op => message = Some((op, payload)),
+                    let _ = ws.flush();
                 }
-                if fin && opcode < 0x8 {
-                    if let Some((op, m)) = message.take() {
-                        let f = if op == 0x1 {
-                            WsMessage::Text(String::from_utf8_lossy(&m).into_owned())
-                        } else {
-                            WsMessage::Binary(m.into())
-                        };
-                        let _ = tx.send(Input::WsFrame(f));
-                    }
+                for m in messages {
+                    let _ = tx.send(Input::WsMessage(m));
+                }
+                if !open {
+                    return Err(WsEnd::Closed);
+                }
+                n = s.read(&mut buf).map_err(|_| WsEnd::Closed)?;
+                if n == 0 {
+                    return Err(WsEnd::Closed);
                 }
             }
         };
-        match run() {
-            Err(e) if e.to_string() == "no 101" => {
-                let _ = tx.send(Input::WsFailed);
-            }
-            _ => {
-                let _ = tx.send(Input::WsClosed);
-            }
-        }
+        let _ = tx.send(match run() {
+            Err(WsEnd::Refused) => Input::WsFailed,
+            _ => Input::WsClosed,
+        });
     });
-}
-
-/// A masked client frame (RFC 6455 §5.3; a fixed key is fine for a local test).
-fn write_frame(s: &mut TcpStream, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
-    let key = [0x12u8, 0x34, 0x56, 0x78];
-    let mut out = vec![0x80 | opcode];
-    match payload.len() {
-        n if n < 126 => out.push(0x80 | n as u8),
-        n if n <= 0xFFFF => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&key);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    s.write_all(&out)?;
-    s.flush()
 }
 
 fn main() {
@@ -193,7 +203,7 @@ fn main() {
     ];
     let split = if mode == "upgrade" { 3 } else { sent.len() };
     let (tx, rx) = mpsc::channel::<Input>();
-    let mut ws: Option<TcpStream> = None;
+    let mut ws: Option<Arc<Mutex<Ws>>> = None;
     let mut received = Vec::new();
     let (mut opened, mut upgraded, mut closed) = (false, false, None);
     let mut sent_rest = split == sent.len();
@@ -220,17 +230,21 @@ fn main() {
         while let Some(a) = client.poll_ws_action() {
             match a {
                 client::WsAction::Connect { query } => ws_connect(&addr, &query, tx.clone()),
-                client::WsAction::Send(f) => {
-                    if let Some(s) = ws.as_mut() {
-                        let _ = match f {
-                            WsMessage::Text(t) => write_frame(s, 0x1, t.as_bytes()),
-                            WsMessage::Binary(b) => write_frame(s, 0x2, &b),
+                client::WsAction::Send(m) => {
+                    if let Some(ws) = &ws {
+                        let mut ws = ws.lock().unwrap();
+                        let _ = match m {
+                            WsMessage::Text(t) => ws.conn.send_text(t),
+                            WsMessage::Binary(b) => ws.conn.send_binary(b),
                         };
+                        let _ = ws.flush();
                     }
                 }
                 client::WsAction::Close => {
-                    if let Some(mut s) = ws.take() {
-                        let _ = write_frame(&mut s, 0x8, &1000u16.to_be_bytes());
+                    if let Some(ws) = ws.take() {
+                        let mut ws = ws.lock().unwrap();
+                        let _ = ws.conn.send_close(1000, "");
+                        let _ = ws.flush();
                     }
                 }
             }
@@ -305,7 +319,7 @@ fn main() {
                 ws = Some(s);
                 client.handle_ws_connected(now);
             }
-            Ok(Input::WsFrame(f)) => client.handle_ws_message(now, f),
+            Ok(Input::WsMessage(m)) => client.handle_ws_message(now, m),
             Ok(Input::WsClosed | Input::WsFailed) => {
                 ws = None;
                 client.handle_ws_closed(now);

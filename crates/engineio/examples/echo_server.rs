@@ -1,8 +1,6 @@
 //! A minimal Engine.io v3 echo server on `std::net` with one thread per connection, to run
 //! real clients (engine.io-client 3.x) against [`Server`]: HTTP long-polling, and the
-//! websocket transport with a bare-bones RFC 6455 layer (handshake, unfragmented or
-//! continued frames, no extensions) written here only for the interop check — a real
-//! application couples the session with pushwire-ws instead.
+//! websocket transport on pushwire-ws (its server handshake and [`Connection`]).
 //!
 //! ```text
 //! cargo run -p pushwire-engineio --example echo_server -- 127.0.0.1:3000 [PING_INTERVAL_MS]
@@ -16,11 +14,11 @@ use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
 use pushwire_engineio::server::{self, sid_from_bytes, Event, Outcome, Server, WsAction};
 use pushwire_engineio::{Instant as EioInstant, WsMessage};
-use sha1::{Digest, Sha1};
+use pushwire_ws::handshake::{rejection_response, ServerHandshake};
+use pushwire_ws::{Config, Connection, Event as WsEvent};
 
 type Sids = Box<dyn FnMut() -> String + Send>;
 
@@ -101,6 +99,8 @@ fn serve(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
+    // The raw head, for pushwire-ws's handshake if this is a websocket.
+    let mut head = line.clone().into_bytes();
     let mut parts = line.split_whitespace();
     let method = match parts.next() {
         Some("GET") => Method::Get,
@@ -110,11 +110,12 @@ fn serve(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
     };
     let target = parts.next().unwrap_or("/").to_owned();
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let (mut len, mut origin, mut content_type, mut ws_key, mut upgrade) =
-        (0usize, None, None, None, false);
+    let (mut len, mut origin, mut content_type, mut has_key, mut upgrade) =
+        (0usize, None, None, false, false);
     loop {
         line.clear();
         reader.read_line(&mut line)?;
+        head.extend_from_slice(line.as_bytes());
         let l = line.trim_end();
         if l.is_empty() {
             break;
@@ -125,7 +126,7 @@ fn serve(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
                 "content-length" => len = v.parse().unwrap_or(0),
                 "origin" => origin = Some(v),
                 "content-type" => content_type = Some(v),
-                "sec-websocket-key" => ws_key = Some(v),
+                "sec-websocket-key" => has_key = true,
                 "upgrade" => upgrade = v.eq_ignore_ascii_case("websocket"),
                 _ => {}
             }
@@ -141,7 +142,7 @@ fn serve(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
         query,
         origin: origin.as_deref(),
         content_type: content_type.as_deref(),
-        websocket_upgrade: upgrade && ws_key.is_some(),
+        websocket_upgrade: upgrade && has_key,
         body: &body,
     };
     let mut server = shared.server.lock().unwrap();
@@ -169,13 +170,7 @@ fn serve(shared: &Arc<Shared>, stream: TcpStream) -> std::io::Result<()> {
         }
         Outcome::AcceptWebSocket { sid } => {
             drop(server);
-            websocket(
-                shared,
-                stream,
-                reader,
-                &sid,
-                ws_key.as_deref().unwrap_or(""),
-            )
+            websocket(shared, stream, reader, &sid, &head)
         }
     }
 }
@@ -202,76 +197,66 @@ fn write_response(mut stream: TcpStream, r: &HttpResponse) -> std::io::Result<()
     stream.flush()
 }
 
-/// RFC 6455 §4.2.2: `Sec-WebSocket-Accept` = base64(SHA-1(key + GUID)).
-fn accept_key(key: &str) -> String {
-    let mut h = Sha1::new();
-    h.update(key.as_bytes());
-    h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-    base64::engine::general_purpose::STANDARD.encode(h.finalize())
+/// One WebSocket: its pushwire-ws connection and the stream its output is written to.
+struct Ws {
+    conn: Connection,
+    stream: TcpStream,
 }
 
-fn write_frame(stream: &mut TcpStream, opcode: u8, payload: &[u8]) -> std::io::Result<()> {
-    let mut head = vec![0x80 | opcode];
-    match payload.len() {
-        n if n < 126 => head.push(n as u8),
-        n if n <= 0xFFFF => {
-            head.push(126);
-            head.extend_from_slice(&(n as u16).to_be_bytes());
+impl Ws {
+    /// Writes everything the connection has queued.
+    fn flush(&mut self) -> std::io::Result<()> {
+        while let Some(chunk) = self.conn.poll_transmit() {
+            self.stream.write_all(&chunk)?;
         }
-        n => {
-            head.push(127);
-            head.extend_from_slice(&(n as u64).to_be_bytes());
-        }
+        self.stream.flush()
     }
-    stream.write_all(&head)?;
-    stream.write_all(payload)?;
-    stream.flush()
 }
 
-/// Reads one message (joining continuation frames); `None` at close or EOF. Answers pings.
-fn read_message(
-    reader: &mut impl Read,
-    writer: &Mutex<TcpStream>,
-) -> std::io::Result<Option<(u8, Vec<u8>)>> {
-    let mut message: Option<(u8, Vec<u8>)> = None;
+/// Reads the websocket until it closes: messages go to the session, pings are answered (the
+/// connection queues the pong), the peer's Close is echoed.
+fn read_websocket(
+    shared: &Shared,
+    mut reader: BufReader<TcpStream>,
+    ws: &Mutex<Ws>,
+    sid: &str,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let mut h = [0u8; 2];
-        if reader.read_exact(&mut h).is_err() {
-            return Ok(None);
-        }
-        let (fin, opcode) = (h[0] & 0x80 != 0, h[0] & 0x0F);
-        let mut len = u64::from(h[1] & 0x7F);
-        if len == 126 {
-            let mut b = [0u8; 2];
-            reader.read_exact(&mut b)?;
-            len = u64::from(u16::from_be_bytes(b));
-        } else if len == 127 {
-            let mut b = [0u8; 8];
-            reader.read_exact(&mut b)?;
-            len = u64::from_be_bytes(b);
-        }
-        let mut mask = [0u8; 4];
-        if h[1] & 0x80 != 0 {
-            reader.read_exact(&mut mask)?;
-        }
-        let mut payload = vec![0u8; usize::try_from(len).unwrap_or(0).min(16 << 20)];
-        reader.read_exact(&mut payload)?;
-        for (i, b) in payload.iter_mut().enumerate() {
-            *b ^= mask[i % 4];
-        }
-        match opcode {
-            0x8 => return Ok(None),
-            0x9 => write_frame(&mut writer.lock().unwrap(), 0xA, &payload)?,
-            0xA => {}
-            0x0 => {
-                if let Some((_, m)) = message.as_mut() {
-                    m.extend_from_slice(&payload);
+        // The reader's buffer may already hold the first frames.
+        let n = reader.read(&mut buf)?;
+        let mut messages = Vec::new();
+        let mut open = n > 0;
+        {
+            let mut ws = ws.lock().unwrap();
+            if n == 0 {
+                ws.conn.feed_eof();
+            } else if ws.conn.feed(&buf[..n]).is_err() {
+                return Ok(());
+            }
+            loop {
+                match ws.conn.poll_event() {
+                    Ok(Some(WsEvent::Text(t))) => {
+                        messages.push(WsMessage::Text(t.as_str().to_owned()))
+                    }
+                    Ok(Some(WsEvent::Binary(b))) => messages.push(WsMessage::Binary(b)),
+                    Ok(Some(WsEvent::Close(_))) | Err(_) => {
+                        open = false;
+                        break;
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
                 }
             }
-            op => message = Some((op, payload)),
+            ws.flush()?;
         }
-        if fin && opcode < 0x8 {
-            return Ok(message.take());
+        let mut server = shared.server.lock().unwrap();
+        for m in messages {
+            server.handle_ws_message(shared.now(), sid, m);
+        }
+        shared.pump(&mut server);
+        if !open {
+            return Ok(());
         }
     }
 }
@@ -279,33 +264,29 @@ fn read_message(
 fn websocket(
     shared: &Arc<Shared>,
     stream: TcpStream,
-    mut reader: BufReader<TcpStream>,
+    reader: BufReader<TcpStream>,
     sid: &str,
-    key: &str,
+    head: &[u8],
 ) -> std::io::Result<()> {
     let mut s = stream;
-    let head = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
-        accept_key(key)
-    );
-    s.write_all(head.as_bytes())?;
-    let writer = Arc::new(Mutex::new(s));
-    // Reader: frames in.
+    let mut handshake = ServerHandshake::default();
+    let offer = match handshake.feed(head) {
+        Ok(Some(offer)) => offer,
+        Ok(None) => return s.write_all(&rejection_response(400)),
+        Err(e) => return s.write_all(&e.response()),
+    };
+    let (response, conn) = handshake
+        .into_connection(&offer, None, Config::DEFAULT, None)
+        .map_err(std::io::Error::other)?;
+    s.write_all(&response)?;
+    let ws = Arc::new(Mutex::new(Ws { conn, stream: s }));
+    // Reader: messages in.
     {
         let shared = Arc::clone(shared);
-        let writer = Arc::clone(&writer);
+        let ws = Arc::clone(&ws);
         let sid = sid.to_owned();
         std::thread::spawn(move || {
-            while let Ok(Some((op, payload))) = read_message(&mut reader, &writer) {
-                let frame = if op == 0x1 {
-                    WsMessage::Text(String::from_utf8_lossy(&payload).into_owned())
-                } else {
-                    WsMessage::Binary(payload.into())
-                };
-                let mut server = shared.server.lock().unwrap();
-                server.handle_ws_message(shared.now(), &sid, frame);
-                shared.pump(&mut server);
-            }
+            let _ = read_websocket(&shared, reader, &ws, &sid);
             let mut server = shared.server.lock().unwrap();
             server.handle_ws_closed(shared.now(), &sid);
             shared.pump(&mut server);
@@ -321,18 +302,21 @@ fn websocket(
         let gone = server.session(sid).is_none_or(|s| s.is_closed());
         if !out.is_empty() {
             drop(server);
-            let mut w = writer.lock().unwrap();
+            let mut w = ws.lock().unwrap();
             for o in out {
-                match o {
-                    WsAction::Send(WsMessage::Text(t)) => write_frame(&mut w, 0x1, t.as_bytes())?,
-                    WsAction::Send(WsMessage::Binary(b)) => write_frame(&mut w, 0x2, &b)?,
+                let sent = match o {
+                    WsAction::Send(WsMessage::Text(t)) => w.conn.send_text(t),
+                    WsAction::Send(WsMessage::Binary(b)) => w.conn.send_binary(b),
                     WsAction::Close => {
-                        let _ = write_frame(&mut w, 0x8, &1000u16.to_be_bytes());
-                        let _ = w.shutdown(std::net::Shutdown::Both);
+                        let _ = w.conn.send_close(1000, "");
+                        let _ = w.flush();
+                        let _ = w.stream.shutdown(std::net::Shutdown::Both);
                         return Ok(());
                     }
-                }
+                };
+                sent.map_err(std::io::Error::other)?;
             }
+            w.flush()?;
             drop(w);
             server = shared.server.lock().unwrap();
             continue;

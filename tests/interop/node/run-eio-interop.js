@@ -5,7 +5,7 @@
 //   - hand-made polling requests with XHR2 binary payloads (no `b64`) and with base64
 //     packets (`b64=1`), upgraded to a `ws` websocket, against the same server
 //     (eio-raw-binary.js);
-//   - pushwire's ClientSession (crates/engineio/examples/echo_client.rs) against the
+//   - pushwire's client::Session (crates/engineio/examples/echo_client.rs) against the
 //     engine.io 3.6.2 server: polling, websocket-only, upgrade.
 //
 //   cargo build -p pushwire-engineio --examples && cd tests/interop/node && npm ci && node run-eio-interop.js
