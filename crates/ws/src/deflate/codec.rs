@@ -10,8 +10,8 @@ use miniz_oxide::deflate::core::{
 use miniz_oxide::inflate::stream::{inflate, InflateState};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
+use super::config::DeflateConfig;
 use super::negotiate::Agreement;
-use super::DeflateConfig;
 use crate::connection::Role;
 use crate::extension::{Extension, ExtensionError, MessageKind};
 use crate::frame::RSV1;

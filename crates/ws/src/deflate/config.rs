@@ -1,0 +1,78 @@
+//! [`DeflateConfig`]: the tuning and limits of permessage-deflate.
+
+/// Tuning and limits of permessage-deflate (`PerMessageDeflate`, feature `deflate`).
+/// Always compiled, so that the signatures taking it do not change with the feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct DeflateConfig {
+    /// Messages shorter than this many bytes are sent uncompressed (RSV1 clear). Default 64:
+    /// below that, compression rarely saves more than its own cost.
+    pub threshold: usize,
+    /// Compression level 1..=10 (miniz_oxide's scale; 0 is treated as 1). Default 6.
+    pub level: u8,
+    /// A received message may not inflate to more than `max_ratio` times its compressed size
+    /// once it exceeds [`ratio_floor`](Self::ratio_floor) bytes (close 1009). 0 disables.
+    /// Default 200.
+    pub max_ratio: u32,
+    /// Decompressed size below which the ratio is not checked. Default 1 MiB: the connection's
+    /// `max_message_size` bounds what a message may inflate to anyway; the ratio stops a
+    /// small message that inflates hugely from costing that much.
+    pub ratio_floor: usize,
+    /// Where a direction has no context takeover (or a window under 15 bits), borrow the
+    /// compressor / inflater for each message from one spare kept per thread, shared by all
+    /// connections of that thread, instead of allocating one per message (as uWS does).
+    /// Needs the `std` feature (ignored without it). Default `false`.
+    pub share_per_thread: bool,
+}
+
+impl DeflateConfig {
+    /// The defaults (each field documents its own).
+    pub const DEFAULT: DeflateConfig = DeflateConfig {
+        threshold: 64,
+        level: 6,
+        max_ratio: 200,
+        ratio_floor: 1 << 20,
+        share_per_thread: false,
+    };
+
+    /// Sets [`threshold`](Self::threshold).
+    #[must_use]
+    pub const fn with_threshold(mut self, v: usize) -> Self {
+        self.threshold = v;
+        self
+    }
+
+    /// Sets [`level`](Self::level).
+    #[must_use]
+    pub const fn with_level(mut self, v: u8) -> Self {
+        self.level = v;
+        self
+    }
+
+    /// Sets [`max_ratio`](Self::max_ratio).
+    #[must_use]
+    pub const fn with_max_ratio(mut self, v: u32) -> Self {
+        self.max_ratio = v;
+        self
+    }
+
+    /// Sets [`ratio_floor`](Self::ratio_floor).
+    #[must_use]
+    pub const fn with_ratio_floor(mut self, v: usize) -> Self {
+        self.ratio_floor = v;
+        self
+    }
+
+    /// Sets [`share_per_thread`](Self::share_per_thread).
+    #[must_use]
+    pub const fn with_share_per_thread(mut self, v: bool) -> Self {
+        self.share_per_thread = v;
+        self
+    }
+}
+
+impl Default for DeflateConfig {
+    fn default() -> Self {
+        DeflateConfig::DEFAULT
+    }
+}
