@@ -421,3 +421,22 @@ fn refused_upgrade_keeps_polling() {
     assert_eq!(p.server_messages(), [&text("x")]);
     assert_eq!(p.client.transport(), TransportKind::Polling);
 }
+
+#[test]
+fn client_survives_a_huge_heartbeat_in_the_handshake() {
+    // `pingInterval + pingTimeout` does not fit in a u64 of milliseconds: the deadline is
+    // computed on `Instant`s, which cannot overflow.
+    let mut c = client::Session::new(client::Config::DEFAULT, Instant::ZERO);
+    let req = c.poll_request().expect("the handshake GET");
+    let open = format!(
+        r#"0{{"sid":"a","upgrades":[],"pingInterval":{m},"pingTimeout":{m}}}"#,
+        m = u64::MAX
+    );
+    let body = format!("{}:{open}", open.len());
+    c.handle_response(Instant::ZERO, req.kind, 200, false, body.as_bytes());
+    assert!(matches!(c.poll_event(), Some(client::Event::Open(_))));
+    let next_ping = Instant::ZERO + Duration::from_millis(u64::MAX);
+    assert_eq!(c.poll_timeout(), Some(next_ping));
+    c.handle_timeout(Instant::from_duration(Duration::from_secs(3600)));
+    assert!(!c.is_closed());
+}
