@@ -120,7 +120,7 @@ pub enum OpenPacketError {
 
 /// Why [`crate::PayloadDecoder`] refused input. The caller's to handle: a refused feed took
 /// nothing, and everything accepted before it is still decoded by polling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FeedError {
     /// Accepting the bytes would take the body past [`crate::Limits::max_payload_bytes`]
