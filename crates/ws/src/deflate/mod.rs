@@ -2,8 +2,11 @@
 //!
 //! [`negotiate`] parses and produces the `Sec-WebSocket-Extensions` offers and responses
 //! (always built). With the `deflate` feature (on by default), [`PerMessageDeflate`] is the
-//! [`Extension`](crate::Extension) to install with
-//! [`Connection::set_extension`](crate::Connection::set_extension) once negotiation agreed:
+//! [`Extension`](crate::Extension) to install once negotiation agreed. The handshakes'
+//! `into_connection` (e.g. [`ServerHandshake::into_connection`]) do all of it; by hand, with
+//! [`Connection::set_extension`](crate::Connection::set_extension):
+//!
+//! [`ServerHandshake::into_connection`]: crate::handshake::ServerHandshake::into_connection
 //!
 //! ```
 //! # #[cfg(feature = "deflate")] {
