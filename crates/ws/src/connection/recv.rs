@@ -99,6 +99,7 @@ impl Connection {
     /// The next event, `Ok(None)` if more bytes are needed (or the connection is closed).
     /// Errors are sticky: after one, every call returns it again. Call after each
     /// [`feed`](Self::feed) until `Ok(None)`, then drain [`poll_transmit`](Self::poll_transmit).
+    /// Extra calls are harmless.
     #[must_use = "events and errors must be handled"]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
         self.settle();
@@ -159,7 +160,7 @@ impl Connection {
     /// shared, so [`feed`](Self::feed) can reuse it instead of allocating a new one. Other
     /// events (fragmented messages, control frames) are decoded as by `poll_event` and lent
     /// from where the connection keeps them. The event is valid until the next call on the
-    /// connection; same call order and errors as `poll_event`.
+    /// connection; same call order and errors as `poll_event`, and extra calls are harmless.
     #[must_use = "events and errors must be handled"]
     pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ProtocolError> {
         self.drop_held();
