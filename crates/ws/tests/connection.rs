@@ -1206,3 +1206,112 @@ fn take_transmit_matches_poll_transmit() {
         }
     }
 }
+
+#[derive(Debug, Clone)]
+enum Op {
+    Text(usize),
+    Binary(usize),
+    Ping(u8),
+    PollOne,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0usize..40).prop_map(Op::Text),
+        (0usize..2000).prop_map(Op::Binary),
+        (0u8..20).prop_map(Op::Ping),
+        Just(Op::PollOne),
+    ]
+}
+
+/// Runs `ops` on a fresh connection; returns it and the bytes handed out along the way.
+fn apply(role: Role, ops: &[Op]) -> (Connection, Vec<u8>) {
+    let mut c = conn(role);
+    let mut early = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            Op::Text(n) => c.send_text("t".repeat(*n)).unwrap(),
+            Op::Binary(n) => c.send_binary(vec![i as u8; *n]).unwrap(),
+            Op::Ping(n) => {
+                c.feed(&frame(role, true, 0, 0x9, &vec![b'p'; usize::from(*n)]))
+                    .unwrap();
+                assert!(matches!(c.poll_event(), Ok(Some(Event::Ping(_)))));
+            }
+            Op::PollOne => {
+                if let Some(chunk) = c.poll_transmit() {
+                    early.extend_from_slice(&chunk);
+                }
+            }
+        }
+    }
+    (c, early)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Whatever was sent, pinged and partly handed out before: `take_transmit` written in
+    /// random pieces gives the same bytes as `poll_transmit` until `None`, the peer decodes
+    /// every message in order, and there is at most one pong, answering the last ping.
+    #[test]
+    fn take_transmit_equals_poll_transmit(
+        client in proptest::prelude::any::<bool>(),
+        ops in proptest::collection::vec(op(), 0..24),
+        writes in proptest::collection::vec(1usize..3000, 1..8),
+        iov in 1usize..5,
+    ) {
+        use bytes::Buf;
+        let role = if client { Role::Client } else { Role::Server };
+        let (mut a, early) = apply(role, &ops);
+        let (mut b, early_b) = apply(role, &ops);
+        proptest::prop_assert_eq!(&early, &early_b);
+        let expected = sent_bytes(&mut a);
+        let mut t = b.take_transmit();
+        proptest::prop_assert_eq!(b.buffered_output(), 0);
+        let mut got = Vec::new();
+        let mut w = writes.iter().cycle();
+        while t.has_remaining() {
+            let mut slices = vec![std::io::IoSlice::new(&[]); iov];
+            let n = t.chunks_vectored(&mut slices);
+            let mut budget = *w.next().unwrap();
+            let before = budget;
+            for s in &slices[..n] {
+                let k = s.len().min(budget);
+                got.extend_from_slice(&s[..k]);
+                budget -= k;
+            }
+            t.advance(before - budget);
+        }
+        proptest::prop_assert_eq!(&got, &expected);
+        let mut all = early;
+        all.extend_from_slice(&got);
+        let (pongs, data): (Vec<Event>, Vec<Event>) = decode_as_peer(role, &all)
+            .into_iter()
+            .partition(|e| matches!(e, Event::Pong(_)));
+        let sent: Vec<Event> = ops
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| match op {
+                Op::Text(n) => Some(Event::Text("t".repeat(*n).into())),
+                Op::Binary(n) => Some(Event::Binary(vec![i as u8; *n].into())),
+                _ => None,
+            })
+            .collect();
+        proptest::prop_assert!(data == sent);
+        let pings: Vec<u8> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Ping(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        proptest::prop_assert!(pongs.len() <= pings.len());
+        if let Some(last) = pings.last() {
+            proptest::prop_assert_eq!(
+                pongs.last(),
+                Some(&Event::Pong(vec![b'p'; usize::from(*last)].into()))
+            );
+        }
+    }
+}
