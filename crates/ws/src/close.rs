@@ -4,6 +4,9 @@
 //! network byte order) representing a status code [...] Following the 2-byte integer, the body
 //! MAY contain UTF-8-encoded data with value /reason/".
 
+pub use crate::error::CloseError;
+use crate::error::ProtocolError;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// 1000: normal closure.
@@ -40,29 +43,6 @@ pub const MAX_REASON_LEN: usize = 123;
 /// extensions, none of which is known here) and 5000 and above (outside every range).
 pub const fn is_valid_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
-}
-
-/// Why a Close frame payload is invalid.
-#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CloseError {
-    /// A one-byte body: too short for a status code.
-    #[error("close payload of one byte")]
-    OneByte,
-    /// The status code is not allowed in a Close frame (see [`is_valid_code`]).
-    #[error("invalid close code {0}")]
-    InvalidCode(u16),
-    /// The reason is longer than [`MAX_REASON_LEN`] bytes.
-    #[error("close reason of {len} bytes is longer than {limit}")]
-    ReasonTooLong {
-        /// Length of the reason in bytes.
-        len: usize,
-        /// [`MAX_REASON_LEN`].
-        limit: usize,
-    },
-    /// The reason is not valid UTF-8.
-    #[error("close reason is not valid UTF-8")]
-    InvalidUtf8,
 }
 
 impl CloseError {
@@ -154,6 +134,24 @@ impl CloseFrame {
         b.put_u16(self.code);
         b.put_slice(&self.reason);
         b.freeze()
+    }
+}
+
+impl ProtocolError {
+    /// The close code sent to the peer for this error (`None` for [`UnexpectedEof`]).
+    ///
+    /// [`UnexpectedEof`]: ProtocolError::UnexpectedEof
+    pub fn close_code(&self) -> Option<u16> {
+        Some(match self {
+            ProtocolError::InvalidUtf8 => INVALID_PAYLOAD,
+            ProtocolError::InvalidClose(e) => e.close_code(),
+            ProtocolError::FrameTooLarge { .. }
+            | ProtocolError::MessageTooLarge { .. }
+            | ProtocolError::TooManyFragments { .. } => MESSAGE_TOO_BIG,
+            ProtocolError::Extension { code, .. } => *code,
+            ProtocolError::UnexpectedEof => return None,
+            _ => PROTOCOL_ERROR,
+        })
     }
 }
 

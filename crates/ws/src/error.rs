@@ -1,8 +1,14 @@
-//! The connection's errors: the peer's ([`ProtocolError`]) apart from the caller's
-//! ([`SendError`]).
+//! Every error of the crate, in one place. The peer's faults ([`ProtocolError`] from the
+//! connection, [`HeaderError`], [`CloseError`], the handshake's [`ParseError`],
+//! [`RequestError`] and [`ResponseError`], [`NegotiationError`]) apart from the caller's
+//! ([`FeedError`], [`SendError`], [`AcceptError`], [`ClientRequestError`]).
+//!
+//! This module imports no other: the types they describe import it. The methods that map an
+//! error to the wire (a close code, an HTTP status) live beside the wire rules, in
+//! `close.rs` and `handshake/server.rs`. Each error is also exported from the module of the
+//! type that returns it (`handshake::ParseError`, `close::CloseError`, ...).
 
-use crate::close::{self, CloseError};
-use crate::frame::HeaderError;
+use alloc::string::String;
 
 /// The peer broke the protocol (or the stream ended early). Returned by
 /// [`Connection::poll_event`](crate::Connection::poll_event); sticky. When [`close_code`](Self::close_code) is `Some`, a Close
@@ -82,24 +88,6 @@ pub enum ProtocolError {
     UnexpectedEof,
 }
 
-impl ProtocolError {
-    /// The close code sent to the peer for this error (`None` for [`UnexpectedEof`]).
-    ///
-    /// [`UnexpectedEof`]: ProtocolError::UnexpectedEof
-    pub fn close_code(&self) -> Option<u16> {
-        Some(match self {
-            ProtocolError::InvalidUtf8 => close::INVALID_PAYLOAD,
-            ProtocolError::InvalidClose(e) => e.close_code(),
-            ProtocolError::FrameTooLarge { .. }
-            | ProtocolError::MessageTooLarge { .. }
-            | ProtocolError::TooManyFragments { .. } => close::MESSAGE_TOO_BIG,
-            ProtocolError::Extension { code, .. } => *code,
-            ProtocolError::UnexpectedEof => return None,
-            _ => close::PROTOCOL_ERROR,
-        })
-    }
-}
-
 /// Caller misuse of the sending side: nothing was queued.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -168,4 +156,205 @@ pub enum FeedError {
     /// Input was fed after `feed_eof`.
     #[error("input fed after the end of the stream")]
     AfterEof,
+}
+
+// ---- Frames, close frames and UTF-8 ----
+
+/// Why a frame header was rejected. All of these are protocol errors (close code 1002).
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The opcode is one of the reserved values 3–7 or 11–15.
+    #[error("reserved opcode {0:#x}")]
+    ReservedOpcode(u8),
+    /// A 64-bit payload length with its most significant bit set.
+    #[error("64-bit payload length with the most significant bit set")]
+    LengthTopBitSet,
+    /// The length used more bytes than needed (only when minimal encoding is required).
+    #[error("payload length {0} not encoded with the minimal number of bytes")]
+    NonMinimalLength(u64),
+}
+
+/// Why a Close frame payload is invalid.
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseError {
+    /// A one-byte body: too short for a status code.
+    #[error("close payload of one byte")]
+    OneByte,
+    /// The status code is not allowed in a Close frame (see [`is_valid_code`](crate::close::is_valid_code)).
+    #[error("invalid close code {0}")]
+    InvalidCode(u16),
+    /// The reason is longer than [`MAX_REASON_LEN`](crate::close::MAX_REASON_LEN) bytes.
+    #[error("close reason of {len} bytes is longer than {limit}")]
+    ReasonTooLong {
+        /// Length of the reason in bytes.
+        len: usize,
+        /// [`MAX_REASON_LEN`](crate::close::MAX_REASON_LEN).
+        limit: usize,
+    },
+    /// The reason is not valid UTF-8.
+    #[error("close reason is not valid UTF-8")]
+    InvalidUtf8,
+}
+
+/// The input is not valid UTF-8.
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[error("invalid UTF-8")]
+#[non_exhaustive]
+pub struct Utf8Error;
+
+// ---- The opening handshake ----
+
+/// Why an HTTP head could not be parsed. Always the peer's fault (a server answers 400).
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// A line is longer than [`HandshakeLimits::max_line_len`](crate::handshake::HandshakeLimits::max_line_len).
+    #[error("line longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// More header fields than [`HandshakeLimits::max_headers`](crate::handshake::HandshakeLimits::max_headers).
+    #[error("more than {limit} header fields")]
+    TooManyHeaders {
+        /// The limit.
+        limit: usize,
+    },
+    /// The head is larger than [`HandshakeLimits::max_head_len`](crate::handshake::HandshakeLimits::max_head_len).
+    #[error("head larger than {limit} bytes")]
+    HeadTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// A line ends in a bare LF.
+    #[error("line not terminated by CRLF")]
+    BareLf,
+    /// The request or status line is malformed.
+    #[error("malformed start line")]
+    MalformedStartLine,
+    /// A header line is malformed (no colon, bad name, control characters in the value).
+    #[error("malformed header field")]
+    MalformedHeader,
+    /// A header line starts with whitespace (obsolete line folding).
+    #[error("obsolete line folding")]
+    ObsoleteLineFolding,
+}
+
+/// Why a server rejects a handshake request. The peer's fault; [`status`](Self::status) is
+/// the HTTP status to answer with and [`response`](Self::response) the full response.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The head could not be parsed.
+    #[error("malformed request: {0}")]
+    Parse(#[from] ParseError),
+    /// "The method of the request MUST be GET".
+    #[error("method is not GET")]
+    MethodNotGet,
+    /// "the HTTP version MUST be at least 1.1".
+    #[error("HTTP version below 1.1")]
+    HttpVersion,
+    /// "The request MUST contain a |Host| header field" (exactly one).
+    #[error("missing or repeated Host")]
+    Host,
+    /// "The request MUST contain an |Upgrade| header field whose value MUST include the
+    /// "websocket" keyword."
+    #[error("missing Upgrade: websocket")]
+    Upgrade,
+    /// "The request MUST contain a |Connection| header field whose value MUST include the
+    /// "Upgrade" token."
+    #[error("missing Connection: upgrade")]
+    Connection,
+    /// Sec-WebSocket-Version missing or repeated.
+    #[error("missing or repeated Sec-WebSocket-Version")]
+    MissingVersion,
+    /// Sec-WebSocket-Version is not 13 (answered with 426 and `Sec-WebSocket-Version: 13`).
+    #[error("unsupported Sec-WebSocket-Version")]
+    UnsupportedVersion,
+    /// Sec-WebSocket-Key missing, repeated, or not 16 bytes of base64.
+    #[error("invalid Sec-WebSocket-Key")]
+    Key,
+    /// A header the server reads (Origin, Sec-WebSocket-Protocol/Extensions) is malformed.
+    #[error("malformed {0} header")]
+    MalformedHeader(&'static str),
+}
+
+/// Caller misuse when building a 101 response.
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AcceptError {
+    /// The chosen subprotocol was not offered by the client.
+    #[error("subprotocol not offered by the client")]
+    ProtocolNotOffered,
+    /// An extension in the response was not offered by the client (or the value is malformed).
+    #[error("extension not offered by the client")]
+    ExtensionNotOffered,
+}
+
+/// Caller misuse when building a client request.
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientRequestError {
+    /// A field is empty where a value is required, or contains characters not allowed there
+    /// (spaces or controls in host/path, separators in a subprotocol, CR/LF anywhere).
+    #[error("invalid {0} in client request")]
+    Invalid(&'static str),
+}
+
+/// Why a client fails the handshake response (RFC 6455 §4.1, "the client MUST _Fail the
+/// WebSocket Connection_"). The peer's fault.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// The head could not be parsed.
+    #[error("malformed response: {0}")]
+    Parse(#[from] ParseError),
+    /// The status is not 101 (a redirect or an error page, for the application to handle).
+    #[error("status {0} instead of 101")]
+    Status(u16),
+    /// HTTP version other than 1.x with x ≥ 1.
+    #[error("HTTP version below 1.1")]
+    HttpVersion,
+    /// Missing `Upgrade: websocket`.
+    #[error("missing Upgrade: websocket")]
+    Upgrade,
+    /// Missing `Connection: upgrade`.
+    #[error("missing Connection: upgrade")]
+    Connection,
+    /// `Sec-WebSocket-Accept` missing, repeated or wrong.
+    #[error("invalid Sec-WebSocket-Accept")]
+    Accept,
+    /// A subprotocol that was not offered (or more than one).
+    #[error("subprotocol not offered")]
+    Protocol,
+    /// An extension that was not offered, or that cannot be agreed (see
+    /// [`ClientHandshake::into_connection`](crate::handshake::ClientHandshake::into_connection)).
+    #[error("extension not offered or not acceptable")]
+    Extension,
+}
+
+// ---- permessage-deflate negotiation ----
+
+/// Why an element was refused.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NegotiationError {
+    /// The element is not `permessage-deflate`.
+    #[error("not permessage-deflate")]
+    NotDeflate,
+    /// A parameter this extension does not define (in this direction).
+    #[error("unknown parameter {0}")]
+    UnknownParameter(String),
+    /// A parameter given twice.
+    #[error("duplicate parameter {0}")]
+    DuplicateParameter(String),
+    /// A value missing, present where none is allowed, not digits, with a leading zero, or
+    /// out of 8..=15.
+    #[error("invalid value for {0}")]
+    InvalidValue(String),
+    /// The response does not match what the client offered.
+    #[error("response does not match any offer")]
+    NotOffered,
 }

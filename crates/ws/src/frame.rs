@@ -17,6 +17,8 @@
 //!
 //! [`Connection`]: crate::Connection
 
+pub use crate::error::HeaderError;
+
 /// The largest possible header: 2 bytes + 8-byte extended length + 4-byte masking key.
 pub const MAX_HEADER_LEN: usize = 14;
 
@@ -120,21 +122,6 @@ pub enum HeaderDecode {
     },
     /// The input is a valid prefix of a header; at least this many more bytes are needed.
     NeedMore(usize),
-}
-
-/// Why a frame header was rejected. All of these are protocol errors (close code 1002).
-#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum HeaderError {
-    /// The opcode is one of the reserved values 3–7 or 11–15.
-    #[error("reserved opcode {0:#x}")]
-    ReservedOpcode(u8),
-    /// A 64-bit payload length with its most significant bit set.
-    #[error("64-bit payload length with the most significant bit set")]
-    LengthTopBitSet,
-    /// The length used more bytes than needed (only when minimal encoding is required).
-    #[error("payload length {0} not encoded with the minimal number of bytes")]
-    NonMinimalLength(u64),
 }
 
 impl FrameHeader {

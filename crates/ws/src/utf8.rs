@@ -6,11 +6,7 @@
 //! sequence, so a bad message is rejected at the first bad frame (or even the first bad piece
 //! of a frame), not after reassembly.
 
-/// The input is not valid UTF-8.
-#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
-#[error("invalid UTF-8")]
-#[non_exhaustive]
-pub struct Utf8Error;
+pub use crate::error::Utf8Error;
 
 /// Validates a byte stream as UTF-8, one piece at a time.
 ///

@@ -5,6 +5,8 @@
 //! `permessage-deflate; client_max_window_bits`). Nothing here needs the deflate library, so
 //! negotiation builds without the `deflate` feature.
 
+pub use crate::error::NegotiationError;
+
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -59,28 +61,6 @@ impl Default for Agreement {
             client_max_window_bits: 15,
         }
     }
-}
-
-/// Why an element was refused.
-#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NegotiationError {
-    /// The element is not `permessage-deflate`.
-    #[error("not permessage-deflate")]
-    NotDeflate,
-    /// A parameter this extension does not define (in this direction).
-    #[error("unknown parameter {0}")]
-    UnknownParameter(String),
-    /// A parameter given twice.
-    #[error("duplicate parameter {0}")]
-    DuplicateParameter(String),
-    /// A value missing, present where none is allowed, not digits, with a leading zero, or
-    /// out of 8..=15.
-    #[error("invalid value for {0}")]
-    InvalidValue(String),
-    /// The response does not match what the client offered.
-    #[error("response does not match any offer")]
-    NotOffered,
 }
 
 /// Splits an element into its name and `(param, value)` pairs; quoted values are unquoted.

@@ -7,11 +7,12 @@ use alloc::vec::Vec;
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::http::{ext_name, is_tchar, split_list, ParseError, Response, ResponseParser};
+use super::http::{ext_name, is_tchar, split_list, Response, ResponseParser};
 use super::key::{accept_key, B64};
 use crate::config::{Config, HandshakeLimits};
 use crate::connection::{Connection, Role};
 use crate::deflate::DeflateConfig;
+use crate::error::{ClientRequestError, ResponseError};
 use crate::MaskKeySource;
 
 /// What a client asks for in its handshake.
@@ -41,48 +42,6 @@ impl ClientRequest {
             extensions: Vec::new(),
         }
     }
-}
-
-/// Caller misuse when building a client request.
-#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClientRequestError {
-    /// A field is empty where a value is required, or contains characters not allowed there
-    /// (spaces or controls in host/path, separators in a subprotocol, CR/LF anywhere).
-    #[error("invalid {0} in client request")]
-    Invalid(&'static str),
-}
-
-/// Why a client fails the handshake response (RFC 6455 §4.1, "the client MUST _Fail the
-/// WebSocket Connection_"). The peer's fault.
-#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ResponseError {
-    /// The head could not be parsed.
-    #[error("malformed response: {0}")]
-    Parse(#[from] ParseError),
-    /// The status is not 101 (a redirect or an error page, for the application to handle).
-    #[error("status {0} instead of 101")]
-    Status(u16),
-    /// HTTP version other than 1.x with x ≥ 1.
-    #[error("HTTP version below 1.1")]
-    HttpVersion,
-    /// Missing `Upgrade: websocket`.
-    #[error("missing Upgrade: websocket")]
-    Upgrade,
-    /// Missing `Connection: upgrade`.
-    #[error("missing Connection: upgrade")]
-    Connection,
-    /// `Sec-WebSocket-Accept` missing, repeated or wrong.
-    #[error("invalid Sec-WebSocket-Accept")]
-    Accept,
-    /// A subprotocol that was not offered (or more than one).
-    #[error("subprotocol not offered")]
-    Protocol,
-    /// An extension that was not offered, or that cannot be agreed (see
-    /// [`ClientHandshake::into_connection`]).
-    #[error("extension not offered or not acceptable")]
-    Extension,
 }
 
 /// What the server agreed to.

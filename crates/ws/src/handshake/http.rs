@@ -8,42 +8,7 @@ use core::ops::Range;
 use bytes::{Bytes, BytesMut};
 
 use crate::config::HandshakeLimits;
-
-/// Why an HTTP head could not be parsed. Always the peer's fault (a server answers 400).
-#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ParseError {
-    /// A line is longer than [`HandshakeLimits::max_line_len`].
-    #[error("line longer than {limit} bytes")]
-    LineTooLong {
-        /// The limit.
-        limit: usize,
-    },
-    /// More header fields than [`HandshakeLimits::max_headers`].
-    #[error("more than {limit} header fields")]
-    TooManyHeaders {
-        /// The limit.
-        limit: usize,
-    },
-    /// The head is larger than [`HandshakeLimits::max_head_len`].
-    #[error("head larger than {limit} bytes")]
-    HeadTooLarge {
-        /// The limit.
-        limit: usize,
-    },
-    /// A line ends in a bare LF.
-    #[error("line not terminated by CRLF")]
-    BareLf,
-    /// The request or status line is malformed.
-    #[error("malformed start line")]
-    MalformedStartLine,
-    /// A header line is malformed (no colon, bad name, control characters in the value).
-    #[error("malformed header field")]
-    MalformedHeader,
-    /// A header line starts with whitespace (obsolete line folding).
-    #[error("obsolete line folding")]
-    ObsoleteLineFolding,
-}
+use crate::error::ParseError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

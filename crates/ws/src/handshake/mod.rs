@@ -25,10 +25,11 @@ mod key;
 mod server;
 
 pub use crate::config::HandshakeLimits;
-pub use client::{Accepted, ClientHandshake, ClientRequest, ClientRequestError, ResponseError};
-pub use http::{Headers, ParseError, Request, RequestParser, Response, ResponseParser};
+pub use crate::error::{AcceptError, ClientRequestError, ParseError, RequestError, ResponseError};
+pub use client::{Accepted, ClientHandshake, ClientRequest};
+pub use http::{Headers, Request, RequestParser, Response, ResponseParser};
 pub use key::{accept_key, WEBSOCKET_GUID};
-pub use server::{rejection_response, AcceptError, ClientOffer, RequestError, ServerHandshake};
+pub use server::{rejection_response, ClientOffer, ServerHandshake};
 
 #[cfg(test)]
 mod tests;

@@ -6,50 +6,12 @@ use alloc::vec::Vec;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::http::{ext_name, is_tchar, split_list, Headers, ParseError, Request, RequestParser};
+use super::http::{ext_name, is_tchar, split_list, Headers, Request, RequestParser};
 use super::key::{accept_key, is_valid_key};
 use crate::config::{Config, HandshakeLimits};
 use crate::connection::Connection;
 use crate::deflate::DeflateConfig;
-
-/// Why a server rejects a handshake request. The peer's fault; [`status`](Self::status) is
-/// the HTTP status to answer with and [`response`](Self::response) the full response.
-#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RequestError {
-    /// The head could not be parsed.
-    #[error("malformed request: {0}")]
-    Parse(#[from] ParseError),
-    /// "The method of the request MUST be GET".
-    #[error("method is not GET")]
-    MethodNotGet,
-    /// "the HTTP version MUST be at least 1.1".
-    #[error("HTTP version below 1.1")]
-    HttpVersion,
-    /// "The request MUST contain a |Host| header field" (exactly one).
-    #[error("missing or repeated Host")]
-    Host,
-    /// "The request MUST contain an |Upgrade| header field whose value MUST include the
-    /// "websocket" keyword."
-    #[error("missing Upgrade: websocket")]
-    Upgrade,
-    /// "The request MUST contain a |Connection| header field whose value MUST include the
-    /// "Upgrade" token."
-    #[error("missing Connection: upgrade")]
-    Connection,
-    /// Sec-WebSocket-Version missing or repeated.
-    #[error("missing or repeated Sec-WebSocket-Version")]
-    MissingVersion,
-    /// Sec-WebSocket-Version is not 13 (answered with 426 and `Sec-WebSocket-Version: 13`).
-    #[error("unsupported Sec-WebSocket-Version")]
-    UnsupportedVersion,
-    /// Sec-WebSocket-Key missing, repeated, or not 16 bytes of base64.
-    #[error("invalid Sec-WebSocket-Key")]
-    Key,
-    /// A header the server reads (Origin, Sec-WebSocket-Protocol/Extensions) is malformed.
-    #[error("malformed {0} header")]
-    MalformedHeader(&'static str),
-}
+use crate::error::{AcceptError, RequestError};
 
 impl RequestError {
     /// The HTTP status to answer with: 426 for an unsupported version, 400 otherwise.
@@ -283,18 +245,6 @@ impl ClientOffer {
         b.put_slice(b"\r\n");
         Ok(b.freeze())
     }
-}
-
-/// Caller misuse when building a 101 response.
-#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AcceptError {
-    /// The chosen subprotocol was not offered by the client.
-    #[error("subprotocol not offered by the client")]
-    ProtocolNotOffered,
-    /// An extension in the response was not offered by the client (or the value is malformed).
-    #[error("extension not offered by the client")]
-    ExtensionNotOffered,
 }
 
 /// Server side of the opening handshake: a [`RequestParser`] plus validation.
