@@ -1,0 +1,267 @@
+//! The codec contract of docs/architecture.md ("The sans-IO contract"), rule by rule, for
+//! pushwire-ws. The same file exists in each codec crate with the same test names, so the
+//! three can be read side by side. Rules covered in depth elsewhere (tests/connection.rs)
+//! are named here and checked once more in their shortest form.
+
+use bytes::{Buf, Bytes};
+use pushwire_ws::close::CloseError;
+use pushwire_ws::deflate::negotiate::NegotiationError;
+use pushwire_ws::deflate::DeflateConfig;
+use pushwire_ws::frame::HeaderError;
+use pushwire_ws::handshake::{
+    AcceptError, ClientRequestError, HandshakeLimits, ParseError, RequestError, ResponseError,
+};
+use pushwire_ws::utf8::Utf8Error;
+use pushwire_ws::{
+    Config, Connection, Event, FeedError, FixedMaskKey, Limits, ProtocolError, Role, SendError,
+};
+
+fn client() -> Connection {
+    Connection::with_mask_keys(
+        Role::Client,
+        Config::DEFAULT,
+        Box::new(FixedMaskKey([1, 2, 3, 4])),
+    )
+}
+
+/// What a client sends for `text`, as bytes.
+fn client_text(text: &str) -> Vec<u8> {
+    let mut c = client();
+    c.send_text(text).unwrap();
+    let mut t = c.take_transmit();
+    t.copy_to_bytes(t.remaining()).to_vec()
+}
+
+/// R1: `DEFAULT` is what `Default` gives, and a `Config`'s default holds the default limits.
+#[test]
+fn r1_defaults_are_the_documented_constants() {
+    assert_eq!(Limits::default(), Limits::DEFAULT);
+    assert_eq!(Config::default(), Config::DEFAULT);
+    assert_eq!(Config::DEFAULT.limits, Limits::DEFAULT);
+    assert_eq!(HandshakeLimits::default(), HandshakeLimits::DEFAULT);
+    assert_eq!(DeflateConfig::default(), DeflateConfig::DEFAULT);
+}
+
+/// R1: each `with_*` setter changes its own field and nothing else.
+#[test]
+fn r1_each_setter_sets_its_field_only() {
+    let d = Limits::DEFAULT;
+    let all = |l: Limits| {
+        (
+            l.max_frame_size,
+            l.max_message_size,
+            l.max_fragments,
+            l.max_buffered_input,
+            l.max_buffered_output,
+        )
+    };
+    let (f, m, n, i, o) = all(d);
+    assert_eq!(all(d.with_max_frame_size(1)), (1, m, n, i, o));
+    assert_eq!(all(d.with_max_message_size(2)), (f, 2, n, i, o));
+    assert_eq!(all(d.with_max_fragments(3)), (f, m, 3, i, o));
+    assert_eq!(all(d.with_max_buffered_input(4)), (f, m, n, 4, o));
+    assert_eq!(all(d.with_max_buffered_output(5)), (f, m, n, i, 5));
+    let c = Config::DEFAULT;
+    let cfg = |c: Config| (c.limits, c.require_minimal_length, c.auto_pong);
+    let l = d.with_max_fragments(9);
+    assert_eq!(
+        cfg(c.with_limits(l)),
+        (l, c.require_minimal_length, c.auto_pong)
+    );
+    assert_eq!(
+        cfg(c.with_require_minimal_length(!c.require_minimal_length)),
+        (d, !c.require_minimal_length, c.auto_pong)
+    );
+    assert_eq!(
+        cfg(c.with_auto_pong(!c.auto_pong)),
+        (d, c.require_minimal_length, !c.auto_pong)
+    );
+    let h = HandshakeLimits::DEFAULT;
+    let hs = |h: HandshakeLimits| (h.max_line_len, h.max_headers, h.max_head_len);
+    assert_eq!(
+        hs(h.with_max_line_len(7)),
+        (7, h.max_headers, h.max_head_len)
+    );
+    assert_eq!(
+        hs(h.with_max_headers(8)),
+        (h.max_line_len, 8, h.max_head_len)
+    );
+    assert_eq!(
+        hs(h.with_max_head_len(9)),
+        (h.max_line_len, h.max_headers, 9)
+    );
+}
+
+/// R2: every public error is a comparable, cloneable, thread-safe `std::error::Error`.
+#[test]
+fn r2_errors_are_comparable_std_errors() {
+    fn is_error<E: std::error::Error + Clone + PartialEq + Eq + Send + Sync + 'static>() {}
+    is_error::<ProtocolError>();
+    is_error::<SendError>();
+    is_error::<FeedError>();
+    is_error::<HeaderError>();
+    is_error::<CloseError>();
+    is_error::<Utf8Error>();
+    is_error::<ParseError>();
+    is_error::<RequestError>();
+    is_error::<ResponseError>();
+    is_error::<AcceptError>();
+    is_error::<ClientRequestError>();
+    is_error::<NegotiationError>();
+}
+
+/// R2: limit errors carry and print the numbers (`{ len, limit }`, `{ limit }`,
+/// `{ buffered, len, limit }`).
+#[test]
+fn r2_limit_errors_name_their_numbers() {
+    for (e, nums) in [
+        (
+            FeedError::BufferFull {
+                buffered: 101,
+                len: 202,
+                limit: 303,
+            }
+            .to_string(),
+            &["101", "202", "303"][..],
+        ),
+        (
+            SendError::OutputFull {
+                buffered: 111,
+                len: 222,
+                limit: 333,
+            }
+            .to_string(),
+            &["111", "222", "333"],
+        ),
+        (
+            ProtocolError::FrameTooLarge {
+                len: 444,
+                limit: 555,
+            }
+            .to_string(),
+            &["444", "555"],
+        ),
+        (
+            ProtocolError::TooManyFragments { limit: 666 }.to_string(),
+            &["666"],
+        ),
+        (
+            ParseError::HeadTooLarge { limit: 777 }.to_string(),
+            &["777"],
+        ),
+    ] {
+        for n in nums {
+            assert!(e.contains(n), "{e} lacks {n}");
+        }
+    }
+}
+
+/// R3: a feed past the bound is refused whole, exactly, and loses nothing already taken;
+/// after `feed_eof` every feed is refused. (In depth: tests/connection.rs
+/// `server_refuses_input_past_the_bound_and_keeps_what_it_took` and its neighbours.)
+#[test]
+fn r3_refused_feed_takes_nothing_and_loses_nothing() {
+    let frame = client_text("x");
+    let limits = Limits::DEFAULT
+        .with_max_frame_size(8)
+        .with_max_buffered_input(4 * frame.len());
+    let limit = limits.effective_max_buffered_input();
+    assert_eq!(limit, 4 * frame.len());
+    let mut s = Connection::server(Config::DEFAULT.with_limits(limits));
+    let mut accepted = 0;
+    for i in 0..100 {
+        let r = if i % 2 == 0 {
+            s.feed(&frame)
+        } else {
+            s.feed_bytes(Bytes::from(frame.clone()))
+        };
+        match r {
+            Ok(()) => accepted += 1,
+            Err(e) => assert_eq!(
+                e,
+                FeedError::BufferFull {
+                    buffered: limit,
+                    len: frame.len(),
+                    limit
+                }
+            ),
+        }
+    }
+    assert_eq!(accepted, 4);
+    let mut polled = 0;
+    while let Some(ev) = s.poll_event().unwrap() {
+        assert_eq!(ev, Event::Text("x".into()));
+        polled += 1;
+    }
+    assert_eq!(polled, 4);
+    s.feed_eof();
+    assert_eq!(s.feed(&frame), Err(FeedError::AfterEof));
+    assert_eq!(s.feed_bytes(Bytes::from(frame)), Err(FeedError::AfterEof));
+}
+
+/// R4: replies the protocol requires are bounded: a ping flood against a connection whose
+/// output is never drained leaves one pong, for the newest ping (RFC 6455 §5.5.3). (In
+/// depth: tests/connection.rs `server_and_client_keep_one_pong_for_a_ping_flood`.)
+#[test]
+fn r4_ping_flood_leaves_one_pong() {
+    let mut c = client();
+    let mut pings = Vec::new();
+    for i in 0..1000u32 {
+        c.send_ping(Bytes::from(i.to_be_bytes().to_vec())).unwrap();
+        pings.extend_from_slice(&c.poll_transmit().unwrap());
+    }
+    let mut s = Connection::server(Config::DEFAULT);
+    s.feed(&pings).unwrap();
+    let mut n = 0;
+    while let Some(ev) = s.poll_event().unwrap() {
+        assert!(matches!(ev, Event::Ping(_)));
+        n += 1;
+    }
+    assert_eq!(n, 1000);
+    // One unmasked pong with a 4-byte payload: 2 + 4 bytes.
+    assert_eq!(s.buffered_output(), 6);
+    let mut t = s.take_transmit();
+    let out = t.copy_to_bytes(t.remaining());
+    c.feed(&out).unwrap();
+    assert_eq!(
+        c.poll_event().unwrap(),
+        Some(Event::Pong(Bytes::from(999u32.to_be_bytes().to_vec())))
+    );
+    assert_eq!(c.poll_event().unwrap(), None);
+}
+
+/// R4: every sender is `send_*` and queues; the queue drains as `Bytes` chunks or as one
+/// `bytes::Buf`, with the same bytes either way.
+#[test]
+fn r4_output_drains_as_chunks_or_as_one_buf() {
+    let build = || {
+        let mut s = Connection::server(Config::DEFAULT);
+        s.send_text("a").unwrap();
+        s.send_binary(Bytes::from(vec![7; 300])).unwrap();
+        s.send_close(1000, "bye").unwrap();
+        s
+    };
+    let mut chunks = Vec::new();
+    let mut s = build();
+    while let Some(c) = s.poll_transmit() {
+        chunks.extend_from_slice(&c);
+    }
+    let mut t = build().take_transmit();
+    assert_eq!(t.remaining(), chunks.len());
+    assert_eq!(t.copy_to_bytes(t.remaining()), chunks);
+}
+
+/// R6: `Ok(None)` means "feed more", and polling again after it changes nothing.
+#[test]
+fn r6_polling_after_none_is_harmless() {
+    let frame = client_text("a");
+    let mut s = Connection::server(Config::DEFAULT);
+    s.feed(&frame[..3]).unwrap();
+    for _ in 0..3 {
+        assert_eq!(s.poll_event(), Ok(None));
+        assert!(s.poll_event_ref().unwrap().is_none());
+    }
+    s.feed(&frame[3..]).unwrap();
+    assert_eq!(s.poll_event(), Ok(Some(Event::Text("a".into()))));
+    assert_eq!(s.poll_event(), Ok(None));
+}
