@@ -16,3 +16,6 @@ pub use config::Config;
 pub use event::{CloseReason, Event};
 pub use output::{Request, RequestKind, WsAction};
 pub use session::Session;
+
+/// What [`Session::send`] returns on refusal (also at the crate root).
+pub use crate::error::SendError;

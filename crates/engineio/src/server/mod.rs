@@ -15,11 +15,13 @@ pub use event::{CloseReason, Event};
 pub use output::WsAction;
 pub use session::Session;
 
+/// What [`Server::send`] and [`Session::send`] return on refusal (also at the crate root).
+pub use crate::error::SendError;
+
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::error::SendError;
 use crate::http::{
     cors, error_response, ErrorCode, HttpRequest, HttpResponse, Method, RequestInfo,
 };
