@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use bytes::BufMut;
 
 use crate::error::JsonpError;
-use crate::sink::Decimal;
+use crate::sink::decimal;
 
 /// Appends the JSONP response `___eio[<index>]("<payload>");` to `out`.
 ///
@@ -37,7 +37,7 @@ use crate::sink::Decimal;
 pub fn encode_jsonp_response<B: BufMut>(index: u64, payload: &str, out: &mut B) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.put_slice(b"___eio[");
-    out.put_slice(Decimal::new(index, b'0').as_bytes());
+    out.put_slice(decimal(index, b'0', &mut [0; 20]));
     out.put_slice(b"](\"");
     let bytes = payload.as_bytes();
     let mut start = 0;

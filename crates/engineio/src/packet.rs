@@ -131,6 +131,7 @@ impl Packet {
     }
 
     /// [`Packet::encode_str`] into any [`Sink`].
+    #[inline]
     pub(crate) fn write_str<S: Sink>(&self, out: &mut S) {
         match &self.data {
             PacketData::Text(s) => {

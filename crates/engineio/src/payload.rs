@@ -18,7 +18,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::config::Limits;
 use crate::error::{FeedError, PayloadError};
 use crate::packet::{Packet, PacketData};
-use crate::sink::{BufSink, Decimal, Sink};
+use crate::sink::{decimal, BufSink, Sink};
 use crate::utf16::ascii_prefix_len;
 
 /// Which payload encoding a body uses.
@@ -524,7 +524,7 @@ fn write_text_payload<S: Sink>(packets: &[Packet], out: &mut S) {
     out.reserve(extra);
     for p in packets {
         // > <length1>:<packet1>[<length2>:<packet2>[...]]
-        out.put_ascii_slice(Decimal::new(p.str_utf16_len() as u64, b'0').as_bytes());
+        out.put_ascii_slice(decimal(p.str_utf16_len() as u64, b'0', &mut [0; 20]));
         out.put_ascii(b':');
         p.write_str(out);
     }
@@ -549,7 +549,7 @@ pub fn encode_binary_payload<B: BufMut>(packets: &[Packet], out: &mut B) {
         };
         // > <Any number of numbers between 0 and 9><The number 255>
         out.put_u8(marker);
-        out.put_slice(Decimal::new(1 + data.len() as u64, 0).as_bytes());
+        out.put_slice(decimal(1 + data.len() as u64, 0, &mut [0; 20]));
         out.put_u8(0xFF);
         out.put_u8(first);
         out.put_slice(data);
