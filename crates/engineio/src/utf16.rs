@@ -74,10 +74,12 @@ where
         }
         at += 8;
     }
-    let tail = words.remainder();
-    let mut w = [0u8; 8];
-    w[..tail.len()].copy_from_slice(tail);
-    let w = u64::from_le_bytes(w);
+    // The last 0..=7 bytes as one word padded with zero bytes (ASCII), built byte by byte:
+    // a `copy_from_slice` of a variable length is a `memcpy` call per scan.
+    let mut w = 0u64;
+    for (i, &b) in words.remainder().iter().enumerate() {
+        w |= u64::from(b) << (8 * i);
+    }
     if w & HI != 0 {
         f(at, w)?;
     }
