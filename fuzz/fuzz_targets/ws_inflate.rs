@@ -50,11 +50,7 @@ fuzz_target!(|data: &[u8]| {
         Role::Client
     };
     let mut enc = PerMessageDeflate::new(peer, agreed, config);
-    let mut dec = PerMessageDeflate::new(
-        role,
-        agreed,
-        config.with_max_ratio(0),
-    );
+    let mut dec = PerMessageDeflate::new(role, agreed, config.with_max_ratio(0));
     for msg in data[3..].split(|&b| b == 0xfe) {
         let z = enc.compress(msg).expect("compress");
         let out = dec.decompress(&z, msg.len() as u64).expect("roundtrip");
@@ -64,16 +60,8 @@ fuzz_target!(|data: &[u8]| {
     // fallback that resets a context-takeover compressor) and messages streamed in fragments
     // (the message's pieces between 0xfd bytes, each a fragment), mixed, with the receiver's
     // view: only RSV1 messages are inflated.
-    let mut enc = PerMessageDeflate::new(
-        peer,
-        agreed,
-        config.with_threshold(16),
-    );
-    let mut dec = PerMessageDeflate::new(
-        role,
-        agreed,
-        config.with_max_ratio(0),
-    );
+    let mut enc = PerMessageDeflate::new(peer, agreed, config.with_threshold(16));
+    let mut dec = PerMessageDeflate::new(role, agreed, config.with_max_ratio(0));
     for (i, msg) in data[3..].split(|&b| b == 0xfe).enumerate() {
         let kind = MessageKind::Binary;
         let (sent, rsv, wire) = if i % 2 == 0 {

@@ -144,9 +144,11 @@ fn ci(args: &[String]) -> ExitCode {
             "test" => run_tests(),
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
             // Broken links, unclosed HTML tags and other rustdoc warnings fail the step.
-            "doc" => run(cargo()
-                .env("RUSTDOCFLAGS", "-D warnings")
-                .args(["doc", "--no-deps", "--workspace"])),
+            "doc" => run(cargo().env("RUSTDOCFLAGS", "-D warnings").args([
+                "doc",
+                "--no-deps",
+                "--workspace",
+            ])),
             "bench-build" => run(cargo().args(["bench", "--workspace", "--no-run"])),
             "autobahn" => autobahn::autobahn(false),
             "autobahn-deflate" => autobahn::autobahn(true),
