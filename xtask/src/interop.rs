@@ -4,7 +4,7 @@
 //!   playwright-core) reads a stream written by pushwire-sse's encoder
 //!   (`crates/sse/examples/browser_check.rs` + `tests/interop/browser/sse-browser.js`).
 //! * Engine.io: the unmodified engine.io-client 3.5.6 against pushwire's `Server`, and
-//!   pushwire's `ClientSession` against the engine.io 3.6.2 server, over polling, websocket
+//!   pushwire's `client::Session` against the engine.io 3.6.2 server, over polling, websocket
 //!   and polling upgraded to websocket (`tests/interop/node/run-eio-interop.js`); and a live
 //!   differential of random packets and payloads against engine.io-parser 2.2.1
 //!   (`tests/interop/node/eio-differential.js`).

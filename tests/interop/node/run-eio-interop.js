@@ -57,7 +57,7 @@ async function main() {
   const peer = spawn('node', [path.join(__dirname, 'eio-server-echo.js'), '38602', String(PING_MS)], { stdio: 'ignore' });
   await sleep(500);
   for (const mode of ['polling', 'websocket', 'upgrade']) {
-    report(`pushwire ClientSession -> engine.io 3.6.2 (${mode})`,
+    report(`pushwire client::Session -> engine.io 3.6.2 (${mode})`,
       run(bin('echo_client'), ['127.0.0.1:38602', '2', mode]));
   }
   peer.kill();
