@@ -1,0 +1,102 @@
+//! [`Config`]: buffer sizes and limits, named as in tungstenite where the meaning is the same.
+
+use pushwire_ws::deflate::DeflateConfig;
+use pushwire_ws::Limits;
+
+/// Settings of a [`WebSocketStream`](crate::WebSocketStream).
+///
+/// Field names follow tungstenite's `WebSocketConfig` where the meaning is the same, so a
+/// migration is mechanical; the limits are plain numbers rather than `Option`s (use a large
+/// value for "no limit").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Most bytes asked of the transport in one read (default 64 KiB). The read buffer is
+    /// allocated only while a read is in progress and released when the transport has
+    /// nothing more to give, so an idle connection holds none.
+    pub read_buffer_size: usize,
+    /// Queued output (bytes) above which `send`/`poll_ready` write to the transport before
+    /// accepting another message (default 128 KiB, as tungstenite).
+    pub write_buffer_size: usize,
+    /// Hard bound on queued output: a message that would take the queue past it is refused
+    /// with [`Error::WriteBufferFull`](crate::Error::WriteBufferFull) (default 64 MiB). Must
+    /// be above `write_buffer_size` plus the largest message sent.
+    pub max_write_buffer_size: usize,
+    /// Largest message accepted from the peer, reassembled (default 64 MiB).
+    pub max_message_size: u64,
+    /// Largest frame payload accepted from the peer (default 16 MiB).
+    pub max_frame_size: u64,
+    /// permessage-deflate settings; `None` never negotiates it. Default: `Some` with
+    /// [`DeflateConfig::DEFAULT`] (used only when the peer agrees).
+    pub deflate: Option<DeflateConfig>,
+}
+
+impl Config {
+    /// The defaults listed on each field.
+    pub const DEFAULT: Config = Config {
+        read_buffer_size: 64 << 10,
+        write_buffer_size: 128 << 10,
+        max_write_buffer_size: 64 << 20,
+        max_message_size: 64 << 20,
+        max_frame_size: 16 << 20,
+        deflate: Some(DeflateConfig::DEFAULT),
+    };
+
+    /// Sets [`read_buffer_size`](Self::read_buffer_size) (at least 1).
+    #[must_use]
+    pub const fn with_read_buffer_size(mut self, v: usize) -> Self {
+        self.read_buffer_size = if v == 0 { 1 } else { v };
+        self
+    }
+
+    /// Sets [`write_buffer_size`](Self::write_buffer_size).
+    #[must_use]
+    pub const fn with_write_buffer_size(mut self, v: usize) -> Self {
+        self.write_buffer_size = v;
+        self
+    }
+
+    /// Sets [`max_write_buffer_size`](Self::max_write_buffer_size).
+    #[must_use]
+    pub const fn with_max_write_buffer_size(mut self, v: usize) -> Self {
+        self.max_write_buffer_size = v;
+        self
+    }
+
+    /// Sets [`max_message_size`](Self::max_message_size).
+    #[must_use]
+    pub const fn with_max_message_size(mut self, v: u64) -> Self {
+        self.max_message_size = v;
+        self
+    }
+
+    /// Sets [`max_frame_size`](Self::max_frame_size).
+    #[must_use]
+    pub const fn with_max_frame_size(mut self, v: u64) -> Self {
+        self.max_frame_size = v;
+        self
+    }
+
+    /// Sets [`deflate`](Self::deflate).
+    #[must_use]
+    pub const fn with_deflate(mut self, v: Option<DeflateConfig>) -> Self {
+        self.deflate = v;
+        self
+    }
+
+    /// The codec configuration this maps onto.
+    pub fn to_ws_config(&self) -> pushwire_ws::Config {
+        pushwire_ws::Config::DEFAULT.with_limits(
+            Limits::DEFAULT
+                .with_max_frame_size(self.max_frame_size)
+                .with_max_message_size(self.max_message_size)
+                .with_max_buffered_output(self.max_write_buffer_size),
+        )
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::DEFAULT
+    }
+}

@@ -1,0 +1,62 @@
+//! [`Error`]: everything a [`WebSocketStream`](crate::WebSocketStream) can fail with.
+
+use pushwire_ws::handshake::{AcceptError, ClientRequestError, RequestError, ResponseError};
+use pushwire_ws::{FeedError, ProtocolError, SendError};
+
+/// Why an opening handshake failed.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The client's request was refused (the 400/426 response has been written).
+    #[error("bad request: {0}")]
+    Request(#[from] RequestError),
+    /// The server's response was refused.
+    #[error("bad response: {0}")]
+    Response(#[from] ResponseError),
+    /// The client request could not be built (host or path not visible ASCII).
+    #[error("invalid client request: {0}")]
+    ClientRequest(#[from] ClientRequestError),
+    /// The server could not build its 101 response.
+    #[error("cannot accept: {0}")]
+    Accept(#[from] AcceptError),
+    /// The peer closed the transport before the handshake completed.
+    #[error("transport closed during the handshake")]
+    Eof,
+}
+
+/// An error of a [`WebSocketStream`](crate::WebSocketStream). Not `Clone`: it can hold a
+/// [`std::io::Error`].
+#[derive(thiserror::Error, Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport failed.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The peer broke the protocol (the peer's fault; the Close frame with
+    /// [`ProtocolError::close_code`] has been queued and written if the transport allowed).
+    #[error("protocol: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// The message could not be sent (the caller's fault, or the connection is closing).
+    #[error("send: {0}")]
+    Send(#[from] SendError),
+    /// The input could not be buffered.
+    #[error("input: {0}")]
+    Feed(#[from] FeedError),
+    /// The opening handshake failed.
+    #[error("handshake: {0}")]
+    Handshake(#[from] HandshakeError),
+    /// Queuing the message would take the write buffer past
+    /// [`Config::max_write_buffer_size`](crate::Config::max_write_buffer_size).
+    #[error("write buffer full ({queued} + {len} > {limit})")]
+    WriteBufferFull {
+        /// Bytes queued.
+        queued: usize,
+        /// Bytes this message would add (payload plus the largest header).
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The connection is closed: nothing more can be sent.
+    #[error("connection closed")]
+    Closed,
+}

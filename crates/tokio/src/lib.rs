@@ -1,0 +1,64 @@
+//! pushwire-tokio: the tokio I/O layer for [`pushwire_ws`].
+//!
+//! All protocol logic stays in the sans-IO codec; this crate moves bytes between a tokio
+//! transport (`AsyncRead + AsyncWrite`) and a [`pushwire_ws::Connection`], and maps types
+//! ([`Message`], [`Config`], [`Error`]) onto names tokio-tungstenite users know.
+//!
+//! # Call order
+//!
+//! 1. Get a [`WebSocketStream`]: [`WebSocketStream::accept`] (server: reads and answers the
+//!    HTTP/1.1 upgrade), [`WebSocketStream::client`] (client: writes the request, checks the
+//!    101), or [`WebSocketStream::from_raw`] / [`WebSocketStream::from_connection`] after a
+//!    handshake done elsewhere.
+//! 2. Receive with [`WebSocketStream::recv`] (or `StreamExt::next`) until `None`; pongs to
+//!    pings and the reply to the peer's Close are written by the stream itself. A received
+//!    Close is yielded, then the stream ends.
+//! 3. Send with [`WebSocketStream::send`] (queue and flush) or [`WebSocketStream::feed`]
+//!    then [`WebSocketStream::flush`] (or the [`Sink`](futures_sink::Sink) impl).
+//! 4. Close with [`WebSocketStream::close`], then keep receiving until `None` (the peer's
+//!    reply); the server side shuts the transport down once the handshake is over.
+//!
+//! # Cancel safety
+//!
+//! All state lives in the [`WebSocketStream`] (the codec buffers, the output not yet
+//! written), never in a future: bytes read are fed to the codec before a poll returns
+//! `Pending`, so `recv()`/`next()` in a `tokio::select!` branch loses nothing.
+//!
+//! # Memory
+//!
+//! The read buffer ([`Config::read_buffer_size`]) is allocated only while the transport
+//! yields data and dropped when a read returns `Pending`, so an idle connection holds no
+//! read buffer (partial frames stay in the codec, which holds only what it was given).
+//!
+//! # Backpressure
+//!
+//! Output is queued in the codec's bounded buffer. [`WebSocketStream::feed`] and
+//! `Sink::poll_ready` write to the transport while more than [`Config::write_buffer_size`]
+//! bytes are queued, and a message that would take the queue past
+//! [`Config::max_write_buffer_size`] is refused with [`Error::WriteBufferFull`].
+//!
+//! ```no_run
+//! use pushwire_tokio::{Config, Message, WebSocketStream};
+//!
+//! # async fn run() -> Result<(), pushwire_tokio::Error> {
+//! let tcp = tokio::net::TcpStream::connect("127.0.0.1:9001").await?;
+//! let mut ws = WebSocketStream::client(tcp, "127.0.0.1:9001", "/", Config::DEFAULT).await?;
+//! ws.send(Message::text("hello")).await?;
+//! while let Some(msg) = ws.recv().await {
+//!     println!("{:?}", msg?);
+//! }
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod config;
+mod error;
+mod handshake;
+mod message;
+mod stream;
+
+pub use config::Config;
+pub use error::{Error, HandshakeError};
+pub use message::Message;
+pub use pushwire_ws::{CloseFrame, Role, Utf8Bytes};
+pub use stream::WebSocketStream;
