@@ -56,7 +56,8 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
-    /// The connection is closed: nothing more can be sent.
+    /// The close handshake is over: nothing more can be sent.
+    /// While only our Close was sent, sends fail with [`SendError::Closing`] instead.
     #[error("connection closed")]
     Closed,
 }

@@ -9,7 +9,7 @@ use std::task::{ready, Context, Poll};
 use bytes::Buf;
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
-use pushwire_ws::{Connection, MaskKeySource, Role, StdRandom, Transmit};
+use pushwire_ws::{Connection, ConnectionState, MaskKeySource, Role, StdRandom, Transmit};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::{Config, Error, Message};
@@ -153,9 +153,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
-    /// Writes `out` until it is empty (vectored).
-    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while let Some(front) = self.out.front_mut() {
+    /// Writes `out` (vectored) until at most `keep` bytes of it are left.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>, keep: usize) -> Poll<io::Result<()>> {
+        while self.out_len > keep {
+            let Some(front) = self.out.front_mut() else {
+                break;
+            };
             if !front.has_remaining() {
                 self.out.pop_front();
                 continue;
@@ -175,7 +178,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Writes everything queued; shuts the transport down when the codec says so.
     fn poll_flush_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.drain_conn();
-        ready!(self.poll_write_out(cx))?;
+        ready!(self.poll_write_out(cx, 0))?;
         ready!(Pin::new(&mut self.io).poll_flush(cx))?;
         if self.conn.should_close_transport() && !self.shut_down {
             ready!(Pin::new(&mut self.io).poll_shutdown(cx))?;
@@ -187,26 +190,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     fn poll_ready_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if self.queued() > self.config.write_buffer_size {
             self.drain_conn();
-            while self.out_len > self.config.write_buffer_size {
-                let front = self.out.front_mut().expect("out_len > 0");
-                if !front.has_remaining() {
-                    self.out.pop_front();
-                    continue;
-                }
-                let mut slices = [IoSlice::new(&[]); 64];
-                let n = front.chunks_vectored(&mut slices);
-                let written = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]))?;
-                if written == 0 {
-                    return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
-                }
-                front.advance(written);
-                self.out_len -= written;
-            }
+            ready!(self.poll_write_out(cx, self.config.write_buffer_size))?;
         }
         Poll::Ready(Ok(()))
     }
 
     fn start_send_inner(&mut self, msg: Message) -> Result<(), Error> {
+        if self.conn.state() == ConnectionState::Closed {
+            return Err(Error::Closed);
+        }
         let len = msg.len() + MAX_HEADER;
         let queued = self.queued();
         let limit = self.config.max_write_buffer_size;
@@ -227,7 +219,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Writes queued output without waiting: a `Pending` write is retried on a later call.
     fn try_write_out(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
         self.drain_conn();
-        match self.poll_write_out(cx) {
+        match self.poll_write_out(cx, 0) {
             Poll::Ready(r) => r.map_err(Error::from),
             Poll::Pending => Ok(()),
         }
@@ -355,7 +347,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     /// Sends a Close (1000) if none was sent, and writes everything queued.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
-        if this.conn.state() == pushwire_ws::ConnectionState::Open {
+        if this.conn.state() == ConnectionState::Open {
             this.conn.send_close(1000, "")?;
         }
         this.poll_flush_inner(cx)

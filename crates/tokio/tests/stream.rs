@@ -137,7 +137,7 @@ async fn close_is_yielded_then_none_on_both_sides() {
     assert!(server.recv().await.is_none());
     assert!(matches!(
         server.send(Message::text("late")).await,
-        Err(Error::Send(_))
+        Err(Error::Closed)
     ));
 }
 
