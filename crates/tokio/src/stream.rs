@@ -217,11 +217,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     /// Writes queued output without waiting: a `Pending` write is retried on a later call.
+    /// A write error ends the stream (the transport is gone).
     fn try_write_out(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
         self.drain_conn();
         match self.poll_write_out(cx, 0) {
-            Poll::Ready(r) => r.map_err(Error::from),
-            Poll::Pending => Ok(()),
+            Poll::Ready(Err(e)) => {
+                self.ended = true;
+                self.shut_down = true;
+                Err(e.into())
+            }
+            _ => Ok(()),
         }
     }
 

@@ -266,3 +266,52 @@ async fn idle_connection_holds_no_read_buffer() {
         .is_err());
     assert_eq!(server.read_buffer_capacity(), 0);
 }
+
+#[tokio::test]
+async fn peer_protocol_error_is_yielded_then_none_and_close_1002_is_written() {
+    let (mut peer, io) = duplex(4096);
+    let mut server = WebSocketStream::from_raw(io, Role::Server, Config::DEFAULT);
+    use tokio::io::AsyncWriteExt;
+    // An unmasked text frame from a client.
+    peer.write_all(&[0x81, 0x02, b'h', b'i']).await.unwrap();
+    let err = server.recv().await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Protocol(pushwire_tokio::pushwire_ws::ProtocolError::UnmaskedFrame)
+        ),
+        "{err:?}"
+    );
+    assert!(server.recv().await.is_none());
+    let mut wire = Vec::new();
+    peer.read_to_end(&mut wire).await.unwrap();
+    assert_eq!(wire, [0x88, 0x02, 0x03, 0xEA]);
+}
+
+#[tokio::test]
+async fn stream_and_sink_traits_echo_and_fuse() {
+    use futures_core::stream::FusedStream;
+    use futures_util::{SinkExt, StreamExt};
+    let (mut client, mut server) = pair(4096, Config::DEFAULT).await;
+    SinkExt::send(&mut client, Message::text("via sink"))
+        .await
+        .unwrap();
+    assert_eq!(
+        server.next().await.unwrap().unwrap(),
+        Message::text("via sink")
+    );
+    SinkExt::close(&mut client).await.unwrap();
+    assert_eq!(
+        server.next().await.unwrap().unwrap(),
+        Message::Close(Some(CloseFrame::new(1000, "").unwrap()))
+    );
+    assert!(!server.is_terminated());
+    assert!(server.next().await.is_none());
+    assert!(server.is_terminated());
+    assert_eq!(
+        client.next().await.unwrap().unwrap(),
+        Message::Close(Some(CloseFrame::new(1000, "").unwrap()))
+    );
+    assert!(client.next().await.is_none());
+    assert!(client.is_terminated());
+}
