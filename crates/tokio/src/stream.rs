@@ -272,7 +272,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             // Pending writes (pongs) progress while we wait for input.
             self.try_write_out(cx)?;
             if self.scratch.is_empty() {
-                self.scratch.resize(self.config.read_buffer_size, 0);
+                self.scratch.resize(self.config.read_buffer_size.max(1), 0);
             }
             let mut buf = ReadBuf::new(&mut self.scratch);
             match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
