@@ -1,5 +1,5 @@
 //! A minimal Engine.io v3 client on `std::net` (one thread per HTTP request, the websocket
-//! on pushwire-ws: its client handshake and [`Connection`]), to run [`client::Session`]
+//! on pushwire-ws: its client handshake and [`Connection`](pushwire_ws::Connection)), to run [`client::Session`]
 //! against a real engine.io 3.x server.
 //!
 //! ```text
@@ -12,6 +12,9 @@
 //! exactly once and in order, keeps the session alive for SECONDS (default 2) of heartbeats,
 //! then closes. Prints a JSON summary; exit code 0 on success.
 
+mod common;
+
+use common::Ws;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{mpsc, Arc, Mutex};
@@ -22,7 +25,7 @@ use pushwire_engineio::http::Method;
 use pushwire_engineio::Instant as EioInstant;
 use pushwire_engineio::{PacketData, TransportKind, WsMessage};
 use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits};
-use pushwire_ws::{Config, Connection, Event as WsEvent, StdRandom};
+use pushwire_ws::{Config, Event as WsEvent, StdRandom};
 
 enum Input {
     Http {
@@ -76,22 +79,6 @@ fn http(addr: &str, req: &client::Request) -> std::io::Result<(u16, bool, Vec<u8
         .lines()
         .any(|l| l.starts_with("content-type: application/octet-stream"));
     Ok((status, binary, raw[split + 4..].to_vec()))
-}
-
-/// The websocket: its pushwire-ws connection and the stream its output is written to.
-struct Ws {
-    conn: Connection,
-    stream: TcpStream,
-}
-
-impl Ws {
-    /// Writes everything the connection has queued.
-    fn flush(&mut self) -> std::io::Result<()> {
-        while let Some(chunk) = self.conn.poll_transmit() {
-            self.stream.write_all(&chunk)?;
-        }
-        self.stream.flush()
-    }
 }
 
 /// Why a websocket ended.

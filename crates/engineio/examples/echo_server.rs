@@ -1,6 +1,6 @@
 //! A minimal Engine.io v3 echo server on `std::net` with one thread per connection, to run
 //! real clients (engine.io-client 3.x) against [`Server`]: HTTP long-polling, and the
-//! websocket transport on pushwire-ws (its server handshake and [`Connection`]).
+//! websocket transport on pushwire-ws (its server handshake and [`Connection`](pushwire_ws::Connection)).
 //!
 //! ```text
 //! cargo run -p pushwire-engineio --example echo_server -- 127.0.0.1:3000 [PING_INTERVAL_MS]
@@ -9,6 +9,9 @@
 //!
 //! Every message a client sends is sent back.
 
+mod common;
+
+use common::Ws;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex};
@@ -18,7 +21,7 @@ use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
 use pushwire_engineio::server::{self, sid_from_bytes, Event, Outcome, Server, WsAction};
 use pushwire_engineio::{Instant as EioInstant, WsMessage};
 use pushwire_ws::handshake::{rejection_response, ServerHandshake};
-use pushwire_ws::{Config, Connection, Event as WsEvent};
+use pushwire_ws::{Config, Event as WsEvent};
 
 type Sids = Box<dyn FnMut() -> String + Send>;
 
@@ -195,22 +198,6 @@ fn write_response(mut stream: TcpStream, r: &HttpResponse) -> std::io::Result<()
     stream.write_all(head.as_bytes())?;
     stream.write_all(&r.body)?;
     stream.flush()
-}
-
-/// One WebSocket: its pushwire-ws connection and the stream its output is written to.
-struct Ws {
-    conn: Connection,
-    stream: TcpStream,
-}
-
-impl Ws {
-    /// Writes everything the connection has queued.
-    fn flush(&mut self) -> std::io::Result<()> {
-        while let Some(chunk) = self.conn.poll_transmit() {
-            self.stream.write_all(&chunk)?;
-        }
-        self.stream.flush()
-    }
 }
 
 /// Reads the websocket until it closes: messages go to the session, pings are answered (the

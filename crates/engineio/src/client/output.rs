@@ -34,6 +34,19 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
+impl Request {
+    /// A GET (handshake or poll) with this query and no body.
+    pub(crate) fn get(kind: RequestKind, query: String) -> Request {
+        Request {
+            kind,
+            method: Method::Get,
+            query,
+            content_type: None,
+            body: Vec::new(),
+        }
+    }
+}
+
 /// What to do with the WebSocket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WsAction {

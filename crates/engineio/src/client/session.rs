@@ -91,13 +91,8 @@ impl Session {
             TransportKind::Polling => {
                 let query = s.query(TransportKind::Polling);
                 s.poll_in_flight = true;
-                s.requests.push_back(Request {
-                    kind: RequestKind::Handshake,
-                    method: Method::Get,
-                    query,
-                    content_type: None,
-                    body: Vec::new(),
-                });
+                s.requests
+                    .push_back(Request::get(RequestKind::Handshake, query));
             }
             TransportKind::WebSocket => {
                 let query = s.query(TransportKind::WebSocket);
@@ -432,13 +427,8 @@ impl Session {
         {
             let query = self.query(TransportKind::Polling);
             self.poll_in_flight = true;
-            self.requests.push_back(Request {
-                kind: RequestKind::Poll,
-                method: Method::Get,
-                query,
-                content_type: None,
-                body: Vec::new(),
-            });
+            self.requests
+                .push_back(Request::get(RequestKind::Poll, query));
         }
     }
 
