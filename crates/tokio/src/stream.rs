@@ -271,10 +271,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             }
             // Pending writes (pongs) progress while we wait for input.
             self.try_write_out(cx)?;
-            if self.scratch.is_empty() {
-                self.scratch.resize(self.config.read_buffer_size.max(1), 0);
+            if self.scratch.capacity() == 0 {
+                self.scratch
+                    .reserve_exact(self.config.read_buffer_size.max(1));
             }
-            let mut buf = ReadBuf::new(&mut self.scratch);
+            // Read into the spare capacity: the buffer is never zeroed.
+            let mut buf = ReadBuf::uninit(self.scratch.spare_capacity_mut());
             match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
                 Poll::Pending => {
                     // Idle: hold no read buffer.
@@ -309,7 +311,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                             }
                         }
                     }
-                    if let Err(e) = self.conn.feed(&self.scratch[..n]) {
+                    if let Err(e) = self.conn.feed(buf.filled()) {
                         self.ended = true;
                         return Poll::Ready(Some(Err(e.into())));
                     }
