@@ -56,6 +56,8 @@ mod error;
 mod handshake;
 mod message;
 mod stream;
+#[cfg(feature = "http")]
+pub mod upgrade;
 
 pub use config::Config;
 pub use error::{Error, HandshakeError};
