@@ -43,9 +43,9 @@ async function step(name, f) {
 
 (async () => {
   await step('echo', async () => {
-    // permessage-deflate is offered by default; pushwire declines it.
+    // permessage-deflate is offered by default by ws; pushwire serve agrees to it.
     const ws = await open('/ws/echo');
-    check('echo: permessage-deflate declined', ws.extensions === '', JSON.stringify(ws.extensions));
+    check('echo: permessage-deflate agreed', ws.extensions.startsWith('permessage-deflate'), JSON.stringify(ws.extensions));
     for (const text of ['hello', '😀 astral 🎉 中文字', '', 'x'.repeat(70000)]) {
       ws.send(text);
       const m = await next(ws);
