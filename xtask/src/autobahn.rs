@@ -1,11 +1,13 @@
-//! `cargo xtask autobahn`: Autobahn|Testsuite against pushwire-ws in both roles.
+//! `cargo xtask autobahn`: Autobahn|Testsuite against pushwire-ws in both roles, through
+//! pushwire-tokio.
 //!
-//! * Server role: `wstest -m fuzzingclient` against `crates/ws/examples/echo_server.rs`.
+//! * Server role: `wstest -m fuzzingclient` against `pushwire serve`'s `/ws/echo` (hyper,
+//!   pushwire-tokio, permessage-deflate agreed when offered).
 //! * `--deflate` runs cases 12.* and 13.* (permessage-deflate, ~8 min per role) instead of
 //!   1–11, into `target/autobahn/{fc,fs}-deflate`; `cargo xtask ci` runs it as the step
 //!   `autobahn-deflate`, after `autobahn`.
 //! * Client role: `wstest -m fuzzingserver` (bound to 127.0.0.1) driven by
-//!   `crates/ws/examples/autobahn_client.rs`.
+//!   `crates/tokio/examples/autobahn_client.rs` (`WebSocketStream::client`).
 //!
 //! The two roles run at the same time (each wstest is one single-threaded Python process).
 //!
@@ -40,14 +42,23 @@ pub(crate) fn autobahn(deflate: bool) -> Result<(), String> {
         .join("target/autobahn");
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let wstest = ensure_wstest(&dir)?;
-    run(cargo().args(["build", "--release", "-p", "pushwire-ws", "--examples"]))?;
+    run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "pushwire-tokio",
+        "--example",
+        "autobahn_client",
+    ]))?;
     let examples = PathBuf::from("target/release/examples");
+    let pushwire = PathBuf::from("target/release/pushwire");
 
     // The roles share nothing (their own ports, report directories and processes), and each
     // wstest is one single-threaded Python process: run them at the same time.
     let (server, client) = std::thread::scope(|s| {
         let server =
-            s.spawn(|| server_role(&dir, &wstest, &examples.join("echo_server"), cases, suffix));
+            s.spawn(|| server_role(&dir, &wstest, &pushwire, cases, suffix));
         let client = client_role(
             &dir,
             &wstest,
@@ -152,10 +163,11 @@ fn python27() -> Result<PathBuf, String> {
     }
 }
 
+/// `pushwire` is the CLI binary: `pushwire serve` is started and tested at `/ws/echo`.
 fn server_role(
     dir: &Path,
     wstest: &Path,
-    echo: &Path,
+    pushwire: &Path,
     cases: &str,
     suffix: &str,
 ) -> Result<Counts, String> {
@@ -165,17 +177,17 @@ fn server_role(
     let port = free_port()?;
     let log = fs::File::create(work.join("server.log")).map_err(|e| e.to_string())?;
     let mut server = Guard(
-        Command::new(echo)
-            .arg(port.to_string())
-            .stdout(Stdio::null())
+        Command::new(pushwire)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", echo.display()))?,
+            .map_err(|e| format!("cannot start {}: {e}", pushwire.display()))?,
     );
-    wait_for_port(port, &mut server.0, "echo_server")?;
+    wait_for_port(port, &mut server.0, "pushwire serve")?;
     let spec = format!(
         r#"{{"options": {{"failByDrop": false}}, "outdir": "{}",
- "servers": [{{"agent": "{AGENT}", "url": "ws://127.0.0.1:{port}"}}],
+ "servers": [{{"agent": "{AGENT}", "url": "ws://127.0.0.1:{port}/ws/echo"}}],
  "cases": {cases}, "exclude-cases": [], "exclude-agent-cases": {{}}}}"#,
         work.join("reports/servers").display()
     );
