@@ -151,3 +151,59 @@ impl Default for Config {
         Config::DEFAULT
     }
 }
+
+/// Settings of a [`FrameCodec`](crate::codec::FrameCodec) (feature `codec`).
+#[cfg(feature = "codec")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CodecConfig {
+    /// Largest frame payload accepted from the peer (default 16 MiB, as
+    /// [`Config::max_frame_size`]). A larger declared length is refused as soon as the header
+    /// is read, before anything is allocated for the payload.
+    pub max_frame_size: u64,
+    /// Refuse a length not encoded with the fewest bytes (default `true`, as pushwire-ws):
+    /// "the minimal number of bytes MUST be used to encode the length".
+    pub require_minimal_length: bool,
+    /// Pass RSV1–3 through in [`Frame::rsv`](crate::codec::Frame::rsv) instead of refusing
+    /// them (default `false`): set it only if you negotiated an extension that gives them a
+    /// meaning and implement that extension yourself.
+    pub allow_reserved_bits: bool,
+}
+
+#[cfg(feature = "codec")]
+impl CodecConfig {
+    /// The defaults listed on each field.
+    pub const DEFAULT: CodecConfig = CodecConfig {
+        max_frame_size: 16 << 20,
+        require_minimal_length: true,
+        allow_reserved_bits: false,
+    };
+
+    /// Sets [`max_frame_size`](Self::max_frame_size).
+    #[must_use]
+    pub const fn with_max_frame_size(mut self, v: u64) -> Self {
+        self.max_frame_size = v;
+        self
+    }
+
+    /// Sets [`require_minimal_length`](Self::require_minimal_length).
+    #[must_use]
+    pub const fn with_require_minimal_length(mut self, v: bool) -> Self {
+        self.require_minimal_length = v;
+        self
+    }
+
+    /// Sets [`allow_reserved_bits`](Self::allow_reserved_bits).
+    #[must_use]
+    pub const fn with_allow_reserved_bits(mut self, v: bool) -> Self {
+        self.allow_reserved_bits = v;
+        self
+    }
+}
+
+#[cfg(feature = "codec")]
+impl Default for CodecConfig {
+    fn default() -> Self {
+        CodecConfig::DEFAULT
+    }
+}

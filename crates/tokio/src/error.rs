@@ -93,3 +93,32 @@ impl std::fmt::Display for TimeoutKind {
         })
     }
 }
+
+/// An error of a [`FrameCodec`](crate::codec::FrameCodec) (feature `codec`). Not `Clone`: it
+/// can hold a [`std::io::Error`]. The codec writes nothing itself: on a
+/// [`Protocol`](Self::Protocol) error, send a Close with [`ProtocolError::close_code`] and
+/// close the transport.
+#[cfg(feature = "codec")]
+#[derive(thiserror::Error, Debug)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The transport failed (as `Framed` reports it).
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// Decoding: the peer broke the frame rules (sticky: every later decode returns it again).
+    #[error("protocol: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// Encoding: a control frame payload over 125 bytes ("All control frames MUST have a
+    /// payload length of 125 bytes or less").
+    #[error("control payload of {len} bytes (limit {limit})")]
+    ControlTooLong {
+        /// Payload length.
+        len: usize,
+        /// 125.
+        limit: usize,
+    },
+    /// Encoding: a control frame without FIN ("Control frames themselves MUST NOT be
+    /// fragmented").
+    #[error("fragmented control frame")]
+    FragmentedControl,
+}

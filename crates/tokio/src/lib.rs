@@ -61,6 +61,14 @@
 //! bytes are queued, and a message that would take the queue past
 //! [`Config::max_write_buffer_size`] is refused with [`Error::WriteBufferFull`].
 //!
+//! # Feature `codec`
+//!
+//! `codec::FrameCodec` is a tokio-util `Decoder`/`Encoder` of single frames for code built
+//! on `Framed`. It checks and (un)masks frames, with a frame size limit, but answers no ping,
+//! reassembles no message, checks no UTF-8 and has no deflate: use [`WebSocketStream`] for
+//! those. Call order: handshake elsewhere, then `Framed::new(io, FrameCodec::new(role,
+//! CodecConfig::DEFAULT))`.
+//!
 //! ```no_run
 //! use pushwire_tokio::{Config, Message, WebSocketStream};
 //!
@@ -92,3 +100,11 @@ pub use message::Message;
 pub use pushwire_ws;
 pub use pushwire_ws::{CloseFrame, Role, Utf8Bytes};
 pub use stream::WebSocketStream;
+
+// Feature `codec`: a tokio-util Decoder/Encoder of single frames.
+#[cfg(feature = "codec")]
+pub mod codec;
+#[cfg(feature = "codec")]
+pub use config::CodecConfig;
+#[cfg(feature = "codec")]
+pub use error::CodecError;
