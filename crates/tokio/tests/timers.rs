@@ -325,3 +325,35 @@ async fn idle_timeout_ends_a_close_handshake_the_peer_never_answers() {
     // Only our own Close: no second one for the timeout.
     assert_eq!(wire, [0x88, 0x05, 0x03, 0xE8, b'b', b'y', b'e']);
 }
+
+#[tokio::test(start_paused = true)]
+async fn timers_live_in_the_stream_so_recv_in_select_keeps_them() {
+    // recv() is dropped every second by the other branch; the timers keep their deadlines
+    // (a timer held in the recv future would restart each time and never fire).
+    let config = pinging(10, 5).with_idle_timeout(Some(SECS(60)));
+    let (mut peer, mut server) = raw_server(config, 4096);
+    let mut cancelled = 0u32;
+    let err = loop {
+        tokio::select! {
+            r = server.recv() => break r.unwrap().unwrap_err(),
+            _ = tokio::time::sleep(SECS(1)) => cancelled += 1,
+        }
+    };
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                kind: TimeoutKind::Pong,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(cancelled >= 10, "recv was cancelled {cancelled} times");
+    assert!(server.recv().await.is_none());
+    let mut wire = Vec::new();
+    peer.read_to_end(&mut wire).await.unwrap();
+    let mut expected = vec![0x89, 0x00];
+    expected.extend(server_close("pong timeout"));
+    assert_eq!(wire, expected);
+}
