@@ -8,50 +8,68 @@
 //! slow reader costs the others nothing.
 
 use std::collections::HashMap;
-use std::io;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use bytes::BytesMut;
+use hyper::Response;
 use pushwire_sse::{encode, server};
-use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
-use pushwire_ws::{Config, Connection, Limits};
-use tokio::net::TcpStream;
+use pushwire_tokio::upgrade::{HyperWebSocket, Upgrade};
+use pushwire_tokio::Config;
 
-use crate::http::{write_all, Request};
-use crate::wslink::{self, App, Handle, Input, Message};
+use crate::http::{self, Body, Req};
+use crate::wslink::{self, App, Handle, Input, Message, Outbox};
 
-/// Runs the opening handshake on a request head already read. On success the 101 has been
-/// written and the connection (with the bytes after the head fed) is returned; on failure the
-/// rejection (400, or 426 for an unsupported version) has been written and `None` is returned.
-pub(crate) async fn accept(
-    stream: &mut TcpStream,
-    req: &Request,
-    peer: &str,
-    config: Config,
-) -> io::Result<Option<Connection>> {
-    let mut hs = ServerHandshake::new(HandshakeLimits::DEFAULT);
-    match hs.feed(&req.raw_head) {
-        Ok(Some(offer)) => {
-            // No subprotocol, no extension: Chromium's permessage-deflate offer is declined
-            // by leaving it out of the response.
-            let (response, mut conn) = hs
-                .into_connection(&offer, None, config, None)
-                .map_err(io::Error::other)?;
-            conn.feed(&req.leftover).map_err(io::Error::other)?;
-            write_all(stream, &response).await?;
-            Ok(Some(conn))
-        }
-        Ok(None) => {
-            write_all(stream, &pushwire_ws::handshake::rejection_response(400)).await?;
-            Ok(None)
-        }
+/// Accepts the WebSocket handshake in `req` with `config` (permessage-deflate agreed when
+/// the client offers it) and runs `then` on the connection in its own task once hyper hands
+/// it over. Returns the response for hyper to send: the 101 (200 over HTTP/2), or the 400 /
+/// 426 refusal.
+pub(crate) fn accept<F, Fut>(mut req: Req, peer: &str, config: Config, then: F) -> Response<Body>
+where
+    F: FnOnce(HyperWebSocket) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let up = match Upgrade::from_request(&mut req) {
+        Ok(up) => up,
         Err(e) => {
-            println!("{peer}: WebSocket handshake refused ({e}), {}", e.status());
-            write_all(stream, &e.response()).await?;
-            Ok(None)
+            println!(
+                "{peer}: WebSocket handshake refused ({e}), {}",
+                e.status().as_u16()
+            );
+            return e.response();
         }
+    };
+    drop(req);
+    // No subprotocol.
+    let (resp, pending) = match up.accept(None, config) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("{peer}: WebSocket handshake refused ({e})");
+            return http::respond(
+                hyper::StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                b"cannot accept\n",
+            );
+        }
+    };
+    let peer = peer.to_string();
+    tokio::spawn(async move {
+        match pending.await {
+            Ok(ws) => then(ws).await,
+            Err(e) => println!("{peer}: WebSocket upgrade failed ({e})"),
+        }
+    });
+    resp
+}
+
+/// Whether the connection agreed on permessage-deflate, for the log.
+fn deflate_note(resp: &Response<Body>) -> &'static str {
+    if resp.headers().contains_key("sec-websocket-extensions") {
+        ", permessage-deflate"
+    } else {
+        ""
     }
 }
 
@@ -60,37 +78,35 @@ struct Echo {
 }
 
 impl App for Echo {
-    fn on_message(&mut self, conn: &mut Connection, msg: Message) {
+    fn on_message(&mut self, out: &mut Outbox, msg: Message) {
         self.messages += 1;
-        wslink::send(conn, msg);
+        out.send(msg);
     }
 }
 
 /// `GET /ws/echo`.
-pub(crate) async fn ws_echo(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<()> {
-    // Boxed, and bound before the await: the handshake's state is freed before the
-    // connection settles in (see `serve::handle`).
+pub(crate) fn ws_echo(req: Req, peer: &str) -> Response<Body> {
     // Large enough for every Autobahn case (9.* sends 16 MiB messages, and 4 MiB in 64-byte
-    // fragments); the output limit bounds what a client that does not read can pile up.
-    let limits = Limits::DEFAULT
+    // fragments); the write buffer limit bounds what a client that does not read can pile up.
+    let config = Config::DEFAULT
         .with_max_message_size(16 << 20)
         .with_max_fragments(1 << 20)
-        .with_max_buffered_output(32 << 20);
-    let config = Config::DEFAULT.with_limits(limits);
-    let accepting = Box::pin(accept(&mut stream, &req, peer, config));
-    let Some(conn) = accepting.await? else {
-        return Ok(());
-    };
-    drop(req);
-    println!("{peer}: WebSocket /ws/echo open");
-    let (_handle, inbox) = wslink::start();
-    let mut app = Echo { messages: 0 };
-    let why = wslink::run(stream, conn, inbox, &mut app).await;
-    println!(
-        "{peer}: WebSocket /ws/echo ended: {why}, {} messages echoed",
-        app.messages
-    );
-    Ok(())
+        .with_max_write_buffer_size(32 << 20)
+        .with_read_buffer_size(wslink::READ_CHUNK);
+    let who = peer.to_string();
+    let resp = accept(req, peer, config, move |ws| async move {
+        let (_handle, inbox) = wslink::start();
+        let mut app = Echo { messages: 0 };
+        let why = wslink::run(ws, inbox, &mut app).await;
+        println!(
+            "{who}: WebSocket /ws/echo ended: {why}, {} messages echoed",
+            app.messages
+        );
+    });
+    if resp.status().as_u16() < 300 {
+        println!("{peer}: WebSocket /ws/echo open{}", deflate_note(&resp));
+    }
+    resp
 }
 
 /// The chat's members: WebSocket pages and SSE relays.
@@ -126,18 +142,18 @@ impl Chat {
     }
 }
 
-struct ChatMember<'a> {
-    chat: &'a Chat,
+struct ChatMember {
+    chat: Arc<Chat>,
     id: u64,
     messages: u64,
 }
 
-impl App for ChatMember<'_> {
-    fn on_message(&mut self, conn: &mut Connection, msg: Message) {
+impl App for ChatMember {
+    fn on_message(&mut self, out: &mut Outbox, msg: Message) {
         self.messages += 1;
         self.chat.broadcast(self.id, &msg);
         // Not through our own inbox: a burst of messages would fill it and drop us.
-        wslink::send(conn, msg);
+        out.send(msg);
     }
 }
 
@@ -145,44 +161,31 @@ impl App for ChatMember<'_> {
 const MAX_CHAT_MESSAGE: u64 = 64 * 1024;
 
 /// `GET /ws/chat`.
-pub(crate) async fn ws_chat(
-    mut stream: TcpStream,
-    req: Request,
-    peer: &str,
-    chat: &Chat,
-) -> io::Result<()> {
-    // Boxed, and bound before the await: the handshake's state is freed before the
-    // connection settles in (see `serve::handle`).
-    let limits = Limits::DEFAULT
+pub(crate) fn ws_chat(req: Req, peer: &str, chat: &Arc<Chat>) -> Response<Body> {
+    let config = Config::DEFAULT
         .with_max_frame_size(MAX_CHAT_MESSAGE)
         .with_max_message_size(MAX_CHAT_MESSAGE)
         .with_max_fragments(64)
-        .with_max_buffered_output(4 << 20);
-    let accepting = Box::pin(accept(
-        &mut stream,
-        &req,
-        peer,
-        Config::DEFAULT.with_limits(limits),
-    ));
-    let Some(conn) = accepting.await? else {
-        return Ok(());
-    };
-    drop(req);
-    let (handle, inbox) = wslink::start();
-    let (id, count) = chat.join(handle);
-    println!("{peer}: WebSocket /ws/chat joined ({count} in the chat)");
-    let mut app = ChatMember {
-        chat,
-        id,
-        messages: 0,
-    };
-    let why = wslink::run(stream, conn, inbox, &mut app).await;
-    chat.leave(id);
-    println!(
-        "{peer}: WebSocket /ws/chat left: {why}, {} messages sent",
-        app.messages
-    );
-    Ok(())
+        .with_max_write_buffer_size(4 << 20)
+        .with_read_buffer_size(wslink::READ_CHUNK);
+    let who = peer.to_string();
+    let chat = chat.clone();
+    accept(req, peer, config, move |ws| async move {
+        let (handle, inbox) = wslink::start();
+        let (id, count) = chat.join(handle);
+        println!("{who}: WebSocket /ws/chat joined ({count} in the chat)");
+        let mut app = ChatMember {
+            chat: chat.clone(),
+            id,
+            messages: 0,
+        };
+        let why = wslink::run(ws, inbox, &mut app).await;
+        chat.leave(id);
+        println!(
+            "{who}: WebSocket /ws/chat left: {why}, {} messages sent",
+            app.messages
+        );
+    })
 }
 
 /// Encodes one chat message as an event: text as `data:` (one line per line), binary as
@@ -200,52 +203,43 @@ fn chat_event(msg: &Message, out: &mut BytesMut) {
 }
 
 /// `GET /sse/chat`: every chat message as an event (read-only: post through `/ws/chat`).
-pub(crate) async fn sse_chat(
-    mut stream: TcpStream,
-    req: Request,
-    peer: &str,
-    chat: &Chat,
-) -> io::Result<()> {
+pub(crate) fn sse_chat(req: Req, peer: &str, chat: &Arc<Chat>) -> Response<Body> {
     drop(req);
-    let mut out = BytesMut::new();
-    out.extend_from_slice(&crate::http::sse_head());
-    out.extend_from_slice(server::KEEP_ALIVE);
-    write_all(&mut stream, &out).await?;
+    let (tx, body) = http::stream();
     let (handle, mut inbox) = wslink::start();
     let (id, count) = chat.join(handle);
     println!("{peer}: SSE /sse/chat joined ({count} in the chat)");
-    let mut relayed = 0u64;
-    let keep_alive = crate::http::KEEP_ALIVE_EVERY;
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
-    let why = loop {
-        let input = tokio::select! {
-            i = inbox.recv() => i,
-            _ = ticks.tick() => Some(Input::Wake),
-            // The client closing its side is the only thing it can tell us.
-            r = stream.readable() => {
-                let mut probe = [0u8; 64];
-                match r.and_then(|()| stream.try_read(&mut probe)) {
-                    Ok(0) => break "peer went away".to_string(),
-                    Err(e) if e.kind() != io::ErrorKind::WouldBlock => break format!("read failed ({e})"),
-                    _ => continue,
+    let chat = chat.clone();
+    let peer = peer.to_string();
+    tokio::spawn(async move {
+        let mut relayed = 0u64;
+        let keep_alive = http::KEEP_ALIVE_EVERY;
+        let mut ticks =
+            tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+        let mut out = BytesMut::new();
+        out.extend_from_slice(server::KEEP_ALIVE);
+        let why = loop {
+            if let Err(e) = tx.send(out.split().freeze()).await {
+                break e.to_string();
+            }
+            let input = tokio::select! {
+                i = inbox.recv() => i,
+                _ = ticks.tick() => Some(Input::Wake),
+                // The client closing its side is the only thing it can tell us.
+                () = tx.closed() => break "peer went away".to_string(),
+            };
+            match input {
+                Some(Input::Send(m)) => {
+                    chat_event(&m, &mut out);
+                    relayed += 1;
                 }
+                Some(Input::Wake) => out.extend_from_slice(server::KEEP_ALIVE),
+                Some(Input::Shutdown) => break "server shutting down".to_string(),
+                None => break "dropped: not keeping up".to_string(),
             }
         };
-        out.clear();
-        match input {
-            Some(Input::Send(m)) => {
-                chat_event(&m, &mut out);
-                relayed += 1;
-            }
-            Some(Input::Wake) => out.extend_from_slice(server::KEEP_ALIVE),
-            Some(Input::Shutdown) => break "server shutting down".to_string(),
-            None => break "dropped: not keeping up".to_string(),
-        }
-        if let Err(e) = write_all(&mut stream, &out).await {
-            break format!("write failed ({e})");
-        }
-    };
-    chat.leave(id);
-    println!("{peer}: SSE /sse/chat left: {why}, {relayed} messages relayed");
-    Ok(())
+        chat.leave(id);
+        println!("{peer}: SSE /sse/chat left: {why}, {relayed} messages relayed");
+    });
+    http::sse_response(body)
 }

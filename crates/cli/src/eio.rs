@@ -2,28 +2,30 @@
 //! over long-polling that upgrades to websocket (or websocket only).
 //!
 //! pushwire-engineio's [`Server`] owns the sessions; this module is its I/O layer: HTTP
-//! requests in, held polls answered when the session has something to send, and the
-//! websocket transport run on pushwire-ws (the handshake by [`ServerHandshake`], messages
-//! by a [`Connection`] in [`crate::wslink`]). One mutex guards the server (never held across
-//! an `.await`); a timer task drives its heartbeats; held polls wait on a [`Notify`].
+//! requests in (from hyper), held polls answered when the session has something to send, and
+//! the websocket transport run on pushwire-tokio (the handshake checked by
+//! [`Upgrade::from_request`] before the session sees it, messages in [`crate::wslink`]). One
+//! mutex guards the server (never held across an `.await`); a timer task drives its
+//! heartbeats; held polls wait on a [`Notify`].
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Response, StatusCode};
 use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
 use pushwire_engineio::server::{self, sid_from_bytes, Event, Outcome, Server, WsAction};
 use pushwire_engineio::{Instant as EioInstant, WsMessage};
-use pushwire_ws::handshake::{HandshakeLimits, ServerHandshake};
-use pushwire_ws::{Config, Connection, Limits};
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
+use pushwire_tokio::upgrade::{HyperWebSocket, Upgrade};
+use pushwire_tokio::Config;
 use tokio::sync::Notify;
 
-use crate::http::{respond, write_all, Request};
-use crate::wslink::{self, App, Handle, Input, Message};
+use crate::http::{self, Body, Req};
+use crate::wslink::{self, App, Handle, Input, Message, Outbox};
 
 type Sids = Box<dyn FnMut() -> String + Send>;
 
@@ -148,148 +150,112 @@ impl Shared {
     }
 }
 
-/// Writes an engine.io response with `Content-Length` and `Connection: close`.
-async fn write_response(stream: &mut TcpStream, r: &HttpResponse) -> io::Result<()> {
-    let reason = match r.status {
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        _ => "Status",
-    };
-    let mut head = format!("HTTP/1.1 {} {reason}\r\n", r.status);
+/// An engine.io response for hyper.
+fn to_response(r: HttpResponse) -> Response<Body> {
+    let mut resp = Response::new(Body::Full(Some(Bytes::from(r.body))));
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in &r.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().append(k, v);
+        }
     }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        r.body.len()
-    ));
-    let mut out = head.into_bytes();
-    out.extend_from_slice(&r.body);
-    write_all(stream, &out).await
+    resp
 }
 
 /// Handles one request to `/engine.io/`.
-pub(crate) async fn handle(
-    mut stream: TcpStream,
-    req: Request,
-    peer: &str,
-    eio: &Eio,
-) -> io::Result<()> {
+pub(crate) async fn handle(mut req: Req, peer: &str, eio: &Eio) -> Response<Body> {
     let shared = &eio.shared;
-    let method = match req.method.as_str() {
-        "GET" => Method::Get,
-        "POST" => Method::Post,
-        "OPTIONS" => Method::Options,
+    let method = match *req.method() {
+        hyper::Method::GET => Method::Get,
+        hyper::Method::POST => Method::Post,
+        hyper::Method::OPTIONS => Method::Options,
         _ => Method::Other,
     };
-    let upgrade = req
-        .header("upgrade")
-        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
-    // The body of a POST, bounded.
-    let mut body = Vec::new();
-    if method == Method::Post {
-        let Some(len) = req
-            .header("content-length")
-            .and_then(|l| l.parse::<usize>().ok())
-        else {
-            return respond(
-                &mut stream,
-                "411 Length Required",
-                "text/plain",
-                b"Content-Length required\n",
-            )
-            .await;
-        };
-        if len > MAX_BODY {
-            println!("{peer}: engine.io POST of {len} bytes refused (413)");
-            return respond(
-                &mut stream,
-                "413 Payload Too Large",
-                "text/plain",
-                b"body too large\n",
-            )
-            .await;
-        }
-        body = req.leftover.clone();
-        body.truncate(len);
-        // The whole body must arrive within BODY_TIMEOUT (slow-loris).
-        let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
-        let mut chunk = vec![0u8; 16 * 1024];
-        while body.len() < len {
-            let want = (len - body.len()).min(chunk.len());
-            match tokio::time::timeout_at(deadline, stream.read(&mut chunk[..want])).await {
-                Ok(Ok(0)) => return Ok(()),
-                Ok(Ok(n)) => body.extend_from_slice(&chunk[..n]),
-                Ok(Err(e)) => return Err(e),
-                Err(_) => {
-                    return respond(
-                        &mut stream,
-                        "408 Request Timeout",
-                        "text/plain",
-                        b"body too slow\n",
-                    )
-                    .await
-                }
-            }
-        }
-    }
     // A websocket request is checked by pushwire-ws before the session sees it.
-    let mut offer = None;
-    if upgrade {
-        let mut hs = ServerHandshake::new(HandshakeLimits::DEFAULT);
-        match hs.feed(&req.raw_head) {
-            Ok(Some(o)) => {
-                // No subprotocol, no extension; written only if the session accepts.
-                let (response, mut conn) = hs
-                    .into_connection(&o, None, ws_config(), None)
-                    .map_err(io::Error::other)?;
-                conn.feed(&req.leftover).map_err(io::Error::other)?;
-                offer = Some((response, conn));
-            }
-            Ok(None) => {
-                return write_all(
-                    &mut stream,
-                    &pushwire_ws::handshake::rejection_response(400),
-                )
-                .await;
-            }
+    let mut upgrade = None;
+    if pushwire_tokio::upgrade::is_websocket_request(&req) {
+        match Upgrade::from_request(&mut req) {
+            Ok(up) => upgrade = Some(up),
             Err(e) => {
                 println!("{peer}: engine.io WebSocket handshake refused ({e})");
-                return write_all(&mut stream, &e.response()).await;
+                return e.response();
             }
         }
     }
-    let query = req.query().unwrap_or("");
-    let http = HttpRequest {
+    let (parts, incoming) = req.into_parts();
+    let req = hyper::Request::from_parts(parts, ());
+    // The body of a POST, bounded in size and time.
+    let mut body = Bytes::new();
+    if method == Method::Post {
+        let declared = http::header(&req, "content-length").and_then(|l| l.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > MAX_BODY) {
+            println!(
+                "{peer}: engine.io POST of {} bytes refused (413)",
+                declared.unwrap_or(0)
+            );
+            return http::respond(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text/plain",
+                b"body too large\n",
+            );
+        }
+        // The whole body must arrive within BODY_TIMEOUT (slow-loris).
+        let collected =
+            tokio::time::timeout(BODY_TIMEOUT, Limited::new(incoming, MAX_BODY).collect()).await;
+        body = match collected {
+            Ok(Ok(c)) => c.to_bytes(),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                println!("{peer}: engine.io POST body over {MAX_BODY} bytes refused (413)");
+                return http::respond(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "text/plain",
+                    b"body too large\n",
+                );
+            }
+            Ok(Err(_)) => {
+                return http::respond(StatusCode::BAD_REQUEST, "text/plain", b"body not read\n")
+            }
+            Err(_) => {
+                return http::respond(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "text/plain",
+                    b"body too slow\n",
+                )
+            }
+        };
+    }
+    let target = http::describe(&req);
+    let http_req = HttpRequest {
         method,
-        query,
-        origin: req.header("origin"),
-        content_type: req.header("content-type"),
-        websocket_upgrade: offer.is_some(),
+        query: http::query(&req).unwrap_or(""),
+        origin: http::header(&req, "origin"),
+        content_type: http::header(&req, "content-type"),
+        websocket_upgrade: upgrade.is_some(),
         body: &body,
     };
     let outcome = {
         let mut server = shared.lock();
-        let outcome = server.handle_request(shared.now(), &http);
+        let outcome = server.handle_request(shared.now(), &http_req);
         shared.pump(&mut server);
         outcome
     };
+    drop(req);
     match outcome {
         Outcome::Respond(r) => {
             if r.status != 200 {
                 println!(
-                    "{peer}: engine.io {} {} -> {} {}",
-                    req.method,
-                    req.target,
+                    "{peer}: engine.io {target} -> {} {}",
                     r.status,
                     String::from_utf8_lossy(&r.body)
                 );
             }
-            write_response(&mut stream, &r).await
+            to_response(r)
         }
         Outcome::Hold { sid } => {
-            drop(req);
             // Held until the session has something to send. The session answers on its own
             // within a heartbeat; the cap only guards against a bug here.
             let cap = Instant::now() + shared.ping_interval + shared.ping_timeout * 2;
@@ -313,25 +279,43 @@ pub(crate) async fn handle(
                 let _ = tokio::time::timeout(Duration::from_millis(500), changed).await;
             };
             match r {
-                Some(r) => write_response(&mut stream, &r).await,
-                None => {
-                    respond(
-                        &mut stream,
-                        "500 Internal Server Error",
-                        "text/plain",
-                        b"poll not answered\n",
-                    )
-                    .await
-                }
+                Some(r) => to_response(r),
+                None => http::respond(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain",
+                    b"poll not answered\n",
+                ),
             }
         }
         Outcome::AcceptWebSocket { sid } => {
-            drop(req);
-            let Some((response, conn)) = offer else {
-                return Ok(());
+            let Some(up) = upgrade else {
+                return http::respond(StatusCode::BAD_REQUEST, "text/plain", b"not a websocket\n");
             };
-            write_all(&mut stream, &response).await?;
-            websocket(stream, conn, shared, sid, peer).await
+            let (resp, pending) = match up.accept(None, ws_config()) {
+                Ok(r) => r,
+                Err(e) => {
+                    println!("{peer}: engine.io WebSocket handshake refused ({e})");
+                    return http::respond(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "text/plain",
+                        b"cannot accept\n",
+                    );
+                }
+            };
+            let shared = Arc::clone(shared);
+            let peer = peer.to_string();
+            tokio::spawn(async move {
+                match pending.await {
+                    Ok(ws) => websocket(ws, &shared, sid, &peer).await,
+                    Err(e) => {
+                        println!("{peer}: engine.io {sid}: websocket upgrade failed ({e})");
+                        let mut server = shared.lock();
+                        server.handle_ws_closed(shared.now(), &sid);
+                        shared.pump(&mut server);
+                    }
+                }
+            });
+            resp
         }
     }
 }
@@ -343,7 +327,7 @@ struct EioSocket<'a> {
 }
 
 impl App for EioSocket<'_> {
-    fn on_message(&mut self, _conn: &mut Connection, msg: Message) {
+    fn on_message(&mut self, _out: &mut Outbox, msg: Message) {
         let message = match msg {
             Message::Text(t) => WsMessage::Text(t.as_str().to_owned()),
             Message::Binary(b) => WsMessage::Binary(b),
@@ -353,37 +337,29 @@ impl App for EioSocket<'_> {
         self.shared.pump(&mut server);
     }
 
-    fn on_wake(&mut self, conn: &mut Connection) {
+    fn on_wake(&mut self, out: &mut Outbox) {
         let mut server = self.shared.lock();
         while let Some(action) = server.poll_ws_action(&self.sid) {
             match action {
-                WsAction::Send(WsMessage::Text(t)) => wslink::send(conn, Message::Text(t.into())),
-                WsAction::Send(WsMessage::Binary(b)) => wslink::send(conn, Message::Binary(b)),
-                WsAction::Close => {
-                    let _ = conn.send_close(1000, "");
-                }
+                WsAction::Send(WsMessage::Text(t)) => out.send(Message::Text(t.into())),
+                WsAction::Send(WsMessage::Binary(b)) => out.send(Message::Binary(b)),
+                WsAction::Close => out.close(1000, ""),
             }
         }
     }
 }
 
-/// Limits of an Engine.io websocket transport.
+/// Limits of an Engine.io websocket transport (permessage-deflate agreed when offered, as
+/// engine.io's own server does).
 fn ws_config() -> Config {
-    Config::DEFAULT.with_limits(
-        Limits::DEFAULT
-            .with_max_message_size(MAX_BODY as u64)
-            .with_max_frame_size(MAX_BODY as u64)
-            .with_max_buffered_output(8 << 20),
-    )
+    Config::DEFAULT
+        .with_max_message_size(MAX_BODY as u64)
+        .with_max_frame_size(MAX_BODY as u64)
+        .with_max_write_buffer_size(8 << 20)
+        .with_read_buffer_size(wslink::READ_CHUNK)
 }
 
-async fn websocket(
-    stream: TcpStream,
-    conn: Connection,
-    shared: &Shared,
-    sid: String,
-    peer: &str,
-) -> io::Result<()> {
+async fn websocket(ws: HyperWebSocket, shared: &Shared, sid: String, peer: &str) {
     println!("{peer}: engine.io {sid}: websocket open");
     let (handle, inbox) = wslink::start();
     shared
@@ -395,7 +371,7 @@ async fn websocket(
         shared,
         sid: sid.clone(),
     };
-    let why = wslink::run(stream, conn, inbox, &mut app).await;
+    let why = wslink::run(ws, inbox, &mut app).await;
     shared
         .ws
         .lock()
@@ -406,5 +382,4 @@ async fn websocket(
     shared.pump(&mut server);
     drop(server);
     println!("{peer}: engine.io {sid}: websocket ended: {why}");
-    Ok(())
 }

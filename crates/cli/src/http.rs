@@ -1,210 +1,140 @@
-//! The demo server's HTTP/1.1 vocabulary: the request head (read with limits on size,
-//! header count and time), writes that give up when the peer stops reading, short
-//! responses and the event-stream response head. A leaf module: the handlers (`serve`,
-//! `demo`, `eio`, `wslink`) use it; it uses none of them.
+//! The demo server's HTTP vocabulary on hyper: the response [`Body`] (a whole body, or a
+//! stream fed through a bounded channel), short responses, the event-stream response, and
+//! request helpers. A leaf module: the handlers (`serve`, `demo`, `eio`, `wslink`) use it; it
+//! uses none of them.
 
-use std::io;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper::{Request, Response, StatusCode};
 use pushwire_sse::server;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 
-/// Most bytes of request head read before answering 431.
-const MAX_HEAD: usize = 16 * 1024;
-/// Most header lines in a request head.
-const MAX_HEADERS: usize = 100;
-/// A write that makes no progress for this long ends the connection.
+/// A request as hyper hands it over.
+pub(crate) type Req = Request<Incoming>;
+
+/// A write that makes no progress for this long ends the connection (a WebSocket flush, a
+/// streamed body whose channel stays full).
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time allowed for a request head to arrive.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle event stream gets a keep-alive comment.
 pub(crate) const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
+/// Chunks of a streamed body that may wait for the client (each one event or a few).
+pub(crate) const STREAM_QUEUE: usize = 16;
 
-/// A parsed request head, with the raw bytes kept for the WebSocket handshake parser.
-pub(crate) struct Request {
-    pub(crate) method: String,
-    pub(crate) target: String,
-    /// Header names lowercased, values trimmed.
-    pub(crate) headers: Vec<(String, String)>,
-    /// The head exactly as received (request line to blank line).
-    pub(crate) raw_head: Vec<u8>,
-    /// Bytes that arrived after the head in the same reads.
-    pub(crate) leftover: Vec<u8>,
-    /// Raw value of the `Last-Event-ID` header, if any.
-    pub(crate) last_event_id: Option<Vec<u8>>,
+/// A response body: all of it at once, or chunks from a task through a bounded channel
+/// (a client that does not read makes the task wait, then give up: see [`Sender`]).
+pub(crate) enum Body {
+    /// A whole body (taken on the first poll).
+    Full(Option<Bytes>),
+    /// Chunks until the sending task drops its [`Sender`].
+    Stream(mpsc::Receiver<Bytes>),
 }
 
-impl Request {
-    pub(crate) fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("/")
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            Body::Stream(rx) => rx.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b)))),
+        }
     }
 
-    pub(crate) fn query(&self) -> Option<&str> {
-        self.target.split_once('?').map(|(_, q)| q)
+    fn is_end_stream(&self) -> bool {
+        matches!(self, Body::Full(None))
     }
 
-    /// The first value of header `name` (lowercase).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            Body::Stream(_) => SizeHint::default(),
+        }
     }
 }
 
-pub(crate) enum Head {
-    Closed,
-    Bad(&'static str, &'static str),
-    Ok(Request),
+impl Default for Body {
+    fn default() -> Self {
+        Body::Full(None)
+    }
 }
 
-/// Position just after the blank line ending a head, if `buf` holds one.
-fn head_end(buf: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(p) = buf[i..].iter().position(|&b| b == b'\n') {
-        let nl = i + p;
-        let rest = &buf[nl + 1..];
-        if rest.starts_with(b"\r\n") {
-            return Some(nl + 3);
+/// The sending side of a [`Body::Stream`].
+pub(crate) struct Sender(mpsc::Sender<Bytes>);
+
+impl Sender {
+    /// Queues `chunk`; fails when the client is gone, or has not taken a chunk for
+    /// [`WRITE_TIMEOUT`] (the queue stayed full: it is not reading).
+    pub(crate) async fn send(&self, chunk: Bytes) -> Result<(), &'static str> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.0.send(chunk)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err("peer went away"),
+            Err(_) => Err("write timed out"),
         }
-        if rest.starts_with(b"\n") {
-            return Some(nl + 2);
-        }
-        i = nl + 1;
     }
-    None
+
+    /// Completes when the client is gone (hyper dropped the body).
+    pub(crate) async fn closed(&self) {
+        self.0.closed().await;
+    }
 }
 
-pub(crate) async fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
-    // The whole head must arrive within HEAD_TIMEOUT, not each read (slow-loris).
-    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
-    // Read straight into `buf` (no array in the future: it would live as long as the
-    // connection's task).
-    let mut buf: Vec<u8> = Vec::with_capacity(1024);
-    let end = loop {
-        if let Some(end) = head_end(&buf) {
-            break end;
-        }
-        if buf.len() >= MAX_HEAD {
-            return Ok(Head::Bad(
-                "431 Request Header Fields Too Large",
-                "request head too large\n",
-            ));
-        }
-        buf.reserve(1024);
-        let n = match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
-            Ok(r) => r?,
-            Err(_) => {
-                return Ok(if buf.is_empty() {
-                    Head::Closed
-                } else {
-                    Head::Bad("408 Request Timeout", "request head too slow\n")
-                })
-            }
-        };
-        if n == 0 {
-            return Ok(if buf.is_empty() {
-                Head::Closed
-            } else {
-                Head::Bad("400 Bad Request", "truncated request head\n")
-            });
-        }
-    };
-    let leftover = buf.split_off(end);
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let request_line = lines.next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Ok(Head::Bad("400 Bad Request", "bad request line\n"));
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Ok(Head::Bad(
-            "505 HTTP Version Not Supported",
-            "HTTP/1.x only\n",
-        ));
-    }
-    if !target.starts_with('/') {
-        return Ok(Head::Bad("400 Bad Request", "bad request target\n"));
-    }
-    let mut req = Request {
-        method: method.to_string(),
-        target: target.to_string(),
-        headers: Vec::new(),
-        raw_head: Vec::new(),
-        leftover,
-        last_event_id: None,
-    };
-    for l in lines.filter(|l| !l.is_empty()) {
-        let Some((k, v)) = l.split_once(':') else {
-            return Ok(Head::Bad("400 Bad Request", "malformed header\n"));
-        };
-        if k.is_empty() || k.ends_with([' ', '\t']) {
-            return Ok(Head::Bad("400 Bad Request", "malformed header\n"));
-        }
-        if req.headers.len() >= MAX_HEADERS {
-            return Ok(Head::Bad(
-                "431 Request Header Fields Too Large",
-                "too many headers\n",
-            ));
-        }
-        req.headers.push((
-            k.to_ascii_lowercase(),
-            v.trim_matches([' ', '\t']).to_string(),
-        ));
-    }
-    // The raw value, as pushwire-sse's resume helpers expect it.
-    if let Some(colon) = buf
-        .windows(15)
-        .position(|w| w.eq_ignore_ascii_case(b"\nlast-event-id:"))
-    {
-        let start = colon + 15;
-        let len = buf[start..].iter().position(|&b| b == b'\n').unwrap_or(0);
-        let v = &buf[start..start + len];
-        req.last_event_id = Some(v.strip_suffix(b"\r").unwrap_or(v).to_vec());
-    }
-    req.raw_head = buf;
-    Ok(Head::Ok(req))
+/// A streamed body and the sender that feeds it.
+pub(crate) fn stream() -> (Sender, Body) {
+    let (tx, rx) = mpsc::channel(STREAM_QUEUE);
+    (Sender(tx), Body::Stream(rx))
 }
 
-/// Writes all of `bytes`, failing when a write makes no progress for [`WRITE_TIMEOUT`].
-pub(crate) async fn write_all(stream: &mut TcpStream, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        match tokio::time::timeout(WRITE_TIMEOUT, stream.write(bytes)).await {
-            Ok(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(Ok(n)) => bytes = &bytes[n..],
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
-        }
-    }
-    Ok(())
+/// A complete short response.
+pub(crate) fn respond(
+    status: StatusCode,
+    ctype: &'static str,
+    body: &'static [u8],
+) -> Response<Body> {
+    let mut r = Response::new(Body::Full(Some(Bytes::from_static(body))));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(ctype),
+    );
+    r
 }
 
-/// Writes a complete response with `Connection: close`.
-pub(crate) async fn respond(
-    stream: &mut TcpStream,
-    status: &str,
-    ctype: &str,
-    body: &[u8],
-) -> io::Result<()> {
-    let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    write_all(stream, &out).await
-}
-
-/// The response head of an event stream (pushwire-sse's headers, `Connection: close`).
-pub(crate) fn sse_head() -> Vec<u8> {
-    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+/// An event-stream response (pushwire-sse's headers) with `body`.
+pub(crate) fn sse_response(body: Body) -> Response<Body> {
+    let mut r = Response::new(body);
     for (k, v) in server::RESPONSE_HEADERS {
-        head.push_str(&format!("{k}: {v}\r\n"));
+        // The names are spelled in title case there: HeaderName lowercases them.
+        if let Ok(name) = hyper::header::HeaderName::from_bytes(k.as_bytes()) {
+            r.headers_mut()
+                .insert(name, hyper::header::HeaderValue::from_static(v));
+        }
     }
-    head.push_str("Connection: close\r\n\r\n");
-    head.into_bytes()
+    r
+}
+
+/// The query string, if any.
+pub(crate) fn query<B>(req: &Request<B>) -> Option<&str> {
+    req.uri().query()
+}
+
+/// The first value of header `name`, if it is text.
+pub(crate) fn header<'a, B>(req: &'a Request<B>, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The request line for the log: method, target and, over HTTP/2, the version.
+pub(crate) fn describe<B>(req: &Request<B>) -> String {
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    match req.version() {
+        hyper::Version::HTTP_2 => format!("{} {target} (HTTP/2)", req.method()),
+        _ => format!("{} {target}", req.method()),
+    }
 }

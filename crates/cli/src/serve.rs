@@ -1,8 +1,9 @@
 //! `pushwire serve`: the demo server.
 //!
-//! A small HTTP/1.1 server on tokio: one task per connection, one request per connection.
-//! The codecs do not care which runtime feeds them; this module and its siblings are the
-//! I/O layer. What it serves:
+//! hyper on tokio, HTTP/1.1 (keep-alive) and HTTP/2 (h2c with prior knowledge, which
+//! hyper-util's auto server tells apart by the connection preface); WebSockets through
+//! pushwire-tokio, over HTTP/1.1 upgrades and over HTTP/2 extended CONNECT (RFC 8441), with
+//! permessage-deflate agreed whenever the client offers it. What it serves:
 //!
 //! * `GET /` — the demo page.
 //! * `GET /sse/box` — Server-Sent Events: a box doing a random walk inside 800×600, one event
@@ -17,22 +18,26 @@
 //! * `GET /ws/echo`, `GET /ws/chat` — WebSocket echo and chat (see `demo.rs`).
 //! * `/engine.io/` — Engine.io v3: a chat over long-polling and websocket (see `eio.rs`).
 //!
-//! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s, and at most
-//! `--max-conns` connections are served at once (more get 503).
+//! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s (hyper's limits), and
+//! at most `--max-conns` connections are served at once (more get 503).
 
-use std::future::Future;
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
+use hyper::service::service_fn;
+use hyper::{Method, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use pushwire_sse::{encode, server};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
-use crate::http::{read_head, respond, sse_head, write_all, Head, Request, KEEP_ALIVE_EVERY};
+use crate::http::{self, Body, Req, KEEP_ALIVE_EVERY};
 
 /// Command-line options of `pushwire serve`.
 #[derive(Debug)]
@@ -100,9 +105,16 @@ const RETRY_MS: u64 = 2000;
 
 /// What the connections share.
 struct State {
-    chat: crate::demo::Chat,
+    chat: Arc<crate::demo::Chat>,
     eio: crate::eio::Eio,
 }
+
+/// Most bytes of a request head (hyper answers 431 beyond).
+const MAX_HEAD: usize = 16 * 1024;
+/// Most header lines in a request head.
+const MAX_HEADERS: usize = 100;
+/// Time allowed for a request head to arrive (hyper answers 408 after).
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs the server until Ctrl-C or SIGTERM.
 ///
@@ -157,9 +169,11 @@ async fn serve(opts: Options) -> io::Result<()> {
     );
     let live = Arc::new(AtomicUsize::new(0));
     let state = Arc::new(State {
-        chat: crate::demo::Chat::default(),
+        chat: Arc::new(crate::demo::Chat::default()),
         eio: crate::eio::Eio::start(),
     });
+    // Tells the HTTP connections to finish their request and close.
+    let (stop, stopped) = watch::channel(false);
     let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
@@ -187,16 +201,17 @@ async fn serve(opts: Options) -> io::Result<()> {
         }
         let live = Live(live.clone());
         let state = state.clone();
+        let stopped = stopped.clone();
         tokio::spawn(async move {
             let _live = live;
-            let peer = peer.to_string();
-            if let Err(e) = handle(stream, &peer, &state).await {
+            if let Err(e) = connection(stream, peer, state, stopped).await {
                 println!("{peer}: connection ended: {e}");
             }
         });
     }
     // Ctrl-C: close what is open, politely, within a bound.
     SHUTDOWN.store(true, Ordering::SeqCst);
+    let _ = stop.send(true);
     let sessions = state.eio.close_all();
     let sockets = crate::wslink::close_all();
     println!(
@@ -251,79 +266,67 @@ async fn shutdown_signal() {
     }
 }
 
-/// Serves one connection.
-///
-/// Each step runs in its own boxed future, freed when the step ends, so that the
-/// connection's task keeps only the state of the step it is in: reading the head, say,
-/// needs more than an idle WebSocket (memory per idle connection). The boxes are bound
-/// with `let` before being awaited: a future built inside the awaiting expression would
-/// keep its (moved-from) space in the task for as long as the await lasts.
-async fn handle(stream: TcpStream, peer: &str, state: &State) -> io::Result<()> {
-    let reading = Box::pin(read_request(stream, peer));
-    let Some((stream, req)) = reading.await? else {
-        return Ok(());
-    };
-    let serving = route(stream, req, peer, state);
-    serving.await
-}
-
-/// Reads the request head; a bad one is answered here (and `None` returned).
-async fn read_request(
-    mut stream: TcpStream,
-    peer: &str,
-) -> io::Result<Option<(TcpStream, Request)>> {
-    match read_head(&mut stream).await? {
-        Head::Closed => Ok(None),
-        Head::Bad(status, body) => {
-            println!("{peer}: {status}");
-            respond(&mut stream, status, "text/plain", body.as_bytes()).await?;
-            Ok(None)
-        }
-        Head::Ok(r) => Ok(Some((stream, r))),
+/// Serves one connection with hyper: HTTP/1.1 with keep-alive, or HTTP/2 when the client
+/// opens with the HTTP/2 preface (h2c, prior knowledge); upgrades (WebSocket) on both.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    state: Arc<State>,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let _ = stream.set_nodelay(true);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD)
+        .max_headers(MAX_HEADERS);
+    // RFC 8441: announce SETTINGS_ENABLE_CONNECT_PROTOCOL, so that clients may open
+    // WebSockets on HTTP/2 streams.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .enable_connect_protocol();
+    let peer: Arc<str> = peer.to_string().into();
+    let service = service_fn(move |req| route(req, peer.clone(), state.clone()));
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => return r,
+        _ = stopped.wait_for(|&s| s) => {}
     }
+    // Shutting down: finish the request in progress, then close.
+    conn.as_mut().graceful_shutdown();
+    conn.await
 }
 
-/// A connection's handler, boxed (see [`handle`]).
-type Serving<'a> = Pin<Box<dyn Future<Output = io::Result<()>> + Send + 'a>>;
-
-/// Answers with a fixed short response.
-fn short(
-    mut stream: TcpStream,
-    status: &'static str,
-    ctype: &'static str,
-    body: &'static [u8],
-) -> Serving<'static> {
-    Box::pin(async move { respond(&mut stream, status, ctype, body).await })
-}
-
-/// The handler for the request.
-fn route<'a>(stream: TcpStream, req: Request, peer: &'a str, state: &'a State) -> Serving<'a> {
-    let path = req.path().to_owned();
+/// Answers one request.
+async fn route(req: Req, peer: Arc<str>, state: Arc<State>) -> Result<Response<Body>, Infallible> {
+    let peer = &*peer;
+    let path = req.uri().path().to_owned();
     if !path.starts_with("/engine.io") {
-        println!("{peer}: {} {}", req.method, req.target);
+        println!("{peer}: {}", http::describe(&req));
     }
-    match (req.method.as_str(), path.as_str()) {
-        ("GET", "/") => short(
-            stream,
-            "200 OK",
-            "text/html; charset=utf-8",
-            PAGE.as_bytes(),
-        ),
-        ("GET", "/sse/box") => Box::pin(sse_box(stream, req, peer)),
-        ("GET", "/sse/chat") => Box::pin(crate::demo::sse_chat(stream, req, peer, &state.chat)),
-        ("GET", "/ws/echo") => Box::pin(crate::demo::ws_echo(stream, req, peer)),
-        ("GET", "/ws/chat") => Box::pin(crate::demo::ws_chat(stream, req, peer, &state.chat)),
-        (_, p) if p == "/engine.io" || p.starts_with("/engine.io/") => {
-            Box::pin(crate::eio::handle(stream, req, peer, &state.eio))
+    let get = req.method() == Method::GET;
+    // WebSockets over HTTP/2 arrive as CONNECT (RFC 8441).
+    let ws = get || req.method() == Method::CONNECT;
+    Ok(match path.as_str() {
+        "/" if get => http::respond(StatusCode::OK, "text/html; charset=utf-8", PAGE.as_bytes()),
+        "/sse/box" if get => sse_box(req, peer),
+        "/sse/chat" if get => crate::demo::sse_chat(req, peer, &state.chat),
+        "/ws/echo" if ws => crate::demo::ws_echo(req, peer),
+        "/ws/chat" if ws => crate::demo::ws_chat(req, peer, &state.chat),
+        p if p == "/engine.io" || p.starts_with("/engine.io/") => {
+            crate::eio::handle(req, peer, &state.eio).await
         }
-        (_, "/" | "/sse/box" | "/sse/chat" | "/ws/echo" | "/ws/chat") => short(
-            stream,
-            "405 Method Not Allowed",
+        "/" | "/sse/box" | "/sse/chat" | "/ws/echo" | "/ws/chat" => http::respond(
+            StatusCode::METHOD_NOT_ALLOWED,
             "text/plain",
             b"method not allowed\n",
         ),
-        _ => short(stream, "404 Not Found", "text/plain", b"not found\n"),
-    }
+        _ => http::respond(StatusCode::NOT_FOUND, "text/plain", b"not found\n"),
+    })
 }
 
 /// Parses a resume point `x,y` (as sent in `id:`), clamped into the field.
@@ -367,8 +370,13 @@ impl Walk {
     }
 }
 
-async fn sse_box(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<()> {
-    let resume = server::resume_point(req.last_event_id.as_deref(), req.query());
+/// `GET /sse/box`: the response now, the events from a task through the body's channel.
+fn sse_box(req: Req, peer: &str) -> Response<Body> {
+    let last_event_id = req
+        .headers()
+        .get("last-event-id")
+        .map(|v| v.as_bytes().to_vec());
+    let resume = server::resume_point(last_event_id.as_deref(), http::query(&req));
     let mut pos = resume
         .as_deref()
         .and_then(parse_position)
@@ -377,20 +385,17 @@ async fn sse_box(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<
         Some(id) => println!("{peer}: SSE reconnect, resuming from {id:?}"),
         None => println!("{peer}: SSE new stream"),
     }
-    let padding = req
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p == "padding=1"));
+    let query = http::query(&req).unwrap_or("");
+    let padding = query.split('&').any(|p| p == "padding=1");
     // `?drop=N`: end the stream after N events, so that tests (and curious users) can watch
     // the browser reconnect with Last-Event-ID.
-    let drop_after: Option<u64> = req.query().and_then(|q| {
-        q.split('&')
-            .find_map(|p| p.strip_prefix("drop="))
-            .and_then(|n| n.parse().ok())
-    });
+    let drop_after: Option<u64> = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("drop="))
+        .and_then(|n| n.parse().ok());
     drop(req);
 
     let mut out = BytesMut::new();
-    out.extend_from_slice(&sse_head());
     if padding {
         out.extend_from_slice(server::PADDING);
     }
@@ -401,40 +406,51 @@ async fn sse_box(mut stream: TcpStream, req: Request, peer: &str) -> io::Result<
             ev.data(id).encode(&mut out);
         }
     }
-    write_all(&mut stream, &out).await?;
-
-    let mut walk = Walk::new();
-    let mut last_keep_alive = Instant::now();
-    let mut sent = 0u64;
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
-    loop {
-        out.clear();
-        pos = walk.step(pos);
-        let id = format!("{},{}", pos.0, pos.1);
-        encode::EventBuilder::new()
-            .id(&id)
-            .expect("digits and a comma")
-            .data(&id)
-            .encode(&mut out);
-        if last_keep_alive.elapsed() >= KEEP_ALIVE_EVERY {
-            out.extend_from_slice(server::KEEP_ALIVE);
-            last_keep_alive = Instant::now();
+    let (tx, body) = http::stream();
+    let peer = peer.to_string();
+    tokio::spawn(async move {
+        if tx.send(out.split().freeze()).await.is_err() {
+            return;
         }
-        if let Err(e) = write_all(&mut stream, &out).await {
-            println!("{peer}: SSE stream closed after {sent} events ({e})");
-            return Ok(());
+        let mut walk = Walk::new();
+        let mut last_keep_alive = Instant::now();
+        let mut sent = 0u64;
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
+        loop {
+            pos = walk.step(pos);
+            let id = format!("{},{}", pos.0, pos.1);
+            encode::EventBuilder::new()
+                .id(&id)
+                .expect("digits and a comma")
+                .data(&id)
+                .encode(&mut out);
+            if last_keep_alive.elapsed() >= KEEP_ALIVE_EVERY {
+                out.extend_from_slice(server::KEEP_ALIVE);
+                last_keep_alive = Instant::now();
+            }
+            if let Err(e) = tx.send(out.split().freeze()).await {
+                println!("{peer}: SSE stream closed after {sent} events ({e})");
+                return;
+            }
+            sent += 1;
+            if shutting_down() {
+                println!("{peer}: SSE stream ended by shutdown after {sent} events");
+                return;
+            }
+            if drop_after.is_some_and(|n| sent >= n) {
+                println!("{peer}: SSE stream dropped after {sent} events (drop={sent})");
+                return;
+            }
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = tx.closed() => {
+                    println!("{peer}: SSE stream closed after {sent} events (peer went away)");
+                    return;
+                }
+            }
         }
-        sent += 1;
-        if shutting_down() {
-            println!("{peer}: SSE stream ended by shutdown after {sent} events");
-            return Ok(());
-        }
-        if drop_after.is_some_and(|n| sent >= n) {
-            println!("{peer}: SSE stream dropped after {sent} events (drop={sent})");
-            return Ok(());
-        }
-        ticks.tick().await;
-    }
+    });
+    http::sse_response(body)
 }
 
 /// The demo page.

@@ -1,33 +1,30 @@
-//! The WebSocket I/O layer of the demo: one pushwire-ws [`Connection`] driven by one tokio
-//! task, which waits on three things at once: the socket becoming readable, its inbox (a
-//! bounded channel through which other tasks — the chat, the Engine.io server, the shutdown —
-//! reach it), and its next timer (ping or idle timeout).
+//! The WebSocket I/O layer of the demo: one pushwire-tokio [`HyperWebSocket`] (pushwire-ws
+//! under it) driven by one tokio task, which waits on three things at once: the next
+//! message from the peer, its inbox (a bounded channel through which other tasks — the chat,
+//! the Engine.io server, the shutdown — reach it), and its next timer (ping or idle timeout).
 //!
 //! Bounded: at most [`INBOX`] inputs wait in the inbox; a sender that finds it full gives up
-//! on the connection and drops it ([`Handle::offer`]). Reads go through one per-thread
-//! scratch buffer of [`READ_CHUNK`] bytes (an idle connection holds no read buffer), the
-//! connection's own limits bound what it buffers, and a write that makes no progress for
+//! on the connection and drops it ([`Handle::offer`]). pushwire-tokio reads in bursts of at
+//! most [`READ_CHUNK`] bytes and holds no read buffer while idle, the connection's own limits
+//! bound what it buffers, and a flush that makes no progress for
 //! [`crate::http::WRITE_TIMEOUT`] drops the client. A ping goes out every [`PING_EVERY`]; a
 //! peer silent for [`IDLE_TIMEOUT`] is dropped.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes};
-use pushwire_ws::{Connection, Event, ProtocolError, SendError, Utf8Bytes};
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use bytes::Bytes;
+use pushwire_tokio::upgrade::HyperWebSocket;
+use pushwire_tokio::{Error, Message as WsMessage, Utf8Bytes};
 use tokio::sync::mpsc::{self, error::TrySendError, Receiver, Sender};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::http::WRITE_TIMEOUT;
 
-/// Bytes read from a socket at a time (into the per-thread scratch buffer).
+/// Most bytes read from a socket at a time.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 /// Inputs (messages for the connection) that may wait in a connection's inbox.
 pub(crate) const INBOX: usize = 64;
@@ -36,13 +33,7 @@ pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
 /// A peer that sends nothing (not even a pong) for this long is dropped.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-thread_local! {
-    /// The read buffer shared by every connection served on this thread: a read is copied
-    /// into the connection (`feed`) before the task yields, so nothing outlives the borrow.
-    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
-}
-
-/// A message to send, or received.
+/// A message to send, or received (the data messages: control frames stay in the link).
 #[derive(Debug, Clone)]
 pub(crate) enum Message {
     /// A text message (valid UTF-8).
@@ -151,105 +142,85 @@ pub(crate) fn start() -> (Handle, Inbox) {
     (handle, inbox)
 }
 
+/// What the application asks of its connection, collected during a callback and sent after.
+#[derive(Default)]
+pub(crate) struct Outbox {
+    messages: Vec<Message>,
+    close: Option<(u16, &'static str)>,
+}
+
+impl Outbox {
+    /// Sends `msg` (after the callback returns).
+    pub(crate) fn send(&mut self, msg: Message) {
+        self.messages.push(msg);
+    }
+
+    /// Starts the closing handshake with `code` (after the messages queued before it).
+    pub(crate) fn close(&mut self, code: u16, reason: &'static str) {
+        self.close.get_or_insert((code, reason));
+    }
+}
+
 /// What the application does with a connection.
 pub(crate) trait App {
     /// A complete message from the peer.
-    fn on_message(&mut self, conn: &mut Connection, msg: Message);
+    fn on_message(&mut self, out: &mut Outbox, msg: Message);
     /// [`Input::Wake`] arrived (also called once at the start).
-    fn on_wake(&mut self, _conn: &mut Connection) {}
+    fn on_wake(&mut self, _out: &mut Outbox) {}
 }
 
-/// Reads what the socket has without waiting, into the per-thread scratch buffer, and feeds
-/// it to `conn`. `Ok(0)` at end of stream; `WouldBlock` when there was nothing after all.
-fn read_into(stream: &TcpStream, conn: &mut Connection) -> io::Result<usize> {
-    SCRATCH.with(|s| {
-        let mut buf = s.borrow_mut();
-        let n = stream.try_read(&mut buf)?;
-        // Every event is polled after each read, so the input bound is never reached.
-        conn.feed(&buf[..n]).map_err(io::Error::other)?;
-        Ok(n)
-    })
-}
-
-/// Writes everything queued (vectored writes); fails when a write makes no progress for
-/// [`WRITE_TIMEOUT`].
-async fn flush(conn: &mut Connection, stream: &mut TcpStream) -> io::Result<()> {
-    let mut out = conn.take_transmit();
-    while out.has_remaining() {
-        match tokio::time::timeout(WRITE_TIMEOUT, stream.write_buf(&mut out)).await {
-            Ok(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+/// Sends what the application queued and writes it out; refuses (closing with 1008) when
+/// the peer is so far behind that the write buffer limit is reached. `Err` ends the
+/// connection: the transport failed or made no progress for [`WRITE_TIMEOUT`].
+async fn send_out(ws: &mut HyperWebSocket, out: &mut Outbox) -> Result<(), String> {
+    let sending = async {
+        for msg in out.messages.drain(..) {
+            let msg = match msg {
+                Message::Text(t) => WsMessage::Text(t),
+                Message::Binary(b) => WsMessage::Binary(b),
+            };
+            match ws.feed(msg).await {
+                Ok(()) => {}
+                Err(Error::WriteBufferFull { .. }) => {
+                    out.close.get_or_insert((1008, "too slow"));
+                    break;
+                }
+                // Closing already: the rest is not sent.
+                Err(Error::Send(_) | Error::Closed) => break,
+                Err(e) => return Err(format!("write failed ({e})")),
+            }
         }
-    }
-    Ok(())
-}
-
-/// Sends `msg`, refusing (and failing the connection with 1008) when the peer is so far
-/// behind that the output limit is reached.
-pub(crate) fn send(conn: &mut Connection, msg: Message) {
-    let r = match msg {
-        Message::Text(t) => conn.send_text(t),
-        Message::Binary(b) => conn.send_binary(b),
+        out.messages.clear();
+        if let Some((code, reason)) = out.close.take() {
+            match ws.close(code, reason).await {
+                Ok(()) | Err(Error::Send(_) | Error::Closed) => {}
+                Err(e) => return Err(format!("write failed ({e})")),
+            }
+        }
+        ws.flush().await.map_err(|e| format!("write failed ({e})"))
     };
-    if let Err(SendError::OutputFull { .. }) = r {
-        let _ = conn.send_close(1008, "too slow");
+    match tokio::time::timeout(WRITE_TIMEOUT, sending).await {
+        Ok(r) => r,
+        Err(_) => Err("write failed (write timed out)".to_string()),
     }
 }
 
 /// Drives the connection until it ends; returns a short reason for the log.
 pub(crate) async fn run(
-    mut stream: TcpStream,
-    mut conn: Connection,
+    mut ws: HyperWebSocket,
     mut inbox: Inbox,
     app: &mut (dyn App + Send),
 ) -> String {
-    let _ = stream.set_nodelay(true);
     let mut last_rx = Instant::now();
     let mut next_ping = Instant::now() + PING_EVERY;
-    let mut eof = false;
-    app.on_wake(&mut conn);
+    let mut out = Outbox::default();
+    let mut saw_close = false;
+    app.on_wake(&mut out);
     let timer = tokio::time::sleep_until(next_ping);
     tokio::pin!(timer);
-    let why = loop {
-        // Events from what was fed.
-        let mut failed: Option<ProtocolError> = None;
-        let mut written = Ok(());
-        loop {
-            match conn.poll_event() {
-                Ok(Some(Event::Text(t))) => app.on_message(&mut conn, Message::Text(t)),
-                Ok(Some(Event::Binary(b))) => app.on_message(&mut conn, Message::Binary(b)),
-                // Answer each ping before the next: the connection keeps only the newest pong
-                // not yet handed out (RFC 6455 §5.5.3).
-                Ok(Some(Event::Ping(_))) => {
-                    written = flush(&mut conn, &mut stream).await;
-                    if written.is_err() {
-                        break;
-                    }
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        if written.is_ok() {
-            written = flush(&mut conn, &mut stream).await;
-        }
-        if let Err(e) = written {
-            break format!("write failed ({e})");
-        }
-        if let Some(e) = failed {
-            break format!("protocol error: {e}");
-        }
-        if conn.should_close_transport() {
-            break "closed".to_string();
-        }
-        if eof {
-            break "peer went away".to_string();
+    loop {
+        if let Err(why) = send_out(&mut ws, &mut out).await {
+            return why;
         }
         // One timer for the connection's life, moved only when its deadline changes (after
         // a read or a ping), not re-armed for every message the connection passes on.
@@ -257,39 +228,39 @@ pub(crate) async fn run(
         if timer.deadline() != deadline {
             timer.as_mut().reset(deadline);
         }
+        // `recv` is cancel safe: a message is never lost when another branch wins.
         tokio::select! {
-            r = stream.readable() => {
-                match r.and_then(|()| read_into(&stream, &mut conn)) {
-                    Ok(n) if n > 0 => last_rx = Instant::now(),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Ok(_) | Err(_) => {
-                        conn.feed_eof();
-                        eof = true;
-                    }
+            m = ws.recv() => {
+                last_rx = Instant::now();
+                match m {
+                    Some(Ok(WsMessage::Text(t))) => app.on_message(&mut out, Message::Text(t)),
+                    Some(Ok(WsMessage::Binary(b))) => app.on_message(&mut out, Message::Binary(b)),
+                    Some(Ok(WsMessage::Close(_))) => saw_close = true,
+                    Some(Ok(_)) => {}
+                    Some(Err(Error::Protocol(e))) => return format!("protocol error: {e}"),
+                    Some(Err(e)) => return format!("failed: {e}"),
+                    None if saw_close => return "closed".to_string(),
+                    None => return "peer went away".to_string(),
                 }
             }
             input = inbox.recv() => match input {
-                Some(Input::Send(m)) => send(&mut conn, Message::clone(&m)),
-                Some(Input::Wake) => app.on_wake(&mut conn),
-                Some(Input::Shutdown) => {
-                    let _ = conn.send_close(1001, "server shutting down");
-                }
-                None => break "dropped: not keeping up".to_string(),
+                Some(Input::Send(m)) => out.send(Message::clone(&m)),
+                Some(Input::Wake) => app.on_wake(&mut out),
+                Some(Input::Shutdown) => out.close(1001, "server shutting down"),
+                None => return "dropped: not keeping up".to_string(),
             },
             () = &mut timer => {
                 let now = Instant::now();
                 if now >= last_rx + IDLE_TIMEOUT {
-                    break "idle timeout".to_string();
+                    return "idle timeout".to_string();
                 }
                 if now >= next_ping {
-                    let _ = conn.send_ping(Bytes::new());
+                    // A ping is never refused for lack of room (it is tiny); a closing
+                    // connection refuses it, and its end comes through `recv`.
+                    let _ = ws.feed(WsMessage::Ping(Bytes::new())).await;
                     next_ping = now + PING_EVERY;
                 }
             }
         }
-    };
-    // Give the peer a moment to read our Close before the FIN.
-    let _ = stream.shutdown().await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    why
+    }
 }

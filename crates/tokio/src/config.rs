@@ -29,6 +29,9 @@ pub struct Config {
     pub max_message_size: u64,
     /// Largest frame payload accepted from the peer (default 16 MiB).
     pub max_frame_size: u64,
+    /// Most frames one message may arrive in (default 65,536; not in tungstenite, which
+    /// has no such bound).
+    pub max_fragments: u32,
     /// permessage-deflate settings; `None` never negotiates it. Default: `Some` with
     /// [`DeflateConfig::DEFAULT`] (used only when the peer agrees).
     pub deflate: Option<DeflateConfig>,
@@ -60,6 +63,7 @@ impl Config {
         max_write_buffer_size: 64 << 20,
         max_message_size: 64 << 20,
         max_frame_size: 16 << 20,
+        max_fragments: 65_536,
         deflate: Some(DeflateConfig::DEFAULT),
         ping_interval: None,
         pong_timeout: None,
@@ -98,6 +102,13 @@ impl Config {
     #[must_use]
     pub const fn with_max_frame_size(mut self, v: u64) -> Self {
         self.max_frame_size = v;
+        self
+    }
+
+    /// Sets [`max_fragments`](Self::max_fragments).
+    #[must_use]
+    pub const fn with_max_fragments(mut self, v: u32) -> Self {
+        self.max_fragments = v;
         self
     }
 
@@ -141,6 +152,7 @@ impl Config {
             Limits::DEFAULT
                 .with_max_frame_size(self.max_frame_size)
                 .with_max_message_size(self.max_message_size)
+                .with_max_fragments(self.max_fragments)
                 .with_max_buffered_output(self.max_write_buffer_size),
         )
     }

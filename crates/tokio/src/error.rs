@@ -58,6 +58,11 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// hyper failed: the upgrade did not complete, or the HTTP/2 request could not be sent
+    /// (feature `http`).
+    #[cfg(feature = "http")]
+    #[error("upgrade: {0}")]
+    Upgrade(#[source] hyper::Error),
     /// The close handshake is over: nothing more can be sent.
     /// While only our Close was sent, sends fail with [`SendError::Closing`] instead.
     #[error("connection closed")]

@@ -88,6 +88,8 @@ mod error;
 mod handshake;
 mod message;
 mod stream;
+#[cfg(feature = "http")]
+pub mod upgrade;
 
 // Timers (auto-ping, pong and idle timeouts) of the stream.
 mod timers;

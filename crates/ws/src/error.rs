@@ -276,9 +276,15 @@ pub enum RequestError {
     /// Sec-WebSocket-Key missing, repeated, or not 16 bytes of base64.
     #[error("invalid Sec-WebSocket-Key")]
     Key,
-    /// A header the server reads (Origin, Sec-WebSocket-Protocol/Extensions) is malformed.
+    /// A header the server reads (Origin, Sec-WebSocket-Protocol/Extensions) is malformed,
+    /// or a header an extended CONNECT must not carry (Connection, Upgrade) is present.
     #[error("malformed {0} header")]
     MalformedHeader(&'static str),
+    /// RFC 8441: not a CONNECT with `:protocol` `websocket` ("The :protocol pseudo-header
+    /// field MUST be included in the CONNECT request, and it MUST have a value of
+    /// "websocket"").
+    #[error("not an extended CONNECT with :protocol websocket")]
+    NotExtendedConnect,
 }
 
 /// Caller misuse when building a 101 response.
@@ -291,6 +297,11 @@ pub enum AcceptError {
     /// An extension in the response was not offered by the client (or the value is malformed).
     #[error("extension not offered by the client")]
     ExtensionNotOffered,
+    /// [`ClientOffer::accept`](crate::handshake::ClientOffer::accept) on an HTTP/2 extended
+    /// CONNECT offer, which is answered with a 200, not a 101: use
+    /// [`ClientOffer::response_fields`](crate::handshake::ClientOffer::response_fields).
+    #[error("an extended CONNECT is accepted with a 200 and response_fields, not a 101")]
+    ExtendedConnect,
 }
 
 /// Caller misuse when building a client request.

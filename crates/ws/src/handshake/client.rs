@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::http::{ext_name, is_tchar, split_list, Response, ResponseParser};
+use super::http::{ext_name, is_tchar, split_list, Headers, Response, ResponseParser};
 use super::key::{accept_key, B64};
 use crate::config::{Config, HandshakeLimits};
 use crate::connection::{Connection, Role};
@@ -44,6 +44,52 @@ impl ClientRequest {
     }
 }
 
+/// The checks on a [`ClientRequest`] both kinds of handshake make.
+fn check_request(req: &ClientRequest) -> Result<(), ClientRequestError> {
+    let visible = |s: &str| !s.is_empty() && s.bytes().all(|b| (0x21..0x7F).contains(&b));
+    if !visible(&req.host) {
+        return Err(ClientRequestError::Invalid("host"));
+    }
+    if !visible(&req.path) {
+        return Err(ClientRequestError::Invalid("path"));
+    }
+    if let Some(o) = &req.origin {
+        if !visible(o) {
+            return Err(ClientRequestError::Invalid("origin"));
+        }
+    }
+    if !req
+        .protocols
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(is_tchar))
+    {
+        return Err(ClientRequestError::Invalid("subprotocol"));
+    }
+    if !req
+        .extensions
+        .iter()
+        .all(|e| !e.trim().is_empty() && e.bytes().all(|b| b == b'\t' || (0x20..0x7F).contains(&b)))
+    {
+        return Err(ClientRequestError::Invalid("extension"));
+    }
+    Ok(())
+}
+
+/// The fields of an extended CONNECT request besides the pseudo-headers.
+fn request_fields(req: &ClientRequest) -> Vec<(&'static str, String)> {
+    let mut f = vec![("sec-websocket-version", "13".to_string())];
+    if let Some(o) = &req.origin {
+        f.push(("origin", o.clone()));
+    }
+    if !req.protocols.is_empty() {
+        f.push(("sec-websocket-protocol", req.protocols.join(", ")));
+    }
+    if !req.extensions.is_empty() {
+        f.push(("sec-websocket-extensions", req.extensions.join(", ")));
+    }
+    f
+}
+
 /// What the server agreed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
@@ -62,6 +108,8 @@ pub struct ClientHandshake {
     offered_extensions: Vec<String>,
     parser: ResponseParser,
     failed: Option<ResponseError>,
+    /// The request's fields besides the pseudo-headers (extended CONNECT).
+    fields: Vec<(&'static str, String)>,
 }
 
 impl ClientHandshake {
@@ -72,30 +120,7 @@ impl ClientHandshake {
         keys: &mut dyn MaskKeySource,
         limits: HandshakeLimits,
     ) -> Result<ClientHandshake, ClientRequestError> {
-        let visible = |s: &str| !s.is_empty() && s.bytes().all(|b| (0x21..0x7F).contains(&b));
-        if !visible(&req.host) {
-            return Err(ClientRequestError::Invalid("host"));
-        }
-        if !visible(&req.path) {
-            return Err(ClientRequestError::Invalid("path"));
-        }
-        if let Some(o) = &req.origin {
-            if !visible(o) {
-                return Err(ClientRequestError::Invalid("origin"));
-            }
-        }
-        if !req
-            .protocols
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(is_tchar))
-        {
-            return Err(ClientRequestError::Invalid("subprotocol"));
-        }
-        if !req.extensions.iter().all(|e| {
-            !e.trim().is_empty() && e.bytes().all(|b| b == b'\t' || (0x20..0x7F).contains(&b))
-        }) {
-            return Err(ClientRequestError::Invalid("extension"));
-        }
+        check_request(req)?;
         let mut nonce = [0u8; 16];
         for c in nonce.chunks_exact_mut(4) {
             c.copy_from_slice(&keys.mask_key());
@@ -132,15 +157,58 @@ impl ClientHandshake {
             offered_extensions: req.extensions.clone(),
             parser: ResponseParser::new(limits),
             failed: None,
+            fields: request_fields(req),
         })
     }
 
-    /// The request bytes to write.
+    /// RFC 8441 client: a WebSocket over an HTTP/2 stream. The HTTP/2 stack sends a
+    /// request with method `CONNECT`, `:protocol` `websocket`, `:scheme`, `:path` `req.path`
+    /// and `:authority` `req.host`, carrying [`request_fields`](Self::request_fields);
+    /// check its response with [`verify_fields`](Self::verify_fields). There is no key:
+    /// "Implementations using this extended CONNECT to bootstrap WebSockets do not do the
+    /// processing of the Sec-WebSocket-Key and Sec-WebSocket-Accept header fields".
+    pub fn extended_connect(
+        req: &ClientRequest,
+        limits: HandshakeLimits,
+    ) -> Result<ClientHandshake, ClientRequestError> {
+        check_request(req)?;
+        Ok(ClientHandshake {
+            request: Bytes::new(),
+            expected_accept: String::new(),
+            offered_protocols: req.protocols.clone(),
+            offered_extensions: req.extensions.clone(),
+            parser: ResponseParser::new(limits),
+            failed: None,
+            fields: request_fields(req),
+        })
+    }
+
+    /// The request bytes to write (empty for an [extended CONNECT](Self::extended_connect)).
     pub fn request(&self) -> Bytes {
         self.request.clone()
     }
 
-    /// The `Sec-WebSocket-Accept` value the server must answer with.
+    /// The header fields of the request besides the pseudo-headers, as (lowercase name,
+    /// value) pairs, for an HTTP stack that writes its own requests: `sec-websocket-version`,
+    /// then `origin`, `sec-websocket-protocol` and `sec-websocket-extensions` when set. "The
+    /// Origin, Sec-WebSocket-Version, Sec-WebSocket-Protocol, and Sec-WebSocket-Extensions
+    /// header fields are used in the CONNECT request [...] as defined in [RFC6455]".
+    pub fn request_fields(&self) -> &[(&'static str, String)] {
+        &self.fields
+    }
+
+    /// Checks the response to an [extended CONNECT](Self::extended_connect): a 2xx status
+    /// (RFC 7540 §8.3: the CONNECT succeeded), then the subprotocol and extensions as for
+    /// [`verify`](Self::verify). `headers` from [`Headers::from_pairs`].
+    pub fn verify_fields(&self, status: u16, headers: &Headers) -> Result<Accepted, ResponseError> {
+        if !(200..300).contains(&status) {
+            return Err(ResponseError::Status(status));
+        }
+        self.agreement(headers)
+    }
+
+    /// The `Sec-WebSocket-Accept` value the server must answer with (empty for an
+    /// [extended CONNECT](Self::extended_connect), which has none).
     pub fn expected_accept(&self) -> &str {
         &self.expected_accept
     }
@@ -195,6 +263,11 @@ impl ClientHandshake {
             Ok(Some(v)) if v == self.expected_accept.as_bytes() => {}
             _ => return Err(ResponseError::Accept),
         }
+        self.agreement(h)
+    }
+
+    /// The subprotocol and extensions the server chose, checked against the offer.
+    fn agreement(&self, h: &Headers) -> Result<Accepted, ResponseError> {
         // "If the response includes a |Sec-WebSocket-Protocol| header field and this header
         // field indicates the use of a subprotocol that was not present in the client's
         // handshake [...] the client MUST _Fail the WebSocket Connection_."

@@ -284,6 +284,31 @@ pub struct Headers {
 }
 
 impl Headers {
+    /// Header fields parsed by another HTTP stack (an `http::HeaderMap`, HTTP/2's HPACK
+    /// decoder), for [`ClientOffer::from_parts`](super::ClientOffer::from_parts) and
+    /// [`ClientOffer::from_extended_connect`](super::ClientOffer::from_extended_connect).
+    /// Values are trimmed of surrounding spaces and tabs, as the parser does; nothing else is
+    /// checked (the stack that parsed them did).
+    pub fn from_pairs<'a, I>(pairs: I) -> Headers
+    where
+        I: IntoIterator<Item = (&'a str, &'a [u8])>,
+    {
+        let mut bytes = BytesMut::new();
+        let mut fields = Vec::new();
+        for (name, value) in pairs {
+            let value = trim_ows(value);
+            let n = bytes.len()..bytes.len() + name.len();
+            bytes.extend_from_slice(name.as_bytes());
+            let v = bytes.len()..bytes.len() + value.len();
+            bytes.extend_from_slice(value);
+            fields.push((n, v));
+        }
+        Headers {
+            bytes: bytes.freeze(),
+            fields,
+        }
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.fields.len()

@@ -29,7 +29,7 @@ pub use crate::error::{AcceptError, ClientRequestError, ParseError, RequestError
 pub use client::{Accepted, ClientHandshake, ClientRequest};
 pub use http::{Headers, Request, RequestParser, Response, ResponseParser};
 pub use key::{accept_key, WEBSOCKET_GUID};
-pub use server::{rejection_response, ClientOffer, ServerHandshake};
+pub use server::{rejection_response, ClientOffer, ResponseFields, ServerHandshake};
 
 #[cfg(test)]
 mod tests;

@@ -74,13 +74,16 @@ fn put_u16_dec(b: &mut BytesMut, v: u16) {
     }
 }
 
-/// A valid client handshake, for the application to accept or reject.
+/// A valid client handshake, for the application to accept or reject: an RFC 6455 GET
+/// upgrade over HTTP/1.1, or an RFC 8441 extended CONNECT over HTTP/2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientOffer {
     host: String,
     origin: Option<String>,
     path: String,
-    key: String,
+    /// `None` for an extended CONNECT: "do not do the processing of the Sec-WebSocket-Key
+    /// and Sec-WebSocket-Accept header fields" (RFC 8441 §5).
+    key: Option<String>,
     protocols: Vec<String>,
     extensions: Vec<String>,
 }
@@ -95,19 +98,33 @@ fn header_str<'a>(h: &'a Headers, name: &'static str) -> Result<Option<&'a str>,
     }
 }
 
+/// The response fields of an accepted offer: (lowercase name, value) pairs.
+pub type ResponseFields = Vec<(&'static str, String)>;
+
 impl ClientOffer {
     /// Validates a parsed request as a WebSocket opening handshake (RFC 6455 §4.2.1).
     pub fn from_request(req: &Request) -> Result<ClientOffer, RequestError> {
+        Self::from_parts(req.method(), req.version(), req.target(), req.headers())
+    }
+
+    /// As [`from_request`](Self::from_request), for a request head parsed by another HTTP
+    /// stack (hyper, say): the method, the version as (major, minor), the request target
+    /// (path and query) and the header fields ([`Headers::from_pairs`]).
+    pub fn from_parts(
+        method: &str,
+        version: (u8, u8),
+        target: &str,
+        h: &Headers,
+    ) -> Result<ClientOffer, RequestError> {
         // "The method of the request MUST be GET"
-        if req.method() != "GET" {
+        if method != "GET" {
             return Err(RequestError::MethodNotGet);
         }
         // "the HTTP version MUST be at least 1.1"
-        let (maj, min) = req.version();
+        let (maj, min) = version;
         if maj != 1 || min < 1 {
             return Err(RequestError::HttpVersion);
         }
-        let h = req.headers();
         // "The request MUST contain a |Host| header field"
         let host = match header_str(h, "host") {
             Ok(Some(v)) if !v.is_empty() => v.to_string(),
@@ -121,13 +138,7 @@ impl ClientOffer {
         if !h.has_token("connection", "upgrade") {
             return Err(RequestError::Connection);
         }
-        // "The value of this header field MUST be 13." Otherwise "The server MUST return a
-        // 426 (Upgrade Required)".
-        match h.single("sec-websocket-version") {
-            Ok(Some(b"13")) => {}
-            Ok(Some(_)) => return Err(RequestError::UnsupportedVersion),
-            Ok(None) | Err(()) => return Err(RequestError::MissingVersion),
-        }
+        check_version(h)?;
         // "a nonce consisting of a randomly selected 16-byte value that has been
         // base64-encoded"; "MUST NOT appear more than once in an HTTP request".
         let key = match h.single("sec-websocket-key") {
@@ -136,6 +147,55 @@ impl ClientOffer {
             }
             _ => return Err(RequestError::Key),
         };
+        Self::finish(host, target, Some(key.to_string()), h)
+    }
+
+    /// Validates an HTTP/2 extended CONNECT (RFC 8441 §5) as a WebSocket opening handshake:
+    /// `method` and `protocol` are the request's method and `:protocol` pseudo-header,
+    /// `authority` its `:authority`, `target` its `:path`, `h` the header fields.
+    ///
+    /// Accept it with [`response_fields`](Self::response_fields) on a `200` response (no
+    /// `Sec-WebSocket-Accept`); the HTTP/2 stream is then the WebSocket's transport.
+    pub fn from_extended_connect(
+        method: &str,
+        protocol: Option<&str>,
+        authority: &str,
+        target: &str,
+        h: &Headers,
+    ) -> Result<ClientOffer, RequestError> {
+        // "The :protocol pseudo-header field MUST be included in the CONNECT request, and it
+        // MUST have a value of "websocket" to initiate a WebSocket connection on an HTTP/2
+        // stream."
+        if method != "CONNECT" || protocol != Some("websocket") {
+            return Err(RequestError::NotExtendedConnect);
+        }
+        // "The Host information is conveyed as part of the :authority pseudo-header field,
+        // which is required on every HTTP/2 transaction."
+        if authority.is_empty() {
+            return Err(RequestError::Host);
+        }
+        // "[RFC6455] requires the use of Connection and Upgrade header fields that are not
+        // part of HTTP/2. They MUST NOT be included in the CONNECT request defined here."
+        if h.get("connection").is_some() {
+            return Err(RequestError::MalformedHeader("Connection"));
+        }
+        if h.get("upgrade").is_some() {
+            return Err(RequestError::MalformedHeader("Upgrade"));
+        }
+        // "The Origin [RFC6454], Sec-WebSocket-Version, Sec-WebSocket-Protocol, and
+        // Sec-WebSocket-Extensions header fields are used in the CONNECT request and
+        // response-header fields as defined in [RFC6455]."
+        check_version(h)?;
+        Self::finish(authority.to_string(), target, None, h)
+    }
+
+    /// The fields both kinds of request share: origin, subprotocols, extensions.
+    fn finish(
+        host: String,
+        target: &str,
+        key: Option<String>,
+        h: &Headers,
+    ) -> Result<ClientOffer, RequestError> {
         let origin = header_str(h, "origin")?.map(str::to_string);
         let mut protocols = Vec::new();
         for v in h.get_all("sec-websocket-protocol") {
@@ -161,14 +221,14 @@ impl ClientOffer {
         Ok(ClientOffer {
             host,
             origin,
-            path: req.target().to_string(),
-            key: key.to_string(),
+            path: target.to_string(),
+            key,
             protocols,
             extensions,
         })
     }
 
-    /// The `Host` header value.
+    /// The `Host` header value (`:authority` for an extended CONNECT).
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -183,9 +243,15 @@ impl ClientOffer {
         &self.path
     }
 
-    /// The `Sec-WebSocket-Key` value.
-    pub fn key(&self) -> &str {
-        &self.key
+    /// The `Sec-WebSocket-Key` value; `None` for an extended CONNECT (RFC 8441 has none).
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// Whether the offer is an HTTP/2 extended CONNECT (RFC 8441): accept it with a `200`
+    /// and [`response_fields`](Self::response_fields), not with [`accept`](Self::accept).
+    pub fn is_extended_connect(&self) -> bool {
+        self.key.is_none()
     }
 
     /// Offered subprotocols, in the client's order of preference.
@@ -199,16 +265,16 @@ impl ClientOffer {
         &self.extensions
     }
 
-    /// Builds the 101 response. `protocol` must be one of [`protocols`](Self::protocols);
-    /// `extensions` is the negotiated `Sec-WebSocket-Extensions` value (each extension name in
-    /// it must have been offered). After writing it, create a server [`Connection`].
-    ///
-    /// [`Connection`]: crate::Connection
-    pub fn accept(
+    /// The header fields of the response that accepts this offer, for an HTTP stack that
+    /// writes its own responses: with status 101 over HTTP/1.1 (`upgrade`, `connection`,
+    /// `sec-websocket-accept`, then the agreed subprotocol and extensions), with status 200
+    /// for an extended CONNECT (only the subprotocol and extensions). `protocol` and
+    /// `extensions` as for [`accept`](Self::accept).
+    pub fn response_fields(
         &self,
         protocol: Option<&str>,
         extensions: Option<&str>,
-    ) -> Result<Bytes, AcceptError> {
+    ) -> Result<ResponseFields, AcceptError> {
         if let Some(p) = protocol {
             // "the value chosen MUST be derived from the client's handshake"
             if !self.protocols.iter().any(|o| o == p) {
@@ -228,22 +294,105 @@ impl ClientOffer {
                 }
             }
         }
-        let mut b = BytesMut::with_capacity(160);
-        b.put_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
-        b.put_slice(accept_key(self.key.as_bytes()).as_bytes());
-        b.put_slice(b"\r\n");
+        let mut fields = Vec::with_capacity(5);
+        if let Some(key) = &self.key {
+            fields.push(("upgrade", "websocket".to_string()));
+            fields.push(("connection", "Upgrade".to_string()));
+            fields.push(("sec-websocket-accept", accept_key(key.as_bytes())));
+        }
         if let Some(p) = protocol {
-            b.put_slice(b"Sec-WebSocket-Protocol: ");
-            b.put_slice(p.as_bytes());
-            b.put_slice(b"\r\n");
+            fields.push(("sec-websocket-protocol", p.to_string()));
         }
         if let Some(e) = extensions {
-            b.put_slice(b"Sec-WebSocket-Extensions: ");
-            b.put_slice(e.as_bytes());
+            fields.push(("sec-websocket-extensions", e.to_string()));
+        }
+        Ok(fields)
+    }
+
+    /// Builds the 101 response. `protocol` must be one of [`protocols`](Self::protocols);
+    /// `extensions` is the negotiated `Sec-WebSocket-Extensions` value (each extension name in
+    /// it must have been offered). After writing it, create a server [`Connection`].
+    /// An extended CONNECT offer has no 101: [`AcceptError::ExtendedConnect`].
+    ///
+    /// [`Connection`]: crate::Connection
+    pub fn accept(
+        &self,
+        protocol: Option<&str>,
+        extensions: Option<&str>,
+    ) -> Result<Bytes, AcceptError> {
+        if self.is_extended_connect() {
+            return Err(AcceptError::ExtendedConnect);
+        }
+        let fields = self.response_fields(protocol, extensions)?;
+        let mut b = BytesMut::with_capacity(160);
+        b.put_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
+        // The first three fields are the ones written here, in their usual spelling.
+        b.put_slice(fields[2].1.as_bytes());
+        b.put_slice(b"\r\n");
+        for (name, value) in &fields[3..] {
+            b.put_slice(match *name {
+                "sec-websocket-protocol" => b"Sec-WebSocket-Protocol: ".as_slice(),
+                _ => b"Sec-WebSocket-Extensions: ".as_slice(),
+            });
+            b.put_slice(value.as_bytes());
             b.put_slice(b"\r\n");
         }
         b.put_slice(b"\r\n");
         Ok(b.freeze())
+    }
+
+    /// Accepts the offer for an HTTP stack that writes its own response (see
+    /// [`response_fields`](Self::response_fields)): agrees on permessage-deflate when
+    /// `deflate` is `Some` and the client offered it acceptably (feature `deflate`), and
+    /// creates the server [`Connection`](crate::Connection) with the extension installed.
+    /// Send the fields with status 101 (HTTP/1.1) or 200 (extended CONNECT), then feed the
+    /// connection what the transport delivers.
+    pub fn negotiate(
+        &self,
+        protocol: Option<&str>,
+        config: Config,
+        deflate: Option<DeflateConfig>,
+    ) -> Result<(ResponseFields, Connection), AcceptError> {
+        let (header, conn) = self.agree(config, deflate);
+        let fields = self.response_fields(protocol, header.as_deref())?;
+        Ok((fields, conn))
+    }
+
+    /// The agreed `Sec-WebSocket-Extensions` value and the connection with it installed.
+    fn agree(
+        &self,
+        config: Config,
+        deflate: Option<DeflateConfig>,
+    ) -> (Option<String>, Connection) {
+        #[allow(unused_mut)]
+        let mut conn = Connection::server(config);
+        #[cfg(feature = "deflate")]
+        {
+            let policy = crate::deflate::negotiate::ServerPolicy::default();
+            let agreed = deflate.and_then(|d| {
+                crate::deflate::negotiate::server_accept(self.extensions(), &policy).map(|a| (a, d))
+            });
+            if let Some((a, d)) = agreed {
+                let header = a.to_header();
+                conn.set_extension(alloc::boxed::Box::new(
+                    crate::deflate::PerMessageDeflate::new(crate::Role::Server, a, d),
+                ));
+                return (Some(header), conn);
+            }
+        }
+        #[cfg(not(feature = "deflate"))]
+        let _ = deflate;
+        (None, conn)
+    }
+}
+
+/// "The value of this header field MUST be 13." Otherwise "The server MUST return a 426
+/// (Upgrade Required)".
+fn check_version(h: &Headers) -> Result<(), RequestError> {
+    match h.single("sec-websocket-version") {
+        Ok(Some(b"13")) => Ok(()),
+        Ok(Some(_)) => Err(RequestError::UnsupportedVersion),
+        Ok(None) | Err(()) => Err(RequestError::MissingVersion),
     }
 }
 
@@ -306,25 +455,8 @@ impl ServerHandshake {
         config: Config,
         deflate: Option<DeflateConfig>,
     ) -> Result<(Bytes, Connection), AcceptError> {
-        #[cfg(feature = "deflate")]
-        let agreed = deflate.and_then(|d| {
-            let policy = crate::deflate::negotiate::ServerPolicy::default();
-            crate::deflate::negotiate::server_accept(offer.extensions(), &policy).map(|a| (a, d))
-        });
-        #[cfg(not(feature = "deflate"))]
-        let _ = deflate;
-        #[cfg(feature = "deflate")]
-        let header = agreed.map(|(a, _)| a.to_header());
-        #[cfg(not(feature = "deflate"))]
-        let header: Option<String> = None;
+        let (header, mut conn) = offer.agree(config, deflate);
         let response = offer.accept(protocol, header.as_deref())?;
-        let mut conn = Connection::server(config);
-        #[cfg(feature = "deflate")]
-        if let Some((a, d)) = agreed {
-            conn.set_extension(alloc::boxed::Box::new(
-                crate::deflate::PerMessageDeflate::new(crate::Role::Server, a, d),
-            ));
-        }
         conn.push_input(self.take_remaining().freeze());
         Ok((response, conn))
     }

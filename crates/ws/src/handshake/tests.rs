@@ -330,10 +330,10 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
         let o = offer(&c.request()).unwrap().unwrap();
         assert_eq!(o.host(), "example.com:8080");
         assert_eq!(o.path(), "/chat?x=1");
-        assert_eq!(o.key(), "AQIDBAECAwQBAgMEAQIDBA==");
+        assert_eq!(o.key(), Some("AQIDBAECAwQBAgMEAQIDBA=="));
         assert_eq!(o.protocols(), ["chat", "superchat"]);
         assert_eq!(o.extensions(), ["permessage-deflate"]);
-        assert_eq!(accept_key(o.key().as_bytes()), c.expected_accept());
+        assert_eq!(accept_key(o.key().unwrap().as_bytes()), c.expected_accept());
     }
 
     #[test]
@@ -511,5 +511,206 @@ mod chunking {
             prop_assert!(same(&whole, &bytewise));
             prop_assert!(same(&whole, &split));
         }
+    }
+}
+
+/// Requests parsed by another HTTP stack: `ClientOffer::from_parts` and RFC 8441's extended
+/// CONNECT, both roles.
+mod other_stacks {
+    use crate::handshake::*;
+    use alloc::string::ToString;
+    use alloc::vec::Vec;
+
+    /// The RFC 8441 §5.1 example request's fields (pseudo-headers apart).
+    const RFC8441_FIELDS: &[(&str, &[u8])] = &[
+        ("sec-websocket-protocol", b"chat, superchat"),
+        ("sec-websocket-extensions", b"permessage-deflate"),
+        ("sec-websocket-version", b"13"),
+        ("origin", b"http://www.example.com"),
+    ];
+
+    fn rfc8441_offer(fields: &[(&str, &[u8])]) -> Result<ClientOffer, RequestError> {
+        let h = Headers::from_pairs(fields.iter().copied());
+        ClientOffer::from_extended_connect(
+            "CONNECT",
+            Some("websocket"),
+            "server.example.com",
+            "/chat",
+            &h,
+        )
+    }
+
+    #[test]
+    fn from_parts_agrees_with_the_raw_parser() {
+        let raw = b"GET /chat?x=1 HTTP/1.1\r\nHost: a.example\r\nUpgrade: websocket\r\n\
+Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
+        let from_raw = ServerHandshake::default().feed(raw).unwrap().unwrap();
+        let pairs: [(&str, &[u8]); 6] = [
+            ("host", b"a.example"),
+            ("upgrade", b"websocket"),
+            ("connection", b" keep-alive, Upgrade "),
+            ("sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+            ("sec-websocket-version", b"13"),
+            ("sec-websocket-protocol", b"chat"),
+        ];
+        let h = Headers::from_pairs(pairs);
+        let from_parts = ClientOffer::from_parts("GET", (1, 1), "/chat?x=1", &h).unwrap();
+        assert_eq!(from_raw, from_parts);
+        assert!(!from_parts.is_extended_connect());
+        // The fields a stack writes with its 101 carry the RFC 6455 §1.3 accept value.
+        let fields = from_parts.response_fields(Some("chat"), None).unwrap();
+        assert_eq!(
+            fields,
+            [
+                ("upgrade", "websocket".to_string()),
+                ("connection", "Upgrade".to_string()),
+                (
+                    "sec-websocket-accept",
+                    "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".to_string()
+                ),
+                ("sec-websocket-protocol", "chat".to_string()),
+            ]
+        );
+        // HTTP/2 GETs are not RFC 6455 handshakes.
+        assert_eq!(
+            ClientOffer::from_parts("GET", (2, 0), "/chat", &h),
+            Err(RequestError::HttpVersion)
+        );
+    }
+
+    #[test]
+    fn rfc8441_example_request_is_an_offer_answered_without_accept() {
+        let o = rfc8441_offer(RFC8441_FIELDS).unwrap();
+        assert!(o.is_extended_connect());
+        assert_eq!(o.key(), None);
+        assert_eq!(o.host(), "server.example.com");
+        assert_eq!(o.path(), "/chat");
+        assert_eq!(o.origin(), Some("http://www.example.com"));
+        assert_eq!(o.protocols(), ["chat", "superchat"]);
+        assert_eq!(o.extensions(), ["permessage-deflate"]);
+        // The §5.1 response: ":status = 200, sec-websocket-protocol = chat" and nothing else.
+        assert_eq!(
+            o.response_fields(Some("chat"), None).unwrap(),
+            [("sec-websocket-protocol", "chat".to_string())]
+        );
+        assert_eq!(
+            o.accept(Some("chat"), None),
+            Err(AcceptError::ExtendedConnect)
+        );
+        assert_eq!(
+            o.response_fields(Some("other"), None),
+            Err(AcceptError::ProtocolNotOffered)
+        );
+    }
+
+    #[cfg(feature = "deflate")]
+    #[test]
+    fn rfc8441_offer_negotiates_deflate() {
+        let o = rfc8441_offer(RFC8441_FIELDS).unwrap();
+        let (fields, _conn) = o
+            .negotiate(
+                None,
+                crate::Config::DEFAULT,
+                Some(crate::deflate::DeflateConfig::DEFAULT),
+            )
+            .unwrap();
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].0, "sec-websocket-extensions");
+        assert!(fields[0].1.starts_with("permessage-deflate"));
+        let (fields, _conn) = o.negotiate(None, crate::Config::DEFAULT, None).unwrap();
+        assert!(fields.is_empty());
+    }
+
+    #[test]
+    fn rfc8441_rejections() {
+        let h = Headers::from_pairs(RFC8441_FIELDS.iter().copied());
+        // "it MUST have a value of "websocket""
+        for (method, protocol) in [
+            ("CONNECT", None),
+            ("CONNECT", Some("webtransport")),
+            ("GET", Some("websocket")),
+        ] {
+            assert_eq!(
+                ClientOffer::from_extended_connect(method, protocol, "a", "/", &h),
+                Err(RequestError::NotExtendedConnect)
+            );
+        }
+        assert_eq!(
+            ClientOffer::from_extended_connect("CONNECT", Some("websocket"), "", "/", &h),
+            Err(RequestError::Host)
+        );
+        // "They MUST NOT be included in the CONNECT request defined here."
+        let mut with_upgrade: Vec<(&str, &[u8])> = RFC8441_FIELDS.to_vec();
+        with_upgrade.push(("upgrade", b"websocket"));
+        assert_eq!(
+            rfc8441_offer(&with_upgrade),
+            Err(RequestError::MalformedHeader("Upgrade"))
+        );
+        let mut with_connection: Vec<(&str, &[u8])> = RFC8441_FIELDS.to_vec();
+        with_connection.push(("connection", b"upgrade"));
+        assert_eq!(
+            rfc8441_offer(&with_connection),
+            Err(RequestError::MalformedHeader("Connection"))
+        );
+        // Sec-WebSocket-Version "as defined in [RFC6455]": 426 for another one.
+        let v12: Vec<(&str, &[u8])> = vec![("sec-websocket-version", b"12")];
+        let e = rfc8441_offer(&v12).unwrap_err();
+        assert_eq!(e, RequestError::UnsupportedVersion);
+        assert_eq!(e.status(), 426);
+        assert_eq!(rfc8441_offer(&[]), Err(RequestError::MissingVersion));
+    }
+
+    #[test]
+    fn rfc8441_client_fields_and_response_checks() {
+        let mut req = ClientRequest::new("server.example.com", "/chat");
+        req.origin = Some("http://www.example.com".to_string());
+        req.protocols = vec!["chat".to_string(), "superchat".to_string()];
+        req.extensions = vec!["permessage-deflate".to_string()];
+        let c = ClientHandshake::extended_connect(&req, HandshakeLimits::DEFAULT).unwrap();
+        assert!(c.request().is_empty());
+        assert_eq!(c.expected_accept(), "");
+        // The §5.1 request's fields, the pseudo-headers apart.
+        let mut got: Vec<(&str, &str)> = c
+            .request_fields()
+            .iter()
+            .map(|(n, v)| (*n, v.as_str()))
+            .collect();
+        got.sort();
+        let mut want: Vec<(&str, &str)> = RFC8441_FIELDS
+            .iter()
+            .map(|(n, v)| (*n, core::str::from_utf8(v).unwrap()))
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
+        // And the server's offer, built from those fields, is what the client asked for.
+        let h = Headers::from_pairs(c.request_fields().iter().map(|(n, v)| (*n, v.as_bytes())));
+        let o = ClientOffer::from_extended_connect(
+            "CONNECT",
+            Some("websocket"),
+            "server.example.com",
+            "/chat",
+            &h,
+        )
+        .unwrap();
+        assert_eq!(o.protocols(), ["chat", "superchat"]);
+        // The §5.1 response.
+        let resp = Headers::from_pairs([("sec-websocket-protocol", b"chat".as_slice())]);
+        let a = c.verify_fields(200, &resp).unwrap();
+        assert_eq!(a.protocol.as_deref(), Some("chat"));
+        assert!(a.extensions.is_empty());
+        assert_eq!(c.verify_fields(404, &resp), Err(ResponseError::Status(404)));
+        let bad = Headers::from_pairs([("sec-websocket-protocol", b"other".as_slice())]);
+        assert_eq!(c.verify_fields(200, &bad), Err(ResponseError::Protocol));
+        let ext = Headers::from_pairs([("sec-websocket-extensions", b"x-unknown".as_slice())]);
+        assert_eq!(c.verify_fields(200, &ext), Err(ResponseError::Extension));
+    }
+
+    #[test]
+    fn from_pairs_trims_values_like_the_parser() {
+        let h = Headers::from_pairs([("a", b" \tx y\t ".as_slice()), ("B", b"".as_slice())]);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get("a"), Some(b"x y".as_slice()));
+        assert_eq!(h.get("b"), Some(b"".as_slice()));
     }
 }
