@@ -363,9 +363,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 }
                 Poll::Ready(Ok(())) => {
                     let n = buf.filled().len();
-                    if let Some(t) = self.timers.as_deref_mut() {
-                        t.received();
-                    }
                     if n == 0 {
                         self.conn.feed_eof();
                         self.scratch = Vec::new();
@@ -386,6 +383,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                                 return Poll::Ready(Some(Err(e.into())));
                             }
                         }
+                    }
+                    if let Some(t) = self.timers.as_deref_mut() {
+                        t.received();
                     }
                     if let Err(e) = self.conn.feed(buf.filled()) {
                         self.ended = true;
