@@ -1,5 +1,7 @@
 //! [`Error`]: everything a [`WebSocketStream`](crate::WebSocketStream) can fail with.
 
+use std::time::Duration;
+
 use pushwire_ws::handshake::{AcceptError, ClientRequestError, RequestError, ResponseError};
 use pushwire_ws::{FeedError, ProtocolError, SendError};
 
@@ -65,4 +67,63 @@ pub enum Error {
     /// While only our Close was sent, sends fail with [`SendError::Closing`] instead.
     #[error("connection closed")]
     Closed,
+    /// A timer of [`Config`](crate::Config) expired: the peer is considered dead. A Close
+    /// 1001 (going away) has been queued and is written within a short bound, then the
+    /// stream ends (`None`) and the transport is shut down.
+    #[error("{kind} timeout: nothing received for {after:?}")]
+    Timeout {
+        /// Which timer.
+        kind: TimeoutKind,
+        /// The configured duration that passed.
+        after: Duration,
+    },
+}
+
+/// Which timer of [`Config`](crate::Config) expired ([`Error::Timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Nothing arrived within [`Config::pong_timeout`](crate::Config::pong_timeout) after
+    /// an automatic Ping.
+    Pong,
+    /// Nothing arrived for [`Config::idle_timeout`](crate::Config::idle_timeout).
+    Idle,
+}
+
+impl std::fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Pong => "pong",
+            TimeoutKind::Idle => "idle",
+        })
+    }
+}
+
+/// An error of a [`FrameCodec`](crate::codec::FrameCodec) (feature `codec`). Not `Clone`: it
+/// can hold a [`std::io::Error`]. The codec writes nothing itself: on a
+/// [`Protocol`](Self::Protocol) error, send a Close with [`ProtocolError::close_code`] and
+/// close the transport.
+#[cfg(feature = "codec")]
+#[derive(thiserror::Error, Debug)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The transport failed (as `Framed` reports it).
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// Decoding: the peer broke the frame rules (sticky: every later decode returns it again).
+    #[error("protocol: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// Encoding: a control frame payload over 125 bytes ("All control frames MUST have a
+    /// payload length of 125 bytes or less").
+    #[error("control payload of {len} bytes (limit {limit})")]
+    ControlTooLong {
+        /// Payload length.
+        len: usize,
+        /// 125.
+        limit: usize,
+    },
+    /// Encoding: a control frame without FIN ("Control frames themselves MUST NOT be
+    /// fragmented").
+    #[error("fragmented control frame")]
+    FragmentedControl,
 }

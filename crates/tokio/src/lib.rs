@@ -30,12 +30,44 @@
 //! yields data and dropped when a read returns `Pending`, so an idle connection holds no
 //! read buffer (partial frames stay in the codec, which holds only what it was given).
 //!
+//! # Timers
+//!
+//! Off by default; [`Config::ping_interval`], [`Config::pong_timeout`] and
+//! [`Config::idle_timeout`] turn them on (tungstenite has none of them):
+//!
+//! - **auto-ping**: after `ping_interval` with nothing received, an empty Ping is sent (none
+//!   while data flows). With `pong_timeout`, a peer from which nothing at all arrives within
+//!   that long after the Ping is dead; without it, the pings repeat every interval as a
+//!   keepalive. The peer's Pong is yielded as [`Message::Pong`].
+//! - **idle timeout**: nothing received for `idle_timeout` → the connection is dead (this also
+//!   bounds a close handshake the peer never answers).
+//!
+//! "Received" means any bytes read from the transport. A dead connection yields
+//! [`Error::Timeout`] ([`TimeoutKind::Pong`] or [`TimeoutKind::Idle`]), a Close 1001 (going
+//! away) is written with a bound of one second (a dead peer may never read it), the transport
+//! is shut down, and the stream ends (`None`).
+//!
+//! The timers run **while the stream is being received from** ([`WebSocketStream::recv`] /
+//! `next`), which is also where pings are answered: a connection whose reader is not polled
+//! sends no pings and times out nothing. They live in the stream, not in a future, so `recv`
+//! stays cancel safe; they need a runtime with the time driver (`enable_time`/`enable_all`).
+//! Their state (one boxed `tokio::time::Sleep`) is allocated only when a timer is set, and a
+//! read only records the time: the sleep is re-armed when it fires, about once per interval.
+//!
 //! # Backpressure
 //!
 //! Output is queued in the codec's bounded buffer. [`WebSocketStream::feed`] and
 //! `Sink::poll_ready` write to the transport while more than [`Config::write_buffer_size`]
 //! bytes are queued, and a message that would take the queue past
 //! [`Config::max_write_buffer_size`] is refused with [`Error::WriteBufferFull`].
+//!
+//! # Feature `codec`
+//!
+//! `codec::FrameCodec` is a tokio-util `Decoder`/`Encoder` of single frames for code built
+//! on `Framed`. It checks and (un)masks frames, with a frame size limit, but answers no ping,
+//! reassembles no message, checks no UTF-8 and has no deflate: use [`WebSocketStream`] for
+//! those. Call order: handshake elsewhere, then `Framed::new(io, FrameCodec::new(role,
+//! CodecConfig::DEFAULT))`.
 //!
 //! ```no_run
 //! use pushwire_tokio::{Config, Message, WebSocketStream};
@@ -59,10 +91,22 @@ mod stream;
 #[cfg(feature = "http")]
 pub mod upgrade;
 
+// Timers (auto-ping, pong and idle timeouts) of the stream.
+mod timers;
+
 pub use config::Config;
+pub use error::TimeoutKind;
 pub use error::{Error, HandshakeError};
 pub use message::Message;
 /// The codec this crate drives (its error and handshake types appear in [`Error`]).
 pub use pushwire_ws;
 pub use pushwire_ws::{CloseFrame, Role, Utf8Bytes};
 pub use stream::WebSocketStream;
+
+// Feature `codec`: a tokio-util Decoder/Encoder of single frames.
+#[cfg(feature = "codec")]
+pub mod codec;
+#[cfg(feature = "codec")]
+pub use config::CodecConfig;
+#[cfg(feature = "codec")]
+pub use error::CodecError;

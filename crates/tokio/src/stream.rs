@@ -5,14 +5,16 @@ use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
-use bytes::Buf;
+use bytes::{Buf, Bytes};
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 use pushwire_ws::{Connection, ConnectionState, MaskKeySource, Role, StdRandom, Transmit};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::{Config, Error, Message};
+use crate::timers::{Fired, Timers};
+use crate::{Config, Error, Message, TimeoutKind};
 
 /// Largest WebSocket frame header: what a message can add on top of its payload.
 const MAX_HEADER: usize = pushwire_ws::frame::MAX_HEADER_LEN;
@@ -21,8 +23,12 @@ const MAX_HEADER: usize = pushwire_ws::frame::MAX_HEADER_LEN;
 /// [`Sink`] of messages to send, plus [`recv`](Self::recv), [`send`](Self::send) and
 /// [`close`](Self::close).
 ///
-/// All state (the codec's input and output, the bytes taken but not yet written) lives in
-/// this struct, never in a future, so every method is cancel safe.
+/// All state (the codec's input and output, the bytes taken but not yet written, the
+/// timers) lives in this struct, never in a future, so every method is cancel safe.
+///
+/// The timers of [`Config`] (auto-ping, pong timeout, idle timeout) run while the stream is
+/// being received from ([`recv`](Self::recv), `next`), which is also where pings are
+/// answered: see [Timers](crate#timers).
 pub struct WebSocketStream<S> {
     io: S,
     conn: Connection,
@@ -37,6 +43,8 @@ pub struct WebSocketStream<S> {
     /// `None` has been returned.
     finished: bool,
     shut_down: bool,
+    /// `None` unless [`Config::has_timers`]: the default config allocates nothing for them.
+    timers: Option<Box<Timers>>,
 }
 
 impl<S> std::fmt::Debug for WebSocketStream<S> {
@@ -75,6 +83,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             ended: false,
             finished: false,
             shut_down: false,
+            timers: Timers::new(&config),
         }
     }
 
@@ -106,7 +115,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     /// Receives the next message: `None` after a received Close (which is yielded first),
     /// after an error, or at end of input. Pongs to pings and the reply to a Close are
-    /// written by the stream itself.
+    /// written by the stream itself, and the timers of [`Config`] run while this is polled
+    /// (a timer that expires yields [`Error::Timeout`], then `None`).
     ///
     /// **Cancel safety:** cancel safe. Bytes read are fed to the codec before this returns
     /// `Pending`, and a message is removed from the codec only when it is returned, so
@@ -230,14 +240,62 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
+    /// Fails the connection on an expired timer. RFC 6455 §7.1.7: "the endpoint SHOULD
+    /// send a Close frame with an appropriate status code (Section 7.4) before proceeding
+    /// to _Close the WebSocket Connection_". The code is 1001, which fits both roles (1011
+    /// is a server's "unexpected condition"); §7.4.1: "1001 indicates that an endpoint is
+    /// "going away", such as a server going down or a browser having navigated away from a
+    /// page." Its write is bounded by `CLOSE_WRITE_BOUND` (the peer may be gone).
+    fn fail_timeout(&mut self, cx: &mut Context<'_>, kind: TimeoutKind, after: Duration) -> Error {
+        if self.conn.state() == ConnectionState::Open {
+            let reason = match kind {
+                TimeoutKind::Pong => "pong timeout",
+                TimeoutKind::Idle => "idle timeout",
+            };
+            // Refused only when the output is full; the transport is closed anyway.
+            let _ = self.conn.send_close(pushwire_ws::close::GOING_AWAY, reason);
+        }
+        self.ended = true;
+        if let Some(t) = self.timers.as_deref_mut() {
+            t.timed_out = true;
+            t.start_linger();
+        }
+        let _ = self.try_write_out(cx);
+        Error::Timeout { kind, after }
+    }
+
+    /// The end of the stream: writes what is queued, then shuts the transport down when the
+    /// codec says so or after a timeout (§7.1.7: "the client MUST _Close the WebSocket
+    /// Connection_").
+    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        ready!(self.poll_flush_inner(cx))?;
+        if !self.shut_down && self.timers.as_ref().is_some_and(|t| t.timed_out) {
+            ready!(Pin::new(&mut self.io).poll_shutdown(cx))?;
+            self.shut_down = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         loop {
             if self.ended {
                 // Get the Close reply (or the Close after an error) out before ending.
-                if let Err(e) = ready!(self.poll_flush_inner(cx)) {
-                    if !self.shut_down {
+                match self.poll_finish(cx) {
+                    Poll::Ready(Err(e)) if !self.shut_down => {
                         self.shut_down = true;
                         return Poll::Ready(Some(Err(e)));
+                    }
+                    Poll::Ready(_) => {}
+                    // With timers, a peer that reads nothing cannot hold the stream open.
+                    Poll::Pending => {
+                        let gave_up = self
+                            .timers
+                            .as_deref_mut()
+                            .is_some_and(|t| t.poll_linger(cx).is_ready());
+                        if !gave_up {
+                            return Poll::Pending;
+                        }
+                        self.shut_down = true;
                     }
                 }
                 self.finished = true;
@@ -281,6 +339,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 Poll::Pending => {
                     // Idle: hold no read buffer.
                     self.scratch = Vec::new();
+                    if let Some(t) = self.timers.as_deref_mut() {
+                        let open = self.conn.state() == ConnectionState::Open;
+                        match t.poll(cx, open) {
+                            Poll::Pending => {}
+                            Poll::Ready(Fired::SendPing) => {
+                                // Refused only when the output is full: the pong timeout
+                                // then judges a peer that reads nothing.
+                                let _ = self.conn.send_ping(Bytes::new());
+                                continue;
+                            }
+                            Poll::Ready(Fired::Fail(kind, after)) => {
+                                return Poll::Ready(Some(Err(self.fail_timeout(cx, kind, after))));
+                            }
+                        }
+                    }
                     return Poll::Pending;
                 }
                 Poll::Ready(Err(e)) => {
@@ -310,6 +383,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                                 return Poll::Ready(Some(Err(e.into())));
                             }
                         }
+                    }
+                    if let Some(t) = self.timers.as_deref_mut() {
+                        t.received();
                     }
                     if let Err(e) = self.conn.feed(buf.filled()) {
                         self.ended = true;
