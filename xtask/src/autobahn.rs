@@ -57,8 +57,7 @@ pub(crate) fn autobahn(deflate: bool) -> Result<(), String> {
     // The roles share nothing (their own ports, report directories and processes), and each
     // wstest is one single-threaded Python process: run them at the same time.
     let (server, client) = std::thread::scope(|s| {
-        let server =
-            s.spawn(|| server_role(&dir, &wstest, &pushwire, cases, suffix));
+        let server = s.spawn(|| server_role(&dir, &wstest, &pushwire, cases, suffix));
         let client = client_role(
             &dir,
             &wstest,

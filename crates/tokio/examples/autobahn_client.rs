@@ -38,7 +38,13 @@ async fn main() -> Result<(), Error> {
             Err(_) => eprintln!("case {case}: timed out"),
         }
     }
-    run(&addr, &format!("/updateReports?agent={AGENT}"), false, deflate).await?;
+    run(
+        &addr,
+        &format!("/updateReports?agent={AGENT}"),
+        false,
+        deflate,
+    )
+    .await?;
     eprintln!("reports updated");
     Ok(())
 }
