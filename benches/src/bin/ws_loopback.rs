@@ -41,6 +41,9 @@ type Res<T> = Result<T, BoxError>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Pushwire,
+    /// pushwire-tokio with the plainest loop (`recv`, `feed`, no explicit flush): not in the
+    /// default set, select it with `--kinds`.
+    PushwirePlain,
     Tungstenite,
     Fastwebsockets,
 }
@@ -51,13 +54,17 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Pushwire => "pushwire",
+            Kind::PushwirePlain => "pushwire-plain",
             Kind::Tungstenite => "tungstenite",
             Kind::Fastwebsockets => "fastwebsockets",
         }
     }
 
     fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == s)
+        [Kind::PushwirePlain]
+            .into_iter()
+            .chain(Kind::ALL)
+            .find(|k| k.name() == s)
     }
 }
 
@@ -67,7 +74,7 @@ fn main() {
         Some("serve") => match args.get(1).and_then(|k| Kind::parse(k)) {
             Some(kind) => serve(kind, args.get(2).map(String::as_str) == Some("fanout")),
             None => Err(
-                "usage: ws_loopback serve <pushwire|tungstenite|fastwebsockets> [fanout]".into(),
+                "usage: ws_loopback serve <pushwire|pushwire-plain|tungstenite|fastwebsockets> [fanout]".into(),
             ),
         },
         Some("run") => Options::parse(&args[1..]).and_then(run),
@@ -173,9 +180,12 @@ fn serve(kind: Kind, fanout: bool) -> Res<()> {
             tokio::spawn(async move {
                 let r = match (kind, hub) {
                     (Kind::Pushwire, None) => pushwire_echo(tcp).await,
+                    (Kind::PushwirePlain, None) => pushwire_plain_echo(tcp).await,
                     (Kind::Tungstenite, None) => tungstenite_echo(tcp).await,
                     (Kind::Fastwebsockets, None) => fastwebsockets_serve(tcp).await,
-                    (Kind::Pushwire, Some(hub)) => pushwire_fanout(tcp, hub).await,
+                    (Kind::Pushwire | Kind::PushwirePlain, Some(hub)) => {
+                        pushwire_fanout(tcp, hub).await
+                    }
                     (Kind::Tungstenite, Some(hub)) => tungstenite_fanout(tcp, hub).await,
                     (Kind::Fastwebsockets, Some(_)) => {
                         Err("no fan-out server for fastwebsockets".into())
@@ -188,12 +198,24 @@ fn serve(kind: Kind, fanout: bool) -> Res<()> {
     })
 }
 
+/// The pushwire servers' config: the defaults without deflate; `PUSHWIRE_READ_BUFFER=<bytes>`
+/// in the environment sets `read_buffer_size` (an experiment; the figures use the default).
+fn pushwire_config() -> pushwire_tokio::Config {
+    let config = pushwire_tokio::Config::DEFAULT.with_deflate(None);
+    match std::env::var("PUSHWIRE_READ_BUFFER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(n) => config.with_read_buffer_size(n),
+        None => config,
+    }
+}
+
 /// pushwire-tokio: `accept` on the TCP stream, then receive; each echo is queued with
 /// `feed`, and the queue is flushed when no further message is immediately available.
 async fn pushwire_echo(tcp: TcpStream) -> Res<()> {
-    use pushwire_tokio::{Config, Message, WebSocketStream};
-    const CONFIG: Config = Config::DEFAULT.with_deflate(None);
-    let mut ws = WebSocketStream::accept(tcp, CONFIG).await?;
+    use pushwire_tokio::{Message, WebSocketStream};
+    let mut ws = WebSocketStream::accept(tcp, pushwire_config()).await?;
     loop {
         let next = match ws.next().now_or_never() {
             Some(next) => next,
@@ -210,6 +232,19 @@ async fn pushwire_echo(tcp: TcpStream) -> Res<()> {
             ws.feed(m).await?;
         }
     }
+}
+
+/// pushwire-tokio, the plainest echo loop: no explicit flush. `recv` writes what is queued
+/// before it reads from the transport, so the echoes still go out in batches.
+async fn pushwire_plain_echo(tcp: TcpStream) -> Res<()> {
+    use pushwire_tokio::{Message, WebSocketStream};
+    let mut ws = WebSocketStream::accept(tcp, pushwire_config()).await?;
+    while let Some(msg) = ws.recv().await {
+        if let m @ (Message::Text(_) | Message::Binary(_)) = msg? {
+            ws.feed(m).await?;
+        }
+    }
+    Ok(())
 }
 
 /// tokio-tungstenite: `accept_async` with the default `WebSocketConfig`, echo batched as for
@@ -277,9 +312,8 @@ async fn fastwebsockets_echo(fut: fastwebsockets::upgrade::UpgradeFut) -> Res<()
 /// Fan-out server, pushwire-tokio: every text message received from any connection is sent
 /// to every connection (a broadcast channel; `recv` is cancel safe, so it sits in `select!`).
 async fn pushwire_fanout(tcp: TcpStream, hub: tokio::sync::broadcast::Sender<Bytes>) -> Res<()> {
-    use pushwire_tokio::{Config, Message, Utf8Bytes, WebSocketStream};
-    const CONFIG: Config = Config::DEFAULT.with_deflate(None);
-    let mut ws = WebSocketStream::accept(tcp, CONFIG).await?;
+    use pushwire_tokio::{Message, Utf8Bytes, WebSocketStream};
+    let mut ws = WebSocketStream::accept(tcp, pushwire_config()).await?;
     let mut rx = hub.subscribe();
     loop {
         tokio::select! {
@@ -412,10 +446,20 @@ struct Throughput {
 
 impl Throughput {
     fn msgs_per_s(&self) -> f64 {
+        if self.messages == 0 {
+            return 0.0;
+        }
         self.messages as f64 / self.elapsed.as_secs_f64()
     }
     fn mb_per_s(&self) -> f64 {
+        if self.messages == 0 {
+            return 0.0;
+        }
         self.bytes as f64 / self.elapsed.as_secs_f64() / 1e6
+    }
+    /// Server CPU time per message.
+    fn server_cpu_per_msg(&self) -> f64 {
+        self.server_cpu.as_secs_f64() / self.messages.max(1) as f64
     }
 }
 
@@ -790,18 +834,22 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn print_ratios(results: &[Vec<(Kind, Throughput, Throughput)>]) {
-    println!("\n## pushwire / peer, per round (messages/s)");
-    println!("| peer | 16 B, each round | 16 B range | 64 KiB, each round | 64 KiB range |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "\n## pushwire / peer, per round: messages/s, and server CPU per message (peer's / ours)"
+    );
+    println!("| peer | 16 B msgs/s, each round | range | 16 B server CPU | 64 KiB msgs/s, each round | range | 64 KiB server CPU |");
+    println!("|---|---|---|---|---|---|---|");
     for peer in [Kind::Tungstenite, Kind::Fastwebsockets] {
-        let mut small = Vec::new();
-        let mut large = Vec::new();
+        let (mut small, mut small_cpu, mut large, mut large_cpu) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for row in results {
             let ours = row.iter().find(|r| r.0 == Kind::Pushwire);
             let theirs = row.iter().find(|r| r.0 == peer);
             if let (Some(a), Some(b)) = (ours, theirs) {
                 small.push(a.1.msgs_per_s() / b.1.msgs_per_s());
+                small_cpu.push(b.1.server_cpu_per_msg() / a.1.server_cpu_per_msg());
                 large.push(a.2.msgs_per_s() / b.2.msgs_per_s());
+                large_cpu.push(b.2.server_cpu_per_msg() / a.2.server_cpu_per_msg());
             }
         }
         if small.is_empty() {
@@ -819,12 +867,14 @@ fn print_ratios(results: &[Vec<(Kind, Throughput, Throughput)>]) {
             format!("{lo:.2}–{hi:.2}×")
         };
         println!(
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             peer.name(),
             list(&small),
             range(&small),
+            list(&small_cpu),
             list(&large),
-            range(&large)
+            range(&large),
+            list(&large_cpu),
         );
     }
 }
