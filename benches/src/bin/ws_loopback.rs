@@ -1,28 +1,33 @@
 //! End-to-end WebSocket benchmark over 127.0.0.1 (issue 13, "Speed and memory"): a
 //! pushwire-tokio echo server against a tokio-tungstenite one and a fastwebsockets one (on a
-//! hyper upgrade), all driven by the same client, in the same run.
+//! hyper upgrade), all driven by the same client, in the same run. Results and the analysis
+//! are in docs/performance.md ("pushwire-tokio end to end").
 //!
 //! Call order:
 //!
-//! - `ws_loopback run [options]` (the driver) spawns this same binary as
+//! - `ws_loopback run [options]` (the driver; the default command) spawns this same binary as
 //!   `ws_loopback serve <kind>` once per measurement, reads the port the server prints, drives
 //!   it from its own process, reads the server's RSS and CPU time from `/proc/<pid>/`, and
-//!   kills it. Kinds: `pushwire`, `tungstenite`, `fastwebsockets`.
+//!   kills it. Kinds: `pushwire`, `tungstenite`, `fastwebsockets` (the default set), and
+//!   `pushwire-plain` (the plainest `recv`/`feed` loop, by `--kinds`).
 //! - Every server runs on a tokio current-thread runtime (one core; the client gets the
 //!   other), TCP_NODELAY on, deflate off, a task per connection that echoes text and binary
-//!   messages.
+//!   messages; `serve <kind> fanout` relays every text message to every connection instead.
 //! - The client is written once, on raw tokio sockets, and is the same for every server: it
 //!   sends a fixed HTTP/1.1 upgrade, then writes pre-masked frames in large writes as fast as
 //!   the socket takes them while, on the same thread, a reader parses the echoed frames and
 //!   checks each payload against what was sent.
-//!
 //! - `ws_loopback client <port> <count> <len>` runs one pipelined measurement against a
 //!   server started by hand (`ws_loopback serve <kind>`, e.g. under valgrind).
 //!
-//! Options of `run`: `--rounds N` (3), `--small N` (16-byte text messages, 1,000,000),
-//! `--large N` (64 KiB binary messages, 20,000), `--idle N` (idle connections, 10,000; 0 skips),
-//! `--kinds a,b,c`, `--fanout N` (receivers of the fan-out, 0 skips: default 10,000),
-//! `--fanout-messages N` (20). No timing is asserted anywhere: the figures are printed.
+//! Options of `run`: `--rounds N` (5; servers alternate within each round), `--small N`
+//! (16-byte text messages, 5,000,000), `--large N` (64 KiB binary messages, 20,000),
+//! `--idle N` (idle connections, 10,000), `--fanout N` (receivers of the fan-out, 10,000),
+//! `--fanout-messages N` (20), `--kinds a,b,c`; a count of 0 skips that part. Environment:
+//! `PUSHWIRE_READ_BUFFER=<bytes>` sets the pushwire servers' `read_buffer_size`.
+//!
+//! Linux only in practice (`/proc`, `setrlimit`). No timing is asserted anywhere: the figures
+//! are printed, as Markdown tables.
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::net::SocketAddr;
@@ -92,6 +97,7 @@ fn main() {
 // OS helpers (Linux): open-file limit, CPU time, RSS.
 
 /// Raises the soft open-file limit to the hard limit; returns the soft limit in force.
+#[cfg(unix)]
 fn raise_nofile() -> u64 {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
@@ -118,7 +124,14 @@ fn raise_nofile() -> u64 {
     cur
 }
 
+/// Elsewhere the limit is left alone (0: unknown).
+#[cfg(not(unix))]
+fn raise_nofile() -> u64 {
+    0
+}
+
 /// CPU time (user + system, all threads) of process `pid`, from `/proc/<pid>/stat`.
+#[cfg(unix)]
 fn cpu_time(pid: u32) -> Duration {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return Duration::ZERO;
@@ -136,7 +149,14 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_nanos((utime + stime) * 1_000_000_000 / ticks)
 }
 
+/// Not measured elsewhere.
+#[cfg(not(unix))]
+fn cpu_time(_pid: u32) -> Duration {
+    Duration::ZERO
+}
+
 /// CPU time of this process, in microseconds' resolution (`getrusage`).
+#[cfg(unix)]
 fn self_cpu_time() -> Duration {
     // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
@@ -148,6 +168,12 @@ fn self_cpu_time() -> Duration {
         Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
     };
     tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Not measured elsewhere.
+#[cfg(not(unix))]
+fn self_cpu_time() -> Duration {
+    Duration::ZERO
 }
 
 /// Resident set size of process `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
@@ -640,8 +666,8 @@ struct Options {
 impl Options {
     fn parse(args: &[String]) -> Res<Options> {
         let mut o = Options {
-            rounds: 3,
-            small: 1_000_000,
+            rounds: 5,
+            small: 5_000_000,
             large: 20_000,
             idle: 10_000,
             fanout: 10_000,
