@@ -24,8 +24,6 @@ async fn pair(
     (c.unwrap(), s.unwrap())
 }
 
-/// A server stream over a pipe whose other end is driven by hand (`peer`).
-
 /// Asserts that `err` is a timeout of `kind`.
 fn assert_timeout(err: &Error, kind: TimeoutKind) {
     match err {
@@ -34,6 +32,7 @@ fn assert_timeout(err: &Error, kind: TimeoutKind) {
     }
 }
 
+/// A server stream over a pipe whose other end is driven by hand (`peer`).
 fn raw_server(config: Config, capacity: usize) -> (DuplexStream, WebSocketStream<DuplexStream>) {
     let (peer, io) = duplex(capacity);
     (peer, WebSocketStream::from_raw(io, Role::Server, config))
