@@ -112,6 +112,7 @@ pub use error::{Error, HandshakeError};
 pub use message::Message;
 /// The codec this crate drives (its error and handshake types appear in [`Error`]).
 pub use pushwire_ws;
+pub use pushwire_ws::handshake::{Accepted, ClientOffer, ClientRequest};
 pub use pushwire_ws::{CloseFrame, Role, Utf8Bytes};
 pub use stream::WebSocketStream;
 
