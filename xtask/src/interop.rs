@@ -55,6 +55,7 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("engineio-node", engineio_node),
         ("engineio-differential", engineio_differential),
         ("demo-browser", demo_browser),
+        ("h2-browser", h2_browser),
         ("serve-ws-node", serve_ws_node),
         ("serve-engineio-client", serve_engineio_client),
         ("python-websockets", python_websockets),
@@ -222,6 +223,61 @@ fn demo_browser() -> Result<(), String> {
         .arg("tests/interop/browser/demo-browser.js")
         .arg(port.to_string())
         .arg(shot))
+}
+
+/// `pushwire serve --self-signed` in headless Chromium over HTTPS: the page over h2, wss echo,
+/// EventSource; then the server's log says how Chromium opened its WebSocket (an HTTP/2
+/// extended CONNECT, RFC 8441, logs `CONNECT /ws/echo (HTTP/2)`; an HTTP/1.1 upgrade on a
+/// second connection logs `GET /ws/echo`).
+fn h2_browser() -> Result<(), String> {
+    ensure_chromium()?;
+    ensure_npm("tests/interop/browser")?;
+    run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
+    let port = free_port()?;
+    std::fs::create_dir_all("target/interop").map_err(|e| e.to_string())?;
+    let log_path = Path::new("target/interop/h2-serve.log");
+    let log = std::fs::File::create(log_path).map_err(|e| e.to_string())?;
+    let mut server = Guard(
+        Command::new("target/release/pushwire")
+            .args([
+                "serve",
+                "--self-signed",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start pushwire serve: {e}"))?,
+    );
+    wait_for_port(port, &mut server.0, "pushwire serve --self-signed")?;
+    let checked = run(Command::new("node")
+        .arg("tests/interop/browser/h2-browser.js")
+        .arg(port.to_string()));
+    drop(server);
+    let text = std::fs::read_to_string(log_path).map_err(|e| e.to_string())?;
+    let h2 = text
+        .lines()
+        .filter(|l| l.contains(": CONNECT /ws/echo (HTTP/2)"))
+        .count();
+    let h1 = text
+        .lines()
+        .filter(|l| l.contains(": GET /ws/echo"))
+        .count();
+    println!(
+        "    Chromium's wss://…/ws/echo: {h2} by HTTP/2 extended CONNECT (RFC 8441), {h1} by HTTP/1.1 upgrade (log: {})",
+        log_path.display()
+    );
+    checked?;
+    // Chromium 156 opens them on the page's HTTP/2 connection (seen 2026-12-06): a fallback
+    // to HTTP/1.1 would mean the server stopped announcing SETTINGS_ENABLE_CONNECT_PROTOCOL
+    // or answering the CONNECT.
+    if h2 == 0 || h1 > 0 {
+        return Err(format!(
+            "expected every /ws/echo by extended CONNECT: {h2} CONNECT, {h1} GET"
+        ));
+    }
+    Ok(())
 }
 
 fn serve_ws_node() -> Result<(), String> {

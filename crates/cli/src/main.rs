@@ -10,6 +10,7 @@ mod http;
 mod loadtest;
 mod os;
 mod serve;
+mod tls;
 mod wire;
 mod wslink;
 
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: pushwire <command>
 
 commands:
-  serve [--addr HOST:PORT] [--max-conns N] [--threads N]
+  serve [--addr HOST:PORT] [--max-conns N] [--threads N] [--tls-cert PEM --tls-key PEM | --self-signed]
                                             run the demo server (default 127.0.0.1:8080)
   decode sse                                event stream on stdin -> JSON lines
   decode ws --role server|client            WebSocket frames as that role receives them

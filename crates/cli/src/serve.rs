@@ -34,7 +34,7 @@ use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use pushwire_sse::{encode, server};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::http::{self, Body, Req, KEEP_ALIVE_EVERY};
@@ -45,6 +45,8 @@ pub(crate) struct Options {
     addr: SocketAddr,
     max_conns: usize,
     threads: usize,
+    /// Serve HTTPS (HTTP/1.1 and h2 by ALPN) with this certificate.
+    tls: Option<crate::tls::Source>,
 }
 
 /// Default `--max-conns`: room for the 11,000-connection load check and then some; the
@@ -57,6 +59,7 @@ impl Options {
         let mut addr: SocketAddr = "127.0.0.1:8080".parse().expect("valid default address");
         let mut max_conns = DEFAULT_MAX_CONNS;
         let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (mut cert, mut key, mut self_signed) = (None, None, false);
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match a.as_str() {
@@ -80,13 +83,24 @@ impl Options {
                         .filter(|&n: &usize| (1..=64).contains(&n))
                         .ok_or_else(|| format!("bad --threads `{v}` (1 to 64)"))?;
                 }
+                "--tls-cert" => cert = Some(it.next().ok_or("--tls-cert takes a PEM file")?.into()),
+                "--tls-key" => key = Some(it.next().ok_or("--tls-key takes a PEM file")?.into()),
+                "--self-signed" => self_signed = true,
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
+        let tls = match (cert, key, self_signed) {
+            (None, None, false) => None,
+            (None, None, true) => Some(crate::tls::Source::SelfSigned),
+            (Some(cert), Some(key), false) => Some(crate::tls::Source::Files { cert, key }),
+            (_, _, true) => return Err("--self-signed goes without --tls-cert/--tls-key".into()),
+            _ => return Err("--tls-cert and --tls-key go together".into()),
+        };
         Ok(Options {
             addr,
             max_conns,
             threads,
+            tls,
         })
     }
 }
@@ -147,9 +161,11 @@ impl Drop for Live {
 
 async fn serve(opts: Options) -> io::Result<()> {
     let listener = TcpListener::bind(opts.addr).await?;
+    let tls = opts.tls.as_ref().map(crate::tls::acceptor).transpose()?;
     // The first line is read by tests and scripts: keep its form.
     println!(
-        "pushwire demo listening on http://{}/",
+        "pushwire demo listening on {}://{}/",
+        if tls.is_some() { "https" } else { "http" },
         listener.local_addr()?
     );
     let mut max_conns = opts.max_conns;
@@ -202,9 +218,18 @@ async fn serve(opts: Options) -> io::Result<()> {
         let live = Live(live.clone());
         let state = state.clone();
         let stopped = stopped.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _live = live;
-            if let Err(e) = connection(stream, peer, state, stopped).await {
+            let _ = stream.set_nodelay(true);
+            let served = match tls {
+                None => connection(stream, peer, state, stopped).await,
+                Some(acceptor) => match crate::tls::accept(&acceptor, stream).await {
+                    Ok(tls) => connection(tls, peer, state, stopped).await,
+                    Err(e) => Err(e.into()),
+                },
+            };
+            if let Err(e) = served {
                 println!("{peer}: connection ended: {e}");
             }
         });
@@ -266,15 +291,18 @@ async fn shutdown_signal() {
     }
 }
 
-/// Serves one connection with hyper: HTTP/1.1 with keep-alive, or HTTP/2 when the client
-/// opens with the HTTP/2 preface (h2c, prior knowledge); upgrades (WebSocket) on both.
-async fn connection(
-    stream: TcpStream,
+/// Serves one connection (TCP, or TLS over it) with hyper: HTTP/1.1 with keep-alive, or
+/// HTTP/2 when the client opens with the HTTP/2 preface (h2c with prior knowledge, or h2
+/// chosen by ALPN); upgrades (WebSocket) on both.
+async fn connection<S>(
+    stream: S,
     peer: SocketAddr,
     state: Arc<State>,
     mut stopped: watch::Receiver<bool>,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let _ = stream.set_nodelay(true);
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -459,6 +487,40 @@ const PAGE: &str = include_str!("page.html");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_options_go_together() {
+        let parse =
+            |a: &[&str]| Options::parse(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(parse(&[]).unwrap().tls.is_none());
+        assert!(matches!(
+            parse(&["--self-signed"]).unwrap().tls,
+            Some(crate::tls::Source::SelfSigned)
+        ));
+        assert!(matches!(
+            parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"])
+                .unwrap()
+                .tls,
+            Some(crate::tls::Source::Files { .. })
+        ));
+        assert!(parse(&["--tls-cert", "c.pem"]).is_err());
+        assert!(parse(&["--tls-key", "k.pem"]).is_err());
+        assert!(parse(&["--self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem"]).is_err());
+        assert!(parse(&["--tls-cert"]).is_err());
+    }
+
+    #[test]
+    fn self_signed_certificate_makes_an_acceptor() {
+        assert!(crate::tls::acceptor(&crate::tls::Source::SelfSigned).is_ok());
+        let missing = crate::tls::Source::Files {
+            cert: "/nonexistent/cert.pem".into(),
+            key: "/nonexistent/key.pem".into(),
+        };
+        let err = crate::tls::acceptor(&missing)
+            .err()
+            .expect("missing files fail");
+        assert!(err.to_string().contains("/nonexistent/cert.pem"), "{err}");
+    }
 
     #[test]
     fn positions_parse_and_clamp() {

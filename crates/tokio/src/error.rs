@@ -24,6 +24,9 @@ pub enum HandshakeError {
     /// The peer closed the transport before the handshake completed.
     #[error("transport closed during the handshake")]
     Eof,
+    /// The server's `accept_with` callback refused the request with this status (written).
+    #[error("refused with status {0}")]
+    Refused(u16),
 }
 
 /// An error of a [`WebSocketStream`](crate::WebSocketStream). Not `Clone`: it can hold a

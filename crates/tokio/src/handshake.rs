@@ -1,7 +1,10 @@
 //! Opening handshakes over HTTP/1.1: [`WebSocketStream::accept`] and [`WebSocketStream::client`].
 
 use pushwire_ws::deflate::negotiate::{ClientWindowBits, Offer};
-use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits, ServerHandshake};
+use pushwire_ws::handshake::{
+    rejection_response, Accepted, ClientHandshake, ClientOffer, ClientRequest, HandshakeLimits,
+    ServerHandshake,
+};
 use pushwire_ws::StdRandom;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -18,7 +21,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     ///
     /// Not cancel safe (bytes of the request read so far are lost); wrap it in a timeout
     /// rather than a `select!` branch.
-    pub async fn accept(mut stream: S, config: Config) -> Result<Self, Error> {
+    pub async fn accept(stream: S, config: Config) -> Result<Self, Error> {
+        Self::accept_with(stream, config, |_| Ok(None)).await
+    }
+
+    /// As [`accept`](Self::accept), with a say on the valid request: `decide` sees the
+    /// [`ClientOffer`] (path, host, origin, subprotocols) and returns `Ok(protocol)` to accept
+    /// — `protocol` one of the offered subprotocols, or `None` — or `Err(status)` to refuse
+    /// with that HTTP status (403 for an origin it does not serve, say; the response is
+    /// written and [`HandshakeError::Refused`] returned).
+    pub async fn accept_with<F>(mut stream: S, config: Config, decide: F) -> Result<Self, Error>
+    where
+        F: FnOnce(&ClientOffer) -> Result<Option<String>, u16>,
+    {
         let mut hs = ServerHandshake::new(HandshakeLimits::DEFAULT);
         let mut buf = vec![0u8; HEAD_CHUNK];
         let offer = loop {
@@ -36,8 +51,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 }
             }
         };
+        let protocol = match decide(&offer) {
+            Ok(p) => p,
+            Err(status) => {
+                stream.write_all(&rejection_response(status)).await?;
+                stream.shutdown().await?;
+                return Err(HandshakeError::Refused(status).into());
+            }
+        };
         let (response, conn) = hs
-            .into_connection(&offer, None, config.to_ws_config(), config.deflate)
+            .into_connection(
+                &offer,
+                protocol.as_deref(),
+                config.to_ws_config(),
+                config.deflate,
+            )
             .map_err(HandshakeError::Accept)?;
         stream.write_all(&response).await?;
         stream.flush().await?;
@@ -49,22 +77,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Mask keys (and the handshake nonce) come from [`StdRandom`].
     ///
     /// Not cancel safe, like [`accept`](Self::accept).
-    pub async fn client(
+    pub async fn client(stream: S, host: &str, path: &str, config: Config) -> Result<Self, Error> {
+        let (ws, _) = Self::connect(stream, ClientRequest::new(host, path), config).await?;
+        Ok(ws)
+    }
+
+    /// As [`client`](Self::client), with the whole request: origin, subprotocols and extra
+    /// extension offers (`request.extensions`; permessage-deflate is added when
+    /// `config.deflate` is `Some`). Returns the stream and what the server agreed to (its
+    /// chosen subprotocol, the extensions).
+    pub async fn connect(
         mut stream: S,
-        host: &str,
-        path: &str,
+        mut request: ClientRequest,
         config: Config,
-    ) -> Result<Self, Error> {
+    ) -> Result<(Self, Accepted), Error> {
         let mut keys = StdRandom::new();
-        let mut req = ClientRequest::new(host, path);
         if config.deflate.is_some() {
             let offer = Offer {
                 client_max_window_bits: ClientWindowBits::Any,
                 ..Offer::default()
             };
-            req.extensions = vec![offer.to_header()];
+            request.extensions.push(offer.to_header());
         }
-        let mut hs = ClientHandshake::new(&req, &mut keys, HandshakeLimits::DEFAULT)
+        let mut hs = ClientHandshake::new(&request, &mut keys, HandshakeLimits::DEFAULT)
             .map_err(HandshakeError::ClientRequest)?;
         stream.write_all(&hs.request()).await?;
         stream.flush().await?;
@@ -88,6 +123,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 config.deflate,
             )
             .map_err(HandshakeError::Response)?;
-        Ok(WebSocketStream::from_connection(stream, conn, config))
+        Ok((
+            WebSocketStream::from_connection(stream, conn, config),
+            accepted,
+        ))
     }
 }

@@ -9,7 +9,10 @@
 //! 1. Get a [`WebSocketStream`]: [`WebSocketStream::accept`] (server: reads and answers the
 //!    HTTP/1.1 upgrade), [`WebSocketStream::client`] (client: writes the request, checks the
 //!    101), or [`WebSocketStream::from_raw`] / [`WebSocketStream::from_connection`] after a
-//!    handshake done elsewhere.
+//!    handshake done elsewhere. Behind hyper (feature `http`): `upgrade::Upgrade` in the
+//!    service, over HTTP/1.1 or HTTP/2 (RFC 8441), and `upgrade::connect_http2` for a client
+//!    on an HTTP/2 connection; behind axum (feature `axum`): the `axum::WebSocketUpgrade`
+//!    extractor. Their module docs give their own call order.
 //! 2. Receive with [`WebSocketStream::recv`] (or `StreamExt::next`) until `None`; pongs to
 //!    pings and the reply to the peer's Close are written by the stream itself. A received
 //!    Close is yielded, then the stream ends.
@@ -61,6 +64,13 @@
 //! bytes are queued, and a message that would take the queue past
 //! [`Config::max_write_buffer_size`] is refused with [`Error::WriteBufferFull`].
 //!
+//! # Features
+//!
+//! - `http`: `upgrade` — WebSocket over hyper 1.x, HTTP/1.1 upgrades and HTTP/2 extended
+//!   CONNECT (RFC 8441), server and client.
+//! - `axum` (implies `http`): `axum::WebSocketUpgrade`, an extractor for `any()` routes.
+//! - `codec`: `codec::FrameCodec` (below).
+//!
 //! # Feature `codec`
 //!
 //! `codec::FrameCodec` is a tokio-util `Decoder`/`Encoder` of single frames for code built
@@ -83,6 +93,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 mod config;
 mod error;
 mod handshake;
@@ -100,6 +112,7 @@ pub use error::{Error, HandshakeError};
 pub use message::Message;
 /// The codec this crate drives (its error and handshake types appear in [`Error`]).
 pub use pushwire_ws;
+pub use pushwire_ws::handshake::{Accepted, ClientOffer, ClientRequest};
 pub use pushwire_ws::{CloseFrame, Role, Utf8Bytes};
 pub use stream::WebSocketStream;
 

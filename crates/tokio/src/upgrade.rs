@@ -127,28 +127,48 @@ impl Upgrade {
     /// HTTP/2 — and takes hyper's upgrade handle out of it (the rest of the request is left
     /// as it was).
     pub fn from_request<B>(req: &mut Request<B>) -> Result<Upgrade, UpgradeError> {
+        let (method, uri, version) = (req.method().clone(), req.uri().clone(), req.version());
         let h = fields(req.headers());
-        let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-        let offer = if req.version() == Version::HTTP_2 {
-            let authority = req.uri().authority().map_or("", |a| a.as_str());
-            ClientOffer::from_extended_connect(
-                req.method().as_str(),
-                protocol(req),
-                authority,
-                target,
-                &h,
-            )?
+        Self::from_pieces(&method, &uri, version, &h, req.extensions_mut())
+    }
+
+    /// As [`from_request`](Self::from_request), from the head of a request taken apart
+    /// (`http::request::Parts`, what axum's extractors get).
+    pub fn from_request_parts(parts: &mut http::request::Parts) -> Result<Upgrade, UpgradeError> {
+        let h = fields(&parts.headers);
+        Self::from_pieces(
+            &parts.method,
+            &parts.uri,
+            parts.version,
+            &h,
+            &mut parts.extensions,
+        )
+    }
+
+    fn from_pieces(
+        method: &Method,
+        uri: &http::Uri,
+        version: Version,
+        h: &Headers,
+        extensions: &mut http::Extensions,
+    ) -> Result<Upgrade, UpgradeError> {
+        let target = uri.path_and_query().map_or("/", |p| p.as_str());
+        let offer = if version == Version::HTTP_2 {
+            let authority = uri.authority().map_or("", |a| a.as_str());
+            let protocol = extensions
+                .get::<hyper::ext::Protocol>()
+                .map(hyper::ext::Protocol::as_str);
+            ClientOffer::from_extended_connect(method.as_str(), protocol, authority, target, h)?
         } else {
-            let version = match req.version() {
+            let version = match version {
                 Version::HTTP_09 => (0, 9),
                 Version::HTTP_10 => (1, 0),
                 Version::HTTP_11 => (1, 1),
                 _ => (3, 0),
             };
-            ClientOffer::from_parts(req.method().as_str(), version, target, &h)?
+            ClientOffer::from_parts(method.as_str(), version, target, h)?
         };
-        let on_upgrade = req
-            .extensions_mut()
+        let on_upgrade = extensions
             .remove::<OnUpgrade>()
             .ok_or(UpgradeError::NoUpgrade)?;
         Ok(Upgrade { offer, on_upgrade })

@@ -315,3 +315,61 @@ async fn stream_and_sink_traits_echo_and_fuse() {
     assert!(client.next().await.is_none());
     assert!(client.is_terminated());
 }
+
+#[tokio::test]
+async fn accept_with_chooses_a_subprotocol_and_connect_reports_it() {
+    let (a, b) = duplex(64 << 10);
+    let mut request = pushwire_tokio::ClientRequest::new("example.test", "/chat");
+    request.origin = Some("https://example.test".into());
+    request.protocols = vec!["v1.chat".into(), "v2.chat".into()];
+    let (client, server) = tokio::join!(
+        WebSocketStream::connect(a, request, Config::DEFAULT),
+        WebSocketStream::accept_with(b, Config::DEFAULT, |offer| {
+            assert_eq!(offer.origin(), Some("https://example.test"));
+            assert_eq!(offer.path(), "/chat");
+            // The server prefers v2.
+            Ok(offer.protocols().iter().find(|p| *p == "v2.chat").cloned())
+        }),
+    );
+    let (mut client, accepted) = client.unwrap();
+    let mut server = server.unwrap();
+    assert_eq!(accepted.protocol.as_deref(), Some("v2.chat"));
+    // permessage-deflate was offered by Config::DEFAULT and agreed.
+    assert!(
+        accepted
+            .extensions
+            .iter()
+            .any(|e| e.starts_with("permessage-deflate")),
+        "{accepted:?}"
+    );
+    client.send(Message::text("over v2")).await.unwrap();
+    assert_eq!(next(&mut server).await, Message::text("over v2"));
+}
+
+#[tokio::test]
+async fn accept_with_refuses_with_the_status_it_returns() {
+    let (a, b) = duplex(64 << 10);
+    let mut request = pushwire_tokio::ClientRequest::new("example.test", "/");
+    request.origin = Some("https://evil.example".into());
+    let (client, server) = tokio::join!(
+        WebSocketStream::connect(a, request, Config::DEFAULT),
+        WebSocketStream::accept_with(b, Config::DEFAULT, |offer| {
+            if offer.origin() == Some("https://example.test") {
+                Ok(None)
+            } else {
+                Err(403)
+            }
+        }),
+    );
+    let server_err = server.unwrap_err();
+    assert!(
+        matches!(
+            server_err,
+            Error::Handshake(pushwire_tokio::HandshakeError::Refused(403))
+        ),
+        "{server_err:?}"
+    );
+    // The client saw the 403 and failed the handshake with that status.
+    let client_err = client.unwrap_err();
+    assert!(client_err.to_string().contains("403"), "{client_err:?}");
+}

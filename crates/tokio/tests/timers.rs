@@ -24,6 +24,14 @@ async fn pair(
     (c.unwrap(), s.unwrap())
 }
 
+/// Asserts that `err` is a timeout of `kind`.
+fn assert_timeout(err: &Error, kind: TimeoutKind) {
+    match err {
+        Error::Timeout { kind: got, .. } => assert_eq!(*got, kind, "{err:?}"),
+        other => panic!("expected a {kind:?} timeout, got {other:?}"),
+    }
+}
+
 /// A server stream over a pipe whose other end is driven by hand (`peer`).
 fn raw_server(config: Config, capacity: usize) -> (DuplexStream, WebSocketStream<DuplexStream>) {
     let (peer, io) = duplex(capacity);
@@ -122,16 +130,7 @@ async fn server_times_out_a_peer_that_never_answers_and_writes_close_1001() {
 async fn client_times_out_a_peer_that_never_answers_and_writes_close_1001() {
     let (mut peer, mut client) = raw_client(pinging(10, 5));
     let err = client.recv().await.unwrap().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Pong,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Pong);
     assert!(client.recv().await.is_none());
     let mut wire = Vec::new();
     peer.read_to_end(&mut wire).await.unwrap();
@@ -194,16 +193,7 @@ async fn traffic_resets_the_idle_timeout() {
     }
     let mut peer = writer.await.unwrap();
     let err = server.recv().await.unwrap().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
     // 30 s after the last message (at 100 s), not after the first.
     assert!(start.elapsed() >= SECS(130), "{:?}", start.elapsed());
     assert!(server.recv().await.is_none());
@@ -231,16 +221,7 @@ async fn any_data_answers_a_ping() {
     let mut peer = writer.await.unwrap();
     // Then silence: a ping 10 s after the last data and the pong timeout 5 s later.
     let err = server.recv().await.unwrap().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Pong,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Pong);
     assert!(server.recv().await.is_none());
     let mut wire = Vec::new();
     peer.read_to_end(&mut wire).await.unwrap();
@@ -285,16 +266,7 @@ async fn the_close_after_a_timeout_is_given_up_when_the_peer_reads_nothing() {
         .with_pong_timeout(Some(SECS(5)));
     let (peer, mut server) = raw_server(config, 2);
     let err = server.recv().await.unwrap().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Pong,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Pong);
     // Ends instead of waiting forever on the full pipe (the bound is 1 s of paused time;
     // the guard only catches a hang).
     let start = Instant::now();
@@ -309,16 +281,7 @@ async fn idle_timeout_ends_a_close_handshake_the_peer_never_answers() {
     let (mut peer, mut server) = raw_server(config, 4096);
     server.close(1000, "bye").await.unwrap();
     let err = server.recv().await.unwrap().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Idle,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Idle);
     assert!(server.recv().await.is_none());
     let mut wire = Vec::new();
     peer.read_to_end(&mut wire).await.unwrap();
@@ -339,16 +302,7 @@ async fn timers_live_in_the_stream_so_recv_in_select_keeps_them() {
             _ = tokio::time::sleep(SECS(1)) => cancelled += 1,
         }
     };
-    assert!(
-        matches!(
-            err,
-            Error::Timeout {
-                kind: TimeoutKind::Pong,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_timeout(&err, TimeoutKind::Pong);
     assert!(cancelled >= 10, "recv was cancelled {cancelled} times");
     assert!(server.recv().await.is_none());
     let mut wire = Vec::new();

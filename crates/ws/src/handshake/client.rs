@@ -192,7 +192,7 @@ impl ClientHandshake {
     /// value) pairs, for an HTTP stack that writes its own requests: `sec-websocket-version`,
     /// then `origin`, `sec-websocket-protocol` and `sec-websocket-extensions` when set. "The
     /// Origin, Sec-WebSocket-Version, Sec-WebSocket-Protocol, and Sec-WebSocket-Extensions
-    /// header fields are used in the CONNECT request [...] as defined in [RFC6455]".
+    /// header fields are used in the CONNECT request [...] as defined in \[RFC6455\]".
     pub fn request_fields(&self) -> &[(&'static str, String)] {
         &self.fields
     }
