@@ -91,7 +91,7 @@ impl UpgradeError {
 /// full check.
 pub fn is_websocket_request<B>(req: &Request<B>) -> bool {
     if req.method() == Method::CONNECT {
-        return protocol(req) == Some("websocket");
+        return protocol(req.extensions()) == Some("websocket");
     }
     req.method() == Method::GET
         && req
@@ -105,10 +105,41 @@ pub fn is_websocket_request<B>(req: &Request<B>) -> bool {
             })
 }
 
-fn protocol<B>(req: &Request<B>) -> Option<&str> {
-    req.extensions()
+/// The `:protocol` pseudo-header of an HTTP/2 extended CONNECT, if any.
+fn protocol(extensions: &http::Extensions) -> Option<&str> {
+    extensions
         .get::<hyper::ext::Protocol>()
         .map(hyper::ext::Protocol::as_str)
+}
+
+/// Validates a request head as an opening handshake: RFC 8441 when it came over HTTP/2,
+/// RFC 6455 otherwise.
+fn offer(
+    method: &Method,
+    uri: &http::Uri,
+    version: Version,
+    headers: &http::HeaderMap,
+    extensions: &http::Extensions,
+) -> Result<ClientOffer, RequestError> {
+    let h = fields(headers);
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    if version == Version::HTTP_2 {
+        let authority = uri.authority().map_or("", |a| a.as_str());
+        return ClientOffer::from_extended_connect(
+            method.as_str(),
+            protocol(extensions),
+            authority,
+            target,
+            &h,
+        );
+    }
+    let version = match version {
+        Version::HTTP_09 => (0, 9),
+        Version::HTTP_10 => (1, 0),
+        Version::HTTP_11 => (1, 1),
+        _ => (3, 0),
+    };
+    ClientOffer::from_parts(method.as_str(), version, target, &h)
 }
 
 fn fields(h: &http::HeaderMap) -> Headers {
@@ -127,47 +158,34 @@ impl Upgrade {
     /// HTTP/2 — and takes hyper's upgrade handle out of it (the rest of the request is left
     /// as it was).
     pub fn from_request<B>(req: &mut Request<B>) -> Result<Upgrade, UpgradeError> {
-        let (method, uri, version) = (req.method().clone(), req.uri().clone(), req.version());
-        let h = fields(req.headers());
-        Self::from_pieces(&method, &uri, version, &h, req.extensions_mut())
+        let offer = offer(
+            req.method(),
+            req.uri(),
+            req.version(),
+            req.headers(),
+            req.extensions(),
+        )?;
+        Self::with_handle(offer, req.extensions_mut())
     }
 
     /// As [`from_request`](Self::from_request), from the head of a request taken apart
     /// (`http::request::Parts`, what axum's extractors get).
     pub fn from_request_parts(parts: &mut http::request::Parts) -> Result<Upgrade, UpgradeError> {
-        let h = fields(&parts.headers);
-        Self::from_pieces(
+        let offer = offer(
             &parts.method,
             &parts.uri,
             parts.version,
-            &h,
-            &mut parts.extensions,
-        )
+            &parts.headers,
+            &parts.extensions,
+        )?;
+        Self::with_handle(offer, &mut parts.extensions)
     }
 
-    fn from_pieces(
-        method: &Method,
-        uri: &http::Uri,
-        version: Version,
-        h: &Headers,
+    /// Takes hyper's upgrade handle out of the request's extensions.
+    fn with_handle(
+        offer: ClientOffer,
         extensions: &mut http::Extensions,
     ) -> Result<Upgrade, UpgradeError> {
-        let target = uri.path_and_query().map_or("/", |p| p.as_str());
-        let offer = if version == Version::HTTP_2 {
-            let authority = uri.authority().map_or("", |a| a.as_str());
-            let protocol = extensions
-                .get::<hyper::ext::Protocol>()
-                .map(hyper::ext::Protocol::as_str);
-            ClientOffer::from_extended_connect(method.as_str(), protocol, authority, target, h)?
-        } else {
-            let version = match version {
-                Version::HTTP_09 => (0, 9),
-                Version::HTTP_10 => (1, 0),
-                Version::HTTP_11 => (1, 1),
-                _ => (3, 0),
-            };
-            ClientOffer::from_parts(method.as_str(), version, target, h)?
-        };
         let on_upgrade = extensions
             .remove::<OnUpgrade>()
             .ok_or(UpgradeError::NoUpgrade)?;

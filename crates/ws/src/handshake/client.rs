@@ -157,7 +157,8 @@ impl ClientHandshake {
             offered_extensions: req.extensions.clone(),
             parser: ResponseParser::new(limits),
             failed: None,
-            fields: request_fields(req),
+            // The HTTP/1.1 request carries its fields in `request`.
+            fields: Vec::new(),
         })
     }
 
@@ -188,8 +189,9 @@ impl ClientHandshake {
         self.request.clone()
     }
 
-    /// The header fields of the request besides the pseudo-headers, as (lowercase name,
-    /// value) pairs, for an HTTP stack that writes its own requests: `sec-websocket-version`,
+    /// The header fields of an [extended CONNECT](Self::extended_connect) besides the
+    /// pseudo-headers (empty for an HTTP/1.1 handshake, whose fields are in
+    /// [`request`](Self::request)), as (lowercase name, value) pairs, for the HTTP/2 stack: `sec-websocket-version`,
     /// then `origin`, `sec-websocket-protocol` and `sec-websocket-extensions` when set. "The
     /// Origin, Sec-WebSocket-Version, Sec-WebSocket-Protocol, and Sec-WebSocket-Extensions
     /// header fields are used in the CONNECT request [...] as defined in \[RFC6455\]".

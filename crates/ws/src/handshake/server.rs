@@ -265,16 +265,12 @@ impl ClientOffer {
         &self.extensions
     }
 
-    /// The header fields of the response that accepts this offer, for an HTTP stack that
-    /// writes its own responses: with status 101 over HTTP/1.1 (`upgrade`, `connection`,
-    /// `sec-websocket-accept`, then the agreed subprotocol and extensions), with status 200
-    /// for an extended CONNECT (only the subprotocol and extensions). `protocol` and
-    /// `extensions` as for [`accept`](Self::accept).
-    pub fn response_fields(
+    /// The checks both ways of answering make on the chosen subprotocol and extensions.
+    fn check_agreement(
         &self,
         protocol: Option<&str>,
         extensions: Option<&str>,
-    ) -> Result<ResponseFields, AcceptError> {
+    ) -> Result<(), AcceptError> {
         if let Some(p) = protocol {
             // "the value chosen MUST be derived from the client's handshake"
             if !self.protocols.iter().any(|o| o == p) {
@@ -294,6 +290,20 @@ impl ClientOffer {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The header fields of the response that accepts this offer, for an HTTP stack that
+    /// writes its own responses: with status 101 over HTTP/1.1 (`upgrade`, `connection`,
+    /// `sec-websocket-accept`, then the agreed subprotocol and extensions), with status 200
+    /// for an extended CONNECT (only the subprotocol and extensions). `protocol` and
+    /// `extensions` as for [`accept`](Self::accept).
+    pub fn response_fields(
+        &self,
+        protocol: Option<&str>,
+        extensions: Option<&str>,
+    ) -> Result<ResponseFields, AcceptError> {
+        self.check_agreement(protocol, extensions)?;
         let mut fields = Vec::with_capacity(5);
         if let Some(key) = &self.key {
             fields.push(("upgrade", "websocket".to_string()));
@@ -320,21 +330,22 @@ impl ClientOffer {
         protocol: Option<&str>,
         extensions: Option<&str>,
     ) -> Result<Bytes, AcceptError> {
-        if self.is_extended_connect() {
+        let Some(key) = &self.key else {
             return Err(AcceptError::ExtendedConnect);
-        }
-        let fields = self.response_fields(protocol, extensions)?;
+        };
+        self.check_agreement(protocol, extensions)?;
         let mut b = BytesMut::with_capacity(160);
         b.put_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
-        // The first three fields are the ones written here, in their usual spelling.
-        b.put_slice(fields[2].1.as_bytes());
+        b.put_slice(accept_key(key.as_bytes()).as_bytes());
         b.put_slice(b"\r\n");
-        for (name, value) in &fields[3..] {
-            b.put_slice(match *name {
-                "sec-websocket-protocol" => b"Sec-WebSocket-Protocol: ".as_slice(),
-                _ => b"Sec-WebSocket-Extensions: ".as_slice(),
-            });
-            b.put_slice(value.as_bytes());
+        if let Some(p) = protocol {
+            b.put_slice(b"Sec-WebSocket-Protocol: ");
+            b.put_slice(p.as_bytes());
+            b.put_slice(b"\r\n");
+        }
+        if let Some(e) = extensions {
+            b.put_slice(b"Sec-WebSocket-Extensions: ");
+            b.put_slice(e.as_bytes());
             b.put_slice(b"\r\n");
         }
         b.put_slice(b"\r\n");
