@@ -88,11 +88,12 @@ impl App for Echo {
 pub(crate) fn ws_echo(req: Req, peer: &str) -> Response<Body> {
     // Large enough for every Autobahn case (9.* sends 16 MiB messages, and 4 MiB in 64-byte
     // fragments); the write buffer limit bounds what a client that does not read can pile up.
-    let config = Config::DEFAULT
-        .with_max_message_size(16 << 20)
-        .with_max_fragments(1 << 20)
-        .with_max_write_buffer_size(32 << 20)
-        .with_read_buffer_size(wslink::READ_CHUNK);
+    let config = wslink::timed(
+        Config::DEFAULT
+            .with_max_message_size(16 << 20)
+            .with_max_fragments(1 << 20)
+            .with_max_write_buffer_size(32 << 20),
+    );
     let who = peer.to_string();
     let resp = accept(req, peer, config, move |ws| async move {
         let (_handle, inbox) = wslink::start();
@@ -162,12 +163,13 @@ const MAX_CHAT_MESSAGE: u64 = 64 * 1024;
 
 /// `GET /ws/chat`.
 pub(crate) fn ws_chat(req: Req, peer: &str, chat: &Arc<Chat>) -> Response<Body> {
-    let config = Config::DEFAULT
-        .with_max_frame_size(MAX_CHAT_MESSAGE)
-        .with_max_message_size(MAX_CHAT_MESSAGE)
-        .with_max_fragments(64)
-        .with_max_write_buffer_size(4 << 20)
-        .with_read_buffer_size(wslink::READ_CHUNK);
+    let config = wslink::timed(
+        Config::DEFAULT
+            .with_max_frame_size(MAX_CHAT_MESSAGE)
+            .with_max_message_size(MAX_CHAT_MESSAGE)
+            .with_max_fragments(64)
+            .with_max_write_buffer_size(4 << 20),
+    );
     let who = peer.to_string();
     let chat = chat.clone();
     accept(req, peer, config, move |ws| async move {

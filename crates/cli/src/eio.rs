@@ -352,11 +352,12 @@ impl App for EioSocket<'_> {
 /// Limits of an Engine.io websocket transport (permessage-deflate agreed when offered, as
 /// engine.io's own server does).
 fn ws_config() -> Config {
-    Config::DEFAULT
-        .with_max_message_size(MAX_BODY as u64)
-        .with_max_frame_size(MAX_BODY as u64)
-        .with_max_write_buffer_size(8 << 20)
-        .with_read_buffer_size(wslink::READ_CHUNK)
+    wslink::timed(
+        Config::DEFAULT
+            .with_max_message_size(MAX_BODY as u64)
+            .with_max_frame_size(MAX_BODY as u64)
+            .with_max_write_buffer_size(8 << 20),
+    )
 }
 
 async fn websocket(ws: HyperWebSocket, shared: &Shared, sid: String, peer: &str) {

@@ -1,14 +1,15 @@
 //! The WebSocket I/O layer of the demo: one pushwire-tokio [`HyperWebSocket`] (pushwire-ws
 //! under it) driven by one tokio task, which waits on three things at once: the next
-//! message from the peer, its inbox (a bounded channel through which other tasks — the chat,
-//! the Engine.io server, the shutdown — reach it), and its next timer (ping or idle timeout).
+//! message from the peer (pushwire-tokio answers pings and runs the ping and idle timers
+//! inside `recv`) and its inbox (a bounded channel through which other tasks — the chat, the
+//! Engine.io server, the shutdown — reach it).
 //!
 //! Bounded: at most [`INBOX`] inputs wait in the inbox; a sender that finds it full gives up
 //! on the connection and drops it ([`Handle::offer`]). pushwire-tokio reads in bursts of at
 //! most [`READ_CHUNK`] bytes and holds no read buffer while idle, the connection's own limits
 //! bound what it buffers, and a flush that makes no progress for
-//! [`crate::http::WRITE_TIMEOUT`] drops the client. A ping goes out every [`PING_EVERY`]; a
-//! peer silent for [`IDLE_TIMEOUT`] is dropped.
+//! [`crate::http::WRITE_TIMEOUT`] drops the client. pushwire-tokio's own timers ([`timed`])
+//! ping a peer silent for [`PING_EVERY`] and drop one silent for [`IDLE_TIMEOUT`].
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,10 +18,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use pushwire_tokio::upgrade::HyperWebSocket;
-use pushwire_tokio::{Error, Message as WsMessage, Utf8Bytes};
+use pushwire_tokio::{Config, Error, Message as WsMessage, TimeoutKind, Utf8Bytes};
 use tokio::sync::mpsc::{self, error::TrySendError, Receiver, Sender};
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
 use crate::http::WRITE_TIMEOUT;
 
@@ -28,10 +28,18 @@ use crate::http::WRITE_TIMEOUT;
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 /// Inputs (messages for the connection) that may wait in a connection's inbox.
 pub(crate) const INBOX: usize = 64;
-/// Ping interval.
+/// A peer silent this long gets a ping (again every interval while the silence lasts).
 pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
 /// A peer that sends nothing (not even a pong) for this long is dropped.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `config` with the demo's read burst size and its ping and idle timers.
+pub(crate) const fn timed(config: Config) -> Config {
+    config
+        .with_read_buffer_size(READ_CHUNK)
+        .with_ping_interval(Some(PING_EVERY))
+        .with_idle_timeout(Some(IDLE_TIMEOUT))
+}
 
 /// A message to send, or received (the data messages: control frames stay in the link).
 #[derive(Debug, Clone)]
@@ -173,6 +181,10 @@ pub(crate) trait App {
 /// the peer is so far behind that the write buffer limit is reached. `Err` ends the
 /// connection: the transport failed or made no progress for [`WRITE_TIMEOUT`].
 async fn send_out(ws: &mut HyperWebSocket, out: &mut Outbox) -> Result<(), String> {
+    // Nothing to send and nothing queued (a ping read, say): no flush, no timer.
+    if out.messages.is_empty() && out.close.is_none() && ws.queued() == 0 {
+        return Ok(());
+    }
     let sending = async {
         for msg in out.messages.drain(..) {
             let msg = match msg {
@@ -211,56 +223,34 @@ pub(crate) async fn run(
     mut inbox: Inbox,
     app: &mut (dyn App + Send),
 ) -> String {
-    let mut last_rx = Instant::now();
-    let mut next_ping = Instant::now() + PING_EVERY;
     let mut out = Outbox::default();
     let mut saw_close = false;
     app.on_wake(&mut out);
-    let timer = tokio::time::sleep_until(next_ping);
-    tokio::pin!(timer);
     loop {
         if let Err(why) = send_out(&mut ws, &mut out).await {
             return why;
         }
-        // One timer for the connection's life, moved only when its deadline changes (after
-        // a read or a ping), not re-armed for every message the connection passes on.
-        let deadline = next_ping.min(last_rx + IDLE_TIMEOUT);
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        // `recv` is cancel safe: a message is never lost when another branch wins.
+        // `recv` is cancel safe: a message is never lost when the inbox wins.
         tokio::select! {
-            m = ws.recv() => {
-                last_rx = Instant::now();
-                match m {
-                    Some(Ok(WsMessage::Text(t))) => app.on_message(&mut out, Message::Text(t)),
-                    Some(Ok(WsMessage::Binary(b))) => app.on_message(&mut out, Message::Binary(b)),
-                    Some(Ok(WsMessage::Close(_))) => saw_close = true,
-                    Some(Ok(_)) => {}
-                    Some(Err(Error::Protocol(e))) => return format!("protocol error: {e}"),
-                    Some(Err(e)) => return format!("failed: {e}"),
-                    None if saw_close => return "closed".to_string(),
-                    None => return "peer went away".to_string(),
+            m = ws.recv() => match m {
+                Some(Ok(WsMessage::Text(t))) => app.on_message(&mut out, Message::Text(t)),
+                Some(Ok(WsMessage::Binary(b))) => app.on_message(&mut out, Message::Binary(b)),
+                Some(Ok(WsMessage::Close(_))) => saw_close = true,
+                Some(Ok(_)) => {}
+                Some(Err(Error::Protocol(e))) => return format!("protocol error: {e}"),
+                Some(Err(Error::Timeout { kind: TimeoutKind::Idle, .. })) => {
+                    return "idle timeout".to_string()
                 }
-            }
+                Some(Err(e)) => return format!("failed: {e}"),
+                None if saw_close => return "closed".to_string(),
+                None => return "peer went away".to_string(),
+            },
             input = inbox.recv() => match input {
                 Some(Input::Send(m)) => out.send(Message::clone(&m)),
                 Some(Input::Wake) => app.on_wake(&mut out),
                 Some(Input::Shutdown) => out.close(1001, "server shutting down"),
                 None => return "dropped: not keeping up".to_string(),
             },
-            () = &mut timer => {
-                let now = Instant::now();
-                if now >= last_rx + IDLE_TIMEOUT {
-                    return "idle timeout".to_string();
-                }
-                if now >= next_ping {
-                    // A ping is never refused for lack of room (it is tiny); a closing
-                    // connection refuses it, and its end comes through `recv`.
-                    let _ = ws.feed(WsMessage::Ping(Bytes::new())).await;
-                    next_ping = now + PING_EVERY;
-                }
-            }
         }
     }
 }
