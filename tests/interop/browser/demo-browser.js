@@ -10,21 +10,15 @@
 //
 // usage: node demo-browser.js PORT [SCREENSHOT.png]
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch, checker } = require('./common');
 
 const port = process.argv[2] || '8080';
 const shot = process.argv[3];
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let passed = 0, failed = 0;
-function check(name, ok, detail) {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
-}
+const tally = checker();
+const check = tally.check;
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const browser = await launch();
   try {
     // Chromium opens at most 6 connections per host: the second page uses another name.
     const a = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -87,11 +81,10 @@ function check(name, ok, detail) {
       console.log(`screenshot saved to ${shot}`);
     }
   } catch (e) {
-    failed++;
+    tally.failed++;
     console.log(`FAIL ${e.stack || e}`);
   } finally {
     await browser.close();
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  tally.finish();
 })();

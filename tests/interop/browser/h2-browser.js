@@ -9,21 +9,14 @@
 //
 // usage: node h2-browser.js PORT
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch, checker } = require('./common');
 
 const port = process.argv[2] || '8443';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--ignore-certificate-errors'];
-
-let passed = 0, failed = 0;
-function check(name, ok, detail) {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
-}
+const tally = checker();
+const check = tally.check;
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const browser = await launch(['--ignore-certificate-errors']);
   try {
     const context = await browser.newContext({ ignoreHTTPSErrors: true });
     const page = await context.newPage();
@@ -68,6 +61,5 @@ function check(name, ok, detail) {
   } finally {
     await browser.close();
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  tally.finish();
 })();

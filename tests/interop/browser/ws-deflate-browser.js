@@ -9,20 +9,14 @@
 //
 // usage: node ws-deflate-browser.js PORT
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch, checker } = require('./common');
 
 const port = process.argv[2] || '9002';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let passed = 0, failed = 0;
-function check(name, ok, detail) {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
-}
+const tally = checker();
+const check = tally.check;
 
 (async () => {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const browser = await launch();
   try {
     const page = await browser.newPage();
     const r = await page.evaluate(async (url) => {
@@ -74,6 +68,5 @@ function check(name, ok, detail) {
   } finally {
     await browser.close();
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  tally.finish();
 })();
