@@ -237,27 +237,42 @@ fn pushwire_config() -> pushwire_tokio::Config {
     }
 }
 
-/// pushwire-tokio: `accept` on the TCP stream, then receive; each echo is queued with
-/// `feed`, and the queue is flushed when no further message is immediately available.
-async fn pushwire_echo(tcp: TcpStream) -> Res<()> {
-    use pushwire_tokio::{Message, WebSocketStream};
-    let mut ws = WebSocketStream::accept(tcp, pushwire_config()).await?;
+/// The batched echo loop pushwire and tokio-tungstenite both run (one function, so the two
+/// servers run the same loop): receive; queue each data message with `SinkExt::feed`; flush
+/// only when no further message is immediately available. Pings are answered and Closes
+/// replied to by the streams themselves.
+async fn batched_echo<W, M, E>(mut ws: W, is_data: impl Fn(&M) -> bool) -> Res<()>
+where
+    W: futures_util::Stream<Item = Result<M, E>> + futures_util::Sink<M> + Unpin,
+    E: Into<BoxError>,
+    <W as futures_util::Sink<M>>::Error: Into<BoxError>,
+{
     loop {
         let next = match ws.next().now_or_never() {
             Some(next) => next,
             None => {
-                ws.flush().await?;
+                ws.flush().await.map_err(Into::into)?;
                 ws.next().await
             }
         };
         let Some(msg) = next else {
             return Ok(());
         };
-        // Pings are answered and Closes replied to by the stream itself.
-        if let m @ (Message::Text(_) | Message::Binary(_)) = msg? {
-            ws.feed(m).await?;
+        let msg = msg.map_err(Into::into)?;
+        if is_data(&msg) {
+            ws.feed(msg).await.map_err(Into::into)?;
         }
     }
+}
+
+/// pushwire-tokio: `accept` on the TCP stream, then [`batched_echo`].
+async fn pushwire_echo(tcp: TcpStream) -> Res<()> {
+    use pushwire_tokio::{Message, WebSocketStream};
+    let ws = WebSocketStream::accept(tcp, pushwire_config()).await?;
+    batched_echo(ws, |m: &Message| {
+        matches!(m, Message::Text(_) | Message::Binary(_))
+    })
+    .await
 }
 
 /// pushwire-tokio, the plainest echo loop: no explicit flush. `recv` writes what is queued
@@ -273,27 +288,15 @@ async fn pushwire_plain_echo(tcp: TcpStream) -> Res<()> {
     Ok(())
 }
 
-/// tokio-tungstenite: `accept_async` with the default `WebSocketConfig`, echo batched as for
-/// pushwire (`SinkExt::feed`, `flush` when the next message is not immediately available).
+/// tokio-tungstenite: `accept_async` with the default `WebSocketConfig`, then
+/// [`batched_echo`], as for pushwire.
 async fn tungstenite_echo(tcp: TcpStream) -> Res<()> {
     use tokio_tungstenite::tungstenite::Message;
-    let mut ws = tokio_tungstenite::accept_async(tcp).await?;
-    loop {
-        let next = match ws.next().now_or_never() {
-            Some(next) => next,
-            None => {
-                ws.flush().await?;
-                ws.next().await
-            }
-        };
-        let Some(msg) = next else {
-            return Ok(());
-        };
-        // Pings are answered and Closes replied to by the stream itself.
-        if let m @ (Message::Text(_) | Message::Binary(_)) = msg? {
-            ws.feed(m).await?;
-        }
-    }
+    let ws = tokio_tungstenite::accept_async(tcp).await?;
+    batched_echo(ws, |m: &Message| {
+        matches!(m, Message::Text(_) | Message::Binary(_))
+    })
+    .await
 }
 
 /// fastwebsockets: hyper's HTTP/1.1 server with upgrades, `upgrade::upgrade` in the service,
