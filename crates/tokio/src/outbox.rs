@@ -30,7 +30,7 @@ impl Outbox {
         }
     }
 
-    /// Writes (vectored) until at most `keep` bytes are left. 
+    /// Writes (vectored) until at most `keep` bytes are left.
     pub(crate) fn poll_write<W: AsyncWrite + Unpin>(
         &mut self,
         io: &mut W,

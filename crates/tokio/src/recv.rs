@@ -189,7 +189,9 @@ impl RecvState {
                                 continue;
                             }
                             Poll::Ready(Fired::Fail(kind, after)) => {
-                                return Poll::Ready(Some(Err(self.fail_timeout(d, cx, kind, after))));
+                                return Poll::Ready(Some(Err(
+                                    self.fail_timeout(d, cx, kind, after)
+                                )));
                             }
                         }
                     }

@@ -17,9 +17,7 @@ use std::task::{ready, Context, Poll, Waker};
 use bytes::Bytes;
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
-use pushwire_ws::{
-    Connection, ConnectionState, Event, FeedError, ProtocolError, Receiver, Sender,
-};
+use pushwire_ws::{Connection, ConnectionState, Event, FeedError, ProtocolError, Receiver, Sender};
 use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -120,6 +118,8 @@ struct ReadSide<R, W> {
     io: R,
     conn: Receiver,
     shared: Shared<W>,
+    /// A reply of ours is still in the outbox (the transport did not take it all).
+    owed: bool,
 }
 
 /// The write half of a split [`WebSocketStream`]: a [`Sink`] of messages, with
@@ -148,7 +148,7 @@ impl<W> std::fmt::Debug for WsWriter<W> {
 /// [`WebSocketStream::split`] refused: the negotiated extension cannot be split (see
 /// [`pushwire_ws::Extension::split_inbound`]; permessage-deflate can). The stream is given
 /// back unchanged.
-pub struct SplitError<S>(pub WebSocketStream<S>);
+pub struct SplitError<S>(pub Box<WebSocketStream<S>>);
 
 impl<S> std::fmt::Debug for SplitError<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -164,13 +164,9 @@ impl<S> std::fmt::Display for SplitError<S> {
 
 impl<S> std::error::Error for SplitError<S> {}
 
-/// [`WsReader::reunite`] refused: the halves come from different streams. Both are given back.
-pub struct ReuniteError<R, W> {
-    /// The read half.
-    pub reader: WsReader<R, W>,
-    /// The write half.
-    pub writer: WsWriter<W>,
-}
+/// [`WsReader::reunite`] refused: the halves come from different streams. Both are given
+/// back: `(reader, writer)`.
+pub struct ReuniteError<R, W>(pub Box<(WsReader<R, W>, WsWriter<W>)>);
 
 impl<R, W> std::fmt::Debug for ReuniteError<R, W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -198,6 +194,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         self.split_with(tokio::io::split)
     }
 
+    #[allow(clippy::type_complexity)]
     fn split_with<R, W>(
         self,
         split_io: impl FnOnce(S) -> (R, W),
@@ -212,7 +209,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         let (receiver, sender) = match conn.split() {
             Ok(halves) => halves,
             Err(e) => {
-                return Err(SplitError(WebSocketStream {
+                return Err(SplitError(Box::new(WebSocketStream {
                     core: Core {
                         io,
                         conn: e.into_connection(),
@@ -221,7 +218,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     },
                     rx,
                     config,
-                }))
+                })))
             }
         };
         let (r, w) = split_io(io);
@@ -241,6 +238,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             io: r,
             conn: receiver,
             shared,
+            owed: false,
         };
         Ok((WsReader { side, rx, config }, writer))
     }
@@ -252,8 +250,13 @@ impl WebSocketStream<TcpStream> {
     #[allow(clippy::type_complexity)]
     pub fn into_split(
         self,
-    ) -> Result<(WsReader<OwnedReadHalf, OwnedWriteHalf>, WsWriter<OwnedWriteHalf>), SplitError<TcpStream>>
-    {
+    ) -> Result<
+        (
+            WsReader<OwnedReadHalf, OwnedWriteHalf>,
+            WsWriter<OwnedWriteHalf>,
+        ),
+        SplitError<TcpStream>,
+    > {
         self.split_with(TcpStream::into_split)
     }
 }
@@ -290,10 +293,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> WsReader<R, W> {
         join: impl FnOnce(R, W) -> S,
     ) -> Result<WebSocketStream<S>, ReuniteError<R, W>> {
         if !self.is_pair_of(&writer) {
-            return Err(ReuniteError {
-                reader: self,
-                writer,
-            });
+            return Err(ReuniteError(Box::new((self, writer))));
         }
         drop(writer);
         let WsReader { side, rx, config } = self;
@@ -301,6 +301,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> WsReader<R, W> {
             io: r,
             conn: mut receiver,
             shared,
+            ..
         } = side;
         let mut w = match Arc::try_unwrap(shared) {
             Ok(m) => m.into_inner().unwrap_or_else(PoisonError::into_inner),
@@ -394,12 +395,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> RecvSide for ReadSide<R, W> {
 
     fn poll_write_some(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
         // The hot path: nothing owed, no lock.
-        if self.conn.buffered_output() == 0 {
+        if !self.owed && self.conn.buffered_output() == 0 {
             return Ok(());
         }
         let mut side = lock(&self.shared);
         side.take(Some(&mut self.conn));
-        match side.poll_write(cx, Who::Reader, 0) {
+        let r = side.poll_write(cx, Who::Reader, 0);
+        self.owed = side.outbox.len() != 0;
+        match r {
             Poll::Ready(Err(e)) => Err(e),
             _ => Ok(()),
         }

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 use pushwire_ws::{
-    Connection, ConnectionState, Event, FeedError, MaskKeySource, ProtocolError, Role, Sender,
-    SendError, StdRandom, Utf8Bytes,
+    Connection, ConnectionState, Event, FeedError, MaskKeySource, ProtocolError, Role, SendError,
+    Sender, StdRandom, Utf8Bytes,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -337,7 +337,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().core.poll_flush(cx, false).map_err(Error::from)
+        self.get_mut()
+            .core
+            .poll_flush(cx, false)
+            .map_err(Error::from)
     }
 
     /// Sends a Close (1000) if none was sent, and writes everything queued.

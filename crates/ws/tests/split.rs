@@ -41,7 +41,10 @@ fn server_frames(wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
     while i < wire.len() {
         let op = wire[i] & 0x0F;
         let len = usize::from(wire[i + 1] & 0x7F);
-        assert!(len < 126 && wire[i + 1] & 0x80 == 0, "small unmasked frames only");
+        assert!(
+            len < 126 && wire[i + 1] & 0x80 == 0,
+            "small unmasked frames only"
+        );
         out.push((op, wire[i + 2..i + 2 + len].to_vec()));
         i += 2 + len;
     }
@@ -132,7 +135,10 @@ fn a_receiver_failure_reaches_the_sender() {
     assert_eq!(err.unwrap().close_code(), Some(1002));
     let out = server_frames(&bytes_of(rx.take_transmit()));
     assert_eq!(out, vec![(0x8, 1002u16.to_be_bytes().to_vec())]);
-    assert_eq!(tx.send_binary(Bytes::from_static(b"x")), Err(SendError::Failed));
+    assert_eq!(
+        tx.send_binary(Bytes::from_static(b"x")),
+        Err(SendError::Failed)
+    );
     assert_eq!(tx.state(), ConnectionState::Failed);
 }
 
@@ -189,8 +195,8 @@ fn reunite_checks_the_pair() {
     let (rx_a, tx_a) = Connection::server(Config::default()).split().unwrap();
     let (rx_b, tx_b) = Connection::server(Config::default()).split().unwrap();
     let e = Connection::reunite(rx_a, tx_b).unwrap_err();
-    assert!(e.not_a_pair);
-    let (rx_a, tx_b) = (e.receiver, e.sender);
+    assert!(e.not_a_pair());
+    let (rx_a, tx_b) = e.into_parts();
     let mut peer = client();
     let (mut rx_a, mut tx_a) = (rx_a, tx_a);
     peer.send_ping("x").unwrap();
@@ -198,14 +204,17 @@ fn reunite_checks_the_pair() {
     assert!(matches!(rx_a.poll_event(), Ok(Some(Event::Ping(_)))));
     tx_a.send_text("queued in the sender").unwrap();
     let e = Connection::reunite(rx_a, tx_a).unwrap_err();
-    assert!(!e.not_a_pair, "the pong is not taken yet");
-    let (mut rx_a, tx_a) = (e.receiver, e.sender);
+    assert!(!e.not_a_pair(), "the pong is not taken yet");
+    let (mut rx_a, tx_a) = e.into_parts();
     let _pong = rx_a.take_transmit();
     let mut conn = Connection::reunite(rx_a, tx_a).unwrap();
     assert_eq!(conn.state(), ConnectionState::Open);
     conn.send_text("after").unwrap();
     peer.feed(&bytes_of(conn.take_transmit())).unwrap();
-    assert!(matches!(peer.poll_event(), Ok(Some(Event::Pong(_))) | Ok(Some(Event::Text(_)))));
+    assert!(matches!(
+        peer.poll_event(),
+        Ok(Some(Event::Pong(_))) | Ok(Some(Event::Text(_)))
+    ));
     let texts: Vec<String> = std::iter::from_fn(|| peer.poll_event().ok().flatten())
         .filter_map(|e| match e {
             Event::Text(t) => Some(t.as_str().to_owned()),
@@ -230,7 +239,9 @@ fn reunite_keeps_the_close_state() {
     let mut conn = Connection::reunite(rx, tx).unwrap();
     assert_eq!(conn.state(), ConnectionState::CloseSent);
     pump(&mut peer, &mut conn);
-    assert!(matches!(conn.poll_event(), Ok(Some(Event::Close(Some(c)))) if c == CloseFrame::new(1000, "").unwrap()));
+    assert!(
+        matches!(conn.poll_event(), Ok(Some(Event::Close(Some(c)))) if c == CloseFrame::new(1000, "").unwrap())
+    );
     assert_eq!(conn.buffered_output(), 0);
     assert_eq!(conn.state(), ConnectionState::Closed);
 }
@@ -288,8 +299,16 @@ mod deflate {
         }
         rx.feed(&bytes_of(peer.take_transmit())).unwrap();
         let sent = bytes_of(tx.take_transmit());
-        assert_eq!(sent, bytes_of(twin.take_transmit()), "same compressor state");
-        assert!(sent.len() < msg.len(), "compressed against the window: {}", sent.len());
+        assert_eq!(
+            sent,
+            bytes_of(twin.take_transmit()),
+            "same compressor state"
+        );
+        assert!(
+            sent.len() < msg.len(),
+            "compressed against the window: {}",
+            sent.len()
+        );
         peer.feed(&sent).unwrap();
         let (evs, err) = events(&mut rx);
         assert_eq!(err, None);

@@ -60,13 +60,13 @@ fn link_of(conn: &Connection) -> Option<&Arc<Link>> {
 /// ([`Extension::split_inbound`](crate::Extension::split_inbound) returned `None`). The
 /// connection is given back unchanged.
 pub struct SplitError {
-    connection: Connection,
+    connection: Box<Connection>,
 }
 
 impl SplitError {
     /// The connection, unchanged.
     pub fn into_connection(self) -> Connection {
-        self.connection
+        *self.connection
     }
 }
 
@@ -87,13 +87,21 @@ impl std::error::Error for SplitError {}
 
 /// Why [`Connection::reunite`] refused; both halves are given back unchanged.
 pub struct ReuniteError {
-    /// The receiving half.
-    pub receiver: Receiver,
-    /// The sending half.
-    pub sender: Sender,
+    halves: Box<(Receiver, Sender)>,
+    not_a_pair: bool,
+}
+
+impl ReuniteError {
     /// The halves come from different connections (`true`), or the receiving half still
     /// has output to write (`false`): write [`Receiver::take_transmit`] first.
-    pub not_a_pair: bool,
+    pub fn not_a_pair(&self) -> bool {
+        self.not_a_pair
+    }
+
+    /// The two halves, unchanged.
+    pub fn into_parts(self) -> (Receiver, Sender) {
+        *self.halves
+    }
 }
 
 impl fmt::Debug for ReuniteError {
@@ -143,7 +151,9 @@ impl Connection {
                     Some(i) => Some(i),
                     None => {
                         self.release_cold();
-                        return Err(SplitError { connection: self });
+                        return Err(SplitError {
+                            connection: Box::new(self),
+                        });
                     }
                 },
             },
@@ -200,8 +210,7 @@ impl Connection {
         };
         if !pair || receiver.conn.buffered_output() != 0 {
             return Err(ReuniteError {
-                receiver,
-                sender,
+                halves: Box::new((receiver, sender)),
                 not_a_pair: !pair,
             });
         }
