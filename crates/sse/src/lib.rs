@@ -70,15 +70,18 @@
 
 extern crate alloc;
 
+pub mod client;
 mod config;
 pub mod encode;
 mod error;
 mod event;
 mod parser;
 pub mod server;
+mod time;
 
 pub use config::{Config, Limits};
 pub use encode::EventBuilder;
-pub use error::{EncodeError, FeedError, ParseError};
+pub use error::{EncodeError, FailReason, FeedError, ParseError};
 pub use event::{Event, EventRef, Item};
 pub use parser::Parser;
+pub use time::Instant;
