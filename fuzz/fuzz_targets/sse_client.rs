@@ -43,6 +43,7 @@ struct Setup {
     connect_timeout_ms: Option<u16>,
     read_timeout_ms: Option<u16>,
     seed: u64,
+    last_event_id: String,
 }
 
 const STATUSES: [u16; 8] = [200, 200, 200, 204, 500, 301, 404, 503];
@@ -80,6 +81,19 @@ fuzz_target!(|input: (Setup, Vec<Op>)| {
         .with_connect_timeout(setup.connect_timeout_ms.map(ms))
         .with_read_timeout(setup.read_timeout_ms.map(ms));
     let mut s = Session::new(config, setup.seed);
+    // A stored id is taken unless it could inject a header or never come from a stream.
+    let bad_id = setup.last_event_id.contains(['\r', '\n', '\0']);
+    s = match s.with_last_event_id(&setup.last_event_id) {
+        Ok(s) => {
+            assert!(!bad_id);
+            assert_eq!(s.last_event_id(), setup.last_event_id);
+            s
+        }
+        Err(_) => {
+            assert!(bad_id);
+            Session::new(config, setup.seed)
+        }
+    };
     let mut now = Instant::ZERO;
     let mut ended = None;
     // A request is in flight or a stream is open: a drop schedules a reconnection.

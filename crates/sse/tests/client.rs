@@ -5,7 +5,7 @@ use core::time::Duration;
 use pushwire_sse::client::{
     Action, CloseReason, Config, DisconnectReason, FailReason, Jitter, ReadyState, Session,
 };
-use pushwire_sse::{Instant, Limits, ParseError};
+use pushwire_sse::{EncodeError, Instant, Limits, ParseError};
 
 const ES: Option<&[u8]> = Some(b"text/event-stream");
 
@@ -490,4 +490,30 @@ fn huge_retry_saturates_instead_of_overflowing() {
     s.handle_error(at(1));
     assert_eq!(s.reconnection_time(), ms(u64::MAX));
     assert_eq!(wait_until(&mut s, at(1)), at(1) + ms(u64::MAX));
+}
+
+#[test]
+fn a_stored_last_event_id_is_sent_on_the_first_request() {
+    let s = Session::new(plain(), 1).with_last_event_id("41").unwrap();
+    assert_eq!(s.last_event_id(), "41");
+    let mut s = s;
+    assert_eq!(open(&mut s, at(0)), Some("41".into()));
+    // Events without `id` keep it; the server's ids replace it.
+    s.feed(at(1), b"data: a\n\n").unwrap();
+    assert_eq!(s.poll_event().unwrap().unwrap().last_event_id(), "41");
+    assert_eq!(feed(&mut s, at(2), "id: 42\ndata: b\n\n"), ["b"]);
+    assert_eq!(s.last_event_id(), "42");
+    // Empty means no header; CR, LF and NUL are refused.
+    let mut s = Session::new(plain(), 1).with_last_event_id("").unwrap();
+    assert_eq!(open(&mut s, at(0)), None);
+    for (bad, e) in [
+        ("1\r\nX-Evil: 1", EncodeError::IdHasNewline),
+        ("1\n", EncodeError::IdHasNewline),
+        ("1\0", EncodeError::IdHasNul),
+    ] {
+        assert_eq!(
+            Session::new(plain(), 1).with_last_event_id(bad).err(),
+            Some(e)
+        );
+    }
 }

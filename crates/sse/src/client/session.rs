@@ -8,7 +8,8 @@ use super::action::{Action, CloseReason, DisconnectReason, ReadyState};
 use super::backoff::{millis, Backoff};
 use super::config::Config;
 use super::response::{verdict, Verdict};
-use crate::error::{FailReason, FeedError, ParseError};
+use crate::encode::EventBuilder;
+use crate::error::{EncodeError, FailReason, FeedError, ParseError};
 use crate::event::{Event, EventRef, Item};
 use crate::parser::Parser;
 use crate::time::Instant;
@@ -69,6 +70,17 @@ impl Session {
         }
     }
 
+    /// Resumes from `id`: the first [`Action::Connect`] sends it as `Last-Event-ID` (for an
+    /// application that kept the last id it processed, e.g. across a restart). Refused, like
+    /// an `id` to send, if it contains CR or LF (it would inject a header) or NUL (a stream
+    /// could never have set it: "If the field value does not contain U+0000 NULL, then set
+    /// the last event ID buffer to the field value"). The empty string means no header.
+    pub fn with_last_event_id(mut self, id: &str) -> Result<Session, EncodeError> {
+        EventBuilder::new().id(id)?;
+        self.parser.set_last_event_id(id);
+        Ok(self)
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
@@ -109,7 +121,8 @@ impl Session {
     }
 
     /// The next deadline: when to connect, or when the request or the stream times out.
-    /// `None` when there is none (no timeout configured, or the session is over).
+    /// `None` when there is none (no timeout configured, or the session is over). Before
+    /// the first [`Session::poll_action`] it is [`Instant::ZERO`]: connect at once.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
             State::Waiting { until } => Some(until),
@@ -296,6 +309,8 @@ impl Session {
             self.backoff.reset();
         } else {
             self.failures = self.failures.saturating_add(1);
+            // "reestablish the connection, unless the user agent knows that to be futile, in
+            // which case the user agent may fail the connection."
             if let Some(max) = self.config.max_attempts {
                 if self.failures >= max {
                     self.state = State::Failed(FailReason::TooManyAttempts {

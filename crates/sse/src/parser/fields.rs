@@ -608,6 +608,13 @@ impl Fields {
         }
     }
 
+    /// Sets the last event ID string (and the buffer, which starts from it).
+    pub(super) fn set_last_event_id(&mut self, id: &str) {
+        self.ids[self.last_id].clear();
+        self.ids[self.last_id].push_str(id);
+        self.id_buffer = self.last_id;
+    }
+
     /// The last event ID string.
     pub(super) fn last_event_id(&self) -> &str {
         &self.ids[self.last_id]

@@ -203,6 +203,12 @@ impl Parser {
         self.fields.restart();
     }
 
+    /// Sets the last event ID string and buffer, for a client that resumes a stream it read
+    /// before (the caller validated `id`: no CR, LF or NUL).
+    pub(crate) fn set_last_event_id(&mut self, id: &str) {
+        self.fields.set_last_event_id(id);
+    }
+
     /// The next event, skipping `retry` and comment items. `Ok(None)`: feed more input (or,
     /// after [`Parser::feed_eof`], the stream is over). Calling it again after `Ok(None)` is
     /// harmless.
