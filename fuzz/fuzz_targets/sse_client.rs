@@ -182,6 +182,10 @@ fn poll(s: &mut Session, now: Instant, ended: &mut Option<Action>, live: &mut bo
             );
             assert!(deadline.is_some_and(|t| t <= now));
             assert!(!*live);
+            // Never a header injection.
+            assert!(!last_event_id
+                .as_deref()
+                .is_some_and(|id| id.contains(['\r', '\n', '\0'])));
             *live = true;
         }
         Action::Wait { until } => {

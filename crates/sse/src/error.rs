@@ -82,7 +82,10 @@ pub enum FailReason {
     },
     /// The response's `Content-Type` was not `text/event-stream` ("or if res's
     /// `Content-Type` is not `text/event-stream`, then fail the connection").
-    #[error("the server answered content type {content_type:?}, not text/event-stream")]
+    #[error(
+        "the server answered content type {:?}, not text/event-stream",
+        .content_type.as_deref().unwrap_or("(none)")
+    )]
     ContentType {
         /// The first 128 bytes of the header value (lossy UTF-8), `None` when absent.
         content_type: Option<String>,

@@ -517,3 +517,20 @@ fn a_stored_last_event_id_is_sent_on_the_first_request() {
         );
     }
 }
+
+#[test]
+fn fail_reasons_print_what_the_server_sent() {
+    let s = FailReason::Status { status: 503 }.to_string();
+    assert!(s.contains("503"), "{s}");
+    let s = FailReason::ContentType {
+        content_type: Some("text/html".into()),
+    }
+    .to_string();
+    assert!(s.contains("\"text/html\"") && !s.contains("Some"), "{s}");
+    let s = FailReason::ContentType { content_type: None }.to_string();
+    assert!(s.contains("(none)"), "{s}");
+    let s = FailReason::TooManyAttempts { attempts: 17 }.to_string();
+    assert!(s.contains("17"), "{s}");
+    let s = FailReason::from(ParseError::EventTooLarge { limit: 4096 }).to_string();
+    assert!(s.contains("4096"), "{s}");
+}

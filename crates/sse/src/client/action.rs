@@ -20,7 +20,9 @@ pub enum Action {
         /// The `Last-Event-ID` header value: the session's last event ID string, `None` when
         /// it is empty ("If the EventSource object's last event ID string is not the empty
         /// string, then [...] Set (`Last-Event-ID`, lastEventIDValue) in request's header
-        /// list").
+        /// list"). It never contains CR, LF or NUL (the parser cannot produce them in an id);
+        /// it may contain other control characters, which HTTP libraries refuse in a header
+        /// value, so the HTTP layer must decide what to do with such an id.
         last_event_id: Option<String>,
     },
     /// Drop the current connection (request or body): the session gave up on it and will
