@@ -534,3 +534,31 @@ fn fail_reasons_print_what_the_server_sent() {
     let s = FailReason::from(ParseError::EventTooLarge { limit: 4096 }).to_string();
     assert!(s.contains("4096"), "{s}");
 }
+
+#[test]
+fn decorrelated_jitter_stays_between_the_reconnection_time_and_the_cap() {
+    let cap = ms(30_000);
+    let cfg = plain()
+        .with_jitter(Jitter::Decorrelated)
+        .with_max_backoff(cap)
+        .with_backoff_reset_after(ms(5_000));
+    for seed in 0..50 {
+        let mut s = Session::new(cfg, seed);
+        let mut now = at(0);
+        let mut longest = Duration::ZERO;
+        for _ in 0..15 {
+            let _ = s.poll_action(now);
+            s.handle_error(now);
+            let d = delay_from(&mut s, now);
+            assert!(d >= ms(1000) && d <= cap, "seed {seed}: {d:?}");
+            longest = longest.max(d);
+            now = now + d;
+        }
+        assert!(longest > ms(3000), "seed {seed}: never backed off");
+        // A healthy stream: back to exactly the reconnection time.
+        open(&mut s, now);
+        now = now + ms(5_000);
+        s.feed_eof(now);
+        assert_eq!(delay_from(&mut s, now), ms(1000));
+    }
+}
