@@ -9,6 +9,11 @@ use pushwire_sse::{EncodeError, Instant, Limits, ParseError};
 
 const ES: Option<&[u8]> = Some(b"text/event-stream");
 
+/// A request without `Last-Event-ID`.
+const CONNECT_NO_ID: Action = Action::Connect {
+    last_event_id: None,
+};
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -73,12 +78,7 @@ fn delay_from(s: &mut Session, now: Instant) -> Duration {
 fn first_poll_connects_without_last_event_id() {
     let mut s = Session::new(plain(), 1);
     assert_eq!(s.ready_state(), ReadyState::Connecting);
-    assert_eq!(
-        s.poll_action(at(5)),
-        Action::Connect {
-            last_event_id: None
-        }
-    );
+    assert_eq!(s.poll_action(at(5)), CONNECT_NO_ID);
     // Extra calls are harmless: no second Connect while the request is open.
     assert_eq!(s.poll_action(at(5)), Action::Wait { until: None });
     assert_eq!(s.poll_action(at(9)), Action::Wait { until: None });
@@ -156,12 +156,7 @@ fn end_of_body_reestablishes_after_the_reconnection_time() {
     assert_eq!(s.ready_state(), ReadyState::Connecting);
     assert_eq!(wait_until(&mut s, at(10)), at(1010));
     assert_eq!(wait_until(&mut s, at(1009)), at(1010));
-    assert_eq!(
-        s.poll_action(at(1010)),
-        Action::Connect {
-            last_event_id: None
-        }
-    );
+    assert_eq!(s.poll_action(at(1010)), CONNECT_NO_ID);
 }
 
 #[test]
@@ -365,12 +360,7 @@ fn read_timeout_fires_only_after_the_full_time_without_bytes() {
     );
     assert_eq!(s.ready_state(), ReadyState::Connecting);
     assert_eq!(wait_until(&mut s, at(19_000)), at(20_000));
-    assert_eq!(
-        s.poll_action(at(20_000)),
-        Action::Connect {
-            last_event_id: None
-        }
-    );
+    assert_eq!(s.poll_action(at(20_000)), CONNECT_NO_ID);
 }
 
 #[test]
@@ -472,12 +462,7 @@ fn reports_that_do_not_fit_the_state_are_ignored() {
     s.feed_eof(at(0));
     s.handle_response(at(0), 200, ES);
     assert_eq!(s.parser().buffered(), 0);
-    assert_eq!(
-        s.poll_action(at(0)),
-        Action::Connect {
-            last_event_id: None
-        }
-    );
+    assert_eq!(s.poll_action(at(0)), CONNECT_NO_ID);
     s.feed(at(0), b"data: x\n\n").unwrap();
     assert_eq!(s.parser().buffered(), 0);
 }
