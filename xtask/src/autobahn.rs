@@ -7,7 +7,8 @@
 //!   1–11, into `target/autobahn/{fc,fs}-deflate`; `cargo xtask ci` runs it as the step
 //!   `autobahn-deflate`, after `autobahn`.
 //! * Client role: `wstest -m fuzzingserver` (bound to 127.0.0.1) driven by
-//!   `crates/tokio/examples/autobahn_client.rs` (`WebSocketStream::client`).
+//!   `crates/tokio/examples/autobahn_client.rs` (`WebSocketStream::client`, echoing on the
+//!   owned halves of `into_split`).
 //!
 //! The two roles run at the same time (each wstest is one single-threaded Python process).
 //!
