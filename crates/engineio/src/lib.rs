@@ -131,6 +131,8 @@ mod sink;
 mod time;
 mod transport;
 mod utf16;
+pub mod v4;
+mod version;
 
 pub use config::Limits;
 pub use error::{FeedError, JsonpError, OpenPacketError, PacketError, PayloadError, SendError};
@@ -147,6 +149,7 @@ pub use payload::{
 pub use time::Instant;
 pub use transport::{TransportKind, WsMessage};
 pub use utf16::utf16_len;
+pub use version::ProtocolVersion;
 
 /// The protocol revision this crate speaks (the `EIO` query parameter).
 pub const PROTOCOL: u8 = 3;
