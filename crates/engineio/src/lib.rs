@@ -1,5 +1,5 @@
 //! pushwire-engineio: sans-IO Engine.io protocol v3 (the protocol of socket.io 2.x and
-//! engine.io-client 3.x).
+//! engine.io-client 3.x), and the wire forms of protocol v4 (socket.io 3+) in [`v4`].
 //!
 //! This crate contains no networking code and takes no time from the OS: bytes in, packets
 //! out, bytes to send. Every byte-level rule follows the spec
@@ -35,9 +35,12 @@
 //! - The two roles: [`server`] and [`client`], each with its own `Config`, `Event`,
 //!   `CloseReason`, WebSocket `WsAction` and `Session`.
 //!
-//! The wire and session modules speak revision 3; `config`, `error`, `time`, `http` and
-//! `transport` do not depend on the revision, so a revision 4 (socket.io 3+) can sit beside
-//! them later.
+//! - Revision 4 (socket.io 3+): [`v4`], its wire forms beside revision 3's (its own
+//!   decoders: a decoder taking both forms misreads one as the other), and
+//!   `version.rs` ([`ProtocolVersion`]).
+//!
+//! The crate-root wire functions and the sessions speak revision 3; `config`, `error`,
+//! `time`, `http`, `transport` and the [`Packet`] value do not depend on the revision.
 //!
 //! # Decoding a polling body: the call order
 //!
