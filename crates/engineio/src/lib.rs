@@ -120,6 +120,7 @@
 
 extern crate alloc;
 
+mod body;
 pub mod client;
 mod config;
 mod error;

@@ -6,9 +6,10 @@
 //! are no lengths, no XHR2 binary payload and no `0:` for the empty list.
 
 use alloc::string::String;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes};
 
 use super::packet::{decode_packet, packet_len, write_packet};
+use crate::body::Body;
 use crate::config::Limits;
 use crate::error::{FeedError, PayloadError};
 use crate::packet::Packet;
@@ -67,15 +68,10 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct PayloadDecoder {
     limits: Limits,
-    buf: BytesMut,
-    /// Bytes of `buf` known to hold no separator.
+    body: Body,
+    /// Bytes of the buffer known to hold no separator.
     scan: usize,
     state: State,
-    /// Bytes of the body accepted so far.
-    fed: usize,
-    /// A feed was refused: the body is over [`Limits::max_payload_bytes`].
-    overflow: bool,
-    eof: bool,
     packets: usize,
 }
 
@@ -85,12 +81,9 @@ impl PayloadDecoder {
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,
-            buf: BytesMut::new(),
+            body: Body::default(),
             scan: 0,
             state: State::Open,
-            fed: 0,
-            overflow: false,
-            eof: false,
             packets: 0,
         }
     }
@@ -103,10 +96,8 @@ impl PayloadDecoder {
     /// [`FeedError::AfterEof`] after [`PayloadDecoder::feed_eof`]. A refused feed takes
     /// nothing.
     pub fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
-        if self.admit(data.len())? {
-            self.buf.extend_from_slice(data);
-        }
-        Ok(())
+        let keep = !matches!(self.state, State::Failed(_));
+        self.body.feed(data, self.limits.max_payload_bytes, keep)
     }
 
     /// Appends an owned chunk of the body; when nothing is buffered and the chunk is not
@@ -115,43 +106,14 @@ impl PayloadDecoder {
     /// # Errors
     /// As [`PayloadDecoder::feed`].
     pub fn feed_bytes(&mut self, data: impl Into<Bytes>) -> Result<(), FeedError> {
-        let data = data.into();
-        if self.admit(data.len())? {
-            if self.buf.is_empty() {
-                self.buf = BytesMut::from(data);
-            } else {
-                self.buf.extend_from_slice(&data);
-            }
-        }
-        Ok(())
-    }
-
-    /// Checks `len` more bytes against the bound and counts them; `Ok(false)`: accepted but
-    /// not worth storing (empty, or the decoder already failed).
-    fn admit(&mut self, len: usize) -> Result<bool, FeedError> {
-        if self.eof {
-            return Err(FeedError::AfterEof);
-        }
-        if len == 0 {
-            return Ok(false);
-        }
-        let limit = self.limits.max_payload_bytes;
-        // `fed <= limit` always holds: only accepted bytes are counted.
-        if self.overflow || len > limit - self.fed {
-            self.overflow = true;
-            return Err(FeedError::BufferFull {
-                buffered: self.fed,
-                len,
-                limit,
-            });
-        }
-        self.fed += len;
-        Ok(!matches!(self.state, State::Failed(_)))
+        let keep = !matches!(self.state, State::Failed(_));
+        self.body
+            .feed_bytes(data.into(), self.limits.max_payload_bytes, keep)
     }
 
     /// Marks the end of the body. Then poll until `Ok(None)`. Idempotent.
     pub fn feed_eof(&mut self) {
-        self.eof = true;
+        self.body.eof = true;
     }
 
     /// Whether the whole body was decoded without error (after [`PayloadDecoder::feed_eof`]).
@@ -186,41 +148,41 @@ impl PayloadDecoder {
             State::Done => return Ok(None),
             State::Open => {}
         }
-        let found = self.buf[self.scan..]
+        let found = self.body.buf[self.scan..]
             .iter()
             .position(|&b| b == SEPARATOR)
             .map(|i| self.scan + i);
         let (len, last) = match found {
             Some(i) => (i, false),
             None => {
-                self.scan = self.buf.len();
-                if self.overflow {
+                self.scan = self.body.buf.len();
+                if self.body.overflow {
                     // The body is cut short: what is buffered is not a whole packet.
                     let limit = self.limits.max_payload_bytes;
                     return self.fail(PayloadError::PayloadTooLarge { limit });
                 }
-                if !self.eof {
+                if !self.body.eof {
                     // A packet still growing: its count and size are already known to fail.
-                    if !self.buf.is_empty() {
-                        if let Err(e) = self.check_limits(self.buf.len()) {
+                    if !self.body.buf.is_empty() {
+                        if let Err(e) = self.check_limits(self.body.buf.len()) {
                             return self.fail(e);
                         }
                     }
                     return Ok(None);
                 }
-                if self.fed == 0 {
+                if self.body.fed == 0 {
                     // engine.io-parser 5 splits "" into one empty packet, a parse error.
                     return self.fail(PayloadError::Empty);
                 }
                 // > <packet type>[<data>]<separator>…<packet type>[<data>]
                 // What follows the last separator is a packet, even when empty.
-                (self.buf.len(), true)
+                (self.body.buf.len(), true)
             }
         };
         if let Err(e) = self.check_limits(len) {
             return self.fail(e);
         }
-        let r = match core::str::from_utf8(&self.buf[..len]) {
+        let r = match core::str::from_utf8(&self.body.buf[..len]) {
             // > The character encoding is UTF-8 for plain text and for base64-encoded
             // > binary payloads.
             Err(_) => Err(PayloadError::InvalidUtf8),
@@ -228,7 +190,7 @@ impl PayloadDecoder {
         };
         match r {
             Ok(p) => {
-                self.buf.advance(if last { len } else { len + 1 });
+                self.body.buf.advance(if last { len } else { len + 1 });
                 self.scan = 0;
                 self.packets += 1;
                 if last {
@@ -581,10 +543,10 @@ mod tests {
         for &b in b"4hello" {
             d.feed(&[b]).unwrap();
             assert_eq!(d.poll_packet(), Ok(None));
-            assert_eq!(d.scan, d.buf.len());
+            assert_eq!(d.scan, d.body.buf.len());
         }
         d.feed(b"\x1e").unwrap();
         assert_eq!(d.poll_packet(), Ok(Some(Packet::message("hello"))));
-        assert_eq!((d.scan, d.buf.len()), (0, 0));
+        assert_eq!((d.scan, d.body.buf.len()), (0, 0));
     }
 }
