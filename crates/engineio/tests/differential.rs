@@ -202,21 +202,32 @@ struct Tally {
     checked: usize,
     diverged: Vec<String>,
     failures: Vec<String>,
+    /// The divergence list the vectors are checked against.
+    listed: &'static [(&'static str, &'static str, &'static str)],
 }
 
 impl Tally {
     fn new() -> Self {
+        Self::against(DIVERGENCES)
+    }
+
+    fn against(listed: &'static [(&'static str, &'static str, &'static str)]) -> Self {
         Self {
             checked: 0,
             diverged: Vec::new(),
             failures: Vec::new(),
+            listed,
         }
     }
 
     /// Records one vector: `agree` is the comparison, `we_error` whether we returned an error.
     fn record(&mut self, section: &str, name: &str, agree: Result<(), String>, we_error: bool) {
         self.checked += 1;
-        match (agree, diverges(section, name)) {
+        let listed = self
+            .listed
+            .iter()
+            .any(|(s, n, _)| *s == section && *n == name);
+        match (agree, listed) {
             (Ok(()), false) => {}
             (Ok(()), true) => self.failures.push(format!(
                 "{section} {name}: listed as a divergence but agrees with the reference"
@@ -683,28 +694,13 @@ const V4_DIVERGENCES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn v4_diverges(section: &str, name: &str) -> bool {
-    V4_DIVERGENCES
-        .iter()
-        .any(|(s, n, _)| *s == section && *n == name)
-}
-
-/// [`Tally`] for the v4 sections: the same bookkeeping against [`V4_DIVERGENCES`].
-fn v4_record(t: &mut Tally, section: &str, name: &str, agree: Result<(), String>, we_error: bool) {
-    let section = format!("v4 {section}");
-    let listed = v4_diverges(&section, name);
-    t.checked += 1;
-    match (agree, listed) {
-        (Ok(()), false) => {}
-        (Ok(()), true) => t.failures.push(format!(
-            "{section} {name}: listed as a divergence but agrees with the reference"
-        )),
-        (Err(why), true) if we_error => t.diverged.push(format!("{section} {name}: {why}")),
-        (Err(why), true) => t.failures.push(format!(
-            "{section} {name}: listed divergence but we did not error: {why}"
-        )),
-        (Err(why), false) => t.failures.push(format!("{section} {name}: {why}")),
-    }
+/// [`compare_decode`] against a fixture object's `packets` and `error`.
+fn compare_with(ours: &[Result<Packet, PayloadError>], reference: &Value) -> Result<(), String> {
+    compare_decode(
+        ours,
+        reference["packets"].as_array().unwrap(),
+        reference["error"].as_bool().unwrap(),
+    )
 }
 
 fn fixture_v4() -> Value {
@@ -730,7 +726,7 @@ fn v4_fixture_comes_from_engine_io_parser_5() {
 #[test]
 fn v4_packet_encoding_is_byte_identical() {
     let f = fixture_v4();
-    let mut t = Tally::new();
+    let mut t = Tally::against(V4_DIVERGENCES);
     for v in arr(&f, "packet_encode") {
         let name = v["name"].as_str().unwrap();
         let p = input_packet(&v["packet"]);
@@ -756,7 +752,7 @@ fn v4_packet_encoding_is_byte_identical() {
         } else {
             Ok(())
         };
-        v4_record(&mut t, "packet_encode", name, agree, false);
+        t.record("v4 packet_encode", name, agree, false);
     }
     t.finish();
 }
@@ -764,7 +760,7 @@ fn v4_packet_encoding_is_byte_identical() {
 #[test]
 fn v4_packet_decoding_matches() {
     let f = fixture_v4();
-    let mut t = Tally::new();
+    let mut t = Tally::against(V4_DIVERGENCES);
     for v in arr(&f, "packet_decode_string") {
         let name = v["name"].as_str().unwrap();
         let ours = v4::decode_packet(v["input"].as_str().unwrap());
@@ -774,7 +770,7 @@ fn v4_packet_decoding_matches() {
             (false, Ok(p)) if packet(r).as_ref() == Some(p) => Ok(()),
             _ => Err(format!("reference {r}, we {ours:?}")),
         };
-        v4_record(&mut t, "packet_decode_string", name, agree, ours.is_err());
+        t.record("v4 packet_decode_string", name, agree, ours.is_err());
     }
     for v in arr(&f, "packet_decode_binary") {
         let name = v["name"].as_str().unwrap();
@@ -785,7 +781,7 @@ fn v4_packet_decoding_matches() {
             Ok(p) if packet(r).as_ref() == Some(p) => Ok(()),
             _ => Err(format!("reference {r}, we {ours:?}")),
         };
-        v4_record(&mut t, "packet_decode_binary", name, agree, ours.is_err());
+        t.record("v4 packet_decode_binary", name, agree, ours.is_err());
     }
     t.finish();
 }
@@ -793,7 +789,7 @@ fn v4_packet_decoding_matches() {
 #[test]
 fn v4_payload_encoding_is_byte_identical() {
     let f = fixture_v4();
-    let mut t = Tally::new();
+    let mut t = Tally::against(V4_DIVERGENCES);
     for v in arr(&f, "payload_encode") {
         let name = v["name"].as_str().unwrap();
         let ps: Vec<Packet> = v["packets"]
@@ -823,14 +819,9 @@ fn v4_payload_encoding_is_byte_identical() {
             // Each side decodes the (identical) bytes to the same packets.
             let got: Vec<_> = v4::decode_payload(ours, Limits::DEFAULT).collect();
             let d = &v["decoded"];
-            agree = compare_decode(
-                &got,
-                d["packets"].as_array().unwrap(),
-                d["error"].as_bool().unwrap(),
-            )
-            .map_err(|e| format!("decode: {e}"));
+            agree = compare_with(&got, d).map_err(|e| format!("decode: {e}"));
         }
-        v4_record(&mut t, "payload_encode", name, agree, false);
+        t.record("v4 payload_encode", name, agree, false);
     }
     t.finish();
 }
@@ -838,18 +829,14 @@ fn v4_payload_encoding_is_byte_identical() {
 #[test]
 fn v4_payload_decoding_matches() {
     let f = fixture_v4();
-    let mut t = Tally::new();
+    let mut t = Tally::against(V4_DIVERGENCES);
     for v in arr(&f, "payload_decode") {
         let name = v["name"].as_str().unwrap();
         let ours: Vec<_> =
             v4::decode_payload(v["input"].as_str().unwrap().to_owned(), Limits::DEFAULT).collect();
-        let agree = compare_decode(
-            &ours,
-            v["packets"].as_array().unwrap(),
-            v["error"].as_bool().unwrap(),
-        );
+        let agree = compare_with(&ours, v);
         let we_error = ours.iter().any(Result::is_err);
-        v4_record(&mut t, "payload_decode", name, agree, we_error);
+        t.record("v4 payload_decode", name, agree, we_error);
     }
     // Not UTF-8: engine.io 6 reads the body as text with U+FFFD for bad sequences before
     // decodePayload; we refuse the packet (`InvalidUtf8`) after the ones before it.
