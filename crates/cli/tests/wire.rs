@@ -327,14 +327,14 @@ fn lines_of(objs: &[Value]) -> Vec<u8> {
     s.into_bytes()
 }
 
-#[test]
-fn eio3_encode_packet_matches_the_reference() {
-    let f = fixture();
+/// `encode <version> packet [--binary]` on every `packet_encode` vector of a fixture: the
+/// string form, and with `--binary` what a binary-capable WebSocket frame carries.
+fn check_encode_packet(version: &str, f: &Value) {
     let vectors = f["packet_encode"].as_array().unwrap();
     for v in vectors {
         let obj = cli_packet(&v["packet"]).unwrap();
         let input = lines_of(&[obj]);
-        let (out, code) = run(&["encode", "eio3", "packet"], &input);
+        let (out, code) = run(&["encode", version, "packet"], &input);
         assert_eq!(code, 0, "{}", v["name"]);
         assert_eq!(
             String::from_utf8(out).unwrap(),
@@ -342,7 +342,7 @@ fn eio3_encode_packet_matches_the_reference() {
             "{}",
             v["name"]
         );
-        let (out, code) = run(&["encode", "eio3", "packet", "--binary"], &input);
+        let (out, code) = run(&["encode", version, "packet", "--binary"], &input);
         assert_eq!(code, 0);
         let expect = match &v["frame"] {
             fr if fr.get("text").is_some() => fr["text"].as_str().unwrap().as_bytes().to_vec(),
@@ -351,6 +351,11 @@ fn eio3_encode_packet_matches_the_reference() {
         assert_eq!(out, expect, "{} as a binary-capable frame", v["name"]);
     }
     assert!(vectors.len() > 100);
+}
+
+#[test]
+fn eio3_encode_packet_matches_the_reference() {
+    check_encode_packet("eio3", &fixture());
 }
 
 #[test]
@@ -568,43 +573,31 @@ fn fixture_v4() -> Value {
     serde_json::from_str(FIXTURE_V4).unwrap()
 }
 
+/// A fixture's list of packets as the CLI's JSON lines input.
+fn packets_input(packets: &Value) -> Vec<u8> {
+    let objs: Vec<Value> = packets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| cli_packet(p).unwrap())
+        .collect();
+    lines_of(&objs)
+}
+
 #[test]
 fn eio4_encode_packet_matches_the_reference() {
-    let f = fixture_v4();
-    let vectors = f["packet_encode"].as_array().unwrap();
-    for v in vectors {
-        let input = lines_of(&[cli_packet(&v["packet"]).unwrap()]);
-        let (out, code) = run(&["encode", "eio4", "packet"], &input);
-        assert_eq!(code, 0, "{}", v["name"]);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            v["string"].as_str().unwrap(),
-            "{}",
-            v["name"]
-        );
-        // --binary: a WebSocket frame's content, binary data as the bytes alone.
-        let (out, code) = run(&["encode", "eio4", "packet", "--binary"], &input);
-        assert_eq!(code, 0);
-        let expect = match &v["frame"] {
-            fr if fr.get("text").is_some() => fr["text"].as_str().unwrap().as_bytes().to_vec(),
-            fr => unhex(fr["hex"].as_str().unwrap()),
-        };
-        assert_eq!(out, expect, "{} as a WebSocket frame", v["name"]);
-    }
-    assert!(vectors.len() > 100);
+    // --binary: binary data as the bytes alone (no type byte in v4).
+    check_encode_packet("eio4", &fixture_v4());
 }
 
 #[test]
 fn eio4_encode_payload_matches_the_reference() {
     let f = fixture_v4();
     for v in f["payload_encode"].as_array().unwrap() {
-        let objs: Vec<Value> = v["packets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| cli_packet(p).unwrap())
-            .collect();
-        let (out, code) = run(&["encode", "eio4", "payload"], &lines_of(&objs));
+        let (out, code) = run(
+            &["encode", "eio4", "payload"],
+            &packets_input(&v["packets"]),
+        );
         assert_eq!(code, 0);
         // engine.io-parser 5 never answers for no packets (`null`); we write nothing.
         let expect = v["payload"].as_str().unwrap_or("");
