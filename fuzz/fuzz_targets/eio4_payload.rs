@@ -9,6 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use pushwire_engineio::v4;
 
 include!("eio_payload_common.rs");
 

@@ -16,42 +16,10 @@
 // - decode(encode(packets)) == packets.
 
 use arbitrary::Arbitrary;
-use pushwire_engineio::{
-    v4, FeedError, Limits, Packet, PayloadDecoder, PayloadError, PayloadFormat,
-};
+use pushwire_engineio::{FeedError, Limits, Packet, PayloadDecoder, PayloadError, PayloadFormat};
 
-/// What the oracle needs of a payload decoder (revision 3's and revision 4's).
-trait Decoding {
-    fn feed(&mut self, data: &[u8]) -> Result<(), FeedError>;
-    fn feed_bytes(&mut self, data: bytes::Bytes) -> Result<(), FeedError>;
-    fn feed_eof(&mut self);
-    fn poll_packet(&mut self) -> Result<Option<Packet>, PayloadError>;
-    fn is_finished(&self) -> bool;
-}
-
-macro_rules! decoding {
-    ($t:ty) => {
-        impl Decoding for $t {
-            fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
-                <$t>::feed(self, data)
-            }
-            fn feed_bytes(&mut self, data: bytes::Bytes) -> Result<(), FeedError> {
-                <$t>::feed_bytes(self, data)
-            }
-            fn feed_eof(&mut self) {
-                <$t>::feed_eof(self)
-            }
-            fn poll_packet(&mut self) -> Result<Option<Packet>, PayloadError> {
-                <$t>::poll_packet(self)
-            }
-            fn is_finished(&self) -> bool {
-                <$t>::is_finished(self)
-            }
-        }
-    };
-}
-decoding!(PayloadDecoder);
-decoding!(v4::PayloadDecoder);
+// The `Decoding` trait over both revisions' decoders, shared with the engineio proptests.
+include!("../../crates/engineio/tests/common/decoding.rs");
 
 type Results = Vec<Result<Packet, PayloadError>>;
 

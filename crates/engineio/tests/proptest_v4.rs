@@ -2,7 +2,6 @@
 //! payloads; any split of a body gives the same packets and error as the whole body; the v4
 //! and v3 decoders never agree on a binary packet's base64 form.
 
-use bytes::Bytes;
 use proptest::prelude::*;
 use pushwire_engineio::{v4, Limits, Packet, PacketType, PayloadError, WsMessage};
 
@@ -35,48 +34,16 @@ fn payload_packets() -> impl Strategy<Value = Vec<Packet>> {
     proptest::collection::vec(packet(text), 1..12)
 }
 
-/// Feeds `input` in the chunks given by `cuts` (alternating `feed` and `feed_bytes`),
-/// polling after each, then EOF.
+#[path = "common/decoding.rs"]
+mod decoding;
+
+/// Feeds `input` in the chunks given by `cuts`, polling after each, then EOF.
 fn decode_chunked(
     input: &[u8],
     cuts: &[usize],
     limits: Limits,
 ) -> Vec<Result<Packet, PayloadError>> {
-    let mut d = v4::PayloadDecoder::new(limits);
-    let mut out = Vec::new();
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.push(input.len());
-    let mut failed = false;
-    let drain = |d: &mut v4::PayloadDecoder, out: &mut Vec<_>, failed: &mut bool| {
-        while !*failed {
-            match d.poll_packet() {
-                Ok(Some(p)) => out.push(Ok(p)),
-                Ok(None) => break,
-                Err(e) => {
-                    out.push(Err(e));
-                    *failed = true;
-                }
-            }
-        }
-    };
-    let mut pos = 0;
-    for (i, &c) in cuts.iter().enumerate() {
-        // A refused feed (over `max_payload_bytes`) takes nothing; the poll reports it.
-        let _ = if i % 2 == 0 {
-            d.feed(&input[pos..c])
-        } else {
-            d.feed_bytes(Bytes::copy_from_slice(&input[pos..c]))
-        };
-        pos = c;
-        drain(&mut d, &mut out, &mut failed);
-    }
-    d.feed_eof();
-    drain(&mut d, &mut out, &mut failed);
-    if !failed {
-        assert!(d.is_finished(), "a clean end after EOF");
-    }
-    out
+    decoding::decode_chunked(v4::PayloadDecoder::new(limits), input, cuts)
 }
 
 proptest! {
