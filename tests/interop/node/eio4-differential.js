@@ -19,6 +19,7 @@
 
 const fs = require('fs');
 const parser = require('engine.io-parser-v5');
+const { toRef, sync, wire, unwire, show, Comparer } = require('./eio-common');
 
 const [oursPath, theirsPath] = process.argv.slice(2);
 if (!oursPath || !theirsPath) {
@@ -27,38 +28,12 @@ if (!oursPath || !theirsPath) {
 }
 const ours = JSON.parse(fs.readFileSync(oursPath, 'utf8'));
 
-const toRef = (p) => (p.binary !== undefined
-  ? { type: p.type, data: Buffer.from(p.binary, 'base64') }
-  : { type: p.type, data: p.text });
 const packets = ours.packets.map(toRef);
 const payloads = ours.payloads.map((idx) => idx.map((i) => packets[i]));
-
-// The reference's encoders are callback based but synchronous (and silent for no packets).
-const sync = (f) => { let out = null; f((v) => { out = v; }); return out; };
-const wire = (v) => (typeof v === 'string' ? { text: v } : { binary: Buffer.from(v).toString('base64') });
-const unwire = (w) => (w.binary !== undefined ? Buffer.from(w.binary, 'base64') : w.text);
-
-let noData = 0;
-function samePacket(got, want) {
-  if (!got || got.type !== want.type) return false;
-  if (Buffer.isBuffer(want.data)) return Buffer.isBuffer(got.data) && got.data.equals(want.data);
-  if (got.data === undefined && want.data === '') {
-    noData += 1;
-    return true;
-  }
-  return got.data === want.data;
-}
-const samePackets = (got, want) => got.length === want.length && got.every((p, i) => samePacket(p, want[i]));
-const show = (v) => JSON.stringify(Buffer.isBuffer(v) ? { buffer: v.toString('hex') } : v);
-
-const diffs = [];
-const counts = {};
-function compare(kind, i, ok, detail) {
-  counts[kind] = counts[kind] || [0, 0];
-  counts[kind][1] += 1;
-  if (ok) counts[kind][0] += 1;
-  else diffs.push(`${kind} #${i}: ${detail()}`);
-}
+const cmp = new Comparer();
+const compare = cmp.compare.bind(cmp);
+const samePacket = cmp.samePacket.bind(cmp);
+const samePackets = cmp.samePackets.bind(cmp);
 
 // ---- (1) the reference's encodings, compared with pushwire's, byte for byte
 const theirs = { packet_str: [], packet_frame: [], payload: [] };
@@ -95,12 +70,5 @@ payloads.forEach((ps, i) => {
 fs.writeFileSync(theirsPath, JSON.stringify(theirs));
 
 const binary = ours.packets.filter((p) => p.binary !== undefined).length;
-console.log(`engine.io-parser ${JSON.parse(fs.readFileSync(require.resolve('engine.io-parser-v5').replace(/build\/cjs\/index\.js$/, 'package.json'), 'utf8')).version} vs pushwire v4: ${packets.length} packets (${binary} binary), ${payloads.length} payloads`);
-let total = 0; let same = 0;
-for (const [kind, [ok, n]] of Object.entries(counts)) {
-  console.log(`  ${kind}: ${ok} of ${n} identical`);
-  total += n; same += ok;
-}
-console.log(`  total: ${same} of ${total} identical (${noData} decodes of empty text came back without \`data\`, the documented divergence)`);
-for (const d of diffs.slice(0, 10)) console.log(`  DIFFERENCE ${d}`);
-process.exit(diffs.length === 0 && total > 0 ? 0 : 1);
+const version = JSON.parse(fs.readFileSync(require.resolve('engine.io-parser-v5').replace(/build\/cjs\/index\.js$/, 'package.json'), 'utf8')).version;
+cmp.finish(`engine.io-parser ${version} vs pushwire v4: ${packets.length} packets (${binary} binary), ${payloads.length} payloads`);

@@ -14,22 +14,14 @@ const fs = require('fs');
 const path = require('path');
 const parser = require('engine.io-parser-v5');
 
+const { rng, TYPES, describePacket, isErr, encodedDesc } = require('./eio-common');
+
 const OUT = path.join(__dirname, '..', '..', '..', 'crates', 'engineio', 'tests', 'fixtures', 'eio4-vectors.json');
 
-// mulberry32: a tiny seeded PRNG so the random vectors are the same on every run.
-function rng(seed) {
-  return function () {
-    seed |= 0; seed = (seed + 0x6D2B79F5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(0x5eed4);
 const pick = (a) => a[Math.floor(rand() * a.length)];
 const int = (n) => Math.floor(rand() * n);
 
-const TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'];
 // ASCII, digits (look like types), 'b' (looks like base64), base64 characters, 2-, 3- and
 // 4-byte UTF-8, JSON-ish and escapes. No record separator: a payload cannot carry it.
 const ALPHABET = ['a', 'Z', '0', '4', '9', ':', 'b', '=', '+', '/', ' ', '"', '\\', '\n', '\r', '\t', '\u0000',
@@ -55,18 +47,6 @@ function randPacket() {
   return { type: 'message', data: randBytes() };
 }
 
-// A packet as the fixture stores it (the revision 3 fixture's shape): type name, and data as
-// {text}, {hex} (binary) or absent (no data).
-function describePacket(p) {
-  const out = { type: p.type === undefined ? null : p.type };
-  if (p.data === undefined) return out;
-  if (Buffer.isBuffer(p.data)) out.data = { hex: p.data.toString('hex') };
-  else if (p.data instanceof ArrayBuffer) out.data = { hex: Buffer.from(p.data).toString('hex') };
-  else out.data = { text: String(p.data) };
-  return out;
-}
-const isErr = (p) => p.type === 'error' && p.data === 'parser error';
-
 function encodePacket(p, supportsBinary) {
   let out;
   parser.encodePacket(p, supportsBinary, (r) => { out = r; });
@@ -77,9 +57,6 @@ function encodePayload(ps) {
   let out = null;
   parser.encodePayload(ps, (r) => { out = r; });
   return out;
-}
-function encodedDesc(v) {
-  return typeof v === 'string' ? { text: v } : { hex: Buffer.from(v).toString('hex') };
 }
 // decodePayload: the packets before its first error packet, and whether there was one.
 function decodePayload(input) {
