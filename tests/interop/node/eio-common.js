@@ -13,6 +13,27 @@ function rng(seed) {
   };
 }
 
+// The seeded draws of a generator: `pick` from a list, `int` below n, random text over
+// `alphabet` and random bytes, all from one `rng(seed)` stream.
+function draws(seed, alphabet) {
+  const rand = rng(seed);
+  const pick = (a) => a[Math.floor(rand() * a.length)];
+  const int = (n) => Math.floor(rand() * n);
+  function randText() {
+    const n = pick([0, 1, 2, 5, 10, 40]);
+    let s = '';
+    for (let i = 0; i < n; i++) s += pick(alphabet);
+    return s;
+  }
+  function randBytes() {
+    const n = pick([0, 1, 2, 3, 4, 7, 32, 100]);
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = int(256);
+    return b;
+  }
+  return { rand, pick, int, randText, randBytes };
+}
+
 const TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'];
 
 // True when `s` holds a lone surrogate, which JSON (and a Rust String) cannot carry.
@@ -104,5 +125,5 @@ class Comparer {
 }
 
 module.exports = {
-  rng, TYPES, describePacket, isErr, encodedDesc, toRef, sync, wire, unwire, show, Comparer,
+  rng, draws, TYPES, describePacket, isErr, encodedDesc, toRef, sync, wire, unwire, show, Comparer,
 };

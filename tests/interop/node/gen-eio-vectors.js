@@ -18,33 +18,19 @@ const engine = require('engine.io');
 const Polling = require('engine.io/lib/transports/polling');
 const JSONP = require('engine.io/lib/transports/polling-jsonp');
 
-const { rng, TYPES, describePacket, isErr, encodedDesc } = require('./eio-common');
+const { draws, TYPES, describePacket, isErr, encodedDesc } = require('./eio-common');
 
 const OUT = path.join(__dirname, '..', '..', '..', 'crates', 'engineio', 'tests', 'fixtures', 'eio3-vectors.json');
 
 // ---------------------------------------------------------------- helpers
 
-const rand = rng(0x5eed);
-const pick = (a) => a[Math.floor(rand() * a.length)];
-const int = (n) => Math.floor(rand() * n);
 
 // ASCII, digits and ':' (look like lengths), 'b' (looks like base64), 2-, 3- and 4-byte
 // UTF-8 (the last are astral: 2 UTF-16 units), CJK, JSON-ish and escapes.
 const ALPHABET = ['a', 'Z', '0', '9', ':', 'b', ' ', '"', '\\', '\n', '\r', '\t', '\u0000', '\u001f', '\u007f',
   'é', '€', '中', '文', '😀', '🎉', '\u{10FFFF}', '\uFFFF', '\u2028', '\u2029', '{', '}', '[', ']', ','];
 
-function randText() {
-  const n = pick([0, 1, 2, 5, 10, 40]);
-  let s = '';
-  for (let i = 0; i < n; i++) s += pick(ALPHABET);
-  return s;
-}
-function randBytes() {
-  const n = pick([0, 1, 2, 3, 4, 7, 32, 100]);
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = int(256);
-  return b;
-}
+const { rand, pick, int, randText, randBytes } = draws(0x5eed, ALPHABET);
 function randPacket() {
   const type = pick(TYPES);
   const r = rand();

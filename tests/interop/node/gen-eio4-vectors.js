@@ -14,31 +14,17 @@ const fs = require('fs');
 const path = require('path');
 const parser = require('engine.io-parser-v5');
 
-const { rng, TYPES, describePacket, isErr, encodedDesc } = require('./eio-common');
+const { draws, TYPES, describePacket, isErr, encodedDesc } = require('./eio-common');
 
 const OUT = path.join(__dirname, '..', '..', '..', 'crates', 'engineio', 'tests', 'fixtures', 'eio4-vectors.json');
 
-const rand = rng(0x5eed4);
-const pick = (a) => a[Math.floor(rand() * a.length)];
-const int = (n) => Math.floor(rand() * n);
 
 // ASCII, digits (look like types), 'b' (looks like base64), base64 characters, 2-, 3- and
 // 4-byte UTF-8, JSON-ish and escapes. No record separator: a payload cannot carry it.
 const ALPHABET = ['a', 'Z', '0', '4', '9', ':', 'b', '=', '+', '/', ' ', '"', '\\', '\n', '\r', '\t', '\u0000',
   '\u001f', '\u007f', 'é', '€', '中', '😀', '🎉', '\u{10FFFF}', '\uFFFF', '\u2028', '{', '}', '[', ']', ','];
 
-function randText() {
-  const n = pick([0, 1, 2, 5, 10, 40]);
-  let s = '';
-  for (let i = 0; i < n; i++) s += pick(ALPHABET);
-  return s;
-}
-function randBytes() {
-  const n = pick([0, 1, 2, 3, 4, 7, 32, 100]);
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = int(256);
-  return b;
-}
+const { rand, pick, int, randText, randBytes } = draws(0x5eed4, ALPHABET);
 // A packet revision 4 can carry: binary data only in a message.
 function randPacket() {
   const r = rand();
