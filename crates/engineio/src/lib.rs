@@ -130,6 +130,7 @@ mod open;
 mod packet;
 mod packet_type;
 mod payload;
+mod revision;
 pub mod server;
 mod sink;
 mod time;

@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | one packet, string form `4hello` / `bAQID` | [`encode_packet`], [`packet_to_string`] | [`decode_packet`], [`decode_packet_string`] |
 //! | one packet as a WebSocket message (binary: the bytes alone) | [`packet_to_ws_message`] | [`packet_from_ws_message`] |
+//! | handshake JSON with `maxPayload` | [`Handshake::to_packet`] | [`Handshake::from_packet`] |
 //! | payload `4hello\x1e2\x1ebAQID` | [`encode_payload`], [`payload_to_string`] | [`decode_payload`], [`PayloadDecoder`] |
 //!
 //! What revision 4 drops (spec, "From v3 to v4"): lengths in payloads ("use a record
@@ -27,8 +28,11 @@
 //!
 //! With the whole body in hand, [`decode_payload`] does the three steps as an iterator.
 
+mod handshake;
 mod packet;
 mod payload;
+
+pub use handshake::Handshake;
 
 pub use packet::{
     decode_packet, decode_packet_string, encode_packet, packet_from_ws_message, packet_len,
