@@ -393,3 +393,15 @@ fn r1_v4_setters_set_their_field_only() {
     assert_eq!(c, e);
     assert_ne!(c, d);
 }
+
+#[test]
+fn a_closing_session_sends_no_more_pings() {
+    // Found by the eio_server_session fuzz target: a polling session closing (waiting for a
+    // GET to carry `close`) kept a ping due in the past as its next deadline.
+    let mut s = open_polling();
+    s.close(ms(1), "sid1");
+    s.handle_timeout(ms(25_000));
+    assert!(s.poll_timeout().is_some_and(|t| t > ms(25_000)));
+    // The GET gets the close packet, not a ping.
+    assert_eq!(body(&poll_now(&mut s, 25_001)), "1");
+}

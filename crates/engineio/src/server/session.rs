@@ -526,13 +526,16 @@ impl Session {
             }
         }
         // v4, first (a late call must not count a ping never sent as missed):
-        if self.next_ping.is_some_and(|t| now >= t) && self.state == State::Open {
-            // > the server sends a `ping` packet and the client has a few seconds (the
-            // > `pingTimeout` value) to send a `pong` packet back.
+        if self.next_ping.is_some_and(|t| now >= t) {
             self.next_ping = None;
-            self.ping_deadline = now + self.config.ping_timeout;
-            self.write_buffer.push_back(Packet::empty(PacketType::Ping));
-            self.flush();
+            // A closing session sends no more pings.
+            if self.state == State::Open {
+                // > the server sends a `ping` packet and the client has a few seconds (the
+                // > `pingTimeout` value) to send a `pong` packet back.
+                self.ping_deadline = now + self.config.ping_timeout;
+                self.write_buffer.push_back(Packet::empty(PacketType::Ping));
+                self.flush();
+            }
         }
         // > the server will also be able to detect whether the client becomes unresponsive
         // > when it does not receive any data within `pingTimeout + pingInterval`.
