@@ -36,11 +36,15 @@
 //!   `CloseReason`, WebSocket `WsAction` and `Session`.
 //!
 //! - Revision 4 (socket.io 3+): [`v4`], its wire forms beside revision 3's (its own
-//!   decoders: a decoder taking both forms misreads one as the other), and
-//!   `version.rs` ([`ProtocolVersion`]).
+//!   decoders: a decoder taking both forms misreads one as the other) and its handshake
+//!   ([`v4::Handshake`], with `maxPayload`); `version.rs` ([`ProtocolVersion`]);
+//!   `revision.rs`, where a session picks the wire functions of its revision.
 //!
-//! The crate-root wire functions and the sessions speak revision 3; `config`, `error`,
-//! `time`, `http`, `transport` and the [`Packet`] value do not depend on the revision.
+//! The crate-root wire functions speak revision 3. The sessions speak revision 3 by default
+//! and revision 4 when asked: [`server::Config::allow_eio4`] (the `EIO` of each handshake
+//! then picks the session's revision, as engine.io 6 with `allowEIO3` does) and
+//! [`client::Config::protocol`]. `config`, `error`, `time`, `http`, `transport` and the
+//! [`Packet`] value do not depend on the revision.
 //!
 //! # Decoding a polling body: the call order
 //!
