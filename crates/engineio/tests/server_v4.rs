@@ -184,26 +184,43 @@ fn the_server_pings_every_interval_and_the_client_answers() {
 }
 
 #[test]
-fn a_missing_pong_closes_the_session_and_messages_do_not_stand_in() {
+fn a_missing_pong_closes_the_session_and_other_packets_delay_it_once() {
     // > If the server does not receive a `pong` packet back, then it SHOULD consider that the
     // > connection is closed.
     let mut s = open_polling();
     s.handle_timeout(ms(25_000));
     assert_eq!(body(&poll_now(&mut s, 25_000)), "2");
-    // A message is not a pong (engine.io 6 resets its timer on pongs only).
+    assert_eq!(s.poll_timeout(), Some(ms(30_000)));
+    // engine.io 6.6: the first packet while a pong is awaited restarts the pong timer
+    // ("got packet while waiting for pong - refreshing ping timeout"), once per ping.
     respond(s.handle_request(ms(29_000), &post(Q, b"4still here")));
+    assert_eq!(s.poll_timeout(), Some(ms(34_000)));
+    respond(s.handle_request(ms(33_000), &post(Q, b"4and here")));
+    assert_eq!(s.poll_timeout(), Some(ms(34_000)));
     assert!(matches!(
-        s.handle_request(ms(29_000), &get(Q)),
+        s.handle_request(ms(33_000), &get(Q)),
         Outcome::Hold { .. }
     ));
-    s.handle_timeout(ms(29_999));
+    s.handle_timeout(ms(33_999));
     assert_eq!(
         events(&mut s),
-        [Event::Message(PacketData::Text("still here".into()))]
+        [
+            Event::Message(PacketData::Text("still here".into())),
+            Event::Message(PacketData::Text("and here".into()))
+        ]
     );
-    s.handle_timeout(ms(30_000));
+    s.handle_timeout(ms(34_000));
     assert_eq!(events(&mut s), [Event::Closed(CloseReason::PingTimeout)]);
     assert_eq!(body(&s.poll_http_response("sid1").unwrap()), "1");
+}
+
+#[test]
+fn a_pong_nobody_asked_for_postpones_the_next_ping() {
+    // engine.io 6.6 on any pong: `this.pingIntervalTimer?.refresh()`.
+    let mut s = open_polling();
+    respond(s.handle_request(ms(10_000), &post(Q, b"3")));
+    assert_eq!(s.poll_timeout(), Some(ms(35_000)));
+    assert_eq!(events(&mut s), []);
 }
 
 #[test]

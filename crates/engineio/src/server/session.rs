@@ -91,6 +91,9 @@ pub struct Session {
     ping_deadline: Instant,
     /// Revision 4: when the server sends its next ping (`None`: waiting for a pong).
     next_ping: Option<Instant>,
+    /// Revision 4: a packet other than the pong already restarted the pong deadline since
+    /// the last ping (engine.io 6.6's `hasRefreshedPingTimeout`: once per ping).
+    refreshed: bool,
     close_deadline: Option<Instant>,
 }
 
@@ -157,6 +160,7 @@ impl Session {
             events: VecDeque::new(),
             ping_deadline,
             next_ping,
+            refreshed: false,
             close_deadline: None,
             config,
         };
@@ -533,6 +537,7 @@ impl Session {
                 // > the server sends a `ping` packet and the client has a few seconds (the
                 // > `pingTimeout` value) to send a `pong` packet back.
                 self.ping_deadline = now + self.config.ping_timeout;
+                self.refreshed = false;
                 self.write_buffer.push_back(Packet::empty(PacketType::Ping));
                 self.flush();
             }
@@ -607,14 +612,20 @@ impl Session {
         }
     }
 
-    /// Revision 4 `onPacket` (engine.io 6): only a pong moves the heartbeat on, and a ping
+    /// Revision 4 `onPacket`, as engine.io 6.6's: a pong schedules the next ping
+    /// `ping_interval` from now (even one nobody asked for: engine.io refreshes its interval
+    /// timer); while a pong is awaited, the first other packet restarts the pong deadline,
+    /// once per ping ("got packet while waiting for pong - refreshing ping timeout"); a ping
     /// from the client is an error ("invalid heartbeat direction").
     fn on_packet_v4(&mut self, now: Instant, p: Packet) {
+        let waiting = self.next_ping.is_none();
+        if waiting && !self.refreshed && p.kind != PacketType::Pong {
+            self.ping_deadline = now + self.config.ping_timeout;
+            self.refreshed = true;
+        }
         match p.kind {
             PacketType::Ping => self.close_with(CloseReason::TransportError, false),
-            // An answer to our ping: the next one in `pingInterval`. A pong nobody asked
-            // for changes nothing.
-            PacketType::Pong if self.next_ping.is_none() => {
+            PacketType::Pong => {
                 self.next_ping = Some(now + self.config.ping_interval);
                 self.ping_deadline = now + self.config.ping_interval + self.config.ping_timeout;
             }
