@@ -17,6 +17,8 @@
 //! 5.2.3, at the end of this file.
 
 use bytes::Bytes;
+use pushwire_engineio::http::{HttpRequest, Method};
+use pushwire_engineio::server::{self, Outcome, Server};
 use pushwire_engineio::{
     decode_binary_payload, decode_jsonp_request, decode_jsonp_response, decode_text_payload,
     encode_binary_payload, encode_jsonp_request, encode_jsonp_response, encode_payload,
@@ -860,4 +862,135 @@ fn v4_payload_decoding_matches() {
         t.checked += 1;
     }
     t.finish();
+}
+
+/// A request to `server` that must be answered at once.
+fn answer(
+    server: &mut Server<impl FnMut() -> String>,
+    req: &HttpRequest<'_>,
+) -> (u16, Option<String>, String) {
+    match server.handle_request(pushwire_engineio::Instant::ZERO, req) {
+        Outcome::Respond(r) => (
+            r.status,
+            r.header("content-type").map(String::from),
+            String::from_utf8(r.body).unwrap(),
+        ),
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+/// What engine.io 6.6.13 answered, as [`answer`] gives ours.
+fn theirs(v: &Value) -> (u16, Option<String>, String) {
+    (
+        u16::try_from(v["status"].as_u64().unwrap()).unwrap(),
+        v["content_type"].as_str().map(String::from),
+        v["body"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn v4_live_engine_io_6_server_answers_as_ours() {
+    let f = fixture_v4();
+    let live = &f["live_server"];
+    assert_eq!(live["engine_io"], "6.6.13");
+    let get = |query| HttpRequest {
+        method: Method::Get,
+        query,
+        origin: None,
+        content_type: None,
+        websocket_upgrade: false,
+        body: b"",
+    };
+    let config = server::Config::DEFAULT
+        .with_allow_eio4(true)
+        .with_ping_interval(core::time::Duration::from_millis(25_000))
+        .with_ping_timeout(core::time::Duration::from_millis(20_000));
+    let mut n = 0;
+    let mut ours = Server::new(config, move || {
+        n += 1;
+        format!("fixture-sid-{}", n - 1)
+    });
+
+    // The v4 handshake, byte for byte: field order, `maxPayload`, no length prefix.
+    let h = answer(&mut ours, &get("EIO=4&transport=polling&t=a"));
+    assert_eq!(h, theirs(&live["handshake_v4"]));
+    // The v3 handshake on the same server: engine.io 6 adds `maxPayload` to it too; ours is
+    // engine.io 3.6.2's, unchanged (a v3 client ignores the field).
+    let (status, ct, body) = answer(&mut ours, &get("EIO=3&transport=polling&t=b"));
+    let (t_status, t_ct, t_body) = theirs(&live["handshake_v3"]);
+    assert_eq!((status, ct), (t_status, t_ct));
+    assert_ne!(
+        body, t_body,
+        "listed difference: no maxPayload in our v3 handshake"
+    );
+    let open = OpenPacket::from_json(body.split_once(":0").unwrap().1).unwrap();
+    let theirs_open = v4::Handshake::from_json(t_body.split_once(":0").unwrap().1).unwrap();
+    assert_eq!(open, theirs_open.open);
+
+    // socket.send('hello'), socket.send(Buffer [1, 2, 3]), socket.send('€😀'), then a poll.
+    for d in [
+        pushwire_engineio::PacketData::Text("hello".into()),
+        pushwire_engineio::PacketData::Binary(Bytes::from_static(&[1, 2, 3])),
+        pushwire_engineio::PacketData::Text("€😀".into()),
+    ] {
+        ours.send("fixture-sid-0", d).unwrap();
+    }
+    let poll = answer(
+        &mut ours,
+        &get("EIO=4&transport=polling&sid=fixture-sid-0&t=c"),
+    );
+    assert_eq!(poll, theirs(&live["poll_v4"]));
+
+    // A POST: the same reply, and we read the body as engine.io 6 did.
+    let post = &live["post_v4"];
+    let body = post["body"].as_str().unwrap();
+    let req = HttpRequest {
+        method: Method::Post,
+        content_type: Some("text/plain;charset=UTF-8"),
+        body: body.as_bytes(),
+        ..get("EIO=4&transport=polling&sid=fixture-sid-0&t=d")
+    };
+    let (status, _, reply) = answer(&mut ours, &req);
+    assert_eq!(
+        (u64::from(status), reply.as_str()),
+        (
+            post["status"].as_u64().unwrap(),
+            post["reply"].as_str().unwrap()
+        )
+    );
+    let received: Vec<Packet> = post["server_received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(input_packet)
+        .collect();
+    let decoded: Vec<Packet> = v4::decode_payload(body.to_owned(), Limits::DEFAULT)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(decoded, received);
+
+    // A binary POST on a v4 session: 400 without a body, the session closed.
+    let req = HttpRequest {
+        method: Method::Post,
+        content_type: Some("application/octet-stream"),
+        body: &[0, 1, 0xff, 0x34],
+        ..get("EIO=4&transport=polling&sid=fixture-sid-0&t=e")
+    };
+    let (status, ct, reply) = answer(&mut ours, &req);
+    assert_eq!(
+        (status, ct, reply),
+        theirs(&live["binary_post_v4"]["response"])
+    );
+    assert_eq!(
+        live["binary_post_v4"]["closes"][0]["reason"],
+        "transport error"
+    );
+    assert!(ours.session("fixture-sid-0").unwrap().is_closed());
+
+    // engine.io 6 without `allowEIO3`: error 5 for revision 3, named or by default.
+    let mut v4_only = Server::new(config.with_allow_eio3(false), || String::from("x"));
+    let r = answer(&mut v4_only, &get("EIO=3&transport=polling&t=f"));
+    assert_eq!(r, theirs(&live["unsupported_eio3"]));
+    let r = answer(&mut v4_only, &get("transport=polling&t=g"));
+    assert_eq!(r, theirs(&live["unsupported_no_eio"]));
 }

@@ -72,6 +72,23 @@ function encodedDesc(v) {
   return typeof v === 'string' ? { text: v } : { hex: Buffer.from(v).toString('hex') };
 }
 
+// One HTTP request to a live server on 127.0.0.1: its status, content type and body. A
+// request without an answer within `timeoutMs` rejects with `timeout`.
+function request(port, method, pathQuery, body, headers, timeoutMs) {
+  const http = require('http');
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: pathQuery, headers: headers || {} }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.setTimeout(timeoutMs || 5000, () => req.destroy(new Error('timeout')));
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
 // ---- live differentials
 
 // A packet of pushwire's JSON as the reference's object.
@@ -125,5 +142,5 @@ class Comparer {
 }
 
 module.exports = {
-  rng, draws, TYPES, describePacket, isErr, encodedDesc, toRef, sync, wire, unwire, show, Comparer,
+  request, rng, draws, TYPES, describePacket, isErr, encodedDesc, toRef, sync, wire, unwire, show, Comparer,
 };

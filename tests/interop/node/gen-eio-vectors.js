@@ -18,7 +18,7 @@ const engine = require('engine.io');
 const Polling = require('engine.io/lib/transports/polling');
 const JSONP = require('engine.io/lib/transports/polling-jsonp');
 
-const { draws, TYPES, describePacket, isErr, encodedDesc } = require('./eio-common');
+const { draws, TYPES, describePacket, isErr, encodedDesc, request } = require('./eio-common');
 
 const OUT = path.join(__dirname, '..', '..', '..', 'crates', 'engineio', 'tests', 'fixtures', 'eio3-vectors.json');
 
@@ -255,20 +255,6 @@ fixture.jsonp_client_request = jsonpPayloads.concat(['4:4\\\n', '6:4\\\\n\n', '1
 });
 
 // ---------------------------------------------------------------- a live engine.io 3.6.2 server
-
-function request(port, method, pathQuery, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: pathQuery, headers: headers || {} }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 async function liveServer() {
   const httpServer = http.createServer();

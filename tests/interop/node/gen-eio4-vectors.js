@@ -7,14 +7,16 @@
 //   cd tests/interop/node && npm ci && node gen-eio4-vectors.js
 //
 // writes crates/engineio/tests/fixtures/eio4-vectors.json, read by
-// crates/engineio/tests/differential_v4.rs. Deterministic: a seeded PRNG.
+// crates/engineio/tests/differential.rs. Deterministic: a seeded PRNG, and the live
+// engine.io 6.6.13 server's (npm alias `engine.io-v6`) session ids are fixed through
+// `generateId`.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 const parser = require('engine.io-parser-v5');
 
-const { draws, TYPES, describePacket, isErr, encodedDesc } = require('./eio-common');
+const { draws, TYPES, describePacket, isErr, encodedDesc, request } = require('./eio-common');
 
 const OUT = path.join(__dirname, '..', '..', '..', 'crates', 'engineio', 'tests', 'fixtures', 'eio4-vectors.json');
 
@@ -188,7 +190,70 @@ fixture.payload_decode_bytes = byteInputs.map((bytes) => ({
   ...decodePayload(Buffer.from(bytes).toString('utf8')),
 }));
 
-fs.mkdirSync(path.dirname(OUT), { recursive: true });
-fs.writeFileSync(OUT, JSON.stringify(fixture, null, 1) + '\n');
-const count = (k) => (Array.isArray(fixture[k]) ? fixture[k].length : 0);
-console.log('wrote', path.relative(process.cwd(), OUT), Object.keys(fixture).map((k) => k + '=' + count(k)).join(' '));
+// ---------------------------------------------------------------- a live engine.io 6 server
+
+async function liveServer() {
+  const http = require('http');
+  const engine = require('engine.io-v6');
+  const start = async (opts) => {
+    const httpServer = http.createServer();
+    const server = engine.attach(httpServer, opts);
+    let n = 0;
+    server.generateId = () => 'fixture-sid-' + (n++);
+    const sockets = [];
+    const received = [];
+    const closes = [];
+    server.on('connection', (s) => {
+      sockets.push(s);
+      s.on('message', (m) => received.push(describePacket({ type: 'message', data: m })));
+      s.on('close', (reason) => closes.push({ sid: s.id, reason }));
+    });
+    await new Promise((r) => httpServer.listen(0, '127.0.0.1', r));
+    return { httpServer, server, sockets, received, closes, port: httpServer.address().port };
+  };
+  const stop = (x) => { for (const s of x.sockets) s.close(); x.server.close(); x.httpServer.close(); };
+  const desc = (r) => ({ status: r.status, content_type: r.type || null, body: r.body.toString('utf8') });
+  const out = { engine_io: JSON.parse(fs.readFileSync(path.join(__dirname, 'node_modules', 'engine.io-v6', 'package.json'), 'utf8')).version };
+
+  // Both revisions at once (`allowEIO3`), the timings of the spec's handshake example.
+  const a = await start({ pingInterval: 25000, pingTimeout: 20000, allowEIO3: true });
+  try {
+    const q4 = '/engine.io/?EIO=4&transport=polling';
+    out.handshake_v4 = desc(await request(a.port, 'GET', q4 + '&t=a'));
+    out.handshake_v3 = desc(await request(a.port, 'GET', '/engine.io/?EIO=3&transport=polling&t=b'));
+    a.sockets[0].send('hello');
+    a.sockets[0].send(Buffer.from([1, 2, 3]));
+    a.sockets[0].send('€😀');
+    out.poll_v4 = desc(await request(a.port, 'GET', q4 + '&sid=fixture-sid-0&t=c'));
+    const body = '4hello\u001ebAQIDBA==\u001e4€\u001e4';
+    const r = await request(a.port, 'POST', q4 + '&sid=fixture-sid-0&t=d', body, { 'Content-Type': 'text/plain;charset=UTF-8' });
+    await new Promise((res) => setTimeout(res, 50));
+    out.post_v4 = { body, status: r.status, reply: r.body.toString('utf8'), server_received: a.received.slice() };
+    // A binary body from a v4 client: engine.io 6 closes the session ("invalid content").
+    const binary = await request(a.port, 'POST', q4 + '&sid=fixture-sid-0&t=e', Buffer.from([0, 1, 0xff, 0x34]),
+      { 'Content-Type': 'application/octet-stream' }, 500).then((x) => desc(x), (e) => ({ error: e.message }));
+    await new Promise((res) => setTimeout(res, 50));
+    out.binary_post_v4 = { response: binary, closes: a.closes.slice() };
+  } finally {
+    stop(a);
+  }
+
+  // Revision 4 only (engine.io 6's default): revision 3 gets error 5.
+  const b = await start({ pingInterval: 25000, pingTimeout: 20000 });
+  try {
+    out.unsupported_eio3 = desc(await request(b.port, 'GET', '/engine.io/?EIO=3&transport=polling&t=f'));
+    out.unsupported_no_eio = desc(await request(b.port, 'GET', '/engine.io/?transport=polling&t=g'));
+  } finally {
+    stop(b);
+  }
+  return out;
+}
+
+liveServer().then((live) => {
+  fixture.live_server = live;
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, JSON.stringify(fixture, null, 1) + '\n');
+  const count = (k) => (Array.isArray(fixture[k]) ? fixture[k].length : 0);
+  console.log('wrote', path.relative(process.cwd(), OUT), Object.keys(fixture).map((k) => k + '=' + count(k)).join(' '));
+  process.exit(0);
+}, (e) => { console.error(e); process.exit(1); });

@@ -353,10 +353,14 @@ impl Session {
                 }
             }
         } else if binary && self.protocol == ProtocolVersion::V4 {
-            // engine.io 6: `if (isBinary && this.protocol === 4) { return
-            // this.onError("invalid content"); }` — v4 has no binary payload.
+            // engine.io 6.6: `if (isBinary && this.protocol === 4) { this.onError("invalid
+            // content"); return res.writeHead(400).end(); }` — v4 has no binary payload.
             self.close_with(CloseReason::TransportError, false);
-            return bad_request();
+            return HttpResponse {
+                status: 400,
+                headers: Vec::new(),
+                body: Vec::new(),
+            };
         } else if binary {
             (PayloadFormat::Binary, body)
         } else {
