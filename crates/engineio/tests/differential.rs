@@ -994,3 +994,56 @@ fn v4_live_engine_io_6_server_answers_as_ours() {
     let r = answer(&mut v4_only, &get("transport=polling&t=g"));
     assert_eq!(r, theirs(&live["unsupported_no_eio"]));
 }
+
+#[test]
+fn v4_client_reads_and_writes_what_engine_io_6_does() {
+    let f = fixture_v4();
+    let live = &f["live_server"];
+    let config = pushwire_engineio::client::Config::DEFAULT
+        .with_protocol(pushwire_engineio::ProtocolVersion::V4)
+        .with_upgrade(false);
+    let t0 = pushwire_engineio::Instant::ZERO;
+    let mut c = pushwire_engineio::client::Session::new(config, t0);
+    let hs = c.poll_request().unwrap();
+    let body = live["handshake_v4"]["body"].as_str().unwrap();
+    c.handle_response(t0, hs.kind, 200, false, body.as_bytes());
+    let Some(pushwire_engineio::client::Event::Open(open)) = c.poll_event() else {
+        panic!("no open event")
+    };
+    assert_eq!(open.sid, "fixture-sid-0");
+    assert_eq!(
+        (open.ping_interval_ms, open.ping_timeout_ms),
+        (25_000, 20_000)
+    );
+    assert_eq!(c.max_payload(), Some(1_000_000));
+    // The poll engine.io 6 answered after three sends.
+    let poll = c.poll_request().unwrap();
+    assert!(poll.query.contains("sid=fixture-sid-0"), "{}", poll.query);
+    let body = live["poll_v4"]["body"].as_str().unwrap();
+    c.handle_response(t0, poll.kind, 200, false, body.as_bytes());
+    let got: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+    use pushwire_engineio::client::Event as E;
+    use pushwire_engineio::PacketData as D;
+    assert_eq!(
+        got,
+        [
+            E::Message(D::Text("hello".into())),
+            E::Message(D::Binary(Bytes::from_static(&[1, 2, 3]))),
+            E::Message(D::Text("€😀".into()))
+        ]
+    );
+    // Our POST of the packets engine.io 6 received is the body it received them from.
+    let post = &live["post_v4"];
+    let _ = c.poll_request(); // the next poll
+    for p in post["server_received"].as_array().unwrap() {
+        c.send(input_packet(p).data).unwrap();
+    }
+    // The first send goes at once; the rest wait for it.
+    let first = c.poll_request().unwrap();
+    c.handle_response(t0, first.kind, 200, false, b"ok");
+    let second = c.poll_request().unwrap();
+    let mut sent = first.body.clone();
+    sent.push(0x1e);
+    sent.extend_from_slice(&second.body);
+    assert_eq!(sent, post["body"].as_str().unwrap().as_bytes());
+}
