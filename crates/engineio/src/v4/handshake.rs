@@ -4,8 +4,8 @@ use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
 use crate::error::OpenPacketError;
-use crate::open::OpenPacket;
-use crate::packet::{Packet, PacketData};
+use crate::open::{open_text, parse_json, OpenPacket};
+use crate::packet::Packet;
 use crate::packet_type::PacketType;
 
 /// The handshake data of a revision 4 `open` packet: revision 3's fields, then `maxPayload`.
@@ -63,7 +63,7 @@ impl Handshake {
     /// [`OpenPacketError::Json`] as [`OpenPacket::from_json`], or for a `maxPayload` that is
     /// not an unsigned integer.
     pub fn from_json(json: &str) -> Result<Self, OpenPacketError> {
-        serde_json::from_str(json).map_err(|e| OpenPacketError::Json(alloc::format!("{e}")))
+        parse_json(json)
     }
 
     /// The `open` packet carrying this data.
@@ -77,13 +77,7 @@ impl Handshake {
     /// # Errors
     /// As [`OpenPacket::from_packet`].
     pub fn from_packet(packet: &Packet) -> Result<Self, OpenPacketError> {
-        if packet.kind != PacketType::Open {
-            return Err(OpenPacketError::NotOpen(packet.kind));
-        }
-        match &packet.data {
-            PacketData::Text(s) => Self::from_json(s),
-            PacketData::Binary(_) => Err(OpenPacketError::Binary),
-        }
+        Self::from_json(open_text(packet)?)
     }
 }
 
