@@ -133,6 +133,7 @@ fn ci(args: &[String]) -> ExitCode {
         let t = Instant::now();
         let outcome = match step {
             "fmt" => run(cargo().args(["fmt", "--all", "--", "--check"])),
+            // The codec crates promise `no_std` + `alloc`: build them without `std` too.
             "clippy" => run(cargo().args([
                 "clippy",
                 "--workspace",
@@ -140,7 +141,19 @@ fn ci(args: &[String]) -> ExitCode {
                 "--",
                 "-D",
                 "warnings",
-            ])),
+            ]))
+            .and_then(|()| {
+                run(cargo().args([
+                    "build",
+                    "--no-default-features",
+                    "-p",
+                    "pushwire-ws",
+                    "-p",
+                    "pushwire-sse",
+                    "-p",
+                    "pushwire-engineio",
+                ]))
+            }),
             "test" => run_tests(),
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
             // Broken links, unclosed HTML tags and other rustdoc warnings fail the step.

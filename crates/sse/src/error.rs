@@ -1,5 +1,7 @@
-//! The errors: the peer's ([`ParseError`]) apart from the caller's ([`FeedError`],
-//! [`EncodeError`]).
+//! The errors: the peer's ([`ParseError`], and why a client session failed:
+//! [`FailReason`]) apart from the caller's ([`FeedError`], [`EncodeError`]).
+
+use alloc::string::String;
 
 /// An error in the stream: the peer sent more than the [`Limits`](crate::Limits) allow.
 /// Sticky: every poll returns it again until [`Parser::resync`](crate::Parser::resync).
@@ -61,4 +63,42 @@ pub enum EncodeError {
     /// not contain U+0000 NULL, then set the last event ID buffer").
     #[error("id contains NUL")]
     IdHasNul,
+}
+
+/// Why a client [`Session`](crate::client::Session) failed the connection and will not
+/// reconnect ("Once the user agent has failed the connection, it does not attempt to
+/// reconnect."). The server's fault, or a server that stays unreachable. Sticky: the session
+/// reports it on every later [`poll_action`](crate::client::Session::poll_action).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FailReason {
+    /// The response status was neither 200 nor 204 ("if res's status is not 200 [...] then
+    /// fail the connection"). Redirects are followed by the HTTP layer; one that reaches the
+    /// session is a status like any other.
+    #[error("the server answered status {status}, not 200")]
+    Status {
+        /// The status code.
+        status: u16,
+    },
+    /// The response's `Content-Type` was not `text/event-stream` ("or if res's
+    /// `Content-Type` is not `text/event-stream`, then fail the connection").
+    #[error(
+        "the server answered content type {:?}, not text/event-stream",
+        .content_type.as_deref().unwrap_or("(none)")
+    )]
+    ContentType {
+        /// The first 128 bytes of the header value (lossy UTF-8), `None` when absent.
+        content_type: Option<String>,
+    },
+    /// The body crossed the parser's [`Limits`](crate::Limits). Reconnecting would resume
+    /// before the same oversized event, so the session does not retry.
+    #[error("the event stream broke the parser's limits: {0}")]
+    Parse(#[from] ParseError),
+    /// [`Config::max_attempts`](crate::client::Config::max_attempts) consecutive attempts
+    /// failed.
+    #[error("{attempts} consecutive attempts failed")]
+    TooManyAttempts {
+        /// The consecutive failed attempts.
+        attempts: u32,
+    },
 }

@@ -21,7 +21,8 @@
 //! 4. When the body ends, call [`Parser::feed_eof`] and poll once more; an event that was not
 //!    terminated by a blank line is discarded, as the standard requires.
 //! 5. To reconnect, send [`Parser::last_event_id`] as the `Last-Event-ID` header and wait
-//!    [`Parser::reconnection_time`] (or your default).
+//!    [`Parser::reconnection_time`] (or your default), then [`Parser::restart`] for the new
+//!    stream. Or let a [`client::Session`] do all of this (next section).
 //!
 //! ```
 //! use pushwire_sse::Parser;
@@ -39,6 +40,36 @@
 //! [`Limits`] fails the parser until [`Parser::resync`] skips to the next blank line. Events
 //! dispatched before the error are never lost. [`Parser::feed`] refuses input beyond
 //! [`Limits::max_buffered_input`] with a [`FeedError`] (poll first, then feed again).
+//!
+//! # A reconnecting client: the call order
+//!
+//! [`client::Session`] is an `EventSource` without I/O: it owns a [`Parser`] and decides,
+//! by the standard's rules and a backoff policy ([`client::Config`]), when to connect, with
+//! which `Last-Event-ID`, and when to stop. Time is an [`Instant`] argument, randomness a
+//! seed.
+//!
+//! 1. [`client::Session::new`]`(config, seed)`.
+//! 2. [`client::Session::poll_action`]`(now)` and do what it says:
+//!    [`client::Action::Connect`] (send the request; report the response with
+//!    [`client::Session::handle_response`]`(now, status, content_type)` or a network error
+//!    with [`client::Session::handle_error`]), [`client::Action::Wait`] (until something
+//!    happens or `until`), [`client::Action::Disconnect`] (a timeout: drop the connection),
+//!    [`client::Action::Closed`] or [`client::Action::Failed`] (stop).
+//! 3. While the stream is open: [`client::Session::feed`]`(now, bytes)` what arrives, then
+//!    [`client::Session::poll_event`] until `Ok(None)`; at the end of the body
+//!    [`client::Session::feed_eof`]`(now)` (or [`client::Session::handle_error`]), poll the
+//!    last events, and go back to 2.
+//!
+//! ```
+//! use pushwire_sse::client::{Action, Config, Session};
+//! use pushwire_sse::Instant;
+//!
+//! let mut s = Session::new(Config::DEFAULT, 1);
+//! let now = Instant::ZERO;
+//! assert_eq!(s.poll_action(now), Action::Connect { last_event_id: None });
+//! s.handle_response(now, 500, Some(b"text/event-stream"));
+//! assert!(matches!(s.poll_action(now), Action::Failed(_))); // never retried
+//! ```
 //!
 //! # Writing a stream
 //!
@@ -65,20 +96,26 @@
 //! * [`Config`] and [`Limits`]; the errors [`ParseError`] (the peer's), [`FeedError`] and
 //!   [`EncodeError`] (the caller's); the received [`Event`], [`EventRef`] and [`Item`].
 //! * [`encode`]: events to send; [`server`]: the server side of a stream.
+//! * [`client`]: the reconnecting client ([`client::Session`], its [`client::Config`], the
+//!   [`client::Action`]s, the backoff, the response checks); [`Instant`] (`time.rs`), and
+//!   [`FailReason`], why a client failed (the peer's).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 
+pub mod client;
 mod config;
 pub mod encode;
 mod error;
 mod event;
 mod parser;
 pub mod server;
+mod time;
 
 pub use config::{Config, Limits};
 pub use encode::EventBuilder;
-pub use error::{EncodeError, FeedError, ParseError};
+pub use error::{EncodeError, FailReason, FeedError, ParseError};
 pub use event::{Event, EventRef, Item};
 pub use parser::Parser;
+pub use time::Instant;

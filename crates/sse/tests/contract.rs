@@ -4,7 +4,11 @@
 //! and checked once more in their shortest form.
 
 use bytes::Bytes;
-use pushwire_sse::{Config, EncodeError, EventBuilder, FeedError, Limits, ParseError, Parser};
+use core::time::Duration;
+use pushwire_sse::client::{self, Action, Jitter};
+use pushwire_sse::{
+    Config, EncodeError, EventBuilder, FailReason, FeedError, Instant, Limits, ParseError, Parser,
+};
 
 /// R1: `DEFAULT` is what `Default` gives, and a `Config`'s default holds the default limits.
 #[test]
@@ -49,6 +53,58 @@ fn r2_errors_are_comparable_std_errors() {
     is_error::<ParseError>();
     is_error::<FeedError>();
     is_error::<EncodeError>();
+    is_error::<FailReason>();
+}
+
+/// R1: the client's `Config` has the same shape: `DEFAULT` is `Default`, each setter sets
+/// its own field only.
+#[test]
+fn r1_client_config_defaults_and_setters() {
+    let d = client::Config::DEFAULT;
+    assert_eq!(client::Config::default(), d);
+    assert_eq!(d.parser, Config::DEFAULT);
+    let fields = |c: &client::Config| {
+        (
+            c.parser,
+            c.reconnection_time,
+            c.min_backoff,
+            c.max_backoff,
+            c.jitter,
+            c.max_attempts,
+            c.backoff_reset_after,
+            c.connect_timeout,
+            c.read_timeout,
+        )
+    };
+    let ms = Duration::from_millis;
+    let p = Config::DEFAULT.with_comments(true);
+    let mut want = fields(&d);
+    want.0 = p;
+    assert_eq!(fields(&d.with_parser(p)), want);
+    let mut want = fields(&d);
+    want.1 = ms(1);
+    assert_eq!(fields(&d.with_reconnection_time(ms(1))), want);
+    let mut want = fields(&d);
+    want.2 = ms(2);
+    assert_eq!(fields(&d.with_min_backoff(ms(2))), want);
+    let mut want = fields(&d);
+    want.3 = ms(3);
+    assert_eq!(fields(&d.with_max_backoff(ms(3))), want);
+    let mut want = fields(&d);
+    want.4 = Jitter::Decorrelated;
+    assert_eq!(fields(&d.with_jitter(Jitter::Decorrelated)), want);
+    let mut want = fields(&d);
+    want.5 = Some(5);
+    assert_eq!(fields(&d.with_max_attempts(Some(5))), want);
+    let mut want = fields(&d);
+    want.6 = ms(6);
+    assert_eq!(fields(&d.with_backoff_reset_after(ms(6))), want);
+    let mut want = fields(&d);
+    want.7 = None;
+    assert_eq!(fields(&d.with_connect_timeout(None)), want);
+    let mut want = fields(&d);
+    want.8 = Some(ms(8));
+    assert_eq!(fields(&d.with_read_timeout(Some(ms(8)))), want);
 }
 
 /// R2: limit errors carry and print the numbers (`{ limit }`, `{ buffered, len, limit }`).
@@ -132,6 +188,27 @@ fn r4_encoder_writes_into_any_bufmut() {
     assert_eq!(&out[..6], b"prefix");
     assert_eq!(&out[6..], &ev.to_bytes()[..]);
     assert_eq!(&out[6..], b"event: tick\nid: 7\ndata: a\ndata: b\n\n");
+}
+
+/// R5: the client takes `now` as an `Instant`; its deadlines are `Instant`s from
+/// `poll_timeout()`, and adding to an `Instant` saturates.
+#[test]
+fn r5_time_is_an_instant_and_deadlines_saturate() {
+    let cfg = client::Config::DEFAULT.with_read_timeout(Some(Duration::from_secs(45)));
+    let mut s = client::Session::new(cfg, 1);
+    let t0 = Instant::from_duration(Duration::from_secs(100));
+    assert!(matches!(s.poll_action(t0), Action::Connect { .. }));
+    s.handle_response(t0, 200, Some(b"text/event-stream"));
+    let deadline = t0 + Duration::from_secs(45);
+    assert_eq!(s.poll_timeout(), Some(deadline));
+    assert_eq!(
+        s.poll_action(t0),
+        Action::Wait {
+            until: Some(deadline)
+        }
+    );
+    assert!(matches!(s.poll_action(deadline), Action::Disconnect(_)));
+    assert_eq!(Instant::MAX + Duration::from_secs(1), Instant::MAX);
 }
 
 /// R6: `Ok(None)` means "feed more", and polling again after it changes nothing.

@@ -667,3 +667,37 @@ fn one_line_data_is_shared_with_an_owned_chunk() {
     assert_eq!(r.poll_event().unwrap().unwrap().data(), "");
     assert_eq!(r.poll_event().unwrap().unwrap().data(), "\n");
 }
+
+#[test]
+fn restart_begins_a_new_stream_keeping_the_id_and_retry() {
+    let mut p = Parser::new();
+    // An event, a retry, then an unfinished event whose id must not survive, and an
+    // unpolled complete event.
+    p.feed(b"id: 1\nretry: 700\ndata: a\n\nid: 2\ndata: cut")
+        .unwrap();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "a");
+    assert_eq!(p.poll_event(), Ok(None));
+    p.feed(b"\r").unwrap(); // a CR whose LF never comes
+    p.feed_eof();
+    p.restart();
+    assert_eq!((p.last_event_id(), p.reconnection_time()), ("1", Some(700)));
+    assert_eq!(p.buffered(), 0);
+    assert!(!p.is_finished());
+    // A BOM is stripped again; the old stream's CR and unfinished event are gone.
+    p.feed(b"\xEF\xBB\xBFdata: b\n\n\ndata: c\n\n").unwrap();
+    let got: Vec<(String, String)> = std::iter::from_fn(|| p.poll_event().unwrap())
+        .map(|e| (e.data().to_string(), e.last_event_id().to_string()))
+        .collect();
+    assert_eq!(got, [("b".into(), "1".into()), ("c".into(), "1".into())]);
+    // Unpolled input and an error are forgotten too.
+    let mut p =
+        Parser::with_config(Config::DEFAULT.with_limits(Limits::DEFAULT.with_max_line_len(8)));
+    p.feed(b"data: far too long\n\n").unwrap();
+    assert_eq!(p.poll_event(), Err(ParseError::LineTooLong { limit: 8 }));
+    p.feed(b"data: x\n\n").unwrap();
+    p.restart();
+    assert_eq!(p.error(), None);
+    assert_eq!(p.poll_event(), Ok(None));
+    p.feed(b"data: y\n\n").unwrap();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "y");
+}

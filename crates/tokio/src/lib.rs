@@ -99,6 +99,9 @@ mod config;
 mod error;
 mod handshake;
 mod message;
+mod outbox;
+mod recv;
+mod split;
 mod stream;
 #[cfg(feature = "http")]
 pub mod upgrade;
@@ -114,6 +117,7 @@ pub use message::Message;
 pub use pushwire_ws;
 pub use pushwire_ws::handshake::{Accepted, ClientOffer, ClientRequest};
 pub use pushwire_ws::{CloseFrame, Role, Utf8Bytes};
+pub use split::{ReuniteError, SplitError, WsReader, WsWriter};
 pub use stream::WebSocketStream;
 
 // Feature `codec`: a tokio-util Decoder/Encoder of single frames.

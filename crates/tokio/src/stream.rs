@@ -1,20 +1,22 @@
 //! [`WebSocketStream`]: a [`Connection`] driven over an `AsyncRead + AsyncWrite` transport.
 
-use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
-use pushwire_ws::{Connection, ConnectionState, MaskKeySource, Role, StdRandom, Transmit};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use pushwire_ws::{
+    Connection, ConnectionState, Event, FeedError, MaskKeySource, ProtocolError, Role, SendError,
+    Sender, StdRandom, Utf8Bytes,
+};
+use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::timers::{Fired, Timers};
-use crate::{Config, Error, Message, TimeoutKind};
+use crate::outbox::Outbox;
+use crate::recv::{RecvSide, RecvState};
+use crate::{Config, Error, Message};
 
 /// Largest WebSocket frame header: what a message can add on top of its payload.
 const MAX_HEADER: usize = pushwire_ws::frame::MAX_HEADER_LEN;
@@ -30,30 +32,34 @@ const MAX_HEADER: usize = pushwire_ws::frame::MAX_HEADER_LEN;
 /// being received from ([`recv`](Self::recv), `next`), which is also where pings are
 /// answered: see [Timers](crate#timers).
 pub struct WebSocketStream<S> {
-    io: S,
-    conn: Connection,
-    config: Config,
-    /// Output taken from the connection, not yet written, in order.
-    out: VecDeque<Transmit>,
-    out_len: usize,
-    /// Read buffer, allocated only while reads return data (empty when idle).
-    scratch: Vec<u8>,
-    /// The stream has yielded its last item (a Close, an error, or end of input).
-    ended: bool,
-    /// `None` has been returned.
-    finished: bool,
-    shut_down: bool,
-    /// `None` unless [`Config::has_timers`]: the default config allocates nothing for them.
-    timers: Option<Box<Timers>>,
+    pub(crate) core: Core<S>,
+    pub(crate) rx: RecvState,
+    pub(crate) config: Config,
+}
+
+/// The transport, the codec and the output not yet written.
+pub(crate) struct Core<S> {
+    pub(crate) io: S,
+    pub(crate) conn: Connection,
+    pub(crate) outbox: Outbox,
+    pub(crate) shut_down: bool,
 }
 
 impl<S> std::fmt::Debug for WebSocketStream<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebSocketStream")
-            .field("conn", &self.conn)
-            .field("queued", &(self.out_len + self.conn.buffered_output()))
-            .field("ended", &self.ended)
+            .field("conn", &self.core.conn)
+            .field("queued", &self.queued())
+            .field("finished", &self.rx.finished)
             .finish_non_exhaustive()
+    }
+}
+
+impl<S> WebSocketStream<S> {
+    /// Bytes queued for writing and not yet written (never above
+    /// [`Config::max_write_buffer_size`]).
+    pub fn queued(&self) -> usize {
+        self.core.outbox.len() + self.core.conn.buffered_output()
     }
 }
 
@@ -74,27 +80,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// apply; `config` gives the buffer sizes.
     pub fn from_connection(stream: S, conn: Connection, config: Config) -> Self {
         WebSocketStream {
-            io: stream,
-            conn,
+            core: Core {
+                io: stream,
+                conn,
+                outbox: Outbox::default(),
+                shut_down: false,
+            },
+            rx: RecvState::new(&config),
             config,
-            out: VecDeque::new(),
-            out_len: 0,
-            scratch: Vec::new(),
-            ended: false,
-            finished: false,
-            shut_down: false,
-            timers: Timers::new(&config),
         }
     }
 
     /// The codec connection (state, role, error).
     pub fn connection(&self) -> &Connection {
-        &self.conn
+        &self.core.conn
     }
 
     /// The transport.
     pub fn get_ref(&self) -> &S {
-        &self.io
+        &self.core.io
     }
 
     /// The configuration.
@@ -102,15 +106,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         &self.config
     }
 
-    /// Bytes queued for writing and not yet written (never above
-    /// [`Config::max_write_buffer_size`]).
-    pub fn queued(&self) -> usize {
-        self.out_len + self.conn.buffered_output()
-    }
-
     /// Bytes of the read buffer currently held (0 when idle).
     pub fn read_buffer_capacity(&self) -> usize {
-        self.scratch.capacity()
+        self.rx.read_buffer_capacity()
     }
 
     /// Receives the next message: `None` after a received Close (which is yielded first),
@@ -122,7 +120,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// `Pending`, and a message is removed from the codec only when it is returned, so
     /// dropping this future (e.g. in `tokio::select!`) loses nothing.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+        poll_fn(|cx| self.rx.poll_recv(&mut self.core, cx)).await
     }
 
     /// Sends a message and writes everything queued (like `SinkExt::send`): waits while the
@@ -144,256 +142,170 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     /// Writes everything queued and flushes the transport.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_flush_inner(cx)).await
+        poll_fn(|cx| self.core.poll_flush(cx, false).map_err(Error::from)).await
     }
 
     /// Starts the closing handshake with `code` and `reason` and writes the Close frame.
     /// Then keep calling [`recv`](Self::recv) until `None` to receive the peer's reply (a
     /// server shuts the transport down after it; a client once the server has closed).
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<(), Error> {
-        self.conn.send_close(code, reason)?;
+        self.core.conn.send_close(code, reason)?;
         self.flush().await
     }
 
-    fn drain_conn(&mut self) {
-        if self.conn.buffered_output() != 0 {
-            let t = self.conn.take_transmit();
-            self.out_len += t.remaining();
-            self.out.push_back(t);
-        }
-    }
-
-    /// Writes `out` (vectored) until at most `keep` bytes of it are left.
-    fn poll_write_out(&mut self, cx: &mut Context<'_>, keep: usize) -> Poll<io::Result<()>> {
-        while self.out_len > keep {
-            let Some(front) = self.out.front_mut() else {
-                break;
-            };
-            if !front.has_remaining() {
-                self.out.pop_front();
-                continue;
-            }
-            let mut slices = [IoSlice::new(&[]); 64];
-            let n = front.chunks_vectored(&mut slices);
-            let written = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]))?;
-            if written == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            front.advance(written);
-            self.out_len -= written;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// Writes everything queued; shuts the transport down when the codec says so.
-    fn poll_flush_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.drain_conn();
-        ready!(self.poll_write_out(cx, 0))?;
-        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
-        if self.conn.should_close_transport() && !self.shut_down {
-            ready!(Pin::new(&mut self.io).poll_shutdown(cx))?;
-            self.shut_down = true;
-        }
-        Poll::Ready(Ok(()))
-    }
-
     fn poll_ready_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if self.queued() > self.config.write_buffer_size {
-            self.drain_conn();
-            ready!(self.poll_write_out(cx, self.config.write_buffer_size))?;
+        let keep = self.config.write_buffer_size;
+        if self.queued() > keep {
+            let core = &mut self.core;
+            core.outbox.push(core.conn.take_transmit());
+            ready!(core.outbox.poll_write(&mut core.io, cx, keep))?;
         }
         Poll::Ready(Ok(()))
     }
 
     fn start_send_inner(&mut self, msg: Message) -> Result<(), Error> {
-        if self.conn.state() == ConnectionState::Closed {
-            return Err(Error::Closed);
-        }
-        let len = msg.len() + MAX_HEADER;
         let queued = self.queued();
-        let limit = self.config.max_write_buffer_size;
-        if queued + len > limit {
-            return Err(Error::WriteBufferFull { queued, len, limit });
-        }
-        match msg {
-            Message::Text(t) => self.conn.send_text(t)?,
-            Message::Binary(b) => self.conn.send_binary(b)?,
-            Message::Ping(b) => self.conn.send_ping(b)?,
-            Message::Pong(b) => self.conn.send_pong(b)?,
-            Message::Close(Some(c)) => self.conn.send_close(c.code(), c.reason())?,
-            Message::Close(None) => self.conn.send_close(1000, "")?,
-        }
-        Ok(())
+        start_send(&mut self.core.conn, &self.config, queued, msg)
     }
+}
 
-    /// Writes queued output without waiting: a `Pending` write is retried on a later call.
-    /// A write error ends the stream (the transport is gone).
-    fn try_write_out(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
-        self.drain_conn();
-        match self.poll_write_out(cx, 0) {
-            Poll::Ready(Err(e)) => {
-                self.ended = true;
-                self.shut_down = true;
-                Err(e.into())
+/// Queues `msg` in `conn` if [`Config::max_write_buffer_size`] allows (`queued` bytes are
+/// waiting already): the send path of [`WebSocketStream`] and of the split writer.
+pub(crate) fn start_send<C: SendCodec>(
+    conn: &mut C,
+    config: &Config,
+    queued: usize,
+    msg: Message,
+) -> Result<(), Error> {
+    if conn.state() == ConnectionState::Closed {
+        return Err(Error::Closed);
+    }
+    let len = msg.len() + MAX_HEADER;
+    let limit = config.max_write_buffer_size;
+    if queued + len > limit {
+        return Err(Error::WriteBufferFull { queued, len, limit });
+    }
+    match msg {
+        Message::Text(t) => conn.send_text(t)?,
+        Message::Binary(b) => conn.send_binary(b)?,
+        Message::Ping(b) => conn.send_ping(b)?,
+        Message::Pong(b) => conn.send_pong(b)?,
+        Message::Close(Some(c)) => conn.send_close(c.code(), c.reason())?,
+        Message::Close(None) => conn.send_close(1000, "")?,
+    }
+    Ok(())
+}
+
+/// The sending side of a codec: a whole [`Connection`] or a split [`Sender`].
+pub(crate) trait SendCodec {
+    fn state(&mut self) -> ConnectionState;
+    fn send_text(&mut self, t: Utf8Bytes) -> Result<(), SendError>;
+    fn send_binary(&mut self, b: Bytes) -> Result<(), SendError>;
+    fn send_ping(&mut self, b: Bytes) -> Result<(), SendError>;
+    fn send_pong(&mut self, b: Bytes) -> Result<(), SendError>;
+    fn send_close(&mut self, code: u16, reason: &str) -> Result<(), SendError>;
+}
+
+macro_rules! send_codec {
+    ($t:ty) => {
+        impl SendCodec for $t {
+            fn state(&mut self) -> ConnectionState {
+                <$t>::state(self)
             }
-            _ => Ok(()),
+            fn send_text(&mut self, t: Utf8Bytes) -> Result<(), SendError> {
+                <$t>::send_text(self, t)
+            }
+            fn send_binary(&mut self, b: Bytes) -> Result<(), SendError> {
+                <$t>::send_binary(self, b)
+            }
+            fn send_ping(&mut self, b: Bytes) -> Result<(), SendError> {
+                <$t>::send_ping(self, b)
+            }
+            fn send_pong(&mut self, b: Bytes) -> Result<(), SendError> {
+                <$t>::send_pong(self, b)
+            }
+            fn send_close(&mut self, code: u16, reason: &str) -> Result<(), SendError> {
+                <$t>::send_close(self, code, reason)
+            }
         }
-    }
+    };
+}
+send_codec!(Connection);
+send_codec!(Sender);
 
-    /// Fails the connection on an expired timer. RFC 6455 §7.1.7: "the endpoint SHOULD
-    /// send a Close frame with an appropriate status code (Section 7.4) before proceeding
-    /// to _Close the WebSocket Connection_". The code is 1001, which fits both roles (1011
-    /// is a server's "unexpected condition"); §7.4.1: "1001 indicates that an endpoint is
-    /// "going away", such as a server going down or a browser having navigated away from a
-    /// page." Its write is bounded by `CLOSE_WRITE_BOUND` (the peer may be gone).
-    fn fail_timeout(&mut self, cx: &mut Context<'_>, kind: TimeoutKind, after: Duration) -> Error {
-        if self.conn.state() == ConnectionState::Open {
-            let reason = match kind {
-                TimeoutKind::Pong => "pong timeout",
-                TimeoutKind::Idle => "idle timeout",
-            };
-            // Refused only when the output is full; the transport is closed anyway.
-            let _ = self.conn.send_close(pushwire_ws::close::GOING_AWAY, reason);
-        }
-        self.ended = true;
-        if let Some(t) = self.timers.as_deref_mut() {
-            t.timed_out = true;
-            t.start_linger();
-        }
-        let _ = self.try_write_out(cx);
-        Error::Timeout { kind, after }
-    }
-
-    /// The end of the stream: writes what is queued, then shuts the transport down when the
-    /// codec says so or after a timeout (§7.1.7: "the client MUST _Close the WebSocket
-    /// Connection_").
-    fn poll_finish(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        ready!(self.poll_flush_inner(cx))?;
-        if !self.shut_down && self.timers.as_ref().is_some_and(|t| t.timed_out) {
+impl<S: AsyncWrite + Unpin> Core<S> {
+    /// Writes everything queued and flushes; shuts the transport down when the codec says
+    /// so, or when `force`.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, force: bool) -> Poll<io::Result<()>> {
+        self.outbox.push(self.conn.take_transmit());
+        ready!(self.outbox.poll_write(&mut self.io, cx, 0))?;
+        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        if (force || self.conn.should_close_transport()) && !self.shut_down {
             ready!(Pin::new(&mut self.io).poll_shutdown(cx))?;
             self.shut_down = true;
         }
         Poll::Ready(Ok(()))
     }
+}
 
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
-        loop {
-            if self.ended {
-                // Get the Close reply (or the Close after an error) out before ending.
-                match self.poll_finish(cx) {
-                    Poll::Ready(Err(e)) if !self.shut_down => {
-                        self.shut_down = true;
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                    Poll::Ready(_) => {}
-                    // With timers, a peer that reads nothing cannot hold the stream open.
-                    Poll::Pending => {
-                        let gave_up = self
-                            .timers
-                            .as_deref_mut()
-                            .is_some_and(|t| t.poll_linger(cx).is_ready());
-                        if !gave_up {
-                            return Poll::Pending;
-                        }
-                        self.shut_down = true;
-                    }
-                }
-                self.finished = true;
-                return Poll::Ready(None);
-            }
-            match self.conn.poll_event() {
-                Ok(Some(event)) => {
-                    let msg = Message::from(event);
-                    match &msg {
-                        // Take each pong out of the codec now, so every ping of a burst
-                        // gets its own.
-                        Message::Ping(_) => self.try_write_out(cx)?,
-                        Message::Close(_) => {
-                            self.ended = true;
-                            self.try_write_out(cx)?;
-                        }
-                        _ => {}
-                    }
-                    return Poll::Ready(Some(Ok(msg)));
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    self.ended = true;
-                    let _ = self.try_write_out(cx);
-                    return Poll::Ready(Some(Err(e.into())));
-                }
-            }
-            if self.conn.should_close_transport() || self.conn.error().is_some() {
-                self.ended = true;
-                continue;
-            }
-            // Pending writes (pongs) progress while we wait for input.
-            self.try_write_out(cx)?;
-            if self.scratch.capacity() == 0 {
-                self.scratch
-                    .reserve_exact(self.config.read_buffer_size.max(1));
-            }
-            // Read into the spare capacity: the buffer is never zeroed.
-            let mut buf = ReadBuf::uninit(self.scratch.spare_capacity_mut());
-            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
-                Poll::Pending => {
-                    // Idle: hold no read buffer.
-                    self.scratch = Vec::new();
-                    if let Some(t) = self.timers.as_deref_mut() {
-                        let open = self.conn.state() == ConnectionState::Open;
-                        match t.poll(cx, open) {
-                            Poll::Pending => {}
-                            Poll::Ready(Fired::SendPing) => {
-                                // Refused only when the output is full: the pong timeout
-                                // then judges a peer that reads nothing.
-                                let _ = self.conn.send_ping(Bytes::new());
-                                continue;
-                            }
-                            Poll::Ready(Fired::Fail(kind, after)) => {
-                                return Poll::Ready(Some(Err(self.fail_timeout(cx, kind, after))));
-                            }
-                        }
-                    }
-                    return Poll::Pending;
-                }
-                Poll::Ready(Err(e)) => {
-                    self.ended = true;
-                    self.shut_down = true;
-                    return Poll::Ready(Some(Err(e.into())));
-                }
-                Poll::Ready(Ok(())) => {
-                    let n = buf.filled().len();
-                    if n == 0 {
-                        self.conn.feed_eof();
-                        self.scratch = Vec::new();
-                        match self.conn.poll_event() {
-                            Ok(Some(event)) => {
-                                if matches!(event, pushwire_ws::Event::Close(_)) {
-                                    self.ended = true;
-                                }
-                                return Poll::Ready(Some(Ok(event.into())));
-                            }
-                            Ok(None) => {
-                                self.ended = true;
-                                continue;
-                            }
-                            Err(e) => {
-                                self.ended = true;
-                                self.shut_down = true;
-                                return Poll::Ready(Some(Err(e.into())));
-                            }
-                        }
-                    }
-                    if let Some(t) = self.timers.as_deref_mut() {
-                        t.received();
-                    }
-                    if let Err(e) = self.conn.feed(buf.filled()) {
-                        self.ended = true;
-                        return Poll::Ready(Some(Err(e.into())));
-                    }
-                }
-            }
+impl<S: AsyncRead + AsyncWrite + Unpin> RecvSide for Core<S> {
+    type Read = S;
+
+    fn read_io(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
+        self.conn.feed(data)
+    }
+
+    fn feed_eof(&mut self) {
+        self.conn.feed_eof()
+    }
+
+    fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        self.conn.poll_event()
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.conn.state() == ConnectionState::Open
+    }
+
+    fn is_done(&mut self) -> bool {
+        self.conn.should_close_transport() || self.conn.error().is_some()
+    }
+
+    fn send_ping(&mut self) {
+        let _ = self.conn.send_ping(Bytes::new());
+    }
+
+    fn send_going_away(&mut self, reason: &str) {
+        if self.conn.state() == ConnectionState::Open {
+            // Refused only when the output is full; the transport is closed anyway.
+            let _ = self.conn.send_close(pushwire_ws::close::GOING_AWAY, reason);
         }
+    }
+
+    fn poll_write_some(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if self.conn.buffered_output() != 0 {
+            self.outbox.push(self.conn.take_transmit());
+        }
+        match self.outbox.poll_write(&mut self.io, cx, 0) {
+            Poll::Ready(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn poll_finish(&mut self, cx: &mut Context<'_>, force: bool) -> Poll<io::Result<()>> {
+        self.poll_flush(cx, force)
+    }
+
+    fn is_shut_down(&self) -> bool {
+        self.shut_down
+    }
+
+    fn set_shut_down(&mut self) {
+        self.shut_down = true;
     }
 }
 
@@ -402,13 +314,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
 
     /// As [`WebSocketStream::recv`]; cancel safe (a dropped `next()` loses nothing).
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_recv(cx)
+        let this = self.get_mut();
+        this.rx.poll_recv(&mut this.core, cx)
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for WebSocketStream<S> {
     fn is_terminated(&self) -> bool {
-        self.finished
+        self.rx.finished
     }
 }
 
@@ -424,15 +337,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        self.get_mut().poll_flush_inner(cx)
+        self.get_mut()
+            .core
+            .poll_flush(cx, false)
+            .map_err(Error::from)
     }
 
     /// Sends a Close (1000) if none was sent, and writes everything queued.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let this = self.get_mut();
-        if this.conn.state() == ConnectionState::Open {
-            this.conn.send_close(1000, "")?;
+        let core = &mut self.get_mut().core;
+        if core.conn.state() == ConnectionState::Open {
+            core.conn.send_close(1000, "")?;
         }
-        this.poll_flush_inner(cx)
+        core.poll_flush(cx, false).map_err(Error::from)
     }
 }

@@ -1,5 +1,7 @@
 //! The hook a negotiated extension (RFC 6455 §9) plugs into: [`Extension`].
 
+use alloc::boxed::Box;
+
 use bytes::Bytes;
 
 use crate::frame::OpCode;
@@ -69,5 +71,14 @@ pub trait Extension: Send {
     ) -> Result<(u8, Bytes), ExtensionError> {
         let _ = (kind, first, fin);
         Ok((0, payload))
+    }
+
+    /// Moves the receiving half out, for [`Connection::split`](crate::Connection::split):
+    /// returns an extension that decodes received messages as this one would have (same
+    /// [`rsv_bits`](Self::rsv_bits)), after which this one is only asked to encode. An
+    /// extension whose two directions share state cannot be split: the default returns
+    /// `None`, and the connection then refuses to split.
+    fn split_inbound(&mut self) -> Option<Box<dyn Extension>> {
+        None
     }
 }

@@ -74,6 +74,8 @@ pub mod utf8;
 pub use close::CloseFrame;
 pub use config::{Config, Limits};
 pub use connection::{Connection, ConnectionState, Role};
+#[cfg(target_has_atomic = "ptr")]
+pub use connection::{Receiver, ReuniteError, Sender, SplitError};
 pub use error::{FeedError, ProtocolError, SendError};
 pub use event::{Event, EventRef, Utf8Bytes, Utf8Ref};
 pub use extension::{Extension, ExtensionError, MessageKind};

@@ -134,6 +134,14 @@ impl Fields {
         self.scratch = String::new();
         self.carry = Carry::default();
     }
+
+    /// A new stream of the same event source: the pending event and the current line are
+    /// forgotten, and the last event ID buffer starts as the last event ID string (an `id`
+    /// of the dead stream's unfinished event must not survive it).
+    pub(super) fn restart(&mut self) {
+        self.reset_event();
+        self.id_buffer = self.last_id;
+    }
 }
 
 // --- The fast path: a whole line at once ---------------------------------------------------
@@ -598,6 +606,13 @@ impl Fields {
             self.data.push_str(&shared);
             self.data.push('\n');
         }
+    }
+
+    /// Sets the last event ID string (and the buffer, which starts from it).
+    pub(super) fn set_last_event_id(&mut self, id: &str) {
+        self.ids[self.last_id].clear();
+        self.ids[self.last_id].push_str(id);
+        self.id_buffer = self.last_id;
     }
 
     /// The last event ID string.

@@ -183,6 +183,32 @@ impl Parser {
         }
     }
 
+    /// Starts reading the next stream of the same event source, as after a reconnection:
+    /// forgets the input not yet polled, the pending event, the end of the stream and any
+    /// error, expects a BOM again, and keeps the last event ID and the reconnection time.
+    ///
+    /// The standard says each stream's "last event ID buffer" starts as the empty string,
+    /// while browsers (Chromium's `EventSourceParser` is built with the source's last event
+    /// ID) start it as the last event ID string; this does what browsers do, so an event
+    /// without `id` on the new stream keeps the id in force instead of erasing it (which would
+    /// make the next reconnection replay the whole stream). An `id: ` field with an empty
+    /// value still resets it.
+    pub fn restart(&mut self) {
+        self.input.clear();
+        self.input.eof = false;
+        self.bom = Some(0);
+        self.skip_lf = false;
+        self.mode = Mode::Normal;
+        self.cut_line = false;
+        self.fields.restart();
+    }
+
+    /// Sets the last event ID string and buffer, for a client that resumes a stream it read
+    /// before (the caller validated `id`: no CR, LF or NUL).
+    pub(crate) fn set_last_event_id(&mut self, id: &str) {
+        self.fields.set_last_event_id(id);
+    }
+
     /// The next event, skipping `retry` and comment items. `Ok(None)`: feed more input (or,
     /// after [`Parser::feed_eof`], the stream is over). Calling it again after `Ok(None)` is
     /// harmless.

@@ -16,6 +16,11 @@ use crate::utf8::Utf8Validator;
 
 mod recv;
 mod send;
+#[cfg(target_has_atomic = "ptr")]
+mod split;
+
+#[cfg(target_has_atomic = "ptr")]
+pub use split::{Receiver, ReuniteError, Sender, SplitError};
 
 /// Which end of the connection this is. The role decides masking: "a client MUST mask all
 /// frames that it sends to the server", "A server MUST NOT mask any frames".
@@ -108,8 +113,14 @@ struct Cold {
     sending: Option<(MessageKind, Utf8Validator)>,
     /// Mask keys (clients only).
     keys: Option<Box<dyn MaskKeySource + Send>>,
-    /// The negotiated extension.
+    /// The negotiated extension (after [`Connection::reunite`], its sending half).
     extension: Option<Box<dyn Extension>>,
+    /// After [`Connection::reunite`]: the extension's receiving half, used instead of
+    /// `extension` for received messages.
+    inbound: Option<Box<dyn Extension>>,
+    /// The state shared by the two halves of a split connection.
+    #[cfg(target_has_atomic = "ptr")]
+    link: Option<alloc::sync::Arc<split::Link>>,
     /// The event last returned by `poll_event_ref` when it was not borrowed from `input`.
     held: Option<Event>,
 }
@@ -123,7 +134,19 @@ impl Cold {
             && self.sending.is_none()
             && self.keys.is_none()
             && self.extension.is_none()
+            && self.inbound.is_none()
             && self.held.is_none()
+            && self.has_no_link()
+    }
+
+    #[cfg(target_has_atomic = "ptr")]
+    fn has_no_link(&self) -> bool {
+        self.link.is_none()
+    }
+
+    #[cfg(not(target_has_atomic = "ptr"))]
+    fn has_no_link(&self) -> bool {
+        true
     }
 }
 
@@ -329,6 +352,25 @@ impl Connection {
 
     fn has_keys(&self) -> bool {
         self.cold.as_ref().is_some_and(|c| c.keys.is_some())
+    }
+
+    /// Takes the right to send our one Close frame. Always granted to an unsplit connection;
+    /// of two split halves, only the first to ask gets it (the other must not send a second
+    /// Close).
+    fn claim_close(&mut self) -> bool {
+        #[cfg(target_has_atomic = "ptr")]
+        if let Some(link) = self.cold.as_ref().and_then(|c| c.link.as_ref()) {
+            return link.claim_close();
+        }
+        true
+    }
+
+    /// Tells the other half of a split connection that this one failed.
+    fn signal_failed(&mut self) {
+        #[cfg(target_has_atomic = "ptr")]
+        if let Some(link) = self.cold.as_ref().and_then(|c| c.link.as_ref()) {
+            link.set_failed();
+        }
     }
 
     fn sending(&self) -> Option<(MessageKind, Utf8Validator)> {

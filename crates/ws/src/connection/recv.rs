@@ -446,7 +446,7 @@ impl Connection {
                 // "If there is a body, the first two bytes of the body MUST be a 2-byte
                 // unsigned integer [...] the body MAY contain UTF-8-encoded data"
                 let frame = CloseFrame::parse(payload).map_err(ProtocolError::InvalidClose)?;
-                if self.state == ConnectionState::Open {
+                if self.state == ConnectionState::Open && self.claim_close() {
                     // "If an endpoint receives a Close frame and did not previously send a
                     // Close frame, the endpoint MUST send a Close frame in response. (When
                     // sending a Close frame in response, the endpoint typically echos the
@@ -483,7 +483,11 @@ impl Connection {
                 let mut data = m.data.finish();
                 if m.rsv != 0 {
                     let max = self.config.max_message_size;
-                    if let Some(ext) = self.cold.as_mut().and_then(|c| c.extension.as_mut()) {
+                    if let Some(ext) = self
+                        .cold
+                        .as_mut()
+                        .and_then(|c| c.inbound.as_mut().or(c.extension.as_mut()))
+                    {
                         data = ext.decode(m.kind, m.rsv, data, max).map_err(|e| {
                             ProtocolError::Extension {
                                 code: e.code,
@@ -518,7 +522,7 @@ impl Connection {
         // "_Fail the WebSocket Connection_ [...] the endpoint MAY send a Close frame with an
         // appropriate status code": queue it unless a close was already sent.
         if let Some(code) = e.close_code() {
-            if self.state == ConnectionState::Open {
+            if self.state == ConnectionState::Open && self.claim_close() {
                 self.queue_frame(
                     OpCode::Close,
                     true,
@@ -528,6 +532,7 @@ impl Connection {
             }
         }
         self.state = ConnectionState::Failed;
+        self.signal_failed();
         self.input = BytesMut::new();
         self.lent = 0;
         self.in_frame = false;

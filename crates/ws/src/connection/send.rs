@@ -212,6 +212,10 @@ impl Connection {
     pub fn send_close(&mut self, code: u16, reason: &str) -> Result<(), SendError> {
         let frame = CloseFrame::new(code, reason).map_err(SendError::InvalidClose)?;
         self.check_open()?;
+        if !self.claim_close() {
+            // The receiving half of a split connection answered (or failed) first.
+            return Err(SendError::Closing);
+        }
         self.queue_frame(OpCode::Close, true, 0, frame.to_payload());
         self.state = ConnectionState::CloseSent;
         Ok(())

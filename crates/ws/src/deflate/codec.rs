@@ -343,6 +343,20 @@ impl Extension for PerMessageDeflate {
         RSV1
     }
 
+    /// The decompressor moves to the returned half; this one keeps the compressor. The two
+    /// directions of permessage-deflate share nothing but the agreed parameters.
+    fn split_inbound(&mut self) -> Option<Box<dyn Extension>> {
+        Some(Box::new(PerMessageDeflate {
+            config: self.config,
+            send_reset: self.send_reset,
+            send_bits: self.send_bits,
+            recv_reset: self.recv_reset,
+            compressor: None,
+            inflater: self.inflater.take(),
+            stream: None,
+        }))
+    }
+
     fn decode(
         &mut self,
         _kind: MessageKind,

@@ -77,7 +77,7 @@ fn check_request(req: &ClientRequest) -> Result<(), ClientRequestError> {
 
 /// The fields of an extended CONNECT request besides the pseudo-headers.
 fn request_fields(req: &ClientRequest) -> Vec<(&'static str, String)> {
-    let mut f = vec![("sec-websocket-version", "13".to_string())];
+    let mut f = alloc::vec![("sec-websocket-version", "13".to_string())];
     if let Some(o) = &req.origin {
         f.push(("origin", o.clone()));
     }

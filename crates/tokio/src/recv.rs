@@ -1,0 +1,239 @@
+//! The receive loop shared by [`WebSocketStream`](crate::WebSocketStream) and the split
+//! [`WsReader`](crate::WsReader): read, feed the codec, yield messages, answer pings, run the
+//! timers, finish the close handshake.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use pushwire_ws::{Event, FeedError, ProtocolError};
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::timers::{Fired, Timers};
+use crate::{Config, Error, Message, TimeoutKind};
+
+/// What the receive loop needs from the side of the connection it drives: the codec's
+/// receiving half, the read transport, and a way to get the codec's output written.
+pub(crate) trait RecvSide {
+    /// The read transport.
+    type Read: AsyncRead + Unpin;
+    fn read_io(&mut self) -> &mut Self::Read;
+    fn feed(&mut self, data: &[u8]) -> Result<(), FeedError>;
+    fn feed_eof(&mut self);
+    fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError>;
+    /// Messages may still be sent (the codec is `Open`).
+    fn is_open(&mut self) -> bool;
+    /// The codec is finished: it failed, or says the transport should close.
+    fn is_done(&mut self) -> bool;
+    /// Queues an empty Ping (auto-ping); refused only when the output is full.
+    fn send_ping(&mut self);
+    /// Queues a Close 1001 with `reason` if the connection is open.
+    fn send_going_away(&mut self, reason: &str);
+    /// Writes the codec's output without waiting: what the transport does not take now is
+    /// written by a later call.
+    fn poll_write_some(&mut self, cx: &mut Context<'_>) -> io::Result<()>;
+    /// Writes everything and flushes; shuts the write side down when the codec says so, or
+    /// when `force`. `Ready(Ok)` once done.
+    fn poll_finish(&mut self, cx: &mut Context<'_>, force: bool) -> Poll<io::Result<()>>;
+    fn is_shut_down(&self) -> bool;
+    /// The transport is gone or given up on: nothing more is written.
+    fn set_shut_down(&mut self);
+}
+
+/// The receive loop's own state.
+pub(crate) struct RecvState {
+    /// Read buffer, allocated only while reads return data (empty when idle).
+    scratch: Vec<u8>,
+    read_buffer_size: usize,
+    /// The stream has yielded its last item (a Close, an error, or end of input).
+    ended: bool,
+    /// `None` has been returned.
+    pub(crate) finished: bool,
+    /// `None` unless [`Config::has_timers`]: the default config allocates nothing for them.
+    timers: Option<Box<Timers>>,
+}
+
+impl RecvState {
+    pub(crate) fn new(config: &Config) -> Self {
+        RecvState {
+            scratch: Vec::new(),
+            read_buffer_size: config.read_buffer_size.max(1),
+            ended: false,
+            finished: false,
+            timers: Timers::new(config),
+        }
+    }
+
+    /// Bytes of the read buffer currently held (0 when idle).
+    pub(crate) fn read_buffer_capacity(&self) -> usize {
+        self.scratch.capacity()
+    }
+
+    /// Writes pending output (pongs) without waiting. A write error ends the stream (the
+    /// transport is gone).
+    fn write_some<D: RecvSide>(&mut self, d: &mut D, cx: &mut Context<'_>) -> Result<(), Error> {
+        d.poll_write_some(cx).map_err(|e| {
+            self.ended = true;
+            d.set_shut_down();
+            e.into()
+        })
+    }
+
+    /// Fails the connection on an expired timer. RFC 6455 §7.1.7: "the endpoint SHOULD
+    /// send a Close frame with an appropriate status code (Section 7.4) before proceeding
+    /// to _Close the WebSocket Connection_". The code is 1001, which fits both roles (1011
+    /// is a server's "unexpected condition"); §7.4.1: "1001 indicates that an endpoint is
+    /// "going away", such as a server going down or a browser having navigated away from a
+    /// page." Its write is bounded by `CLOSE_WRITE_BOUND` (the peer may be gone).
+    fn fail_timeout<D: RecvSide>(
+        &mut self,
+        d: &mut D,
+        cx: &mut Context<'_>,
+        kind: TimeoutKind,
+        after: Duration,
+    ) -> Error {
+        d.send_going_away(match kind {
+            TimeoutKind::Pong => "pong timeout",
+            TimeoutKind::Idle => "idle timeout",
+        });
+        self.ended = true;
+        if let Some(t) = self.timers.as_deref_mut() {
+            t.timed_out = true;
+            t.start_linger();
+        }
+        let _ = self.write_some(d, cx);
+        Error::Timeout { kind, after }
+    }
+
+    /// The next message; see [`WebSocketStream::recv`](crate::WebSocketStream::recv).
+    pub(crate) fn poll_recv<D: RecvSide>(
+        &mut self,
+        d: &mut D,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Message, Error>>> {
+        loop {
+            if self.ended {
+                if self.finished {
+                    return Poll::Ready(None);
+                }
+                // Get the Close reply (or the Close after an error) out before ending; after
+                // a timeout, shut down even though the handshake did not finish (§7.1.7:
+                // "the client MUST _Close the WebSocket Connection_").
+                let timed_out = self.timers.as_ref().is_some_and(|t| t.timed_out);
+                match d.poll_finish(cx, timed_out) {
+                    Poll::Ready(Err(e)) if !d.is_shut_down() => {
+                        d.set_shut_down();
+                        return Poll::Ready(Some(Err(e.into())));
+                    }
+                    Poll::Ready(_) => {}
+                    // With timers, a peer that reads nothing cannot hold the stream open.
+                    Poll::Pending => {
+                        let gave_up = self
+                            .timers
+                            .as_deref_mut()
+                            .is_some_and(|t| t.poll_linger(cx).is_ready());
+                        if !gave_up {
+                            return Poll::Pending;
+                        }
+                        d.set_shut_down();
+                    }
+                }
+                self.finished = true;
+                return Poll::Ready(None);
+            }
+            match d.poll_event() {
+                Ok(Some(event)) => {
+                    let msg = Message::from(event);
+                    match &msg {
+                        // Take each pong out of the codec now, so every ping of a burst
+                        // gets its own.
+                        Message::Ping(_) => self.write_some(d, cx)?,
+                        Message::Close(_) => {
+                            self.ended = true;
+                            self.write_some(d, cx)?;
+                        }
+                        _ => {}
+                    }
+                    return Poll::Ready(Some(Ok(msg)));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.ended = true;
+                    let _ = self.write_some(d, cx);
+                    return Poll::Ready(Some(Err(e.into())));
+                }
+            }
+            if d.is_done() {
+                self.ended = true;
+                continue;
+            }
+            // Pending writes (pongs) progress while we wait for input.
+            self.write_some(d, cx)?;
+            if self.scratch.capacity() == 0 {
+                self.scratch.reserve_exact(self.read_buffer_size);
+            }
+            // Read into the spare capacity: the buffer is never zeroed.
+            let mut buf = ReadBuf::uninit(self.scratch.spare_capacity_mut());
+            match Pin::new(d.read_io()).poll_read(cx, &mut buf) {
+                Poll::Pending => {
+                    // Idle: hold no read buffer.
+                    self.scratch = Vec::new();
+                    if let Some(t) = self.timers.as_deref_mut() {
+                        match t.poll(cx, d.is_open()) {
+                            Poll::Pending => {}
+                            Poll::Ready(Fired::SendPing) => {
+                                // Refused only when the output is full: the pong timeout
+                                // then judges a peer that reads nothing.
+                                d.send_ping();
+                                continue;
+                            }
+                            Poll::Ready(Fired::Fail(kind, after)) => {
+                                return Poll::Ready(Some(Err(
+                                    self.fail_timeout(d, cx, kind, after)
+                                )));
+                            }
+                        }
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(Err(e)) => {
+                    self.ended = true;
+                    d.set_shut_down();
+                    return Poll::Ready(Some(Err(e.into())));
+                }
+                Poll::Ready(Ok(())) => {
+                    let n = buf.filled().len();
+                    if n == 0 {
+                        d.feed_eof();
+                        self.scratch = Vec::new();
+                        match d.poll_event() {
+                            Ok(Some(event)) => {
+                                if matches!(event, Event::Close(_)) {
+                                    self.ended = true;
+                                }
+                                return Poll::Ready(Some(Ok(event.into())));
+                            }
+                            Ok(None) => {
+                                self.ended = true;
+                                continue;
+                            }
+                            Err(e) => {
+                                self.ended = true;
+                                d.set_shut_down();
+                                return Poll::Ready(Some(Err(e.into())));
+                            }
+                        }
+                    }
+                    if let Some(t) = self.timers.as_deref_mut() {
+                        t.received();
+                    }
+                    if let Err(e) = d.feed(buf.filled()) {
+                        self.ended = true;
+                        return Poll::Ready(Some(Err(e.into())));
+                    }
+                }
+            }
+        }
+    }
+}
