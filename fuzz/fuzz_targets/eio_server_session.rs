@@ -1,9 +1,12 @@
 //! Drives a `server::Server` with arbitrary sequences of requests, websocket messages, sends, closes
-//! and clock advances. Oracle: no panic; every HTTP response is well-formed (200 with a
-//! payload that decodes cleanly — text, XHR2 or JSONP by its headers — or `ok` for a POST,
-//! 400 with engine.io's JSON error, 500 empty); every websocket message is a valid packet;
-//! no event after a session's `Closed`; the session count stays bounded by the handshakes;
-//! deadlines never lie in the past after `handle_timeout`.
+//! and clock advances, with protocol revision 4 served beside 3 or not (`allow_eio4`) and
+//! each request naming `EIO=3`, `4`, another value or none. Oracle: no panic; every HTTP
+//! response is well-formed (200 with a payload that decodes cleanly by the session's
+//! revision — text, XHR2 or JSONP by its headers for 3, the `\x1e` payload for 4 — or `ok`
+//! for a POST, 400 with engine.io's JSON error, 500 empty); every websocket message is a
+//! valid packet of the session's revision; no event after a session's `Closed`; the session
+//! count stays bounded by the handshakes; deadlines never lie in the past after
+//! `handle_timeout`.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -11,8 +14,8 @@ use libfuzzer_sys::fuzz_target;
 use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
 use pushwire_engineio::server::{self, Event, Outcome, Server, WsAction};
 use pushwire_engineio::{
-    decode_binary_payload, decode_jsonp_response, decode_text_payload, Instant, Limits, Packet,
-    PacketData, WsMessage,
+    decode_binary_payload, decode_jsonp_response, decode_text_payload, v4, Instant, Limits, Packet,
+    PacketData, ProtocolVersion, WsMessage,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -20,6 +23,7 @@ use std::time::Duration;
 #[derive(Debug, Arbitrary)]
 enum Op {
     Request {
+        eio: u8,
         method: u8,
         transport: u8,
         sid: u8,
@@ -38,10 +42,16 @@ enum Op {
     Advance(u16),
 }
 
-fn check_response(r: &HttpResponse, post: bool) {
+fn check_response(r: &HttpResponse, post: bool, protocol: ProtocolVersion) {
     match r.status {
         200 if post => assert_eq!(r.body, b"ok"),
         200 if r.body.is_empty() => {} // OPTIONS
+        200 if protocol == ProtocolVersion::V4 => {
+            assert_eq!(r.header("content-type"), Some("text/plain; charset=UTF-8"));
+            let results: Vec<_> = v4::decode_payload(r.body.clone(), Limits::UNLIMITED).collect();
+            assert!(!results.is_empty());
+            assert!(results.iter().all(Result::is_ok), "{results:?}");
+        }
         200 => {
             let ct = r.header("content-type").unwrap();
             let results: Vec<_> = if ct == "application/octet-stream" {
@@ -60,7 +70,7 @@ fn check_response(r: &HttpResponse, post: bool) {
         }
         400 => {
             let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-            assert!(v["code"].as_u64().unwrap() <= 3);
+            assert!(matches!(v["code"].as_u64().unwrap(), 0..=3 | 5));
             assert!(v["message"].is_string());
         }
         500 => assert!(r.body.is_empty()),
@@ -68,8 +78,11 @@ fn check_response(r: &HttpResponse, post: bool) {
     }
 }
 
-fuzz_target!(|ops: Vec<Op>| {
-    let config = server::Config::DEFAULT.with_max_buffered_packets(8);
+fuzz_target!(|input: (bool, Vec<Op>)| {
+    let (allow_eio4, ops) = input;
+    let config = server::Config::DEFAULT
+        .with_max_buffered_packets(8)
+        .with_allow_eio4(allow_eio4);
     let mut n = 0u32;
     let mut server = Server::new(config, move || {
         n += 1;
@@ -84,6 +97,7 @@ fuzz_target!(|ops: Vec<Op>| {
     for op in ops {
         match op {
             Op::Request {
+                eio,
                 method,
                 transport,
                 sid,
@@ -93,7 +107,19 @@ fuzz_target!(|ops: Vec<Op>| {
                 binary_body,
                 body,
             } => {
-                let mut q = String::from("EIO=3");
+                let mut q = String::from(match eio % 4 {
+                    0 => "EIO=3",
+                    1 => "EIO=4",
+                    2 => "EIO=5",
+                    _ => "x=1",
+                });
+                // The revision a 200 answer speaks: the session's, which the server only
+                // creates or serves for the request's own.
+                let protocol = if allow_eio4 && eio % 4 == 1 {
+                    ProtocolVersion::V4
+                } else {
+                    ProtocolVersion::V3
+                };
                 q.push_str(match transport % 3 {
                     0 => "&transport=polling",
                     1 => "&transport=websocket",
@@ -125,7 +151,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 };
                 let before = server.sids().count();
                 match server.handle_request(now, &req) {
-                    Outcome::Respond(r) => check_response(&r, method == Method::Post),
+                    Outcome::Respond(r) => check_response(&r, method == Method::Post, protocol),
                     Outcome::Hold { sid } => {
                         held.insert(sid, ());
                     }
@@ -158,13 +184,18 @@ fuzz_target!(|ops: Vec<Op>| {
         let sids: Vec<String> = server.sids().map(String::from).collect();
         assert!(sids.len() <= handshakes);
         for sid in &sids {
+            let protocol = server.session(sid).unwrap().protocol();
             if let Some(r) = server.poll_http_response(sid) {
                 assert!(held.remove(sid).is_some(), "response without a held GET");
-                check_response(&r, false);
+                check_response(&r, false, protocol);
             }
             while let Some(a) = server.poll_ws_action(sid) {
                 if let WsAction::Send(m) = a {
-                    Packet::from_ws_message(m).expect("valid packet message");
+                    match protocol {
+                        ProtocolVersion::V3 => Packet::from_ws_message(m),
+                        ProtocolVersion::V4 => v4::packet_from_ws_message(m),
+                    }
+                    .expect("valid packet message");
                 }
             }
         }

@@ -7,7 +7,8 @@
 //!   pushwire's `client::Session` against the engine.io 3.6.2 server, over polling, websocket
 //!   and polling upgraded to websocket (`tests/interop/node/run-eio-interop.js`); and a live
 //!   differential of random packets and payloads against engine.io-parser 2.2.1
-//!   (`tests/interop/node/eio-differential.js`).
+//!   (`tests/interop/node/eio-differential.js`) and, for protocol v4, 5.2.3
+//!   (`tests/interop/node/eio4-differential.js`).
 //!
 //! * `pushwire serve` (crates/cli): the demo page in headless Chromium (SSE with a dropped
 //!   stream and Last-Event-ID resume, WebSocket echo and chat, the page's Engine.io chat
@@ -171,7 +172,8 @@ fn engineio_node() -> Result<(), String> {
 /// Live differential against engine.io-parser 2.2.1: random packets and payloads
 /// (`crates/engineio/examples/differential.rs`, seed `EIO_DIFF_SEED`, default 1) encoded by
 /// both sides and compared byte for byte, each side decoding the other's output
-/// (`tests/interop/node/eio-differential.js`).
+/// (`tests/interop/node/eio-differential.js`); then the same for protocol v4 against
+/// engine.io-parser 5.2.3 (`gen4`/`check4`, `tests/interop/node/eio4-differential.js`).
 fn engineio_differential() -> Result<(), String> {
     ensure_npm("tests/interop/node")?;
     run(cargo().args([
@@ -193,7 +195,17 @@ fn engineio_differential() -> Result<(), String> {
         .arg("tests/interop/node/eio-differential.js")
         .arg(&ours)
         .arg(&theirs))?;
-    run(Command::new(example).arg("check").arg(&ours).arg(&theirs))
+    run(Command::new(example).arg("check").arg(&ours).arg(&theirs))?;
+    // Revision 4 against engine.io-parser 5.2.3, the same seed.
+    let (ours, theirs) = (dir.join("pushwire-v4.json"), dir.join("reference-v4.json"));
+    run(Command::new(example)
+        .args(["gen4", &seed, "1000", "500"])
+        .arg(&ours))?;
+    run(Command::new("node")
+        .arg("tests/interop/node/eio4-differential.js")
+        .arg(&ours)
+        .arg(&theirs))?;
+    run(Command::new(example).arg("check4").arg(&ours).arg(&theirs))
 }
 
 /// Builds the release `pushwire` binary and starts `pushwire serve` on a free port.

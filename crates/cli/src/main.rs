@@ -24,8 +24,10 @@ commands:
   decode sse                                event stream on stdin -> JSON lines
   decode ws --role server|client            WebSocket frames as that role receives them
   decode eio3 packet|payload [--binary]     Engine.io v3 packet or polling payload
+  decode eio4 packet [--binary]|payload     Engine.io v4 packet or polling payload
   encode sse                                JSON lines -> event stream
   encode eio3 packet|payload [--binary]     JSON lines -> Engine.io v3 packet or payload
+  encode eio4 packet [--binary]|payload     JSON lines -> Engine.io v4 packet or payload
   help                                      print this text
 
 decode/encode exit with 0 for well-formed input, 1 for malformed input, 2 for usage errors.";

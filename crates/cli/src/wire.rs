@@ -8,7 +8,9 @@ use std::io::{self, BufRead, Read, Write};
 
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
-use pushwire_engineio::{Limits, Packet, PacketData, PacketType, PayloadDecoder, PayloadFormat};
+use pushwire_engineio::{
+    v4, Limits, Packet, PacketData, PacketType, PayloadDecoder, PayloadFormat,
+};
 use pushwire_sse::{Item, Parser};
 use pushwire_ws::frame::{FrameHeader, HeaderDecode};
 use pushwire_ws::{Config, Connection, ConnectionState, ProtocolError, Role};
@@ -67,6 +69,20 @@ fn parse_eio_args(args: &[String]) -> Result<(EioForm, bool), String> {
     Ok((form.ok_or("eio3 takes `packet` or `payload`")?, binary))
 }
 
+/// The arguments of `eio4`: as for `eio3`, except that a revision 4 payload has no binary
+/// form (engine.io 6 refuses an `application/octet-stream` body from a v4 client).
+fn parse_eio4_args(args: &[String]) -> Result<(EioForm, bool), String> {
+    match parse_eio_args(args) {
+        Ok((EioForm::Payload, true)) => {
+            Err("eio4 payloads have no binary form (binary packets are `b<base64>`)".into())
+        }
+        Err(_) if !args.iter().any(|a| a == "packet" || a == "payload") => {
+            Err("eio4 takes `packet` or `payload`".into())
+        }
+        r => r,
+    }
+}
+
 /// `pushwire decode …` (the arguments after `decode`).
 pub(crate) fn decode(args: &[String]) -> io::Result<Outcome> {
     let stdout = io::stdout();
@@ -81,8 +97,13 @@ pub(crate) fn decode(args: &[String]) -> io::Result<Outcome> {
             Ok((form, binary)) => decode_eio(&mut out, form, binary),
             Err(e) => Ok(Outcome::Usage(e)),
         },
+        Some("eio4") => match parse_eio4_args(&args[1..]) {
+            Ok((form, binary)) => decode_eio4(&mut out, form, binary),
+            Err(e) => Ok(Outcome::Usage(e)),
+        },
         _ => Ok(Outcome::Usage(
-            "decode takes `sse`, `ws --role server|client` or `eio3 packet|payload [--binary]`"
+            "decode takes `sse`, `ws --role server|client`, `eio3 packet|payload [--binary]` \
+             or `eio4 packet [--binary]|payload`"
                 .into(),
         )),
     };
@@ -100,8 +121,13 @@ pub(crate) fn encode(args: &[String]) -> io::Result<Outcome> {
             Ok((form, binary)) => encode_eio(&mut out, form, binary),
             Err(e) => Ok(Outcome::Usage(e)),
         },
+        Some("eio4") => match parse_eio4_args(&args[1..]) {
+            Ok((form, binary)) => encode_eio4(&mut out, form, binary),
+            Err(e) => Ok(Outcome::Usage(e)),
+        },
         _ => Ok(Outcome::Usage(
-            "encode takes `sse` or `eio3 packet|payload [--binary]`".into(),
+            "encode takes `sse`, `eio3 packet|payload [--binary]` or `eio4 packet [--binary]|payload`"
+                .into(),
         )),
     };
     out.flush()?;
@@ -445,30 +471,50 @@ fn packet_from_object(m: &serde_json::Map<String, Value>) -> Result<Packet, Stri
     }
 }
 
-fn encode_eio(out: &mut impl Write, form: EioForm, binary: bool) -> io::Result<Outcome> {
+/// Reads the packet objects of `encode eio3|eio4` from stdin (`None`: malformed, reported).
+fn read_packets(command: &str) -> Option<Vec<Packet>> {
     let mut packets = Vec::new();
     for obj in json_lines() {
         match obj.and_then(|m| packet_from_object(&m)) {
             Ok(p) => packets.push(p),
             Err(e) => {
-                eprintln!("pushwire encode eio3: {e}");
-                return Ok(Outcome::Malformed);
+                eprintln!("pushwire encode {command}: {e}");
+                return None;
             }
         }
     }
+    Some(packets)
+}
+
+/// The one packet `encode eio3|eio4 packet` takes (`None`: not exactly one, reported).
+fn only_packet<'a>(command: &str, packets: &'a [Packet]) -> Option<&'a Packet> {
+    if let [p] = packets {
+        return Some(p);
+    }
+    eprintln!(
+        "pushwire encode {command} packet: expected exactly one packet, got {}",
+        packets.len()
+    );
+    None
+}
+
+fn write_ws_message(out: &mut impl Write, m: pushwire_engineio::WsMessage) -> io::Result<()> {
+    match m {
+        pushwire_engineio::WsMessage::Text(s) => out.write_all(s.as_bytes()),
+        pushwire_engineio::WsMessage::Binary(b) => out.write_all(&b),
+    }
+}
+
+fn encode_eio(out: &mut impl Write, form: EioForm, binary: bool) -> io::Result<Outcome> {
+    let Some(packets) = read_packets("eio3") else {
+        return Ok(Outcome::Malformed);
+    };
     match form {
         EioForm::Packet => {
-            let [p] = packets.as_slice() else {
-                eprintln!(
-                    "pushwire encode eio3 packet: expected exactly one packet, got {}",
-                    packets.len()
-                );
+            let Some(p) = only_packet("eio3", &packets) else {
                 return Ok(Outcome::Malformed);
             };
-            match p.to_ws_message(binary) {
-                pushwire_engineio::WsMessage::Text(s) => out.write_all(s.as_bytes())?,
-                pushwire_engineio::WsMessage::Binary(b) => out.write_all(&b)?,
-            }
+            write_ws_message(out, p.to_ws_message(binary))?;
         }
         EioForm::Payload if binary => {
             let mut v = Vec::new();
@@ -478,6 +524,66 @@ fn encode_eio(out: &mut impl Write, form: EioForm, binary: bool) -> io::Result<O
         EioForm::Payload => {
             let mut v = Vec::new();
             pushwire_engineio::encode_text_payload(&packets, &mut v);
+            out.write_all(&v)?;
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+// ---------------------------------------------------------------------------------------
+// Engine.io v4
+
+fn decode_eio4(out: &mut impl Write, form: EioForm, binary: bool) -> io::Result<Outcome> {
+    let input = read_all_stdin()?;
+    let mut packets = Vec::new();
+    let failed = match form {
+        // A binary WebSocket message: the bytes alone, always a message.
+        EioForm::Packet if binary => {
+            let m = pushwire_engineio::WsMessage::Binary(Bytes::from(input));
+            packets.extend(v4::packet_from_ws_message(m).ok());
+            packets.is_empty()
+        }
+        EioForm::Packet => match std::str::from_utf8(&input) {
+            Ok(s) => {
+                packets.extend(v4::decode_packet(s).ok());
+                packets.is_empty()
+            }
+            Err(_) => true,
+        },
+        EioForm::Payload => {
+            let mut failed = false;
+            for r in v4::decode_payload(input, Limits::UNLIMITED) {
+                match r {
+                    Ok(p) => packets.push(p),
+                    Err(_) => failed = true,
+                }
+            }
+            failed
+        }
+    };
+    for p in &packets {
+        emit(out, &packet_object(p))?;
+    }
+    if failed {
+        return parser_error(out);
+    }
+    Ok(Outcome::Ok)
+}
+
+fn encode_eio4(out: &mut impl Write, form: EioForm, binary: bool) -> io::Result<Outcome> {
+    let Some(packets) = read_packets("eio4") else {
+        return Ok(Outcome::Malformed);
+    };
+    match form {
+        EioForm::Packet => {
+            let Some(p) = only_packet("eio4", &packets) else {
+                return Ok(Outcome::Malformed);
+            };
+            write_ws_message(out, v4::packet_to_ws_message(p, binary))?;
+        }
+        EioForm::Payload => {
+            let mut v = Vec::new();
+            v4::encode_payload(&packets, &mut v);
             out.write_all(&v)?;
         }
     }

@@ -15,6 +15,18 @@
 //! reference, compares byte for byte, decodes our encodings and writes its own. `check`
 //! decodes the reference's encodings with pushwire's decoders and compares the packets.
 //! Each step prints what it compared and exits 1 on a difference.
+//!
+//! Revision 4, against engine.io-parser 5.2.3 (`tests/interop/node/eio4-differential.js`):
+//!
+//! ```text
+//! cargo run -p pushwire-engineio --example differential -- gen4 SEED PACKETS PAYLOADS ours.json
+//! node tests/interop/node/eio4-differential.js ours.json theirs.json
+//! cargo run -p pushwire-engineio --example differential -- check4 ours.json theirs.json
+//! ```
+//!
+//! The same draws, made revision 4 packets (binary data only in messages; no `\x1e` in text,
+//! which a v4 payload cannot carry), encoded as the string form, the WebSocket frame and
+//! the `\x1e` payload.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -24,7 +36,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use pushwire_engineio::{
     decode_binary_payload, decode_text_payload, encode_binary_payload, encode_payload,
-    encode_text_payload, EncodedPayload, Limits, Packet, PacketData, PacketType, WsMessage,
+    encode_text_payload, v4, EncodedPayload, Limits, Packet, PacketData, PacketType, WsMessage,
 };
 use serde_json::{json, Value};
 
@@ -81,7 +93,23 @@ fn wire_json(text: Option<&str>, binary: Option<&[u8]>) -> Value {
     }
 }
 
-fn gen(seed: u64, n_packets: usize, n_payloads: usize, out: &str) {
+/// Which revision `gen` and `check` work on.
+#[derive(Clone, Copy, PartialEq)]
+enum Revision {
+    V3,
+    V4,
+}
+
+/// A drawn packet as revision 4 can carry it: binary data only in a message, no record
+/// separator in text.
+fn for_v4(p: Packet) -> Packet {
+    match p.data {
+        PacketData::Binary(b) => Packet::binary_message(b),
+        PacketData::Text(t) => Packet::text(p.kind, t.replace('\u{1e}', "")),
+    }
+}
+
+fn gen(rev: Revision, seed: u64, n_packets: usize, n_payloads: usize, out: &str) {
     let mut seed_bytes = [0u8; 16];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     seed_bytes[8..].copy_from_slice(&(!seed).to_le_bytes());
@@ -104,6 +132,9 @@ fn gen(seed: u64, n_packets: usize, n_payloads: usize, out: &str) {
     while packets.len() < n_packets {
         packets.push(draw(&|| packet().boxed()));
     }
+    if rev == Revision::V4 {
+        packets = packets.into_iter().map(for_v4).collect();
+    }
     let mut payloads: Vec<Vec<usize>> = vec![vec![], vec![0], vec![1, 2, 4], vec![4, 5]];
     let mut pick = TestRunner::new_with_rng(
         Config::default(),
@@ -116,7 +147,10 @@ fn gen(seed: u64, n_packets: usize, n_payloads: usize, out: &str) {
             .current();
         payloads.push(idx);
     }
-    let json = encodings(&packets, &payloads);
+    let json = match rev {
+        Revision::V3 => encodings(&packets, &payloads),
+        Revision::V4 => encodings_v4(&packets, &payloads),
+    };
     std::fs::write(out, serde_json::to_vec(&json).expect("json")).expect("write");
     println!(
         "pushwire: {} packets ({} binary), {} payloads written to {out}",
@@ -124,6 +158,31 @@ fn gen(seed: u64, n_packets: usize, n_payloads: usize, out: &str) {
         packets.iter().filter(|p| p.data.is_binary()).count(),
         payloads.len()
     );
+}
+
+/// pushwire's revision 4 encodings of every packet and payload.
+fn encodings_v4(packets: &[Packet], payloads: &[Vec<usize>]) -> Value {
+    let frames: Vec<Value> = packets
+        .iter()
+        .map(|p| match v4::packet_to_ws_message(p, true) {
+            WsMessage::Text(t) => wire_json(Some(&t), None),
+            WsMessage::Binary(b) => wire_json(None, Some(&b)),
+        })
+        .collect();
+    let payload: Vec<String> = payloads
+        .iter()
+        .map(|idx| {
+            let ps: Vec<Packet> = idx.iter().map(|&i| packets[i].clone()).collect();
+            v4::payload_to_string(&ps)
+        })
+        .collect();
+    json!({
+        "packets": packets.iter().map(packet_json).collect::<Vec<_>>(),
+        "payloads": payloads,
+        "packet_str": packets.iter().map(v4::packet_to_string).collect::<Vec<_>>(),
+        "packet_frame": frames,
+        "payload": payload,
+    })
 }
 
 /// pushwire's encodings of every packet and payload.
@@ -161,6 +220,56 @@ fn encodings(packets: &[Packet], payloads: &[Vec<usize>]) -> Value {
     })
 }
 
+/// `check` for revision 4: the reference's string forms, frames and payloads decoded by the
+/// v4 functions.
+fn check_v4(
+    t: &mut Tally,
+    packets: &[Packet],
+    payloads: &[Vec<Packet>],
+    list: &dyn Fn(&str) -> Vec<Value>,
+    wire: &dyn Fn(&Value) -> WsMessage,
+) -> bool {
+    for (i, s) in list("packet_str").iter().enumerate() {
+        let got = v4::decode_packet(s.as_str().expect("str")).map(|p| vec![p]);
+        t.check(
+            "v4 string form",
+            i,
+            got.map_err(|e| e.to_string()),
+            &packets[i..=i],
+        );
+    }
+    for (i, f) in list("packet_frame").iter().enumerate() {
+        let got = v4::packet_from_ws_message(wire(f)).map(|p| vec![p]);
+        t.check(
+            "v4 frame",
+            i,
+            got.map_err(|e| e.to_string()),
+            &packets[i..=i],
+        );
+    }
+    let bodies = list("payload");
+    for (i, s) in bodies.iter().enumerate() {
+        // engine.io-parser 5 writes nothing for no packets (null), and no body decodes.
+        let got = match s.as_str() {
+            None => Ok(Vec::new()),
+            Some(body) => payload_result(v4::decode_payload(body.to_owned(), Limits::DEFAULT)),
+        };
+        t.check("v4 payload", i, got, &payloads[i]);
+    }
+    println!(
+        "pushwire decoded engine.io-parser 5's encodings: {} of {} identical ({} packets in the string form, {} as frames, {} payloads)",
+        t.compared - t.differences.len(),
+        t.compared,
+        list("packet_str").len(),
+        list("packet_frame").len(),
+        bodies.len(),
+    );
+    for d in t.differences.iter().take(10) {
+        println!("  DIFFERENCE {d}");
+    }
+    t.differences.is_empty() && t.compared > 0
+}
+
 /// Counts comparisons and keeps the first differences.
 #[derive(Default)]
 struct Tally {
@@ -186,7 +295,7 @@ fn payload_result(
     it.map(|r| r.map_err(|e| format!("{e:?}"))).collect()
 }
 
-fn check(ours: &str, theirs: &str) -> bool {
+fn check(rev: Revision, ours: &str, theirs: &str) -> bool {
     let read = |p: &str| -> Value {
         serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json")
     };
@@ -225,6 +334,9 @@ fn check(ours: &str, theirs: &str) -> bool {
             .clone()
     };
     let mut t = Tally::default();
+    if rev == Revision::V4 {
+        return check_v4(&mut t, &packets, &payloads, &list, &wire);
+    }
     for (i, s) in list("packet_str").iter().enumerate() {
         let got = Packet::decode_str(s.as_str().expect("str")).map(|p| vec![p]);
         t.check(
@@ -279,8 +391,14 @@ fn main() {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["gen", seed, n, m, out] => {
+        [cmd @ ("gen" | "gen4"), seed, n, m, out] => {
+            let rev = if *cmd == "gen4" {
+                Revision::V4
+            } else {
+                Revision::V3
+            };
             gen(
+                rev,
                 seed.parse().expect("seed"),
                 n.parse().expect("packets"),
                 m.parse().expect("payloads"),
@@ -288,9 +406,12 @@ fn main() {
             );
             true
         }
-        ["check", ours, theirs] => check(ours, theirs),
+        ["check", ours, theirs] => check(Revision::V3, ours, theirs),
+        ["check4", ours, theirs] => check(Revision::V4, ours, theirs),
         _ => {
-            eprintln!("usage: differential gen SEED PACKETS PAYLOADS OUT | check OURS THEIRS");
+            eprintln!(
+                "usage: differential gen|gen4 SEED PACKETS PAYLOADS OUT | check|check4 OURS THEIRS"
+            );
             false
         }
     };

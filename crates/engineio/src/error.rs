@@ -34,7 +34,9 @@ pub enum PacketError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PayloadError {
-    /// A text payload of zero bytes (engine.io-parser rejects it; the empty list is `0:`).
+    /// A text payload of zero bytes (engine.io-parser rejects it; the empty list is `0:`),
+    /// or a revision 4 payload of zero bytes (engine.io-parser 5 reads one empty packet, a
+    /// parse error).
     #[error("empty text payload")]
     Empty,
     /// A length contains a byte that is not a digit (text: ASCII `0`–`9`; binary: a byte of

@@ -50,6 +50,9 @@ pub enum ErrorCode {
     BadHandshakeMethod = 2,
     /// 3, `Bad request`.
     BadRequest = 3,
+    /// 5, `Unsupported protocol version`: an `EIO` the server does not serve (engine.io
+    /// 4+; only when [`crate::server::Config::allow_eio4`] is on, see there).
+    UnsupportedProtocolVersion = 5,
 }
 
 impl ErrorCode {
@@ -61,6 +64,7 @@ impl ErrorCode {
             Self::UnknownSid => "Session ID unknown",
             Self::BadHandshakeMethod => "Bad handshake method",
             Self::BadRequest => "Bad request",
+            Self::UnsupportedProtocolVersion => "Unsupported protocol version",
         }
     }
 }

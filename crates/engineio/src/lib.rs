@@ -1,5 +1,5 @@
 //! pushwire-engineio: sans-IO Engine.io protocol v3 (the protocol of socket.io 2.x and
-//! engine.io-client 3.x).
+//! engine.io-client 3.x), and the wire forms of protocol v4 (socket.io 3+) in [`v4`].
 //!
 //! This crate contains no networking code and takes no time from the OS: bytes in, packets
 //! out, bytes to send. Every byte-level rule follows the spec
@@ -35,9 +35,16 @@
 //! - The two roles: [`server`] and [`client`], each with its own `Config`, `Event`,
 //!   `CloseReason`, WebSocket `WsAction` and `Session`.
 //!
-//! The wire and session modules speak revision 3; `config`, `error`, `time`, `http` and
-//! `transport` do not depend on the revision, so a revision 4 (socket.io 3+) can sit beside
-//! them later.
+//! - Revision 4 (socket.io 3+): [`v4`], its wire forms beside revision 3's (its own
+//!   decoders: a decoder taking both forms misreads one as the other) and its handshake
+//!   ([`v4::Handshake`], with `maxPayload`); `version.rs` ([`ProtocolVersion`]);
+//!   `revision.rs`, where a session picks the wire functions of its revision.
+//!
+//! The crate-root wire functions speak revision 3. The sessions speak revision 3 by default
+//! and revision 4 when asked: [`server::Config::allow_eio4`] (the `EIO` of each handshake
+//! then picks the session's revision, as engine.io 6 with `allowEIO3` does) and
+//! [`client::Config::protocol`]. `config`, `error`, `time`, `http`, `transport` and the
+//! [`Packet`] value do not depend on the revision.
 //!
 //! # Decoding a polling body: the call order
 //!
@@ -117,6 +124,7 @@
 
 extern crate alloc;
 
+mod body;
 pub mod client;
 mod config;
 mod error;
@@ -126,11 +134,14 @@ mod open;
 mod packet;
 mod packet_type;
 mod payload;
+mod revision;
 pub mod server;
 mod sink;
 mod time;
 mod transport;
 mod utf16;
+pub mod v4;
+mod version;
 
 pub use config::Limits;
 pub use error::{FeedError, JsonpError, OpenPacketError, PacketError, PayloadError, SendError};
@@ -147,6 +158,7 @@ pub use payload::{
 pub use time::Instant;
 pub use transport::{TransportKind, WsMessage};
 pub use utf16::utf16_len;
+pub use version::ProtocolVersion;
 
 /// The protocol revision this crate speaks (the `EIO` query parameter).
 pub const PROTOCOL: u8 = 3;

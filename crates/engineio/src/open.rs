@@ -68,7 +68,7 @@ impl OpenPacket {
     /// [`OpenPacketError::Json`] when it is not a JSON object with a string `sid` and integer
     /// `pingInterval` and `pingTimeout`.
     pub fn from_json(json: &str) -> Result<Self, OpenPacketError> {
-        serde_json::from_str(json).map_err(|e| OpenPacketError::Json(alloc::format!("{e}")))
+        parse_json(json)
     }
 
     /// The `open` packet carrying this data (`0{"sid":…}`).
@@ -82,14 +82,24 @@ impl OpenPacket {
     /// # Errors
     /// [`OpenPacketError::NotOpen`], [`OpenPacketError::Binary`] or [`OpenPacketError::Json`].
     pub fn from_packet(packet: &Packet) -> Result<Self, OpenPacketError> {
-        if packet.kind != PacketType::Open {
-            return Err(OpenPacketError::NotOpen(packet.kind));
-        }
-        match &packet.data {
-            PacketData::Text(s) => Self::from_json(s),
-            PacketData::Binary(_) => Err(OpenPacketError::Binary),
-        }
+        Self::from_json(open_text(packet)?)
     }
+}
+
+/// The JSON text of an `open` packet (either revision's handshake).
+pub(crate) fn open_text(packet: &Packet) -> Result<&str, OpenPacketError> {
+    if packet.kind != PacketType::Open {
+        return Err(OpenPacketError::NotOpen(packet.kind));
+    }
+    match &packet.data {
+        PacketData::Text(s) => Ok(s),
+        PacketData::Binary(_) => Err(OpenPacketError::Binary),
+    }
+}
+
+/// Parses handshake JSON, serde_json's message as the error.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, OpenPacketError> {
+    serde_json::from_str(json).map_err(|e| OpenPacketError::Json(alloc::format!("{e}")))
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes};
 
+use crate::body::Body;
 use crate::config::Limits;
 use crate::error::{FeedError, PayloadError};
 use crate::packet::{Packet, PacketData};
@@ -90,13 +91,8 @@ enum State {
 pub struct PayloadDecoder {
     format: PayloadFormat,
     limits: Limits,
-    buf: BytesMut,
+    body: Body,
     state: State,
-    /// Bytes of the body accepted so far.
-    fed: usize,
-    /// A feed was refused: the body is over [`Limits::max_payload_bytes`].
-    overflow: bool,
-    eof: bool,
     packets: usize,
 }
 
@@ -107,11 +103,8 @@ impl PayloadDecoder {
         Self {
             format,
             limits,
-            buf: BytesMut::new(),
+            body: Body::default(),
             state: State::Start,
-            fed: 0,
-            overflow: false,
-            eof: false,
             packets: 0,
         }
     }
@@ -131,10 +124,8 @@ impl PayloadDecoder {
     /// (see [the bound on input](PayloadDecoder#the-bound-on-input)), [`FeedError::AfterEof`]
     /// after [`PayloadDecoder::feed_eof`]. A refused feed takes nothing.
     pub fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
-        if self.admit(data.len())? {
-            self.buf.extend_from_slice(data);
-        }
-        Ok(())
+        let keep = !matches!(self.state, State::Failed(_));
+        self.body.feed(data, self.limits.max_payload_bytes, keep)
     }
 
     /// Appends an owned chunk of the body (a `Vec<u8>`, a `String`, [`Bytes`], …); when
@@ -144,43 +135,14 @@ impl PayloadDecoder {
     /// # Errors
     /// As [`PayloadDecoder::feed`].
     pub fn feed_bytes(&mut self, data: impl Into<Bytes>) -> Result<(), FeedError> {
-        let data = data.into();
-        if self.admit(data.len())? {
-            if self.buf.is_empty() {
-                self.buf = BytesMut::from(data);
-            } else {
-                self.buf.extend_from_slice(&data);
-            }
-        }
-        Ok(())
-    }
-
-    /// Checks `len` more bytes against the bound and counts them; `Ok(false)`: accepted but
-    /// not worth storing (empty, or the decoder already failed).
-    fn admit(&mut self, len: usize) -> Result<bool, FeedError> {
-        if self.eof {
-            return Err(FeedError::AfterEof);
-        }
-        if len == 0 {
-            return Ok(false);
-        }
-        let limit = self.limits.max_payload_bytes;
-        // `fed <= limit` always holds: only accepted bytes are counted.
-        if self.overflow || len > limit - self.fed {
-            self.overflow = true;
-            return Err(FeedError::BufferFull {
-                buffered: self.fed,
-                len,
-                limit,
-            });
-        }
-        self.fed += len;
-        Ok(!matches!(self.state, State::Failed(_)))
+        let keep = !matches!(self.state, State::Failed(_));
+        self.body
+            .feed_bytes(data.into(), self.limits.max_payload_bytes, keep)
     }
 
     /// Marks the end of the body. Then poll until `Ok(None)`. Idempotent.
     pub fn feed_eof(&mut self) {
-        self.eof = true;
+        self.body.eof = true;
     }
 
     /// Whether the whole body was decoded without error (after [`PayloadDecoder::feed_eof`]).
@@ -202,10 +164,10 @@ impl PayloadDecoder {
 
     /// What to report when the buffer holds no more input: need more, or an error.
     fn starved(&mut self) -> Result<Option<Packet>, PayloadError> {
-        if self.overflow {
+        if self.body.overflow {
             let limit = self.limits.max_payload_bytes;
             self.fail(PayloadError::PayloadTooLarge { limit })
-        } else if self.eof {
+        } else if self.body.eof {
             self.fail(PayloadError::Truncated)
         } else {
             Ok(None)
@@ -225,14 +187,14 @@ impl PayloadDecoder {
                 State::Failed(ref e) => return Err(e.clone()),
                 State::Done => return Ok(None),
                 State::Start => {
-                    if self.buf.is_empty() {
-                        if self.overflow {
+                    if self.body.buf.is_empty() {
+                        if self.body.overflow {
                             return self.starved();
                         }
-                        if !self.eof {
+                        if !self.body.eof {
                             return Ok(None);
                         }
-                        if self.format == PayloadFormat::Text && self.fed == 0 {
+                        if self.format == PayloadFormat::Text && self.body.fed == 0 {
                             // engine.io-parser: `if (data === '') { // parser error`
                             return self.fail(PayloadError::Empty);
                         }
@@ -243,11 +205,11 @@ impl PayloadDecoder {
                         PayloadFormat::Text => false,
                         PayloadFormat::Binary => {
                             // > <0 for string data, 1 for binary data>
-                            let marker = self.buf[0];
+                            let marker = self.body.buf[0];
                             if marker > 1 {
                                 return self.fail(PayloadError::InvalidMarker(marker));
                             }
-                            self.buf.advance(1);
+                            self.body.buf.advance(1);
                             marker == 1
                         }
                     };
@@ -271,8 +233,8 @@ impl PayloadDecoder {
                     let mut i = 0;
                     let mut found = false;
                     let mut err = None;
-                    while i < self.buf.len() {
-                        let b = self.buf[i];
+                    while i < self.body.buf.len() {
+                        let b = self.body.buf[i];
                         i += 1;
                         if b == sep {
                             found = true;
@@ -296,7 +258,7 @@ impl PayloadDecoder {
                             }
                         };
                     }
-                    self.buf.advance(i);
+                    self.body.buf.advance(i);
                     if let Some(e) = err {
                         return self.fail(e);
                     }
@@ -361,7 +323,7 @@ impl PayloadDecoder {
     ) -> Result<Option<Packet>, PayloadError> {
         // > length: length of the packet in __characters__
         // engine.io-parser counts with `String.length`: UTF-16 code units.
-        let buf = &self.buf[..];
+        let buf = &self.body.buf[..];
         let max = self.limits.max_packet_bytes;
         let too_large = PayloadError::PacketTooLarge { limit: max };
         while units < len {
@@ -405,16 +367,16 @@ impl PayloadDecoder {
         }
         let s = core::str::from_utf8(&buf[..scan]).map_err(|_| PayloadError::InvalidUtf8)?;
         let p = Packet::decode_str(s)?;
-        self.buf.advance(scan);
+        self.body.buf.advance(scan);
         Ok(Some(p))
     }
 
     /// Binary payload body: `len` bytes, a string packet (UTF-8) or a binary one.
     fn binary_body(&mut self, len: usize, binary: bool) -> Result<Option<Packet>, PayloadError> {
-        if self.buf.len() < len {
+        if self.body.buf.len() < len {
             return Ok(None);
         }
-        let body = self.buf.split_to(len).freeze();
+        let body = self.body.buf.split_to(len).freeze();
         if binary {
             Ok(Some(Packet::decode_binary(body)?))
         } else {

@@ -246,6 +246,48 @@ fn assert_prefix(got: &[String], sent: &[String]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Runs one schedule between a client and a server with `client` and `server` configs
+/// (timers put an hour away when `far_timers`) and checks the property.
+fn run_schedule(
+    client: client::Config,
+    mut server: server::Config,
+    far_timers: bool,
+    steps: Vec<(u8, usize, u64)>,
+) -> Result<(), TestCaseError> {
+    if far_timers {
+        let hour = Duration::from_secs(3600);
+        server = server
+            .with_ping_interval(hour)
+            .with_ping_timeout(hour)
+            .with_upgrade_timeout(hour);
+    }
+    let mut net = Net::new(client, server);
+    net.collect();
+    for (action, pick, ms) in steps {
+        if action == 9 {
+            net.tick(ms);
+        } else {
+            net.step(action, pick);
+        }
+        assert_prefix(&net.got_server, &net.to_server)?;
+        assert_prefix(&net.got_client, &net.to_client)?;
+    }
+    net.drain();
+    // A second pass lets a pong-triggered poll or a late upgrade finish.
+    net.tick(1);
+    net.drain();
+    assert_prefix(&net.got_server, &net.to_server)?;
+    assert_prefix(&net.got_client, &net.to_client)?;
+    if far_timers {
+        prop_assert!(!net.closed, "closed although no timer can expire");
+    }
+    if !net.closed {
+        prop_assert_eq!(&net.got_server, &net.to_server);
+        prop_assert_eq!(&net.got_client, &net.to_client);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -257,37 +299,22 @@ proptest! {
         steps in proptest::collection::vec((0u8..10, any::<usize>(), 0u64..1500), 0..120),
     ) {
         let client = client::Config::DEFAULT.with_upgrade(upgrade).with_supports_binary(!b64);
-        let mut server = server::Config::DEFAULT;
-        if far_timers {
-            let hour = Duration::from_secs(3600);
-            server = server
-                .with_ping_interval(hour)
-                .with_ping_timeout(hour)
-                .with_upgrade_timeout(hour);
-        }
-        let mut net = Net::new(client, server);
-        net.collect();
-        for (action, pick, ms) in steps {
-            if action == 9 {
-                net.tick(ms);
-            } else {
-                net.step(action, pick);
-            }
-            assert_prefix(&net.got_server, &net.to_server)?;
-            assert_prefix(&net.got_client, &net.to_client)?;
-        }
-        net.drain();
-        // A second pass lets a pong-triggered poll or a late upgrade finish.
-        net.tick(1);
-        net.drain();
-        assert_prefix(&net.got_server, &net.to_server)?;
-        assert_prefix(&net.got_client, &net.to_client)?;
-        if far_timers {
-            prop_assert!(!net.closed, "closed although no timer can expire");
-        }
-        if !net.closed {
-            prop_assert_eq!(&net.got_server, &net.to_server);
-            prop_assert_eq!(&net.got_client, &net.to_client);
-        }
+        run_schedule(client, server::Config::DEFAULT, far_timers, steps)?;
+    }
+
+    /// The same for protocol revision 4 on a server that serves both (the server pings).
+    #[test]
+    fn v4_exactly_once_in_order_under_any_schedule(
+        upgrade in any::<bool>(),
+        b64 in any::<bool>(),
+        far_timers in any::<bool>(),
+        steps in proptest::collection::vec((0u8..10, any::<usize>(), 0u64..1500), 0..120),
+    ) {
+        let client = client::Config::DEFAULT
+            .with_upgrade(upgrade)
+            .with_supports_binary(!b64)
+            .with_protocol(pushwire_engineio::ProtocolVersion::V4);
+        let server = server::Config::DEFAULT.with_allow_eio4(true);
+        run_schedule(client, server, far_timers, steps)?;
     }
 }

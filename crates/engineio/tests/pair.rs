@@ -440,3 +440,160 @@ fn client_survives_a_huge_heartbeat_in_the_handshake() {
     c.handle_timeout(Instant::from_duration(Duration::from_secs(3600)));
     assert!(!c.is_closed());
 }
+
+// ---- protocol revision 4 ----------------------------------------------------------------
+
+fn v4_client() -> client::Config {
+    client::Config::DEFAULT.with_protocol(pushwire_engineio::ProtocolVersion::V4)
+}
+
+fn v4_server() -> server::Config {
+    server::Config::DEFAULT.with_allow_eio4(true)
+}
+
+#[test]
+fn v3_and_v4_clients_on_one_server_deliver_everything_in_order() {
+    for client in [client::Config::DEFAULT, v4_client()] {
+        let mut p = Pair::new(client, v4_server());
+        p.client.send(text("c1")).unwrap();
+        p.on_probe = vec![
+            (true, "c2 during probe".into()),
+            (false, "s2 during probe".into()),
+        ];
+        p.drive();
+        let protocol = p.server.session("sid1").unwrap().protocol();
+        assert_eq!(protocol, client.protocol);
+        assert_eq!(p.client.transport(), TransportKind::WebSocket, "{protocol}");
+        assert!(p.server_events.contains(&Event::Upgraded));
+        p.server.send("sid1", text("s3 😀")).unwrap();
+        p.server
+            .send("sid1", PacketData::Binary(Bytes::from_static(&[4, 255])))
+            .unwrap();
+        p.client
+            .send(PacketData::Binary(Bytes::from_static(&[4])))
+            .unwrap();
+        p.drive();
+        assert_eq!(
+            p.server_messages(),
+            [
+                &text("c1"),
+                &text("c2 during probe"),
+                &PacketData::Binary(Bytes::from_static(&[4]))
+            ],
+            "{protocol}"
+        );
+        assert_eq!(
+            p.client_messages(),
+            [
+                &text("s2 during probe"),
+                &text("s3 😀"),
+                &PacketData::Binary(Bytes::from_static(&[4, 255]))
+            ],
+            "{protocol}"
+        );
+    }
+}
+
+#[test]
+fn v4_server_pings_keep_both_sides_alive_on_every_transport() {
+    for (upgrade, websocket_only) in [(false, false), (true, false), (false, true)] {
+        let config = v4_client()
+            .with_upgrade(upgrade)
+            .with_websocket_only(websocket_only);
+        let mut p = Pair::new(config, v4_server());
+        p.drive();
+        assert_eq!(p.client.max_payload(), Some(1_000_000));
+        p.run_until(secs(300));
+        let closed = |e: &Event| matches!(e, Event::Closed(_));
+        assert!(
+            !p.client.is_closed(),
+            "{upgrade} {websocket_only}: {:?}",
+            p.client_events
+        );
+        assert!(!p.server_events.iter().any(closed), "{:?}", p.server_events);
+    }
+}
+
+#[test]
+fn v4_client_declares_a_silent_server_dead_after_interval_plus_timeout() {
+    // > Conversely, if the client does not receive a `ping` packet within `pingInterval +
+    // > pingTimeout`, then it SHOULD consider that the connection is closed.
+    let mut p = Pair::new(v4_client().with_upgrade(false), v4_server());
+    p.drive();
+    p.blackhole = true;
+    p.run_until(secs(29));
+    assert!(!p.client.is_closed());
+    p.run_until(secs(31));
+    assert_eq!(
+        p.client_events.last(),
+        Some(&client::Event::Closed(client::CloseReason::PingTimeout))
+    );
+}
+
+/// A v4 client whose handshake (`maxPayload` = `max`) was answered, its first poll pending.
+fn v4_client_open(max: u64) -> client::Session {
+    let mut c = client::Session::new(v4_client().with_upgrade(false), Instant::ZERO);
+    let req = c.poll_request().expect("the handshake GET");
+    assert!(
+        req.query.starts_with("EIO=4&transport=polling"),
+        "{}",
+        req.query
+    );
+    let open = format!(
+        r#"0{{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":5000,"maxPayload":{max}}}"#
+    );
+    c.handle_response(Instant::ZERO, req.kind, 200, false, open.as_bytes());
+    assert!(matches!(c.poll_event(), Some(client::Event::Open(_))));
+    let poll = c.poll_request().expect("the first poll");
+    assert_eq!(poll.kind, client::RequestKind::Poll);
+    c
+}
+
+#[test]
+fn v4_client_answers_the_servers_ping_with_a_pong() {
+    let mut c = v4_client_open(1000);
+    // The client does not ping on its own: only a deadline for the server's ping.
+    assert_eq!(c.poll_timeout(), Some(secs(30)));
+    c.handle_response(secs(25), client::RequestKind::Poll, 200, false, b"2");
+    let reqs: Vec<_> = std::iter::from_fn(|| c.poll_request()).collect();
+    let post = reqs
+        .iter()
+        .find(|r| r.kind == client::RequestKind::Post)
+        .unwrap();
+    assert_eq!(post.body, b"3");
+    assert_eq!(post.content_type, Some("text/plain;charset=UTF-8"));
+    assert_eq!(c.poll_timeout(), Some(secs(55)));
+}
+
+#[test]
+fn v4_client_batches_posts_under_max_payload() {
+    // > The client SHOULD use the `maxPayload` value sent during the handshake to decide
+    // > how many packets should be concatenated.
+    let mut c = v4_client_open(20);
+    let sent: Vec<String> = (0..5).map(|i| format!("msg{i}xx")).collect();
+    for m in &sent {
+        c.send(text(m)).unwrap();
+    }
+    let mut got = Vec::new();
+    let mut posts = 0;
+    while let Some(req) = c.poll_request() {
+        assert_eq!(req.kind, client::RequestKind::Post);
+        assert!(req.body.len() <= 20, "{} bytes", req.body.len());
+        for p in pushwire_engineio::v4::decode_payload(
+            req.body.clone(),
+            pushwire_engineio::Limits::DEFAULT,
+        ) {
+            got.push(p.unwrap().data);
+        }
+        posts += 1;
+        c.handle_response(secs(1), req.kind, 200, false, b"ok");
+    }
+    // `4msg0xx` is 7 bytes: the first goes alone at once, the other four two per POST
+    // (7 + 1 + 7 = 15; a third would make 23).
+    assert_eq!(posts, 3);
+    assert_eq!(got, sent.iter().map(|m| text(m)).collect::<Vec<_>>());
+    // One packet larger than maxPayload still goes, alone.
+    c.send(text(&"x".repeat(50))).unwrap();
+    let req = c.poll_request().unwrap();
+    assert_eq!(req.body.len(), 51);
+}

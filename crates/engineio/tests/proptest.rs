@@ -35,6 +35,9 @@ fn packets() -> impl Strategy<Value = Vec<Packet>> {
     proptest::collection::vec(packet(), 0..12)
 }
 
+#[path = "common/decoding.rs"]
+mod decoding;
+
 /// Feeds `input` in the chunks given by `cuts`, polling after each, then EOF.
 fn decode_chunked(
     format: PayloadFormat,
@@ -42,38 +45,7 @@ fn decode_chunked(
     cuts: &[usize],
     limits: Limits,
 ) -> Vec<Result<Packet, PayloadError>> {
-    let mut d = PayloadDecoder::new(format, limits);
-    let mut out = Vec::new();
-    let mut pos = 0;
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.push(input.len());
-    let mut failed = false;
-    let drain = |d: &mut PayloadDecoder, out: &mut Vec<_>, failed: &mut bool| {
-        while !*failed {
-            match d.poll_packet() {
-                Ok(Some(p)) => out.push(Ok(p)),
-                Ok(None) => break,
-                Err(e) => {
-                    out.push(Err(e));
-                    *failed = true;
-                }
-            }
-        }
-    };
-    for (i, &c) in cuts.iter().enumerate() {
-        // A refused feed (over `max_payload_bytes`) takes nothing; the poll reports it.
-        let _ = if i % 2 == 0 {
-            d.feed(&input[pos..c])
-        } else {
-            d.feed_bytes(Bytes::copy_from_slice(&input[pos..c]))
-        };
-        pos = c;
-        drain(&mut d, &mut out, &mut failed);
-    }
-    d.feed_eof();
-    drain(&mut d, &mut out, &mut failed);
-    out
+    decoding::decode_chunked(PayloadDecoder::new(format, limits), input, cuts)
 }
 
 fn is_truncated_or_other(got: &[Result<Packet, PayloadError>]) -> bool {

@@ -3,9 +3,13 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
+use pushwire_engineio::http::Method;
 use pushwire_engineio::server::{self, CloseReason, Event, Outcome, Server, WsAction};
-use pushwire_engineio::{Instant, PacketData, WsMessage};
+use pushwire_engineio::{PacketData, WsMessage};
+
+#[path = "common/server.rs"]
+mod common;
+use common::{body, get, ms, post, respond, ws};
 
 type Srv = Server<Box<dyn FnMut() -> String>>;
 
@@ -18,50 +22,6 @@ fn server() -> Srv {
             format!("sid{n}")
         }),
     )
-}
-
-fn ms(n: u64) -> Instant {
-    Instant::from_duration(Duration::from_millis(n))
-}
-
-fn get(q: &str) -> HttpRequest<'_> {
-    HttpRequest {
-        method: Method::Get,
-        query: q,
-        origin: None,
-        content_type: None,
-        websocket_upgrade: false,
-        body: b"",
-    }
-}
-
-fn post<'a>(q: &'a str, body: &'a [u8]) -> HttpRequest<'a> {
-    HttpRequest {
-        method: Method::Post,
-        query: q,
-        origin: None,
-        content_type: Some("text/plain;charset=UTF-8"),
-        websocket_upgrade: false,
-        body,
-    }
-}
-
-fn ws(q: &str) -> HttpRequest<'_> {
-    HttpRequest {
-        websocket_upgrade: true,
-        ..get(q)
-    }
-}
-
-fn respond(o: Outcome) -> HttpResponse {
-    match o {
-        Outcome::Respond(r) => r,
-        other => panic!("expected a response, got {other:?}"),
-    }
-}
-
-fn body(r: &HttpResponse) -> &str {
-    std::str::from_utf8(&r.body).unwrap()
 }
 
 /// The events after `Opened` (which `every_session_starts_with_opened` checks).

@@ -16,6 +16,7 @@
 
 const fs = require('fs');
 const parser = require('engine.io-parser');
+const { toRef, sync, wire, unwire, show, Comparer } = require('./eio-common');
 
 const [oursPath, theirsPath] = process.argv.slice(2);
 if (!oursPath || !theirsPath) {
@@ -24,39 +25,12 @@ if (!oursPath || !theirsPath) {
 }
 const ours = JSON.parse(fs.readFileSync(oursPath, 'utf8'));
 
-const toRef = (p) => (p.binary !== undefined
-  ? { type: p.type, data: Buffer.from(p.binary, 'base64') }
-  : { type: p.type, data: p.text });
 const packets = ours.packets.map(toRef);
 const payloads = ours.payloads.map((idx) => idx.map((i) => packets[i]));
-
-// The reference's API is callback based but synchronous.
-const sync = (f) => { let out; f((v) => { out = v; }); return out; };
-const wire = (v) => (Buffer.isBuffer(v) ? { binary: v.toString('base64') } : { text: v });
-const unwire = (w) => (w.binary !== undefined ? Buffer.from(w.binary, 'base64') : w.text);
-
-let noData = 0; // decodes where the documented no-data rule applied
-function samePacket(got, want) {
-  if (!got || got.type !== want.type) return false;
-  if (Buffer.isBuffer(want.data)) return Buffer.isBuffer(got.data) && got.data.equals(want.data);
-  // Documented: no data decodes without `data`; pushwire writes empty text that way.
-  if (got.data === undefined && want.data === '') {
-    noData += 1;
-    return true;
-  }
-  return got.data === want.data;
-}
-const samePackets = (got, want) => got.length === want.length && got.every((p, i) => samePacket(p, want[i]));
-const show = (v) => JSON.stringify(Buffer.isBuffer(v) ? { buffer: v.toString('hex') } : v);
-
-const diffs = [];
-const counts = {};
-function compare(kind, i, ok, detail) {
-  counts[kind] = counts[kind] || [0, 0];
-  counts[kind][1] += 1;
-  if (ok) counts[kind][0] += 1;
-  else diffs.push(`${kind} #${i}: ${detail()}`);
-}
+const cmp = new Comparer();
+const compare = cmp.compare.bind(cmp);
+const samePacket = cmp.samePacket.bind(cmp);
+const samePackets = cmp.samePackets.bind(cmp);
 
 // ---- (1) the reference's encodings, compared with pushwire's, byte for byte
 const theirs = { packet_str: [], packet_frame: [], payload_text: [], payload_xhr2: [], payload_auto: [] };
@@ -117,12 +91,4 @@ const astral = ours.packets.filter((p) => p.text !== undefined && /[\u{10000}-\u
 const cjk = ours.packets.filter((p) => p.text !== undefined && /[\u4E00-\u9FFF\u{20000}-\u{2A6DF}]/u.test(p.text)).length;
 const binary = ours.packets.filter((p) => p.binary !== undefined).length;
 const empty = ours.packets.filter((p) => p.text === '').length;
-console.log(`engine.io-parser 2.2.1 vs pushwire: ${packets.length} packets (${binary} binary, ${astral} with astral characters, ${cjk} with CJK, ${empty} empty text), ${payloads.length} payloads`);
-let total = 0; let same = 0;
-for (const [kind, [ok, n]] of Object.entries(counts)) {
-  console.log(`  ${kind}: ${ok} of ${n} identical`);
-  total += n; same += ok;
-}
-console.log(`  total: ${same} of ${total} identical (${noData} decodes of empty text came back without \`data\`, the documented divergence)`);
-for (const d of diffs.slice(0, 10)) console.log(`  DIFFERENCE ${d}`);
-process.exit(diffs.length === 0 && total > 0 ? 0 : 1);
+cmp.finish(`engine.io-parser 2.2.1 vs pushwire: ${packets.length} packets (${binary} binary, ${astral} with astral characters, ${cjk} with CJK, ${empty} empty text), ${payloads.length} payloads`);

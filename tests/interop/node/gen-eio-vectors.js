@@ -18,41 +18,19 @@ const engine = require('engine.io');
 const Polling = require('engine.io/lib/transports/polling');
 const JSONP = require('engine.io/lib/transports/polling-jsonp');
 
+const { draws, TYPES, describePacket, isErr, encodedDesc, request } = require('./eio-common');
+
 const OUT = path.join(__dirname, '..', '..', '..', 'crates', 'engineio', 'tests', 'fixtures', 'eio3-vectors.json');
 
 // ---------------------------------------------------------------- helpers
 
-// mulberry32: a tiny seeded PRNG so the random vectors are the same on every run.
-function rng(seed) {
-  return function () {
-    seed |= 0; seed = (seed + 0x6D2B79F5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(0x5eed);
-const pick = (a) => a[Math.floor(rand() * a.length)];
-const int = (n) => Math.floor(rand() * n);
 
-const TYPES = ['open', 'close', 'ping', 'pong', 'message', 'upgrade', 'noop'];
 // ASCII, digits and ':' (look like lengths), 'b' (looks like base64), 2-, 3- and 4-byte
 // UTF-8 (the last are astral: 2 UTF-16 units), CJK, JSON-ish and escapes.
 const ALPHABET = ['a', 'Z', '0', '9', ':', 'b', ' ', '"', '\\', '\n', '\r', '\t', '\u0000', '\u001f', '\u007f',
   'é', '€', '中', '文', '😀', '🎉', '\u{10FFFF}', '\uFFFF', '\u2028', '\u2029', '{', '}', '[', ']', ','];
 
-function randText() {
-  const n = pick([0, 1, 2, 5, 10, 40]);
-  let s = '';
-  for (let i = 0; i < n; i++) s += pick(ALPHABET);
-  return s;
-}
-function randBytes() {
-  const n = pick([0, 1, 2, 3, 4, 7, 32, 100]);
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = int(256);
-  return b;
-}
+const { rand, pick, int, randText, randBytes } = draws(0x5eed, ALPHABET);
 function randPacket() {
   const type = pick(TYPES);
   const r = rand();
@@ -60,39 +38,6 @@ function randPacket() {
   if (r < 0.6) return { type, data: randText() };
   return { type, data: randBytes() };
 }
-
-// True when `s` holds a lone surrogate, which JSON (and a Rust String) cannot carry.
-function hasLoneSurrogate(s) {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xD800 && c <= 0xDBFF) {
-      const d = s.charCodeAt(i + 1);
-      if (!(d >= 0xDC00 && d <= 0xDFFF)) return true;
-      i++;
-    } else if (c >= 0xDC00 && c <= 0xDFFF) return true;
-  }
-  return false;
-}
-function describeString(s) {
-  if (hasLoneSurrogate(s)) {
-    const u = [];
-    for (let i = 0; i < s.length; i++) u.push(s.charCodeAt(i));
-    return { utf16: u };
-  }
-  return { text: s };
-}
-
-// A packet as the fixture stores it: type name (null when the reference produced
-// `undefined`), and data as {text}, {hex} (binary) or absent (no data).
-function describePacket(p) {
-  const out = { type: p.type === undefined ? null : p.type };
-  if (p.data === undefined) return out;
-  if (Buffer.isBuffer(p.data)) out.data = { hex: p.data.toString('hex') };
-  else if (p.data instanceof ArrayBuffer) out.data = { hex: Buffer.from(p.data).toString('hex') };
-  else out.data = describeString(String(p.data));
-  return out;
-}
-const isErr = (p) => p.type === 'error' && p.data === 'parser error';
 
 function encodePacket(p, supportsBinary) {
   let out;
@@ -109,10 +54,6 @@ function encodeBinaryPayload(ps) {
   parser.encodePayloadAsBinary(ps, (r) => { out = r; });
   return out;
 }
-function encodedDesc(v) {
-  return typeof v === 'string' ? { text: v } : { hex: v.toString('hex') };
-}
-
 // decodePayload / decodePayloadAsBinary: the packets the reference delivers before its first
 // error, whether there was one, and how many it delivered after it (XHR2 goes on).
 function decodeWith(fn, input) {
@@ -314,20 +255,6 @@ fixture.jsonp_client_request = jsonpPayloads.concat(['4:4\\\n', '6:4\\\\n\n', '1
 });
 
 // ---------------------------------------------------------------- a live engine.io 3.6.2 server
-
-function request(port, method, pathQuery, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: pathQuery, headers: headers || {} }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 async function liveServer() {
   const httpServer = http.createServer();

@@ -1,6 +1,7 @@
 //! The client's settings: [`Config`].
 
 use crate::config::Limits;
+use crate::version::ProtocolVersion;
 
 /// Client settings: the decoding [`Limits`], the bound on packets waiting to be sent, and
 /// how to pick transports. Start from [`Config::DEFAULT`] and change what you need with
@@ -29,6 +30,11 @@ pub struct Config {
     pub upgrade: bool,
     /// Skip polling: open the session directly on a websocket. Default false.
     pub websocket_only: bool,
+    /// The protocol revision to speak (`EIO`). Default [`ProtocolVersion::V3`]
+    /// (engine.io-client 3.x, socket.io 2.x servers); [`ProtocolVersion::V4`] for engine.io
+    /// 4+ servers (socket.io 3+): the server pings and the client answers, POSTs are batched
+    /// under the handshake's `maxPayload`.
+    pub protocol: ProtocolVersion,
 }
 
 impl Config {
@@ -39,7 +45,15 @@ impl Config {
         supports_binary: true,
         upgrade: true,
         websocket_only: false,
+        protocol: ProtocolVersion::V3,
     };
+
+    /// Returns this config with [`Config::protocol`] set to `protocol`.
+    #[must_use]
+    pub const fn with_protocol(mut self, protocol: ProtocolVersion) -> Self {
+        self.protocol = protocol;
+        self
+    }
 
     /// Returns this config with [`Config::limits`] set to `limits`.
     #[must_use]

@@ -1,5 +1,6 @@
-//! The client state machine, [`Session`]: as engine.io-client 3.x behaves, without I/O and
-//! without a clock.
+//! The client state machine, [`Session`]: as engine.io-client 3.x behaves (revision 3), or
+//! engine.io-client 6 (revision 4: the server pings, POSTs batched under `maxPayload`),
+//! without I/O and without a clock.
 
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -15,9 +16,12 @@ use crate::http::Method;
 use crate::open::OpenPacket;
 use crate::packet::{Packet, PacketData};
 use crate::packet_type::PacketType;
-use crate::payload::{encode_payload, EncodedPayload, PayloadDecoder, PayloadFormat};
+use crate::payload::{EncodedPayload, PayloadFormat};
+use crate::revision::{self, BodyDecoder};
 use crate::time::Instant;
 use crate::transport::{TransportKind, WsMessage};
+use crate::v4;
+use crate::version::ProtocolVersion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -34,7 +38,7 @@ enum Probe {
     Pausing,
 }
 
-/// One Engine.io v3 client session.
+/// One Engine.io client session, of the revision [`Config::protocol`] names.
 ///
 /// # Call order
 ///
@@ -60,6 +64,8 @@ pub struct Session {
     next_ping: Option<Instant>,
     deadline: Option<Instant>,
     counter: u64,
+    /// Revision 4: the handshake's `maxPayload`.
+    max_payload: Option<u64>,
 }
 
 impl Session {
@@ -86,6 +92,7 @@ impl Session {
             next_ping: None,
             deadline: None,
             counter: 0,
+            max_payload: None,
         };
         match s.kind {
             TransportKind::Polling => {
@@ -108,6 +115,12 @@ impl Session {
         self.open.as_ref()
     }
 
+    /// Revision 4: the handshake's `maxPayload`, the most bytes one POST carries.
+    #[must_use]
+    pub fn max_payload(&self) -> Option<u64> {
+        self.max_payload
+    }
+
     /// The current transport.
     #[must_use]
     pub fn transport(&self) -> TransportKind {
@@ -120,10 +133,15 @@ impl Session {
         self.state == State::Closed
     }
 
-    /// `EIO=3&transport=…&t=…[&b64=1][&sid=…]`.
+    /// `EIO=3|4&transport=…&t=…[&b64=1][&sid=…]`.
     fn query(&mut self, kind: TransportKind) -> String {
         self.counter += 1;
-        let mut q = format!("EIO=3&transport={}&t={}", kind.name(), self.counter);
+        let mut q = format!(
+            "EIO={}&transport={}&t={}",
+            self.config.protocol,
+            kind.name(),
+            self.counter
+        );
         if !self.config.supports_binary {
             q.push_str("&b64=1");
         }
@@ -220,11 +238,10 @@ impl Session {
                 } else {
                     PayloadFormat::Text
                 };
-                let mut dec = PayloadDecoder::new(format, self.config.limits);
                 // A body over `max_payload_bytes` is refused whole; the first poll then
                 // reports `PayloadTooLarge` and the session fails below.
-                let _ = dec.feed(body);
-                dec.feed_eof();
+                let mut dec =
+                    BodyDecoder::whole(self.config.protocol, format, self.config.limits, body);
                 loop {
                     match dec.poll_packet() {
                         Ok(Some(p)) => {
@@ -262,9 +279,8 @@ impl Session {
         if self.probe == Some(Probe::Connecting) {
             // > The probe sent by the client is a `ping` packet with `probe` sent as data.
             let ping = Packet::text(PacketType::Ping, "probe");
-            self.ws.push_back(WsAction::Send(
-                ping.to_ws_message(self.config.supports_binary),
-            ));
+            let m = revision::to_ws(self.config.protocol, &ping, self.config.supports_binary);
+            self.ws.push_back(WsAction::Send(m));
             self.probe = Some(Probe::Sent);
         }
     }
@@ -274,7 +290,7 @@ impl Session {
         if self.state == State::Closed {
             return;
         }
-        let packet = Packet::from_ws_message(message);
+        let packet = revision::from_ws(self.config.protocol, message);
         if self.kind == TransportKind::WebSocket {
             match packet {
                 Ok(p) if p.kind == PacketType::Close => {
@@ -368,19 +384,27 @@ impl Session {
     }
 
     fn on_packet(&mut self, now: Instant, p: Packet) {
-        if let Some(open) = &self.open {
+        let v4 = self.config.protocol == ProtocolVersion::V4;
+        if let Some(open) = self.open.as_ref().filter(|_| !v4) {
             // engine.io-client `onHeartbeat`: any packet pushes the deadline to
             // pingInterval + pingTimeout from now.
             self.deadline = Some(now + ms(open.ping_interval_ms) + ms(open.ping_timeout_ms));
         }
         match p.kind {
             PacketType::Open if self.state == State::Opening => {
-                let Ok(open) = OpenPacket::from_packet(&p) else {
+                let handshake = if v4 {
+                    v4::Handshake::from_packet(&p).map(|h| (h.open, h.max_payload))
+                } else {
+                    OpenPacket::from_packet(&p).map(|o| (o, None))
+                };
+                let Ok((open, max_payload)) = handshake else {
                     self.fail(CloseReason::TransportError);
                     return;
                 };
                 self.state = State::Open;
-                self.next_ping = Some(now + ms(open.ping_interval_ms));
+                self.max_payload = max_payload;
+                // v4: the server pings; the client only watches for its pings.
+                self.next_ping = (!v4).then(|| now + ms(open.ping_interval_ms));
                 self.deadline = Some(now + ms(open.ping_interval_ms) + ms(open.ping_timeout_ms));
                 let probe = self.config.upgrade
                     && self.kind == TransportKind::Polling
@@ -393,10 +417,22 @@ impl Session {
                     self.probe = Some(Probe::Connecting);
                 }
             }
-            PacketType::Pong if self.state == State::Open => {
+            PacketType::Pong if self.state == State::Open && !v4 => {
                 if let Some(open) = &self.open {
                     self.next_ping = Some(now + ms(open.ping_interval_ms));
                 }
+            }
+            // > At a given interval … the server sends a `ping` packet and the client has a
+            // > few seconds (the `pingTimeout` value) to send a `pong` packet back.
+            // > Conversely, if the client does not receive a `ping` packet within
+            // > `pingInterval + pingTimeout`, then it SHOULD consider that the connection is
+            // > closed.
+            PacketType::Ping if self.state == State::Open && v4 => {
+                if let Some(open) = &self.open {
+                    self.deadline =
+                        Some(now + ms(open.ping_interval_ms) + ms(open.ping_timeout_ms));
+                }
+                self.write_buffer.push_back(Packet::empty(PacketType::Pong));
             }
             PacketType::Message if self.state == State::Open => {
                 self.events.push_back(Event::Message(p.data));
@@ -441,20 +477,24 @@ impl Session {
         match self.kind {
             TransportKind::WebSocket => {
                 while let Some(p) = self.write_buffer.pop_front() {
-                    self.ws
-                        .push_back(WsAction::Send(p.to_ws_message(self.config.supports_binary)));
+                    let m = revision::to_ws(self.config.protocol, &p, self.config.supports_binary);
+                    self.ws.push_back(WsAction::Send(m));
                 }
             }
             TransportKind::Polling => {
                 if self.post_in_flight || self.probe == Some(Probe::Pausing) {
                     return;
                 }
-                let packets: Vec<Packet> = self.write_buffer.drain(..).collect();
-                let (content_type, body) =
-                    match encode_payload(&packets, self.config.supports_binary) {
-                        EncodedPayload::Text(t) => ("text/plain;charset=UTF-8", t.into_bytes()),
-                        EncodedPayload::Binary(b) => ("application/octet-stream", b),
-                    };
+                let n = self.batch_len();
+                let packets: Vec<Packet> = self.write_buffer.drain(..n).collect();
+                let (content_type, body) = match revision::encode_body(
+                    self.config.protocol,
+                    &packets,
+                    self.config.supports_binary,
+                ) {
+                    EncodedPayload::Text(t) => ("text/plain;charset=UTF-8", t.into_bytes()),
+                    EncodedPayload::Binary(b) => ("application/octet-stream", b),
+                };
                 let query = self.query(TransportKind::Polling);
                 self.post_in_flight = true;
                 self.requests.push_back(Request {
@@ -466,6 +506,26 @@ impl Session {
                 });
             }
         }
+    }
+
+    /// How many buffered packets the next POST carries: all of them, except in revision 4
+    /// with a `maxPayload`, where the longest prefix that fits (at least one packet).
+    ///
+    /// > The client SHOULD use the `maxPayload` value sent during the handshake to decide
+    /// > how many packets should be concatenated.
+    fn batch_len(&self) -> usize {
+        let Some(max) = self.max_payload else {
+            return self.write_buffer.len();
+        };
+        let mut size = 0u64;
+        for (i, p) in self.write_buffer.iter().enumerate() {
+            let sep = u64::from(i > 0);
+            size = size.saturating_add(v4::packet_len(p) as u64 + sep);
+            if i > 0 && size > max {
+                return i;
+            }
+        }
+        self.write_buffer.len()
     }
 
     fn upgrade_failed(&mut self) {

@@ -46,6 +46,16 @@ pub struct Config {
     pub websocket: bool,
     /// Offer and allow the upgrade from polling to websocket. Default true.
     pub allow_upgrades: bool,
+    /// Serve protocol revision 3 (`EIO=3`, or no `EIO`: engine.io's default revision).
+    /// Default true. Off, such requests get error 5, `Unsupported protocol version` (engine.io
+    /// 4+ with `allowEIO3: false`); only read when [`Config::allow_eio4`] is on.
+    pub allow_eio3: bool,
+    /// Serve protocol revision 4 (`EIO=4`, socket.io 3+) beside revision 3. Default false,
+    /// so that the default server is exactly the engine.io 3.x server it was (any `EIO` but
+    /// 3 is `Bad request`). On, each session speaks the revision of its handshake's `EIO`,
+    /// and an `EIO` that is neither served revision gets error 5, `Unsupported protocol
+    /// version`, as engine.io 6 answers it.
+    pub allow_eio4: bool,
 }
 
 impl Config {
@@ -60,6 +70,8 @@ impl Config {
         polling: true,
         websocket: true,
         allow_upgrades: true,
+        allow_eio3: true,
+        allow_eio4: false,
     };
 
     /// Returns this config with [`Config::limits`] set to `limits`.
@@ -122,6 +134,20 @@ impl Config {
     #[must_use]
     pub const fn with_allow_upgrades(mut self, on: bool) -> Self {
         self.allow_upgrades = on;
+        self
+    }
+
+    /// Returns this config with [`Config::allow_eio3`] set to `on`.
+    #[must_use]
+    pub const fn with_allow_eio3(mut self, on: bool) -> Self {
+        self.allow_eio3 = on;
+        self
+    }
+
+    /// Returns this config with [`Config::allow_eio4`] set to `on`.
+    #[must_use]
+    pub const fn with_allow_eio4(mut self, on: bool) -> Self {
+        self.allow_eio4 = on;
         self
     }
 }

@@ -1,5 +1,7 @@
 //! The server role: [`Server`] routes HTTP requests (handshake, polling GET/POST,
-//! websocket) to [`Session`]s, with engine.io 3.6.2's error responses.
+//! websocket) to [`Session`]s, with engine.io 3.6.2's error responses; with
+//! [`Config::allow_eio4`], revision 4 sessions beside revision 3 ones, as engine.io 6 with
+//! `allowEIO3` serves both.
 //!
 //! Files: `config.rs` ([`Config`]), `event.rs` ([`Event`], [`CloseReason`]), `output.rs`
 //! ([`WsAction`]), `session.rs` (the per-session state machine, [`Session`]), and this
@@ -29,6 +31,7 @@ use crate::jsonp::form_decode;
 use crate::packet::PacketData;
 use crate::time::Instant;
 use crate::transport::{TransportKind, WsMessage};
+use crate::version::ProtocolVersion;
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +110,8 @@ fn parse_query(q: &str) -> Query<'_> {
     out
 }
 
-/// An Engine.io v3 server: sessions by id, and the request routing of engine.io 3.6.2.
+/// An Engine.io server: sessions by id, and the request routing of engine.io 3.6.2 (and of
+/// engine.io 6 for revision 4 sessions, when [`Config::allow_eio4`] is on).
 ///
 /// # Call order
 /// 1. [`Server::handle_request`] for each HTTP request under the engine.io path; act on the
@@ -166,8 +170,29 @@ impl<S: SidSource> Server<S> {
             Some("websocket") if self.config.websocket => TransportKind::WebSocket,
             _ => return err(ErrorCode::UnknownTransport),
         };
-        // engine.io 3.6.2 does not look at `EIO`; we refuse other protocol revisions.
-        if q.eio.as_deref().is_some_and(|v| v != "3") {
+        let protocol = if self.config.allow_eio4 {
+            // engine.io 6: `const protocol = req._query.EIO === "4" ? 4 : 3;` then error 5
+            // for a revision it does not serve; we also refuse values that name neither.
+            match q
+                .eio
+                .as_deref()
+                .map_or(Some(ProtocolVersion::V3), ProtocolVersion::from_query_value)
+            {
+                Some(ProtocolVersion::V3) if !self.config.allow_eio3 => {
+                    return err(ErrorCode::UnsupportedProtocolVersion)
+                }
+                Some(p) => p,
+                None => return err(ErrorCode::UnsupportedProtocolVersion),
+            }
+        } else {
+            // engine.io 3.6.2 does not look at `EIO`; we refuse other protocol revisions.
+            if q.eio.as_deref().is_some_and(|v| v != "3") {
+                return err(ErrorCode::BadRequest);
+            }
+            ProtocolVersion::V3
+        };
+        if protocol == ProtocolVersion::V4 && q.j.is_some() {
+            // JSONP is a revision 3 transport here (engine.io-client 4+ has none).
             return err(ErrorCode::BadRequest);
         }
         let jsonp = match (&q.j, kind) {
@@ -190,8 +215,15 @@ impl<S: SidSource> Server<S> {
             if self.sessions.contains_key(&sid) {
                 return err(ErrorCode::BadRequest);
             }
-            let mut session =
-                Session::new(sid.clone(), kind, supports_binary, jsonp, self.config, now);
+            let mut session = Session::with_protocol(
+                protocol,
+                sid.clone(),
+                kind,
+                supports_binary,
+                jsonp,
+                self.config,
+                now,
+            );
             let outcome = match kind {
                 TransportKind::Polling => match session.handle_get(now, info) {
                     Some(r) => Outcome::Respond(r),
@@ -205,6 +237,10 @@ impl<S: SidSource> Server<S> {
         let Some(session) = self.sessions.get_mut(&sid).filter(|s| !s.is_closed()) else {
             return err(ErrorCode::UnknownSid);
         };
+        if session.protocol() != protocol {
+            // A request of another revision than the handshake's.
+            return err(ErrorCode::BadRequest);
+        }
         if req.websocket_upgrade && kind == TransportKind::WebSocket {
             return if session.handle_ws_open(now, supports_binary) {
                 Outcome::AcceptWebSocket { sid }

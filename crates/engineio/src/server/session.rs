@@ -1,6 +1,8 @@
-//! The server side of one Engine.io v3 session: polling (XHR and JSONP), websocket, the
+//! The server side of one Engine.io session: polling (XHR and JSONP), websocket, the
 //! upgrade from polling to websocket, heartbeats and close — as the engine.io 3.6.2 server's
-//! `Socket` and transports behave, without I/O and without a clock.
+//! `Socket` and transports behave for revision 3, and engine.io 6's for revision 4 (the
+//! server pings, `maxPayload` in the handshake, `\x1e` payloads), without I/O and without a
+//! clock.
 //!
 //! Most applications use [`crate::server::Server`], which routes HTTP requests to sessions; this
 //! type is the per-session state machine underneath.
@@ -20,9 +22,12 @@ use crate::jsonp::{decode_jsonp_request, encode_jsonp_response};
 use crate::open::OpenPacket;
 use crate::packet::{Packet, PacketData};
 use crate::packet_type::PacketType;
-use crate::payload::{encode_payload, EncodedPayload, PayloadDecoder, PayloadFormat};
+use crate::payload::{EncodedPayload, PayloadFormat};
+use crate::revision::{self, BodyDecoder};
 use crate::time::Instant;
 use crate::transport::{TransportKind, WsMessage};
+use crate::v4::Handshake;
+use crate::version::ProtocolVersion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -50,7 +55,8 @@ struct Upgrade {
     deadline: Instant,
 }
 
-/// One Engine.io v3 session on the server.
+/// One Engine.io session on the server, revision 3 ([`Session::new`]) or 4
+/// ([`Session::with_protocol`]).
 ///
 /// # Call order
 ///
@@ -70,6 +76,7 @@ struct Upgrade {
 #[derive(Debug, Clone)]
 pub struct Session {
     sid: String,
+    protocol: ProtocolVersion,
     config: Config,
     state: State,
     kind: TransportKind,
@@ -79,7 +86,14 @@ pub struct Session {
     write_buffer: VecDeque<Packet>,
     ws_out: VecDeque<WsAction>,
     events: VecDeque<Event>,
+    /// Revision 3: the client's deadline to send anything. Revision 4: its deadline to
+    /// answer the last ping (before the first ping, the first ping's time + `pingTimeout`).
     ping_deadline: Instant,
+    /// Revision 4: when the server sends its next ping (`None`: waiting for a pong).
+    next_ping: Option<Instant>,
+    /// Revision 4: a packet other than the pong already restarted the pong deadline since
+    /// the last ping (engine.io 6.6's `hasRefreshedPingTimeout`: once per ping).
+    refreshed: bool,
     close_deadline: Option<Instant>,
 }
 
@@ -98,9 +112,38 @@ impl Session {
         config: Config,
         now: Instant,
     ) -> Self {
+        Self::with_protocol(
+            ProtocolVersion::V3,
+            sid,
+            kind,
+            supports_binary,
+            jsonp,
+            config,
+            now,
+        )
+    }
+
+    /// A new session speaking `protocol` (see [`Session::new`]). Revision 4 announces
+    /// `maxPayload` ([`crate::Limits::max_payload_bytes`]) and pings the client every
+    /// `ping_interval`; it has no JSONP (`jsonp` is ignored).
+    #[must_use]
+    pub fn with_protocol(
+        protocol: ProtocolVersion,
+        sid: String,
+        kind: TransportKind,
+        supports_binary: bool,
+        jsonp: Option<u64>,
+        config: Config,
+        now: Instant,
+    ) -> Self {
+        let jsonp = jsonp.filter(|_| protocol == ProtocolVersion::V3);
         let ping_deadline = now + config.ping_interval + config.ping_timeout;
+        // > At a given interval (the `pingInterval` value sent in the handshake) the server
+        // > sends a `ping` packet
+        let next_ping = (protocol == ProtocolVersion::V4).then(|| now + config.ping_interval);
         let mut s = Self {
             sid,
+            protocol,
             state: State::Open,
             kind,
             ws_supports_binary: supports_binary,
@@ -116,12 +159,19 @@ impl Session {
             ws_out: VecDeque::new(),
             events: VecDeque::new(),
             ping_deadline,
+            next_ping,
+            refreshed: false,
             close_deadline: None,
             config,
         };
         s.events.push_back(Event::Opened);
         // > Server responds with an `open` packet with JSON-encoded handshake data
-        let open = s.open_packet().to_packet();
+        let open = match protocol {
+            ProtocolVersion::V3 => s.open_packet().to_packet(),
+            // > If the server accepts the connection, then it MUST respond with an `open`
+            // > packet with the following JSON-encoded payload: … `maxPayload`
+            ProtocolVersion::V4 => s.handshake().to_packet(),
+        };
         s.write_buffer.push_back(open);
         s.flush();
         s
@@ -131,6 +181,12 @@ impl Session {
     #[must_use]
     pub fn sid(&self) -> &str {
         &self.sid
+    }
+
+    /// The protocol revision this session speaks.
+    #[must_use]
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.protocol
     }
 
     /// The current transport.
@@ -168,6 +224,15 @@ impl Session {
             duration_ms(self.config.ping_interval),
             duration_ms(self.config.ping_timeout),
         )
+    }
+
+    /// The revision 4 handshake data: [`Session::open_packet`] and `maxPayload`, engine.io's
+    /// `maxHttpBufferSize` — here [`crate::Limits::max_payload_bytes`], what a POST body may
+    /// hold.
+    #[must_use]
+    pub fn handshake(&self) -> Handshake {
+        let max = u64::try_from(self.config.limits.max_payload_bytes).unwrap_or(u64::MAX);
+        Handshake::new(self.open_packet(), Some(max))
     }
 
     /// Queues a `message` packet for the client. Then drain the outputs.
@@ -287,16 +352,23 @@ impl Session {
                     return ok;
                 }
             }
+        } else if binary && self.protocol == ProtocolVersion::V4 {
+            // engine.io 6.6: `if (isBinary && this.protocol === 4) { this.onError("invalid
+            // content"); return res.writeHead(400).end(); }` — v4 has no binary payload.
+            self.close_with(CloseReason::TransportError, false);
+            return HttpResponse {
+                status: 400,
+                headers: Vec::new(),
+                body: Vec::new(),
+            };
         } else if binary {
             (PayloadFormat::Binary, body)
         } else {
             (PayloadFormat::Text, body)
         };
-        let mut dec = PayloadDecoder::new(format, self.config.limits);
         // A body over `max_payload_bytes` is refused whole (engine.io drops such a request);
         // the first poll then reports `PayloadTooLarge` and the session closes below.
-        let _ = dec.feed(bytes);
-        dec.feed_eof();
+        let mut dec = BodyDecoder::whole(self.protocol, format, self.config.limits, bytes);
         loop {
             match dec.poll_packet() {
                 Ok(Some(p)) => {
@@ -352,7 +424,15 @@ impl Session {
         if self.state == State::Closed {
             return;
         }
-        let packet = Packet::from_ws_message(message);
+        if self.protocol == ProtocolVersion::V4
+            && revision::ws_len(&message) > self.config.limits.max_payload_bytes
+        {
+            // engine.io 6 hands `maxPayload: maxHttpBufferSize` to its WebSocket server,
+            // which closes the connection on a larger message.
+            self.close_with(CloseReason::TransportError, false);
+            return;
+        }
+        let packet = revision::from_ws(self.protocol, message);
         if self.kind == TransportKind::WebSocket {
             match packet {
                 Ok(p) if p.kind == PacketType::Close => {
@@ -373,8 +453,8 @@ impl Session {
             // > The probe sent by the server is a `pong` packet with `probe` sent as data.
             Ok(p) if p.kind == PacketType::Ping && p.data.as_text() == Some("probe") => {
                 let pong = Packet::text(PacketType::Pong, "probe");
-                self.ws_out
-                    .push_back(WsAction::Send(pong.to_ws_message(up.supports_binary)));
+                let m = revision::to_ws(self.protocol, &pong, up.supports_binary);
+                self.ws_out.push_back(WsAction::Send(m));
                 up.probed = true;
                 self.upgrade = Some(up);
                 // engine.io writes a `noop` to the held poll "to ensure a fast upgrade", and
@@ -394,7 +474,9 @@ impl Session {
                     self.polling.ready = Some(noop);
                     self.polling.held = None;
                 }
-                self.ping_deadline = now + self.config.ping_interval + self.config.ping_timeout;
+                if self.protocol == ProtocolVersion::V3 {
+                    self.ping_deadline = now + self.config.ping_interval + self.config.ping_timeout;
+                }
                 self.events.push_back(Event::Upgraded);
                 self.flush();
                 if self.state == State::Closing {
@@ -427,6 +509,9 @@ impl Session {
             return None;
         }
         let mut t = self.ping_deadline;
+        if let Some(p) = self.next_ping {
+            t = t.min(p);
+        }
         if let Some(u) = self.upgrade {
             t = t.min(u.deadline);
         }
@@ -448,8 +533,24 @@ impl Session {
                 return;
             }
         }
+        // v4, first (a late call must not count a ping never sent as missed):
+        if self.next_ping.is_some_and(|t| now >= t) {
+            self.next_ping = None;
+            // A closing session sends no more pings.
+            if self.state == State::Open {
+                // > the server sends a `ping` packet and the client has a few seconds (the
+                // > `pingTimeout` value) to send a `pong` packet back.
+                self.ping_deadline = now + self.config.ping_timeout;
+                self.refreshed = false;
+                self.write_buffer.push_back(Packet::empty(PacketType::Ping));
+                self.flush();
+            }
+        }
         // > the server will also be able to detect whether the client becomes unresponsive
         // > when it does not receive any data within `pingTimeout + pingInterval`.
+        //
+        // v4: > If the server does not receive a `pong` packet back, then it SHOULD consider
+        // > that the connection is closed.
         if now >= self.ping_deadline {
             self.close_with(CloseReason::PingTimeout, false);
             return;
@@ -495,6 +596,10 @@ impl Session {
         if self.state != State::Open {
             return;
         }
+        if self.protocol == ProtocolVersion::V4 {
+            self.on_packet_v4(now, p);
+            return;
+        }
         // engine.io resets the ping timer on every packet (`onPacket` → `setPingTimeout`).
         self.ping_deadline = now + self.config.ping_interval + self.config.ping_timeout;
         match p.kind {
@@ -511,6 +616,28 @@ impl Session {
         }
     }
 
+    /// Revision 4 `onPacket`, as engine.io 6.6's: a pong schedules the next ping
+    /// `ping_interval` from now (even one nobody asked for: engine.io refreshes its interval
+    /// timer); while a pong is awaited, the first other packet restarts the pong deadline,
+    /// once per ping ("got packet while waiting for pong - refreshing ping timeout"); a ping
+    /// from the client is an error ("invalid heartbeat direction").
+    fn on_packet_v4(&mut self, now: Instant, p: Packet) {
+        let waiting = self.next_ping.is_none();
+        if waiting && !self.refreshed && p.kind != PacketType::Pong {
+            self.ping_deadline = now + self.config.ping_timeout;
+            self.refreshed = true;
+        }
+        match p.kind {
+            PacketType::Ping => self.close_with(CloseReason::TransportError, false),
+            PacketType::Pong => {
+                self.next_ping = Some(now + self.config.ping_interval);
+                self.ping_deadline = now + self.config.ping_interval + self.config.ping_timeout;
+            }
+            PacketType::Message => self.events.push_back(Event::Message(p.data)),
+            _ => {}
+        }
+    }
+
     /// Moves buffered packets to the transport when it can take them.
     fn flush(&mut self) {
         if self.state == State::Closed {
@@ -519,8 +646,8 @@ impl Session {
         match self.kind {
             TransportKind::WebSocket => {
                 while let Some(p) = self.write_buffer.pop_front() {
-                    self.ws_out
-                        .push_back(WsAction::Send(p.to_ws_message(self.ws_supports_binary)));
+                    let m = revision::to_ws(self.protocol, &p, self.ws_supports_binary);
+                    self.ws_out.push_back(WsAction::Send(m));
                 }
             }
             TransportKind::Polling => {
@@ -553,7 +680,7 @@ impl Session {
         let origin = self.polling.held.clone().unwrap_or_default();
         let (content_type, body) = match (
             self.polling.jsonp,
-            encode_payload(&packets, self.polling.supports_binary),
+            revision::encode_body(self.protocol, &packets, self.polling.supports_binary),
         ) {
             (Some(j), EncodedPayload::Text(t)) => {
                 let mut out = Vec::with_capacity(t.len() + 16);
