@@ -47,7 +47,9 @@ type ReadIo = Join<&'static [u8], Sink>;
 type WriteIo = Join<Empty, Sink>;
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
 }
 
 fn recv(c: &mut Criterion) {
@@ -64,8 +66,8 @@ fn recv(c: &mut Criterion) {
             n += 1;
         }
         assert_eq!(n, N);
-        let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(io(), TRole::Server, None)
-            .await;
+        let ws =
+            tokio_tungstenite::WebSocketStream::from_raw_socket(io(), TRole::Server, None).await;
         let (_s, mut st) = ws.split();
         let mut n = 0;
         while let Some(Ok(TMessage::Text(_))) = st.next().await {

@@ -94,6 +94,11 @@ impl<W: AsyncWrite + Unpin> WriteSide<W> {
         r
     }
 
+    /// Bytes queued and not yet written.
+    fn queued(&self) -> usize {
+        self.outbox.len() + self.conn.buffered_output()
+    }
+
     fn poll_flush(&mut self, cx: &mut Context<'_>, who: Who) -> Poll<io::Result<()>> {
         ready!(self.poll_write(cx, who, 0))?;
         Pin::new(&mut self.io).poll_flush(cx)
@@ -437,10 +442,24 @@ impl<W: AsyncWrite + Unpin> WsWriter<W> {
         self.flush().await
     }
 
-    /// Queues a message without flushing; as [`WebSocketStream::feed`].
+    /// Queues a message without flushing; as [`WebSocketStream::feed`]. Takes the write
+    /// side's lock once (waiting for room and queuing happen under the same lock).
     pub async fn feed(&mut self, msg: Message) -> Result<(), Error> {
-        poll_fn(|cx| self.poll_ready_inner(cx)).await?;
-        self.start_send_inner(msg)
+        let mut msg = Some(msg);
+        poll_fn(|cx| {
+            let mut side = lock(&self.shared);
+            let keep = self.config.write_buffer_size;
+            if side.queued() > keep {
+                side.take(None);
+                ready!(side.poll_write(cx, Who::Writer, keep))?;
+            }
+            let queued = side.queued();
+            Poll::Ready(match msg.take() {
+                Some(m) => start_send(&mut side.conn, &self.config, queued, m),
+                None => Ok(()),
+            })
+        })
+        .await
     }
 
     /// Writes everything queued (the reader's replies included) and flushes the transport.
@@ -457,8 +476,7 @@ impl<W: AsyncWrite + Unpin> WsWriter<W> {
 
     /// Bytes queued for writing and not yet written.
     pub fn queued(&self) -> usize {
-        let side = lock(&self.shared);
-        side.outbox.len() + side.conn.buffered_output()
+        lock(&self.shared).queued()
     }
 
     /// The configuration.
@@ -469,7 +487,7 @@ impl<W: AsyncWrite + Unpin> WsWriter<W> {
     fn poll_ready_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let keep = self.config.write_buffer_size;
         let mut side = lock(&self.shared);
-        if side.outbox.len() + side.conn.buffered_output() > keep {
+        if side.queued() > keep {
             side.take(None);
             ready!(side.poll_write(cx, Who::Writer, keep))?;
         }
@@ -478,7 +496,7 @@ impl<W: AsyncWrite + Unpin> WsWriter<W> {
 
     fn start_send_inner(&mut self, msg: Message) -> Result<(), Error> {
         let mut side = lock(&self.shared);
-        let queued = side.outbox.len() + side.conn.buffered_output();
+        let queued = side.queued();
         start_send(&mut side.conn, &self.config, queued, msg)
     }
 
