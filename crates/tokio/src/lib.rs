@@ -21,6 +21,13 @@
 //! 4. Close with [`WebSocketStream::close`], then keep receiving until `None` (the peer's
 //!    reply); the server side shuts the transport down once the handshake is over.
 //!
+//! To receive and send from two tasks, [`WebSocketStream::split`] (any transport) or
+//! [`WebSocketStream::into_split`] (a `TcpStream`, no transport lock) gives a [`WsReader`]
+//! (steps 2 and 4's receiving; it answers pings and the Close itself, and runs the timers) and
+//! a [`WsWriter`] (steps 3 and 4); [`WsReader::reunite`] gives the stream back. The reader
+//! takes no lock to read; the writer takes an uncontended one per operation, shared with the
+//! reader only when the reader owes the peer a reply.
+//!
 //! # Cancel safety
 //!
 //! All state lives in the [`WebSocketStream`] (the codec buffers, the output not yet

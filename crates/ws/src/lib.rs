@@ -44,6 +44,15 @@
 //! assert_eq!(server.poll_event().unwrap(), None);
 //! ```
 //!
+//! **Two owners.** To receive in one task or thread and send in another, split the
+//! connection: `Connection::split` gives a `Receiver` (steps 1, 2 and 5, and the pongs and
+//! Close replies the protocol owes, in its own `take_transmit`) and a `Sender` (step 3 and its
+//! own `take_transmit`). No lock between them: one shared atomic decides which half sends our
+//! one Close and tells the sender that the receiver failed. Write each half's `Transmit` whole
+//! (never interleave two halves' bytes inside one), and close the transport once the
+//! receiver says so and the sender's output is written. `Connection::reunite` puts them back
+//! together. (Needs a target with pointer-sized atomics.)
+//!
 //! # Building blocks
 //!
 //! The stateless pieces are public: [`frame`] (header decode/encode into a `[u8; 14]`),
