@@ -46,6 +46,18 @@ fn client_frames() -> Vec<u8> {
 type ReadIo = Join<&'static [u8], Sink>;
 type WriteIo = Join<Empty, Sink>;
 
+/// A tokio-tungstenite server stream on `io` (no handshake).
+fn tungstenite<T>(rt: &tokio::runtime::Runtime, io: T) -> tokio_tungstenite::WebSocketStream<T>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    rt.block_on(tokio_tungstenite::WebSocketStream::from_raw_socket(
+        io,
+        TRole::Server,
+        None,
+    ))
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .build()
@@ -110,13 +122,7 @@ fn recv(c: &mut Criterion) {
     });
     g.bench_function("tokio-tungstenite-whole", |b| {
         b.iter_batched(
-            || {
-                rt.block_on(tokio_tungstenite::WebSocketStream::from_raw_socket(
-                    io(),
-                    TRole::Server,
-                    None,
-                ))
-            },
+            || tungstenite(&rt, io()),
             |mut ws| {
                 rt.block_on(async {
                     for _ in 0..N {
@@ -130,14 +136,7 @@ fn recv(c: &mut Criterion) {
     });
     g.bench_function("tokio-tungstenite-split", |b| {
         b.iter_batched(
-            || {
-                rt.block_on(tokio_tungstenite::WebSocketStream::from_raw_socket(
-                    io(),
-                    TRole::Server,
-                    None,
-                ))
-                .split()
-            },
+            || tungstenite(&rt, io()).split(),
             |(s, mut st)| {
                 rt.block_on(async {
                     for _ in 0..N {
@@ -193,13 +192,7 @@ fn send(c: &mut Criterion) {
     });
     g.bench_function("tokio-tungstenite-whole", |b| {
         b.iter_batched(
-            || {
-                rt.block_on(tokio_tungstenite::WebSocketStream::from_raw_socket(
-                    io(),
-                    TRole::Server,
-                    None,
-                ))
-            },
+            || tungstenite(&rt, io()),
             |mut ws| {
                 rt.block_on(async {
                     for _ in 0..N {
@@ -214,14 +207,7 @@ fn send(c: &mut Criterion) {
     });
     g.bench_function("tokio-tungstenite-split", |b| {
         b.iter_batched(
-            || {
-                rt.block_on(tokio_tungstenite::WebSocketStream::from_raw_socket(
-                    io(),
-                    TRole::Server,
-                    None,
-                ))
-                .split()
-            },
+            || tungstenite(&rt, io()).split(),
             |(mut s, st)| {
                 rt.block_on(async {
                     for _ in 0..N {

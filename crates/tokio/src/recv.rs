@@ -7,25 +7,58 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use pushwire_ws::{Event, FeedError, ProtocolError};
+use pushwire_ws::{Connection, ConnectionState, Event, FeedError, ProtocolError, Receiver};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::timers::{Fired, Timers};
 use crate::{Config, Error, Message, TimeoutKind};
+
+/// The receiving side of a codec: a whole [`Connection`] or a split [`Receiver`].
+pub(crate) trait RecvCodec {
+    fn feed(&mut self, data: &[u8]) -> Result<(), FeedError>;
+    fn feed_eof(&mut self);
+    fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError>;
+    fn state(&mut self) -> ConnectionState;
+    fn should_close_transport(&mut self) -> bool;
+    fn failed(&self) -> bool;
+}
+
+macro_rules! recv_codec {
+    ($t:ty) => {
+        impl RecvCodec for $t {
+            fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
+                <$t>::feed(self, data)
+            }
+            fn feed_eof(&mut self) {
+                <$t>::feed_eof(self)
+            }
+            fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+                <$t>::poll_event(self)
+            }
+            fn state(&mut self) -> ConnectionState {
+                <$t>::state(self)
+            }
+            fn should_close_transport(&mut self) -> bool {
+                <$t>::should_close_transport(self)
+            }
+            fn failed(&self) -> bool {
+                <$t>::error(self).is_some()
+            }
+        }
+    };
+}
+recv_codec!(Connection);
+recv_codec!(Receiver);
 
 /// What the receive loop needs from the side of the connection it drives: the codec's
 /// receiving half, the read transport, and a way to get the codec's output written.
 pub(crate) trait RecvSide {
     /// The read transport.
     type Read: AsyncRead + Unpin;
+    /// The codec (its receiving half).
+    type Codec: RecvCodec;
     fn read_io(&mut self) -> &mut Self::Read;
-    fn feed(&mut self, data: &[u8]) -> Result<(), FeedError>;
-    fn feed_eof(&mut self);
-    fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError>;
-    /// Messages may still be sent (the codec is `Open`).
-    fn is_open(&mut self) -> bool;
-    /// The codec is finished: it failed, or says the transport should close.
-    fn is_done(&mut self) -> bool;
+    fn codec(&mut self) -> &mut Self::Codec;
     /// Queues an empty Ping (auto-ping); refused only when the output is full.
     fn send_ping(&mut self);
     /// Queues a Close 1001 with `reason` if the connection is open.
@@ -142,7 +175,7 @@ impl RecvState {
                 self.finished = true;
                 return Poll::Ready(None);
             }
-            match d.poll_event() {
+            match d.codec().poll_event() {
                 Ok(Some(event)) => {
                     let msg = Message::from(event);
                     match &msg {
@@ -164,7 +197,8 @@ impl RecvState {
                     return Poll::Ready(Some(Err(e.into())));
                 }
             }
-            if d.is_done() {
+            let codec = d.codec();
+            if codec.should_close_transport() || codec.failed() {
                 self.ended = true;
                 continue;
             }
@@ -180,7 +214,7 @@ impl RecvState {
                     // Idle: hold no read buffer.
                     self.scratch = Vec::new();
                     if let Some(t) = self.timers.as_deref_mut() {
-                        match t.poll(cx, d.is_open()) {
+                        match t.poll(cx, d.codec().state() == ConnectionState::Open) {
                             Poll::Pending => {}
                             Poll::Ready(Fired::SendPing) => {
                                 // Refused only when the output is full: the pong timeout
@@ -205,9 +239,9 @@ impl RecvState {
                 Poll::Ready(Ok(())) => {
                     let n = buf.filled().len();
                     if n == 0 {
-                        d.feed_eof();
+                        d.codec().feed_eof();
                         self.scratch = Vec::new();
-                        match d.poll_event() {
+                        match d.codec().poll_event() {
                             Ok(Some(event)) => {
                                 if matches!(event, Event::Close(_)) {
                                     self.ended = true;
@@ -228,7 +262,7 @@ impl RecvState {
                     if let Some(t) = self.timers.as_deref_mut() {
                         t.received();
                     }
-                    if let Err(e) = d.feed(buf.filled()) {
+                    if let Err(e) = d.codec().feed(buf.filled()) {
                         self.ended = true;
                         return Poll::Ready(Some(Err(e.into())));
                     }

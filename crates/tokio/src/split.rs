@@ -17,7 +17,7 @@ use std::task::{ready, Context, Poll, Waker};
 use bytes::Bytes;
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
-use pushwire_ws::{Connection, ConnectionState, Event, FeedError, ProtocolError, Receiver, Sender};
+use pushwire_ws::{Connection, ConnectionState, Receiver, Sender};
 use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -361,29 +361,14 @@ impl WsReader<OwnedReadHalf, OwnedWriteHalf> {
 
 impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> RecvSide for ReadSide<R, W> {
     type Read = R;
+    type Codec = Receiver;
 
     fn read_io(&mut self) -> &mut R {
         &mut self.io
     }
 
-    fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
-        self.conn.feed(data)
-    }
-
-    fn feed_eof(&mut self) {
-        self.conn.feed_eof()
-    }
-
-    fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
-        self.conn.poll_event()
-    }
-
-    fn is_open(&mut self) -> bool {
-        self.conn.state() == ConnectionState::Open
-    }
-
-    fn is_done(&mut self) -> bool {
-        self.conn.should_close_transport() || self.conn.error().is_some()
+    fn codec(&mut self) -> &mut Receiver {
+        &mut self.conn
     }
 
     fn send_ping(&mut self) {

@@ -9,8 +9,7 @@ use bytes::Bytes;
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 use pushwire_ws::{
-    Connection, ConnectionState, Event, FeedError, MaskKeySource, ProtocolError, Role, SendError,
-    Sender, StdRandom, Utf8Bytes,
+    Connection, ConnectionState, MaskKeySource, Role, SendError, Sender, StdRandom, Utf8Bytes,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -250,29 +249,14 @@ impl<S: AsyncWrite + Unpin> Core<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> RecvSide for Core<S> {
     type Read = S;
+    type Codec = Connection;
 
     fn read_io(&mut self) -> &mut S {
         &mut self.io
     }
 
-    fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
-        self.conn.feed(data)
-    }
-
-    fn feed_eof(&mut self) {
-        self.conn.feed_eof()
-    }
-
-    fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
-        self.conn.poll_event()
-    }
-
-    fn is_open(&mut self) -> bool {
-        self.conn.state() == ConnectionState::Open
-    }
-
-    fn is_done(&mut self) -> bool {
-        self.conn.should_close_transport() || self.conn.error().is_some()
+    fn codec(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     fn send_ping(&mut self) {
