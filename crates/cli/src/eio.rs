@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hyper::Response;
 use pushwire_engineio::Limits;
-use pushwire_tokio::engineio::{Config, Cors, EngineIo, Socket};
+use pushwire_tokio::engineio::{Config, Cors, EngineIo, Handler, PacketData, Sessions, Socket};
 
 use crate::http::{Body, Req};
 use crate::wslink;
@@ -70,8 +70,11 @@ impl Eio {
         } else {
             chat_config()
         };
-        let (engine, mut incoming) = EngineIo::new(config);
-        let app = engine.clone();
+        let (engine, mut incoming) = if reference {
+            EngineIo::new(config)
+        } else {
+            EngineIo::with_handler(config, Chat)
+        };
         tokio::spawn(async move {
             while let Some(socket) = incoming.accept().await {
                 let transport = socket.transport().map_or("?", |t| t.name());
@@ -80,8 +83,7 @@ impl Eio {
                     socket.sid(),
                     socket.protocol().number()
                 );
-                let engine = app.clone();
-                tokio::spawn(member(socket, engine, reference));
+                tokio::spawn(member(socket));
             }
         });
         Eio { engine }
@@ -93,17 +95,29 @@ impl Eio {
     }
 }
 
-/// One session: its messages are echoed (`echo`) or go to every session (the chat).
-async fn member(mut socket: Socket, engine: EngineIo, echo: bool) {
+/// The chat: every message goes to every session, queued before the request that carried
+/// it is answered (so a poll right after a POST sees all of it).
+struct Chat;
+
+impl Handler for Chat {
+    fn on_message(
+        &mut self,
+        sessions: &mut Sessions<'_>,
+        _sid: &str,
+        data: PacketData,
+    ) -> Option<PacketData> {
+        // A client whose buffer is full stopped fetching: it misses the message, and its
+        // heartbeat will close it.
+        sessions.broadcast(&data);
+        None
+    }
+}
+
+/// One session: its messages are echoed (the chat's never arrive here: [`Chat`] takes them).
+async fn member(mut socket: Socket) {
     while let Some(data) = socket.recv().await {
-        if echo {
-            // Refused only when the client stopped fetching (its heartbeat closes it).
-            let _ = socket.send(data);
-        } else {
-            // A client whose buffer is full stopped fetching: it misses the message, and
-            // its heartbeat will close it.
-            engine.broadcast(&data);
-        }
+        // Refused only when the client stopped fetching (its heartbeat closes it).
+        let _ = socket.send(data);
     }
     let reason = socket.close_reason().map_or("?", |r| r.as_str());
     println!("engine.io {}: session closed ({reason})", socket.sid());

@@ -303,8 +303,50 @@ struct Member {
     reason: Arc<OnceLock<CloseReason>>,
 }
 
+/// Synchronous handling of received messages, for applications that need it done before
+/// the request that carried the message is answered (a chat whose fan-out must be queued
+/// before the sender's POST returns, say). See [`EngineIo::with_handler`].
+pub trait Handler: Send + 'static {
+    /// Called for each message, in arrival order, with the endpoint locked (do not block).
+    /// Return `Some(data)` to pass the message on to [`Socket::recv`], `None` to consume it.
+    fn on_message(
+        &mut self,
+        sessions: &mut Sessions<'_>,
+        sid: &str,
+        data: PacketData,
+    ) -> Option<PacketData>;
+}
+
+/// The sessions of an endpoint, as a [`Handler`] may reach them.
+pub struct Sessions<'a> {
+    server: &'a mut Server<Sids>,
+}
+
+impl std::fmt::Debug for Sessions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").finish_non_exhaustive()
+    }
+}
+
+impl Sessions<'_> {
+    /// Queues `data` for session `sid`.
+    ///
+    /// # Errors
+    /// As [`Socket::send`].
+    pub fn send(&mut self, sid: &str, data: PacketData) -> Result<(), SendError> {
+        self.server.send(sid, data)
+    }
+
+    /// Queues `data` for every open session; returns how many queued it (as
+    /// [`EngineIo::broadcast`]).
+    pub fn broadcast(&mut self, data: &PacketData) -> usize {
+        self.server.broadcast(data)
+    }
+}
+
 struct Inner {
     server: Server<Sids>,
+    handler: Option<Box<dyn Handler>>,
     members: HashMap<String, Member>,
     /// The websocket tasks, by sid, to wake when their session has output.
     ws: HashMap<String, Arc<Notify>>,
@@ -370,7 +412,16 @@ impl Shared {
                         }
                     }
                 }
-                Event::Message(data) => {
+                Event::Message(mut data) => {
+                    if let Some(handler) = inner.handler.as_mut() {
+                        let mut sessions = Sessions {
+                            server: &mut inner.server,
+                        };
+                        match handler.on_message(&mut sessions, &sid, data) {
+                            Some(d) => data = d,
+                            None => continue,
+                        }
+                    }
                     if let Some(m) = inner.members.get(&sid) {
                         if let Err(mpsc::error::TrySendError::Full(_)) = m.tx.try_send(data) {
                             // The application is `recv_queue` messages behind: close rather
@@ -604,10 +655,21 @@ impl EngineIo {
     /// requests are passed to [`EngineIo::handle`].
     #[must_use]
     pub fn new(config: Config) -> (EngineIo, Incoming) {
+        Self::build(config, None)
+    }
+
+    /// As [`EngineIo::new`], with `handler` seeing every message first (see [`Handler`]).
+    #[must_use]
+    pub fn with_handler(config: Config, handler: impl Handler) -> (EngineIo, Incoming) {
+        Self::build(config, Some(Box::new(handler)))
+    }
+
+    fn build(config: Config, handler: Option<Box<dyn Handler>>) -> (EngineIo, Incoming) {
         let (accept, incoming) = mpsc::channel(config.accept_queue.max(1));
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 server: Server::new(config.engine, sid_source()),
+                handler,
                 members: HashMap::new(),
                 ws: HashMap::new(),
                 accept,

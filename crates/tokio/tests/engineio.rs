@@ -428,3 +428,55 @@ async fn mounted_in_axum_with_an_any_route() {
     let r = request(port, "GET", "/other", &[], b"").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// Broadcasts every message, consuming it.
+struct Relay;
+
+impl pushwire_tokio::engineio::Handler for Relay {
+    fn on_message(
+        &mut self,
+        sessions: &mut pushwire_tokio::engineio::Sessions<'_>,
+        _sid: &str,
+        data: PacketData,
+    ) -> Option<PacketData> {
+        sessions.broadcast(&data);
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_handler_relays_before_the_post_is_answered() {
+    let (eio, mut incoming) = EngineIo::with_handler(Config::DEFAULT, Relay);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let eio = eio.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<HyperBody>| {
+                    let eio = eio.clone();
+                    async move { Ok::<_, Infallible>(eio.handle(req).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    let a = open_v4(port).await;
+    let b = open_v4(port).await;
+    let mut socket_a = accept(&mut incoming).await;
+    let target = |sid: &str| format!("/engine.io/?EIO=4&transport=polling&sid={sid}");
+    let r = request(port, "POST", &target(&a), &[], b"4one\x1e4two").await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Both were queued for both sessions before the POST was answered.
+    let r = request(port, "GET", &target(&b), &[], b"").await;
+    assert_eq!(&r.body[..], b"4one\x1e4two");
+    let r = request(port, "GET", &target(&a), &[], b"").await;
+    assert_eq!(&r.body[..], b"4one\x1e4two");
+    // Consumed: the socket never sees them; it ends when the client closes.
+    request(port, "POST", &target(&a), &[], b"1").await;
+    assert_eq!(recv(&mut socket_a).await, None);
+}
