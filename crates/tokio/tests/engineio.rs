@@ -22,16 +22,21 @@ use tokio::time::timeout;
 /// A generous guard: every step must finish within this (never a speed assertion).
 const DEADLINE: Duration = Duration::from_secs(10);
 
-/// Serves `eio` at every path of a local port (HTTP/1.1 with upgrades).
+/// Serves a new endpoint with `config` at every path of a local port.
 async fn serve(config: Config) -> (u16, EngineIo, Incoming) {
     let (eio, incoming) = EngineIo::new(config);
+    let port = serve_endpoint(eio.clone()).await;
+    (port, eio, incoming)
+}
+
+/// Serves `eio` at every path of a local port (HTTP/1.1 and h2c, with upgrades).
+async fn serve_endpoint(eio: EngineIo) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = eio.clone();
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
-            let eio = server.clone();
+            let eio = eio.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req: Request<HyperBody>| {
                     let eio = eio.clone();
@@ -43,7 +48,7 @@ async fn serve(config: Config) -> (u16, EngineIo, Incoming) {
             });
         }
     });
-    (port, eio, incoming)
+    port
 }
 
 struct Reply {
@@ -447,24 +452,7 @@ impl pushwire_tokio::engineio::Handler for Relay {
 #[tokio::test]
 async fn a_handler_relays_before_the_post_is_answered() {
     let (eio, mut incoming) = EngineIo::with_handler(Config::DEFAULT, Relay);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let (tcp, _) = listener.accept().await.unwrap();
-            let eio = eio.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req: Request<HyperBody>| {
-                    let eio = eio.clone();
-                    async move { Ok::<_, Infallible>(eio.handle(req).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .with_upgrades()
-                    .await;
-            });
-        }
-    });
+    let port = serve_endpoint(eio).await;
     let a = open_v4(port).await;
     let b = open_v4(port).await;
     let mut socket_a = accept(&mut incoming).await;
