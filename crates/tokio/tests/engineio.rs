@@ -468,3 +468,94 @@ async fn a_handler_relays_before_the_post_is_answered() {
     request(port, "POST", &target(&a), &[], b"1").await;
     assert_eq!(recv(&mut socket_a).await, None);
 }
+
+#[tokio::test]
+async fn the_hyper_client_speaks_both_revisions_over_every_transport() {
+    use pushwire_tokio::engineio::client::{connect, ClientConfig};
+    use pushwire_tokio::engineio::pushwire_engineio::client::Config as SessionConfig;
+    let (port, _eio, mut incoming) = serve(Config::DEFAULT).await;
+    // The server echoes.
+    tokio::spawn(async move {
+        while let Some(mut socket) = incoming.accept().await {
+            tokio::spawn(async move {
+                while let Some(data) = socket.recv().await {
+                    let _ = socket.send(data);
+                }
+            });
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/engine.io/");
+    for protocol in [ProtocolVersion::V3, ProtocolVersion::V4] {
+        for (mode, session) in [
+            ("polling", SessionConfig::DEFAULT.with_upgrade(false)),
+            (
+                "websocket",
+                SessionConfig::DEFAULT.with_websocket_only(true),
+            ),
+            ("upgrade", SessionConfig::DEFAULT),
+        ] {
+            let config = ClientConfig::DEFAULT.with_engine(session.with_protocol(protocol));
+            let mut client = timeout(DEADLINE, connect(&url, config))
+                .await
+                .unwrap()
+                .unwrap();
+            let sent = [
+                PacketData::Text("hello".into()),
+                PacketData::Text("😀 中文".into()),
+                PacketData::Binary(Bytes::from_static(&[0, 1, 254, 255])),
+                PacketData::Text("x".repeat(5000)),
+            ];
+            for d in &sent {
+                client.send(d.clone()).await.unwrap();
+            }
+            for d in &sent {
+                let got = timeout(DEADLINE, client.recv()).await.unwrap();
+                assert_eq!(got.as_ref(), Some(d), "{protocol:?} {mode}");
+            }
+            if mode != "polling" {
+                // The upgrade completes after the handshake; give it the deadline.
+                timeout(DEADLINE, async {
+                    while client.transport() != TransportKind::WebSocket {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                })
+                .await
+                .unwrap_or_else(|_| panic!("{protocol:?} {mode}: not on websocket"));
+                client.send(PacketData::Text("after".into())).await.unwrap();
+                assert_eq!(
+                    timeout(DEADLINE, client.recv()).await.unwrap(),
+                    Some(PacketData::Text("after".into()))
+                );
+            } else {
+                assert_eq!(client.transport(), TransportKind::Polling);
+            }
+            client.close().await;
+            assert_eq!(timeout(DEADLINE, client.recv()).await.unwrap(), None);
+            assert_eq!(
+                client.close_reason(),
+                Some(pushwire_tokio::engineio::client::ClientCloseReason::ForcedClose)
+            );
+        }
+    }
+    // Nobody listening: the handshake fails with a typed error.
+    let nobody = {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let err = connect(
+        &format!("http://127.0.0.1:{nobody}/engine.io/"),
+        ClientConfig::DEFAULT,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        pushwire_tokio::engineio::client::ConnectError::Handshake(_)
+    ));
+    assert!(matches!(
+        connect("ftp://x/", ClientConfig::DEFAULT).await,
+        Err(pushwire_tokio::engineio::client::ConnectError::InvalidUrl(
+            _
+        ))
+    ));
+}

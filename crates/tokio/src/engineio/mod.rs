@@ -43,6 +43,9 @@
 //! - **New sessions**: at most [`Config::accept_queue`] wait for [`Incoming::accept`]; a
 //!   session that finds the queue full is closed at once.
 //!
+//! The client role is [`client`]: [`client::connect`], polling → websocket upgrade, both
+//! revisions.
+//!
 //! ```no_run
 //! use pushwire_tokio::engineio::{Config, EngineIo};
 //!
@@ -85,6 +88,8 @@ pub use pushwire_engineio::{
 use pushwire_engineio::{Instant as EioInstant, WsMessage};
 use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
+
+pub mod client;
 
 use crate::upgrade::{is_websocket_request, HyperWebSocket, Upgrade};
 use crate::{Error, Message};
