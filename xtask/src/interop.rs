@@ -20,6 +20,8 @@
 //!   `serve-engineio-v4`: `pushwire serve --reference-apps` (the v4 spec's test-suite echo
 //!   server) against engine.io-client 6.6 — polling, websocket, upgrade, heartbeats at 300 ms,
 //!   maxPayload exceeded — and engine.io-client 3.5.6, all at once on one server process.
+//!   `engineio-client-v6`: pushwire-tokio's Engine.io client (v3 and v4, every transport)
+//!   against the engine.io 6.6 server (`tests/interop/node/eio6-server-echo.js`).
 //!
 //! * python `websockets` 17.4 (in the ignored venv `target/interop-venv`): its client
 //!   against `pushwire serve` (pushwire-ws server role), and its server against
@@ -64,6 +66,7 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("serve-ws-node", serve_ws_node),
         ("serve-engineio-client", serve_engineio_client),
         ("serve-engineio-v4", serve_engineio_v4),
+        ("engineio-client-v6", engineio_client_v6),
         ("python-websockets", python_websockets),
         ("ws-deflate-python", ws_deflate_python),
         ("ws-deflate-node", ws_deflate_node),
@@ -428,6 +431,54 @@ fn serve_engineio_v4() -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{failed} engine.io-client runs failed"))
+    }
+}
+
+/// pushwire-tokio's Engine.io client (`crates/tokio/examples/eio_client_check.rs`) against the
+/// engine.io 6.6 server with `allowEIO3` (`tests/interop/node/eio6-server-echo.js`, pingInterval
+/// 300, pingTimeout 200): revisions 3 and 4 over polling, websocket and the upgrade, text and
+/// binary echoed before and after 1.5 s of heartbeats.
+fn engineio_client_v6() -> Result<(), String> {
+    ensure_npm("tests/interop/node")?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "pushwire-tokio",
+        "--features",
+        "engineio",
+        "--example",
+        "eio_client_check",
+    ]))?;
+    let dir = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    let check = Path::new(&dir).join("debug/examples/eio_client_check");
+    let port = free_port()?;
+    let _server = start_server(
+        Path::new("node"),
+        &[
+            "tests/interop/node/eio6-server-echo.js".to_string(),
+            port.to_string(),
+            "300".to_string(),
+            "200".to_string(),
+        ],
+        port,
+    )?;
+    let url = format!("http://127.0.0.1:{port}/engine.io/");
+    let (mut passed, mut failed) = (0, 0);
+    for protocol in ["3", "4"] {
+        for mode in ["polling", "websocket", "upgrade"] {
+            match run(Command::new(&check).arg(&url).arg(protocol).arg(mode)) {
+                Ok(()) => passed += 1,
+                Err(_) => failed += 1,
+            }
+        }
+    }
+    println!("    {passed} passed, {failed} failed");
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{failed} pushwire client runs against engine.io 6 failed"
+        ))
     }
 }
 
