@@ -324,37 +324,39 @@ fn serve_ws_node() -> Result<(), String> {
 fn serve_engineio_client() -> Result<(), String> {
     ensure_npm("tests/interop/node")?;
     let (_server, port) = start_pushwire_serve()?;
-    let (mut passed, mut failed) = (0, 0);
+    let mut results = Vec::new();
     for mode in ["polling", "websocket", "upgrade"] {
         println!("    engine.io-client 3.5.6 -> pushwire serve /engine.io/ over {mode}");
-        match run(Command::new("node")
+        results.push(run(Command::new("node")
             .arg("tests/interop/node/eio-client-echo.js")
             .arg(format!("http://127.0.0.1:{port}"))
             .arg("0")
-            .arg(mode))
-        {
-            Ok(()) => passed += 1,
-            Err(_) => failed += 1,
-        }
+            .arg(mode)));
     }
     // The chat serves v4 clients too (one at a time here: the chat sends every message to
     // every session).
     for mode in ["polling", "websocket", "upgrade"] {
         println!("    engine.io-client 6.6 (EIO=4) -> pushwire serve /engine.io/ over {mode}");
-        match run(Command::new("node")
+        results.push(run(Command::new("node")
             .arg("tests/interop/node/eio4-client-check.js")
             .arg(format!("http://127.0.0.1:{port}"))
-            .arg(mode))
-        {
-            Ok(()) => passed += 1,
-            Err(_) => failed += 1,
-        }
+            .arg(mode)));
     }
-    println!("    {passed} passed, {failed} failed");
+    tally(&results, "", "engine.io-client modes")
+}
+
+/// Prints how many of `results` passed (`how`: appended to the line) and fails when any
+/// did not (`what` names them in the error).
+fn tally(results: &[Result<(), String>], how: &str, what: &str) -> Result<(), String> {
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    println!(
+        "    {} passed, {failed} failed{how}",
+        results.len() - failed
+    );
     if failed == 0 {
         Ok(())
     } else {
-        Err(format!("{failed} engine.io-client modes failed"))
+        Err(format!("{failed} {what} failed"))
     }
 }
 
@@ -405,7 +407,7 @@ fn serve_engineio_v4() -> Result<(), String> {
             .map_err(|e| format!("cannot start node: {e}"))?;
         children.push((name, child));
     }
-    let (mut passed, mut failed) = (0, 0);
+    let mut results = Vec::new();
     for (name, child) in children {
         let out = child
             .wait_with_output()
@@ -417,21 +419,13 @@ fn serve_engineio_v4() -> Result<(), String> {
             if ok { "ok  " } else { "FAIL" },
             line.trim()
         );
-        if ok {
-            passed += 1;
-        } else {
-            failed += 1;
-        }
+        results.push(if ok { Ok(()) } else { Err(name) });
     }
-    println!(
-        "    {passed} passed, {failed} failed, concurrently, in {:.1} s",
+    let how = format!(
+        ", concurrently, in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    if failed == 0 {
-        Ok(())
-    } else {
-        Err(format!("{failed} engine.io-client runs failed"))
-    }
+    tally(&results, &how, "engine.io-client runs")
 }
 
 /// pushwire-tokio's Engine.io client (`crates/tokio/examples/eio_client_check.rs`) against the
@@ -463,23 +457,13 @@ fn engineio_client_v6() -> Result<(), String> {
         port,
     )?;
     let url = format!("http://127.0.0.1:{port}/engine.io/");
-    let (mut passed, mut failed) = (0, 0);
+    let mut results = Vec::new();
     for protocol in ["3", "4"] {
         for mode in ["polling", "websocket", "upgrade"] {
-            match run(Command::new(&check).arg(&url).arg(protocol).arg(mode)) {
-                Ok(()) => passed += 1,
-                Err(_) => failed += 1,
-            }
+            results.push(run(Command::new(&check).arg(&url).arg(protocol).arg(mode)));
         }
     }
-    println!("    {passed} passed, {failed} failed");
-    if failed == 0 {
-        Ok(())
-    } else {
-        Err(format!(
-            "{failed} pushwire client runs against engine.io 6 failed"
-        ))
-    }
+    tally(&results, "", "pushwire client runs against engine.io 6")
 }
 
 /// The python venv with the packages of tests/interop/python/requirements.txt.
