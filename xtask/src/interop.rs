@@ -13,9 +13,15 @@
 //! * `pushwire serve` (crates/cli): the demo page in headless Chromium (SSE with a dropped
 //!   stream and Last-Event-ID resume, WebSocket echo and chat, the page's Engine.io chat
 //!   upgrading to websocket; saves target/demo.png, or $PUSHWIRE_SCREENSHOT), node `ws` 8.x clients against /ws/echo
-//!   and /ws/chat, and the unmodified engine.io-client 3.5.6 against /engine.io/ over
-//!   polling, websocket and upgrade (`tests/interop/browser/demo-browser.js`,
-//!   `tests/interop/node/ws-node.js`, `tests/interop/node/eio-client-echo.js`).
+//!   and /ws/chat, and the unmodified engine.io-client 3.5.6 and 6.6 (protocol v3 and v4)
+//!   against /engine.io/ over polling, websocket and upgrade
+//!   (`tests/interop/browser/demo-browser.js`, `tests/interop/node/ws-node.js`,
+//!   `tests/interop/node/eio-client-echo.js`, `tests/interop/node/eio4-client-check.js`).
+//!   `serve-engineio-v4`: `pushwire serve --reference-apps` (the v4 spec's test-suite echo
+//!   server) against engine.io-client 6.6 — polling, websocket, upgrade, heartbeats at 300 ms,
+//!   maxPayload exceeded — and engine.io-client 3.5.6, all at once on one server process.
+//!   `engineio-client-v6`: pushwire-tokio's Engine.io client (v3 and v4, every transport)
+//!   against the engine.io 6.6 server (`tests/interop/node/eio6-server-echo.js`).
 //!
 //! * python `websockets` 17.4 (in the ignored venv `target/interop-venv`): its client
 //!   against `pushwire serve` (pushwire-ws server role), and its server against
@@ -59,6 +65,8 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("h2-browser", h2_browser),
         ("serve-ws-node", serve_ws_node),
         ("serve-engineio-client", serve_engineio_client),
+        ("serve-engineio-v4", serve_engineio_v4),
+        ("engineio-client-v6", engineio_client_v6),
         ("python-websockets", python_websockets),
         ("ws-deflate-python", ws_deflate_python),
         ("ws-deflate-node", ws_deflate_node),
@@ -118,7 +126,11 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
 
 /// `npm ci` in an interop folder when its node_modules is missing.
 pub(crate) fn ensure_npm(dir: &str) -> Result<(), String> {
-    if Path::new(dir).join("node_modules").is_dir() {
+    // Installed, and not older than the lock file (a package added since is installed).
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = modified(&Path::new(dir).join("node_modules/.package-lock.json"));
+    let wanted = modified(&Path::new(dir).join("package-lock.json"));
+    if installed.is_some() && installed >= wanted {
         return Ok(());
     }
     run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix", dir]))
@@ -210,17 +222,26 @@ fn engineio_differential() -> Result<(), String> {
 
 /// Builds the release `pushwire` binary and starts `pushwire serve` on a free port.
 fn start_pushwire_serve() -> Result<(Guard, u16), String> {
+    start_pushwire_serve_with(&[])
+}
+
+/// The release `pushwire` binary, in `$CARGO_TARGET_DIR` when set (else `target/`).
+fn pushwire_bin() -> std::path::PathBuf {
+    let dir = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    Path::new(&dir).join("release/pushwire")
+}
+
+/// [`start_pushwire_serve`] with more arguments after `serve --addr 127.0.0.1:PORT`.
+fn start_pushwire_serve_with(more: &[&str]) -> Result<(Guard, u16), String> {
     run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
     let port = free_port()?;
-    let server = start_server(
-        Path::new("target/release/pushwire"),
-        &[
-            "serve".to_string(),
-            "--addr".to_string(),
-            format!("127.0.0.1:{port}"),
-        ],
-        port,
-    )?;
+    let mut args = vec![
+        "serve".to_string(),
+        "--addr".to_string(),
+        format!("127.0.0.1:{port}"),
+    ];
+    args.extend(more.iter().map(|a| a.to_string()));
+    let server = start_server(&pushwire_bin(), &args, port)?;
     Ok((server, port))
 }
 
@@ -250,7 +271,7 @@ fn h2_browser() -> Result<(), String> {
     let log_path = Path::new("target/interop/h2-serve.log");
     let log = std::fs::File::create(log_path).map_err(|e| e.to_string())?;
     let mut server = Guard(
-        Command::new("target/release/pushwire")
+        Command::new(pushwire_bin())
             .args([
                 "serve",
                 "--self-signed",
@@ -303,25 +324,146 @@ fn serve_ws_node() -> Result<(), String> {
 fn serve_engineio_client() -> Result<(), String> {
     ensure_npm("tests/interop/node")?;
     let (_server, port) = start_pushwire_serve()?;
-    let (mut passed, mut failed) = (0, 0);
+    let mut results = Vec::new();
     for mode in ["polling", "websocket", "upgrade"] {
         println!("    engine.io-client 3.5.6 -> pushwire serve /engine.io/ over {mode}");
-        match run(Command::new("node")
+        results.push(run(Command::new("node")
             .arg("tests/interop/node/eio-client-echo.js")
             .arg(format!("http://127.0.0.1:{port}"))
             .arg("0")
-            .arg(mode))
-        {
-            Ok(()) => passed += 1,
-            Err(_) => failed += 1,
-        }
+            .arg(mode)));
     }
-    println!("    {passed} passed, {failed} failed");
+    // The chat serves v4 clients too (one at a time here: the chat sends every message to
+    // every session).
+    for mode in ["polling", "websocket", "upgrade"] {
+        println!("    engine.io-client 6.6 (EIO=4) -> pushwire serve /engine.io/ over {mode}");
+        results.push(run(Command::new("node")
+            .arg("tests/interop/node/eio4-client-check.js")
+            .arg(format!("http://127.0.0.1:{port}"))
+            .arg(mode)));
+    }
+    tally(&results, "", "engine.io-client modes")
+}
+
+/// Prints how many of `results` passed (`how`: appended to the line) and fails when any
+/// did not (`what` names them in the error).
+fn tally(results: &[Result<(), String>], how: &str, what: &str) -> Result<(), String> {
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    println!(
+        "    {} passed, {failed} failed{how}",
+        results.len() - failed
+    );
     if failed == 0 {
         Ok(())
     } else {
-        Err(format!("{failed} engine.io-client modes failed"))
+        Err(format!("{failed} {what} failed"))
     }
+}
+
+/// engine.io-client 6.6 (protocol v4) and engine.io-client 3.5.6 (v3) at the same time
+/// against one `pushwire serve --reference-apps` (the v4 spec's test-suite echo server:
+/// pingInterval 300, pingTimeout 200, maxPayload 1e6, CORS `*`): v4 over polling,
+/// websocket and the upgrade, heartbeats over several intervals on both transports, and a
+/// message over maxPayload closing the session on both; v3 over the three transports with
+/// three heartbeats each (`tests/interop/node/eio4-client-check.js`, `eio-client-echo.js`).
+fn serve_engineio_v4() -> Result<(), String> {
+    ensure_npm("tests/interop/node")?;
+    let (_server, port) = start_pushwire_serve_with(&["--reference-apps"])?;
+    let url = format!("http://127.0.0.1:{port}");
+    let mut runs: Vec<(String, Command)> = Vec::new();
+    for mode in [
+        "polling",
+        "websocket",
+        "upgrade",
+        "heartbeat-polling",
+        "heartbeat-websocket",
+        "maxpayload-polling",
+        "maxpayload-websocket",
+    ] {
+        let mut c = Command::new("node");
+        c.arg("tests/interop/node/eio4-client-check.js")
+            .arg(&url)
+            .arg(mode);
+        runs.push((format!("engine.io-client 6.6 (EIO=4) {mode}"), c));
+    }
+    for mode in ["polling", "websocket", "upgrade"] {
+        let mut c = Command::new("node");
+        c.arg("tests/interop/node/eio-client-echo.js")
+            .arg(&url)
+            .arg("3")
+            .arg(mode);
+        runs.push((
+            format!("engine.io-client 3.5.6 (EIO=3) {mode}, 3 heartbeats"),
+            c,
+        ));
+    }
+    // All at once, against the same server process.
+    let started = Instant::now();
+    let mut children = Vec::new();
+    for (name, mut c) in runs {
+        let child = c
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start node: {e}"))?;
+        children.push((name, child));
+    }
+    let mut results = Vec::new();
+    for (name, child) in children {
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("node failed: {e}"))?;
+        let line = String::from_utf8_lossy(&out.stdout);
+        let ok = out.status.success();
+        println!(
+            "    {} {name}: {}",
+            if ok { "ok  " } else { "FAIL" },
+            line.trim()
+        );
+        results.push(if ok { Ok(()) } else { Err(name) });
+    }
+    let how = format!(
+        ", concurrently, in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    tally(&results, &how, "engine.io-client runs")
+}
+
+/// pushwire-tokio's Engine.io client (`crates/tokio/examples/eio_client_check.rs`) against the
+/// engine.io 6.6 server with `allowEIO3` (`tests/interop/node/eio6-server-echo.js`, pingInterval
+/// 300, pingTimeout 200): revisions 3 and 4 over polling, websocket and the upgrade, text and
+/// binary echoed before and after 1.5 s of heartbeats.
+fn engineio_client_v6() -> Result<(), String> {
+    ensure_npm("tests/interop/node")?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "pushwire-tokio",
+        "--features",
+        "engineio",
+        "--example",
+        "eio_client_check",
+    ]))?;
+    let dir = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    let check = Path::new(&dir).join("debug/examples/eio_client_check");
+    let port = free_port()?;
+    let _server = start_server(
+        Path::new("node"),
+        &[
+            "tests/interop/node/eio6-server-echo.js".to_string(),
+            port.to_string(),
+            "300".to_string(),
+            "200".to_string(),
+        ],
+        port,
+    )?;
+    let url = format!("http://127.0.0.1:{port}/engine.io/");
+    let mut results = Vec::new();
+    for protocol in ["3", "4"] {
+        for mode in ["polling", "websocket", "upgrade"] {
+            results.push(run(Command::new(&check).arg(&url).arg(protocol).arg(mode)));
+        }
+    }
+    tally(&results, "", "pushwire client runs against engine.io 6")
 }
 
 /// The python venv with the packages of tests/interop/python/requirements.txt.
@@ -442,7 +584,7 @@ fn ws_deflate_browser() -> Result<(), String> {
 /// own open-file limits; counts, durations and the 127.0.0.1 address are fixed).
 fn load() -> Result<(), String> {
     let (server, port) = start_pushwire_serve()?;
-    run(Command::new("target/release/pushwire").args([
+    run(Command::new(pushwire_bin()).args([
         "loadtest",
         "--addr",
         &format!("127.0.0.1:{port}"),

@@ -125,11 +125,6 @@ pub(crate) fn query<B>(req: &Request<B>) -> Option<&str> {
     req.uri().query()
 }
 
-/// The first value of header `name`, if it is text.
-pub(crate) fn header<'a, B>(req: &'a Request<B>, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
 /// The request line for the log: method, target and, over HTTP/2, the version.
 pub(crate) fn describe<B>(req: &Request<B>) -> String {
     let target = req.uri().path_and_query().map_or("/", |p| p.as_str());

@@ -20,6 +20,7 @@ const USAGE: &str = "usage: pushwire <command>
 
 commands:
   serve [--addr HOST:PORT] [--max-conns N] [--threads N] [--tls-cert PEM --tls-key PEM | --self-signed]
+        [--reference-apps]
                                             run the demo server (default 127.0.0.1:8080)
   decode sse                                event stream on stdin -> JSON lines
   decode ws --role server|client            WebSocket frames as that role receives them

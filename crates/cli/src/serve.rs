@@ -16,7 +16,8 @@
 //!   stream starts with an `event: resume` whose data is the id it resumed from.
 //! * `GET /sse/chat` — the WebSocket chat relayed as an event stream (see `demo.rs`).
 //! * `GET /ws/echo`, `GET /ws/chat` — WebSocket echo and chat (see `demo.rs`).
-//! * `/engine.io/` — Engine.io v3: a chat over long-polling and websocket (see `eio.rs`).
+//! * `/engine.io/` — Engine.io v3 and v4: a chat over long-polling and websocket, or with
+//!   `--reference-apps` the v4 spec's test-suite echo server (see `eio.rs`).
 //!
 //! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s (hyper's limits), and
 //! at most `--max-conns` connections are served at once (more get 503).
@@ -47,6 +48,8 @@ pub(crate) struct Options {
     threads: usize,
     /// Serve HTTPS (HTTP/1.1 and h2 by ALPN) with this certificate.
     tls: Option<crate::tls::Source>,
+    /// `/engine.io/` serves the v4 spec's reference test server instead of the chat.
+    reference_apps: bool,
 }
 
 /// Default `--max-conns`: room for the 11,000-connection load check and then some; the
@@ -60,6 +63,7 @@ impl Options {
         let mut max_conns = DEFAULT_MAX_CONNS;
         let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let (mut cert, mut key, mut self_signed) = (None, None, false);
+        let mut reference_apps = false;
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match a.as_str() {
@@ -86,6 +90,7 @@ impl Options {
                 "--tls-cert" => cert = Some(it.next().ok_or("--tls-cert takes a PEM file")?.into()),
                 "--tls-key" => key = Some(it.next().ok_or("--tls-key takes a PEM file")?.into()),
                 "--self-signed" => self_signed = true,
+                "--reference-apps" => reference_apps = true,
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -101,6 +106,7 @@ impl Options {
             max_conns,
             threads,
             tls,
+            reference_apps,
         })
     }
 }
@@ -183,10 +189,16 @@ async fn serve(opts: Options) -> io::Result<()> {
         opts.threads,
         if opts.threads == 1 { "" } else { "s" }
     );
+    if opts.reference_apps {
+        println!(
+            "reference apps: /engine.io/ is the Engine.io v4 test-suite echo server \
+             (pingInterval 300, pingTimeout 200, maxPayload 1000000, CORS *; EIO=3 and 4)"
+        );
+    }
     let live = Arc::new(AtomicUsize::new(0));
     let state = Arc::new(State {
         chat: Arc::new(crate::demo::Chat::default()),
-        eio: crate::eio::Eio::start(),
+        eio: crate::eio::Eio::start(opts.reference_apps),
     });
     // Tells the HTTP connections to finish their request and close.
     let (stop, stopped) = watch::channel(false);

@@ -257,6 +257,63 @@ fn engineio_handshake_over_polling() {
     assert!(text.ends_with(r#","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}"#));
 }
 
+#[test]
+fn engineio_chat_serves_v4_beside_v3() {
+    let s = start();
+    // v4 (engine.io 6): the open packet alone, with maxPayload, no `<len>:` framing.
+    let (code, _, body) = http(
+        s.port,
+        b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(code, 200);
+    assert!(text.starts_with(r#"0{"sid":""#), "{text}");
+    assert!(text.ends_with(r#","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}"#), "{text}");
+    // An EIO it does not serve: engine.io 6's error 5.
+    let (code, _, body) = http(
+        s.port,
+        b"GET /engine.io/?EIO=5&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert_eq!(code, 400);
+    assert_eq!(
+        body,
+        br#"{"code":5,"message":"Unsupported protocol version"}"#
+    );
+}
+
+#[test]
+fn reference_apps_serve_the_v4_test_suite_server() {
+    let s = start_with(&["--reference-apps"]);
+    // The v4 spec's "Test suite": `pingInterval: 300, pingTimeout: 200, maxPayload: 1e6,
+    // cors: { origin: "*" }`.
+    let (code, head, body) = http(
+        s.port,
+        b"GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nOrigin: https://a.example\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(code, 200);
+    assert!(text.ends_with(r#","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#), "{text}");
+    assert!(
+        head.contains("access-control-allow-origin: *\r\n"),
+        "{head}"
+    );
+    let sid = text.split('"').nth(3).unwrap().to_string();
+    // An echo server: a message comes back to its sender.
+    let (code, _, _) = http(
+        s.port,
+        format!("POST /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n4hello").as_bytes(),
+    );
+    assert_eq!(code, 200);
+    let (code, _, body) = http(
+        s.port,
+        format!("GET /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\n\r\n")
+            .as_bytes(),
+    );
+    assert_eq!(code, 200);
+    // (A ping may follow it if the poll came late: the server pings every 300 ms.)
+    assert!(body.starts_with(b"4hello"), "{body:?}");
+}
+
 /// A whole HTTP response (asked with `Connection: close`, so read to EOF): status, head
 /// (lowercased), body.
 fn http(port: u16, request: &[u8]) -> (u16, String, Vec<u8>) {

@@ -77,6 +77,9 @@
 //!   CONNECT (RFC 8441), server and client.
 //! - `axum` (implies `http`): `axum::WebSocketUpgrade`, an extractor for `any()` routes.
 //! - `codec`: `codec::FrameCodec` (below).
+//! - `engineio` (implies `http`): `engineio::EngineIo`, an Engine.io server (protocol
+//!   revisions 3 and 4 at once; long-polling, websocket, the upgrade, heartbeats, CORS) to
+//!   call from a hyper service or an axum route; its module docs give the call order.
 //!
 //! # Feature `codec`
 //!
@@ -103,6 +106,8 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 mod config;
+#[cfg(feature = "engineio")]
+pub mod engineio;
 mod error;
 mod handshake;
 mod message;
