@@ -25,6 +25,15 @@ async fn pair(
     (client.unwrap(), server.unwrap())
 }
 
+/// The next message, within [`LIMIT`], neither the end nor an error.
+async fn next(recv: impl std::future::Future<Output = Option<Result<Message, Error>>>) -> Message {
+    timeout(LIMIT, recv)
+        .await
+        .expect("in time")
+        .expect("a message")
+        .expect("no error")
+}
+
 async fn tcp_pair(config: Config) -> (WebSocketStream<TcpStream>, WebSocketStream<TcpStream>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -71,23 +80,14 @@ async fn the_reader_alone_answers_pings_and_close() {
     // for only the most recently processed Ping frame").
     let mut last = None;
     while last != Some(999u32) {
-        match timeout(LIMIT, client.recv())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap()
-        {
+        match next(client.recv()).await {
             Message::Pong(p) => last = Some(u32::from_be_bytes(p[..].try_into().unwrap())),
             other => panic!("unexpected {other:?}"),
         }
     }
     client.close(4000, "bye").await.unwrap();
     assert_eq!(
-        timeout(LIMIT, client.recv())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap(),
+        next(client.recv()).await,
         Message::Close(Some(CloseFrame::new(4000, "").unwrap()))
     );
     assert!(timeout(LIMIT, client.recv()).await.unwrap().is_none());
@@ -135,11 +135,7 @@ async fn halves_in_two_tasks_echo_in_order() {
         c_writer
     });
     for i in 0..N {
-        let m = timeout(LIMIT, c_reader.recv())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let m = next(c_reader.recv()).await;
         assert_eq!(m, Message::text(i.to_string()));
     }
     let mut c_writer = sender.await.unwrap();
@@ -260,32 +256,11 @@ async fn reunite_refuses_strangers_and_resumes() {
     writer_a.send(Message::text("from the half")).await.unwrap();
     let mut server_a = reader_a.reunite(writer_a).unwrap();
     let _b = reader_b.reunite(writer_b).unwrap();
-    assert_eq!(
-        timeout(LIMIT, client_a.recv())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap(),
-        Message::text("from the half")
-    );
+    assert_eq!(next(client_a.recv()).await, Message::text("from the half"));
     server_a.send(Message::text("whole again")).await.unwrap();
     client_a.send(Message::text("to the whole")).await.unwrap();
-    assert_eq!(
-        timeout(LIMIT, client_a.recv())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap(),
-        Message::text("whole again")
-    );
-    assert_eq!(
-        timeout(LIMIT, server_a.recv())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap(),
-        Message::text("to the whole")
-    );
+    assert_eq!(next(client_a.recv()).await, Message::text("whole again"));
+    assert_eq!(next(server_a.recv()).await, Message::text("to the whole"));
 }
 
 /// The writer starts the close: the reader receives the peer's reply, writes no second
@@ -296,11 +271,7 @@ async fn the_writer_closes_and_the_reader_finishes() {
     let (mut reader, mut writer) = server.split().unwrap();
     writer.close(1001, "going").await.unwrap();
     assert_eq!(
-        timeout(LIMIT, client.recv())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap(),
+        next(client.recv()).await,
         Message::Close(Some(CloseFrame::new(1001, "going").unwrap()))
     );
     assert!(matches!(
