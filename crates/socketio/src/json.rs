@@ -4,7 +4,10 @@
 //! what socket.io-parser encodes for the same value.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::Write as _;
+
+use bytes::Bytes;
 
 /// Appends `s` as a JSON string literal. ECMAScript `QuoteJSONString`: `"` and `\` are
 /// escaped, `\b \t \n \f \r` get their short forms, other code units below 0x20 become
@@ -89,23 +92,92 @@ pub(crate) fn write_f64(out: &mut String, x: f64) {
     }
 }
 
-/// Appends a [`serde_json::Number`] as `JSON.stringify` would print the same JS number.
-/// Integers within ±2^53 print exactly; larger ones print as the double they round to, as
-/// in JavaScript.
+/// Appends a [`serde_json::Number`]: integers exactly (a JavaScript peer reads one beyond
+/// ±2^53 as the nearest double, as it would read the same text from socket.io-parser),
+/// other numbers as [`write_f64`].
 pub(crate) fn write_number(out: &mut String, n: &serde_json::Number) {
-    const SAFE: u64 = 1 << 53;
     if let Some(u) = n.as_u64() {
-        if u <= SAFE {
-            let _ = write!(out, "{u}");
-            return;
-        }
+        let _ = write!(out, "{u}");
     } else if let Some(i) = n.as_i64() {
-        if i.unsigned_abs() <= SAFE {
-            let _ = write!(out, "{i}");
-            return;
-        }
+        let _ = write!(out, "{i}");
+    } else {
+        write_f64(out, n.as_f64().unwrap_or(f64::NAN));
     }
-    write_f64(out, n.as_f64().unwrap_or(f64::NAN));
+}
+
+/// A serde_json formatter that writes what `JSON.stringify` writes for the same value —
+/// numbers as ECMAScript prints them — and turns bytes (`serialize_bytes`, e.g. a
+/// `serde_bytes` field or [`bytes::Bytes`]) into numbered placeholders, keeping the bytes as
+/// attachments, in depth-first order (socket.io-parser's `deconstructPacket`).
+#[cfg(feature = "std")]
+pub(crate) struct JsFormatter<'a> {
+    pub(crate) attachments: &'a mut Vec<Bytes>,
+}
+
+#[cfg(feature = "std")]
+impl serde_json::ser::Formatter for JsFormatter<'_> {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        let mut s = String::new();
+        write_f64(&mut s, value);
+        w.write_all(s.as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        value: f32,
+    ) -> std::io::Result<()> {
+        self.write_f64(w, f64::from(value))
+    }
+
+    fn write_byte_array<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        value: &[u8],
+    ) -> std::io::Result<()> {
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "{{\"_placeholder\":true,\"num\":{}}}",
+            self.attachments.len()
+        );
+        self.attachments.push(Bytes::copy_from_slice(value));
+        w.write_all(s.as_bytes())
+    }
+}
+
+/// Appends `value` as JSON to `out` through [`JsFormatter`]; returns the attachments.
+pub(crate) fn serialize_into<T: serde::Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<Vec<Bytes>, crate::BuildError> {
+    let mut attachments = Vec::new();
+    // Without std, serde_json's writer trait is private: go through a `Value` instead.
+    #[cfg(not(feature = "std"))]
+    {
+        let v = crate::Value::from_serialize(value)?;
+        let mut s = String::new();
+        v.to_json(&mut s, &mut attachments);
+        out.extend_from_slice(s.as_bytes());
+        return Ok(attachments);
+    }
+    #[cfg(feature = "std")]
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut *out,
+        JsFormatter {
+            attachments: &mut attachments,
+        },
+    );
+    #[cfg(feature = "std")]
+    value
+        .serialize(&mut ser)
+        .map_err(|e| crate::BuildError::Serialize(alloc::string::ToString::to_string(&e)))?;
+    #[cfg(feature = "std")]
+    Ok(attachments)
 }
 
 #[cfg(test)]

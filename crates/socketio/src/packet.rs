@@ -535,6 +535,198 @@ impl Packet {
     }
 }
 
+impl Packet {
+    /// An event `[name, ...args]` from any serde type, written in one pass (no [`Value`] in
+    /// between): a tuple or sequence gives the arguments, `()` (anything written as `null`)
+    /// none, anything else is the one argument (`(None::<T>,)` sends one `null`).
+    /// Bytes (`serialize_bytes`: `serde_bytes`, [`bytes::Bytes`]) become attachments and
+    /// make it a `BINARY_EVENT`.
+    ///
+    /// ```
+    /// use pushwire_socketio::{Packet, ProtocolVersion};
+    ///
+    /// let p = Packet::event_with(ProtocolVersion::V5, "/", "move", &(1, "up"))?;
+    /// assert_eq!(p.to_text(), r#"2["move",1,"up"]"#);
+    /// let p = Packet::event_with(ProtocolVersion::V5, "/", "ping", &())?;
+    /// assert_eq!(p.to_text(), r#"2["ping"]"#);
+    /// # Ok::<(), pushwire_socketio::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A bad namespace, a reserved name (revision 5), or a `Serialize` failure.
+    pub fn event_with<T: serde::Serialize + ?Sized>(
+        version: ProtocolVersion,
+        nsp: &str,
+        name: &str,
+        args: &T,
+    ) -> Result<Packet, BuildError> {
+        check_nsp(nsp)?;
+        if !check_name(version, name) {
+            return Err(BuildError::ReservedEventName(name.into()));
+        }
+        let mut buf = Self::nsp_prefix(nsp);
+        let start = buf.len();
+        buf.push(b'[');
+        let mut name_json = String::new();
+        crate::json::write_str(&mut name_json, name);
+        buf.extend_from_slice(name_json.as_bytes());
+        let name_span = if name_json.len() == name.len() + 2 {
+            Some(StrRef::Span(start + 2, start + 2 + name.len()))
+        } else {
+            None
+        };
+        buf.push(b',');
+        let at = buf.len();
+        let attachments = crate::json::serialize_into(&mut buf, args)?;
+        splice_args(&mut buf, at);
+        let name = name_span.or_else(|| Some(StrRef::Owned(name.into())));
+        Self::from_parts(PacketType::Event, nsp, None, buf, start, name, attachments)
+    }
+
+    /// The ack answering event `id`, from any serde type: a tuple or sequence gives the
+    /// arguments, anything else is the one argument (`()` is no argument).
+    ///
+    /// # Errors
+    /// A bad namespace, or a `Serialize` failure.
+    pub fn ack_with<T: serde::Serialize + ?Sized>(
+        nsp: &str,
+        id: u64,
+        args: &T,
+    ) -> Result<Packet, BuildError> {
+        check_nsp(nsp)?;
+        let mut buf = Self::nsp_prefix(nsp);
+        let start = buf.len();
+        buf.push(b'[');
+        let at = buf.len();
+        let attachments = crate::json::serialize_into(&mut buf, args)?;
+        if buf.get(at) == Some(&b'[') {
+            buf.remove(start); // it was an array already: drop the one added
+        } else if &buf[at..] == b"null" {
+            buf.truncate(at); // `()`: no arguments
+            buf.push(b']');
+        } else {
+            buf.push(b']');
+        }
+        Self::from_parts(
+            PacketType::Ack,
+            nsp,
+            Some(id),
+            buf,
+            start,
+            None,
+            attachments,
+        )
+    }
+
+    /// A packet of any type whose payload comes from a serde type, checked like
+    /// [`Packet::new`] (by the first character of the JSON written; an event's name by
+    /// [`Packet::event_with`]'s rules is not checked here: use that for events).
+    ///
+    /// # Errors
+    /// A bad namespace, data that does not suit the type, or a `Serialize` failure.
+    pub fn new_with<T: serde::Serialize + ?Sized>(
+        version: ProtocolVersion,
+        kind: PacketType,
+        nsp: &str,
+        id: Option<u64>,
+        data: &T,
+    ) -> Result<Packet, BuildError> {
+        check_nsp(nsp)?;
+        let mut buf = Self::nsp_prefix(nsp);
+        let start = buf.len();
+        let attachments = crate::json::serialize_into(&mut buf, data)?;
+        let shape = match buf.get(start) {
+            Some(b'{') => Shape::Object,
+            Some(b'[') => Shape::Array(First::Other),
+            Some(b'"') => Shape::String,
+            Some(b'n') => Shape::Null,
+            Some(b't' | b'f') => Shape::Bool,
+            _ => Shape::Number,
+        };
+        let shape = match (kind, shape) {
+            // An event is checked by its first element: read it properly.
+            (PacketType::Event | PacketType::BinaryEvent, Shape::Array(_)) => {
+                let text = core::str::from_utf8(&buf[start..])
+                    .map_err(|_| BuildError::InvalidData(kind.name()))?;
+                shape::check(text, start, None).map_err(|_| BuildError::InvalidData(kind.name()))?
+            }
+            (_, s) => s,
+        };
+        check_payload(version, kind, Some(&shape))
+            .map_err(|Refusal::Payload(k)| BuildError::InvalidData(k))?;
+        let name = match &shape {
+            Shape::Array(First::Str(n)) if kind.is_event() => Some(n.clone()),
+            _ => None,
+        };
+        let p = Self::from_parts(kind, nsp, id, buf, start, name, attachments)?;
+        if let Some(n) = p.event_name() {
+            if !check_name(version, n) {
+                return Err(BuildError::ReservedEventName(n.into()));
+            }
+        }
+        Ok(p)
+    }
+
+    fn nsp_prefix(nsp: &str) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(64);
+        if nsp != "/" {
+            buf.extend_from_slice(nsp.as_bytes());
+        }
+        buf
+    }
+
+    fn from_parts(
+        kind: PacketType,
+        nsp: &str,
+        id: Option<u64>,
+        buf: Vec<u8>,
+        start: usize,
+        name: Option<StrRef>,
+        attachments: Vec<Bytes>,
+    ) -> Result<Packet, BuildError> {
+        let binary = !attachments.is_empty();
+        let kind = match kind {
+            PacketType::Event | PacketType::BinaryEvent if binary => PacketType::BinaryEvent,
+            PacketType::Event | PacketType::BinaryEvent => PacketType::Event,
+            PacketType::Ack | PacketType::BinaryAck if binary => PacketType::BinaryAck,
+            PacketType::Ack | PacketType::BinaryAck => PacketType::Ack,
+            k => k,
+        };
+        let text = String::from_utf8(buf)
+            .map_err(|_| BuildError::Serialize("serializer wrote invalid UTF-8".into()))?;
+        let len = text.len();
+        Ok(Packet {
+            kind,
+            id,
+            text,
+            nsp: (nsp != "/").then_some((0, nsp.len())),
+            json: Some((start, len)),
+            name,
+            attachments,
+        })
+    }
+}
+
+/// After `[name,` the arguments were written at `at`: an array's elements join the name's
+/// array (`[a,b]` → `a,b]`, `[]` → `]` with the comma gone); `null` (`()`) is no argument;
+/// anything else is one argument and closes the array.
+fn splice_args(buf: &mut Vec<u8>, at: usize) {
+    match buf.get(at) {
+        Some(b'[') if buf.get(at + 1) == Some(&b']') => {
+            buf.truncate(at - 1);
+            buf.push(b']');
+        }
+        Some(b'[') => {
+            buf.remove(at);
+        }
+        Some(b'n') if &buf[at..] == b"null" => {
+            buf.truncate(at - 1);
+            buf.push(b']');
+        }
+        _ => buf.push(b']'),
+    }
+}
+
 // ---- encoding ----------------------------------------------------------------------------
 
 impl Packet {
