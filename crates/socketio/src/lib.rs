@@ -18,6 +18,8 @@
 //!   it).
 //! - `version.rs` ([`ProtocolVersion`]), `config.rs` ([`Limits`]), `error.rs` (every error:
 //!   [`DecodeError`] is the peer's fault, [`BuildError`] the caller's).
+//! - `server/`: the server role ([`server::Connection`] per Engine.io session,
+//!   [`server::Rooms`] and the [`server::Adapter`] trait for broadcasts).
 //!
 //! # Decoding: the call order
 //!
@@ -67,6 +69,7 @@ mod json;
 mod packet;
 mod packet_type;
 mod ser;
+pub mod server;
 mod shape;
 mod value;
 mod version;
