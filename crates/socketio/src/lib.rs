@@ -18,6 +18,8 @@
 //!   it).
 //! - `version.rs` ([`ProtocolVersion`]), `config.rs` ([`Limits`]), `error.rs` (every error:
 //!   [`DecodeError`] is the peer's fault, [`BuildError`] the caller's).
+//! - `client/`: the client role ([`client::Connection`]: namespaces over one Engine.io
+//!   connection, acks both ways, reconnection).
 //!
 //! # Decoding: the call order
 //!
@@ -58,6 +60,8 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+
+pub mod client;
 
 mod config;
 mod de;
