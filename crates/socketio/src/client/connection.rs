@@ -350,7 +350,7 @@ impl<R: Rng> Connection<R> {
         let Some(i) = self.find(nsp) else {
             return false;
         };
-        self.leave(i, Some(DisconnectReason::IoClientDisconnect), true);
+        self.leave(i, DisconnectReason::IoClientDisconnect, true);
         if self.namespaces.is_empty() {
             self.close_transport();
         }
@@ -364,7 +364,7 @@ impl<R: Rng> Connection<R> {
     /// [`Connection::poll_event`].
     pub fn close(&mut self) {
         while !self.namespaces.is_empty() {
-            self.leave(0, Some(DisconnectReason::IoClientDisconnect), true);
+            self.leave(0, DisconnectReason::IoClientDisconnect, true);
         }
         self.close_transport();
     }
@@ -631,7 +631,7 @@ impl<R: Rng> Connection<R> {
 
     /// Removes namespace `i`: a `DISCONNECT` if `send` and it is connected, the event if it
     /// was connected, its acks dropped.
-    fn leave(&mut self, i: usize, reason: Option<DisconnectReason>, send: bool) {
+    fn leave(&mut self, i: usize, reason: DisconnectReason, send: bool) {
         let ns = self.namespaces.remove(i);
         let was_connected = matches!(ns.state, NsState::Connected { .. });
         if was_connected && send {
@@ -640,7 +640,7 @@ impl<R: Rng> Connection<R> {
                 self.push_packet(&p);
             }
         }
-        if let (true, Some(reason)) = (was_connected, reason) {
+        if was_connected {
             self.events.push_back(Event::Disconnected {
                 nsp: ns.nsp.clone(),
                 reason,
@@ -702,8 +702,8 @@ impl<R: Rng> Connection<R> {
             }
         }
         // Manager.onclose: "this.backoff.reset(); … if (this._reconnection &&
-        // !this.skipReconnect) this.reconnect()".
-        self.backoff.reset();
+        // !this.skipReconnect) this.reconnect()". The counter is already 0 here: every
+        // open that succeeds reset it (`handle_open`).
         self.reconnect(now);
     }
 
@@ -807,7 +807,7 @@ impl<R: Rng> Connection<R> {
                 if let Some(i) = i {
                     // ondisconnect: "this.destroy(); this.onclose("io server disconnect")";
                     // destroy: "clean subscriptions to avoid reconnections".
-                    self.leave(i, Some(DisconnectReason::IoServerDisconnect), false);
+                    self.leave(i, DisconnectReason::IoServerDisconnect, false);
                     if self.namespaces.is_empty() {
                         self.close_transport();
                     }
@@ -835,8 +835,9 @@ impl<R: Rng> Connection<R> {
                         let Some(i) = i else { return };
                         let nsp = self.namespaces[i].nsp.clone();
                         // "case CONNECT_ERROR: this.destroy(); … emitReserved("connect_error",
-                        // err)".
-                        self.leave(i, None, false);
+                        // err)". (Should the namespace have been connected, the application
+                        // also hears that it is not any more, as after a DISCONNECT.)
+                        self.leave(i, DisconnectReason::IoServerDisconnect, false);
                         self.events.push_back(Event::ConnectError { nsp, data });
                         if self.namespaces.is_empty() {
                             self.close_transport();

@@ -71,8 +71,11 @@ pub enum Event {
         sid: String,
     },
     /// The server refused a namespace (`connect_error`; revision 4's `error`). Revision 5
-    /// leaves the namespace for good (socket.io-client 4 "destroy()"s it); revision 4 keeps
-    /// it and asks again after a reconnection, as socket.io-client 2 does.
+    /// leaves the namespace for good (socket.io-client 4 "destroy()"s it; were it connected,
+    /// [`Event::Disconnected`] with "io server disconnect" comes first, and the last
+    /// namespace leaving closes the connection); revision 4 keeps it and asks again after a
+    /// reconnection, as socket.io-client 2 does, and an `ERROR` on `/` reaches every
+    /// namespace ("rootNamespaceError").
     ConnectError {
         /// The namespace.
         nsp: String,
