@@ -519,7 +519,8 @@ impl<R: Rng> Connection<R> {
         self.actions.pop_front()
     }
 
-    /// The next event, in order.
+    /// The next event, in order. Events wait here until polled: drain them after every
+    /// call (each call adds a bounded number: one per namespace or awaited ack at most).
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()

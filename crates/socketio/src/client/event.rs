@@ -85,7 +85,10 @@ pub enum Event {
     },
     /// An event from the server. Read its namespace, name and arguments from the packet;
     /// when [`Packet::id`] is `Some`, the server waits for an answer:
-    /// [`Connection::ack`](super::Connection::ack).
+    /// [`Connection::ack`](super::Connection::ack). Delivered at once for any joined
+    /// namespace, even one whose `CONNECT` answer has not come (socket.io-client holds such
+    /// events in an unbounded `receiveBuffer` until `connect`; a conforming server sends
+    /// none before it).
     Event(Packet),
     /// The server answered an event sent with
     /// [`Connection::emit_with_ack`](super::Connection::emit_with_ack): [`Packet::id`] is
