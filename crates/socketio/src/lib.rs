@@ -20,6 +20,8 @@
 //!   [`DecodeError`] is the peer's fault, [`BuildError`] the caller's).
 //! - `server/`: the server role ([`server::Connection`] per Engine.io session,
 //!   [`server::Rooms`] and the [`server::Adapter`] trait for broadcasts).
+//! - `client/`: the client role ([`client::Connection`]: namespaces over one Engine.io
+//!   connection, acks both ways, reconnection).
 //!
 //! # Decoding: the call order
 //!
@@ -60,6 +62,8 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+
+pub mod client;
 
 mod config;
 mod de;
