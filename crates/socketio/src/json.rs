@@ -41,53 +41,111 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// A small stack buffer for number text (no allocation per number).
+pub(crate) struct NumBuf {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl NumBuf {
+    pub(crate) const fn new() -> Self {
+        Self {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII is ever written (digits, '.', 'e', signs, "null").
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+
+    fn push(&mut self, s: &str) {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+    }
+
+    fn push_byte(&mut self, b: u8) {
+        if self.len < self.buf.len() {
+            self.buf[self.len] = b;
+            self.len += 1;
+        }
+    }
+}
+
+impl core::fmt::Write for NumBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.push(s);
+        Ok(())
+    }
+}
+
 /// Appends a JSON number as ECMAScript `Number::toString` prints it (what `JSON.stringify`
 /// writes): integers plainly, `1e+21`, `1.5e-7`, `0.000001`; `-0` as `0`. A non-finite value
 /// becomes `null`, as `JSON.stringify(NaN)` does.
 pub(crate) fn write_f64(out: &mut String, x: f64) {
+    let mut b = NumBuf::new();
+    format_f64(&mut b, x);
+    out.push_str(b.as_str());
+}
+
+/// [`write_f64`] into a stack buffer.
+pub(crate) fn format_f64(out: &mut NumBuf, x: f64) {
     if !x.is_finite() {
-        out.push_str("null");
+        out.push("null");
         return;
     }
     if x == 0.0 {
-        out.push('0');
+        out.push_byte(b'0');
+        return;
+    }
+    // Integers below 2^53 print as themselves, the common case.
+    if x.abs() < 9_007_199_254_740_992.0 && (x as i64) as f64 == x {
+        let _ = write!(out, "{}", x as i64);
         return;
     }
     if x < 0.0 {
-        out.push('-');
+        out.push_byte(b'-');
     }
     // `{:e}` gives the shortest digits that round-trip, as `d.ddd e<exp>`: the same digits
     // ECMAScript picks (both are the shortest round-trip representation).
-    let mut buf = String::new();
-    let _ = write!(buf, "{:e}", x.abs());
-    let (mant, exp) = buf.split_once('e').unwrap_or((&buf, "0"));
+    let mut sci = NumBuf::new();
+    let _ = write!(sci, "{:e}", x.abs());
+    let (mant, exp) = sci.as_str().split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let mut digits = NumBuf::new();
+    for &c in mant.as_bytes() {
+        if c != b'.' {
+            digits.push_byte(c);
+        }
+    }
+    let digits = digits.as_str();
     let k = digits.len() as i32;
     let n = exp + 1; // value = 0.digits × 10^n
     if k <= n && n <= 21 {
-        out.push_str(&digits);
+        out.push(digits);
         for _ in 0..(n - k) {
-            out.push('0');
+            out.push_byte(b'0');
         }
     } else if 0 < n && n <= 21 {
-        out.push_str(&digits[..n as usize]);
-        out.push('.');
-        out.push_str(&digits[n as usize..]);
+        out.push(&digits[..n as usize]);
+        out.push_byte(b'.');
+        out.push(&digits[n as usize..]);
     } else if -6 < n && n <= 0 {
-        out.push_str("0.");
+        out.push("0.");
         for _ in 0..(-n) {
-            out.push('0');
+            out.push_byte(b'0');
         }
-        out.push_str(&digits);
+        out.push(digits);
     } else {
-        out.push_str(&digits[..1]);
+        out.push(&digits[..1]);
         if k > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
+            out.push_byte(b'.');
+            out.push(&digits[1..]);
         }
-        out.push('e');
-        out.push(if n > 0 { '+' } else { '-' });
+        out.push_byte(b'e');
+        out.push_byte(if n > 0 { b'+' } else { b'-' });
         let _ = write!(out, "{}", (n - 1).abs());
     }
 }
@@ -121,9 +179,9 @@ impl serde_json::ser::Formatter for JsFormatter<'_> {
         w: &mut W,
         value: f64,
     ) -> std::io::Result<()> {
-        let mut s = String::new();
-        write_f64(&mut s, value);
-        w.write_all(s.as_bytes())
+        let mut b = NumBuf::new();
+        format_f64(&mut b, value);
+        w.write_all(b.as_str().as_bytes())
     }
 
     fn write_f32<W: ?Sized + std::io::Write>(
@@ -139,14 +197,14 @@ impl serde_json::ser::Formatter for JsFormatter<'_> {
         w: &mut W,
         value: &[u8],
     ) -> std::io::Result<()> {
-        let mut s = String::new();
+        let mut b = NumBuf::new();
         let _ = write!(
-            s,
+            b,
             "{{\"_placeholder\":true,\"num\":{}}}",
             self.attachments.len()
         );
         self.attachments.push(Bytes::copy_from_slice(value));
-        w.write_all(s.as_bytes())
+        w.write_all(b.as_str().as_bytes())
     }
 }
 

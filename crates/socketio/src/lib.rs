@@ -72,6 +72,7 @@ mod error;
 mod json;
 mod packet;
 mod packet_type;
+mod scan;
 mod ser;
 pub mod server;
 mod shape;

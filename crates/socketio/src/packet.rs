@@ -319,7 +319,13 @@ pub(crate) fn decode_text(
     let mut name = None;
     let mut shape = None;
     if i < b.len() {
-        let s = shape::check(&text[i..], i, kind.is_binary().then_some(attachments))?;
+        // A binary packet's placeholders need the full walk; everything else takes the
+        // byte scanner, which accepts the same texts (see `scan.rs`).
+        let s = if kind.is_binary() {
+            shape::check(&text[i..], i, Some(attachments))?
+        } else {
+            crate::scan::check(&text[i..], i)?
+        };
         if let Shape::Array(First::Str(n)) = &s {
             name = Some(n.clone());
         }
