@@ -155,7 +155,13 @@ function same(a, b) {
   return Object.is(a, b);
 }
 function show(x) {
-  return JSON.stringify(x, (k, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? `<bytes ${Buffer.from(v.data).toString('hex')}>` : v)).slice(0, 300);
+  // Real byte containers as <bytes hex>; a plain object that only looks like a JSON'd Buffer
+  // stays an object.
+  const text = JSON.stringify(x, function replace(k, v) {
+    const raw = this[k];
+    return isBytes(raw) ? `<bytes ${bytesOf(raw).toString('hex')}>` : v;
+  });
+  return text === undefined ? 'undefined' : text.slice(0, 300);
 }
 function expectSame(what, got, want) {
   if (!same(got, want)) throw new Error(`${what}: got ${show(got)}, want ${show(want)}`);
