@@ -9,6 +9,8 @@
 // TRANSPORT: polling | websocket | upgrade (the default: polling, then the upgrade).
 // --restart-cmd CMD: a shell command that stops the server and starts it again on the same
 //   URL (exit status 0). With it the `reconnect` check runs; without it, it prints SKIP.
+// --mixed: also run `mixed-protocols` (a socket.io-client 4.8.4 and a 2.5.0 socket in one room:
+//   for servers that speak both protocols, like socket.io 4 with allowEIO3).
 // --only a,b: run only these checks (after `connect`, which the others need).
 //
 // One line per check: `PASS <check> ...`, `FAIL <check>: ...` or `SKIP <check>: ...`, then
@@ -27,21 +29,24 @@ function option(name) {
 }
 const restartCmd = option('--restart-cmd');
 const only = (option('--only') || '').split(',').filter(Boolean);
+const mixed = argv.includes('--mixed');
+if (mixed) argv.splice(argv.indexOf('--mixed'), 1);
 const [clientVersion, url, transportArg = 'upgrade'] = argv;
 const TRANSPORTS = { polling: ['polling'], websocket: ['websocket'], upgrade: ['polling', 'websocket'] };
 if (!['4', '2'].includes(clientVersion) || !url || !TRANSPORTS[transportArg]) {
-  console.error('usage: node client-check.js 4|2 URL [polling|websocket|upgrade] [--restart-cmd CMD] [--only a,b]');
+  console.error('usage: node client-check.js 4|2 URL [polling|websocket|upgrade] [--restart-cmd CMD] [--mixed] [--only a,b]');
   process.exit(2);
 }
 const V2 = clientVersion === '2';
 const lib = V2 ? require('socket.io-client-v2') : require('socket.io-client');
+const OTHER = V2 ? require('socket.io-client') : require('socket.io-client-v2');
 const CLIENT_NAME = V2 ? 'socket.io-client 2.5.0 (Socket.IO protocol 4, EIO=3)' : 'socket.io-client 4.8.4 (Socket.IO protocol 5, EIO=4)';
 
 // ---------------------------------------------------------------------------------------
 // Helpers: bounded waits, byte-aware deep equality.
 
 const managers = [];
-function manager(extra) {
+function manager(extra, otherLib) {
   const opts = Object.assign({
     path: '/socket.io',
     transports: TRANSPORTS[transportArg],
@@ -50,7 +55,7 @@ function manager(extra) {
     randomizationFactor: 0,
     timeout: 5000,
   }, extra || {});
-  const m = new lib.Manager(url, opts);
+  const m = new (otherLib ? OTHER : lib).Manager(url, opts);
   managers.push(m);
   return m;
 }
@@ -223,7 +228,7 @@ async function main_() {
   });
   if (!connected) {
     for (const name of ['multiplex', 'auth', 'transport', 'message-back', 'message-with-ack', 'binary', 'rooms',
-      'server-ack', 'client-namespace-disconnect', 'kick-me', 'refuse', 'dynamic-namespace', 'reconnect']) {
+      'server-ack', 'client-namespace-disconnect', 'kick-me', 'refuse', 'dynamic-namespace', 'mixed-protocols', 'reconnect']) {
       if (!only.length || only.includes(name)) { results.skip++; console.log(`SKIP ${name}: not connected`); }
     }
     return;
@@ -455,6 +460,37 @@ async function main_() {
     await echoes(d, '"/dyn-7"');
     d.close();
     return `connected, auth ${show(a)}, message-back`;
+  });
+
+  // Rooms and broadcasts across Socket.IO protocols 4 and 5 on one server.
+  await run('mixed-protocols', async () => {
+    if (!mixed) throw new Skip('no --mixed given');
+    const x = socketOf(manager(), '/');
+    const y = socketOf(manager({}, true), '/'); // the other client version
+    await Promise.all([waitConnect(x, 5000), waitConnect(y, 5000)]);
+    const room = 'mixed-' + token();
+    expectSame('join ack of x', (await emitAck(x, 3000, 'join', room))[0], [room]);
+    expectSame('join ack of y', (await emitAck(y, 3000, 'join', room))[0], [room]);
+    const p1 = { from: 'x', t: token(), bin: Buffer.from([1, 2, 3]) };
+    x.emit('to-room', room, p1);
+    const [got1, s1] = await waitFor(y, 'room-message', 3000, (p) => p && p.t === p1.t);
+    expectSame('x → y', [got1, s1], [p1, x.id]);
+    const p2 = { from: 'y', t: token(), bin: Buffer.from([4, 5]) };
+    y.emit('to-room', room, p2);
+    const [got2, s2] = await waitFor(x, 'room-message', 3000, (p) => p && p.t === p2.t);
+    expectSame('y → x', [got2, s2], [p2, y.id]);
+    const p3 = 'all ' + token();
+    y.emit('to-all', p3);
+    for (const s of [x, y]) {
+      const [, sender] = await waitFor(s, 'all-message', 3000, (p) => p === p3);
+      if (sender !== y.id) throw new Error(`all-message sender ${sender}, want ${y.id}`);
+    }
+    await sleep(300);
+    const echoes = [x, y].map((s) => s.log.filter((e) => e[0] === 'room-message' && e[1] && (e[1].t === p1.t || e[1].t === p2.t)).length);
+    expectSame('room-messages seen by x, y', echoes, [1, 1]);
+    closeManager(x.io);
+    closeManager(y.io);
+    return 'binary room messages both ways and to-all between protocol 4 and 5 clients';
   });
 
   await run('reconnect', async () => {
