@@ -91,7 +91,8 @@ pub enum BuildError {
     #[error("invalid namespace {0:?}: must start with '/' and contain no ','")]
     InvalidNamespace(String),
     /// The data does not suit the packet type (the same rules the decoder applies, see
-    /// [`DecodeError::InvalidPayload`]).
+    /// [`DecodeError::InvalidPayload`]), or holds binary in a packet that is not an event
+    /// or an ack.
     #[error("invalid data for a {0} packet")]
     InvalidData(&'static str),
     /// A revision 5 event with a reserved name.

@@ -318,8 +318,10 @@ pub(crate) fn decode_text(
     let mut json = None;
     let mut name = None;
     let mut shape = None;
+    let mut bad_placeholder = false;
     if i < b.len() {
-        let s = shape::check(&text[i..], i, kind.is_binary().then_some(attachments))?;
+        let (s, bad) = shape::check(&text[i..], i, kind.is_binary().then_some(attachments))?;
+        bad_placeholder = bad;
         if let Shape::Array(First::Str(n)) = &s {
             name = Some(n.clone());
         }
@@ -337,6 +339,11 @@ pub(crate) fn decode_text(
         }
     } else {
         name = None;
+    }
+    // socket.io-parser reconstructs (and refuses a placeholder that names no attachment)
+    // after `isPayloadValid`; pushwire checks placeholders when the header arrives.
+    if bad_placeholder {
+        return Err(DecodeError::IllegalPlaceholder);
     }
     Ok(Header {
         packet: Packet {
@@ -411,6 +418,12 @@ impl Packet {
         check_payload(version, kind, shape.as_ref())
             .map_err(|Refusal::Payload(k)| BuildError::InvalidData(k))?;
         let binary = data.is_some_and(Value::has_binary);
+        // Only events and acks carry attachments (socket.io-parser: "if (obj.type ===
+        // PacketType.EVENT || obj.type === PacketType.ACK) { if (hasBinary(obj))"); binary
+        // in another packet would send attachments that no decoder waits for.
+        if binary && !(kind.is_event() || kind.is_ack()) {
+            return Err(BuildError::InvalidData(kind.name()));
+        }
         let kind = match kind {
             PacketType::Event | PacketType::BinaryEvent if binary => PacketType::BinaryEvent,
             PacketType::Event | PacketType::BinaryEvent => PacketType::Event,
