@@ -25,7 +25,8 @@ pub enum DecodeError {
         /// The limit that was exceeded.
         limit: usize,
     },
-    /// An ack id with more digits than fit in 64 bits.
+    /// An ack id with more digits than fit in 64 bits (socket.io-parser keeps such an id
+    /// as a rounded double; no peer sends one).
     #[error("ack id out of range")]
     InvalidId,
     /// The payload is not JSON (reference: `invalid payload`, from a failed `JSON.parse`), or

@@ -303,7 +303,8 @@ pub(crate) fn decode_text(
     }
 
     // "look up id": a run of digits. (The reference's `Number(c) == c` also takes a space as
-    // a digit; digits only here.)
+    // a digit; digits only here. An id past 64 bits is refused, `InvalidId`, where the
+    // reference keeps `Number(digits)`, a rounded double.)
     let mut id = None;
     let start = i;
     while i < b.len() && b[i].is_ascii_digit() {
