@@ -70,7 +70,7 @@ enum Quirk {
     /// pushwire refuses it (`InvalidJson`).
     NumberOutOfRange,
     /// An ack id beyond 64 bits: the reference keeps a rounded double, pushwire refuses it
-    /// (`InvalidId`).
+    /// (`InvalidId`, also where the reference refuses the packet later for its JSON).
     IdOutOfRange,
     /// Revision 4: socket.io-parser 3.4 has no attachment limit; pushwire applies
     /// `Limits::max_attachments` (10, 4.2's default) to both revisions
@@ -568,33 +568,34 @@ impl Outcome<'_> {
             }
             Quirk::DeepJson => err == Some("invalid_json") && at.is_some_and(|t| depth(t) > 128),
             Quirk::LoneSurrogate => {
-                // The reference's packet holds one, or it is still waiting for the
-                // attachments of a header that has one (or refused its placeholders).
+                // The reference's packet holds one, or the text pushwire refused has one
+                // (the reference may still wait for its attachments, refuse its
+                // placeholders, or have put an attachment where the string was).
                 err == Some("invalid_json")
                     && (self
                         .their_extra()
                         .is_some_and(|p| contains_key(p, "_utf16"))
-                        || (at.is_some_and(has_lone_surrogate_escape)
-                            && (self.theirs_waiting()
-                                || self.theirs_error == Some("illegal attachments"))))
+                        || at.is_some_and(has_lone_surrogate_escape))
             }
             Quirk::NumberOutOfRange => {
-                // The reference's packet holds an infinity, or its placeholder check
-                // refused one (`num: 1e400`).
+                // The reference's packet holds an infinity, or the text pushwire refused
+                // has one (the reference may have refused it as a placeholder's `num`).
                 err == Some("invalid_json")
                     && (self
                         .their_extra()
                         .is_some_and(|p| contains_key(p, "_number"))
-                        || (at.is_some_and(has_huge_number)
-                            && (self.theirs_waiting()
-                                || self.theirs_error == Some("illegal attachments"))))
+                        || at.is_some_and(has_huge_number))
             }
             Quirk::IdOutOfRange => {
+                // The reference keeps the id, or refuses the same packet for another
+                // reason it finds later (its JSON).
                 err == Some("invalid_id")
-                    && self
+                    && (self
                         .their_extra()
                         .and_then(|p| p["id"].as_f64())
                         .is_some_and(|id| id >= 18_446_744_073_709_551_615.0)
+                        || (self.theirs_error.is_some()
+                            && self.theirs_packets.len() == self.ours.packets.len()))
             }
             Quirk::V4AttachmentLimit => v4 && err == Some("too_many_attachments"),
             Quirk::V4ZeroAttachmentPlaceholder => {
