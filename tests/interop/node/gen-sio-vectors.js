@@ -8,8 +8,9 @@
 // writes crates/socketio/tests/fixtures/sio-vectors.json (seed 0x5105, deterministic), read
 // by crates/socketio/tests/differential.rs. `cargo xtask interop socketio-parser` runs
 //
-//   node gen-sio-vectors.js --seed N --out target/sio-differential/vectors.json
+//   node gen-sio-vectors.js --seed N --encode 400 --decode 1000 --out target/sio-differential/vectors.json
 //
+// (`--encode` / `--decode`: how many random cases of each section, beside the fixed ones)
 // and points that test at the fresh file (`SIO_VECTORS`), so every CI run draws new cases.
 //
 // Two sections:
