@@ -9,6 +9,10 @@
 //!   differential of random packets and payloads against engine.io-parser 2.2.1
 //!   (`tests/interop/node/eio-differential.js`) and, for protocol v4, 5.2.3
 //!   (`tests/interop/node/eio4-differential.js`).
+//! * Socket.IO (`socketio-parser`): a live differential of fresh random packets and message
+//!   sequences against socket.io-parser 3.4.3 and 4.2.7
+//!   (`tests/interop/node/gen-sio-vectors.js`, checked by
+//!   `crates/socketio/tests/differential.rs`).
 //!
 //! * `pushwire serve` (crates/cli): the demo page in headless Chromium (SSE with a dropped
 //!   stream and Last-Event-ID resume, WebSocket echo and chat, the page's Engine.io chat
@@ -61,6 +65,7 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("sse-browser", sse_browser),
         ("engineio-node", engineio_node),
         ("engineio-differential", engineio_differential),
+        ("socketio-parser", socketio_parser),
         ("demo-browser", demo_browser),
         ("h2-browser", h2_browser),
         ("serve-ws-node", serve_ws_node),
@@ -218,6 +223,43 @@ fn engineio_differential() -> Result<(), String> {
         .arg(&ours)
         .arg(&theirs))?;
     run(Command::new(example).arg("check4").arg(&ours).arg(&theirs))
+}
+
+/// Live differential against socket.io-parser 3.4.3 (revision 4) and 4.2.7 (revision 5):
+/// `tests/interop/node/gen-sio-vectors.js` draws fresh random packets and message sequences
+/// (seed `SIO_DIFF_SEED`, default: the time) and records what both parsers encode and
+/// decode; `crates/socketio/tests/differential.rs` (`live_vectors`, reading `SIO_VECTORS`)
+/// checks pushwire against them: every encoding byte for byte, every decoding equal unless
+/// one of the documented quirks explains the difference.
+fn socketio_parser() -> Result<(), String> {
+    ensure_npm("tests/interop/node")?;
+    let dir = Path::new("target/sio-differential");
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let vectors = dir.join("vectors.json");
+    let seed = std::env::var("SIO_DIFF_SEED").unwrap_or_else(|_| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs());
+        (t % 1_000_000_007).to_string()
+    });
+    println!("    socket.io-parser differential, seed {seed} (SIO_DIFF_SEED={seed} repeats it)");
+    run(Command::new("node")
+        .arg("tests/interop/node/gen-sio-vectors.js")
+        .args([
+            "--seed", &seed, "--encode", "400", "--decode", "1000", "--out",
+        ])
+        .arg(&vectors))?;
+    let abs = std::fs::canonicalize(&vectors).map_err(|e| e.to_string())?;
+    run(cargo().env("SIO_VECTORS", abs).args([
+        "test",
+        "-p",
+        "pushwire-socketio",
+        "--test",
+        "differential",
+        "live_vectors",
+        "--",
+        "--nocapture",
+    ]))
 }
 
 /// Builds the release `pushwire` binary and starts `pushwire serve` on a free port.

@@ -10,6 +10,7 @@ mod http;
 mod loadtest;
 mod os;
 mod serve;
+mod sio;
 mod tls;
 mod wire;
 mod wslink;
@@ -26,9 +27,11 @@ commands:
   decode ws --role server|client            WebSocket frames as that role receives them
   decode eio3 packet|payload [--binary]     Engine.io v3 packet or polling payload
   decode eio4 packet [--binary]|payload     Engine.io v4 packet or polling payload
+  decode socketio --protocol 4|5            Engine.io messages (JSON lines) -> Socket.IO packets
   encode sse                                JSON lines -> event stream
   encode eio3 packet|payload [--binary]     JSON lines -> Engine.io v3 packet or payload
   encode eio4 packet [--binary]|payload     JSON lines -> Engine.io v4 packet or payload
+  encode socketio --protocol 4|5            Socket.IO packets -> Engine.io messages (JSON lines)
   help                                      print this text
 
 decode/encode exit with 0 for well-formed input, 1 for malformed input, 2 for usage errors.";

@@ -101,9 +101,13 @@ pub(crate) fn decode(args: &[String]) -> io::Result<Outcome> {
             Ok((form, binary)) => decode_eio4(&mut out, form, binary),
             Err(e) => Ok(Outcome::Usage(e)),
         },
+        Some("socketio") => match crate::sio::parse_args(&args[1..]) {
+            Ok(version) => crate::sio::decode(&mut out, version),
+            Err(e) => Ok(Outcome::Usage(e)),
+        },
         _ => Ok(Outcome::Usage(
-            "decode takes `sse`, `ws --role server|client`, `eio3 packet|payload [--binary]` \
-             or `eio4 packet [--binary]|payload`"
+            "decode takes `sse`, `ws --role server|client`, `eio3 packet|payload [--binary]`, \
+             `eio4 packet [--binary]|payload` or `socketio --protocol 4|5`"
                 .into(),
         )),
     };
@@ -125,8 +129,13 @@ pub(crate) fn encode(args: &[String]) -> io::Result<Outcome> {
             Ok((form, binary)) => encode_eio4(&mut out, form, binary),
             Err(e) => Ok(Outcome::Usage(e)),
         },
+        Some("socketio") => match crate::sio::parse_args(&args[1..]) {
+            Ok(version) => crate::sio::encode(&mut out, version),
+            Err(e) => Ok(Outcome::Usage(e)),
+        },
         _ => Ok(Outcome::Usage(
-            "encode takes `sse`, `eio3 packet|payload [--binary]` or `eio4 packet [--binary]|payload`"
+            "encode takes `sse`, `eio3 packet|payload [--binary]`, \
+             `eio4 packet [--binary]|payload` or `socketio --protocol 4|5`"
                 .into(),
         )),
     };

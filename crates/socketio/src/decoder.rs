@@ -93,6 +93,12 @@ impl Decoder {
                     return Err(DecodeError::UnexpectedText);
                 }
                 let header = decode_text(text, self.version, &self.limits)?;
+                // A revision 4 binary packet announcing 0 attachments is complete at once.
+                // (socket.io-parser 3.4 emits it too, "if (attachments === 0)
+                // this.emit('decoded', packet)", but keeps its reconstructor, so it then
+                // refuses every text message, "got plaintext data when reconstructing a
+                // packet"; the decoder here goes on. tests/differential.rs,
+                // `V4ZeroAttachmentsStuck`.)
                 if header.attachments == 0 {
                     return Ok(Some(header.packet));
                 }

@@ -25,7 +25,8 @@ pub enum DecodeError {
         /// The limit that was exceeded.
         limit: usize,
     },
-    /// An ack id with more digits than fit in 64 bits.
+    /// An ack id with more digits than fit in 64 bits (socket.io-parser keeps such an id
+    /// as a rounded double; no peer sends one).
     #[error("ack id out of range")]
     InvalidId,
     /// The payload is not JSON (reference: `invalid payload`, from a failed `JSON.parse`), or
@@ -91,7 +92,8 @@ pub enum BuildError {
     #[error("invalid namespace {0:?}: must start with '/' and contain no ','")]
     InvalidNamespace(String),
     /// The data does not suit the packet type (the same rules the decoder applies, see
-    /// [`DecodeError::InvalidPayload`]).
+    /// [`DecodeError::InvalidPayload`]), or holds binary in a packet that is not an event
+    /// or an ack.
     #[error("invalid data for a {0} packet")]
     InvalidData(&'static str),
     /// A revision 5 event with a reserved name.

@@ -303,7 +303,8 @@ pub(crate) fn decode_text(
     }
 
     // "look up id": a run of digits. (The reference's `Number(c) == c` also takes a space as
-    // a digit; digits only here.)
+    // a digit; digits only here. An id past 64 bits is refused, `InvalidId`, where the
+    // reference keeps `Number(digits)`, a rounded double.)
     let mut id = None;
     let start = i;
     while i < b.len() && b[i].is_ascii_digit() {
@@ -318,11 +319,14 @@ pub(crate) fn decode_text(
     let mut json = None;
     let mut name = None;
     let mut shape = None;
+    let mut bad_placeholder = false;
     if i < b.len() {
         // A binary packet's placeholders need the full walk; everything else takes the
         // byte scanner, which accepts the same texts (see `scan.rs`).
         let s = if kind.is_binary() {
-            shape::check(&text[i..], i, Some(attachments))?
+            let (s, bad) = shape::check(&text[i..], i, Some(attachments))?;
+            bad_placeholder = bad;
+            s
         } else {
             crate::scan::check(&text[i..], i)?
         };
@@ -343,6 +347,11 @@ pub(crate) fn decode_text(
         }
     } else {
         name = None;
+    }
+    // socket.io-parser reconstructs (and refuses a placeholder that names no attachment)
+    // after `isPayloadValid`; pushwire checks placeholders when the header arrives.
+    if bad_placeholder {
+        return Err(DecodeError::IllegalPlaceholder);
     }
     Ok(Header {
         packet: Packet {
@@ -417,6 +426,12 @@ impl Packet {
         check_payload(version, kind, shape.as_ref())
             .map_err(|Refusal::Payload(k)| BuildError::InvalidData(k))?;
         let binary = data.is_some_and(Value::has_binary);
+        // Only events and acks carry attachments (socket.io-parser: "if (obj.type ===
+        // PacketType.EVENT || obj.type === PacketType.ACK) { if (hasBinary(obj))"); binary
+        // in another packet would send attachments that no decoder waits for.
+        if binary && !(kind.is_event() || kind.is_ack()) {
+            return Err(BuildError::InvalidData(kind.name()));
+        }
         let kind = match kind {
             PacketType::Event | PacketType::BinaryEvent if binary => PacketType::BinaryEvent,
             PacketType::Event | PacketType::BinaryEvent => PacketType::Event,
@@ -654,7 +669,9 @@ impl Packet {
             (PacketType::Event | PacketType::BinaryEvent, Shape::Array(_)) => {
                 let text = core::str::from_utf8(&buf[start..])
                     .map_err(|_| BuildError::InvalidData(kind.name()))?;
-                shape::check(text, start, None).map_err(|_| BuildError::InvalidData(kind.name()))?
+                shape::check(text, start, None)
+                    .map(|(s, _)| s)
+                    .map_err(|_| BuildError::InvalidData(kind.name()))?
             }
             (_, s) => s,
         };

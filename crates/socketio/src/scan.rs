@@ -114,10 +114,23 @@ impl Scanner<'_> {
                     }
                     Some(Shape::String)
                 }
-                b't' => self.literal(b"true").map(|()| Shape::Bool),
-                b'f' => self.literal(b"false").map(|()| Shape::Bool),
-                b'n' => self.literal(b"null").map(|()| Shape::Null),
-                b'-' | b'0'..=b'9' => self.number().map(|()| Shape::Number),
+                // `?`: a bad scalar fails the whole text (`None` below means "a container").
+                b't' => {
+                    self.literal(b"true")?;
+                    Some(Shape::Bool)
+                }
+                b'f' => {
+                    self.literal(b"false")?;
+                    Some(Shape::Bool)
+                }
+                b'n' => {
+                    self.literal(b"null")?;
+                    Some(Shape::Null)
+                }
+                b'-' | b'0'..=b'9' => {
+                    self.number()?;
+                    Some(Shape::Number)
+                }
                 _ => return None,
             };
             if let Some(s) = shape {
@@ -311,7 +324,7 @@ mod tests {
 
     /// The slow path (serde_json), the reference for this one.
     fn slow(json: &str) -> Result<Shape, DecodeError> {
-        crate::shape::check(json, 3, None)
+        crate::shape::check(json, 3, None).map(|(s, _)| s)
     }
 
     fn same(json: &str) {
@@ -353,6 +366,13 @@ mod tests {
             r#"[1,"\ude00"]"#,
             r#"[1,"\ud83d"]"#,
             r#"[1,"\ud83d\u0041"]"#,
+            // Bad scalars away from the top level.
+            "[1.]",
+            "[1e400]",
+            "[1,-]",
+            "[1,1e]",
+            r#"{"a":1.e5}"#,
+            "[-01]",
             r#"[1,"\ud83d\ude00"]"#,
             r#"{"\ude00":1}"#,
             r#"[1,"\uZZZZ"]"#,
@@ -436,6 +456,31 @@ mod tests {
         #[test]
         fn agrees_on_valid_json(v in json_value(3)) {
             prop_assert_eq!(check(&v, 3), slow(&v));
+        }
+
+        /// Valid JSON with a few bytes cut or a token put in: near misses, where a scanner
+        /// that forgets to fail on a bad scalar inside a container shows.
+        #[test]
+        fn agrees_on_near_misses(
+            v in json_value(3),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), prop::option::of(token())), 1..3),
+        ) {
+            let mut j = v;
+            for (at, tok) in edits {
+                let mut i = at.index(j.len() + 1);
+                while !j.is_char_boundary(i) {
+                    i -= 1;
+                }
+                match tok {
+                    Some(t) => j.insert_str(i, t),
+                    None if i < j.len() => {
+                        let c = j[i..].chars().next().map_or(1, char::len_utf8);
+                        j.replace_range(i..i + c, "");
+                    }
+                    None => {}
+                }
+            }
+            prop_assert_eq!(check(&j, 3), slow(&j), "{:?}", j);
         }
     }
 

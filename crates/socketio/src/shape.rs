@@ -48,13 +48,19 @@ pub(crate) enum Shape {
     Object,
 }
 
-/// Checks `json` (which sits at byte `offset` of the packet text) and returns its shape.
-/// `attachments`: `Some(n)` checks placeholders against `n` attachments.
+/// Checks `json` (which sits at byte `offset` of the packet text) and returns its shape,
+/// and whether a placeholder names no attachment. `attachments`: `Some(n)` checks
+/// placeholders against `n` attachments.
+///
+/// A bad placeholder does not stop the pass: text that is not JSON is
+/// [`DecodeError::InvalidJson`] wherever its placeholders are, and the caller reports the
+/// placeholder only after the payload rules, in the reference's order (`JSON.parse`, then
+/// `isPayloadValid`, then `reconstructPacket`; found by tests/differential.rs).
 pub(crate) fn check(
     json: &str,
     offset: usize,
     attachments: Option<usize>,
-) -> Result<Shape, DecodeError> {
+) -> Result<(Shape, bool), DecodeError> {
     let ctx = Ctx {
         base: json.as_ptr() as usize,
         offset,
@@ -70,8 +76,7 @@ pub(crate) fn check(
     .deserialize(&mut de)
     .and_then(|n| de.end().map(|()| n));
     match node {
-        Ok(n) => Ok(n.shape),
-        Err(_) if ctx.bad_placeholder.get() => Err(DecodeError::IllegalPlaceholder),
+        Ok(n) => Ok((n.shape, ctx.bad_placeholder.get())),
         Err(_) => Err(DecodeError::InvalidJson),
     }
 }
@@ -203,7 +208,6 @@ impl<'de> Visitor<'de> for Walk<'_> {
             // data.num < buffers.length; … else throw new Error("illegal attachments")".
             if !matches!(num, Some(Some(i)) if i < n) {
                 self.ctx.bad_placeholder.set(true);
-                return Err(de::Error::custom("illegal attachments"));
             }
         }
         Ok(Node::of(Shape::Object))

@@ -517,6 +517,17 @@ fn build_refusals() {
         Packet::new(V5, PacketType::Event, "/", None, None),
         Err(BuildError::InvalidData("EVENT"))
     );
+    // Only events and acks carry attachments: a CONNECT with binary would send an
+    // attachment no decoder waits for.
+    let auth: Map = [("key", bin(&[1]))].into_iter().collect();
+    assert_eq!(
+        Packet::connect(V5, "/", Some(&Value::Object(auth))),
+        Err(BuildError::InvalidData("CONNECT"))
+    );
+    assert_eq!(
+        Packet::connect_error(V5, "/", "no", Some(bin(&[1]))),
+        Err(BuildError::InvalidData("CONNECT_ERROR"))
+    );
 }
 
 #[test]
