@@ -23,8 +23,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use pushwire_tokio::engineio::TransportKind;
 use pushwire_tokio::socketio::client::{
-    connect, AckResponder, Client, ClientConfig, ClientEvent, ClientSocket, DisconnectReason,
-    Map, ProtocolVersion, SioConfig, SocketEvent, Value,
+    connect, AckResponder, Client, ClientConfig, ClientEvent, ClientSocket, DisconnectReason, Map,
+    ProtocolVersion, SioConfig, SocketEvent, Value,
 };
 
 const WAIT: Duration = Duration::from_secs(10);

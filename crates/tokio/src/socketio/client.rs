@@ -89,16 +89,16 @@ use crate::engineio::client::{self as eio, ClientConfig as EioClientConfig};
 use crate::engineio::pushwire_engineio::Instant as EioInstant;
 use crate::engineio::TransportKind;
 
-/// The sans-IO client's settings ([`ClientConfig::socketio`]).
-pub use pushwire_socketio::client::Config as SioConfig;
 /// The sans-IO crate this module drives.
 pub use pushwire_socketio;
+/// The sans-IO client's settings ([`ClientConfig::socketio`]).
+pub use pushwire_socketio::client::Config as SioConfig;
 /// Why a namespace was left, as socket.io-client names it.
 pub use pushwire_socketio::client::DisconnectReason;
-/// Types of the sans-IO crate in this module's API.
-pub use pushwire_socketio::{DecodeError, Map, ProtocolVersion, Value};
 /// Why an emit or ack was refused by the sans-IO client.
 pub use pushwire_socketio::client::EmitError;
+/// Types of the sans-IO crate in this module's API.
+pub use pushwire_socketio::{DecodeError, Map, ProtocolVersion, Value};
 
 /// Settings of a [`Client`]. Start from [`ClientConfig::DEFAULT`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -348,6 +348,9 @@ pub enum ClientEvent {
     ParseError(DecodeError),
 }
 
+/// Where the driver puts the answer of one awaited ack.
+type AckTx = oneshot::Sender<Result<Vec<Value>, AckError>>;
+
 enum Cmd {
     Join {
         nsp: String,
@@ -358,7 +361,7 @@ enum Cmd {
         nsp: String,
         name: String,
         args: Vec<Value>,
-        ack: Option<(Option<Duration>, oneshot::Sender<Result<Vec<Value>, AckError>>)>,
+        ack: Option<(Option<Duration>, AckTx)>,
         reply: oneshot::Sender<Result<(), Error>>,
     },
     Ack {
@@ -513,7 +516,7 @@ impl ClientSocket {
         &self,
         name: &str,
         args: &[Value],
-        ack: Option<(Option<Duration>, oneshot::Sender<Result<Vec<Value>, AckError>>)>,
+        ack: Option<(Option<Duration>, AckTx)>,
     ) -> Result<(), Error> {
         let (reply, rx) = oneshot::channel();
         self.cmd
@@ -652,7 +655,7 @@ struct Driver {
     eio: Option<eio::Client>,
     opening: Option<Opening>,
     routes: HashMap<String, Route>,
-    acks: HashMap<(String, u64), oneshot::Sender<Result<Vec<Value>, AckError>>>,
+    acks: HashMap<(String, u64), AckTx>,
     client_events: mpsc::Sender<ClientEvent>,
     shared: Arc<Shared>,
     cmd: mpsc::WeakSender<Cmd>,
@@ -666,9 +669,7 @@ async fn eio_recv(eio: &mut Option<eio::Client>) -> Option<crate::engineio::Pack
     }
 }
 
-async fn opened(
-    opening: &mut Option<Opening>,
-) -> Result<eio::Client, Option<eio::ConnectError>> {
+async fn opened(opening: &mut Option<Opening>) -> Result<eio::Client, Option<eio::ConnectError>> {
     match opening {
         Some(rx) => match rx.await {
             Ok(Ok(c)) => Ok(c),
