@@ -320,10 +320,17 @@ async fn a_full_event_queue_loses_nothing_and_dropping_a_socket_leaves_its_names
         server.send_text(format!(r#"2["n",{i}]"#)).unwrap();
     }
     // Nothing read yet: the driver holds the overflow and stops reading, but still takes
-    // commands: dropping `/custom` sends its DISCONNECT.
+    // commands and runs timers: an ack times out, dropping `/custom` queues its DISCONNECT.
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let ack = root
+        .emit_with_ack("late", &[], Some(Duration::from_millis(50)))
+        .await
+        .unwrap();
+    assert_eq!(
+        timeout(DEADLINE, ack).await.unwrap(),
+        Err(AckError::Timeout)
+    );
     drop(custom);
-    assert_eq!(server_recv(&mut server).await, "1/custom,");
     connected(&mut root).await;
     for i in 0..20u64 {
         match next(&mut root).await {
@@ -331,4 +338,7 @@ async fn a_full_event_queue_loses_nothing_and_dropping_a_socket_leaves_its_names
             other => panic!("expected event {i}, got {other:?}"),
         }
     }
+    // Read: what was queued goes out, in order.
+    assert_eq!(server_recv(&mut server).await, r#"20["late"]"#);
+    assert_eq!(server_recv(&mut server).await, "1/custom,");
 }

@@ -53,7 +53,9 @@
 //!   message: at most one per namespace, plus the server's event) and **stops reading from
 //!   the Engine.io connection** until the socket is read: a socket that is not read slows
 //!   the whole connection (and the Engine.io client's own bounded queue, then the server's
-//!   heartbeat, take over). Emits, acks and timers keep running meanwhile. An application
+//!   heartbeat, take over). Emits and acks are still taken (queued, bounded: see below)
+//!   and timers still run (ack timeouts, reconnection); what is queued goes out once the
+//!   socket is read. An application
 //!   that awaits an [`Ack`] must read its sockets from another task (or in a `select!`):
 //!   the answer travels behind the events.
 //! - [`ClientEvent`]s wait in a channel of [`ClientConfig::client_event_queue`]; when it is
@@ -87,7 +89,7 @@ use tokio::time::Instant;
 
 use crate::engineio::client::{self as eio, ClientConfig as EioClientConfig};
 use crate::engineio::pushwire_engineio::Instant as EioInstant;
-use crate::engineio::TransportKind;
+use crate::engineio::{PacketData, TransportKind};
 
 /// The sans-IO crate this module drives.
 pub use pushwire_socketio;
@@ -602,7 +604,9 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, Error> {
         event_queue: config.event_queue.max(1),
         conn,
         start: Instant::now(),
-        eio: None,
+        pipe: None,
+        outbox: VecDeque::new(),
+        max_outbox: config.socketio.max_transmit_queue,
         opening: None,
         routes: HashMap::new(),
         acks: HashMap::new(),
@@ -652,7 +656,12 @@ struct Driver {
     event_queue: usize,
     conn: Connection,
     start: Instant,
-    eio: Option<eio::Client>,
+    /// The open Engine.io connection, through its pipe task.
+    pipe: Option<Pipe>,
+    /// Messages for the pipe that its channel had no room for; at most the sans-IO
+    /// `max_transmit_queue` (emits and acks are refused beyond it).
+    outbox: VecDeque<PacketData>,
+    max_outbox: usize,
     opening: Option<Opening>,
     routes: HashMap<String, Route>,
     acks: HashMap<(String, u64), AckTx>,
@@ -662,9 +671,102 @@ struct Driver {
     generation: u64,
 }
 
-async fn eio_recv(eio: &mut Option<eio::Client>) -> Option<crate::engineio::PacketData> {
-    match eio {
-        Some(c) => c.recv().await,
+/// What the driver hands to a pipe task.
+enum Out {
+    Data(PacketData),
+    Close,
+}
+
+/// Messages in flight between the driver and a pipe task, each way. Small: the Engine.io
+/// client has its own bounded queues behind it.
+const PIPE_QUEUE: usize = 16;
+
+/// One open Engine.io connection, owned by its pipe task: the driver never awaits the
+/// Engine.io client, so it keeps taking commands and running timers while the network
+/// (or a socket that is not read) holds the connection back.
+struct Pipe {
+    out: mpsc::Sender<Out>,
+    inbox: mpsc::Receiver<PacketData>,
+    transport: Arc<Mutex<TransportKind>>,
+}
+
+impl Pipe {
+    fn spawn(client: eio::Client) -> Pipe {
+        let (out, mut out_rx) = mpsc::channel::<Out>(PIPE_QUEUE);
+        let (in_tx, inbox) = mpsc::channel(PIPE_QUEUE);
+        let transport = Arc::new(Mutex::new(client.transport()));
+        let kind = Arc::clone(&transport);
+        tokio::spawn(async move {
+            let mut client = client;
+            loop {
+                *kind.lock().unwrap_or_else(|e| e.into_inner()) = client.transport();
+                tokio::select! {
+                    // Reading first, and nothing sent while the driver has not taken what
+                    // was read: the Engine.io client's driver answers a send only once its
+                    // receive queue has room, so sending while not reading could wait for
+                    // ever.
+                    biased;
+                    m = client.recv() => match m {
+                        Some(m) => {
+                            if in_tx.send(m).await.is_err() {
+                                client.close().await;
+                                return;
+                            }
+                        }
+                        // Dropping `in_tx` tells the driver.
+                        None => return,
+                    },
+                    o = out_rx.recv() => match o {
+                        // A refusal (the session is closing, or its output is full) loses
+                        // the message; a closed session is then reported by `recv`.
+                        Some(Out::Data(d)) => {
+                            let _ = client.send(d).await;
+                        }
+                        Some(Out::Close) | None => {
+                            client.close().await;
+                            return;
+                        }
+                    },
+                }
+            }
+        });
+        Pipe {
+            out,
+            inbox,
+            transport,
+        }
+    }
+
+    /// Sends what is left, then closes the connection, from a task of its own.
+    fn close(self, rest: VecDeque<PacketData>) {
+        tokio::spawn(async move {
+            for m in rest {
+                if self.out.send(Out::Data(m)).await.is_err() {
+                    return;
+                }
+            }
+            let _ = self.out.send(Out::Close).await;
+            // `self.inbox` lives until here, so the pipe does not stop before the close.
+            drop(self);
+        });
+    }
+}
+
+async fn pipe_recv(pipe: &mut Option<Pipe>) -> Option<PacketData> {
+    match pipe {
+        Some(p) => p.inbox.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits until the pipe has room for the outbox's next message.
+async fn pipe_room(out: Option<mpsc::Sender<Out>>) {
+    match out {
+        Some(out) => {
+            if out.reserve().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
         None => std::future::pending().await,
     }
 }
@@ -698,13 +800,16 @@ impl Driver {
     async fn run(mut self, mut cmds: mpsc::Receiver<Cmd>) {
         let mut closing = false;
         loop {
-            self.pump().await;
+            self.pump();
             *self
                 .shared
                 .transport
                 .lock()
-                .unwrap_or_else(|e| e.into_inner()) = self.eio.as_ref().map(eio::Client::transport);
-            if closing && self.eio.is_none() {
+                .unwrap_or_else(|e| e.into_inner()) = self
+                .pipe
+                .as_ref()
+                .map(|p| *p.transport.lock().unwrap_or_else(|e| e.into_inner()));
+            if closing && self.pipe.is_none() {
                 return;
             }
             let deadline = self
@@ -717,6 +822,10 @@ impl Driver {
                     None => std::future::pending().await,
                 }
             };
+            let waiting_out = match &self.pipe {
+                Some(p) if !self.outbox.is_empty() => Some(p.out.clone()),
+                _ => None,
+            };
             let backlogged = self.routes.values().any(|r| !r.backlog.is_empty());
             tokio::select! {
                 cmd = cmds.recv(), if !closing => match cmd {
@@ -727,12 +836,13 @@ impl Driver {
                         self.conn.close();
                     }
                 },
-                m = eio_recv(&mut self.eio), if !backlogged => {
+                m = pipe_recv(&mut self.pipe), if !backlogged => {
                     let now = self.now();
                     match m {
                         Some(data) => self.conn.handle_message(now, data),
                         None => {
-                            self.eio = None;
+                            self.pipe = None;
+                            self.outbox.clear();
                             self.client_event(ClientEvent::TransportClosed);
                             self.conn.handle_closed(now);
                         }
@@ -744,7 +854,8 @@ impl Driver {
                     match r {
                         Ok(c) => {
                             let sid = c.handshake().sid.clone();
-                            self.eio = Some(c);
+                            self.outbox.clear();
+                            self.pipe = Some(Pipe::spawn(c));
                             self.client_event(ClientEvent::Open { sid: sid.clone() });
                             self.conn.handle_open(now, &sid);
                         }
@@ -752,6 +863,7 @@ impl Driver {
                     }
                 }
                 () = backlog_room(&self.routes) => self.deliver_backlogs(),
+                () = pipe_room(waiting_out) => self.flush_outbox(),
                 () = sleep => {
                     let now = self.now();
                     self.conn.handle_timeout(now);
@@ -795,6 +907,10 @@ impl Driver {
                 ack,
                 reply,
             } => {
+                if let Err(e) = self.check_outbox() {
+                    let _ = reply.send(Err(e));
+                    return;
+                }
                 let result = match ack {
                     None => self.conn.emit(now, &nsp, &name, &args),
                     Some((timeout, tx)) => {
@@ -815,7 +931,10 @@ impl Driver {
                 args,
                 reply,
             } => {
-                let _ = reply.send(self.conn.ack(&nsp, id, &args).map_err(Error::Emit));
+                let result = self
+                    .check_outbox()
+                    .and_then(|()| self.conn.ack(&nsp, id, &args).map_err(Error::Emit));
+                let _ = reply.send(result);
             }
             Cmd::Disconnect { nsp, generation } => {
                 if self
@@ -832,24 +951,22 @@ impl Driver {
 
     /// Drains the sans-IO client's outputs: messages to Engine.io, transport actions,
     /// events to the sockets.
-    async fn pump(&mut self) {
+    fn pump(&mut self) {
         loop {
             let mut moved = false;
             while let Some(m) = self.conn.poll_transmit() {
                 moved = true;
-                if let Some(c) = &self.eio {
-                    // A refusal (the session is closing, or its output is full) loses the
-                    // message; a closed session is then reported by `recv`.
-                    let _ = c.send(m).await;
-                }
+                self.outbox.push_back(m);
             }
+            self.flush_outbox();
             while let Some(action) = self.conn.poll_transport() {
                 moved = true;
                 match action {
                     TransportAction::Open => {
-                        if let Some(old) = self.eio.take() {
-                            old.close().await;
+                        if let Some(old) = self.pipe.take() {
+                            old.close(VecDeque::new());
                         }
+                        self.outbox.clear();
                         let (tx, rx) = oneshot::channel();
                         let url = self.url.clone();
                         let config = self.eio_config;
@@ -862,8 +979,9 @@ impl Driver {
                         // Dropping an open attempt's receiver drops the client it yields,
                         // which closes that session.
                         self.opening = None;
-                        if let Some(c) = self.eio.take() {
-                            c.close().await;
+                        // What is still queued (a DISCONNECT) goes out first.
+                        if let Some(p) = self.pipe.take() {
+                            p.close(std::mem::take(&mut self.outbox));
                         }
                     }
                     _ => {}
@@ -969,6 +1087,39 @@ impl Driver {
             }
         }
         self.routes.retain(|_, r| !(r.left && r.backlog.is_empty()));
+    }
+
+    /// Hands the outbox to the pipe while its channel has room.
+    fn flush_outbox(&mut self) {
+        let Some(p) = &self.pipe else {
+            // No connection: these were for one that is gone.
+            self.outbox.clear();
+            return;
+        };
+        while let Some(m) = self.outbox.pop_front() {
+            match p.out.try_send(Out::Data(m)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(Out::Data(m))) => {
+                    self.outbox.push_front(m);
+                    return;
+                }
+                Err(_) => {
+                    // The pipe stopped: its `inbox` reports the loss.
+                    self.outbox.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Refuses an emit or ack while the outbox is full.
+    fn check_outbox(&self) -> Result<(), Error> {
+        if self.outbox.len() >= self.max_outbox {
+            return Err(Error::Emit(EmitError::TransmitQueueFull {
+                limit: self.max_outbox,
+            }));
+        }
+        Ok(())
     }
 
     fn client_event(&self, event: ClientEvent) {
