@@ -5,8 +5,12 @@
 //! ```text
 //! node tests/interop/socketio-client/server.js 3100 v4 &
 //! cargo run -p pushwire-tokio --features socketio --example sio_client_check -- \
-//!     http://127.0.0.1:3100/socket.io/ 5 [--restart-cmd '<kill and restart the server>']
+//!     http://127.0.0.1:3100/socket.io/ 5 [--transport upgrade|polling|websocket] \
+//!     [--restart-cmd '<kill and restart the server>']
 //! ```
+//!
+//! `--transport`: `upgrade` (default: polling, then the websocket upgrade), `polling` (no
+//! upgrade) or `websocket` (websocket only).
 //!
 //! Protocol `5` (socket.io 3/4) or `4` (socket.io 2.x). Joins `/` and `/custom` over one
 //! Engine.io connection (polling, then the websocket upgrade) and checks, one PASS/FAIL line
@@ -15,7 +19,9 @@
 //! our answer to the server's `question`, the websocket upgrade, staying up over heartbeats,
 //! then (with `--restart-cmd`, a shell command that kills the server and starts it again on
 //! the same port) a reconnection rejoining both namespaces, and last `kick-me` on `/custom`
-//! ("io server disconnect", the socket ends, `/` still works). Exit code 0 when all pass.
+//! ("io server disconnect", the socket ends, `/` still works, the server counts 1 then 0
+//! `/custom` sockets, and 0 again after a second restart: not joined again). Exit code 0
+//! when all pass.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -65,11 +71,17 @@ async fn main() -> ExitCode {
         .position(|a| a == "--restart-cmd")
         .and_then(|i| args.get(i + 1))
         .cloned();
+    let transport = args
+        .iter()
+        .position(|a| a == "--transport")
+        .and_then(|i| args.get(i + 1))
+        .map_or("upgrade", String::as_str)
+        .to_string();
     let mut report = Report {
         failed: 0,
         passed: 0,
     };
-    let run = check(&url, protocol, restart, &mut report);
+    let run = check(&url, protocol, &transport, restart, &mut report);
     if tokio::time::timeout(Duration::from_secs(90), run)
         .await
         .is_err()
@@ -77,7 +89,7 @@ async fn main() -> ExitCode {
         report.item("overall", Err("timed out".into()));
     }
     println!(
-        "protocol {}: {} passed, {} failed",
+        "protocol {} {transport}: {} passed, {} failed",
         protocol.number(),
         report.passed,
         report.failed
@@ -178,12 +190,61 @@ async fn round_trip(s: &mut ClientSocket) -> Result<String, String> {
     }
 }
 
-async fn check(url: &str, protocol: ProtocolVersion, restart: Option<String>, r: &mut Report) {
-    let config = ClientConfig::DEFAULT.with_protocol(protocol).with_socketio(
-        SioConfig::DEFAULT
-            .with_reconnection_delay(Duration::from_millis(300))
-            .with_reconnection_delay_max(Duration::from_millis(1000)),
-    );
+/// Runs the restart command (kills the server, starts it again on the same port).
+async fn run_restart(cmd: &str) -> Result<(), String> {
+    let cmd = cmd.to_string();
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh").arg("-c").arg(cmd).status()
+    })
+    .await;
+    match status {
+        Ok(Ok(s)) if s.success() => Ok(()),
+        other => Err(format!("restart command: {other:?}")),
+    }
+}
+
+/// Asks the server (on `/`) how many sockets `/custom` has; expects `want`.
+async fn custom_count(root: &ClientSocket, want: u64) -> Result<(), String> {
+    let ack = root
+        .emit_with_ack("custom-count", &[], Some(Duration::from_secs(5)))
+        .await
+        .map_err(|e| e.to_string())?;
+    let got = ack.await.map_err(|e| e.to_string())?;
+    if got == [Value::from(want)] {
+        Ok(())
+    } else {
+        Err(format!(
+            "/custom sockets on the server: {got:?}, expected {want}"
+        ))
+    }
+}
+
+async fn check(
+    url: &str,
+    protocol: ProtocolVersion,
+    transport: &str,
+    restart: Option<String>,
+    r: &mut Report,
+) {
+    let eio = ClientConfig::DEFAULT.engineio;
+    let engine = match transport {
+        "polling" => eio.engine.with_upgrade(false),
+        "websocket" => eio.engine.with_websocket_only(true),
+        _ => eio.engine,
+    };
+    let want = if transport == "polling" {
+        TransportKind::Polling
+    } else {
+        TransportKind::WebSocket
+    };
+    let config = ClientConfig::DEFAULT
+        .with_protocol(protocol)
+        .with_engineio(eio.with_engine(engine))
+        .with_socketio(
+            SioConfig::DEFAULT
+                .with_reconnection_delay(Duration::from_millis(300))
+                .with_reconnection_delay_max(Duration::from_millis(1000)),
+        );
     let mut client = match connect(url, config).await {
         Ok(c) => c,
         Err(e) => return r.item("connect", Err(e.to_string())),
@@ -302,23 +363,17 @@ async fn check(url: &str, protocol: ProtocolVersion, restart: Option<String>, r:
         },
     );
     r.item(
-        "polling -> websocket upgrade",
+        &format!("transport ({transport})"),
         match client.transport() {
-            Some(TransportKind::WebSocket) => Ok("on websocket".into()),
-            t => Err(format!("transport {t:?}")),
+            Some(t) if t == want => Ok(format!("on {t:?}")),
+            t => Err(format!("transport {t:?}, expected {want:?}")),
         },
     );
 
     // 7. The server process restarts: both namespaces are joined again.
-    if let Some(cmd) = restart {
-        let status = tokio::task::spawn_blocking(move || {
-            std::process::Command::new("sh").arg("-c").arg(cmd).status()
-        })
-        .await;
-        if !matches!(status, Ok(Ok(s)) if s.success()) {
-            r.item("restart command", Err(format!("{status:?}")));
-        }
+    if let Some(cmd) = &restart {
         let reconnect = async {
+            run_restart(cmd).await?;
             let a = wait_disconnected(&mut root).await?;
             let b = wait_disconnected(&mut custom).await?;
             if a != DisconnectReason::TransportClose || b != DisconnectReason::TransportClose {
@@ -343,6 +398,8 @@ async fn check(url: &str, protocol: ProtocolVersion, restart: Option<String>, r:
 
     // 8. kick-me: "io server disconnect", the socket ends, `/` stays.
     let kick = async {
+        // The count below can tell: 1 before the kick.
+        custom_count(&root, 1).await?;
         custom
             .emit("kick-me", &[])
             .await
@@ -357,9 +414,33 @@ async fn check(url: &str, protocol: ProtocolVersion, restart: Option<String>, r:
             other => return Err(format!("after the kick: {other:?}")),
         }
         round_trip(&mut root).await?;
-        Ok("io server disconnect, /custom ended, / still answers".into())
+        custom_count(&root, 0).await?;
+        Ok(
+            "io server disconnect, /custom ended, / still answers, server has 0 /custom sockets"
+                .into(),
+        )
     };
     r.item("kick-me on /custom", kick.await);
+
+    // 9. Not joined again after a reconnection either.
+    if let Some(cmd) = &restart {
+        let after = async {
+            run_restart(cmd).await?;
+            let reason = wait_disconnected(&mut root).await?;
+            let sid = wait_connected(&mut root).await?;
+            // Time for a CONNECT to /custom, were one sent.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            custom_count(&root, 0).await?;
+            Ok(format!(
+                "{}, / back as {sid}, server has 0 /custom sockets",
+                reason.as_str()
+            ))
+        };
+        r.item(
+            "no rejoin of the kicked /custom after a restart",
+            after.await,
+        );
+    }
 
     client.close().await;
     r.item(

@@ -342,3 +342,38 @@ async fn a_full_event_queue_loses_nothing_and_dropping_a_socket_leaves_its_names
     assert_eq!(server_recv(&mut server).await, r#"20["late"]"#);
     assert_eq!(server_recv(&mut server).await, "1/custom,");
 }
+
+#[tokio::test]
+async fn an_unreachable_server_is_retried_then_given_up_and_reconnect_starts_again() {
+    // A port nothing listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let config =
+        ClientConfig::DEFAULT.with_socketio(fast_reconnect().with_reconnection_attempts(Some(2)));
+    let mut client = connect(&format!("http://127.0.0.1:{port}/socket.io/"), config)
+        .await
+        .unwrap();
+    let mut root = client.socket("/", None).await.unwrap();
+    let mut saw = Vec::new();
+    while !saw.contains(&ClientEvent::ReconnectFailed) {
+        saw.push(timeout(DEADLINE, client.recv()).await.unwrap().unwrap());
+    }
+    let errors = saw.iter().filter(|e| **e == ClientEvent::OpenError).count();
+    let attempts = saw
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::ReconnectAttempt { .. }))
+        .count();
+    // The first open and 2 reconnection attempts, each failed.
+    assert_eq!((errors, attempts), (3, 2), "{saw:?}");
+    // The socket stays joined, never connected.
+    assert!(timeout(Duration::from_millis(100), root.recv())
+        .await
+        .is_err());
+    client.reconnect().await;
+    assert_eq!(
+        timeout(DEADLINE, client.recv()).await.unwrap(),
+        Some(ClientEvent::OpenError)
+    );
+}

@@ -12,6 +12,7 @@
 //   `ask-client`      emit `question` with an ack callback, then emit `answer-was` with
 //                     the client's answer
 //   `kick-me`         disconnect this namespace's socket from the server side
+//   `custom-count`    answer the ack with the number of sockets connected to `/custom`
 // Prints "listening <port>" once it listens.
 'use strict';
 
@@ -19,7 +20,7 @@ const port = Number(process.argv[2] || 3100);
 const flavour = process.argv[3] || 'v4';
 const opts = { pingInterval: 300, pingTimeout: 200 };
 
-function handlers(socket, auth) {
+function handlers(socket, auth, customCount) {
   socket.emit('auth', auth);
   socket.on('message', (...args) => socket.emit('message-back', ...args));
   socket.on('message-with-ack', (...args) => {
@@ -32,6 +33,9 @@ function handlers(socket, auth) {
     });
   });
   socket.on('kick-me', () => socket.disconnect());
+  socket.on('custom-count', (cb) => {
+    if (typeof cb === 'function') cb(customCount());
+  });
 }
 
 let io;
@@ -41,14 +45,15 @@ if (flavour === 'v2') {
     const q = Object.assign({}, socket.handshake.query);
     // engine.io's own query parameters are not auth.
     delete q.EIO; delete q.transport; delete q.t; delete q.sid; delete q.b64;
-    handlers(socket, q);
+    handlers(socket, q, () => Object.keys(io.of('/custom').connected).length);
   };
   io.of('/').on('connection', onConn);
   io.of('/custom').on('connection', onConn);
 } else {
   const { Server } = require('socket.io');
   io = new Server(port, opts);
-  const onConn = (socket) => handlers(socket, socket.handshake.auth);
+  const onConn = (socket) =>
+    handlers(socket, socket.handshake.auth, () => io.of('/custom').sockets.size);
   io.of('/').on('connection', onConn);
   io.of('/custom').on('connection', onConn);
 }

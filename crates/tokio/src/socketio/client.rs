@@ -376,6 +376,7 @@ enum Cmd {
         nsp: String,
         generation: u64,
     },
+    Reconnect,
     Close,
 }
 
@@ -457,6 +458,13 @@ impl Client {
         self.protocol
     }
 
+    /// Starts connecting again after [`ClientEvent::ReconnectFailed`] (socket.io-client's
+    /// `manager.open()`), with the backoff reset; the joined namespaces are joined again.
+    /// Does nothing while a connection is open or being opened.
+    pub async fn reconnect(&self) {
+        let _ = self.cmd.send(Cmd::Reconnect).await;
+    }
+
     /// Leaves every namespace (each socket gets `Disconnected` "io client disconnect", then
     /// `None`) and closes the Engine.io connection; no reconnection follows.
     pub async fn close(&self) {
@@ -482,8 +490,9 @@ impl ClientSocket {
     }
 
     /// The next event; `None` once the namespace is left for good (server or client
-    /// disconnect, a revision 5 `CONNECT_ERROR`, [`Client::close`], reconnection given
-    /// up… — the event saying so comes first). Cancel safe.
+    /// disconnect, a revision 5 `CONNECT_ERROR`, [`Client::close`] — the event saying so
+    /// comes first). When the reconnection gives up ([`ClientEvent::ReconnectFailed`]) the
+    /// socket stays joined and waits for [`Client::reconnect`]. Cancel safe.
     pub async fn recv(&mut self) -> Option<SocketEvent> {
         self.events.recv().await
     }
@@ -943,6 +952,14 @@ impl Driver {
                     .is_some_and(|r| r.generation == generation && !r.left)
                 {
                     self.conn.disconnect(&nsp);
+                }
+            }
+            Cmd::Reconnect => {
+                // Joining a joined namespace again changes nothing but asking for an open
+                // when there is no connection.
+                let first = self.conn.namespaces().next().map(str::to_string);
+                if let Some(nsp) = first {
+                    let _ = self.conn.connect(now, &nsp, None);
                 }
             }
             Cmd::Close => self.conn.close(),
