@@ -818,7 +818,11 @@ impl Driver {
                 .pipe
                 .as_ref()
                 .map(|p| *p.transport.lock().unwrap_or_else(|e| e.into_inner()));
-            if closing && self.pipe.is_none() {
+            if closing {
+                // `close` asked for the Engine.io connection to close; make sure of it.
+                if let Some(p) = self.pipe.take() {
+                    p.close(std::mem::take(&mut self.outbox));
+                }
                 return;
             }
             let deadline = self
