@@ -113,6 +113,8 @@ mod handshake;
 mod message;
 mod outbox;
 mod recv;
+#[cfg(feature = "socketio")]
+pub mod socketio;
 mod split;
 mod stream;
 #[cfg(feature = "http")]
