@@ -9,9 +9,10 @@
 //! - every message the client sends decodes with a `Decoder` of its revision (no limits),
 //!   and no drain ends inside a binary packet; revision 4 never sends `CONNECT` for `/`;
 //!   an event asking for an ack carries an id `emit_with_ack` returned on that namespace.
-//! - the transmit queue stays within `max_transmit_queue` plus the documented slack (the
-//!   send buffer flushed on connection: at most `max_send_buffer` packets, each at most 1 +
-//!   6 messages here).
+//! - the transmit queue stays within `max_transmit_queue` plus the documented slack of
+//!   what the protocol queues on its own, per namespace (3 valid ones here): a `CONNECT`
+//!   when the connection opens, a `DISCONNECT` when it is left, one flush of the send
+//!   buffer (at most `max_send_buffer` packets of at most 1 + 6 messages here).
 //! - reconnection follows the config: `ReconnectScheduled { attempt, delay }` has attempt
 //!   ≥ 1 (= `reconnect_attempts()`), ≤ `reconnection_attempts`, and a delay within backo2's
 //!   bounds for that attempt (`d·2^(attempt-1)` spread by `randomization_factor`, capped at
@@ -19,8 +20,9 @@
 //!   the attempt scheduled, not before its delay has passed; `Reconnected` reports it; no
 //!   reconnection is scheduled with `reconnection` off.
 //! - `sid(nsp)` agrees with the events: `Some` exactly between `Connected` and
-//!   `Disconnected` (which only follows `Connected`); revision 4's sid is the Engine.io sid
-//!   for `/` and `nsp#sid` otherwise.
+//!   `Disconnected` (which only follows `Connected`), equal to the last `Connected`'s sid
+//!   (a server repeating `CONNECT` gets `Connected` again, as in socket.io-client);
+//!   revision 4's sid is the Engine.io sid for `/` and `nsp#sid` otherwise.
 //! - acks: an id returned by `emit_with_ack` is not pending on its namespace; each ends at
 //!   most once (`Ack`, `AckTimeout` no earlier than its deadline, `AckDropped`), and no
 //!   other id ends.
@@ -36,7 +38,7 @@ use arbitrary::Arbitrary;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use pushwire_engineio::Instant;
-use pushwire_socketio::client::{Config, Connection, Event, TransportAction};
+use pushwire_socketio::client::{Config, ConnectError, Connection, Event, TransportAction};
 use pushwire_socketio::{Decoder, Limits, Map, PacketData, PacketType, ProtocolVersion, Value};
 
 const NSPS: [&str; 4] = ["/", "/admin", "/x", "bad"];
@@ -240,7 +242,13 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                     }
                     None => Value::from("not an object"),
                 });
+                let full = c.is_open() && !c.namespaces().any(|x| x == nsp);
                 let r = c.connect(m.now, nsp, auth.clone());
+                if let Err(ConnectError::TransmitQueueFull { limit }) = r {
+                    assert!(full && limit == config.max_transmit_queue);
+                    continue_ok(&mut c);
+                    continue;
+                }
                 let valid_auth = match (version, &auth) {
                     (_, None) => true,
                     (_, Some(Value::String(_))) => false,
@@ -283,7 +291,12 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                 }
                 drop(sink);
                 assert!(!m.decoder.is_reconstructing(), "a drain ended inside a binary packet");
-                let slack = config.max_send_buffer * 7;
+                // Per valid namespace: its CONNECT when the connection opens, a
+                // DISCONNECT when it is left, and one flush of the send buffer (each
+                // packet at most 1 + 6 messages) when it connects. Joining again while
+                // open needs room (ConnectError::TransmitQueueFull), and a new connection
+                // starts from an empty queue.
+                let slack = 3 * (2 + config.max_send_buffer * 7);
                 assert!(
                     m.queued <= config.max_transmit_queue + slack,
                     "{} messages queued, limit {} + {slack}",
@@ -311,7 +324,10 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                         let want = if nsp == "/" { eio.to_string() } else { format!("{nsp}#{eio}") };
                         assert_eq!(sid, want);
                     }
-                    assert!(m.connected.insert(nsp.clone(), sid).is_none(), "{nsp} connected twice");
+                    // A second CONNECT from the server for a connected namespace reports
+                    // `Connected` again with the new sid, as socket.io-client's `onconnect`
+                    // does (no guard in 2.x or 4.x); `sid()` must follow it.
+                    m.connected.insert(nsp, sid);
                 }
                 Event::Disconnected { nsp, .. } => {
                     assert!(m.connected.remove(&nsp).is_some(), "disconnected without connect: {nsp}");
@@ -402,3 +418,9 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
         }
     }
 });
+
+/// After a refused call: nothing happened.
+fn continue_ok(c: &mut Connection) {
+    assert_eq!(c.poll_transport(), None);
+    assert_eq!(c.poll_event(), None);
+}
