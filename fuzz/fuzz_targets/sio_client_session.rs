@@ -90,7 +90,10 @@ fn values(args: &[Arg]) -> Vec<Value> {
 
 #[derive(Debug, Arbitrary)]
 enum Op {
-    Text { text: u8, nsp: u8 },
+    Text {
+        text: u8,
+        nsp: u8,
+    },
     Raw(String),
     Binary(Vec<u8>),
     Open(bool),
@@ -98,17 +101,35 @@ enum Op {
     Closed,
     Advance(u16),
     AtDeadline,
-    Connect { nsp: u8, auth: Option<Option<String>> },
-    Emit { nsp: u8, args: Vec<Arg> },
-    EmitWithAck { nsp: u8, args: Vec<Arg>, timeout: Option<u16> },
-    Ack { nsp: u8, id: u8, args: Vec<Arg> },
+    Connect {
+        nsp: u8,
+        auth: Option<Option<String>>,
+    },
+    Emit {
+        nsp: u8,
+        args: Vec<Arg>,
+    },
+    EmitWithAck {
+        nsp: u8,
+        args: Vec<Arg>,
+        timeout: Option<u16>,
+    },
+    Ack {
+        nsp: u8,
+        id: u8,
+        args: Vec<Arg>,
+    },
     Disconnect(u8),
     Close,
     Drain,
 }
 
 fn server_text(t: u8, nsp: &str) -> String {
-    let n = if nsp == "/" { String::new() } else { format!("{nsp},") };
+    let n = if nsp == "/" {
+        String::new()
+    } else {
+        format!("{nsp},")
+    };
     TEXTS[usize::from(t) % TEXTS.len()].replace("{n}", &n)
 }
 
@@ -165,7 +186,10 @@ impl Model {
         let j = c.randomization_factor;
         let (lo, hi) = if j > 0.0 && j <= 1.0 {
             let f = ms as f64;
-            ((f * (1.0 - j)).floor() as u128, (f * (1.0 + j)).ceil() as u128)
+            (
+                (f * (1.0 - j)).floor() as u128,
+                (f * (1.0 + j)).ceil() as u128,
+            )
         } else {
             (ms, ms)
         };
@@ -175,7 +199,11 @@ impl Model {
 
 fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
     let (v5, seed, k, ops) = input;
-    let version = if v5 { ProtocolVersion::V5 } else { ProtocolVersion::V4 };
+    let version = if v5 {
+        ProtocolVersion::V5
+    } else {
+        ProtocolVersion::V4
+    };
     let factors = [0.5, 0.0, 1.0, 0.25, 1.5, -1.0, f64::NAN, 0.999];
     let config = Config::DEFAULT
         .with_reconnection(k[0] % 8 != 0)
@@ -255,7 +283,11 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                     (ProtocolVersion::V4, Some(_)) => nsp != "/",
                     (ProtocolVersion::V5, Some(_)) => true,
                 };
-                assert_eq!(r.is_ok(), nsp != "bad" && valid_auth, "connect {nsp} {auth:?}: {r:?}");
+                assert_eq!(
+                    r.is_ok(),
+                    nsp != "bad" && valid_auth,
+                    "connect {nsp} {auth:?}: {r:?}"
+                );
             }
             Op::Emit { nsp, args } => {
                 let nsp = NSPS[usize::from(*nsp) % NSPS.len()];
@@ -267,7 +299,10 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                 if let Ok(id) = c.emit_with_ack(m.now, nsp, "e", &values(args), t) {
                     let deadline = t.or(config.ack_timeout).map(|t| m.now + t);
                     let key = (nsp.to_string(), id);
-                    assert!(m.live.insert(key.clone(), deadline).is_none(), "id {id} live on {nsp}");
+                    assert!(
+                        m.live.insert(key.clone(), deadline).is_none(),
+                        "id {id} live on {nsp}"
+                    );
                     m.issued.insert(key);
                 }
             }
@@ -290,7 +325,10 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                     sink(msg);
                 }
                 drop(sink);
-                assert!(!m.decoder.is_reconstructing(), "a drain ended inside a binary packet");
+                assert!(
+                    !m.decoder.is_reconstructing(),
+                    "a drain ended inside a binary packet"
+                );
                 // Per valid namespace: its CONNECT when the connection opens, a
                 // DISCONNECT when it is left, and one flush of the send buffer (each
                 // packet at most 1 + 6 messages) when it connects. Joining again while
@@ -321,7 +359,11 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                 Event::Connected { nsp, sid } => {
                     if version == ProtocolVersion::V4 {
                         let eio = m.eio_sid.expect("connected before open");
-                        let want = if nsp == "/" { eio.to_string() } else { format!("{nsp}#{eio}") };
+                        let want = if nsp == "/" {
+                            eio.to_string()
+                        } else {
+                            format!("{nsp}#{eio}")
+                        };
                         assert_eq!(sid, want);
                     }
                     // A second CONNECT from the server for a connected namespace reports
@@ -330,18 +372,27 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                     m.connected.insert(nsp, sid);
                 }
                 Event::Disconnected { nsp, .. } => {
-                    assert!(m.connected.remove(&nsp).is_some(), "disconnected without connect: {nsp}");
+                    assert!(
+                        m.connected.remove(&nsp).is_some(),
+                        "disconnected without connect: {nsp}"
+                    );
                 }
                 Event::Ack(p) => {
                     let key = (p.nsp().to_string(), p.id().unwrap());
                     assert!(m.live.remove(&key).is_some(), "{p:?}");
                 }
                 Event::AckTimeout { nsp, id } => {
-                    let d = m.live.remove(&(nsp, id)).expect("timeout of an ack not pending");
+                    let d = m
+                        .live
+                        .remove(&(nsp, id))
+                        .expect("timeout of an ack not pending");
                     assert!(d.is_some_and(|d| d <= m.now), "timed out early: {d:?}");
                 }
                 Event::AckDropped { nsp, id } => {
-                    assert!(m.live.remove(&(nsp, id)).is_some(), "dropped an ack not pending");
+                    assert!(
+                        m.live.remove(&(nsp, id)).is_some(),
+                        "dropped an ack not pending"
+                    );
                 }
                 Event::ReconnectScheduled { attempt, delay } => {
                     assert!(config.reconnection, "reconnection is off");
@@ -353,7 +404,10 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
                     assert!(delay <= config.reconnection_delay_max, "{delay:?}");
                     let (lo, hi) = m.backoff_bounds(attempt);
                     let d = delay.as_millis();
-                    assert!(lo <= d && d <= hi, "attempt {attempt}: {d} ms not in [{lo}, {hi}]");
+                    assert!(
+                        lo <= d && d <= hi,
+                        "attempt {attempt}: {d} ms not in [{lo}, {hi}]"
+                    );
                     m.scheduled = Some((attempt, m.now + delay));
                 }
                 Event::ReconnectAttempt { attempt } => {
@@ -382,7 +436,11 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
             m.scheduled = None;
         }
         for nsp in NSPS {
-            assert_eq!(c.sid(nsp), m.connected.get(nsp).map(String::as_str), "{nsp}");
+            assert_eq!(
+                c.sid(nsp),
+                m.connected.get(nsp).map(String::as_str),
+                "{nsp}"
+            );
         }
         if timed {
             // Never in the past. A deadline exactly at `now` is left when firing one
@@ -414,7 +472,10 @@ fuzz_target!(|input: (bool, u64, [u8; 8], Vec<Op>)| {
             }
         }
         if matches!(op, Op::Advance(_) | Op::AtDeadline) {
-            assert!(m.live.values().flatten().all(|d| *d > m.now), "an ack deadline passed");
+            assert!(
+                m.live.values().flatten().all(|d| *d > m.now),
+                "an ack deadline passed"
+            );
         }
     }
 });

@@ -110,13 +110,36 @@ fn values(args: &[Arg]) -> Vec<Value> {
 enum Op {
     Text(Text),
     Binary(Vec<u8>),
-    Accept { nsp: u8, id: Option<u8> },
-    Refuse { nsp: u8, message: String, data: Option<Arg> },
-    Emit { nsp: u8, name: u8, args: Vec<Arg>, ack: Option<u16> },
-    EmitForever { nsp: u8 },
-    EmitNotEvent { nsp: u8 },
-    Ack { nsp: u8, id: u8, args: Vec<Arg> },
-    SendEncoded { nsp: u8, args: Vec<Arg> },
+    Accept {
+        nsp: u8,
+        id: Option<u8>,
+    },
+    Refuse {
+        nsp: u8,
+        message: String,
+        data: Option<Arg>,
+    },
+    Emit {
+        nsp: u8,
+        name: u8,
+        args: Vec<Arg>,
+        ack: Option<u16>,
+    },
+    EmitForever {
+        nsp: u8,
+    },
+    EmitNotEvent {
+        nsp: u8,
+    },
+    Ack {
+        nsp: u8,
+        id: u8,
+        args: Vec<Arg>,
+    },
+    SendEncoded {
+        nsp: u8,
+        args: Vec<Arg>,
+    },
     Disconnect(u8),
     Close,
     Advance(u16),
@@ -163,7 +186,13 @@ struct Model {
 }
 
 impl Model {
-    fn expect(&mut self, p: &Packet, name: Option<String>, args: Option<Vec<Value>>, sid: Option<String>) {
+    fn expect(
+        &mut self,
+        p: &Packet,
+        name: Option<String>,
+        args: Option<Vec<Value>>,
+        sid: Option<String>,
+    ) {
         let messages = 1 + p.attachments().len();
         self.queued += messages;
         if p.kind() == PacketType::Disconnect {
@@ -204,7 +233,10 @@ impl Model {
         let mut n = 0usize;
         while let Some(m) = c.poll_transmit() {
             n += 1;
-            assert!(!self.closed || !self.expected.is_empty(), "sent after close: {m:?}");
+            assert!(
+                !self.closed || !self.expected.is_empty(),
+                "sent after close: {m:?}"
+            );
             let got = self
                 .decoder
                 .push(m.clone())
@@ -214,7 +246,11 @@ impl Model {
                 .expected
                 .pop_front()
                 .unwrap_or_else(|| panic!("sent a packet nobody asked for: {p:?}"));
-            assert_eq!((p.kind(), p.nsp(), p.id()), (e.kind, e.nsp.as_str(), e.id), "{p:?} vs {e:?}");
+            assert_eq!(
+                (p.kind(), p.nsp(), p.id()),
+                (e.kind, e.nsp.as_str(), e.id),
+                "{p:?} vs {e:?}"
+            );
             assert_eq!(1 + p.attachments().len(), e.messages);
             let read = p.args().expect("arguments read back");
             if let Some(args) = &e.args {
@@ -228,14 +264,26 @@ impl Model {
             }
             if let Some(sid) = &e.sid {
                 let v = p.value().unwrap().unwrap();
-                let got = v.as_object().and_then(|m| m.get("sid")).and_then(Value::as_str);
+                let got = v
+                    .as_object()
+                    .and_then(|m| m.get("sid"))
+                    .and_then(Value::as_str);
                 assert_eq!(got, Some(sid.as_str()));
             }
         }
-        assert!(!self.decoder.is_reconstructing(), "a drain ended inside a binary packet");
-        assert!(self.expected.is_empty(), "asked for but not sent: {:?}", self.expected);
+        assert!(
+            !self.decoder.is_reconstructing(),
+            "a drain ended inside a binary packet"
+        );
+        assert!(
+            self.expected.is_empty(),
+            "asked for but not sent: {:?}",
+            self.expected
+        );
         assert_eq!(n, self.queued, "queue length");
-        let slack = self.queued_disconnects.min(self.config.max_namespaces.max(1));
+        let slack = self
+            .queued_disconnects
+            .min(self.config.max_namespaces.max(1));
         assert!(
             n <= self.config.max_queued_messages + slack,
             "{n} messages queued, limit {} + {slack}",
@@ -274,11 +322,17 @@ impl Model {
                 Event::Ack { nsp, id, packet } => {
                     assert!(self.joined.contains_key(&nsp));
                     assert_eq!((packet.nsp(), packet.id()), (nsp.as_str(), Some(id)));
-                    assert!(self.acks.remove(&(nsp, id)).is_some(), "ack {id} not pending");
+                    assert!(
+                        self.acks.remove(&(nsp, id)).is_some(),
+                        "ack {id} not pending"
+                    );
                 }
                 Event::AckTimeout { nsp, id } => {
                     assert!(self.joined.contains_key(&nsp));
-                    let d = self.acks.remove(&(nsp, id)).expect("timeout of an ack not pending");
+                    let d = self
+                        .acks
+                        .remove(&(nsp, id))
+                        .expect("timeout of an ack not pending");
                     assert!(d.is_some_and(|d| d <= self.now), "timed out early: {d:?}");
                 }
                 Event::Disconnected { nsp, socket_id, .. } => {
@@ -286,7 +340,11 @@ impl Model {
                     self.acks.retain(|(n, _), _| *n != nsp);
                 }
                 Event::Close(reason) => {
-                    assert!(self.joined.is_empty(), "sockets left at close: {:?}", self.joined);
+                    assert!(
+                        self.joined.is_empty(),
+                        "sockets left at close: {:?}",
+                        self.joined
+                    );
                     if let CloseReason::TooManyNamespaces { limit } = reason {
                         assert_eq!(limit, self.config.max_namespaces);
                     }
@@ -311,11 +369,21 @@ impl Model {
 
     fn agree(&self, c: &Connection) {
         for nsp in NSPS {
-            assert_eq!(c.socket_id(nsp), self.joined.get(nsp).map(String::as_str), "{nsp}");
+            assert_eq!(
+                c.socket_id(nsp),
+                self.joined.get(nsp).map(String::as_str),
+                "{nsp}"
+            );
             let pending = self.acks.keys().filter(|(n, _)| n == nsp).count();
             assert_eq!(c.pending_acks(nsp), pending, "{nsp}");
         }
-        let earliest = self.acks.values().flatten().copied().chain(self.connect_deadline).min();
+        let earliest = self
+            .acks
+            .values()
+            .flatten()
+            .copied()
+            .chain(self.connect_deadline)
+            .min();
         assert_eq!(c.poll_timeout(), if self.closed { None } else { earliest });
     }
 
@@ -331,7 +399,13 @@ impl Model {
 fn wire_text(t: &Text) -> String {
     match t {
         Text::Raw(s) => s.clone(),
-        Text::Packet { kind, attachments, nsp, id, payload } => {
+        Text::Packet {
+            kind,
+            attachments,
+            nsp,
+            id,
+            payload,
+        } => {
             let mut s = String::new();
             s.push(char::from(b'0' + kind % 8));
             if let Some(n) = attachments {
@@ -353,7 +427,11 @@ fn nsp_of(n: u8) -> &'static str {
 
 fuzz_target!(|input: (bool, [u8; 4], Vec<Op>)| {
     let (v5, knobs, ops) = input;
-    let version = if v5 { ProtocolVersion::V5 } else { ProtocolVersion::V4 };
+    let version = if v5 {
+        ProtocolVersion::V5
+    } else {
+        ProtocolVersion::V4
+    };
     let config = Config::DEFAULT
         .with_max_namespaces(1 + usize::from(knobs[0] % 3))
         .with_max_pending_acks(usize::from(knobs[1] % 4))
@@ -403,7 +481,11 @@ fuzz_target!(|input: (bool, [u8; 4], Vec<Op>)| {
                 assert_eq!(r, want, "accept {nsp}");
                 if r.is_ok() {
                     let sid = given.clone().unwrap_or_else(|| {
-                        if nsp == "/" { m.eio.to_string() } else { format!("{nsp}#{}", m.eio) }
+                        if nsp == "/" {
+                            m.eio.to_string()
+                        } else {
+                            format!("{nsp}#{}", m.eio)
+                        }
                     });
                     let data = (version == ProtocolVersion::V5).then(|| {
                         let mut o = pushwire_socketio::Map::new();
@@ -411,7 +493,12 @@ fuzz_target!(|input: (bool, [u8; 4], Vec<Op>)| {
                         Value::Object(o)
                     });
                     let p = Packet::connect(version, nsp, data.as_ref()).unwrap();
-                    m.expect(&p, None, None, (version == ProtocolVersion::V5).then(|| sid.clone()));
+                    m.expect(
+                        &p,
+                        None,
+                        None,
+                        (version == ProtocolVersion::V5).then(|| sid.clone()),
+                    );
                     m.connect_deadline = None;
                     connected = Some((nsp.into(), sid));
                 }
@@ -427,7 +514,11 @@ fuzz_target!(|input: (bool, [u8; 4], Vec<Op>)| {
                     (_, d) => Packet::connect_error(version, nsp, message, d),
                 };
                 let want = m.room(1).and_then(|()| {
-                    if m.requested.contains(nsp) { Ok(()) } else { Err(SendError::NoConnectRequest) }
+                    if m.requested.contains(nsp) {
+                        Ok(())
+                    } else {
+                        Err(SendError::NoConnectRequest)
+                    }
                 });
                 match (&r, want, &expect_packet) {
                     (Ok(()), Ok(()), Ok(p)) => {
@@ -439,7 +530,12 @@ fuzz_target!(|input: (bool, [u8; 4], Vec<Op>)| {
                     (r, want, p) => panic!("refuse {nsp}: {r:?}, expected {want:?} ({p:?})"),
                 }
             }
-            Op::Emit { nsp, name, args, ack } => {
+            Op::Emit {
+                nsp,
+                name,
+                args,
+                ack,
+            } => {
                 let nsp = nsp_of(*nsp);
                 let name = NAMES[usize::from(*name) % NAMES.len()];
                 let args = values(args);
@@ -487,7 +583,11 @@ fuzz_target!(|input: (bool, [u8; 4], Vec<Op>)| {
                     let msgs = p.to_messages();
                     let r = c.send_encoded(nsp, &msgs);
                     let want = m.room(msgs.len()).and_then(|()| {
-                        if m.joined.contains_key(nsp) { Ok(()) } else { Err(SendError::NotConnected) }
+                        if m.joined.contains_key(nsp) {
+                            Ok(())
+                        } else {
+                            Err(SendError::NotConnected)
+                        }
                     });
                     assert_eq!(r, want, "send_encoded {nsp}");
                     if r.is_ok() {
@@ -543,7 +643,10 @@ fuzz_target!(|input: (bool, [u8; 4], Vec<Op>)| {
             }
             Op::Drain => m.drain(&mut c),
         }
-        m.events(&mut c, connected.as_ref().map(|(a, b)| (a.as_str(), b.as_str())));
+        m.events(
+            &mut c,
+            connected.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+        );
         if matches!(op, Op::Advance(_) | Op::Fire) {
             m.fired(&c);
             if m.connect_deadline.is_some_and(|d| d <= m.now) {
@@ -569,7 +672,10 @@ fn emitted(
     r: Result<Option<u64>, SendError>,
 ) {
     if m.bad_name(nsp, name) {
-        assert!(matches!(r, Err(SendError::Build(_))), "emit {nsp} {name}: {r:?}");
+        assert!(
+            matches!(r, Err(SendError::Build(_))),
+            "emit {nsp} {name}: {r:?}"
+        );
         return;
     }
     let p = Packet::event(m.version, nsp, name, &args).unwrap();
@@ -579,7 +685,9 @@ fn emitted(
         } else if timeout.is_some()
             && m.acks.keys().filter(|(n, _)| n == nsp).count() >= m.config.max_pending_acks
         {
-            Err(SendError::TooManyAcks { limit: m.config.max_pending_acks })
+            Err(SendError::TooManyAcks {
+                limit: m.config.max_pending_acks,
+            })
         } else {
             Ok(())
         }
@@ -590,9 +698,17 @@ fn emitted(
             if let (Some(id), Some(t)) = (id, timeout) {
                 let deadline = (t != Duration::MAX).then(|| m.now + t);
                 let key = (nsp.to_string(), id);
-                assert!(m.acks.insert(key, deadline).is_none(), "ack id {id} reused on {nsp}");
+                assert!(
+                    m.acks.insert(key, deadline).is_none(),
+                    "ack id {id} reused on {nsp}"
+                );
             }
-            m.expect(&p.clone().with_id_opt(id), Some(name.into()), Some(args), None);
+            m.expect(
+                &p.clone().with_id_opt(id),
+                Some(name.into()),
+                Some(args),
+                None,
+            );
         }
         (r, want) => assert_eq!(r.map(|_| ()), want, "emit {nsp} {name}"),
     }
