@@ -671,6 +671,10 @@ fn emitted(
     timeout: Option<Duration>,
     r: Result<Option<u64>, SendError>,
 ) {
+    if m.closed {
+        assert_eq!(r, Err(SendError::Closed), "emit {nsp} {name} when closed");
+        return;
+    }
     if m.bad_name(nsp, name) {
         assert!(
             matches!(r, Err(SendError::Build(_))),
