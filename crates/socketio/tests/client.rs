@@ -1063,6 +1063,57 @@ fn v5_parse_error_closes_and_reconnects() {
 
 // ---- bounds ------------------------------------------------------------------------------------
 
+/// Found by the `sio_client_session` fuzz target: joining and leaving a namespace while
+/// open queued a `CONNECT` each time without looking at `max_transmit_queue`, so an
+/// application that never drained grew the queue without bound.
+#[test]
+fn joining_while_open_respects_the_transmit_queue() {
+    for version in ProtocolVersion::ALL {
+        let config = Config::DEFAULT.with_max_transmit_queue(2);
+        let mut c = client(version, config, &[0]);
+        c.connect(at(0), "/admin", None).unwrap();
+        c.handle_open(at(0), EIO_SID);
+        let mut refused = 0;
+        for _ in 0..10 {
+            match c.connect(at(0), "/x", None) {
+                Ok(()) => assert!(c.disconnect("/x")),
+                Err(e) => {
+                    assert_eq!(e, ConnectError::TransmitQueueFull { limit: 2 });
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!(refused, 9, "{version:?}");
+        assert_eq!(sent(&mut c), ["0/admin,", "0/x,"], "{version:?}");
+        // Drained: joining works again.
+        assert_eq!(c.connect(at(0), "/x", None), Ok(()));
+        assert_eq!(sent(&mut c), ["0/x,"]);
+    }
+}
+
+/// Found by the `sio_client_session` fuzz target: what was queued for a connection the
+/// I/O layer closed without draining went out on the next one (here a `DISCONNECT` for
+/// the namespace the new connection joins), and each close and open added to the queue.
+#[test]
+fn a_new_connection_does_not_send_what_was_queued_for_the_old_one() {
+    for version in ProtocolVersion::ALL {
+        let mut c = client(version, Config::DEFAULT, &[0]);
+        c.connect(at(0), "/admin", None).unwrap();
+        c.handle_open(at(0), EIO_SID);
+        text(&mut c, at(0), &accept(version, "/admin", "s"));
+        c.close();
+        assert_eq!(
+            actions(&mut c),
+            [TransportAction::Open, TransportAction::Close]
+        );
+        // The I/O layer closes without sending "0/admin," and "1/admin,", then joins again.
+        c.connect(at(1), "/admin", None).unwrap();
+        assert_eq!(actions(&mut c), [TransportAction::Open]);
+        c.handle_open(at(1), EIO_SID);
+        assert_eq!(sent(&mut c), ["0/admin,"], "{version:?}");
+    }
+}
+
 #[test]
 fn the_buffers_and_the_acks_are_bounded() {
     for version in ProtocolVersion::ALL {

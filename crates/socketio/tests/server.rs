@@ -773,6 +773,32 @@ fn v5_server_closes_everything() {
     assert_eq!(c.emit(at(0), "/", "x", &[], None), Err(SendError::Closed));
 }
 
+/// Found while writing the `sio_server_session` fuzz target: `emit` built its packet
+/// before looking at the state, so on a closed connection a name that cannot be sent
+/// (revision 5's reserved names) or a bad namespace gave `SendError::Build`, not the
+/// `SendError::Closed` the type documents for every mutator after `Close`.
+#[test]
+fn every_mutator_says_closed_after_close() {
+    for version in ProtocolVersion::ALL {
+        let mut c = conn(version);
+        join_root(&mut c, "S");
+        c.close();
+        let _ = (sent(&mut c), events(&mut c));
+        for (nsp, name) in [("/", "x"), ("/", "connect"), ("no-slash", "x")] {
+            assert_eq!(
+                c.emit(at(0), nsp, name, &[], None),
+                Err(SendError::Closed),
+                "{version:?} {nsp} {name}"
+            );
+        }
+        assert_eq!(c.ack("/", 0, &[]), Err(SendError::Closed));
+        assert_eq!(c.send_encoded("/", &[]), Err(SendError::Closed));
+        assert_eq!(c.disconnect("/"), Err(SendError::Closed));
+        assert_eq!(c.accept("/", Some("T")), Err(SendError::Closed));
+        assert_eq!(c.refuse("/", "no", None), Err(SendError::Closed));
+    }
+}
+
 #[test]
 fn v4_server_closes_everything() {
     let mut c = conn(V4);

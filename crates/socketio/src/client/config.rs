@@ -57,8 +57,13 @@ pub struct Config {
     /// reconnection is under way, not an unbounded backlog. Beyond it, emits are refused.
     pub max_send_buffer: usize,
     /// Most Engine.io messages waiting in [`Connection::poll_transmit`](super::Connection::poll_transmit).
-    /// Default 10,000. An emit that would pass it is refused; flushing the send buffer after
-    /// a (re)connection may pass it by at most [`Config::max_send_buffer`] packets.
+    /// Default 10,000. An emit or ack that would pass it is refused, and so is a
+    /// [`Connection::connect`](super::Connection::connect) of a new namespace while the
+    /// Engine.io connection is open and the queue is full. What the protocol itself queues
+    /// may pass it, by a bounded amount per Engine.io connection: the `CONNECT` of each
+    /// namespace joined when it opens, a `DISCONNECT` per connected namespace left, and the
+    /// send buffer flushed as namespaces connect. Messages still queued for an earlier
+    /// Engine.io connection are dropped when a new one opens.
     pub max_transmit_queue: usize,
 }
 

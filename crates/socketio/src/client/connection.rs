@@ -176,7 +176,7 @@ impl<R: Rng> Connection<R> {
     /// Then: [`Connection::poll_transport`], [`Connection::poll_transmit`].
     ///
     /// # Errors
-    /// A bad namespace or auth; nothing changed.
+    /// A bad namespace or auth, or [`ConnectError::TransmitQueueFull`]; nothing changed.
     pub fn connect(
         &mut self,
         now: Instant,
@@ -204,6 +204,13 @@ impl<R: Rng> Connection<R> {
             }
         }
         if self.find(nsp).is_none() {
+            // Joining while open queues a CONNECT: refused when the queue is full, or an
+            // application that joins and leaves without draining grows it without bound.
+            if self.is_open() && self.transmit.len() >= self.config.max_transmit_queue {
+                return Err(ConnectError::TransmitQueueFull {
+                    limit: self.config.max_transmit_queue,
+                });
+            }
             self.namespaces.push(Namespace {
                 nsp: nsp.into(),
                 auth: if self.version == ProtocolVersion::V5 {
@@ -376,7 +383,9 @@ impl<R: Rng> Connection<R> {
     /// every one, with its auth ("the client MUST send a `CONNECT` packet"); revision 4 all
     /// but `/` ("The server always send a `CONNECT` packet for the default namespace (`/`)
     /// when the connection is established"). After a reconnection, [`Event::Reconnected`]
-    /// and the backoff starts again. Ignored when no open was asked for.
+    /// and the backoff starts again. Messages still queued for an earlier Engine.io
+    /// connection (not drained before its [`TransportAction::Close`]) are dropped. Ignored
+    /// when no open was asked for.
     ///
     /// Then: [`Connection::poll_transmit`], [`Connection::poll_event`].
     pub fn handle_open(&mut self, now: Instant, eio_sid: &str) {
@@ -389,6 +398,11 @@ impl<R: Rng> Connection<R> {
             root_connected: false,
         };
         self.decoder = Decoder::new(self.version, self.config.limits);
+        // What is still queued was meant for an earlier Engine.io connection (to be sent
+        // before its `TransportAction::Close`): on this one it would be out of place (a
+        // `DISCONNECT` or an ack the new server never asked for), and keeping it would let
+        // the queue grow by a few messages per connection without bound.
+        self.transmit.clear();
         if self.reconnecting {
             // onreconnect: "const attempt = this.backoff.attempts; … this.backoff.reset();
             // this.emitReserved("reconnect", attempt)".

@@ -20,6 +20,14 @@ pub enum ConnectError {
     /// auth for `/` cannot travel in one: put it in the Engine.io handshake's query string.
     #[error("revision 4 joins '/' implicitly: send its auth in the Engine.io query string")]
     AuthOnImplicitNamespace,
+    /// The Engine.io connection is open and
+    /// [`Config::max_transmit_queue`](super::Config::max_transmit_queue) messages already
+    /// wait in `poll_transmit`: joining now would queue a `CONNECT` past it.
+    #[error("transmit queue full ({limit} messages)")]
+    TransmitQueueFull {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Why an emit or ack was refused.

@@ -502,6 +502,11 @@ impl Connection {
         args: &[Value],
         ack: Option<Duration>,
     ) -> Result<Option<u64>, SendError> {
+        // "After Event::Close … mutators return SendError::Closed": before building, so
+        // that a bad name on a closed connection says closed too.
+        if self.closed {
+            return Err(SendError::Closed);
+        }
         let p = Packet::event(self.version, nsp, name, args)?;
         self.emit_packet(now, p, ack)
     }
