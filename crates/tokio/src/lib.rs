@@ -80,6 +80,9 @@
 //! - `engineio` (implies `http`): `engineio::EngineIo`, an Engine.io server (protocol
 //!   revisions 3 and 4 at once; long-polling, websocket, the upgrade, heartbeats, CORS) to
 //!   call from a hyper service or an axum route; its module docs give the call order.
+//! - `socketio` (implies `engineio`): `socketio::SocketIo`, a Socket.IO server (protocol
+//!   revisions 4 and 5 at once) on the Engine.io server: namespaces, acks both ways, rooms
+//!   and broadcasts.
 //!
 //! # Feature `codec`
 //!
@@ -113,6 +116,8 @@ mod handshake;
 mod message;
 mod outbox;
 mod recv;
+#[cfg(feature = "socketio")]
+pub mod socketio;
 mod split;
 mod stream;
 #[cfg(feature = "http")]
