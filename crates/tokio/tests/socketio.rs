@@ -54,6 +54,7 @@ enum Report {
         nsp: String,
         id: String,
         eio: String,
+        query: String,
     },
     Left {
         id: String,
@@ -88,6 +89,7 @@ fn app(io: SocketIo, mut incoming: Incoming) -> mpsc::UnboundedReceiver<Report> 
                 nsp: socket.nsp().into(),
                 id: socket.id().into(),
                 eio: socket.eio_sid().into(),
+                query: socket.handshake_query().into(),
             });
             let auth = match socket.auth() {
                 Auth::Object(m) => Value::Object(m.clone()),
@@ -298,9 +300,11 @@ async fn v5_client_connects_with_auth_over_polling_and_websocket() {
         let ok = c.join("/", Some(&auth)).await;
         assert_eq!(ok.kind(), PacketType::Connect);
         assert_eq!(ok.nsp(), "/");
-        let Report::Connected { id, eio, .. } = report(&mut reports).await else {
+        let Report::Connected { id, eio, query, .. } = report(&mut reports).await else {
             panic!("expected a connection")
         };
+        // The Engine.io handshake request's query is kept.
+        assert!(query.split('&').any(|p| p == "EIO=4"), "{query}");
         // "the server responds with a CONNECT packet with the session ID" — the same id as
         // the server's socket, and not the Engine.io id.
         let sid = ok.value().unwrap().unwrap();
@@ -332,9 +336,16 @@ async fn v4_client_gets_the_implicit_connect_and_socket_io_2_ids() {
         assert_eq!((ok.kind(), ok.nsp()), (PacketType::Connect, "/"));
         // Revision 4 sends CONNECT without data.
         assert_eq!(ok.value().unwrap(), None);
-        let Report::Connected { nsp, id, eio } = report(&mut reports).await else {
+        let Report::Connected {
+            nsp,
+            id,
+            eio,
+            query,
+        } = report(&mut reports).await
+        else {
             panic!("expected a connection")
         };
+        assert!(query.split('&').any(|p| p == "EIO=3"), "{query}");
         assert_eq!((nsp.as_str(), id.as_str()), ("/", eio.as_str()));
         let ev = c.next().await;
         assert_eq!(ev.event_name(), Some("auth"));

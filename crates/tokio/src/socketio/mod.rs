@@ -297,6 +297,7 @@ struct State {
 struct Session {
     shared: Arc<Shared>,
     eio_sid: String,
+    query: String,
     version: ProtocolVersion,
     state: Mutex<State>,
     /// Wakes the driver: output queued, or a deadline moved.
@@ -406,6 +407,7 @@ async fn drive(shared: Arc<Shared>, mut eio: engineio::Socket) {
     let now = shared.now();
     let session = Arc::new(Session {
         eio_sid: eio.sid().to_owned(),
+        query: eio.query().to_owned(),
         version,
         state: Mutex::new(State {
             conn: Connection::new(&shared.config.server, version, eio.sid(), now),
@@ -644,6 +646,14 @@ impl ConnectRequest {
         self.session.version
     }
 
+    /// The query string of the HTTP request that opened the Engine.io session (undecoded,
+    /// `EIO`, `transport` and `t` included): socket.io's `socket.handshake.query` before
+    /// parsing. socket.io 2.x clients put their `query` option there.
+    #[must_use]
+    pub fn handshake_query(&self) -> &str {
+        &self.session.query
+    }
+
     /// The Engine.io session id.
     #[must_use]
     pub fn eio_sid(&self) -> &str {
@@ -765,6 +775,14 @@ impl Socket {
     #[must_use]
     pub fn version(&self) -> ProtocolVersion {
         self.session.version
+    }
+
+    /// The query string of the HTTP request that opened the Engine.io session (undecoded,
+    /// `EIO`, `transport` and `t` included): socket.io's `socket.handshake.query` before
+    /// parsing. socket.io 2.x clients put their `query` option there.
+    #[must_use]
+    pub fn handshake_query(&self) -> &str {
+        &self.session.query
     }
 
     /// The Engine.io session id.
