@@ -10,6 +10,7 @@ mod http;
 mod loadtest;
 mod os;
 mod serve;
+mod sio;
 mod tls;
 mod wire;
 mod wslink;
