@@ -600,3 +600,109 @@ async fn disconnects_from_either_side_and_the_session_end() {
         assert!(c.next_or_end().await.is_none());
     }
 }
+
+#[tokio::test]
+async fn a_socket_whose_application_falls_behind_is_disconnected() {
+    let (io, mut incoming) = SocketIo::new(Config::new().with_event_queue(2));
+    let port = serve_endpoint(io.clone()).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(req) = incoming.accept().await {
+            // Accepted, but not read until the test says so.
+            let _ = tx.send(req.accept().unwrap());
+        }
+    });
+    let mut c = Sio::connect(port, ProtocolVersion::V5, true).await;
+    c.join("/", None).await;
+    let mut socket = timeout(DEADLINE, rx.recv()).await.unwrap().unwrap();
+    for i in 0..3u64 {
+        c.emit("/", "e", &[Value::from(i)], None).await;
+    }
+    // The third event finds the queue (2) full: the client is told to leave.
+    let p = c.next().await;
+    assert_eq!((p.kind(), p.nsp()), (PacketType::Disconnect, "/"));
+    // The application still gets what was queued, then the end.
+    for i in 0..2u64 {
+        let ev = timeout(DEADLINE, socket.recv()).await.unwrap().unwrap();
+        assert_eq!(ev.args().unwrap(), [Value::from(i)]);
+    }
+    assert!(timeout(DEADLINE, socket.recv()).await.unwrap().is_none());
+    assert_eq!(
+        socket.disconnect_reason(),
+        Some(DisconnectReason::ServerNamespaceDisconnect)
+    );
+    assert_eq!(
+        socket.emit("late", &[]),
+        Err(pushwire_tokio::socketio::SendError::NotConnected)
+    );
+}
+
+#[tokio::test]
+async fn a_full_accept_queue_and_a_dropped_request_refuse() {
+    let config = Config::new()
+        .with_namespace("/other")
+        .with_namespace("/third")
+        .with_accept_queue(1);
+    let (io, mut incoming) = SocketIo::new(config);
+    let port = serve_endpoint(io.clone()).await;
+    let mut a = Sio::connect(port, ProtocolVersion::V5, false).await;
+    a.send_text("0").await;
+    let first = timeout(DEADLINE, incoming.accept()).await.unwrap().unwrap();
+    assert_eq!(
+        (first.eio_sid(), first.nsp()),
+        (&*a.eio.handshake().sid, "/")
+    );
+    // Nobody accepts now: a's CONNECT to "/other" takes the queue's only place, the next
+    // one (to "/third", handled after it by the same driver) finds it full and is refused
+    // at once.
+    a.send_text("0/other,").await;
+    a.send_text("0/third,").await;
+    let p = a.next().await;
+    assert_eq!((p.kind(), p.nsp()), (PacketType::ConnectError, "/third"));
+    assert_eq!(
+        p.value().unwrap(),
+        Some(obj(&[(
+            "message",
+            s(pushwire_tokio::socketio::SERVER_BUSY)
+        )]))
+    );
+    // "/x" does not exist: refused by the endpoint whatever the queue.
+    let mut b = Sio::connect(port, ProtocolVersion::V5, false).await;
+    b.send_text("0/x,").await;
+    let p = b.next().await;
+    assert_eq!((p.kind(), p.nsp()), (PacketType::ConnectError, "/x"));
+    assert_eq!(
+        p.value().unwrap(),
+        Some(obj(&[("message", s("Invalid namespace"))]))
+    );
+    // Dropping an unanswered request refuses it.
+    let second = timeout(DEADLINE, incoming.accept()).await.unwrap().unwrap();
+    assert_eq!(second.nsp(), "/other");
+    drop(second);
+    let p = a.next().await;
+    assert_eq!((p.kind(), p.nsp()), (PacketType::ConnectError, "/other"));
+    assert_eq!(
+        p.value().unwrap(),
+        Some(obj(&[(
+            "message",
+            s(pushwire_tokio::socketio::REQUEST_DROPPED)
+        )]))
+    );
+    // Answering late still works.
+    let socket = first.accept().unwrap();
+    let ok = a.next().await;
+    assert_eq!((ok.kind(), ok.nsp()), (PacketType::Connect, "/"));
+    assert_eq!(socket.nsp(), "/");
+}
+
+#[tokio::test]
+async fn a_connection_that_joins_nothing_is_closed_after_the_connect_timeout() {
+    use pushwire_tokio::socketio::pushwire_socketio::server::Config as ServerConfig;
+    let config = Config::new()
+        .with_server(ServerConfig::DEFAULT.with_connect_timeout(Duration::from_millis(200)));
+    let (io, _incoming) = SocketIo::new(config);
+    let port = serve_endpoint(io.clone()).await;
+    let mut c = Sio::connect(port, ProtocolVersion::V5, true).await;
+    // socket.io 4 `client.js`: "no namespace joined yet, close the client".
+    assert!(c.next_or_end().await.is_none());
+}
