@@ -136,11 +136,12 @@ fn app(io: SocketIo, mut incoming: Incoming) -> mpsc::UnboundedReceiver<Report> 
                                 .emit("all-message", &[payload, s(socket.id())])
                                 .unwrap();
                         }
-                        "ask" | "ask-fast" => {
-                            let t = if ev.name() == "ask" {
-                                DEADLINE
-                            } else {
-                                Duration::from_millis(100)
+                        "ask" | "ask-fast" | "ask-far" => {
+                            let t = match ev.name() {
+                                "ask" => DEADLINE,
+                                "ask-fast" => Duration::from_millis(100),
+                                // A deadline beyond any clock: never fires, never panics.
+                                _ => Duration::from_secs(u64::MAX),
                             };
                             let answer = socket.emit_with_ack("question", &args, t).unwrap();
                             let tx = tx.clone();
@@ -412,6 +413,11 @@ async fn events_and_acks_both_ways_with_binary_on_both_revisions() {
                 report(&mut reports).await,
                 Report::Answer(Ok(answer.to_vec()))
             );
+            c.emit("/", "ask-far", &[], None).await;
+            let q = c.next().await;
+            let id = q.id().expect("the question asks for an ack");
+            c.send(&Packet::ack("/", id, &[]).unwrap()).await;
+            assert_eq!(report(&mut reports).await, Report::Answer(Ok(vec![])));
             // Unanswered: the future ends with a timeout.
             c.emit("/", "ask-fast", &[], None).await;
             let q = c.next().await;

@@ -441,7 +441,8 @@ async fn drive(shared: Arc<Shared>, mut eio: engineio::Socket) {
             close_sent = true;
             eio.close();
         }
-        let sleep = deadline.map(|t| session.shared.start + t.as_duration());
+        // A deadline too far to represent is never reached.
+        let sleep = deadline.and_then(|t| session.shared.start.checked_add(t.as_duration()));
         tokio::select! {
             m = eio.recv() => {
                 let now = session.shared.now();
