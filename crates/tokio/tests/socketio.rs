@@ -503,6 +503,21 @@ async fn a_room_broadcast_reaches_exactly_its_members_across_revisions() {
     for c in &mut clients {
         assert_eq!(c.next().await.event_name(), Some("marker"));
     }
+    // io.in(room).disconnectSockets(): a and b leave "/", c and d stay.
+    let mut in_room = io.of("/").to("r").socket_ids();
+    in_room.sort();
+    let mut want = vec![ids[0].clone(), ids[1].clone()];
+    want.sort();
+    assert_eq!(in_room, want);
+    assert_eq!(io.of("/").to("r").disconnect(), 2);
+    for c in &mut clients[..2] {
+        let p = c.next().await;
+        assert_eq!((p.kind(), p.nsp()), (PacketType::Disconnect, "/"));
+    }
+    assert_eq!(io.of("/").emit("marker", &[]).unwrap().sent, 2);
+    for c in &mut clients[2..] {
+        assert_eq!(c.next().await.event_name(), Some("marker"));
+    }
 }
 
 #[tokio::test]

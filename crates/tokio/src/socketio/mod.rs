@@ -1074,6 +1074,54 @@ impl Broadcast {
         self
     }
 
+    /// The targets' socket ids on this node (socket.io's `fetchSockets`, ids only).
+    #[must_use]
+    pub fn socket_ids(&self) -> Vec<String> {
+        self.shared
+            .registry()
+            .get(&self.nsp)
+            .map(|n| {
+                n.rooms
+                    .targets(&self.opts)
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Disconnects every target from the namespace (socket.io's `disconnectSockets()`):
+    /// each client gets `DISCONNECT`, each [`Socket::recv`] ends with "server namespace
+    /// disconnect". Returns how many were disconnected.
+    pub fn disconnect(&self) -> usize {
+        let targets = self.targets();
+        let mut n = 0;
+        for (session, _) in targets {
+            let Some(session) = session.upgrade() else {
+                continue;
+            };
+            let mut st = session.lock();
+            if st.conn.disconnect(&self.nsp).is_ok() {
+                n += 1;
+            }
+            session.pump(&mut st);
+        }
+        n
+    }
+
+    fn targets(&self) -> Vec<(Weak<Session>, ProtocolVersion)> {
+        let reg = self.shared.registry();
+        let Some(n) = reg.get(&self.nsp) else {
+            return Vec::new();
+        };
+        n.rooms
+            .targets(&self.opts)
+            .into_iter()
+            .filter_map(|id| n.sockets.get(id))
+            .map(|t| (t.session.clone(), t.version))
+            .collect()
+    }
+
     /// Emits event `name` with `args` to every target: the packet is encoded once per
     /// protocol revision and the same messages are queued to each target, without waiting
     /// (a target whose output queue is full is skipped and counted).
