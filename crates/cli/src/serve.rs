@@ -18,6 +18,8 @@
 //! * `GET /ws/echo`, `GET /ws/chat` — WebSocket echo and chat (see `demo.rs`).
 //! * `/engine.io/` — Engine.io v3 and v4: a chat over long-polling and websocket, or with
 //!   `--reference-apps` the v4 spec's test-suite echo server (see `eio.rs`).
+//! * `/socket.io/` — with `--reference-apps` only: Socket.IO v4 and v5, the v5 spec's
+//!   test-suite server with the interop app's events (see `sio.rs`).
 //!
 //! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s (hyper's limits), and
 //! at most `--max-conns` connections are served at once (more get 503).
@@ -127,6 +129,8 @@ const RETRY_MS: u64 = 2000;
 struct State {
     chat: Arc<crate::demo::Chat>,
     eio: crate::eio::Eio,
+    /// The Socket.IO reference app (`--reference-apps`).
+    sio: Option<crate::sio::Sio>,
 }
 
 /// Most bytes of a request head (hyper answers 431 beyond).
@@ -194,11 +198,16 @@ async fn serve(opts: Options) -> io::Result<()> {
             "reference apps: /engine.io/ is the Engine.io v4 test-suite echo server \
              (pingInterval 300, pingTimeout 200, maxPayload 1000000, CORS *; EIO=3 and 4)"
         );
+        println!(
+            "reference apps: /socket.io/ is the Socket.IO v5 test-suite server with the \
+             interop app's events (connectTimeout 1000; protocols 4 and 5)"
+        );
     }
     let live = Arc::new(AtomicUsize::new(0));
     let state = Arc::new(State {
         chat: Arc::new(crate::demo::Chat::default()),
         eio: crate::eio::Eio::start(opts.reference_apps),
+        sio: opts.reference_apps.then(crate::sio::Sio::start),
     });
     // Tells the HTTP connections to finish their request and close.
     let (stop, stopped) = watch::channel(false);
@@ -249,7 +258,7 @@ async fn serve(opts: Options) -> io::Result<()> {
     // Ctrl-C: close what is open, politely, within a bound.
     SHUTDOWN.store(true, Ordering::SeqCst);
     let _ = stop.send(true);
-    let sessions = state.eio.close_all();
+    let sessions = state.eio.close_all() + state.sio.as_ref().map_or(0, crate::sio::Sio::close_all);
     let sockets = crate::wslink::close_all();
     println!(
         "shutting down: {} connections open ({sockets} WebSocket and SSE chat, {sessions} Engine.io sessions)",
@@ -345,7 +354,7 @@ where
 async fn route(req: Req, peer: Arc<str>, state: Arc<State>) -> Result<Response<Body>, Infallible> {
     let peer = &*peer;
     let path = req.uri().path().to_owned();
-    if !path.starts_with("/engine.io") {
+    if !path.starts_with("/engine.io") && !path.starts_with("/socket.io") {
         println!("{peer}: {}", http::describe(&req));
     }
     let get = req.method() == Method::GET;
@@ -360,6 +369,10 @@ async fn route(req: Req, peer: Arc<str>, state: Arc<State>) -> Result<Response<B
         p if p == "/engine.io" || p.starts_with("/engine.io/") => {
             crate::eio::handle(req, peer, &state.eio).await
         }
+        p if p == "/socket.io" || p.starts_with("/socket.io/") => match &state.sio {
+            Some(sio) => crate::sio::handle(req, peer, sio).await,
+            None => http::respond(StatusCode::NOT_FOUND, "text/plain", b"not found\n"),
+        },
         "/" | "/sse/box" | "/sse/chat" | "/ws/echo" | "/ws/chat" => http::respond(
             StatusCode::METHOD_NOT_ALLOWED,
             "text/plain",

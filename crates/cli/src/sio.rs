@@ -1,225 +1,298 @@
-//! `pushwire decode socketio` / `pushwire encode socketio`: Socket.IO packets (revision 4 or
-//! 5) as JSON lines, the Engine.io messages that carry them as JSON lines too. See
-//! docs/cli.md for the object shapes.
+//! The Socket.IO endpoint at `/socket.io/` (with `--reference-apps` only): pushwire-tokio's
+//! [`SocketIo`] (protocol revisions 4 and 5 at once, over Engine.io 3 and 4) running the
+//! v5 spec's "Test suite" reference server, extended with the events of the interop app
+//! (`tests/interop/socketio/APP.md`):
+//!
+//! ```js
+//! const io = new Server(3000, {
+//!   pingInterval: 300, pingTimeout: 200, maxPayload: 1000000, connectTimeout: 1000,
+//!   cors: { origin: "*" }
+//! });
+//! io.on("connection", (socket) => {
+//!   socket.emit("auth", socket.handshake.auth);
+//!   socket.on("message", (...args) => { socket.emit.apply(socket, ["message-back", ...args]); });
+//!   socket.on("message-with-ack", (...args) => { const ack = args.pop(); ack(...args); })
+//! });
+//! io.of("/custom").on("connection", (socket) => { socket.emit("auth", socket.handshake.auth); });
+//! ```
+//!
+//! Namespaces: `/` and `/dyn-<digits>` run the full app; `/custom` emits `auth` only;
+//! `/refuse` and `/refuse-plain` are refused by a "middleware"; anything else is refused as
+//! socket.io does ("Invalid namespace").
 
-use std::io::{self, BufRead, Write};
+use std::time::Duration;
 
-use base64::Engine as _;
-use bytes::Bytes;
-use pushwire_socketio::{Decoder, Limits, Packet, PacketData, PacketType, ProtocolVersion, Value};
+use hyper::Response;
+use pushwire_engineio::Limits;
+use pushwire_tokio::engineio::{self, Cors};
+use pushwire_tokio::socketio::pushwire_socketio::server::Config as ServerConfig;
+use pushwire_tokio::socketio::{
+    Auth, Config, Event, Map, ProtocolVersion, Socket, SocketIo, Value,
+};
 
-use crate::wire::Outcome;
+use crate::http::{Body, Req};
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+/// Packets that may wait for a client that does not fetch them.
+const MAX_BUFFERED_PACKETS: usize = 1_000;
 
-/// The arguments after `socketio`: `--protocol 4|5`.
-pub(crate) fn parse_args(args: &[String]) -> Result<ProtocolVersion, String> {
-    match args {
-        [flag, n] if flag == "--protocol" => match n.as_str() {
-            "4" => Ok(ProtocolVersion::V4),
-            "5" => Ok(ProtocolVersion::V5),
-            other => Err(format!("--protocol takes 4 or 5, not `{other}`")),
-        },
-        _ => Err("socketio takes `--protocol 4|5`".into()),
-    }
+/// The Socket.IO endpoint's state.
+pub(crate) struct Sio {
+    io: SocketIo,
 }
 
-/// The non-blank lines of stdin, each parsed as a JSON object into a [`Value`] (which
-/// keeps the keys in their order).
-fn lines() -> impl Iterator<Item = Result<pushwire_socketio::Map, String>> {
-    io::stdin()
-        .lock()
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
-        .map(|(i, l)| {
-            let l = l.map_err(|e| format!("line {}: {e}", i + 1))?;
-            match serde_json::from_str::<Value>(&l) {
-                Ok(Value::Object(m)) => Ok(m),
-                Ok(_) => Err(format!("line {}: not a JSON object", i + 1)),
-                Err(e) => Err(format!("line {}: {e}", i + 1)),
-            }
-        })
+/// `/^\/dyn-\d+$/`: the interop app's dynamic namespaces.
+fn is_dynamic(nsp: &str) -> bool {
+    nsp.strip_prefix("/dyn-")
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// One Engine.io message from its object: `{"text": …}` or `{"binary_base64": …}`.
-fn message_from(m: &pushwire_socketio::Map) -> Result<PacketData, String> {
-    if let Some((k, _)) = m
-        .iter()
-        .find(|(k, _)| !["text", "binary_base64"].contains(k))
-    {
-        return Err(format!("unknown key `{k}`"));
-    }
-    match (m.get("text"), m.get("binary_base64")) {
-        (Some(Value::String(t)), None) => Ok(PacketData::Text(t.clone())),
-        (None, Some(Value::String(b))) => B64
-            .decode(b)
-            .map(|d| PacketData::Binary(d.into()))
-            .map_err(|e| format!("`binary_base64`: {e}")),
-        _ => Err("a message is {\"text\": string} or {\"binary_base64\": string}".into()),
-    }
+/// The v5 spec's test-suite server options (see the module docs); revision 4 (EIO=3) stays
+/// allowed, as socket.io 4 with `allowEIO3`.
+fn reference_config() -> Config {
+    let engine = engineio::Config::DEFAULT
+        .engine
+        .with_ping_interval(Duration::from_millis(300))
+        .with_ping_timeout(Duration::from_millis(200))
+        .with_limits(Limits::DEFAULT.with_max_payload_bytes(1_000_000))
+        .with_max_buffered_packets(MAX_BUFFERED_PACKETS);
+    let eio = engineio::Config::DEFAULT
+        .with_engine(engine)
+        .with_cors(Cors::ANY);
+    Config::new()
+        .with_engineio(eio)
+        .with_server(ServerConfig::DEFAULT.with_connect_timeout(Duration::from_millis(1000)))
+        .with_namespace("/custom")
+        .with_namespace("/refuse")
+        .with_namespace("/refuse-plain")
+        .with_dynamic_namespaces(is_dynamic)
 }
 
-/// Appends `v` as JSON, each binary value as `{"_binary_base64": …}`, object keys in order.
-fn write_value(out: &mut String, v: &Value) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => out.push_str(&json_str(s)),
-        Value::Binary(b) => {
-            out.push_str("{\"_binary_base64\":");
-            out.push_str(&json_str(&B64.encode(b)));
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+impl Sio {
+    /// Creates the endpoint and starts the reference app (call within the runtime).
+    pub(crate) fn start() -> Sio {
+        let (io, mut incoming) = SocketIo::new(reference_config());
+        let app = io.clone();
+        tokio::spawn(async move {
+            while let Some(req) = incoming.accept().await {
+                match req.nsp() {
+                    // The interop app's middlewares: `next(err)` with `err.data = {code: 42}`,
+                    // or without data.
+                    "/refuse" => {
+                        let mut data = Map::new();
+                        data.insert("code", Value::from(42u64));
+                        let _ = req.refuse("refused", Some(Value::Object(data)));
+                    }
+                    "/refuse-plain" => {
+                        let _ = req.refuse("refused", None);
+                    }
+                    _ => match req.accept() {
+                        Ok(socket) => {
+                            println!(
+                                "socket.io {}: {} connected (protocol {}, engine.io {})",
+                                socket.id(),
+                                socket.nsp(),
+                                socket.version().number(),
+                                socket.eio_sid()
+                            );
+                            tokio::spawn(member(app.clone(), socket));
+                        }
+                        Err(e) => println!("socket.io: accept failed: {e}"),
+                    },
                 }
-                write_value(out, v);
             }
-            out.push(']');
-        }
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, v)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+        });
+        Sio { io }
+    }
+
+    /// Closes every session.
+    pub(crate) fn close_all(&self) -> usize {
+        self.io.engineio().close_all()
+    }
+}
+
+/// `<auth>` of the interop app: revision 5 the `CONNECT` payload (`{}` without one);
+/// revision 4 the Engine.io handshake query overlaid with the namespace's query, without
+/// Engine.io's own keys (socket.io 2's `socket.handshake.query`).
+fn auth_of(socket: &Socket) -> Value {
+    match (socket.version(), socket.auth()) {
+        (ProtocolVersion::V5, Auth::Object(m)) => Value::Object(m.clone()),
+        (ProtocolVersion::V5, _) => Value::Object(Map::new()),
+        (_, auth) => {
+            let mut m = Map::new();
+            let nsp_query = match auth {
+                Auth::Query(q) => q.as_str(),
+                _ => "",
+            };
+            for (k, v) in parse_query(socket.handshake_query()).chain(parse_query(nsp_query)) {
+                if !matches!(k.as_str(), "EIO" | "transport" | "t" | "sid" | "b64" | "j") {
+                    m.insert(k, Value::String(v));
                 }
-                out.push_str(&json_str(k));
-                out.push(':');
-                write_value(out, v);
             }
-            out.push('}');
+            Value::Object(m)
         }
     }
 }
 
-fn json_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
-
-/// A decoded packet's line: `{"type","nsp","id"?,"data"?}`.
-fn packet_line(p: &Packet) -> String {
-    let mut s = String::from("{\"type\":");
-    s.push_str(&json_str(p.kind().name()));
-    s.push_str(",\"nsp\":");
-    s.push_str(&json_str(p.nsp()));
-    if let Some(id) = p.id() {
-        s.push_str(&format!(",\"id\":{id}"));
-    }
-    // A decoded packet's JSON was checked while decoding; reading it cannot fail.
-    if let Ok(Some(v)) = p.value() {
-        s.push_str(",\"data\":");
-        write_value(&mut s, &v);
-    }
-    s.push_str("}\n");
-    s
-}
-
-/// `pushwire decode socketio --protocol 4|5`.
-pub(crate) fn decode(out: &mut impl Write, version: ProtocolVersion) -> io::Result<Outcome> {
-    let mut dec = Decoder::new(version, Limits::DEFAULT);
-    for line in lines() {
-        let message = match line.and_then(|m| message_from(&m)) {
-            Ok(m) => m,
-            Err(e) => {
-                out.flush()?;
-                eprintln!("pushwire decode socketio: {e}");
-                return Ok(Outcome::Malformed);
-            }
-        };
-        match dec.push(message) {
-            Ok(Some(p)) => out.write_all(packet_line(&p).as_bytes())?,
-            Ok(None) => {}
-            Err(e) => {
-                out.write_all(format!("{{\"error\":{}}}\n", json_str(e.kind())).as_bytes())?;
-                return Ok(Outcome::Malformed);
-            }
-        }
-    }
-    if dec.is_reconstructing() {
-        // The input ended while a binary packet still waited for attachments.
-        out.write_all(b"{\"error\":\"incomplete\"}\n")?;
-        return Ok(Outcome::Malformed);
-    }
-    Ok(Outcome::Ok)
-}
-
-/// `{"_binary_base64": …}` objects (that key alone) as binary values.
-fn binaries(v: Value) -> Result<Value, String> {
-    Ok(match v {
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(binaries)
-                .collect::<Result<_, String>>()?,
-        ),
-        Value::Object(m) => match (m.len(), m.get("_binary_base64")) {
-            (1, Some(Value::String(b))) => Value::Binary(Bytes::from(
-                B64.decode(b)
-                    .map_err(|e| format!("`_binary_base64`: {e}"))?,
-            )),
-            _ => Value::Object(
-                m.iter()
-                    .map(|(k, v)| Ok((k, binaries(v.clone())?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-        },
-        v => v,
+/// `key=value&…` pairs, percent-decoded (`+` is a space), as node's `querystring.parse`.
+fn parse_query(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    q.split('&').filter(|p| !p.is_empty()).map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (decode(k), decode(v))
     })
 }
 
-/// A packet from its object (the shape `decode socketio` writes).
-fn packet_from(version: ProtocolVersion, m: &pushwire_socketio::Map) -> Result<Packet, String> {
-    if let Some((k, _)) = m
-        .iter()
-        .find(|(k, _)| !["type", "nsp", "id", "data"].contains(k))
-    {
-        return Err(format!("unknown key `{k}`"));
+fn decode(s: &str) -> String {
+    fn hex(c: u8) -> Option<u8> {
+        (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
     }
-    let kind = match m.get("type") {
-        Some(Value::String(t)) => {
-            PacketType::from_name(t).ok_or_else(|| format!("unknown packet type `{t}`"))?
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let escaped = match (b[i], b.get(i + 1), b.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) => hex(h).zip(hex(l)).map(|(h, l)| h << 4 | l),
+            _ => None,
+        };
+        match (escaped, b[i]) {
+            (Some(v), _) => {
+                out.push(v);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, c) => {
+                out.push(c);
+                i += 1;
+            }
         }
-        _ => return Err("missing `type` (a string)".into()),
-    };
-    let nsp = match m.get("nsp") {
-        None => "/",
-        Some(Value::String(n)) => n,
-        Some(_) => return Err("`nsp` must be a string".into()),
-    };
-    let id = match m.get("id") {
-        None => None,
-        Some(Value::Number(n)) => Some(n.as_u64().ok_or("`id` must be an integer >= 0")?),
-        Some(_) => return Err("`id` must be an integer >= 0".into()),
-    };
-    let data = m.get("data").cloned().map(binaries).transpose()?;
-    Packet::new(version, kind, nsp, id, data.as_ref()).map_err(|e| e.to_string())
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `pushwire encode socketio --protocol 4|5`.
-pub(crate) fn encode(out: &mut impl Write, version: ProtocolVersion) -> io::Result<Outcome> {
-    for line in lines() {
-        let packet = match line.and_then(|m| packet_from(version, &m)) {
-            Ok(p) => p,
-            Err(e) => {
-                out.flush()?;
-                eprintln!("pushwire encode socketio: {e}");
-                return Ok(Outcome::Malformed);
-            }
-        };
-        for m in packet.to_messages() {
-            let line = match m {
-                PacketData::Text(t) => format!("{{\"text\":{}}}\n", json_str(&t)),
-                PacketData::Binary(b) => {
-                    format!("{{\"binary_base64\":{}}}\n", json_str(&B64.encode(b)))
-                }
-            };
-            out.write_all(line.as_bytes())?;
+/// The rooms of `socket`, sorted, without its own room (the `join`/`leave` ack).
+fn rooms_ack(socket: &Socket) -> Value {
+    Value::Array(
+        socket
+            .rooms()
+            .into_iter()
+            .filter(|r| r != socket.id())
+            .map(Value::String)
+            .collect(),
+    )
+}
+
+/// One socket: `auth` on connection, then the app's events until it leaves.
+async fn member(io: SocketIo, mut socket: Socket) {
+    let _ = socket.emit("auth", &[auth_of(&socket)]);
+    let full = socket.nsp() != "/custom";
+    while let Some(ev) = socket.recv().await {
+        if full {
+            on_event(&io, &socket, ev);
         }
     }
-    Ok(Outcome::Ok)
+    let reason = socket.disconnect_reason().map_or("?", |r| r.as_str());
+    println!(
+        "socket.io {}: {} left ({reason})",
+        socket.id(),
+        socket.nsp()
+    );
+}
+
+/// The full app's events (APP.md "The full app"); arguments of the wrong type are ignored.
+fn on_event(io: &SocketIo, socket: &Socket, mut ev: Event) {
+    let Ok(args) = ev.args() else { return };
+    let first_str = args.first().and_then(Value::as_str).map(str::to_owned);
+    let id = Value::String(socket.id().to_owned());
+    match ev.name() {
+        "message" => {
+            let _ = socket.emit("message-back", &args);
+        }
+        "message-with-ack" => {
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&args);
+            }
+        }
+        "join" | "leave" => {
+            let Some(room) = first_str else { return };
+            if ev.name() == "join" {
+                if socket.join(&room).is_err() {
+                    return;
+                }
+            } else {
+                socket.leave(&room);
+            }
+            if let Some(ack) = ev.take_ack() {
+                let _ = ack.send(&[rooms_ack(socket)]);
+            }
+        }
+        "to-room" => {
+            let Some(room) = first_str else { return };
+            let payload = args.get(1).cloned().unwrap_or(Value::Null);
+            let _ = socket.to(&room).emit("room-message", &[payload, id]);
+        }
+        "to-all" => {
+            let payload = args.first().cloned().unwrap_or(Value::Null);
+            let _ = io.of(socket.nsp()).emit("all-message", &[payload, id]);
+        }
+        "ask-client" => {
+            let payload = args.first().cloned().unwrap_or(Value::Null);
+            // socket.io's `emit(…, callback)` has no timeout: the answer may come any time
+            // until the socket leaves.
+            if let Ok(answer) = socket.emit_with_ack("question", &[payload], Duration::MAX) {
+                // The answer comes later: emit to the socket's own room (`io.to(socket.id)`).
+                let back = io.of(socket.nsp()).to(socket.id());
+                tokio::spawn(async move {
+                    if let Ok(p) = answer.await {
+                        if let Ok(args) = p.args() {
+                            let _ = back.emit("answer-was", &args);
+                        }
+                    }
+                });
+            }
+        }
+        "kick-me" => {
+            let _ = socket.disconnect();
+        }
+        _ => {}
+    }
+}
+
+/// Handles one request to `/socket.io/`.
+pub(crate) async fn handle(req: Req, peer: &str, sio: &Sio) -> Response<Body> {
+    let target = crate::http::describe(&req);
+    let resp = sio.io.handle(req).await;
+    let status = resp.status();
+    if !status.is_success() && !status.is_informational() {
+        println!("{peer}: socket.io {target} -> {status}");
+    }
+    resp.map(|b| Body::Full(Some(b.into_bytes())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding_follows_querystring_parse() {
+        let got: Vec<_> = parse_query("token=abc&who=root+%F0%9F%98%80&EIO=3&bad=%zz&e").collect();
+        let want = [
+            ("token", "abc"),
+            ("who", "root 😀"),
+            ("EIO", "3"),
+            ("bad", "%zz"),
+            ("e", ""),
+        ];
+        assert_eq!(got.len(), want.len());
+        for ((k, v), (wk, wv)) in got.iter().zip(want) {
+            assert_eq!((k.as_str(), v.as_str()), (wk, wv));
+        }
+    }
+
+    #[test]
+    fn the_dynamic_pattern_is_dyn_digits() {
+        assert!(is_dynamic("/dyn-0") && is_dynamic("/dyn-123"));
+        assert!(!is_dynamic("/dyn-") && !is_dynamic("/dyn-1a") && !is_dynamic("/dyn1"));
+    }
 }

@@ -101,8 +101,8 @@ pub(crate) fn decode(args: &[String]) -> io::Result<Outcome> {
             Ok((form, binary)) => decode_eio4(&mut out, form, binary),
             Err(e) => Ok(Outcome::Usage(e)),
         },
-        Some("socketio") => match crate::sio::parse_args(&args[1..]) {
-            Ok(version) => crate::sio::decode(&mut out, version),
+        Some("socketio") => match crate::siowire::parse_args(&args[1..]) {
+            Ok(version) => crate::siowire::decode(&mut out, version),
             Err(e) => Ok(Outcome::Usage(e)),
         },
         _ => Ok(Outcome::Usage(
@@ -129,8 +129,8 @@ pub(crate) fn encode(args: &[String]) -> io::Result<Outcome> {
             Ok((form, binary)) => encode_eio4(&mut out, form, binary),
             Err(e) => Ok(Outcome::Usage(e)),
         },
-        Some("socketio") => match crate::sio::parse_args(&args[1..]) {
-            Ok(version) => crate::sio::encode(&mut out, version),
+        Some("socketio") => match crate::siowire::parse_args(&args[1..]) {
+            Ok(version) => crate::siowire::encode(&mut out, version),
             Err(e) => Ok(Outcome::Usage(e)),
         },
         _ => Ok(Outcome::Usage(

@@ -80,6 +80,10 @@
 //! - `engineio` (implies `http`): `engineio::EngineIo`, an Engine.io server (protocol
 //!   revisions 3 and 4 at once; long-polling, websocket, the upgrade, heartbeats, CORS) to
 //!   call from a hyper service or an axum route; its module docs give the call order.
+//! - `socketio` (implies `engineio`): `socketio::SocketIo`, a Socket.IO server (protocol
+//!   revisions 4 and 5 at once) on the Engine.io server: namespaces, acks both ways, rooms
+//!   and broadcasts; and `socketio::client`, a Socket.IO client (namespaces over one
+//!   Engine.io connection, acks both ways, reconnection) on the Engine.io client.
 //!
 //! # Feature `codec`
 //!

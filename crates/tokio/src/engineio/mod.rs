@@ -356,6 +356,8 @@ struct Inner {
     /// The websocket tasks, by sid, to wake when their session has output.
     ws: HashMap<String, Arc<Notify>>,
     accept: mpsc::Sender<Socket>,
+    /// The query of the request being handled, for the session it may open.
+    query: Option<String>,
 }
 
 struct Shared {
@@ -398,6 +400,7 @@ impl Shared {
                         .map_or(ProtocolVersion::V3, server::Session::protocol);
                     let socket = Socket {
                         sid: sid.clone(),
+                        query: inner.query.take().unwrap_or_default(),
                         protocol,
                         rx,
                         reason: Arc::clone(&reason),
@@ -520,6 +523,7 @@ impl futures_core::Stream for Incoming {
 /// close it. Dropping it closes the session.
 pub struct Socket {
     sid: String,
+    query: String,
     protocol: ProtocolVersion,
     rx: mpsc::Receiver<PacketData>,
     reason: Arc<OnceLock<CloseReason>>,
@@ -541,6 +545,13 @@ impl Socket {
     #[must_use]
     pub fn sid(&self) -> &str {
         &self.sid
+    }
+
+    /// The query string of the request that opened the session (undecoded, without `?`):
+    /// socket.io's `socket.handshake.query` before parsing.
+    #[must_use]
+    pub fn query(&self) -> &str {
+        &self.query
     }
 
     /// The protocol revision the client asked for (`EIO=3` or `EIO=4`).
@@ -678,6 +689,7 @@ impl EngineIo {
                 members: HashMap::new(),
                 ws: HashMap::new(),
                 accept,
+                query: None,
             }),
             changed: Notify::new(),
             timer: Arc::new(Notify::new()),
@@ -886,8 +898,10 @@ impl EngineIo {
         };
         let outcome = {
             let mut inner = shared.lock();
+            inner.query = Some(query.to_owned());
             let outcome = inner.server.handle_request(shared.now(), &http_req);
             shared.pump(&mut inner);
+            inner.query = None;
             outcome
         };
         match outcome {
