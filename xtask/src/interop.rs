@@ -26,6 +26,13 @@
 //!   maxPayload exceeded — and engine.io-client 3.5.6, all at once on one server process.
 //!   `engineio-client-v6`: pushwire-tokio's Engine.io client (v3 and v4, every transport)
 //!   against the engine.io 6.6 server (`tests/interop/node/eio6-server-echo.js`).
+//!   `serve-socketio`: the unmodified socket.io-client 4.8 and 2.5 against `pushwire serve
+//!   --reference-apps` at /socket.io/ (the interop app of `tests/interop/socketio/APP.md`):
+//!   15 checks per run over polling, websocket and upgrade, both clients in one room
+//!   (`--mixed`), and reconnection after the server is restarted
+//!   (`tests/interop/socketio/client-check.js`). `socketio-client`: pushwire-tokio's
+//!   Socket.IO client against the socket.io 4.8 and 2.5 servers, every transport, with
+//!   restarts (`tests/interop/socketio-client/run.sh`).
 //!
 //! * python `websockets` 17.4 (in the ignored venv `target/interop-venv`): its client
 //!   against `pushwire serve` (pushwire-ws server role), and its server against
@@ -72,6 +79,8 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("serve-engineio-client", serve_engineio_client),
         ("serve-engineio-v4", serve_engineio_v4),
         ("engineio-client-v6", engineio_client_v6),
+        ("serve-socketio", serve_socketio),
+        ("socketio-client", socketio_client),
         ("python-websockets", python_websockets),
         ("ws-deflate-python", ws_deflate_python),
         ("ws-deflate-node", ws_deflate_node),
@@ -641,4 +650,90 @@ fn load() -> Result<(), String> {
         "--timeout",
         "120",
     ]))
+}
+
+/// socket.io-client 4.8 and 2.5 (npm) against `pushwire serve --reference-apps`: six runs of
+/// `client-check.js` at once (each client over polling, websocket and the upgrade, with both
+/// clients sharing a room), then one reconnection run per client, each restarting the
+/// server (`restart-pushwire.sh`), one after the other.
+fn serve_socketio() -> Result<(), String> {
+    ensure_npm("tests/interop/socketio")?;
+    run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
+    let port = free_port()?;
+    std::fs::create_dir_all("target/interop").map_err(|e| e.to_string())?;
+    let pidfile = std::env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join("target/interop/serve-socketio.pid");
+    let _ = std::fs::remove_file(&pidfile);
+    let bin = std::fs::canonicalize(pushwire_bin()).map_err(|e| e.to_string())?;
+    let restart = format!(
+        "bash tests/interop/socketio/restart-pushwire.sh {} {} {port}",
+        pidfile.display(),
+        bin.display()
+    );
+    run(Command::new("sh").arg("-c").arg(&restart))?;
+    // Whatever happens below, the last server started is stopped.
+    struct Stop(std::path::PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            if let Ok(pid) = std::fs::read_to_string(&self.0) {
+                let _ = Command::new("kill").arg(pid.trim()).status();
+            }
+        }
+    }
+    let _stop = Stop(pidfile.clone());
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let mut children = Vec::new();
+    for client in ["4", "2"] {
+        for transport in ["polling", "websocket", "upgrade"] {
+            let child = Command::new("node")
+                .arg("tests/interop/socketio/client-check.js")
+                .args([client, &url, transport, "--mixed"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot start node: {e}"))?;
+            children.push((format!("socket.io-client {client}.x {transport}"), child));
+        }
+    }
+    let mut results = Vec::new();
+    let mut report = |name: String, out: std::process::Output| {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let summary = text
+            .lines()
+            .filter(|l| l.starts_with("FAIL") || l.starts_with("SUMMARY"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let ok = out.status.success();
+        println!("    {} {name}: {summary}", if ok { "ok  " } else { "FAIL" });
+        results.push(if ok { Ok(()) } else { Err(name) });
+    };
+    for (name, child) in children {
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("node failed: {e}"))?;
+        report(name, out);
+    }
+    for client in ["4", "2"] {
+        let out = Command::new("node")
+            .arg("tests/interop/socketio/client-check.js")
+            .args([client, &url, "upgrade", "--only", "reconnect"])
+            .args(["--restart-cmd", &restart])
+            .output()
+            .map_err(|e| format!("cannot start node: {e}"))?;
+        report(
+            format!("socket.io-client {client}.x reconnect after a restart"),
+            out,
+        );
+    }
+    let how = format!(", in {:.1} s", started.elapsed().as_secs_f64());
+    tally(&results, &how, "socket.io-client runs")
+}
+
+/// pushwire-tokio's Socket.IO client (`crates/tokio/examples/sio_client_check.rs`) against
+/// the socket.io 4.8 and 2.5 servers, over the upgrade, polling and websocket, with server
+/// restarts (`tests/interop/socketio-client/run.sh`).
+fn socketio_client() -> Result<(), String> {
+    ensure_npm("tests/interop/socketio-client")?;
+    run(Command::new("sh").arg("tests/interop/socketio-client/run.sh"))
 }
