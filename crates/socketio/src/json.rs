@@ -105,24 +105,46 @@ pub(crate) fn format_f64(out: &mut NumBuf, x: f64) {
         let _ = write!(out, "{}", x as i64);
         return;
     }
-    if x < 0.0 {
-        out.push_byte(b'-');
+    // zmij picks the digits ECMAScript's `Number::toString` picks: the fewest that read
+    // back as `x`, the closest when several do, the even one on a tie (Rust's `{:e}` does
+    // not break ties to even). In ECMAScript's fixed-notation range, zmij's plain decimal
+    // form is the same text; otherwise the digits are laid out below.
+    let mut z = zmij::Buffer::new();
+    let s = z.format_finite(x);
+    let a = x.abs();
+    if (1e-6..1e21).contains(&a) && !s.contains('e') && !s.ends_with(".0") {
+        out.push(s);
+        return;
     }
-    // `{:e}` gives the shortest digits that round-trip, as `d.ddd e<exp>`: the same digits
-    // ECMAScript picks (both are the shortest round-trip representation).
-    let mut sci = NumBuf::new();
-    let _ = write!(sci, "{:e}", x.abs());
-    let (mant, exp) = sci.as_str().split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
+    layout(out, x < 0.0, s.trim_start_matches('-'));
+}
+
+/// Lays out the digits of a shortest representation `text` (decimal or exponent notation,
+/// without sign) as `Number::toString` does.
+fn layout(out: &mut NumBuf, negative: bool, text: &str) {
+    let (mant, exp) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.trim_start_matches('+').parse::<i32>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    // value = 0.digits × 10^n
     let mut digits = NumBuf::new();
-    for &c in mant.as_bytes() {
-        if c != b'.' {
+    let mut n = exp + int.len() as i32;
+    for &c in int.as_bytes().iter().chain(frac.as_bytes()) {
+        if digits.len == 0 && c == b'0' {
+            n -= 1; // a leading zero
+        } else {
             digits.push_byte(c);
         }
     }
+    while digits.len > 1 && digits.buf[digits.len - 1] == b'0' {
+        digits.len -= 1;
+    }
     let digits = digits.as_str();
     let k = digits.len() as i32;
-    let n = exp + 1; // value = 0.digits × 10^n
+    if negative {
+        out.push_byte(b'-');
+    }
     if k <= n && n <= 21 {
         out.push(digits);
         for _ in 0..(n - k) {
@@ -265,6 +287,73 @@ mod tests {
         assert_eq!(f(2.5e300), "2.5e+300");
         assert_eq!(f(0.1), "0.1");
         assert_eq!(f(f64::NAN), "null");
+    }
+
+    #[test]
+    fn every_number_reads_back_and_the_layout_agrees() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut check = |x: f64| {
+            if !x.is_finite() || x == 0.0 {
+                return;
+            }
+            let mut a = NumBuf::new();
+            format_f64(&mut a, x);
+            let text = a.as_str();
+            // It reads back as `x`.
+            assert_eq!(text.parse::<f64>().ok(), Some(x), "{text}");
+            // The layout of zmij's text in either notation gives the same string.
+            let mut z = zmij::Buffer::new();
+            let mut b = NumBuf::new();
+            layout(&mut b, x < 0.0, z.format_finite(x).trim_start_matches('-'));
+            if x.abs() >= 9_007_199_254_740_992.0 || (x as i64) as f64 != x {
+                assert_eq!(text, b.as_str(), "{x:e}");
+            }
+            // As many significant digits as Rust's shortest `{:e}` (ties aside, the same).
+            let sci = alloc::format!("{:e}", x.abs());
+            let want = sci.split('e').next().unwrap_or("").replace('.', "").len();
+            let got = text
+                .trim_start_matches('-')
+                .split(['e'])
+                .next()
+                .unwrap_or("")
+                .replace('.', "")
+                .trim_start_matches('0')
+                .trim_end_matches('0')
+                .len();
+            assert!(got <= want.max(1), "{text} vs {sci}");
+        };
+        for _ in 0..200_000 {
+            let bits = next();
+            check(f64::from_bits(bits));
+            // Values near the notation thresholds and short decimals.
+            let m = (bits % 100_000) as f64;
+            let e = ((bits >> 20) % 50) as i32 - 25;
+            check(m * 10f64.powi(e));
+            check(-m / 7.0 * 10f64.powi(e));
+        }
+        for x in [
+            1e-6,
+            9.99999e-7,
+            1e21,
+            9.999999999999999e20,
+            0.1,
+            1.5,
+            12.5,
+            1e16 + 2.0,
+        ] {
+            check(x);
+        }
+        // A tie between two shortest digit strings goes to the even one, as ECMAScript
+        // says ("If there are two such possible values of s, choose the one that is even").
+        let mut t = NumBuf::new();
+        format_f64(&mut t, -891_685_714_285_714.2);
+        assert_eq!(t.as_str(), "-891685714285714.2");
     }
 
     #[test]
