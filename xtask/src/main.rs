@@ -152,6 +152,8 @@ fn ci(args: &[String]) -> ExitCode {
                     "pushwire-sse",
                     "-p",
                     "pushwire-engineio",
+                    "-p",
+                    "pushwire-socketio",
                 ]))
             }),
             "test" => run_tests(),
