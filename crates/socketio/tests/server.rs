@@ -1002,6 +1002,41 @@ fn v5_connect_twice_closes() {
 }
 
 #[test]
+fn v5_connect_repeated_while_pending_is_dropped() {
+    // socket.io-client 4.8 sends `40/custom,` twice when `socket.connect()` is called on a
+    // socket its manager is already connecting (seen against pushwire serve by hand).
+    let mut c = conn(V5);
+    feed(&mut c, "0/custom,");
+    feed(&mut c, "0/custom,");
+    assert_eq!(events(&mut c), [request("/custom", Auth::None)]);
+    assert!(!c.is_closed());
+    c.accept("/custom", Some("S")).unwrap();
+    assert_eq!(sent(&mut c), [r#"0/custom,{"sid":"S"}"#]);
+    assert_eq!(c.socket_id("/custom"), Some("S"));
+}
+
+#[test]
+fn v4_connect_repeated_while_waiting_for_root_is_dropped() {
+    let mut c = conn(V4);
+    // `/` is requested implicitly; `/custom` waits for it.
+    feed(&mut c, "0/custom,");
+    feed(&mut c, "0/custom,");
+    assert_eq!(events(&mut c), [request("/", Auth::None)]);
+    c.accept("/", None).unwrap();
+    assert_eq!(
+        events(&mut c),
+        [
+            Event::Connected {
+                nsp: "/".into(),
+                socket_id: c.eio_sid().into()
+            },
+            request("/custom", Auth::None),
+        ]
+    );
+    assert!(!c.is_closed());
+}
+
+#[test]
 fn v4_connect_twice_is_ignored() {
     let mut c = conn(V4);
     join_root(&mut c, "S");

@@ -285,15 +285,19 @@ impl Connection {
                 (String::from(p.nsp()), auth)
             }
         };
-        let known = self.socket(&nsp).is_some()
-            || self.requests.contains(&nsp)
-            || self.waiting.iter().any(|(n, _)| *n == nsp);
-        if known {
+        if self.socket(&nsp).is_some() {
             // 4.x: a CONNECT for a joined namespace is an invalid state ("if (!socket &&
-            // packet.type === CONNECT)" fails). For one being joined, socket.io would run
-            // the middlewares a second time; we close as for a joined one. 2.x would add
-            // a second socket; we ignore the repeat.
+            // packet.type === CONNECT)" fails). 2.x would add a second socket; we ignore
+            // the repeat.
             return self.invalid_state(p);
+        }
+        if self.requests.contains(&nsp) || self.waiting.iter().any(|(n, _)| *n == nsp) {
+            // A repeat while the first still waits for the application's answer:
+            // socket.io-client 4 sends one when `socket.connect()` is called on a socket
+            // its manager is already connecting. socket.io 4 has no socket yet, so it runs
+            // the middlewares again and answers twice; the connection stays up either way.
+            // The first request stands and gets the one answer; the repeat is dropped.
+            return;
         }
         let held = self.sockets.len() + self.requests.len() + self.waiting.len();
         if held >= self.config.max_namespaces {
