@@ -91,3 +91,7 @@ pub use version::ProtocolVersion;
 /// The Engine.io message data this crate reads and writes (re-exported from
 /// pushwire-engineio).
 pub use pushwire_engineio::PacketData;
+
+/// Time as the caller supplies it (re-exported from pushwire-engineio): the sessions'
+/// `now` arguments and deadlines.
+pub use pushwire_engineio::Instant;
