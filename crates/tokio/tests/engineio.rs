@@ -634,3 +634,67 @@ async fn the_hyper_client_sends_while_a_flood_it_does_not_read_waits() {
         }
     }
 }
+
+#[tokio::test]
+async fn duration_max_heartbeats_and_timeouts_mean_never() {
+    use pushwire_tokio::engineio::client::{connect, ClientConfig};
+    use pushwire_tokio::engineio::pushwire_engineio::client::Config as SessionConfig;
+    let engine = Config::DEFAULT
+        .engine
+        .with_ping_interval(Duration::MAX)
+        .with_ping_timeout(Duration::MAX);
+    let config = Config::DEFAULT
+        .with_engine(engine)
+        .with_body_timeout(Duration::MAX)
+        .with_write_timeout(Duration::MAX);
+    let (port, eio, mut incoming) = serve(config).await;
+    tokio::spawn(async move {
+        while let Some(mut socket) = incoming.accept().await {
+            tokio::spawn(async move {
+                while let Some(data) = socket.recv().await {
+                    let _ = socket.send(data);
+                }
+            });
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/engine.io/");
+    for protocol in [ProtocolVersion::V3, ProtocolVersion::V4] {
+        for (mode, session) in [
+            ("polling", SessionConfig::DEFAULT.with_upgrade(false)),
+            ("upgrade", SessionConfig::DEFAULT),
+        ] {
+            let config = ClientConfig::DEFAULT
+                .with_engine(session.with_protocol(protocol))
+                .with_request_timeout(Duration::MAX);
+            let mut client = timeout(DEADLINE, connect(&url, config))
+                .await
+                .unwrap()
+                .unwrap();
+            for i in 0..3 {
+                let d = PacketData::Text(format!("m{i}"));
+                timeout(DEADLINE, client.send(d.clone()))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(
+                    timeout(DEADLINE, client.recv()).await.unwrap(),
+                    Some(d),
+                    "{protocol:?} {mode}"
+                );
+                // Held polls and timers with a deadline too far to represent.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(client.close_reason(), None, "{protocol:?} {mode}");
+            client.close().await;
+            assert_eq!(timeout(DEADLINE, client.recv()).await.unwrap(), None);
+        }
+    }
+    // Every session closed and is gone.
+    timeout(DEADLINE, async {
+        while eio.session_count() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+}

@@ -825,10 +825,11 @@ impl Driver {
                 }
                 return;
             }
+            // A deadline too far to represent (a huge ack timeout or delay) is never reached.
             let deadline = self
                 .conn
                 .poll_timeout()
-                .map(|t| self.start + t.as_duration());
+                .and_then(|t| self.start.checked_add(t.as_duration()));
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
