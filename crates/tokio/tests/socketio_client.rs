@@ -377,3 +377,29 @@ async fn an_unreachable_server_is_retried_then_given_up_and_reconnect_starts_aga
         Some(ClientEvent::OpenError)
     );
 }
+
+#[tokio::test]
+async fn a_duration_max_ack_timeout_means_never() {
+    let (url, mut incoming) = serve().await;
+    let client = connect(&url, ClientConfig::DEFAULT).await.unwrap();
+    let mut root = client.socket("/", None).await.unwrap();
+    let mut server = accept(&mut incoming).await;
+    assert_eq!(server_recv(&mut server).await, "0");
+    server.send_text(r#"0{"sid":"a"}"#).unwrap();
+    connected(&mut root).await;
+    // The ack's deadline is too far for the clock: it never fires, and nothing panics.
+    let ack = root
+        .emit_with_ack("slow", &[], Some(Duration::MAX))
+        .await
+        .unwrap();
+    assert_eq!(server_recv(&mut server).await, r#"20["slow"]"#);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.send_text(r#"30["done"]"#).unwrap();
+    assert_eq!(
+        timeout(DEADLINE, ack).await.unwrap().unwrap(),
+        [Value::from("done")]
+    );
+    // The driver is still there.
+    root.emit("after", &[]).await.unwrap();
+    assert_eq!(server_recv(&mut server).await, r#"2["after"]"#);
+}
