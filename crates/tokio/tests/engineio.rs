@@ -559,3 +559,142 @@ async fn the_hyper_client_speaks_both_revisions_over_every_transport() {
         ))
     ));
 }
+
+/// Messages the server sends at once in the flood test: many more than the client's
+/// receive queue ([`FLOOD_QUEUE`]) holds.
+const FLOOD: usize = 40;
+const FLOOD_QUEUE: usize = 4;
+
+#[tokio::test]
+async fn the_hyper_client_sends_while_a_flood_it_does_not_read_waits() {
+    use pushwire_tokio::engineio::client::{connect, ClientConfig};
+    use pushwire_tokio::engineio::pushwire_engineio::client::Config as SessionConfig;
+    let (port, _eio, mut incoming) = serve(Config::DEFAULT).await;
+    // Each session: the server floods the client, then reports what the client sent.
+    let (got_tx, mut got_rx) = tokio::sync::mpsc::unbounded_channel::<PacketData>();
+    tokio::spawn(async move {
+        while let Some(mut socket) = incoming.accept().await {
+            let got_tx = got_tx.clone();
+            tokio::spawn(async move {
+                for i in 0..FLOOD {
+                    socket.send_text(format!("s{i}")).unwrap();
+                }
+                while let Some(data) = socket.recv().await {
+                    let _ = got_tx.send(data);
+                }
+            });
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/engine.io/");
+    for protocol in [ProtocolVersion::V3, ProtocolVersion::V4] {
+        for (mode, session) in [
+            ("polling", SessionConfig::DEFAULT.with_upgrade(false)),
+            (
+                "websocket",
+                SessionConfig::DEFAULT.with_websocket_only(true),
+            ),
+        ] {
+            let config = ClientConfig::DEFAULT
+                .with_engine(session.with_protocol(protocol))
+                .with_recv_queue(FLOOD_QUEUE);
+            let mut client = timeout(DEADLINE, connect(&url, config))
+                .await
+                .unwrap()
+                .unwrap();
+            // Let the flood reach the client (were it late, the sends below would still
+            // have to complete; the wait only makes the full receive queue certain).
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            // More sends than the command channel holds, none of them reading.
+            let sent: Vec<PacketData> = (0..2 * FLOOD)
+                .map(|i| PacketData::Text(format!("c{i}")))
+                .collect();
+            for d in &sent {
+                timeout(DEADLINE, client.send(d.clone()))
+                    .await
+                    .unwrap_or_else(|_| panic!("{protocol:?} {mode}: send waits for recv"))
+                    .unwrap();
+            }
+            // The server gets every send, in order.
+            for d in &sent {
+                let got = timeout(DEADLINE, got_rx.recv()).await.unwrap();
+                assert_eq!(got.as_ref(), Some(d), "{protocol:?} {mode}");
+            }
+            // Then the client reads the whole flood: nothing lost, in order.
+            for i in 0..FLOOD {
+                let got = timeout(DEADLINE, client.recv()).await.unwrap();
+                assert_eq!(
+                    got,
+                    Some(PacketData::Text(format!("s{i}"))),
+                    "{protocol:?} {mode}"
+                );
+            }
+            assert_eq!(client.close_reason(), None, "{protocol:?} {mode}");
+            client.close().await;
+            assert_eq!(timeout(DEADLINE, client.recv()).await.unwrap(), None);
+        }
+    }
+}
+
+#[tokio::test]
+async fn duration_max_heartbeats_and_timeouts_mean_never() {
+    use pushwire_tokio::engineio::client::{connect, ClientConfig};
+    use pushwire_tokio::engineio::pushwire_engineio::client::Config as SessionConfig;
+    let engine = Config::DEFAULT
+        .engine
+        .with_ping_interval(Duration::MAX)
+        .with_ping_timeout(Duration::MAX);
+    let config = Config::DEFAULT
+        .with_engine(engine)
+        .with_body_timeout(Duration::MAX)
+        .with_write_timeout(Duration::MAX);
+    let (port, eio, mut incoming) = serve(config).await;
+    tokio::spawn(async move {
+        while let Some(mut socket) = incoming.accept().await {
+            tokio::spawn(async move {
+                while let Some(data) = socket.recv().await {
+                    let _ = socket.send(data);
+                }
+            });
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}/engine.io/");
+    for protocol in [ProtocolVersion::V3, ProtocolVersion::V4] {
+        for (mode, session) in [
+            ("polling", SessionConfig::DEFAULT.with_upgrade(false)),
+            ("upgrade", SessionConfig::DEFAULT),
+        ] {
+            let config = ClientConfig::DEFAULT
+                .with_engine(session.with_protocol(protocol))
+                .with_request_timeout(Duration::MAX);
+            let mut client = timeout(DEADLINE, connect(&url, config))
+                .await
+                .unwrap()
+                .unwrap();
+            for i in 0..3 {
+                let d = PacketData::Text(format!("m{i}"));
+                timeout(DEADLINE, client.send(d.clone()))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(
+                    timeout(DEADLINE, client.recv()).await.unwrap(),
+                    Some(d),
+                    "{protocol:?} {mode}"
+                );
+                // Held polls and timers with a deadline too far to represent.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(client.close_reason(), None, "{protocol:?} {mode}");
+            client.close().await;
+            assert_eq!(timeout(DEADLINE, client.recv()).await.unwrap(), None);
+        }
+    }
+    // Every session closed and is gone.
+    timeout(DEADLINE, async {
+        while eio.session_count() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+}

@@ -331,6 +331,9 @@ async fn a_full_event_queue_loses_nothing_and_dropping_a_socket_leaves_its_names
         Err(AckError::Timeout)
     );
     drop(custom);
+    // Still nothing read: what was queued goes out all the same, in order.
+    assert_eq!(server_recv(&mut server).await, r#"20["late"]"#);
+    assert_eq!(server_recv(&mut server).await, "1/custom,");
     connected(&mut root).await;
     for i in 0..20u64 {
         match next(&mut root).await {
@@ -338,9 +341,6 @@ async fn a_full_event_queue_loses_nothing_and_dropping_a_socket_leaves_its_names
             other => panic!("expected event {i}, got {other:?}"),
         }
     }
-    // Read: what was queued goes out, in order.
-    assert_eq!(server_recv(&mut server).await, r#"20["late"]"#);
-    assert_eq!(server_recv(&mut server).await, "1/custom,");
 }
 
 #[tokio::test]
@@ -376,4 +376,30 @@ async fn an_unreachable_server_is_retried_then_given_up_and_reconnect_starts_aga
         timeout(DEADLINE, client.recv()).await.unwrap(),
         Some(ClientEvent::OpenError)
     );
+}
+
+#[tokio::test]
+async fn a_duration_max_ack_timeout_means_never() {
+    let (url, mut incoming) = serve().await;
+    let client = connect(&url, ClientConfig::DEFAULT).await.unwrap();
+    let mut root = client.socket("/", None).await.unwrap();
+    let mut server = accept(&mut incoming).await;
+    assert_eq!(server_recv(&mut server).await, "0");
+    server.send_text(r#"0{"sid":"a"}"#).unwrap();
+    connected(&mut root).await;
+    // The ack's deadline is too far for the clock: it never fires, and nothing panics.
+    let ack = root
+        .emit_with_ack("slow", &[], Some(Duration::MAX))
+        .await
+        .unwrap();
+    assert_eq!(server_recv(&mut server).await, r#"20["slow"]"#);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.send_text(r#"30["done"]"#).unwrap();
+    assert_eq!(
+        timeout(DEADLINE, ack).await.unwrap().unwrap(),
+        [Value::from("done")]
+    );
+    // The driver is still there.
+    root.emit("after", &[]).await.unwrap();
+    assert_eq!(server_recv(&mut server).await, r#"2["after"]"#);
 }

@@ -311,3 +311,25 @@ async fn timers_live_in_the_stream_so_recv_in_select_keeps_them() {
     expected.extend(server_close("pong timeout"));
     assert_eq!(wire, expected);
 }
+
+#[tokio::test(start_paused = true)]
+async fn duration_max_timers_mean_never() {
+    let max = Config::DEFAULT
+        .with_ping_interval(Some(Duration::MAX))
+        .with_pong_timeout(Some(Duration::MAX))
+        .with_idle_timeout(Some(Duration::MAX));
+    let (mut client, mut server) = pair(max, max).await;
+    client.send(Message::text("hello")).await.unwrap();
+    assert_eq!(
+        server.recv().await.unwrap().unwrap(),
+        Message::text("hello")
+    );
+    // A day of paused time on both sides: no ping, no timeout, no panic.
+    assert!(timeout(SECS(86_400), server.recv()).await.is_err());
+    assert!(timeout(SECS(86_400), client.recv()).await.is_err());
+    server.send(Message::text("still up")).await.unwrap();
+    assert_eq!(
+        client.recv().await.unwrap().unwrap(),
+        Message::text("still up")
+    );
+}

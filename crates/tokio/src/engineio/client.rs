@@ -12,12 +12,25 @@
 //!    [`Client::close_reason`]).
 //! 3. [`Client::close`]: the buffered packets and a `close` packet go out.
 //!
-//! Bounds: at most [`ClientConfig::recv_queue`] received messages wait for
-//! [`Client::recv`] (the driver waits for room, so a client that does not read stops
-//! reading from the server, and the server's heartbeat eventually closes it); at most the
-//! session's `max_buffered_packets` wait to be sent ([`Client::send`] returns
-//! `SendError::OutputFull` beyond); poll bodies are limited by the session's `limits`, and
-//! each request must complete within [`ClientConfig::request_timeout`].
+//! # Bounds
+//!
+//! - Receiving: at most [`ClientConfig::recv_queue`] received messages wait for
+//!   [`Client::recv`]. When that queue is full, the driver holds the next message and reads
+//!   nothing more from the server (no websocket message; at most one long-poll response is
+//!   kept unread, and the messages of the poll response being delivered wait in the
+//!   session, at most one body of the session's `limits`) until [`Client::recv`] makes
+//!   room. A client that does not read therefore stops reading from the server, and the
+//!   heartbeat eventually closes the session.
+//! - Sending never depends on the receive side: the driver takes commands while a received
+//!   message waits for room. [`Client::send`] waits only for room in the command channel
+//!   ([`COMMAND_QUEUE`] commands, taken by the driver at once) and returns the session's
+//!   answer: `SendError::OutputFull` when the session's `max_buffered_packets` wait to be
+//!   sent (a POST in flight, the upgrade pause, or a websocket that is not writable),
+//!   `SendError::Closed` once the session is closed.
+//! - Poll bodies are limited by the session's `limits`, and each request must complete
+//!   within [`ClientConfig::request_timeout`].
+//! - A duration too long to add to the clock (say `Duration::MAX`, for the server's
+//!   heartbeat or [`ClientConfig::request_timeout`]) means "never", not a panic.
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -117,6 +130,11 @@ pub enum ConnectError {
     Handshake(ClientCloseReason),
 }
 
+/// Commands (sends, the close) that may wait for the driver; [`Client::send`] waits for
+/// room beyond. The driver takes them at once, even while a received message waits for
+/// [`Client::recv`].
+pub const COMMAND_QUEUE: usize = 16;
+
 enum Cmd {
     Send(PacketData, oneshot::Sender<Result<(), SendError>>),
     Close,
@@ -160,7 +178,8 @@ impl Client {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `data` for the server.
+    /// Queues `data` for the server. Waits only for room in the command channel
+    /// ([`COMMAND_QUEUE`]), never for [`Client::recv`]: sending without reading is fine.
     ///
     /// # Errors
     /// [`SendError::Closed`] once the session is closed; [`SendError::OutputFull`] when the
@@ -223,7 +242,7 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, ConnectE
     let target = parse_url(url)?;
     let start = Instant::now();
     let session = Session::new(config.engine, EioInstant::ZERO);
-    let (cmd_tx, cmd_rx) = mpsc::channel(16);
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (msg_tx, msg_rx) = mpsc::channel(config.recv_queue.max(1));
     let (open_tx, open_rx) = oneshot::channel();
     let state = Arc::new(State {
@@ -367,7 +386,21 @@ impl Driver {
         let mut in_flight = 0usize;
         let mut closed_at: Option<Instant> = None;
         let mut cmds_open = true;
+        // The received message the receive queue had no room for. While it waits, the
+        // driver reads nothing more (no websocket message, no poll response: `parked`), so
+        // the messages waiting are bounded; commands (sends) are still taken.
+        let mut held: Option<PacketData> = None;
+        // A long-poll response that came while `held` waited. At most one: the session asks
+        // for the next poll only once it has this one.
+        let mut parked: Option<(RequestKind, u16, bool, Bytes)> = None;
         loop {
+            if held.is_none() {
+                if let Some((kind, status, binary, body)) = parked.take() {
+                    let now = self.now();
+                    self.session
+                        .handle_response(now, kind, status, binary, &body);
+                }
+            }
             // Drain the session's outputs.
             while let Some(req) = self.session.poll_request() {
                 in_flight += 1;
@@ -414,7 +447,10 @@ impl Driver {
                     let _ = tokio::time::timeout(self.config.request_timeout, w.flush()).await;
                 }
             }
-            while let Some(event) = self.session.poll_event() {
+            while held.is_none() {
+                let Some(event) = self.session.poll_event() else {
+                    break;
+                };
                 match event {
                     Event::Open(open) => {
                         if let Some(tx) = self.open_tx.take() {
@@ -422,8 +458,14 @@ impl Driver {
                         }
                     }
                     Event::Message(data) => {
-                        // Waits for room: a reader that falls behind slows this session.
-                        let _ = self.msg_tx.send(data).await;
+                        // No room: the message waits in `held` (a reader that falls behind
+                        // slows this session, never its sends). A `Client` that is gone
+                        // (Closed) loses nothing it could read.
+                        if let Err(mpsc::error::TrySendError::Full(data)) =
+                            self.msg_tx.try_send(data)
+                        {
+                            held = Some(data);
+                        }
                     }
                     Event::Upgraded | Event::UpgradeFailed => {}
                     Event::Closed(reason) => {
@@ -443,7 +485,7 @@ impl Driver {
             if self.session.is_closed() {
                 // Let the last POST or the websocket close go out, within a bound.
                 let over = closed_at.is_some_and(|t| t.elapsed() > Duration::from_secs(5));
-                if in_flight == 0 || over {
+                if (in_flight == 0 || over) && held.is_none() {
                     return;
                 }
             } else if let Some(w) = ws.as_mut() {
@@ -451,10 +493,11 @@ impl Driver {
                     let _ = tokio::time::timeout(self.config.request_timeout, w.flush()).await;
                 }
             }
+            // A deadline too far to represent (a huge heartbeat) is never reached.
             let deadline = self
                 .session
                 .poll_timeout()
-                .map(|t| self.start + t.as_duration());
+                .and_then(|t| self.start.checked_add(t.as_duration()));
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
@@ -464,11 +507,23 @@ impl Driver {
                     None => std::future::pending().await,
                 }
             };
+            let waiting = held.is_some();
             tokio::select! {
+                permit = self.msg_tx.reserve(), if waiting => {
+                    // Err: the `Client` is gone, and `held` with it.
+                    if let (Ok(permit), Some(data)) = (permit, held.take()) {
+                        permit.send(data);
+                    }
+                }
                 Some(done) = done_rx.recv() => {
                     in_flight = in_flight.saturating_sub(1);
                     let now = self.now();
                     match done {
+                        Done::Http { kind, status, binary, body }
+                            if waiting && kind != RequestKind::Post && parked.is_none() =>
+                        {
+                            parked = Some((kind, status, binary, body));
+                        }
                         Done::Http { kind, status, binary, body } => {
                             self.session.handle_response(now, kind, status, binary, &body);
                         }
@@ -494,7 +549,7 @@ impl Driver {
                         self.session.close();
                     }
                 },
-                m = ws_recv(&mut ws) => {
+                m = ws_recv(&mut ws), if !waiting => {
                     let now = self.now();
                     match m {
                         Some(Ok(Message::Text(t))) => {

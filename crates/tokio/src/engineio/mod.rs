@@ -468,10 +468,11 @@ async fn timer(shared: Weak<Shared>, wake: Arc<Notify>) {
                 inner.server.handle_timeout(now);
                 shared.pump(&mut inner);
             }
+            // A deadline too far to represent (a huge `ping_interval`) is never reached.
             inner
                 .server
                 .poll_timeout()
-                .map(|t| shared.start + t.as_duration())
+                .and_then(|t| shared.start.checked_add(t.as_duration()))
         };
         match deadline {
             Some(d) => {
@@ -948,7 +949,12 @@ impl EngineIo {
         // The session answers on its own within a heartbeat (a ping, or the close on a
         // timeout); the cap only guards against a bug here.
         let engine = &shared.config.engine;
-        let cap = Instant::now() + engine.ping_interval + engine.ping_timeout * 2;
+        // `None` (no cap) when it is too far to represent (a huge configured heartbeat).
+        let cap = Instant::now().checked_add(
+            engine
+                .ping_interval
+                .saturating_add(engine.ping_timeout.saturating_mul(2)),
+        );
         loop {
             // Registered before looking, so a change made in between is not missed.
             let changed = shared.changed.notified();
@@ -962,13 +968,19 @@ impl EngineIo {
                     drop(inner);
                     return self.response(r, origin);
                 }
-                if Instant::now() >= cap || inner.server.session(&held.sid).is_none() {
+                let capped = cap.is_some_and(|cap| Instant::now() >= cap);
+                if capped || inner.server.session(&held.sid).is_none() {
                     drop(inner);
                     // `held` tells the session on drop.
                     return plain(StatusCode::INTERNAL_SERVER_ERROR, "poll not answered\n");
                 }
             }
-            let _ = tokio::time::timeout_at(cap, changed).await;
+            match cap {
+                Some(cap) => {
+                    let _ = tokio::time::timeout_at(cap, changed).await;
+                }
+                None => changed.await,
+            }
         }
     }
 }

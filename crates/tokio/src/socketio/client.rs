@@ -53,9 +53,9 @@
 //!   message: at most one per namespace, plus the server's event) and **stops reading from
 //!   the Engine.io connection** until the socket is read: a socket that is not read slows
 //!   the whole connection (and the Engine.io client's own bounded queue, then the server's
-//!   heartbeat, take over). Emits and acks are still taken (queued, bounded: see below)
-//!   and timers still run (ack timeouts, reconnection); what is queued goes out once the
-//!   socket is read. An application
+//!   heartbeat, take over). Emits and acks are still taken and sent (queued, bounded: see
+//!   below; the Engine.io client never makes a send wait for its receive side) and timers
+//!   still run (ack timeouts, reconnection). An application
 //!   that awaits an [`Ack`] must read its sockets from another task (or in a `select!`):
 //!   the answer travels behind the events.
 //! - [`ClientEvent`]s wait in a channel of [`ClientConfig::client_event_queue`]; when it is
@@ -707,21 +707,23 @@ impl Pipe {
         let kind = Arc::clone(&transport);
         tokio::spawn(async move {
             let mut client = client;
+            // What was read and waits for room in `inbox`: nothing more is read meanwhile,
+            // while sends go on (the Engine.io client never makes a send wait for `recv`).
+            let mut held: Option<PacketData> = None;
             loop {
                 *kind.lock().unwrap_or_else(|e| e.into_inner()) = client.transport();
+                let waiting = held.is_some();
                 tokio::select! {
-                    // Reading first, and nothing sent while the driver has not taken what
-                    // was read: the Engine.io client's driver answers a send only once its
-                    // receive queue has room, so sending while not reading could wait for
-                    // ever.
-                    biased;
-                    m = client.recv() => match m {
-                        Some(m) => {
-                            if in_tx.send(m).await.is_err() {
-                                client.close().await;
-                                return;
-                            }
+                    permit = in_tx.reserve(), if waiting => match (permit, held.take()) {
+                        (Ok(permit), Some(m)) => permit.send(m),
+                        _ => {
+                            // The driver is gone.
+                            client.close().await;
+                            return;
                         }
+                    },
+                    m = client.recv(), if !waiting => match m {
+                        Some(m) => held = Some(m),
                         // Dropping `in_tx` tells the driver.
                         None => return,
                     },
@@ -825,10 +827,11 @@ impl Driver {
                 }
                 return;
             }
+            // A deadline too far to represent (a huge ack timeout or delay) is never reached.
             let deadline = self
                 .conn
                 .poll_timeout()
-                .map(|t| self.start + t.as_duration());
+                .and_then(|t| self.start.checked_add(t.as_duration()));
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
