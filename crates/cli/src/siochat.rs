@@ -102,7 +102,9 @@ pub(crate) fn room_arg(v: Option<&Value>) -> Result<&str, ChatError> {
 
 /// The `{room, text}` of a `chat` event's first argument.
 pub(crate) fn chat_arg(v: Option<&Value>) -> Result<(&str, &str), ChatError> {
-    let m = v.and_then(Value::as_object).ok_or(ChatError::BadArguments)?;
+    let m = v
+        .and_then(Value::as_object)
+        .ok_or(ChatError::BadArguments)?;
     let room = room_arg(m.get("room"))?;
     let text = m
         .get("text")
@@ -391,7 +393,10 @@ mod tests {
         assert_eq!(sender_name(&Auth::Object(m), "abcdefghij"), "ada");
         let mut bad = Map::new();
         bad.insert("name", s("<script>"));
-        assert_eq!(sender_name(&Auth::Object(bad), "abcdefghij"), "guest-abcdef");
+        assert_eq!(
+            sender_name(&Auth::Object(bad), "abcdefghij"),
+            "guest-abcdef"
+        );
         assert_eq!(sender_name(&Auth::None, "xy"), "guest-xy");
     }
 
@@ -427,7 +432,10 @@ mod tests {
         for i in 0..MAX_ROOMS_PER_SOCKET {
             assert_eq!(d.join(&mut a, &format!("r{i}")), Ok(true));
         }
-        assert_eq!(d.join(&mut a, "one more"), Err(ChatError::TooManyRoomsForSocket));
+        assert_eq!(
+            d.join(&mut a, "one more"),
+            Err(ChatError::TooManyRoomsForSocket)
+        );
         assert!(!a.contains("one more"));
 
         let mut others: Vec<BTreeSet<String>> = Vec::new();
