@@ -11,6 +11,7 @@ mod loadtest;
 mod os;
 mod serve;
 mod sio;
+mod siochat;
 mod siowire;
 mod tls;
 mod wire;

@@ -18,8 +18,9 @@
 //! * `GET /ws/echo`, `GET /ws/chat` — WebSocket echo and chat (see `demo.rs`).
 //! * `/engine.io/` — Engine.io v3 and v4: a chat over long-polling and websocket, or with
 //!   `--reference-apps` the v4 spec's test-suite echo server (see `eio.rs`).
-//! * `/socket.io/` — with `--reference-apps` only: Socket.IO v4 and v5, the v5 spec's
-//!   test-suite server with the interop app's events (see `sio.rs`).
+//! * `/socket.io/` — Socket.IO v4 and v5: a chat with rooms (see `siochat.rs`), or with
+//!   `--reference-apps` the v5 spec's test-suite server with the interop app's events (see
+//!   `sio.rs`).
 //!
 //! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s (hyper's limits), and
 //! at most `--max-conns` connections are served at once (more get 503).
@@ -50,7 +51,8 @@ pub(crate) struct Options {
     threads: usize,
     /// Serve HTTPS (HTTP/1.1 and h2 by ALPN) with this certificate.
     tls: Option<crate::tls::Source>,
-    /// `/engine.io/` serves the v4 spec's reference test server instead of the chat.
+    /// `/engine.io/` and `/socket.io/` serve the specs' reference test servers instead of
+    /// the chats.
     reference_apps: bool,
 }
 
@@ -129,8 +131,8 @@ const RETRY_MS: u64 = 2000;
 struct State {
     chat: Arc<crate::demo::Chat>,
     eio: crate::eio::Eio,
-    /// The Socket.IO reference app (`--reference-apps`).
-    sio: Option<crate::sio::Sio>,
+    /// The Socket.IO chat, or the reference app (`--reference-apps`).
+    sio: crate::sio::Sio,
 }
 
 /// Most bytes of a request head (hyper answers 431 beyond).
@@ -207,7 +209,7 @@ async fn serve(opts: Options) -> io::Result<()> {
     let state = Arc::new(State {
         chat: Arc::new(crate::demo::Chat::default()),
         eio: crate::eio::Eio::start(opts.reference_apps),
-        sio: opts.reference_apps.then(crate::sio::Sio::start),
+        sio: crate::sio::Sio::start(opts.reference_apps),
     });
     // Tells the HTTP connections to finish their request and close.
     let (stop, stopped) = watch::channel(false);
@@ -258,7 +260,7 @@ async fn serve(opts: Options) -> io::Result<()> {
     // Ctrl-C: close what is open, politely, within a bound.
     SHUTDOWN.store(true, Ordering::SeqCst);
     let _ = stop.send(true);
-    let sessions = state.eio.close_all() + state.sio.as_ref().map_or(0, crate::sio::Sio::close_all);
+    let sessions = state.eio.close_all() + state.sio.close_all();
     let sockets = crate::wslink::close_all();
     println!(
         "shutting down: {} connections open ({sockets} WebSocket and SSE chat, {sessions} Engine.io sessions)",
@@ -369,10 +371,9 @@ async fn route(req: Req, peer: Arc<str>, state: Arc<State>) -> Result<Response<B
         p if p == "/engine.io" || p.starts_with("/engine.io/") => {
             crate::eio::handle(req, peer, &state.eio).await
         }
-        p if p == "/socket.io" || p.starts_with("/socket.io/") => match &state.sio {
-            Some(sio) => crate::sio::handle(req, peer, sio).await,
-            None => http::respond(StatusCode::NOT_FOUND, "text/plain", b"not found\n"),
-        },
+        p if p == "/socket.io" || p.starts_with("/socket.io/") => {
+            crate::sio::handle(req, peer, &state.sio).await
+        }
         "/" | "/sse/box" | "/sse/chat" | "/ws/echo" | "/ws/chat" => http::respond(
             StatusCode::METHOD_NOT_ALLOWED,
             "text/plain",

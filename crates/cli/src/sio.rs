@@ -1,7 +1,9 @@
-//! The Socket.IO endpoint at `/socket.io/` (with `--reference-apps` only): pushwire-tokio's
-//! [`SocketIo`] (protocol revisions 4 and 5 at once, over Engine.io 3 and 4) running the
-//! v5 spec's "Test suite" reference server, extended with the events of the interop app
-//! (`tests/interop/socketio/APP.md`):
+//! The Socket.IO endpoint at `/socket.io/`: pushwire-tokio's [`SocketIo`] (protocol
+//! revisions 4 and 5 at once, over Engine.io 3 and 4) with one of two applications on top:
+//!
+//! * the demo chat with rooms (default, namespace `/` only; see `siochat.rs`);
+//! * with `--reference-apps`, the v5 spec's "Test suite" reference server, extended with the
+//!   events of the interop app (`tests/interop/socketio/APP.md`):
 //!
 //! ```js
 //! const io = new Server(3000, {
@@ -31,6 +33,7 @@ use pushwire_tokio::socketio::{
 };
 
 use crate::http::{Body, Req};
+use crate::wslink;
 
 /// Packets that may wait for a client that does not fetch them.
 const MAX_BUFFERED_PACKETS: usize = 1_000;
@@ -67,9 +70,32 @@ fn reference_config() -> Config {
         .with_dynamic_namespaces(is_dynamic)
 }
 
+/// Most bytes of an HTTP body or websocket message of the chat: a chat event is at most
+/// [`crate::siochat::MAX_TEXT_CHARS`] characters (4 bytes each) plus its JSON.
+const CHAT_MAX_PAYLOAD: usize = 64 * 1024;
+
+/// The chat's settings: engine.io's default heartbeats (25 s / 5 s), revisions 3 and 4,
+/// [`CHAT_MAX_PAYLOAD`], at most [`MAX_BUFFERED_PACKETS`] waiting per client, the demo's
+/// WebSocket timers on the websocket transport; namespace `/` only.
+fn chat_config() -> Config {
+    let engine = engineio::Config::DEFAULT
+        .engine
+        .with_limits(Limits::DEFAULT.with_max_payload_bytes(CHAT_MAX_PAYLOAD))
+        .with_max_buffered_packets(MAX_BUFFERED_PACKETS);
+    let eio = engineio::Config::DEFAULT.with_engine(engine);
+    let ws = wslink::timed(eio.ws.with_max_write_buffer_size(8 << 20));
+    Config::new().with_engineio(eio.with_ws(ws))
+}
+
 impl Sio {
-    /// Creates the endpoint and starts the reference app (call within the runtime).
-    pub(crate) fn start() -> Sio {
+    /// Creates the endpoint and starts its application (call within the runtime): the
+    /// chat, or with `reference` the reference app.
+    pub(crate) fn start(reference: bool) -> Sio {
+        if !reference {
+            let (io, incoming) = SocketIo::new(chat_config());
+            crate::siochat::start(io.clone(), incoming);
+            return Sio { io };
+        }
         let (io, mut incoming) = SocketIo::new(reference_config());
         let app = io.clone();
         tokio::spawn(async move {

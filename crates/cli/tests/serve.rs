@@ -1,6 +1,6 @@
 //! `pushwire serve` as a process, driven over loopback with raw sockets: the HTTP statuses
 //! RFC 9110 / RFC 6455 prescribe for bad requests, SSE resume, a WebSocket echo with the
-//! RFC 6455 §5.7 masked "Hello" frame, and an Engine.io handshake.
+//! RFC 6455 §5.7 masked "Hello" frame, an Engine.io handshake, and the Socket.IO chat.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -538,4 +538,146 @@ fn sse_chat_relays_websocket_chat_messages() {
         assert!(n > 0, "stream ended: {}", String::from_utf8_lossy(&got));
         got.extend_from_slice(&buf[..n]);
     }
+}
+
+/// One Engine.io v4 polling session on `/socket.io/`, driven by hand: every packet it has
+/// received, in order.
+struct SioPolling {
+    port: u16,
+    sid: String,
+    received: Vec<String>,
+}
+
+impl SioPolling {
+    /// The Engine.io handshake (`EIO=4`), then the Socket.IO `CONNECT` with `auth`; returns
+    /// once the server's `CONNECT` arrived.
+    fn connect(port: u16, auth: &str) -> SioPolling {
+        let (code, _, body) = http(
+            port,
+            b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n",
+        );
+        let text = String::from_utf8_lossy(&body).into_owned();
+        assert_eq!(code, 200, "{text}");
+        assert!(text.starts_with(r#"0{"sid":""#), "{text}");
+        let sid = text.split('"').nth(3).unwrap().to_string();
+        let mut s = SioPolling {
+            port,
+            sid,
+            received: Vec::new(),
+        };
+        // "At the beginning of a Socket.IO session, the client MUST send a CONNECT packet"
+        s.post(&format!("40{auth}"));
+        s.poll_until(|p| p.starts_with(r#"40{"sid":""#));
+        s
+    }
+
+    fn post(&self, packet: &str) {
+        let (code, _, _) = http(
+            self.port,
+            format!(
+                "POST /socket.io/?EIO=4&transport=polling&sid={} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{packet}",
+                self.sid,
+                packet.len()
+            )
+            .as_bytes(),
+        );
+        assert_eq!(code, 200, "POST {packet}");
+    }
+
+    /// Polls until a packet matching `want` arrives (the server's pings are answered);
+    /// returns it.
+    fn poll_until(&mut self, want: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(p) = self.received.iter().find(|p| want(p)) {
+                return p.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not received; got {:?}",
+                self.received
+            );
+            let (code, _, body) = http(
+                self.port,
+                format!(
+                    "GET /socket.io/?EIO=4&transport=polling&sid={} HTTP/1.1\r\nHost: x\r\n\r\n",
+                    self.sid
+                )
+                .as_bytes(),
+            );
+            assert_eq!(code, 200);
+            for p in String::from_utf8(body).unwrap().split('\x1e') {
+                if p == "2" {
+                    self.post("3");
+                }
+                self.received.push(p.to_string());
+            }
+        }
+    }
+}
+
+#[test]
+fn socketio_chat_delivers_to_the_room_and_acks_the_sender() {
+    let s = start();
+    let mut ann = SioPolling::connect(s.port, r#"{"name":"ann"}"#);
+    let mut bob = SioPolling::connect(s.port, r#"{"name":"bob"}"#);
+    let mut cy = SioPolling::connect(s.port, "");
+    // Each socket is told the room list when it connects.
+    ann.poll_until(|p| p.starts_with(r#"42["rooms","#));
+
+    ann.post(r#"420["join","lobby"]"#);
+    ann.poll_until(|p| p == r#"430[{"ok":true,"rooms":["lobby"]}]"#);
+    bob.post(r#"421["join","lobby"]"#);
+    bob.poll_until(|p| p == r#"431[{"ok":true,"rooms":["lobby"]}]"#);
+    cy.post(r#"42["join","elsewhere"]"#); // no ack asked: none comes
+    cy.post(r#"427["rooms"]"#);
+    cy.poll_until(|p| {
+        p == r#"437[{"ok":true,"rooms":[{"name":"elsewhere","members":1},{"name":"lobby","members":2}]}]"#
+    });
+
+    ann.post(r#"422["chat",{"room":"lobby","text":"hi 😀"}]"#);
+    // The ack says to how many others it went; the sender is left out of the broadcast.
+    ann.poll_until(|p| p == r#"432[{"ok":true,"delivered":1}]"#);
+    bob.poll_until(|p| p == r#"42["chat",{"room":"lobby","from":"ann","text":"hi 😀"}]"#);
+    // Not in the room: refused, and nobody gets it.
+    ann.post(r#"423["chat",{"room":"elsewhere","text":"psst"}]"#);
+    ann.poll_until(|p| p == r#"433[{"ok":false,"error":"not in that room"}]"#);
+    let too_long = "x".repeat(501);
+    bob.post(&format!(
+        r#"422["chat",{{"room":"lobby","text":"{too_long}"}}]"#
+    ));
+    bob.poll_until(|p| p.starts_with(r#"432[{"ok":false,"error":"bad text"#));
+    // No name in the CONNECT payload: a guest name.
+    cy.post(r#"42["join","lobby"]"#);
+    cy.post(r#"428["chat",{"room":"lobby","text":"from cy"}]"#);
+    cy.poll_until(|p| p == r#"438[{"ok":true,"delivered":2}]"#);
+    let heard = bob.poll_until(|p| p.starts_with(r#"42["chat""#) && p.contains("from cy"));
+    assert!(heard.contains(r#""from":"guest-"#), "{heard}");
+    ann.poll_until(|p| p.starts_with(r#"42["chat""#) && p.contains("from cy"));
+
+    let chats = |s: &SioPolling, text: &str| {
+        s.received
+            .iter()
+            .filter(|p| p.starts_with(r#"42["chat""#) && p.contains(text))
+            .count()
+    };
+    assert_eq!(chats(&ann, "hi 😀"), 0, "{:?}", ann.received);
+    assert_eq!(chats(&bob, "hi 😀"), 1, "{:?}", bob.received);
+    assert_eq!(chats(&cy, "hi 😀"), 0, "{:?}", cy.received);
+    assert_eq!(chats(&cy, "psst") + chats(&bob, "psst"), 0);
+    assert_eq!(chats(&ann, "xxxxx"), 0);
+}
+
+#[test]
+fn reference_apps_keep_the_socketio_reference_app() {
+    let s = start_with(&["--reference-apps"]);
+    // The interop app: `socket.emit("auth", socket.handshake.auth)` on connection, and
+    // `message-with-ack` answers with its arguments.
+    let mut c = SioPolling::connect(s.port, r#"{"token":"t"}"#);
+    c.poll_until(|p| p == r#"42["auth",{"token":"t"}]"#);
+    c.post(r#"425["message-with-ack",1,"2"]"#);
+    c.poll_until(|p| p == r#"435[1,"2"]"#);
+    // Not the chat's `join`: the reference app acks with the bare rooms array.
+    c.post(r#"426["join","lobby"]"#);
+    c.poll_until(|p| p == r#"436[["lobby"]]"#);
 }

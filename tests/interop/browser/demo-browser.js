@@ -5,7 +5,12 @@
 //  - /ws/echo roundtrips text and binary;
 //  - /ws/chat reaches every connected page;
 //  - the page's Engine.io client upgrades to websocket, and its chat reaches a second page
-//    that stays on long-polling (and back).
+//    that stays on long-polling (and back);
+//  - the page's Socket.IO chat (its own compact client, Engine.io v4): pages a and b in
+//    room "lobby", page c in another room; a's message reaches b exactly once, neither a
+//    (the server leaves the sender out) nor c; a gets the ack ("delivered"); a upgrades to
+//    websocket, b stays on polling (`?sio-upgrade=0`); refusals come back as error acks;
+//    after a's websocket drops, it reconnects, rejoins its room and receives again.
 // Saves a screenshot of the page. Prints "N passed, N failed"; exits 1 on any failure.
 //
 // usage: node demo-browser.js PORT [SCREENSHOT.png]
@@ -23,8 +28,8 @@ const check = tally.check;
     // Chromium opens at most 6 connections per host: the second page uses another name.
     const a = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const b = await browser.newPage();
-    await a.goto(`http://127.0.0.1:${port}/?drop=6`);
-    await b.goto(`http://localhost:${port}/?upgrade=0`);
+    await a.goto(`http://127.0.0.1:${port}/?drop=6&name=alice`);
+    await b.goto(`http://localhost:${port}/?upgrade=0&sio-upgrade=0&name=bob`);
 
     // SSE: a drop after 6 events, the reconnect after `retry: 2000`, then more events.
     await a.waitForFunction(() => demo.sse.resumes.length >= 1 && demo.sse.ids.length >= demo.sse.resumes[0].after + 2,
@@ -75,6 +80,69 @@ const check = tally.check;
     check('engine.io echo to the sender', await eioGot(a, 'über websocket 😀') && await eioGot(b, 'via polling 中文'));
     const tb = await b.evaluate(() => demo.eio.transports);
     check('engine.io polling-only page stayed on polling', !tb.includes('websocket') && tb.at(-1) === 'polling', tb.join(' -> '));
+
+    // Socket.IO chat with rooms. Page c is a third context (its own connection pool).
+    const c = await browser.newPage();
+    await c.goto(`http://127.0.0.1:${port}/?name=carol`);
+    const connected = p => p.waitForFunction(() => demo.sio.state === 'connected', null, { timeout: 10000 }).then(() => true, () => false);
+    check('socket.io pages connect', await connected(a) && await connected(b) && await connected(c));
+    await a.waitForFunction(() => demo.sio.transports.includes('websocket'), null, { timeout: 10000 }).catch(() => {});
+    const sa = await a.evaluate(() => demo.sio.transports);
+    check('socket.io upgrades polling -> websocket', sa[0] === 'polling' && sa.at(-1) === 'websocket', sa.join(' -> '));
+    const ja = await a.evaluate(() => sioChat.join('lobby'));
+    const jb = await b.evaluate(() => sioChat.join('lobby'));
+    const jc = await c.evaluate(() => sioChat.join('elsewhere'));
+    check('socket.io join acks with the rooms', ja.ok && jb.ok && jc.ok && JSON.stringify(ja.rooms) === '["lobby"]' && JSON.stringify(jc.rooms) === '["elsewhere"]',
+      JSON.stringify([ja, jb, jc]));
+    const listed = await c.waitForFunction(() => {
+      const m = Object.fromEntries(demo.sio.all.map(r => [r.name, r.members]));
+      return m.lobby === 2 && m.elsewhere === 1;
+    }, null, { timeout: 5000 }).then(() => true, () => false);
+    check('socket.io rooms event lists rooms and members', listed, JSON.stringify(await c.evaluate(() => demo.sio.all)));
+
+    const text = 'hello lobby 😀 ' + Date.now();
+    const sent = await a.evaluate(t => sioChat.send('lobby', t), text);
+    check('socket.io chat ack: "delivered" to the one other member', sent.status === 'delivered' && sent.delivered === 1, JSON.stringify(sent));
+    const shown = await a.evaluate(t => [...document.querySelectorAll('#sio-log div')].some(d => d.textContent.includes(t) && d.textContent.includes('delivered')), text);
+    check('socket.io page shows "delivered"', shown);
+    await b.waitForFunction(t => demo.sio.received.some(m => m.text === t), text, { timeout: 5000 }).catch(() => {});
+    await new Promise(r => setTimeout(r, 700)); // room for a duplicate or a stray delivery to show up
+    const count = async (p, t) => p.evaluate(t => demo.sio.received.filter(m => m.text === t), t);
+    const gotB = await count(b, text);
+    check('socket.io room message reaches the other member exactly once (websocket -> polling)',
+      gotB.length === 1 && gotB[0].room === 'lobby' && gotB[0].from === 'alice', JSON.stringify(gotB));
+    check('socket.io room message skips the other room', (await count(c, text)).length === 0);
+    check('socket.io room message skips the sender', (await count(a, text)).length === 0);
+    const back = 'back from polling 中文';
+    const sentB = await b.evaluate(t => sioChat.send('lobby', t), back);
+    const gotA = await a.waitForFunction(t => demo.sio.received.some(m => m.text === t && m.from === 'bob'), back, { timeout: 5000 }).then(() => true, () => false);
+    check('socket.io polling -> websocket member', sentB.status === 'delivered' && gotA, JSON.stringify(sentB));
+    const tb2 = await b.evaluate(() => demo.sio.transports);
+    check('socket.io polling-only page stayed on polling', !tb2.includes('websocket') && tb2.at(-1) === 'polling', tb2.join(' -> '));
+
+    // Refusals are error acks.
+    const notIn = await a.evaluate(() => sioChat.send('elsewhere', 'intruder'));
+    const tooLong = await a.evaluate(() => sioChat.send('lobby', 'x'.repeat(501)));
+    const badRoom = await a.evaluate(() => sioChat.join('a:b'));
+    check('socket.io refusals: not in room, text too long, bad room name',
+      notIn.status === 'refused: not in that room' && tooLong.status.startsWith('refused: bad text') && badRoom.ok === false,
+      JSON.stringify([notIn.status, tooLong.status, badRoom]));
+    check('socket.io refused messages reach nobody', (await count(c, 'intruder')).length === 0 && (await count(b, 'x'.repeat(501))).length === 0);
+    const left = await c.evaluate(() => sioChat.leave('elsewhere'));
+    const gone = await a.waitForFunction(() => !demo.sio.all.some(r => r.name === 'elsewhere'), null, { timeout: 5000 }).then(() => true, () => false);
+    check('socket.io leave acks and the room list follows', left.ok && left.rooms.length === 0 && gone, JSON.stringify(left));
+
+    // Reconnection: a's websocket drops; a reconnects (backoff), rejoins "lobby", receives again.
+    await a.evaluate(() => sio.engine.ws.close());
+    const again = await a.waitForFunction(() => demo.sio.connects >= 2 && demo.sio.state === 'connected', null, { timeout: 10000 }).then(() => true, () => false);
+    await a.waitForFunction(() => demo.sio.rooms.includes('lobby'), null, { timeout: 5000 }).catch(() => {});
+    const ra = await a.evaluate(() => ({ connects: demo.sio.connects, rooms: demo.sio.rooms, state: demo.sio.state }));
+    check('socket.io reconnects and rejoins its room', again && ra.rooms.includes('lobby'), JSON.stringify(ra));
+    await b.waitForFunction(() => (demo.sio.all.find(r => r.name === 'lobby') || {}).members === 2, null, { timeout: 5000 }).catch(() => {});
+    const afterText = 'after the reconnect';
+    const sentAfter = await b.evaluate(t => sioChat.send('lobby', t), afterText);
+    const gotAfter = await a.waitForFunction(t => demo.sio.received.some(m => m.text === t), afterText, { timeout: 5000 }).then(() => true, () => false);
+    check('socket.io delivers after the reconnect', sentAfter.delivered === 1 && gotAfter, JSON.stringify(sentAfter));
 
     if (shot) {
       await a.screenshot({ path: shot, fullPage: true });
