@@ -109,6 +109,8 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "engineio")]
+mod clock;
 mod config;
 #[cfg(feature = "engineio")]
 pub mod engineio;

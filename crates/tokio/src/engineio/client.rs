@@ -240,7 +240,6 @@ fn parse_url(url: &str) -> Result<Target, ConnectError> {
 /// it opened.
 pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, ConnectError> {
     let target = parse_url(url)?;
-    let start = Instant::now();
     let session = Session::new(config.engine, EioInstant::ZERO);
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (msg_tx, msg_rx) = mpsc::channel(config.recv_queue.max(1));
@@ -251,7 +250,7 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, ConnectE
     });
     let driver = Driver {
         session,
-        start,
+        clock: crate::clock::Clock::new(),
         target,
         config,
         msg_tx,
@@ -286,7 +285,7 @@ enum Done {
 
 struct Driver {
     session: Session,
-    start: Instant,
+    clock: crate::clock::Clock,
     target: Target,
     config: ClientConfig,
     msg_tx: mpsc::Sender<PacketData>,
@@ -377,7 +376,7 @@ async fn ws_recv(ws: &mut Option<ClientWs>) -> Option<Result<Message, crate::Err
 
 impl Driver {
     fn now(&self) -> EioInstant {
-        EioInstant::from_duration(self.start.elapsed())
+        self.clock.now()
     }
 
     async fn run(mut self, mut cmds: mpsc::Receiver<Cmd>) {
@@ -494,10 +493,7 @@ impl Driver {
                 }
             }
             // A deadline too far to represent (a huge heartbeat) is never reached.
-            let deadline = self
-                .session
-                .poll_timeout()
-                .and_then(|t| self.start.checked_add(t.as_duration()));
+            let deadline = self.clock.deadline(self.session.poll_timeout());
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,

@@ -367,7 +367,7 @@ struct Shared {
     /// Wakes the timer task (a deadline may have moved, or the endpoint is gone).
     timer: Arc<Notify>,
     timer_started: AtomicBool,
-    start: Instant,
+    clock: crate::clock::Clock,
     config: Config,
 }
 
@@ -379,7 +379,7 @@ impl Drop for Shared {
 
 impl Shared {
     fn now(&self) -> EioInstant {
-        EioInstant::from_duration(self.start.elapsed())
+        self.clock.now()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -469,10 +469,7 @@ async fn timer(shared: Weak<Shared>, wake: Arc<Notify>) {
                 shared.pump(&mut inner);
             }
             // A deadline too far to represent (a huge `ping_interval`) is never reached.
-            inner
-                .server
-                .poll_timeout()
-                .and_then(|t| shared.start.checked_add(t.as_duration()))
+            shared.clock.deadline(inner.server.poll_timeout())
         };
         match deadline {
             Some(d) => {
@@ -695,7 +692,7 @@ impl EngineIo {
             changed: Notify::new(),
             timer: Arc::new(Notify::new()),
             timer_started: AtomicBool::new(false),
-            start: Instant::now(),
+            clock: crate::clock::Clock::new(),
             config,
         });
         (EngineIo { shared }, Incoming(incoming))

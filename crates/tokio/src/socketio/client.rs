@@ -85,7 +85,6 @@ use std::time::Duration;
 
 use pushwire_socketio::client::{self as sio, Connection, Event, TransportAction};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 
 use crate::engineio::client::{self as eio, ClientConfig as EioClientConfig};
 use crate::engineio::pushwire_engineio::Instant as EioInstant;
@@ -612,7 +611,7 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, Error> {
         eio_config,
         event_queue: config.event_queue.max(1),
         conn,
-        start: Instant::now(),
+        clock: crate::clock::Clock::new(),
         pipe: None,
         outbox: VecDeque::new(),
         max_outbox: config.socketio.max_transmit_queue,
@@ -664,7 +663,7 @@ struct Driver {
     eio_config: EioClientConfig,
     event_queue: usize,
     conn: Connection,
-    start: Instant,
+    clock: crate::clock::Clock,
     /// The open Engine.io connection, through its pipe task.
     pipe: Option<Pipe>,
     /// Messages for the pipe that its channel had no room for; at most the sans-IO
@@ -805,7 +804,7 @@ async fn backlog_room(routes: &HashMap<String, Route>) {
 
 impl Driver {
     fn now(&self) -> EioInstant {
-        EioInstant::from_duration(self.start.elapsed())
+        self.clock.now()
     }
 
     async fn run(mut self, mut cmds: mpsc::Receiver<Cmd>) {
@@ -828,16 +827,7 @@ impl Driver {
                 return;
             }
             // A deadline too far to represent (a huge ack timeout or delay) is never reached.
-            let deadline = self
-                .conn
-                .poll_timeout()
-                .and_then(|t| self.start.checked_add(t.as_duration()));
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let sleep = crate::clock::sleep_until(self.clock.deadline(self.conn.poll_timeout()));
             let waiting_out = match &self.pipe {
                 Some(p) if !self.outbox.is_empty() => Some(p.out.clone()),
                 _ => None,

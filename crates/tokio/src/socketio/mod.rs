@@ -109,7 +109,6 @@ pub use pushwire_socketio::server::{
 /// Types of the sans-IO crate in this module's API.
 pub use pushwire_socketio::{BuildError, DecodeError, Map, Packet, ProtocolVersion, Value};
 use tokio::sync::{mpsc, oneshot, Notify};
-use tokio::time::Instant;
 
 use crate::engineio::{self, Body, EngineIo};
 
@@ -253,13 +252,13 @@ struct Shared {
     requests: mpsc::Sender<ConnectRequest>,
     eio_incoming: Mutex<Option<engineio::Incoming>>,
     started: AtomicBool,
-    start: Instant,
+    clock: crate::clock::Clock,
     ids: (std::collections::hash_map::RandomState, AtomicU64),
 }
 
 impl Shared {
     fn now(&self) -> EioInstant {
-        EioInstant::from_duration(self.start.elapsed())
+        self.clock.now()
     }
 
     fn registry(&self) -> MutexGuard<'_, HashMap<String, Nsp>> {
@@ -444,7 +443,7 @@ async fn drive(shared: Arc<Shared>, mut eio: engineio::Socket) {
             eio.close();
         }
         // A deadline too far to represent is never reached.
-        let sleep = deadline.and_then(|t| session.shared.start.checked_add(t.as_duration()));
+        let sleep = session.shared.clock.deadline(deadline);
         tokio::select! {
             m = eio.recv() => {
                 let now = session.shared.now();
@@ -463,7 +462,7 @@ async fn drive(shared: Arc<Shared>, mut eio: engineio::Socket) {
                 session.pump(&mut st);
             }
             () = woken => {}
-            () = sleep_until(sleep) => {
+            () = crate::clock::sleep_until(sleep) => {
                 let now = session.shared.now();
                 let mut st = session.lock();
                 st.conn.handle_timeout(now);
@@ -474,14 +473,6 @@ async fn drive(shared: Arc<Shared>, mut eio: engineio::Socket) {
     let mut st = session.lock();
     st.slots.clear();
     st.acks.clear();
-}
-
-/// Sleeps until `t`, or forever without one.
-async fn sleep_until(t: Option<Instant>) {
-    match t {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Starts a driver for each new Engine.io session, while the endpoint lives.
@@ -524,7 +515,7 @@ impl SocketIo {
             requests,
             eio_incoming: Mutex::new(Some(eio_incoming)),
             started: AtomicBool::new(false),
-            start: Instant::now(),
+            clock: crate::clock::Clock::new(),
             ids: (
                 std::collections::hash_map::RandomState::new(),
                 AtomicU64::new(0),
