@@ -425,20 +425,7 @@ impl Packet {
         let shape = data.map(shape_of);
         check_payload(version, kind, shape.as_ref())
             .map_err(|Refusal::Payload(k)| BuildError::InvalidData(k))?;
-        let binary = data.is_some_and(Value::has_binary);
-        // Only events and acks carry attachments (socket.io-parser: "if (obj.type ===
-        // PacketType.EVENT || obj.type === PacketType.ACK) { if (hasBinary(obj))"); binary
-        // in another packet would send attachments that no decoder waits for.
-        if binary && !(kind.is_event() || kind.is_ack()) {
-            return Err(BuildError::InvalidData(kind.name()));
-        }
-        let kind = match kind {
-            PacketType::Event | PacketType::BinaryEvent if binary => PacketType::BinaryEvent,
-            PacketType::Event | PacketType::BinaryEvent => PacketType::Event,
-            PacketType::Ack | PacketType::BinaryAck if binary => PacketType::BinaryAck,
-            PacketType::Ack | PacketType::BinaryAck => PacketType::Ack,
-            k => k,
-        };
+        let kind = kind_for(kind, data.is_some_and(Value::has_binary))?;
         let mut text = String::new();
         let nsp_span = (nsp != "/").then(|| {
             text.push_str(nsp);
@@ -707,14 +694,7 @@ impl Packet {
         name: Option<StrRef>,
         attachments: Vec<Bytes>,
     ) -> Result<Packet, BuildError> {
-        let binary = !attachments.is_empty();
-        let kind = match kind {
-            PacketType::Event | PacketType::BinaryEvent if binary => PacketType::BinaryEvent,
-            PacketType::Event | PacketType::BinaryEvent => PacketType::Event,
-            PacketType::Ack | PacketType::BinaryAck if binary => PacketType::BinaryAck,
-            PacketType::Ack | PacketType::BinaryAck => PacketType::Ack,
-            k => k,
-        };
+        let kind = kind_for(kind, !attachments.is_empty())?;
         let text = String::from_utf8(buf)
             .map_err(|_| BuildError::Serialize("serializer wrote invalid UTF-8".into()))?;
         let len = text.len();
@@ -728,6 +708,21 @@ impl Packet {
             attachments,
         })
     }
+}
+
+/// The type a built packet goes out as: an event or ack is binary exactly when its data
+/// holds binary (socket.io-parser's encoder, "if (obj.type === PacketType.EVENT || obj.type
+/// === PacketType.ACK) { if (hasBinary(obj))"). Binary in any other packet is refused: it
+/// would send attachments that no decoder waits for. Both builders go through here.
+fn kind_for(kind: PacketType, binary: bool) -> Result<PacketType, BuildError> {
+    Ok(match kind {
+        PacketType::Event | PacketType::BinaryEvent if binary => PacketType::BinaryEvent,
+        PacketType::Event | PacketType::BinaryEvent => PacketType::Event,
+        PacketType::Ack | PacketType::BinaryAck if binary => PacketType::BinaryAck,
+        PacketType::Ack | PacketType::BinaryAck => PacketType::Ack,
+        k if binary => return Err(BuildError::InvalidData(k.name())),
+        k => k,
+    })
 }
 
 /// After `[name,` the arguments were written at `at`: an array's elements join the name's

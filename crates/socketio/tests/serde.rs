@@ -124,6 +124,11 @@ fn new_with_checks_like_the_decoder() {
         Packet::event_with(V5, "/", "connect", &()),
         Err(BuildError::ReservedEventName("connect".into()))
     );
+    // Bytes outside an event or ack would be attachments no decoder waits for.
+    assert_eq!(
+        Packet::new_with(V5, PacketType::Connect, "/", None, &Some(Blob(&[1]))),
+        Err(BuildError::InvalidData("CONNECT"))
+    );
     // Every built packet decodes to itself.
     for p in [
         Packet::new_with(V5, PacketType::Event, "/x", Some(3), &("e", 1.5, [true])).unwrap(),
