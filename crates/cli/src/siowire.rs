@@ -2,7 +2,7 @@
 //! 5) as JSON lines, the Engine.io messages that carry them as JSON lines too. See
 //! docs/cli.md for the object shapes.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -24,22 +24,13 @@ pub(crate) fn parse_args(args: &[String]) -> Result<ProtocolVersion, String> {
     }
 }
 
-/// The non-blank lines of stdin, each parsed as a JSON object into a [`Value`] (which
-/// keeps the keys in their order).
+/// The non-blank lines of stdin, each a JSON object as a [`Value`] map (which keeps the keys
+/// in their order).
 fn lines() -> impl Iterator<Item = Result<pushwire_socketio::Map, String>> {
-    io::stdin()
-        .lock()
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
-        .map(|(i, l)| {
-            let l = l.map_err(|e| format!("line {}: {e}", i + 1))?;
-            match serde_json::from_str::<Value>(&l) {
-                Ok(Value::Object(m)) => Ok(m),
-                Ok(_) => Err(format!("line {}: not a JSON object", i + 1)),
-                Err(e) => Err(format!("line {}: {e}", i + 1)),
-            }
-        })
+    crate::wire::json_object_lines(|v: Value| match v {
+        Value::Object(m) => Some(m),
+        _ => None,
+    })
 }
 
 /// One Engine.io message from its object: `{"text": …}` or `{"binary_base64": …}`.

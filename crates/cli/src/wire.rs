@@ -203,20 +203,29 @@ fn decode_sse(out: &mut impl Write) -> io::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// Reads JSON lines (blank lines skipped) from stdin.
+/// Reads JSON lines (blank lines skipped) from stdin, each an object.
 fn json_lines() -> impl Iterator<Item = Result<serde_json::Map<String, Value>, String>> {
+    json_object_lines(|v: Value| match v {
+        Value::Object(m) => Some(m),
+        _ => None,
+    })
+}
+
+/// Reads JSON lines (blank lines skipped) from stdin as `V` (serde_json's `Value`, or
+/// pushwire-socketio's, which keeps key order and holds binary), each an object as `object`
+/// finds it.
+pub(crate) fn json_object_lines<V: serde::de::DeserializeOwned, M>(
+    object: fn(V) -> Option<M>,
+) -> impl Iterator<Item = Result<M, String>> {
     io::stdin()
         .lock()
         .lines()
         .enumerate()
         .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
-        .map(|(i, l)| {
+        .map(move |(i, l)| {
             let l = l.map_err(|e| format!("line {}: {e}", i + 1))?;
-            match serde_json::from_str::<Value>(&l) {
-                Ok(Value::Object(m)) => Ok(m),
-                Ok(_) => Err(format!("line {}: not a JSON object", i + 1)),
-                Err(e) => Err(format!("line {}: {e}", i + 1)),
-            }
+            let v = serde_json::from_str::<V>(&l).map_err(|e| format!("line {}: {e}", i + 1))?;
+            object(v).ok_or_else(|| format!("line {}: not a JSON object", i + 1))
         })
 }
 
