@@ -20,6 +20,9 @@
 //!   [`DecodeError`] is the peer's fault, [`BuildError`] the caller's).
 //! - `server/`: the server role ([`server::Connection`] per Engine.io session,
 //!   [`server::Rooms`] and the [`server::Adapter`] trait for broadcasts).
+//! - `cluster/`: the wire of socket.io's Redis adapters ([`cluster::BroadcastMessage`],
+//!   [`cluster::RequestMessage`], [`cluster::ResponseMessage`], [`cluster::msgpack`]), so a
+//!   server can be one node of a node socket.io fleet.
 //! - `client/`: the client role ([`client::Connection`]: namespaces over one Engine.io
 //!   connection, acks both ways, reconnection).
 //!
@@ -64,6 +67,7 @@
 extern crate alloc;
 
 pub mod client;
+pub mod cluster;
 
 mod config;
 mod de;

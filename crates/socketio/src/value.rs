@@ -411,35 +411,60 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        let mut index: Option<BTreeMap<String, usize>> = None;
+        let mut map = MapBuilder::new();
         while let Some(key) = access.next_key::<String>()? {
             let value = access.next_value_seed(ValueSeed)?;
-            // `JSON.parse`: a repeated key keeps its first position and takes the last value.
-            let found = match &index {
-                Some(ix) => ix.get(&key).copied(),
-                None => map.entries.iter().position(|(k, _)| *k == key),
-            };
-            match found {
-                Some(i) => map.entries[i].1 = value,
-                None => {
-                    if let Some(ix) = &mut index {
-                        ix.insert(key.clone(), map.entries.len());
-                    }
-                    map.entries.push((key, value));
-                    if index.is_none() && map.entries.len() > SCAN_KEYS {
-                        index = Some(
-                            map.entries
-                                .iter()
-                                .enumerate()
-                                .map(|(i, (k, _))| (k.clone(), i))
-                                .collect(),
-                        );
-                    }
+            map.push(key, value);
+        }
+        Ok(Value::Object(map.finish()))
+    }
+}
+
+/// Builds a [`Map`] from keys and values as they are parsed, with `JSON.parse`'s rule for a
+/// repeated key (it keeps its first position and takes the last value), in n log n for a
+/// hostile object of many keys (an index replaces the scan above [`SCAN_KEYS`] keys).
+/// Shared by the JSON and the MessagePack decoders.
+pub(crate) struct MapBuilder {
+    map: Map,
+    index: Option<BTreeMap<String, usize>>,
+}
+
+impl MapBuilder {
+    pub(crate) fn new() -> Self {
+        Self {
+            map: Map::new(),
+            index: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, key: String, value: Value) {
+        let entries = &mut self.map.entries;
+        let found = match &self.index {
+            Some(ix) => ix.get(&key).copied(),
+            None => entries.iter().position(|(k, _)| *k == key),
+        };
+        match found {
+            Some(i) => entries[i].1 = value,
+            None => {
+                if let Some(ix) = &mut self.index {
+                    ix.insert(key.clone(), entries.len());
+                }
+                entries.push((key, value));
+                if self.index.is_none() && entries.len() > SCAN_KEYS {
+                    self.index = Some(
+                        entries
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (k, _))| (k.clone(), i))
+                            .collect(),
+                    );
                 }
             }
         }
-        Ok(Value::Object(map))
+    }
+
+    pub(crate) fn finish(self) -> Map {
+        self.map
     }
 }
 
