@@ -268,6 +268,7 @@ async function main() {
       action: () => { A.local.in('nobody').disconnectSockets(); }, expect: 0 });
 
     const deliveries = {};
+    const remoteEffects = {};
     for (const spec of cases) {
       const before = received.length;
       await rec.run(spec, ctx);
@@ -279,6 +280,15 @@ async function main() {
         deliveries[spec.name] = got;
       }
       if (spec.unpublished) unpublished.push({ case: spec.name, call: spec.call });
+      if (spec.name === 'sockets_join') {
+        // 8.x addSockets() only publishes: the sender applies the join when its own request
+        // comes back from Redis. Both servers must now have room3 = the room1 members.
+        const members = (io) => [...(io.of('/').adapter.rooms.get('room3') || [])].map((id) =>
+          Object.values(clients).find((x) => x.id === id).name).sort();
+        const got = [...members(A), ...members(B)].sort().join(',');
+        if (got !== 'a1,a2,b1') rec.failures.push(`sockets_join: room3 members ${got}, expected a1,a2,b1`);
+        else remoteEffects.sockets_join = 'room3 = a1,a2 (on A, the sender) + b1 (on B)';
+      }
     }
     // the remote disconnects must have worked
     await sleep(200);
@@ -308,6 +318,7 @@ async function main() {
       servers: { A: { uids: uids.A }, B: { uids: uids.B } },
       sockets: Object.fromEntries(Object.values(clients).map((x) => [x.name, { id: x.id, server: x.server, nsp: x.nsp, rooms: x.rooms }])),
       not_published: unpublished,
+      checked_effects: remoteEffects,
       deliveries,
       cases: rec.messages,
     };
