@@ -41,6 +41,9 @@ async function startRedis() {
   child.stderr.on('data', (d) => { log += d; });
   let exited = false;
   child.on('exit', () => { exited = true; });
+  // never leave it behind, even when the capture dies of an uncaught exception
+  const killOnExit = () => { if (!exited) child.kill('SIGTERM'); };
+  process.on('exit', killOnExit);
   // Wait until it accepts connections (PING over a raw socket, RESP inline command).
   const deadline = Date.now() + 10000;
   for (;;) {
