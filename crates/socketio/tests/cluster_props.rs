@@ -100,6 +100,7 @@ fn opts() -> impl Strategy<Value = BroadcastOptions> {
             f.local = local;
             f.volatile = volatile;
             f.compress = compress;
+            f.timeout = timeout.map(u64::from);
             o.with_flags(f)
         },
     )

@@ -214,6 +214,7 @@ fn opts_from_value(v: &Value) -> Result<BroadcastOptions, ClusterError> {
             local: on("local"),
             volatile: on("volatile"),
             compress: on("compress"),
+            timeout: f.get("timeout").and_then(as_u64),
         };
     }
     Ok(opts)
@@ -233,6 +234,9 @@ fn opts_to_value(opts: &BroadcastOptions, with_flags: bool) -> Value {
             if on {
                 f.insert(k, Value::Bool(true));
             }
+        }
+        if let Some(t) = opts.flags.timeout {
+            f.insert("timeout", Value::from(t));
         }
         m.insert("flags", Value::Object(f));
     }

@@ -21,6 +21,9 @@ pub struct BroadcastFlags {
     /// Whether to compress (`compress`, per-message deflate on websocket). Default false
     /// here (socket.io's default is true, decided by the I/O layer).
     pub compress: bool,
+    /// How long a broadcast that asks for acks waits for them, in milliseconds (socket.io's
+    /// `timeout(ms)`; the node adapters carry it between nodes as `flags.timeout`).
+    pub timeout: Option<u64>,
 }
 
 /// Which sockets of a namespace a broadcast reaches (socket.io-adapter's
