@@ -91,8 +91,13 @@ fn rooms() -> impl Strategy<Value = BTreeSet<String>> {
 }
 
 fn opts() -> impl Strategy<Value = BroadcastOptions> {
-    (rooms(), rooms(), any::<(bool, bool, bool)>()).prop_map(
-        |(r, e, (local, volatile, compress))| {
+    (
+        rooms(),
+        rooms(),
+        any::<(bool, bool, bool)>(),
+        prop::option::of(any::<u32>()),
+    )
+        .prop_map(|(r, e, (local, volatile, compress), timeout)| {
             let mut o = BroadcastOptions::new();
             o.rooms = r;
             o.except = e;
@@ -102,8 +107,7 @@ fn opts() -> impl Strategy<Value = BroadcastOptions> {
             f.compress = compress;
             f.timeout = timeout.map(u64::from);
             o.with_flags(f)
-        },
-    )
+        })
 }
 
 fn packet() -> impl Strategy<Value = ClusterPacket> {
