@@ -74,7 +74,7 @@ fn as_javascript(v: &Value) -> Value {
                 Value::from(f as i64)
             } else if f > 0.0 {
                 Value::from(f as u64)
-            } else if f >= -9.223_372_036_854_775_808e18 {
+            } else if f >= -(2f64.powi(63)) {
                 Value::from(f as i64)
             } else {
                 Value::Number(serde_json::Number::from_f64(f).unwrap())

@@ -165,11 +165,11 @@ fn write_double(out: &mut Vec<u8>, f: f64) {
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
     const MINUS_TWO_63: f64 = -9_223_372_036_854_775_808.0;
     if f.is_finite() && f.trunc() == f {
-        if f >= 0.0 && f < TWO_64 {
+        if (0.0..TWO_64).contains(&f) {
             // `-0.0 >= 0` holds, and notepack.io writes -0 as the fixint 0 too.
             return write_uint(out, f as u64);
         }
-        if f < 0.0 && f >= MINUS_TWO_63 {
+        if (MINUS_TWO_63..0.0).contains(&f) {
             return write_int(out, f as i64);
         }
     }

@@ -86,6 +86,8 @@
 //! ```
 
 pub mod client;
+#[cfg(feature = "redis")]
+pub mod cluster;
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -254,6 +256,9 @@ struct Shared {
     started: AtomicBool,
     clock: crate::clock::Clock,
     ids: (std::collections::hash_map::RandomState, AtomicU64),
+    /// The Redis fleet this endpoint is a node of, once attached.
+    #[cfg(feature = "redis")]
+    cluster: OnceLock<Arc<cluster::Link>>,
 }
 
 impl Shared {
@@ -520,6 +525,8 @@ impl SocketIo {
                 std::collections::hash_map::RandomState::new(),
                 AtomicU64::new(0),
             ),
+            #[cfg(feature = "redis")]
+            cluster: OnceLock::new(),
         });
         (SocketIo { eio, shared }, Incoming(rx))
     }
@@ -1115,54 +1122,127 @@ impl Broadcast {
             .collect()
     }
 
+    /// Only this node's sockets: a cluster does not publish the broadcast (socket.io's
+    /// `io.local`).
+    #[must_use]
+    pub fn local(mut self) -> Self {
+        self.opts.flags.local = true;
+        self
+    }
+
+    /// Closes the connections of every target (socket.io's `disconnectSockets(true)`):
+    /// each gets `DISCONNECT` for each of its namespaces, then its Engine.io session
+    /// closes. Returns how many targets there were.
+    pub fn close(&self) -> usize {
+        let targets = self.targets();
+        let n = targets.len();
+        for (session, _) in targets {
+            if let Some(session) = session.upgrade() {
+                let mut st = session.lock();
+                st.conn.close();
+                session.pump(&mut st);
+            }
+        }
+        n
+    }
+
+    /// Emits event `name` with `args` to every target of this node, asking each for an
+    /// ack within `timeout`: one [`AckFuture`] per target the event was queued to
+    /// (socket.io's `broadcastWithAck`, this node's part).
+    pub fn emit_with_ack_each(
+        &self,
+        name: &str,
+        args: &[Value],
+        timeout: Duration,
+    ) -> Vec<AckFuture> {
+        let mut acks = Vec::new();
+        for (session, _) in self.targets() {
+            let Some(session) = session.upgrade() else {
+                continue;
+            };
+            let mut st = session.lock();
+            let now = session.shared.now();
+            if let Ok(Some(id)) = st.conn.emit(now, &self.nsp, name, args, Some(timeout)) {
+                let (tx, rx) = oneshot::channel();
+                st.acks.insert((self.nsp.clone(), id), tx);
+                acks.push(AckFuture(rx));
+            }
+            session.pump(&mut st);
+        }
+        acks
+    }
+
     /// Emits event `name` with `args` to every target: the packet is encoded once per
     /// protocol revision and the same messages are queued to each target, without waiting
-    /// (a target whose output queue is full is skipped and counted).
+    /// (a target whose output queue is full is skipped and counted). With a cluster
+    /// attached (feature `redis`), the broadcast is also published to the other nodes
+    /// unless it is [`Broadcast::local`].
     ///
     /// # Errors
     /// [`BuildError`]: a bad namespace, or a reserved event name.
     pub fn emit(&self, name: &str, args: &[Value]) -> Result<Delivery, BuildError> {
-        // Built before the targets are looked at, so a bad packet reaches nobody.
-        let v5 = Packet::event(ProtocolVersion::V5, &self.nsp, name, args)?;
-        let mut targets: Vec<(Weak<Session>, ProtocolVersion)> = Vec::new();
-        {
-            let mut reg = self.shared.registry();
-            if let Some(n) = reg.get_mut(&self.nsp) {
-                let Nsp { rooms, sockets } = n;
-                rooms.broadcast(&v5, &self.opts, &mut |id| {
-                    if let Some(t) = sockets.get(id) {
-                        targets.push((t.session.clone(), t.version));
-                    }
-                });
+        let delivery = deliver(&self.shared, &self.nsp, &self.opts, &|version| {
+            Packet::event(version, &self.nsp, name, args)
+        })?;
+        #[cfg(feature = "redis")]
+        if !self.opts.flags.local {
+            if let Some(link) = self.shared.cluster.get() {
+                link.publish_event(&self.nsp, &self.opts, name, args);
             }
-        }
-        let mut encoded: [Option<Vec<engineio::PacketData>>; 2] = [None, None];
-        let mut delivery = Delivery::default();
-        for (session, version) in targets {
-            let Some(session) = session.upgrade() else {
-                delivery.skipped += 1;
-                continue;
-            };
-            let slot = usize::from(version == ProtocolVersion::V4);
-            let messages = match &mut encoded[slot] {
-                Some(m) => m,
-                empty => {
-                    let p = if version == ProtocolVersion::V5 {
-                        v5.clone()
-                    } else {
-                        Packet::event(version, &self.nsp, name, args)?
-                    };
-                    empty.insert(p.to_messages())
-                }
-            };
-            let mut st = session.lock();
-            match st.conn.send_encoded(&self.nsp, messages) {
-                Ok(()) => delivery.sent += 1,
-                Err(_) => delivery.skipped += 1,
-            }
-            drop(st);
-            session.wake.notify_one();
         }
         Ok(delivery)
     }
+}
+
+/// Delivers a packet to the sockets of namespace `nsp` that `opts` selects on this node:
+/// `build` makes it for each protocol revision present (once each; the revision 5 packet
+/// first, so a bad packet reaches nobody), the same encoded messages are queued to each
+/// target without waiting.
+fn deliver(
+    shared: &Arc<Shared>,
+    nsp: &str,
+    opts: &BroadcastOptions,
+    build: &dyn Fn(ProtocolVersion) -> Result<Packet, BuildError>,
+) -> Result<Delivery, BuildError> {
+    let v5 = build(ProtocolVersion::V5)?;
+    let mut targets: Vec<(Weak<Session>, ProtocolVersion)> = Vec::new();
+    {
+        let mut reg = shared.registry();
+        if let Some(n) = reg.get_mut(nsp) {
+            let Nsp { rooms, sockets } = n;
+            rooms.broadcast(&v5, opts, &mut |id| {
+                if let Some(t) = sockets.get(id) {
+                    targets.push((t.session.clone(), t.version));
+                }
+            });
+        }
+    }
+    let mut encoded: [Option<Vec<engineio::PacketData>>; 2] = [None, None];
+    let mut delivery = Delivery::default();
+    for (session, version) in targets {
+        let Some(session) = session.upgrade() else {
+            delivery.skipped += 1;
+            continue;
+        };
+        let slot = usize::from(version == ProtocolVersion::V4);
+        let messages = match &mut encoded[slot] {
+            Some(m) => m,
+            empty => {
+                let p = if version == ProtocolVersion::V5 {
+                    v5.clone()
+                } else {
+                    build(version)?
+                };
+                empty.insert(p.to_messages())
+            }
+        };
+        let mut st = session.lock();
+        match st.conn.send_encoded(nsp, messages) {
+            Ok(()) => delivery.sent += 1,
+            Err(_) => delivery.skipped += 1,
+        }
+        drop(st);
+        session.wake.notify_one();
+    }
+    Ok(delivery)
 }

@@ -1,0 +1,312 @@
+//! Socket.IO across two pushwire nodes over a real Redis (feature `redis`): the test
+//! starts its own `redis-server` (Debian's package; `cargo xtask ci` installs it) on a
+//! free port and two endpoints attached to it, with pushwire's client on each. What the
+//! node adapters do against pushwire nodes is `cargo xtask interop redis-fleet`.
+//!
+//! Checked: broadcasts to all, to a room, with except, `local` staying local; own
+//! broadcasts not delivered twice; `fetch_sockets`, `all_rooms`, `server_side_emit` (with
+//! and without ack), `sockets_join` and `disconnect_sockets` across nodes; Redis stopped
+//! and started again mid-run: both nodes keep serving locally and cross-node delivery
+//! resumes.
+
+use std::convert::Infallible;
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use http::Request;
+use hyper::body::Incoming as HyperBody;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use pushwire_tokio::socketio::client::{self, ClientConfig, ClientSocket, SocketEvent};
+use pushwire_tokio::socketio::cluster::{Cluster, RedisConfig};
+use pushwire_tokio::socketio::{BroadcastOptions, Config, Incoming, Socket, SocketIo, Value};
+use tokio::net::TcpListener;
+use tokio::time::{sleep, timeout};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// A `redis-server` of this test's own, killed on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start_on(port: u16) -> Redis {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .args(["--bind", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian package redis-server; `cargo xtask ci` installs it)");
+        let deadline = std::time::Instant::now() + DEADLINE;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis { child, port }
+    }
+
+    fn start() -> Redis {
+        let port = StdListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Redis::start_on(port)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A node: an endpoint served on a local port, attached to Redis, whose app accepts
+/// every socket, joins the rooms named in `auth.rooms`, and hands the sockets to the test.
+struct Node {
+    io: SocketIo,
+    cluster: Cluster,
+    url: String,
+    sockets: tokio::sync::mpsc::UnboundedReceiver<Socket>,
+}
+
+async fn node(redis: &str) -> Node {
+    let (io, incoming) = SocketIo::new(Config::new().with_namespace("/admin"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = io.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let io = served.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<HyperBody>| {
+                    let io = io.clone();
+                    async move { Ok::<_, Infallible>(io.handle(req).await) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(accept_all(incoming, tx));
+    let cluster = Cluster::attach(&io, RedisConfig::new(redis)).await.unwrap();
+    Node {
+        io,
+        cluster,
+        url: format!("http://127.0.0.1:{port}/socket.io/"),
+        sockets: rx,
+    }
+}
+
+async fn accept_all(mut incoming: Incoming, tx: tokio::sync::mpsc::UnboundedSender<Socket>) {
+    while let Some(req) = incoming.accept().await {
+        let rooms: Vec<String> = match req.auth() {
+            pushwire_tokio::socketio::Auth::Object(m) => m
+                .get("rooms")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| r.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let Ok(socket) = req.accept() else { continue };
+        for r in &rooms {
+            socket.join(r).unwrap();
+        }
+        let _ = tx.send(socket);
+    }
+}
+
+/// A client socket on `node`'s namespace `nsp` in `rooms`; returns it with its id and
+/// the server side of it.
+async fn join(node: &mut Node, nsp: &str, rooms: &[&str]) -> (ClientSocket, String, Socket) {
+    let c = client::connect(&node.url, ClientConfig::DEFAULT)
+        .await
+        .unwrap();
+    let mut auth = pushwire_tokio::socketio::Map::new();
+    auth.insert(
+        "rooms",
+        Value::Array(rooms.iter().map(|r| Value::from(*r)).collect()),
+    );
+    let mut s = c.socket(nsp, Some(Value::Object(auth))).await.unwrap();
+    let sid = match timeout(DEADLINE, s.recv()).await.unwrap().unwrap() {
+        SocketEvent::Connected { sid } => sid,
+        other => panic!("expected Connected, got {other:?}"),
+    };
+    let server = timeout(DEADLINE, node.sockets.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(server.id(), sid);
+    std::mem::forget(c); // the client lives as long as its sockets (the test's lifetime)
+    (s, sid, server)
+}
+
+/// The events `s` receives within `wait`: (name, first argument).
+async fn events(s: &mut ClientSocket, wait: Duration) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    while let Ok(Some(e)) = timeout(wait, s.recv()).await {
+        if let SocketEvent::Event(e) = e {
+            out.push((e.name.clone(), e.args.first().cloned().unwrap_or_default()));
+        }
+    }
+    out
+}
+
+fn names(ev: &[(String, Value)]) -> Vec<&str> {
+    ev.iter().map(|(n, _)| n.as_str()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcasts_requests_and_an_outage_across_two_nodes() {
+    let redis = Redis::start();
+    let mut a = node(&redis.url()).await;
+    let mut b = node(&redis.url()).await;
+    assert_ne!(a.cluster.uid(), b.cluster.uid());
+    assert_eq!(a.cluster.server_count("/").await.unwrap(), 2);
+
+    let (mut a1, a1_id, _a1s) = join(&mut a, "/", &["room1"]).await;
+    let (mut b1, _b1_id, _b1s) = join(&mut b, "/", &["room1"]).await;
+    let (mut b2, b2_id, _b2s) = join(&mut b, "/", &["room2"]).await;
+    let (mut badmin, _, _bads) = join(&mut b, "/admin", &[]).await;
+
+    // From A: to all, to room1, to all except room2, local only; from B to room2.
+    a.io.of("/").emit("all", &[Value::from(1u64)]).unwrap();
+    a.io.of("/").to("room1").emit("room1", &[]).unwrap();
+    a.io.of("/").except("room2").emit("not-room2", &[]).unwrap();
+    a.io.of("/").local().emit("local", &[]).unwrap();
+    b.io.of("/").to("room2").emit("room2", &[]).unwrap();
+    a.io.of("/admin").emit("admin", &[]).unwrap();
+    let wait = Duration::from_millis(500);
+    assert_eq!(
+        names(&events(&mut a1, wait).await),
+        ["all", "room1", "not-room2", "local"]
+    );
+    assert_eq!(
+        names(&events(&mut b1, wait).await),
+        ["all", "room1", "not-room2"]
+    );
+    // Two publishers (A through Redis, B locally): no order between them.
+    let mut got = events(&mut b2, wait).await;
+    got.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(names(&got), ["all", "room2"]);
+    assert_eq!(names(&events(&mut badmin, wait).await), ["admin"]);
+
+    // fetchSockets and allRooms see both nodes.
+    let everyone = a
+        .cluster
+        .fetch_sockets("/", &BroadcastOptions::new())
+        .await
+        .unwrap();
+    let mut ids: Vec<&str> = everyone.iter().map(|s| s.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids.len(), 3);
+    let in_room2 = a
+        .cluster
+        .fetch_sockets("/", &BroadcastOptions::new().to("room2"))
+        .await
+        .unwrap();
+    assert_eq!(in_room2.len(), 1);
+    assert_eq!(in_room2[0].id, b2_id);
+    assert!(in_room2[0].rooms.contains("room2"));
+    let rooms = b.cluster.all_rooms("/").await.unwrap();
+    assert!(rooms.contains("room1") && rooms.contains("room2") && rooms.contains(&a1_id));
+
+    // serverSideEmit: without ack, then with one (B answers).
+    a.cluster
+        .server_side_emit("/", "hello", &[Value::from("x")])
+        .unwrap();
+    let e = timeout(DEADLINE, b.cluster.server_side_event())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (e.name(), e.args(), e.wants_ack()),
+        (Some("hello"), vec![Value::from("x")], false)
+    );
+    let asking = {
+        let c = a.cluster.clone();
+        tokio::spawn(async move { c.server_side_emit_with_ack("/", "count", &[]).await })
+    };
+    let e = timeout(DEADLINE, b.cluster.server_side_event())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(e.wants_ack());
+    e.ack(Value::from(42u64));
+    let answers = timeout(DEADLINE, asking).await.unwrap().unwrap().unwrap();
+    assert_eq!(answers, [Value::from(42u64)]);
+
+    // socketsJoin from A moves B's room2 socket into room9 too.
+    a.cluster
+        .sockets_join("/", &BroadcastOptions::new().to("room2"), &["room9"])
+        .unwrap();
+    sleep(Duration::from_millis(200)).await;
+    a.io.of("/").to("room9").emit("room9", &[]).unwrap();
+    assert_eq!(names(&events(&mut b2, wait).await), ["room9"]);
+
+    // Redis goes away: local delivery goes on; after it is back, cross-node delivery
+    // resumes (what was published meanwhile is lost, as with the node adapters).
+    let port = redis.port;
+    drop(redis);
+    a.io.of("/").emit("during", &[]).unwrap();
+    assert_eq!(names(&events(&mut a1, wait).await), ["during"]);
+    let _redis = Redis::start_on(port);
+    let mut resumed = false;
+    for i in 0..50u64 {
+        a.io.of("/")
+            .to("room1")
+            .emit("after", &[Value::from(i)])
+            .unwrap();
+        let got = events(&mut b1, Duration::from_millis(200)).await;
+        if got.iter().any(|(n, _)| n == "after") {
+            resumed = true;
+            break;
+        }
+    }
+    assert!(
+        resumed,
+        "cross-node delivery did not resume after Redis came back"
+    );
+    assert!(a.cluster.stats().published > 0);
+    assert!(b.cluster.stats().reconnects >= 1, "{:?}", b.cluster.stats());
+
+    // disconnectSockets from B reaches A's socket.
+    b.cluster
+        .disconnect_sockets("/", &BroadcastOptions::new().to("room1"), false)
+        .unwrap();
+    let mut left = false;
+    while let Ok(Some(e)) = timeout(DEADLINE, a1.recv()).await {
+        if let SocketEvent::Disconnected { .. } = e {
+            left = true;
+            break;
+        }
+    }
+    assert!(left, "A's socket was not disconnected by B's request");
+}
