@@ -1,0 +1,106 @@
+//! The two Redis connections: publishing (a queue drained by one task) and subscribed
+//! (re-subscribed after a loss).
+
+use std::pin::pin;
+use std::sync::Weak;
+
+use bytes::Bytes;
+use redis::aio::ConnectionManager;
+use tokio::sync::mpsc;
+
+use super::incoming::on_message;
+use super::{bump, Link, MAX_BACKOFF, MIN_BACKOFF};
+use crate::socketio::Shared;
+
+pub(super) async fn subscribe(
+    client: &redis::Client,
+    link: &Link,
+) -> Result<redis::aio::PubSub, redis::RedisError> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    for (nsp, c) in &link.channels {
+        pubsub.psubscribe(c.pattern()).await?;
+        pubsub
+            .subscribe(&[c.request(), c.response(), c.specific_response(&link.uid)])
+            .await?;
+        let _ = nsp;
+    }
+    Ok(pubsub)
+}
+
+/// Publishes queued messages until the link is gone. A failed command drops its message.
+pub(super) async fn publisher(
+    mut conn: ConnectionManager,
+    mut rx: mpsc::Receiver<(String, Vec<u8>)>,
+    link: Weak<Link>,
+) {
+    while let Some((channel, payload)) = rx.recv().await {
+        let mut ok = false;
+        // A connection found broken fails the command that found it and reconnects: try
+        // once more, so the first message after an outage is not lost to the discovery.
+        for _ in 0..2 {
+            let r: Result<i64, _> = redis::cmd("PUBLISH")
+                .arg(&channel)
+                .arg(&payload)
+                .query_async(&mut conn)
+                .await;
+            if r.is_ok() {
+                ok = true;
+                break;
+            }
+        }
+        let Some(link) = link.upgrade() else { return };
+        bump(if ok {
+            &link.counters.published
+        } else {
+            &link.counters.dropped
+        });
+    }
+}
+
+/// Reads the subscribed connection, re-subscribing after a loss, while the endpoint lives.
+pub(super) async fn subscriber(
+    client: redis::Client,
+    first: redis::aio::PubSub,
+    shared: Weak<Shared>,
+) {
+    let mut pubsub = Some(first);
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        if let Some(p) = pubsub.take() {
+            backoff = MIN_BACKOFF;
+            let mut stream = pin!(p.into_on_message());
+            while let Some(msg) =
+                std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx))
+                    .await
+            {
+                let Some(shared) = shared.upgrade() else {
+                    return;
+                };
+                let Some(link) = shared.cluster.get().cloned() else {
+                    return;
+                };
+                let payload = msg.get_payload_bytes();
+                if payload.len() > link.config.max_message_bytes {
+                    bump(&link.counters.malformed);
+                    continue;
+                }
+                let channel =
+                    String::from_utf8_lossy(msg.get_channel_name().as_bytes()).into_owned();
+                on_message(&shared, &link, &channel, Bytes::copy_from_slice(payload));
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let Some(link) = shared.cluster.get().cloned() else {
+            return;
+        };
+        drop(shared);
+        if let Ok(p) = subscribe(&client, &link).await {
+            bump(&link.counters.reconnects);
+            pubsub = Some(p);
+        }
+    }
+}
