@@ -12,6 +12,7 @@ mod os;
 mod serve;
 mod sio;
 mod siochat;
+mod siofleet;
 mod siowire;
 mod tls;
 mod wire;
@@ -23,7 +24,7 @@ const USAGE: &str = "usage: pushwire <command>
 
 commands:
   serve [--addr HOST:PORT] [--max-conns N] [--threads N] [--tls-cert PEM --tls-key PEM | --self-signed]
-        [--reference-apps]
+        [--reference-apps] [--redis redis://HOST:PORT/ [--redis-wire redis-adapter-8|socket.io-redis-5]]
                                             run the demo server (default 127.0.0.1:8080)
   decode sse                                event stream on stdin -> JSON lines
   decode ws --role server|client            WebSocket frames as that role receives them

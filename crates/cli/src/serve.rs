@@ -54,6 +54,8 @@ pub(crate) struct Options {
     /// `/engine.io/` and `/socket.io/` serve the specs' reference test servers instead of
     /// the chats.
     reference_apps: bool,
+    /// Be one node of a Redis fleet (`--redis URL`, `--redis-wire`).
+    redis: Option<crate::sio::RedisOpts>,
 }
 
 /// Default `--max-conns`: room for the 11,000-connection load check and then some; the
@@ -68,6 +70,8 @@ impl Options {
         let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let (mut cert, mut key, mut self_signed) = (None, None, false);
         let mut reference_apps = false;
+        let mut redis_url = None;
+        let mut wire = pushwire_tokio::socketio::cluster::Wire::RedisAdapter8;
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match a.as_str() {
@@ -95,6 +99,24 @@ impl Options {
                 "--tls-key" => key = Some(it.next().ok_or("--tls-key takes a PEM file")?.into()),
                 "--self-signed" => self_signed = true,
                 "--reference-apps" => reference_apps = true,
+                "--redis" => {
+                    redis_url = Some(it.next().ok_or("--redis takes redis://HOST:PORT/")?.clone())
+                }
+                "--redis-wire" => {
+                    wire = match it.next().map(String::as_str) {
+                        Some("redis-adapter-8") => {
+                            pushwire_tokio::socketio::cluster::Wire::RedisAdapter8
+                        }
+                        Some("socket.io-redis-5") => {
+                            pushwire_tokio::socketio::cluster::Wire::SocketIoRedis5
+                        }
+                        _ => {
+                            return Err(
+                                "--redis-wire takes redis-adapter-8 or socket.io-redis-5".into()
+                            )
+                        }
+                    }
+                }
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -105,7 +127,11 @@ impl Options {
             (_, _, true) => return Err("--self-signed goes without --tls-cert/--tls-key".into()),
             _ => return Err("--tls-cert and --tls-key go together".into()),
         };
+        if redis_url.is_some() && reference_apps {
+            return Err("--redis serves the chat: it goes without --reference-apps".into());
+        }
         Ok(Options {
+            redis: redis_url.map(|url| crate::sio::RedisOpts { url, wire }),
             addr,
             max_conns,
             threads,
@@ -209,7 +235,7 @@ async fn serve(opts: Options) -> io::Result<()> {
     let state = Arc::new(State {
         chat: Arc::new(crate::demo::Chat::default()),
         eio: crate::eio::Eio::start(opts.reference_apps),
-        sio: crate::sio::Sio::start(opts.reference_apps),
+        sio: crate::sio::Sio::start(opts.reference_apps, opts.redis.as_ref()).await?,
     });
     // Tells the HTTP connections to finish their request and close.
     let (stop, stopped) = watch::channel(false);

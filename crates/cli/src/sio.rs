@@ -87,14 +87,42 @@ fn chat_config() -> Config {
     Config::new().with_engineio(eio.with_ws(ws))
 }
 
+/// `--redis URL` and `--redis-wire`: the chat as one node of a Redis fleet.
+#[derive(Debug, Clone)]
+pub(crate) struct RedisOpts {
+    /// `redis://host:port/`.
+    pub(crate) url: String,
+    /// Which node adapter's wire the fleet speaks.
+    pub(crate) wire: pushwire_tokio::socketio::cluster::Wire,
+}
+
 impl Sio {
     /// Creates the endpoint and starts its application (call within the runtime): the
-    /// chat, or with `reference` the reference app.
-    pub(crate) fn start(reference: bool) -> Sio {
+    /// chat (with `redis`, attached to that fleet), or with `reference` the reference app.
+    pub(crate) async fn start(reference: bool, redis: Option<&RedisOpts>) -> std::io::Result<Sio> {
         if !reference {
             let (io, incoming) = SocketIo::new(chat_config());
-            crate::siochat::start(io.clone(), incoming);
-            return Sio { io };
+            let cluster = match redis {
+                None => None,
+                Some(r) => {
+                    use pushwire_tokio::socketio::cluster::{Cluster, RedisConfig};
+                    let c =
+                        Cluster::attach(&io, RedisConfig::new(r.url.as_str()).with_wire(r.wire))
+                            .await
+                            .map_err(|e| {
+                                std::io::Error::other(format!("--redis {}: {e}", r.url))
+                            })?;
+                    println!(
+                        "socket.io chat: node {} of the Redis fleet at {} ({:?} wire)",
+                        c.uid(),
+                        r.url,
+                        r.wire
+                    );
+                    Some(c)
+                }
+            };
+            crate::siochat::start(io.clone(), incoming, cluster);
+            return Ok(Sio { io });
         }
         let (io, mut incoming) = SocketIo::new(reference_config());
         let app = io.clone();
@@ -127,7 +155,7 @@ impl Sio {
                 }
             }
         });
-        Sio { io }
+        Ok(Sio { io })
     }
 
     /// Closes every session.

@@ -30,6 +30,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use pushwire_tokio::socketio::cluster::Cluster;
 use pushwire_tokio::socketio::{Auth, Event, Incoming, Map, Socket, SocketIo, Value};
 
 /// Most characters (Unicode scalar values) in a chat message.
@@ -46,7 +47,7 @@ pub(crate) const MAX_ROOMS: usize = 256;
 /// Chat rooms are socket.io rooms named with this prefix, so a room name can never be a
 /// socket id (each socket is alone in the room of its id: joining it would read another
 /// socket's private messages).
-const ROOM_PREFIX: &str = "chat:";
+pub(crate) const ROOM_PREFIX: &str = "chat:";
 
 /// Why a request was refused; its text is the ack's `error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,9 +194,13 @@ fn lock(dir: &Shared) -> std::sync::MutexGuard<'_, Directory> {
     dir.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Accepts every connection to `/` and runs the chat (call within the runtime).
-pub(crate) fn start(io: SocketIo, mut incoming: Incoming) {
+/// Accepts every connection to `/` and runs the chat (call within the runtime); with a
+/// `cluster`, also the fleet's events (`siofleet.rs`).
+pub(crate) fn start(io: SocketIo, mut incoming: Incoming, cluster: Option<Cluster>) {
     let dir: Shared = Arc::default();
+    if let Some(c) = &cluster {
+        tokio::spawn(crate::siofleet::serve_pings(c.clone()));
+    }
     tokio::spawn(async move {
         while let Some(req) = incoming.accept().await {
             match req.accept() {
@@ -206,7 +211,7 @@ pub(crate) fn start(io: SocketIo, mut incoming: Incoming) {
                         socket.version().number(),
                         socket.eio_sid()
                     );
-                    tokio::spawn(member(io.clone(), dir.clone(), socket));
+                    tokio::spawn(member(io.clone(), dir.clone(), socket, cluster.clone()));
                 }
                 Err(e) => println!("socket.io chat: accept failed: {e}"),
             }
@@ -214,10 +219,11 @@ pub(crate) fn start(io: SocketIo, mut incoming: Incoming) {
     });
 }
 
-/// Tells every socket of `/` the room list.
+/// Tells every socket of `/` on this node the room list (this node's directory: not
+/// published to a fleet).
 fn announce_rooms(io: &SocketIo, dir: &Shared) {
     let list = lock(dir).list();
-    let _ = io.of("/").emit("rooms", &[list]);
+    let _ = io.of("/").local().emit("rooms", &[list]);
 }
 
 /// `{ok: true, rooms: [...]}`: the socket's rooms.
@@ -231,11 +237,17 @@ fn rooms_reply(joined: &BTreeSet<String>) -> Map {
 }
 
 /// One socket, until it leaves.
-async fn member(io: SocketIo, dir: Shared, mut socket: Socket) {
+async fn member(io: SocketIo, dir: Shared, mut socket: Socket, cluster: Option<Cluster>) {
     let from = sender_name(socket.auth(), socket.id());
     let mut joined = BTreeSet::new();
     let _ = socket.emit("rooms", &[lock(&dir).list()]);
     while let Some(mut ev) = socket.recv().await {
+        if cluster
+            .as_ref()
+            .is_some_and(|c| crate::siofleet::on_event(c, &mut ev))
+        {
+            continue;
+        }
         let mut changed = false;
         let reply = on_event(&dir, &socket, &from, &mut joined, &ev, &mut changed);
         if let (Some(reply), Some(ack)) = (reply, ev.take_ack()) {

@@ -361,6 +361,19 @@ impl Cluster {
         &self.link.uid
     }
 
+    /// The wire this node speaks.
+    #[must_use]
+    pub fn wire(&self) -> Wire {
+        self.link.config.wire
+    }
+
+    /// The sockets `opts` selects in namespace `nsp` on this node only (what this node
+    /// answers to another's `fetchSockets`).
+    #[must_use]
+    pub fn local_sockets(&self, nsp: &str, opts: &BroadcastOptions) -> Vec<RemoteSocket> {
+        local_sockets(&self.io.shared, nsp, opts)
+    }
+
     /// The counters.
     #[must_use]
     pub fn stats(&self) -> ClusterStats {
