@@ -6,11 +6,15 @@
 //! ([`crate::wslink::INBOX`] messages); a member whose inbox is full is not keeping up and is
 //! disconnected (not skipped: a chat page that silently misses lines would be worse), so one
 //! slow reader costs the others nothing.
+//!
+//! With `--redis`, the chat is fleet-wide: each message from a local member is also
+//! published on [`FLEET_CHANNEL`] (`<6-byte node uid><t|b><payload>`), and every node relays
+//! the other nodes' messages to its members (at most once, as everything over Redis).
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
 use bytes::BytesMut;
@@ -110,20 +114,73 @@ pub(crate) fn ws_echo(req: Req, peer: &str) -> Response<Body> {
     resp
 }
 
+/// The Redis channel of the fleet-wide WebSocket/SSE chat.
+pub(crate) const FLEET_CHANNEL: &str = "pushwire-demo#chat";
+
+/// The sender id of messages relayed from other nodes (no local member has it).
+const REMOTE: u64 = u64::MAX;
+
 /// The chat's members: WebSocket pages and SSE relays.
 #[derive(Default)]
 pub(crate) struct Chat {
     members: Mutex<HashMap<u64, Handle>>,
     next_id: AtomicU64,
+    fleet: OnceLock<pushwire_tokio::socketio::cluster::Cluster>,
 }
 
 impl Chat {
     /// Sends `msg` to every member but `from` (the sender's own task sends its copy);
-    /// members that cannot keep up are told to stop and leave the chat at once.
+    /// members that cannot keep up are told to stop and leave the chat at once. A local
+    /// member's message also goes to the fleet, when there is one.
     fn broadcast(&self, from: u64, msg: &Message) {
+        if from != REMOTE {
+            if let Some(c) = self.fleet.get() {
+                let (kind, data): (u8, &[u8]) = match msg {
+                    Message::Text(t) => (b't', t.as_str().as_bytes()),
+                    Message::Binary(b) => (b'b', b),
+                };
+                let mut frame = Vec::with_capacity(7 + data.len());
+                frame.extend_from_slice(c.uid().as_bytes());
+                frame.push(kind);
+                frame.extend_from_slice(data);
+                let _ = c.publish(FLEET_CHANNEL, frame);
+            }
+        }
         let msg = Arc::new(msg.clone());
         let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
         members.retain(|&id, h| id == from || h.offer(Input::Send(msg.clone())));
+    }
+
+    /// Makes the chat fleet-wide over `cluster` (subscribed to [`FLEET_CHANNEL`]): relays
+    /// the other nodes' messages to the members here, from a task of its own.
+    pub(crate) fn join_fleet(
+        self: &Arc<Self>,
+        cluster: pushwire_tokio::socketio::cluster::Cluster,
+    ) {
+        if self.fleet.set(cluster.clone()).is_err() {
+            return;
+        }
+        let chat = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let own = cluster.uid().as_bytes().to_vec();
+            while let Some((_, frame)) = cluster.channel_message().await {
+                let Some(chat) = chat.upgrade() else { return };
+                // Ours come back from Redis too: skip them.
+                if frame.len() < own.len() + 1 || frame[..own.len()] == own[..] {
+                    continue;
+                }
+                let data = frame.slice(own.len() + 1..);
+                let msg = match frame[own.len()] {
+                    b't' => match pushwire_tokio::Utf8Bytes::from_bytes(data) {
+                        Ok(t) => Message::Text(t),
+                        Err(_) => continue,
+                    },
+                    b'b' => Message::Binary(data),
+                    _ => continue,
+                };
+                chat.broadcast(REMOTE, &msg);
+            }
+        });
     }
 
     /// Adds a member; returns its id and how many members there are now.

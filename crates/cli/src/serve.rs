@@ -237,6 +237,9 @@ async fn serve(opts: Options) -> io::Result<()> {
         eio: crate::eio::Eio::start(opts.reference_apps),
         sio: crate::sio::Sio::start(opts.reference_apps, opts.redis.as_ref()).await?,
     });
+    if let Some(c) = state.sio.cluster() {
+        state.chat.join_fleet(c.clone());
+    }
     // Tells the HTTP connections to finish their request and close.
     let (stop, stopped) = watch::channel(false);
     let signal = shutdown_signal();

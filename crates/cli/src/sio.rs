@@ -41,6 +41,8 @@ const MAX_BUFFERED_PACKETS: usize = 1_000;
 /// The Socket.IO endpoint's state.
 pub(crate) struct Sio {
     io: SocketIo,
+    /// The Redis fleet the chat is a node of (`--redis`).
+    cluster: Option<pushwire_tokio::socketio::cluster::Cluster>,
 }
 
 /// `/^\/dyn-\d+$/`: the interop app's dynamic namespaces.
@@ -97,6 +99,11 @@ pub(crate) struct RedisOpts {
 }
 
 impl Sio {
+    /// The Redis fleet the chat is a node of.
+    pub(crate) fn cluster(&self) -> Option<&pushwire_tokio::socketio::cluster::Cluster> {
+        self.cluster.as_ref()
+    }
+
     /// Creates the endpoint and starts its application (call within the runtime): the
     /// chat (with `redis`, attached to that fleet), or with `reference` the reference app.
     pub(crate) async fn start(reference: bool, redis: Option<&RedisOpts>) -> std::io::Result<Sio> {
@@ -106,12 +113,12 @@ impl Sio {
                 None => None,
                 Some(r) => {
                     use pushwire_tokio::socketio::cluster::{Cluster, RedisConfig};
-                    let c =
-                        Cluster::attach(&io, RedisConfig::new(r.url.as_str()).with_wire(r.wire))
-                            .await
-                            .map_err(|e| {
-                                std::io::Error::other(format!("--redis {}: {e}", r.url))
-                            })?;
+                    let config = RedisConfig::new(r.url.as_str())
+                        .with_wire(r.wire)
+                        .with_channel(crate::demo::FLEET_CHANNEL);
+                    let c = Cluster::attach(&io, config)
+                        .await
+                        .map_err(|e| std::io::Error::other(format!("--redis {}: {e}", r.url)))?;
                     println!(
                         "socket.io chat: node {} of the Redis fleet at {} ({:?} wire)",
                         c.uid(),
@@ -121,8 +128,8 @@ impl Sio {
                     Some(c)
                 }
             };
-            crate::siochat::start(io.clone(), incoming, cluster);
-            return Ok(Sio { io });
+            crate::siochat::start(io.clone(), incoming, cluster.clone());
+            return Ok(Sio { io, cluster });
         }
         let (io, mut incoming) = SocketIo::new(reference_config());
         let app = io.clone();
@@ -155,7 +162,7 @@ impl Sio {
                 }
             }
         });
-        Ok(Sio { io })
+        Ok(Sio { io, cluster: None })
     }
 
     /// Closes every session.

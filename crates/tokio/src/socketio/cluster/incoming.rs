@@ -16,6 +16,12 @@ use super::{bump, Link, RemoteSocket, ServerSideEvent};
 use crate::socketio::{Broadcast, BroadcastOptions, Map, Shared, Value};
 
 pub(super) fn on_message(shared: &Arc<Shared>, link: &Arc<Link>, channel: &str, payload: Bytes) {
+    if link.config.channels.iter().any(|c| c == channel) {
+        if link.raw.try_send((channel.to_owned(), payload)).is_err() {
+            bump(&link.counters.dropped);
+        }
+        return;
+    }
     for (nsp, c) in &link.channels {
         if let Some(room) = c.room_of(channel) {
             return on_broadcast(shared, link, nsp, room, &payload);

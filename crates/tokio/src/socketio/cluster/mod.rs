@@ -70,6 +70,11 @@ pub struct RedisConfig {
     /// [`Cluster::server_side_event`]. Default 1,024; more are dropped (and, on
     /// `socket.io-redis` 5, answered with `null` so its sender does not wait).
     pub event_queue: usize,
+    /// Channels of the application's own, besides Socket.IO's: subscribed with the rest,
+    /// their messages handed to [`Cluster::channel_message`] (a bounded queue of
+    /// [`RedisConfig::event_queue`] entries; more are dropped and counted), published with
+    /// [`Cluster::publish`]. Default none.
+    pub channels: Vec<String>,
     /// Largest message taken from Redis. Default 11 MB (a Socket.IO packet's limit plus
     /// room for the envelope).
     pub max_message_bytes: usize,
@@ -87,6 +92,7 @@ impl RedisConfig {
             publish_queue: 4_096,
             event_queue: 1_024,
             max_message_bytes: 11_000_000,
+            channels: Vec::new(),
         }
     }
 
@@ -94,6 +100,13 @@ impl RedisConfig {
     #[must_use]
     pub fn with_wire(mut self, wire: Wire) -> Self {
         self.wire = wire;
+        self
+    }
+
+    /// Returns this config with `channel` added to [`RedisConfig::channels`].
+    #[must_use]
+    pub fn with_channel(mut self, channel: impl Into<String>) -> Self {
+        self.channels.push(channel.into());
         self
     }
 
@@ -189,6 +202,7 @@ pub(crate) struct Link {
     conn: ConnectionManager,
     waiting: Mutex<HashMap<String, Waiter>>,
     events: mpsc::Sender<ServerSideEvent>,
+    raw: mpsc::Sender<(String, bytes::Bytes)>,
     counters: Counters,
     subscriber: Mutex<Option<tokio::task::AbortHandle>>,
 }
@@ -295,6 +309,7 @@ pub struct Cluster {
     io: SocketIo,
     link: Arc<Link>,
     events: Arc<tokio::sync::Mutex<mpsc::Receiver<ServerSideEvent>>>,
+    raw: Arc<tokio::sync::Mutex<mpsc::Receiver<(String, bytes::Bytes)>>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -322,6 +337,7 @@ impl Cluster {
         let conn = ConnectionManager::new(client.clone()).await?;
         let (out, rx) = mpsc::channel(config.publish_queue.max(1));
         let (events_tx, events_rx) = mpsc::channel(config.event_queue.max(1));
+        let (raw_tx, raw_rx) = mpsc::channel(config.event_queue.max(1));
         let channels = io
             .shared
             .config
@@ -337,6 +353,7 @@ impl Cluster {
             conn: conn.clone(),
             waiting: Mutex::new(HashMap::new()),
             events: events_tx,
+            raw: raw_tx,
             counters: Counters::default(),
             subscriber: Mutex::new(None),
         });
@@ -352,6 +369,7 @@ impl Cluster {
             io: io.clone(),
             link,
             events: Arc::new(tokio::sync::Mutex::new(events_rx)),
+            raw: Arc::new(tokio::sync::Mutex::new(raw_rx)),
         })
     }
 
@@ -387,6 +405,25 @@ impl Cluster {
             ignored: g(&c.ignored),
             malformed: g(&c.malformed),
             reconnects: g(&c.reconnects),
+        }
+    }
+
+    /// The next message on one of [`RedisConfig::channels`] (this node's own included:
+    /// Redis sends a publisher its own messages; tag them to tell). Cancel safe.
+    pub async fn channel_message(&self) -> Option<(String, bytes::Bytes)> {
+        self.raw.lock().await.recv().await
+    }
+
+    /// Publishes `payload` on `channel` (one of the application's, through the same
+    /// bounded queue as broadcasts).
+    ///
+    /// # Errors
+    /// [`ClusterError::QueueFull`].
+    pub fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<(), ClusterError> {
+        if self.link.publish(channel.to_owned(), payload) {
+            Ok(())
+        } else {
+            Err(ClusterError::QueueFull)
         }
     }
 

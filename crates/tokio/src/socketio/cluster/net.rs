@@ -24,6 +24,9 @@ pub(super) async fn subscribe(
             .await?;
         let _ = nsp;
     }
+    if !link.config.channels.is_empty() {
+        pubsub.subscribe(&link.config.channels).await?;
+    }
     Ok(pubsub)
 }
 
