@@ -112,7 +112,9 @@ async fn node(redis: &str) -> Node {
     });
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(accept_all(incoming, tx));
-    let cluster = Cluster::attach(&io, RedisConfig::new(redis)).await.unwrap();
+    let cluster = Cluster::attach(&io, RedisConfig::new(redis).with_channel("test#app"))
+        .await
+        .unwrap();
     Node {
         io,
         cluster,
@@ -262,6 +264,16 @@ async fn broadcasts_requests_and_an_outage_across_two_nodes() {
     e.ack(Value::from(42u64));
     let answers = timeout(DEADLINE, asking).await.unwrap().unwrap().unwrap();
     assert_eq!(answers, [Value::from(42u64)]);
+
+    // An application channel: B gets A's message, and A its own back.
+    a.cluster.publish("test#app", b"x1".to_vec()).unwrap();
+    for c in [&b.cluster, &a.cluster] {
+        let (ch, payload) = timeout(DEADLINE, c.channel_message())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((ch.as_str(), &payload[..]), ("test#app", &b"x1"[..]));
+    }
 
     // socketsJoin from A moves B's room2 socket into room9 too.
     a.cluster
