@@ -617,15 +617,7 @@ impl Cluster {
         opts: &BroadcastOptions,
         rooms: &[&str],
     ) -> Result<(), ClusterError> {
-        let rooms: BTreeSet<String> = rooms.iter().map(|r| (*r).to_owned()).collect();
-        apply_join(&self.io.shared, nsp, opts, &rooms, true);
-        self.tell(
-            nsp,
-            Request::Join {
-                target: Target::Select(opts.clone()),
-                rooms,
-            },
-        )
+        self.membership(nsp, opts, rooms, true)
     }
 
     /// Makes the sockets `opts` selects on every node leave `rooms` (`io.socketsLeave`).
@@ -638,13 +630,26 @@ impl Cluster {
         opts: &BroadcastOptions,
         rooms: &[&str],
     ) -> Result<(), ClusterError> {
+        self.membership(nsp, opts, rooms, false)
+    }
+
+    /// Joins (or leaves) here, then tells the other nodes.
+    fn membership(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        rooms: &[&str],
+        join: bool,
+    ) -> Result<(), ClusterError> {
         let rooms: BTreeSet<String> = rooms.iter().map(|r| (*r).to_owned()).collect();
-        apply_join(&self.io.shared, nsp, opts, &rooms, false);
+        apply_join(&self.io.shared, nsp, opts, &rooms, join);
+        let target = Target::Select(opts.clone());
         self.tell(
             nsp,
-            Request::Leave {
-                target: Target::Select(opts.clone()),
-                rooms,
+            if join {
+                Request::Join { target, rooms }
+            } else {
+                Request::Leave { target, rooms }
             },
         )
     }
