@@ -11,6 +11,10 @@
 //!   node's only, and `local: true` in the answer).
 //! * `ssping` `()` → `{ok, answers}`: a server-side `ping` to every other server
 //!   (`serverSideEmitWithAck`), with their answers.
+//! * `askall` `(room)` → `{ok, answers}`: the event `q` to every socket in chat room `room`
+//!   on every node, each asked for an ack within 3 s (`io.to(room).timeout(3000)
+//!   .emitWithAck("q")`); `answers` holds each ack's first argument (redis-adapter 8
+//!   fleets only).
 //!
 //! Server-side events: `ping` is answered `{node: "pushwire", uid}`; others are answered
 //! `null` when the sender waits for an answer.
@@ -30,7 +34,7 @@ const ASK_BOUND: Duration = Duration::from_secs(6);
 /// from a task of its own, so the socket's other events are not held up by the fleet.
 pub(crate) fn on_event(cluster: &Cluster, ev: &mut Event) -> bool {
     let name = ev.name().to_owned();
-    if name != "who" && name != "ssping" {
+    if !matches!(name.as_str(), "who" | "ssping" | "askall") {
         return false;
     }
     let args = ev.args().unwrap_or_default();
@@ -88,6 +92,15 @@ async fn ask(cluster: &Cluster, name: &str, args: &[Value]) -> Result<Map, Strin
             if local {
                 m.insert("local", Value::Bool(true));
             }
+        }
+        "askall" => {
+            let room = crate::siochat::room_arg(args.first()).map_err(|e| e.as_str().to_owned())?;
+            let opts = BroadcastOptions::new().to(format!("{ROOM_PREFIX}{room}"));
+            let answers = cluster
+                .emit_with_ack("/", &opts, "q", &[], Duration::from_secs(3))
+                .await
+                .map_err(|e| e.to_string())?;
+            m.insert("answers", Value::Array(answers));
         }
         _ => {
             let answers = cluster

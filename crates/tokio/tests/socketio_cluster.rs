@@ -181,6 +181,23 @@ async fn events(s: &mut ClientSocket, wait: Duration) -> Vec<(String, Value)> {
     out
 }
 
+/// Answers the next `q` event on `s` with `who` (skipping other events).
+async fn answer(s: &mut ClientSocket, who: &str) {
+    loop {
+        match timeout(DEADLINE, s.recv()).await.unwrap().unwrap() {
+            SocketEvent::Event(e) if e.name == "q" => {
+                e.ack
+                    .expect("q asks for an ack")
+                    .send(&[Value::from(who)])
+                    .await
+                    .unwrap();
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
 fn names(ev: &[(String, Value)]) -> Vec<&str> {
     ev.iter().map(|(n, _)| n.as_str()).collect()
 }
@@ -282,6 +299,18 @@ async fn broadcasts_requests_and_an_outage_across_two_nodes() {
     sleep(Duration::from_millis(200)).await;
     a.io.of("/").to("room9").emit("room9", &[]).unwrap();
     assert_eq!(names(&events(&mut b2, wait).await), ["room9"]);
+
+    // A broadcast with acks from A to room1: its own client and B's answer.
+    let room1 = BroadcastOptions::new().to("room1");
+    let (acks, (), ()) = tokio::join!(
+        a.cluster
+            .emit_with_ack("/", &room1, "q", &[], Duration::from_secs(5)),
+        answer(&mut a1, "a1"),
+        answer(&mut b1, "b1"),
+    );
+    let mut acks = acks.unwrap();
+    acks.sort_by_key(|v| v.as_str().map(str::to_owned));
+    assert_eq!(acks, [Value::from("a1"), Value::from("b1")]);
 
     // Redis goes away: local delivery goes on; after it is back, cross-node delivery
     // resumes (what was published meanwhile is lost, as with the node adapters).

@@ -455,8 +455,32 @@ impl Cluster {
         request: Request,
         expected: usize,
     ) -> Result<Vec<ResponseMessage>, ClusterError> {
+        let wait = self.link.config.requests_timeout;
+        let (answers, complete) = self
+            .ask_until(nsp, request, expected, wait, |a| a.len() >= expected)
+            .await?;
+        if complete {
+            Ok(answers)
+        } else {
+            Err(ClusterError::Timeout {
+                got: answers.len(),
+                expected,
+            })
+        }
+    }
+
+    /// Publishes `request` and collects answers (at most `capacity` waiting at once)
+    /// until `done` says so, or `wait` has passed: the answers, and whether `done` said so.
+    async fn ask_until(
+        &self,
+        nsp: &str,
+        request: Request,
+        capacity: usize,
+        wait: Duration,
+        done: impl Fn(&[ResponseMessage]) -> bool,
+    ) -> Result<(Vec<ResponseMessage>, bool), ClusterError> {
         let id = random_id();
-        let (tx, mut rx) = mpsc::channel(expected.max(1));
+        let (tx, mut rx) = mpsc::channel(capacity.max(1));
         self.link.waiting().insert(id.clone(), tx);
         let message = RequestMessage {
             uid: Some(self.link.uid.clone()),
@@ -473,20 +497,108 @@ impl Cluster {
         {
             return Err(ClusterError::QueueFull);
         }
-        let mut answers = Vec::with_capacity(expected);
-        let deadline = tokio::time::Instant::now() + self.link.config.requests_timeout;
-        while answers.len() < expected {
+        let mut answers = Vec::new();
+        let deadline = tokio::time::Instant::now() + wait;
+        while !done(&answers) {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Some(r)) => answers.push(r),
-                _ => {
-                    return Err(ClusterError::Timeout {
-                        got: answers.len(),
-                        expected,
-                    })
+                _ => return Ok((answers, false)),
+            }
+        }
+        Ok((answers, true))
+    }
+
+    /// Emits event `name` with `args` to the sockets `opts` selects on every node and
+    /// collects each client's ack (its first argument, as the node adapter relays it),
+    /// within `timeout` (socket.io 4's `io.timeout(ms).emitWithAck`). This node's sockets
+    /// answer first; the others are asked with a broadcast-with-acks request, each node
+    /// saying how many clients it reached, then relaying each ack.
+    ///
+    /// # Errors
+    /// [`ClusterError::Timeout`] when a node did not say its count or a client did not
+    /// answer in time (`got` acks of `expected`); [`ClusterError::Unsupported`] on
+    /// `socket.io-redis` 5; [`ClusterError::Build`] for a bad event.
+    pub async fn emit_with_ack(
+        &self,
+        nsp: &str,
+        opts: &BroadcastOptions,
+        name: &str,
+        args: &[Value],
+        timeout: Duration,
+    ) -> Result<Vec<Value>, ClusterError> {
+        if self.link.config.wire != Wire::RedisAdapter8 {
+            return Err(ClusterError::Unsupported("broadcast with acks"));
+        }
+        // Checked before anything is sent.
+        pushwire_socketio::Packet::event(pushwire_socketio::ProtocolVersion::V5, nsp, name, args)?;
+        let local = super::Broadcast {
+            shared: Arc::clone(&self.io.shared),
+            nsp: nsp.to_owned(),
+            opts: opts.clone(),
+        }
+        .emit_with_ack_each(name, args, timeout);
+        let local_count = local.len();
+        let mut expected = local_count;
+        let local = tokio::spawn(async move {
+            let mut out = Vec::with_capacity(local.len());
+            for f in local {
+                if let Ok(p) = f.await {
+                    out.push(
+                        p.args()
+                            .ok()
+                            .and_then(|a| a.into_iter().next())
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            out
+        });
+        let others = self.server_count(nsp).await?.saturating_sub(1);
+        let mut answers = Vec::new();
+        let mut complete = true;
+        if others > 0 {
+            let mut data = vec![Value::from(name)];
+            data.extend_from_slice(args);
+            let mut remote_opts = opts.clone();
+            remote_opts.flags.timeout =
+                Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
+            let request = Request::BroadcastWithAck {
+                packet: ClusterPacket {
+                    kind: PacketType::Event,
+                    nsp: nsp.to_owned(),
+                    data: Some(Value::Array(data)),
+                    id: None,
+                },
+                opts: remote_opts,
+            };
+            // Done when every other node said its count and that many acks came.
+            let done = |a: &[ResponseMessage]| {
+                let counts: Vec<u64> = a.iter().filter_map(ResponseMessage::client_count).collect();
+                let acks = a.iter().filter(|r| r.broadcast_ack().is_some()).count() as u64;
+                counts.len() >= others && acks >= counts.iter().sum()
+            };
+            let (got, all) = self.ask_until(nsp, request, 4_096, timeout, done).await?;
+            complete = all;
+            for r in &got {
+                if let Some(n) = r.client_count() {
+                    expected += usize::try_from(n).unwrap_or(usize::MAX);
+                }
+                if let Some(v) = r.broadcast_ack() {
+                    answers.push(v.clone());
                 }
             }
         }
-        Ok(answers)
+        let mut all = local.await.unwrap_or_default();
+        complete &= all.len() == local_count;
+        all.append(&mut answers);
+        if complete {
+            Ok(all)
+        } else {
+            Err(ClusterError::Timeout {
+                got: all.len(),
+                expected,
+            })
+        }
     }
 
     /// The sockets `opts` selects in namespace `nsp` on every node (socket.io 4's
