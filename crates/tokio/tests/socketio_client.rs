@@ -403,3 +403,40 @@ async fn a_duration_max_ack_timeout_means_never() {
     root.emit("after", &[]).await.unwrap();
     assert_eq!(server_recv(&mut server).await, r#"2["after"]"#);
 }
+
+/// socket.io-client 2 carries the auth of `/` in the URL's query (its `query` option): the
+/// query of the URL given to `connect` goes with every Engine.io request, before Engine.io's
+/// own parameters, on polling and on websocket.
+#[tokio::test]
+async fn v4_url_query_reaches_the_server_on_every_transport() {
+    let (url, mut incoming) = serve().await;
+    let url = format!("{url}?token=abc%20d&room=x");
+    for websocket_only in [false, true] {
+        let mut eio = engineio::client::ClientConfig::DEFAULT;
+        eio.engine = eio.engine.with_websocket_only(websocket_only);
+        let config = ClientConfig::DEFAULT
+            .with_protocol(ProtocolVersion::V4)
+            .with_engineio(eio)
+            .with_socketio(fast_reconnect());
+        let client = connect(&url, config).await.unwrap();
+        let mut root = client.socket("/", None).await.unwrap();
+        let server = accept(&mut incoming).await;
+        let query = server.query().to_owned();
+        assert!(query.starts_with("token=abc%20d&room=x&"), "{query}");
+        assert!(query.split('&').any(|p| p == "EIO=3"), "{query}");
+        let transport = if websocket_only {
+            "websocket"
+        } else {
+            "polling"
+        };
+        assert!(
+            query
+                .split('&')
+                .any(|p| p == format!("transport={transport}")),
+            "{query}"
+        );
+        server.send_text("0").unwrap();
+        assert_eq!(connected(&mut root).await, server.sid());
+        client.close().await;
+    }
+}

@@ -216,6 +216,17 @@ struct Target {
     host: String,
     port: u16,
     path: String,
+    /// The URL's own query string with a trailing `&` (empty when it has none): sent
+    /// before Engine.io's parameters on every request, as engine.io-client sends its
+    /// `query` option (socket.io-client 2 puts the auth of `/` there).
+    query: String,
+}
+
+impl Target {
+    /// The request target: the path, the URL's query, then Engine.io's.
+    fn uri(&self, eio_query: &str) -> String {
+        format!("{}?{}{eio_query}", self.path, self.query)
+    }
 }
 
 fn parse_url(url: &str) -> Result<Target, ConnectError> {
@@ -230,10 +241,21 @@ fn parse_url(url: &str) -> Result<Target, ConnectError> {
     if !path.ends_with('/') {
         path.push('/');
     }
-    Ok(Target { host, port, path })
+    let query = match uri.query() {
+        Some(q) if !q.is_empty() => format!("{q}&"),
+        _ => String::new(),
+    };
+    Ok(Target {
+        host,
+        port,
+        path,
+        query,
+    })
 }
 
 /// Opens a session with the Engine.io endpoint at `url` (`http://host:port/engine.io/`).
+/// A query string in `url` (`…/engine.io/?token=abc`) is sent with every request, before
+/// Engine.io's own parameters (engine.io-client's `query` option).
 ///
 /// # Errors
 /// [`ConnectError::InvalidUrl`]; [`ConnectError::Handshake`] when the session closed before
@@ -316,7 +338,7 @@ async fn http_request(target: Target, req: client::Request, config: ClientConfig
         };
         let mut builder = http::Request::builder()
             .method(method)
-            .uri(format!("{}?{}", target.path, req.query))
+            .uri(target.uri(&req.query))
             .header(header::HOST, format!("{}:{}", target.host, target.port));
         if let Some(ct) = req.content_type {
             builder = builder.header(header::CONTENT_TYPE, ct);
@@ -353,7 +375,7 @@ async fn ws_connect(target: Target, query: String, config: ClientConfig) -> Done
             .await
             .ok()?;
         let host = format!("{}:{}", target.host, target.port);
-        let path = format!("{}?{}", target.path, query);
+        let path = target.uri(&query);
         WebSocketStream::client(tcp, &host, &path, config.ws)
             .await
             .ok()

@@ -640,7 +640,8 @@ fn check_url(url: &str) -> Result<String, Error> {
     }
     if uri.path() == "/" || uri.path().is_empty() {
         let authority = uri.authority().ok_or_else(bad)?;
-        return Ok(format!("http://{authority}/socket.io/"));
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        return Ok(format!("http://{authority}/socket.io/{query}"));
     }
     Ok(url.to_string())
 }
