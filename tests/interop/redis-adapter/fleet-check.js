@@ -59,6 +59,8 @@ async function connect(spec) {
   });
   const c = { ...spec, socket, chats: [], disconnectReason: null };
   socket.on('chat', (msg) => c.chats.push(msg));
+  c.shouts = [];
+  socket.on('shout', (msg) => c.shouts.push(msg));
   socket.on('q', (cb) => { if (typeof cb === 'function') cb(socket.id); });
   socket.on('disconnect', (reason) => { c.disconnectReason = reason; });
   await new Promise((resolve, reject) => {
@@ -186,6 +188,62 @@ async function main() {
     report('askall("r") on N3 (emitWithAck to a room, acks from pushwire clients)', false, e.message);
   }
 
+  // 4a. allrooms() on N3 (allRooms): every node's rooms, the socket id rooms included.
+  try {
+    const a = await ask(byName['N3-s-ws'], 'allrooms');
+    const want = ['chat:r', 'chat:s', ...clients.map((c) => c.id)];
+    const got = a && a.ok && Array.isArray(a.rooms) ? a.rooms : [];
+    const missing = want.filter((r) => !got.includes(r));
+    const extra = got.filter((r) => !want.includes(r));
+    const ok = a && a.ok && missing.length === 0 && extra.length === 0;
+    report('allrooms() on N3 (allRooms across the fleet)', !!ok, ok ? `${want.length} rooms` : `missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)} (${JSON.stringify(a)})`);
+  } catch (e) {
+    report('allrooms() on N3 (allRooms across the fleet)', false, e.message);
+  }
+
+  // 4b. fetchSockets from N3 describes the pushwire nodes' sockets as socket.io describes its
+  // own: `rooms` (own id room included), `handshake.query`, `handshake.auth` (the CONNECT
+  // payload, here {name}), and the handshake fields socket.io 4 has (compared with what N3
+  // gives for its own sockets, not a hard-coded list).
+  try {
+    const a = await ask(byName['N3-s-ws'], 'whois', 'r');
+    if (!a || !a.ok || !Array.isArray(a.sockets)) throw new Error(`whois: ${JSON.stringify(a)}`);
+    const byId = new Map(a.sockets.map((s) => [s.id, s]));
+    const remote = inR.filter((c) => c.node !== 'N3');
+    const nodeKeys = Object.keys((byId.get(byName['N3-r-ws'].id) || {}).handshake || {}).sort();
+    const p1 = [];
+    const p2 = [];
+    const p3 = [];
+    for (const c of remote) {
+      const s = byId.get(c.id);
+      if (!s) { p1.push(`${c.name} missing`); continue; }
+      const hs = s.handshake || {};
+      if (!sameSet(s.rooms, [c.id, 'chat:r'])) p1.push(`${c.name} rooms ${JSON.stringify(s.rooms)}`);
+      const q = hs.query || {};
+      if (q.EIO !== '4' || q.transport !== c.transports[0]) p1.push(`${c.name} query ${JSON.stringify(q)}`);
+      if (!hs.auth || hs.auth.name !== c.name) p2.push(`${c.name} handshake.auth ${JSON.stringify(hs.auth)}, want {"name":"${c.name}"}`);
+      const missing = nodeKeys.filter((k) => !(k in hs));
+      if (missing.length) p3.push(`${c.name} lacks ${missing.join(',')}`);
+    }
+    report('fetchSockets from N3: pushwire sockets\' rooms and handshake.query', p1.length === 0, p1.join('; ') || `${remote.length} sockets`);
+    report('fetchSockets from N3: pushwire sockets\' handshake.auth is the CONNECT payload', p2.length === 0, p2.join('; ') || `${remote.length} sockets`);
+    report(`fetchSockets from N3: pushwire sockets' handshake has socket.io's fields (${nodeKeys.join(',')})`, p3.length === 0, p3.join('; ') || `${remote.length} sockets`);
+  } catch (e) {
+    report('fetchSockets from N3 (whois)', false, e.message);
+  }
+
+  // 4c. shout on N3 — io.emit to everyone — reaches every client on every node exactly once.
+  {
+    const text = `shout ${Math.random().toString(36).slice(2, 8)}`;
+    const a = await ask(byName['N3-s-ws'], 'shout', text).catch((e) => ({ ok: false, error: e.message }));
+    const count = (c) => c.shouts.filter((m) => m && m.text === text).length;
+    await waitUntil(() => clients.every((c) => count(c) >= 1), DELIVERY_MS);
+    await sleep(QUIET_MS);
+    const problems = clients.filter((c) => count(c) !== 1).map((c) => `${c.name} got it ${count(c)} times`);
+    if (!a || !a.ok) problems.unshift(`ack ${JSON.stringify(a)}`);
+    report('shout on N3 (io.emit to all) reaches every client on every node once', problems.length === 0, problems.join('; ') || `${clients.length} clients`);
+  }
+
   // 5. joinall({room: "r", to: "t"}) on N3 — socketsJoin, applied by every node — then a chat
   // to "t" from N3 reaches the room-r clients everywhere.
   {
@@ -218,6 +276,35 @@ async function main() {
     const a = await ask(sender, 'chat', { room: 't', text }).catch((e) => ({ ok: false, error: e.message }));
     if (!a || !a.ok) report('chat t from N3: ack', false, JSON.stringify(a));
     await checkChats('chat t from N3 reaches the remote-joined room-r clients on P1/P2', [{ from: sender.name, text }], 't', inR, inS);
+
+    // The chat protocol: "the sender must be in the room" — a socket joined to "t" by
+    // socketsJoin is in the socket.io room chat:t on its node, so its chat to "t" is accepted
+    // and delivered there too (as N3 does for its own sockets).
+    const p1 = byName['P1-r-ws'];
+    const text2 = `to t from P1 ${Math.random().toString(36).slice(2, 8)}`;
+    const a2 = await ask(p1, 'chat', { room: 't', text: text2 }).catch((e) => ({ ok: false, error: e.message }));
+    if (!a2 || !a2.ok) {
+      report('chat t from P1-r-ws (remote-joined to "t" by N3): accepted', false, `ack ${JSON.stringify(a2)}`);
+    } else {
+      await checkChats('chat t from P1-r-ws (remote-joined to "t" by N3) reaches the others in "t"', [{ from: p1.name, text: text2 }], 't', inR, inS);
+    }
+  }
+
+  // 5b. leaveall({room: "r", from: "t"}) on N3 — socketsLeave on every node — empties "t".
+  {
+    let last;
+    let ok = false;
+    try {
+      const a = await ask(byName['N3-s-ws'], 'leaveall', { room: 'r', from: 't' });
+      if (!a || !a.ok) throw new Error(`leaveall: ${JSON.stringify(a)}`);
+      for (const deadline = Date.now() + DELIVERY_MS; Date.now() < deadline; await sleep(100)) {
+        last = await ask(byName['N3-s-ws'], 'who', 't');
+        if (last && last.ok && Array.isArray(last.sockets) && last.sockets.length === 0) { ok = true; break; }
+      }
+    } catch (e) {
+      last = e.message;
+    }
+    report('leaveall({room: "r", from: "t"}) on N3 (socketsLeave on every node)', ok, ok ? 'who("t") is empty' : `who("t"): ${JSON.stringify(last)}`);
   }
 
   // 6. kick("s") on N3 — disconnectSockets — disconnects the room-s clients on every node.

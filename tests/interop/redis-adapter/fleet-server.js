@@ -16,6 +16,11 @@
 //   askall(room)        -> io.to("chat:" + room).timeout(3000).emitWithAck("q"), ack {ok, answers}
 //   joinall({room, to}) -> io.in("chat:" + room).socketsJoin("chat:" + to), ack {ok}
 //   kick(room)          -> io.in("chat:" + room).disconnectSockets(), ack {ok}
+//   whois(room)         -> io.in("chat:" + room).fetchSockets(), ack {ok, sockets: [{id, rooms,
+//                          handshake}]} (the RemoteSockets as this node sees them)
+//   shout(text)         -> io.emit("shout", {text}) (to everyone, every node), ack {ok}
+//   leaveall({room, from}) -> io.in("chat:" + room).socketsLeave("chat:" + from), ack {ok}
+//   allrooms()          -> io.of("/").adapter.allRooms(), ack {ok, rooms}
 //
 // Usage: node fleet-server.js PORT REDIS_URL   (prints "listening PORT uid" when ready)
 
@@ -104,6 +109,24 @@ async function main() {
       io.in(PREFIX + arg.room).socketsJoin(PREFIX + arg.to);
       return {};
     }));
+    socket.on('whois', (room, cb) => guarded(cb, async () => {
+      if (!validRoom(room)) throw new Error('bad room name');
+      const sockets = await io.in(PREFIX + room).fetchSockets();
+      return { sockets: sockets.map((s) => ({ id: s.id, rooms: [...s.rooms], handshake: s.handshake })) };
+    }));
+    socket.on('shout', (text, cb) => guarded(cb, () => {
+      if (typeof text !== 'string') throw new Error('bad arguments');
+      io.emit('shout', { text });
+      return {};
+    }));
+    socket.on('leaveall', (arg, cb) => guarded(cb, () => {
+      if (!arg || !validRoom(arg.room) || !validRoom(arg.from)) throw new Error('bad arguments');
+      io.in(PREFIX + arg.room).socketsLeave(PREFIX + arg.from);
+      return {};
+    }));
+    socket.on('allrooms', (cb) => guarded(cb, async () => ({
+      rooms: [...(await io.of('/').adapter.allRooms())],
+    })));
     socket.on('kick', (room, cb) => guarded(cb, () => {
       if (!validRoom(room)) throw new Error('bad room name');
       io.in(PREFIX + room).disconnectSockets();

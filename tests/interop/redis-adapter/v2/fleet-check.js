@@ -56,6 +56,8 @@ async function connect(spec) {
   });
   const c = { ...spec, socket, chats: [], disconnectReason: null };
   socket.on('chat', (msg) => c.chats.push(msg));
+  c.shouts = [];
+  socket.on('shout', (msg) => c.shouts.push(msg));
   socket.on('disconnect', (reason) => { c.disconnectReason = reason; });
   await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${spec.name}: no connect in 5 s`)), 5000);
@@ -158,6 +160,42 @@ async function main() {
     report('clients("r") on N3 (adapter.clients across the fleet)', false, e.message);
   }
 
+  // 2b. roomsof(sid) on N3 (clientRooms, answered by the owner) for a socket on P1 and on P2.
+  for (const name of ['P1-r-ws', 'P2-r-poll']) {
+    const c = byName[name];
+    try {
+      const a = await ask(byName['N3-s-ws'], 'roomsof', c.id);
+      const ok = a && a.ok && sameSet(a.rooms, [c.id, 'chat:r']);
+      report(`roomsof(${name}) on N3 (clientRooms from the owner)`, !!ok, ok ? JSON.stringify(a.rooms) : `got ${JSON.stringify(a)}, want ${JSON.stringify([c.id, 'chat:r'])}`);
+    } catch (e) {
+      report(`roomsof(${name}) on N3 (clientRooms from the owner)`, false, e.message);
+    }
+  }
+
+  // 2c. allrooms() on N3 (allRooms): every node's rooms, the socket id rooms included.
+  try {
+    const a = await ask(byName['N3-s-ws'], 'allrooms');
+    const want = ['chat:r', 'chat:s', ...clients.map((c) => c.id)];
+    const missing = a && a.ok && Array.isArray(a.rooms) ? want.filter((r) => !a.rooms.includes(r)) : want;
+    const extra = a && a.ok && Array.isArray(a.rooms) ? a.rooms.filter((r) => !want.includes(r)) : [];
+    const ok = missing.length === 0 && extra.length === 0;
+    report('allrooms() on N3 (allRooms across the fleet)', ok, ok ? `${want.length} rooms` : `missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)}`);
+  } catch (e) {
+    report('allrooms() on N3 (allRooms across the fleet)', false, e.message);
+  }
+
+  // 2d. shout on N3 — io.emit to everyone — reaches every client on every node exactly once.
+  {
+    const text = `shout ${Math.random().toString(36).slice(2, 8)}`;
+    const a = await ask(byName['N3-s-ws'], 'shout', text).catch((e) => ({ ok: false, error: e.message }));
+    const count = (c) => c.shouts.filter((m) => m && m.text === text).length;
+    await waitUntil(() => clients.every((c) => count(c) >= 1), DELIVERY_MS);
+    await sleep(QUIET_MS);
+    const problems = clients.filter((c) => count(c) !== 1).map((c) => `${c.name} got it ${count(c)} times`);
+    if (!a || !a.ok) problems.unshift(`ack ${JSON.stringify(a)}`);
+    report('shout on N3 (io.emit to all) reaches every client on every node once', problems.length === 0, problems.join('; ') || `${clients.length} clients`);
+  }
+
   // 3. who("r") on P1: on a socket.io-redis 5 fleet, this node's sockets only, `local: true`
   // (crates/cli/src/siofleet.rs).
   try {
@@ -206,6 +244,18 @@ async function main() {
     if (!a || !a.ok) report('chat t from N3: ack', false, JSON.stringify(a));
     await checkChats('chat t from N3 reaches exactly the remote-joined P1/P2 sockets', [{ from: sender.from, text }], 't',
       joinedRemote, clients.filter((c) => c !== sender && !joinedRemote.includes(c)));
+    // "The sender must be in the room": a socket remote-joined to "t" is in chat:t on its
+    // node, so its chat to "t" is accepted there (as N3 does for its own sockets).
+    const p1 = byName['P1-r-ws'];
+    const text2 = `to t from P1 ${Math.random().toString(36).slice(2, 8)}`;
+    const a2 = await ask(p1, 'chat', { room: 't', text: text2 }).catch((e) => ({ ok: false, error: e.message }));
+    if (!a2 || !a2.ok) {
+      report('chat t from P1-r-ws (remote-joined to "t" by N3): accepted', false, `ack ${JSON.stringify(a2)}`);
+    } else {
+      const inT = [sender, ...joinedRemote];
+      await checkChats('chat t from P1-r-ws (remote-joined to "t" by N3) reaches the others in "t"', [{ from: p1.from, text: text2 }], 't',
+        inT, clients.filter((c) => !inT.includes(c)));
+    }
   }
 
   // 6. remotekick (remoteDisconnect with close) of the room-s sockets on P1 and P2.

@@ -16,6 +16,9 @@
 //                           customHook answers {node: "node"}
 //   remotejoin({sid, to})-> adapter.remoteJoin(sid, "chat:" + to), ack {ok}
 //   remotekick({sid})    -> adapter.remoteDisconnect(sid, true), ack {ok}
+//   roomsof(sid)         -> adapter.clientRooms(sid), ack {ok, rooms}
+//   allrooms()           -> adapter.allRooms(), ack {ok, rooms}
+//   shout(text)          -> io.emit("shout", {text}) (to everyone, every node), ack {ok}
 //
 // Usage: node v2/fleet-server.js PORT REDIS_URL   (prints "listening PORT uid" when ready)
 
@@ -96,6 +99,16 @@ async function main() {
     socket.on('remotekick', (arg, cb) => {
       if (!arg || typeof arg.sid !== 'string') return refuse(cb, 'bad arguments');
       viaAdapter(cb, (f) => adapter.remoteDisconnect(arg.sid, true, f), () => ({}));
+    });
+    socket.on('roomsof', (sid, cb) => {
+      if (typeof sid !== 'string') return refuse(cb, 'bad arguments');
+      viaAdapter(cb, (f) => adapter.clientRooms(sid, f), (rooms) => ({ rooms }));
+    });
+    socket.on('allrooms', (cb) => viaAdapter(cb, (f) => adapter.allRooms(f), (rooms) => ({ rooms })));
+    socket.on('shout', (text, cb) => {
+      if (typeof text !== 'string') return refuse(cb, 'bad arguments');
+      io.emit('shout', { text });
+      reply(cb, {});
     });
   });
 
