@@ -15,6 +15,8 @@ if (!REDIS) {
   process.exit(2);
 }
 const NODES = { P1, P2, N3 };
+// Room s has a non-ASCII name with a space: its Redis channel is socket.io#/#chat:<UTF-8>#.
+const S = 'sé ü';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ACK_MS = 8000; // every ack: fleet requests time out after 5 s on either implementation
 const DELIVERY_MS = 5000; // every expected delivery
@@ -46,7 +48,7 @@ const SPECS = [];
 for (const node of Object.keys(NODES)) {
   SPECS.push({ name: `${node}-r-ws`, node, room: 'r', transports: ['websocket'] });
   SPECS.push({ name: `${node}-r-poll`, node, room: 'r', transports: ['polling'] });
-  SPECS.push({ name: `${node}-s-ws`, node, room: 's', transports: ['websocket'] });
+  SPECS.push({ name: `${node}-s-ws`, node, room: S, transports: ['websocket'] });
 }
 
 async function connect(spec) {
@@ -116,7 +118,7 @@ async function main() {
   for (const spec of SPECS) clients.push(await connect(spec));
   const byName = Object.fromEntries(clients.map((c) => [c.name, c]));
   const inR = clients.filter((c) => c.room === 'r');
-  const inS = clients.filter((c) => c.room === 's');
+  const inS = clients.filter((c) => c.room === S);
   for (const c of clients) {
     const a = await ask(c, 'join', c.room);
     if (!a || !a.ok) throw new Error(`${c.name}: join ${c.room}: ${JSON.stringify(a)}`);
@@ -143,9 +145,9 @@ async function main() {
     for (const c of inS) {
       const text = `s-side ${c.name} ${Math.random().toString(36).slice(2, 8)}`;
       sent.push({ from: c.name, text });
-      await ask(c, 'chat', { room: 's', text });
+      await ask(c, 'chat', { room: S, text });
     }
-    await checkChats('chat s from every node to room s only', sent, 's', inS, inR);
+    await checkChats(`chat in room "${S}" from every node to that room only`, sent, S, inS, inR);
   }
 
   // 2. who("r") — fetchSockets across the mix — equals the ids the clients were given.
@@ -191,7 +193,7 @@ async function main() {
   // 4a. allrooms() on N3 (allRooms): every node's rooms, the socket id rooms included.
   try {
     const a = await ask(byName['N3-s-ws'], 'allrooms');
-    const want = ['chat:r', 'chat:s', ...clients.map((c) => c.id)];
+    const want = ['chat:r', 'chat:' + S, ...clients.map((c) => c.id)];
     const got = a && a.ok && Array.isArray(a.rooms) ? a.rooms : [];
     const missing = want.filter((r) => !got.includes(r));
     const extra = got.filter((r) => !want.includes(r));
@@ -309,7 +311,7 @@ async function main() {
 
   // 6. kick("s") on N3 — disconnectSockets — disconnects the room-s clients on every node.
   {
-    const a = await ask(byName['N3-r-ws'], 'kick', 's').catch((e) => ({ ok: false, error: e.message }));
+    const a = await ask(byName['N3-r-ws'], 'kick', S).catch((e) => ({ ok: false, error: e.message }));
     await waitUntil(() => inS.every((c) => c.disconnectReason), DELIVERY_MS);
     await sleep(QUIET_MS);
     const problems = [];
@@ -320,7 +322,7 @@ async function main() {
     for (const c of inR) {
       if (c.disconnectReason) problems.push(`${c.name} (room r) disconnected too: ${c.disconnectReason}`);
     }
-    report('kick("s") on N3 (disconnectSockets on every node)', problems.length === 0, problems.length ? problems.join('; ') : `${inS.length} room-s clients got "io server disconnect", room-r clients stayed`);
+    report(`kick("${S}") on N3 (disconnectSockets on every node)`, problems.length === 0, problems.length ? problems.join('; ') : `${inS.length} room-s clients got "io server disconnect", room-r clients stayed`);
   }
 
   for (const c of clients) c.socket.close();

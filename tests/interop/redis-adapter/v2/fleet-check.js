@@ -16,6 +16,8 @@ if (!REDIS) {
   process.exit(2);
 }
 const NODES = { P1, P2, N3 };
+// Room s has a non-ASCII name with a space: its Redis channel is socket.io#/#chat:<UTF-8>#.
+const S = 'sé ü';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ACK_MS = 8000; // every ack: fleet requests time out after 5 s on either implementation
 const DELIVERY_MS = 5000;
@@ -44,7 +46,7 @@ const SPECS = [];
 for (const node of Object.keys(NODES)) {
   SPECS.push({ name: `${node}-r-ws`, node, room: 'r', transports: ['websocket'] });
   SPECS.push({ name: `${node}-r-poll`, node, room: 'r', transports: ['polling'] });
-  SPECS.push({ name: `${node}-s-ws`, node, room: 's', transports: ['websocket'] });
+  SPECS.push({ name: `${node}-s-ws`, node, room: S, transports: ['websocket'] });
 }
 
 async function connect(spec) {
@@ -120,7 +122,7 @@ async function main() {
   for (const spec of SPECS) clients.push(await connect(spec));
   const byName = Object.fromEntries(clients.map((c) => [c.name, c]));
   const inR = clients.filter((c) => c.room === 'r');
-  const inS = clients.filter((c) => c.room === 's');
+  const inS = clients.filter((c) => c.room === S);
   for (const c of clients) {
     const a = await ask(c, 'join', c.room);
     if (!a || !a.ok) throw new Error(`${c.name}: join ${c.room}: ${JSON.stringify(a)}`);
@@ -145,9 +147,9 @@ async function main() {
     for (const c of inS) {
       const text = `s-side ${c.name} ${Math.random().toString(36).slice(2, 8)}`;
       sent.push({ from: c.from, text });
-      await ask(c, 'chat', { room: 's', text });
+      await ask(c, 'chat', { room: S, text });
     }
-    await checkChats('chat s from every node to room s only', sent, 's', inS, inR);
+    await checkChats(`chat in room "${S}" from every node to that room only`, sent, S, inS, inR);
   }
 
   // 2. clients("r") on N3 (socket.io-redis 5 `clients` request): the pushwire nodes' sockets too.
@@ -175,7 +177,7 @@ async function main() {
   // 2c. allrooms() on N3 (allRooms): every node's rooms, the socket id rooms included.
   try {
     const a = await ask(byName['N3-s-ws'], 'allrooms');
-    const want = ['chat:r', 'chat:s', ...clients.map((c) => c.id)];
+    const want = ['chat:r', 'chat:' + S, ...clients.map((c) => c.id)];
     const missing = a && a.ok && Array.isArray(a.rooms) ? want.filter((r) => !a.rooms.includes(r)) : want;
     const extra = a && a.ok && Array.isArray(a.rooms) ? a.rooms.filter((r) => !want.includes(r)) : [];
     const ok = missing.length === 0 && extra.length === 0;
