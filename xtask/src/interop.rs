@@ -33,6 +33,10 @@
 //!   (`tests/interop/socketio/client-check.js`). `socketio-client`: pushwire-tokio's
 //!   Socket.IO client against the socket.io 4.8 and 2.5 servers, every transport, with
 //!   restarts (`tests/interop/socketio-client/run.sh`).
+//!   `redis-fleet`: a mixed fleet on one Redis — two `pushwire serve --redis` nodes and one
+//!   node socket.io 4.8 + @socket.io/redis-adapter 8 server, socket.io-client 4.8 on each; then
+//!   `--redis-wire socket.io-redis-5` with socket.io 2.5 + socket.io-redis 5.4 and
+//!   socket.io-client 2.5 (`tests/interop/redis-adapter/fleet-check.js`, `v2/fleet-check.js`).
 //!
 //! * python `websockets` 17.4 (in the ignored venv `target/interop-venv`): its client
 //!   against `pushwire serve` (pushwire-ws server role), and its server against
@@ -51,8 +55,9 @@
 //!   messages out to all of them; it prints RSS per connection and fan-out times, and fails
 //!   on a lost, duplicated or reordered message or a failed connection, never on timing.
 //!
-//! Installs what it needs when missing: Debian's `chromium` (apt-get, as root) and the npm
-//! packages of each `tests/interop/*` folder (`npm ci`, into their ignored `node_modules`).
+//! Installs what it needs when missing: Debian's `chromium` and `redis-server` (apt-get, as
+//! root) and the npm packages of each `tests/interop/*` folder (`npm ci`, into their ignored
+//! `node_modules`).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -81,6 +86,7 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("engineio-client-v6", engineio_client_v6),
         ("serve-socketio", serve_socketio),
         ("socketio-client", socketio_client),
+        ("redis-fleet", redis_fleet),
         ("python-websockets", python_websockets),
         ("ws-deflate-python", ws_deflate_python),
         ("ws-deflate-node", ws_deflate_node),
@@ -136,6 +142,22 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
     };
     apt(&["update", "-qq"])?;
     apt(&["install", "-y", "-qq", "chromium"])
+}
+
+/// Installs Debian's redis-server when /usr/bin/redis-server is missing (the `redis-fleet`
+/// check and pushwire-tokio's cluster test start their own throw-away servers).
+pub(crate) fn ensure_redis() -> Result<(), String> {
+    if Path::new("/usr/bin/redis-server").is_file() {
+        return Ok(());
+    }
+    println!("    installing Debian's redis-server (apt-get)");
+    let apt = |args: &[&str]| {
+        run(Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(args))
+    };
+    apt(&["update", "-qq"])?;
+    apt(&["install", "-y", "-qq", "redis-server"])
 }
 
 /// `npm ci` in an interop folder when its node_modules is missing.
@@ -736,4 +758,108 @@ fn serve_socketio() -> Result<(), String> {
 fn socketio_client() -> Result<(), String> {
     ensure_npm("tests/interop/socketio-client")?;
     run(Command::new("sh").arg("tests/interop/socketio-client/run.sh"))
+}
+
+/// A mixed Redis fleet on one machine (issue 17): a throw-away redis-server, two `pushwire
+/// serve --redis` nodes (P1, P2) and one node server (N3,
+/// `tests/interop/redis-adapter/fleet-server.js`: socket.io 4.8 + @socket.io/redis-adapter 8),
+/// socket.io-client 4.8 clients on each, checked by `fleet-check.js` (chats crossing nodes
+/// exactly once, fetchSockets, serverSideEmitWithAck, broadcast with acks, socketsJoin,
+/// disconnectSockets across the mix); then the same with `--redis-wire socket.io-redis-5`,
+/// socket.io 2.5 + socket.io-redis 5.4 and socket.io-client 2.5 (`v2/`) on a fresh redis-server.
+fn redis_fleet() -> Result<(), String> {
+    ensure_redis()?;
+    ensure_npm("tests/interop/redis-adapter")?;
+    ensure_npm("tests/interop/redis-adapter/v2")?;
+    run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
+    let mut results = Vec::new();
+    for (label, dir, wire) in [
+        (
+            "redis-adapter 8 / socket.io 4.8",
+            "tests/interop/redis-adapter",
+            "redis-adapter-8",
+        ),
+        (
+            "socket.io-redis 5 / socket.io 2.5",
+            "tests/interop/redis-adapter/v2",
+            "socket.io-redis-5",
+        ),
+    ] {
+        let started = Instant::now();
+        let r = fleet_run(dir, wire);
+        let how = format!("in {:.1} s", started.elapsed().as_secs_f64());
+        match &r {
+            Ok(()) => println!("    ok   fleet {label}: {how}"),
+            Err(e) => println!("    FAIL fleet {label}: {e} ({how})"),
+        }
+        results.push(r.map_err(|_| label.to_string()));
+    }
+    tally(&results, "", "fleets")
+}
+
+/// One fleet: redis-server, P1 and P2 (`pushwire serve --redis URL --redis-wire wire`), N3
+/// (`node dir/fleet-server.js`), then `node dir/fleet-check.js`, whose lines are printed.
+fn fleet_run(dir: &str, wire: &str) -> Result<(), String> {
+    let redis_port = free_port()?;
+    let _redis = start_server(
+        Path::new("redis-server"),
+        &[
+            "--port",
+            &redis_port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--loglevel",
+            "warning",
+        ]
+        .map(String::from),
+        redis_port,
+    )?;
+    let redis_url = format!("redis://127.0.0.1:{redis_port}/");
+    let mut guards = Vec::new();
+    let mut urls = Vec::new();
+    for _ in 0..2 {
+        let port = free_port()?;
+        let args = [
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--redis",
+            &redis_url,
+            "--redis-wire",
+            wire,
+        ]
+        .map(String::from);
+        guards.push(start_server(&pushwire_bin(), &args, port)?);
+        urls.push(format!("http://127.0.0.1:{port}"));
+    }
+    let port = free_port()?;
+    let script = format!("{dir}/fleet-server.js");
+    guards.push(start_server(
+        Path::new("node"),
+        &[script, port.to_string(), redis_url.clone()],
+        port,
+    )?);
+    urls.push(format!("http://127.0.0.1:{port}"));
+    let out = Command::new("node")
+        .arg(format!("{dir}/fleet-check.js"))
+        .args(&urls)
+        .arg(&redis_url)
+        .output()
+        .map_err(|e| format!("cannot start node: {e}"))?;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        println!("      {line}");
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !err.trim().is_empty() {
+        println!("      (stderr) {}", err.trim());
+    }
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err("fleet-check.js failed".into())
+    }
 }

@@ -156,7 +156,8 @@ fn ci(args: &[String]) -> ExitCode {
                     "pushwire-socketio",
                 ]))
             }),
-            "test" => run_tests(),
+            // crates/tokio/tests/socketio_cluster.rs starts its own redis-server.
+            "test" => interop::ensure_redis().and_then(|()| run_tests()),
             "doctest" => run(cargo().args(["test", "--workspace", "--doc"])),
             // Broken links, unclosed HTML tags and other rustdoc warnings fail the step.
             // pushwire-tokio's `codec` and `axum` modules are not enabled by any other
