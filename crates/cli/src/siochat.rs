@@ -316,7 +316,9 @@ fn on_event(
             rooms_reply(joined)
         }),
         "chat" => chat_arg(args.first()).and_then(|(room, text)| {
-            if !joined.contains(room) {
+            // In the room by its own `join`, or by another node's `socketsJoin` (which
+            // only the socket.io rooms know of).
+            if !joined.contains(room) && !socket.rooms().contains(&format!("{ROOM_PREFIX}{room}")) {
                 return Err(ChatError::NotInRoom);
             }
             let mut msg = Map::new();

@@ -16,6 +16,7 @@
 //! This module is the encoding only; it does no I/O and keeps no state.
 //! [`msgpack`] is the MessagePack codec (notepack.io's choices), usable alone.
 
+pub mod date;
 mod message;
 pub mod msgpack;
 

@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
+use super::date::iso_string;
 use crate::value::{MapBuilder, Value};
 
 /// How deep arrays and maps may nest in a decoded value, as in the JSON decoder.
@@ -494,61 +495,6 @@ fn other_ext(ty: i8, data: Bytes) -> Value {
     Value::Array(alloc::vec![int(i64::from(ty)), Value::Binary(data)])
 }
 
-/// A `Date` of `ms` milliseconds since the epoch as `JSON.stringify` writes it
-/// (`Date.prototype.toJSON`, i.e. `toISOString`): `null` outside the time range, else
-/// `YYYY-MM-DDTHH:mm:ss.sssZ` (years outside 0–9999 as `±YYYYYY`).
-fn date(ms: f64) -> Value {
-    // ECMA-262 TimeClip: "If abs(time) > 8.64 × 10^15, return NaN"; then
-    // ToIntegerOrInfinity truncates.
-    if !ms.is_finite() || ms.abs() > 8.64e15 {
-        return Value::Null;
-    }
-    let ms = ms.trunc() as i64;
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000);
-    let (y, m, d) = civil_from_days(days);
-    let mut s = String::new();
-    if (0..=9999).contains(&y) {
-        push_padded(&mut s, y, 4);
-    } else {
-        s.push(if y < 0 { '-' } else { '+' });
-        push_padded(&mut s, y.abs(), 6);
-    }
-    for (sep, v, w) in [
-        ('-', m, 2),
-        ('-', d, 2),
-        ('T', in_day / 3_600_000, 2),
-        (':', in_day / 60_000 % 60, 2),
-        (':', in_day / 1000 % 60, 2),
-        ('.', in_day % 1000, 3),
-    ] {
-        s.push(sep);
-        push_padded(&mut s, v, w);
-    }
-    s.push('Z');
-    Value::String(s)
-}
-
-fn push_padded(s: &mut String, v: i64, width: usize) {
-    use core::fmt::Write;
-    let _ = write!(s, "{v:0width$}");
-}
-
-/// The proleptic Gregorian (year, month, day) of a day count from 1970-01-01: the
-/// era-based conversion (an era is 400 years, 146,097 days).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468; // days from 0000-03-01
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365, from March 1st
-    let mp = (5 * doy + 2) / 153; // month from March, 0..=11
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,4 +625,9 @@ mod tests {
         );
         assert_eq!(date(8.64e15 + 1.0), Value::Null);
     }
+}
+
+/// A `Date` as `JSON.stringify` writes it: `null` outside the time range.
+fn date(ms: f64) -> Value {
+    iso_string(ms).map_or(Value::Null, Value::String)
 }

@@ -234,10 +234,24 @@ impl Config {
 
 // ---- shared state ------------------------------------------------------------------------
 
+/// An [`Auth`] as socket.io's `handshake.auth` holds it: the `CONNECT` object (revision 5),
+/// or `{}` (revision 4 carries its namespace auth in the query, which socket.io 2 merges
+/// into `handshake.query`).
+fn auth_value(auth: &Auth) -> Value {
+    match auth {
+        Auth::Object(m) => Value::Object(m.clone()),
+        _ => Value::Object(Map::new()),
+    }
+}
+
 /// A socket as the registry sees it.
 struct Target {
     session: Weak<Session>,
     version: ProtocolVersion,
+    /// The socket's auth as socket.io's `handshake.auth` holds it (for `fetchSockets`
+    /// answers to other nodes).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    auth: Value,
 }
 
 /// One namespace's rooms and sockets.
@@ -290,6 +304,8 @@ struct Slot {
     id: String,
     tx: mpsc::Sender<Event>,
     reason: Arc<OnceLock<DisconnectReason>>,
+    /// The auth the socket was accepted with, as a value.
+    auth: Value,
 }
 
 struct State {
@@ -304,6 +320,10 @@ struct Session {
     shared: Arc<Shared>,
     eio_sid: String,
     query: String,
+    /// When the session opened, in milliseconds since the epoch (socket.io's
+    /// `handshake.issued`).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    issued_ms: u64,
     version: ProtocolVersion,
     state: Mutex<State>,
     /// Wakes the driver: output queued, or a deadline moved.
@@ -343,6 +363,11 @@ impl Session {
                     }
                 }
                 server::Event::Connected { nsp, socket_id } => {
+                    let auth = st
+                        .slots
+                        .get(&nsp)
+                        .map(|s| s.auth.clone())
+                        .unwrap_or_default();
                     let mut reg = shared.registry();
                     let entry = reg.entry(nsp).or_default();
                     // socket.io `_onconnect`: "this.join(this.id)".
@@ -352,6 +377,7 @@ impl Session {
                         Target {
                             session: Arc::downgrade(self),
                             version: self.version,
+                            auth,
                         },
                     );
                 }
@@ -414,6 +440,9 @@ async fn drive(shared: Arc<Shared>, mut eio: engineio::Socket) {
     let session = Arc::new(Session {
         eio_sid: eio.sid().to_owned(),
         query: eio.query().to_owned(),
+        issued_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         version,
         state: Mutex::new(State {
             conn: Connection::new(&shared.config.server, version, eio.sid(), now),
@@ -690,6 +719,7 @@ impl ConnectRequest {
                 id: id.clone(),
                 tx,
                 reason: Arc::clone(&reason),
+                auth: auth_value(&self.auth),
             },
         );
         session.pump(&mut st);

@@ -214,15 +214,32 @@ pub(super) fn local_sockets(
         .targets(opts)
         .into_iter()
         .map(|id| {
-            let query = n
-                .sockets
-                .get(id)
-                .and_then(|t| t.session.upgrade())
-                .map(|s| query_object(&s.query))
-                .unwrap_or_default();
+            let target = n.sockets.get(id);
+            let session = target.and_then(|t| t.session.upgrade());
+            // socket.io 4's `handshake`, field for field. What the Engine.io layer does not
+            // keep (the request's headers, the peer's address, the URL) is empty.
+            let issued = session.as_ref().map_or(0, |s| s.issued_ms);
             let mut hs = Map::new();
-            hs.insert("query", query);
-            hs.insert("auth", Value::Object(Map::new()));
+            hs.insert("headers", Value::Object(Map::new()));
+            hs.insert(
+                "time",
+                Value::from(
+                    pushwire_socketio::cluster::date::utc_string(issued as f64).unwrap_or_default(),
+                ),
+            );
+            hs.insert("address", Value::from(""));
+            hs.insert("xdomain", Value::Bool(false));
+            hs.insert("secure", Value::Bool(false));
+            hs.insert("issued", Value::from(issued));
+            hs.insert("url", Value::from(""));
+            hs.insert(
+                "query",
+                session.map(|s| query_object(&s.query)).unwrap_or_default(),
+            );
+            hs.insert(
+                "auth",
+                target.map_or_else(|| Value::Object(Map::new()), |t| t.auth.clone()),
+            );
             RemoteSocket {
                 id: id.to_owned(),
                 handshake: Value::Object(hs),

@@ -17,7 +17,9 @@ pub struct RemoteSocket {
     /// The socket id.
     pub id: String,
     /// The handshake as its server describes it (socket.io 4: `{headers, time, address,
-    /// xdomain, secure, issued, url, query, auth}`).
+    /// xdomain, secure, issued, url, query, auth}`; a pushwire node fills `time`,
+    /// `issued`, `query` and `auth`, and leaves `headers`, `address` and `url` empty and
+    /// `xdomain`, `secure` false: its Engine.io layer does not keep them).
     pub handshake: Value,
     /// Its rooms, its own included.
     pub rooms: BTreeSet<String>,
