@@ -190,6 +190,19 @@ async function main() {
     report('askall("r") on N3 (emitWithAck to a room, acks from pushwire clients)', false, e.message);
   }
 
+  // 4b. askall("r") on P1 and P2 — pushwire starts the broadcast with acks: its own
+  // clients answer, and N3 and the other pushwire node relay their clients' acks.
+  for (const node of ['P1', 'P2']) {
+    const label = `askall("r") on ${node} (pushwire's emit_with_ack across the fleet)`;
+    try {
+      const a = await ask(byName[`${node}-s-ws`], 'askall', 'r');
+      const ok = a && a.ok && Array.isArray(a.answers) && a.answers.length === rIds.length && sameSet(a.answers, rIds);
+      report(label, !!ok, ok ? `${a.answers.length} acks, one per room-r client` : `got ${JSON.stringify(a)}, want ${JSON.stringify(rIds)}`);
+    } catch (e) {
+      report(label, false, e.message);
+    }
+  }
+
   // 4a. allrooms() on N3 (allRooms): every node's rooms, the socket id rooms included.
   try {
     const a = await ask(byName['N3-s-ws'], 'allrooms');

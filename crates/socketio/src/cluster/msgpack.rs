@@ -495,6 +495,11 @@ fn other_ext(ty: i8, data: Bytes) -> Value {
     Value::Array(alloc::vec![int(i64::from(ty)), Value::Binary(data)])
 }
 
+/// A `Date` as `JSON.stringify` writes it: `null` outside the time range.
+fn date(ms: f64) -> Value {
+    iso_string(ms).map_or(Value::Null, Value::String)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,9 +630,4 @@ mod tests {
         );
         assert_eq!(date(8.64e15 + 1.0), Value::Null);
     }
-}
-
-/// A `Date` as `JSON.stringify` writes it: `null` outside the time range.
-fn date(ms: f64) -> Value {
-    iso_string(ms).map_or(Value::Null, Value::String)
 }
