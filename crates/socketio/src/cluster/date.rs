@@ -8,7 +8,8 @@ use core::fmt::Write;
 /// ECMA-262 TimeClip: "If abs(time) > 8.64 × 10^15, return NaN"; then ToIntegerOrInfinity
 /// truncates.
 fn clip(ms: f64) -> Option<i64> {
-    (ms.is_finite() && ms.abs() <= 8.64e15).then(|| ms.trunc() as i64)
+    // `as` truncates toward zero (and `f64::trunc` is not in `core`).
+    (ms.is_finite() && ms.abs() <= 8.64e15).then(|| ms as i64)
 }
 
 /// `new Date(ms).toISOString()`: `YYYY-MM-DDTHH:mm:ss.sssZ` (years outside 0–9999 as

@@ -158,6 +158,13 @@ fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
     write_double(out, n.as_f64().unwrap_or(0.0));
 }
 
+/// Whether `f` is a finite integer (`f64::trunc` is not in `core`: below 2⁵², where a
+/// double can have a fraction, truncate through `i64`; above, every double is an integer).
+fn is_integral(f: f64) -> bool {
+    const NO_FRACTION: f64 = 4_503_599_627_370_496.0; // 2^52
+    f.is_finite() && (f.abs() >= NO_FRACTION || (f as i64) as f64 == f)
+}
+
 /// notepack.io: "if (Math.floor(value) !== value || !isFinite(value)) { // float 64", else
 /// the smallest integer format. Its integer path is wrong beyond 64 bits (it writes the
 /// value modulo 2⁶⁴); such a double is written as `float 64` here, which notepack.io reads
@@ -165,7 +172,7 @@ fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
 fn write_double(out: &mut Vec<u8>, f: f64) {
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
     const MINUS_TWO_63: f64 = -9_223_372_036_854_775_808.0;
-    if f.is_finite() && f.trunc() == f {
+    if is_integral(f) {
         if (0.0..TWO_64).contains(&f) {
             // `-0.0 >= 0` holds, and notepack.io writes -0 as the fixint 0 too.
             return write_uint(out, f as u64);
@@ -484,7 +491,7 @@ fn int(i: i64) -> Value {
 /// `3.0` from `3`, and notepack.io writes `3.0` as the integer 3), non-finite ones as
 /// `null` (`JSON.stringify(NaN)`).
 fn double(f: f64) -> Value {
-    if f.is_finite() && f.trunc() == f && f.abs() <= EXACT as f64 {
+    if is_integral(f) && f.abs() <= EXACT as f64 {
         return int(f as i64);
     }
     serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
