@@ -14,8 +14,11 @@
 //!   twice. The sender must be in the room.
 //! * `rooms` `()` → `{ok, rooms: [{name, members}]}`: every room that has members.
 //!
-//! Events from the server: `rooms` `([{name, members}])` to every socket whenever a room's
-//! membership changes, and to each socket when it connects; `chat` as above.
+//! Events from the server: `rooms` `([{name, members}])` to each socket when it connects, and
+//! to every socket when a room's membership changes, at most once per [`ANNOUNCE_EVERY`]
+//! (the first change at once, the changes made meanwhile in one announcement at the end of
+//! the interval: without that, `N` sockets joining one after another cost `N²/2` messages,
+//! 50 million for 10,000 sockets); `chat` as above.
 //!
 //! The sender's name (`from`) is the `name` of the `CONNECT` payload (`io({auth: {name}})`)
 //! when it is a valid name (the rules of a room name, at most [`MAX_NAME_CHARS`]), else
@@ -29,8 +32,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use pushwire_tokio::socketio::{Auth, Event, Incoming, Map, Socket, SocketIo, Value};
+use tokio::sync::Notify;
 
 /// Most characters (Unicode scalar values) in a chat message.
 pub(crate) const MAX_TEXT_CHARS: usize = 500;
@@ -42,6 +47,9 @@ pub(crate) const MAX_NAME_CHARS: usize = 24;
 pub(crate) const MAX_ROOMS_PER_SOCKET: usize = 8;
 /// Most rooms with members at once, over all sockets.
 pub(crate) const MAX_ROOMS: usize = 256;
+
+/// Least time between two announcements of the room list to every socket.
+pub(crate) const ANNOUNCE_EVERY: Duration = Duration::from_millis(250);
 
 /// Chat rooms are socket.io rooms named with this prefix, so a room name can never be a
 /// socket id (each socket is alone in the room of its id: joining it would read another
@@ -196,6 +204,8 @@ fn lock(dir: &Shared) -> std::sync::MutexGuard<'_, Directory> {
 /// Accepts every connection to `/` and runs the chat (call within the runtime).
 pub(crate) fn start(io: SocketIo, mut incoming: Incoming) {
     let dir: Shared = Arc::default();
+    let changed = Arc::new(Notify::new());
+    tokio::spawn(announcer(io.clone(), dir.clone(), changed.clone()));
     tokio::spawn(async move {
         while let Some(req) = incoming.accept().await {
             match req.accept() {
@@ -206,7 +216,7 @@ pub(crate) fn start(io: SocketIo, mut incoming: Incoming) {
                         socket.version().number(),
                         socket.eio_sid()
                     );
-                    tokio::spawn(member(io.clone(), dir.clone(), socket));
+                    tokio::spawn(member(dir.clone(), changed.clone(), socket));
                 }
                 Err(e) => println!("socket.io chat: accept failed: {e}"),
             }
@@ -214,10 +224,16 @@ pub(crate) fn start(io: SocketIo, mut incoming: Incoming) {
     });
 }
 
-/// Tells every socket of `/` the room list.
-fn announce_rooms(io: &SocketIo, dir: &Shared) {
-    let list = lock(dir).list();
-    let _ = io.of("/").emit("rooms", &[list]);
+/// Tells every socket of `/` the room list each time `changed` is notified, at most once per
+/// [`ANNOUNCE_EVERY`] (a notification during the pause is kept by `Notify` as one permit, so
+/// the changes made meanwhile go out in one announcement right after it).
+async fn announcer(io: SocketIo, dir: Shared, changed: Arc<Notify>) {
+    loop {
+        changed.notified().await;
+        let list = lock(&dir).list();
+        let _ = io.of("/").emit("rooms", &[list]);
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
+    }
 }
 
 /// `{ok: true, rooms: [...]}`: the socket's rooms.
@@ -231,7 +247,7 @@ fn rooms_reply(joined: &BTreeSet<String>) -> Map {
 }
 
 /// One socket, until it leaves.
-async fn member(io: SocketIo, dir: Shared, mut socket: Socket) {
+async fn member(dir: Shared, announce: Arc<Notify>, mut socket: Socket) {
     let from = sender_name(socket.auth(), socket.id());
     let mut joined = BTreeSet::new();
     let _ = socket.emit("rooms", &[lock(&dir).list()]);
@@ -255,7 +271,7 @@ async fn member(io: SocketIo, dir: Shared, mut socket: Socket) {
             let _ = ack.send(&[Value::Object(m)]);
         }
         if changed {
-            announce_rooms(&io, &dir);
+            announce.notify_one();
         }
     }
     let left = {
@@ -267,7 +283,7 @@ async fn member(io: SocketIo, dir: Shared, mut socket: Socket) {
         !rooms.is_empty()
     };
     if left {
-        announce_rooms(&io, &dir);
+        announce.notify_one();
     }
     let reason = socket.disconnect_reason().map_or("?", |r| r.as_str());
     println!("socket.io chat {}: left ({reason})", socket.id());

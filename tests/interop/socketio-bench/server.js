@@ -6,8 +6,9 @@
 //                               ack({ok: true, delivered}) (the room's other sockets)
 //
 // Like pushwire's chat it also emits `rooms` ([{name, members}]) to a socket when it connects
-// and to every socket whenever a room's membership changes, unless ROOMS_ANNOUNCE=0 (see
-// docs/performance.md, "Socket.IO broadcast to 10,000 sockets").
+// and to every socket when a room's membership changes, at most once per 250 ms as pushwire's
+// chat does (the first change at once, the changes made meanwhile in one announcement at the
+// end of the interval); ROOMS_ANNOUNCE=0 turns that off.
 //
 // Usage: node server.js PORT   (127.0.0.1 only; websocket transport only; heartbeats long
 // enough not to matter: pingInterval 25 s as both defaults, pingTimeout 60 s).
@@ -32,6 +33,27 @@ const members = new Map();
 function list() {
   return [...members.keys()].sort().map((name) => ({ name, members: members.get(name) }));
 }
+const ANNOUNCE_EVERY_MS = 250;
+let cooling = false;
+let pending = false;
+function changed() {
+  if (!announce) return;
+  if (cooling) {
+    pending = true;
+    return;
+  }
+  io.emit("rooms", list());
+  cooling = true;
+  setTimeout(function tick() {
+    if (pending) {
+      pending = false;
+      io.emit("rooms", list());
+      setTimeout(tick, ANNOUNCE_EVERY_MS);
+    } else {
+      cooling = false;
+    }
+  }, ANNOUNCE_EVERY_MS);
+}
 
 io.on("connection", (socket) => {
   const from = "guest-" + socket.id.slice(0, 6);
@@ -49,7 +71,7 @@ io.on("connection", (socket) => {
       socket.join(PREFIX + room);
     }
     if (typeof ack === "function") ack({ ok: true, rooms: [...joined].sort() });
-    if (fresh && announce) io.emit("rooms", list());
+    if (fresh) changed();
   });
   socket.on("chat", (msg, ack) => {
     const room = msg && msg.room;
@@ -63,14 +85,14 @@ io.on("connection", (socket) => {
     if (typeof ack === "function") ack({ ok: true, delivered: size - 1 });
   });
   socket.on("disconnect", () => {
-    let changed = false;
+    let left = false;
     for (const room of joined) {
       const n = (members.get(room) || 1) - 1;
       if (n === 0) members.delete(room);
       else members.set(room, n);
-      changed = true;
+      left = true;
     }
-    if (changed && announce) io.emit("rooms", list());
+    if (left) changed();
   });
 });
 
