@@ -111,7 +111,7 @@ pub(crate) fn run(opts: Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let limit = opts.timeout;
     runtime.block_on(async move {
-        match timeout(limit, check(opts)).await {
+        match timeout(limit + Duration::from_secs(10), check(opts)).await {
             Ok(r) => r,
             Err(_) => Err(format!("did not finish within {} s", limit.as_secs())),
         }
@@ -414,7 +414,19 @@ async fn check(mut o: Options) -> Result<(), String> {
     let (mut server_cpu, mut own_cpu) = (Duration::ZERO, Duration::ZERO);
     let me = std::process::id();
     let mut short_rounds = 0;
+    // Stop sending before the run's deadline, leaving time for the report.
+    let stop_at = started + o.timeout.saturating_sub(Duration::from_secs(5));
+    let mut rounds_sent = 0;
     for k in 0..=o.rounds {
+        if Instant::now() + PER_ROUND + PAUSE > stop_at {
+            say(format!(
+                "STOPPED after {} rounds: the run's deadline (--timeout) is near",
+                k.saturating_sub(1)
+            ));
+            short_rounds += o.rounds + 1 - k;
+            break;
+        }
+        rounds_sent = k;
         sleep(PAUSE).await;
         let cpu_before = (
             o.server_pid.and_then(crate::os::cpu_time),
@@ -433,8 +445,13 @@ async fn check(mut o: Options) -> Result<(), String> {
                 break;
             }
         }
-        if shared.counts[k].load(Ordering::Acquire) < receivers {
+        let got = shared.counts[k].load(Ordering::Acquire);
+        if got < receivers {
             short_rounds += 1;
+            say(format!(
+                "round {k} reached {got} of {receivers} receivers within {} s",
+                PER_ROUND.as_secs()
+            ));
         }
         if k > 0 {
             let cpu_after = (
@@ -467,7 +484,15 @@ async fn check(mut o: Options) -> Result<(), String> {
         .flat_map(|a| a.lock().unwrap_or_else(PoisonError::into_inner).clone())
         .collect();
     each.sort();
-    let expected = receivers * o.rounds;
+    let expected = receivers * o.rounds.max(1);
+    let failed_now = shared
+        .failures
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    if failed_now > 0 {
+        say(format!("{failed_now} receivers failed during the run"));
+    }
     let got: usize = shared.counts[1..]
         .iter()
         .map(|c| c.load(Ordering::Acquire))
@@ -510,9 +535,9 @@ async fn check(mut o: Options) -> Result<(), String> {
     if o.server_pid.is_some() {
         say(format!(
             "CPU time during the rounds: server {} per round ({:.2} µs per receipt), load generator {} per round",
-            ms(server_cpu / o.rounds as u32),
-            server_cpu.as_secs_f64() * 1e6 / expected as f64,
-            ms(own_cpu / o.rounds as u32),
+            ms(server_cpu / rounds_sent.max(1) as u32),
+            server_cpu.as_secs_f64() * 1e6 / got.max(1) as f64,
+            ms(own_cpu / rounds_sent.max(1) as u32),
         ));
     }
     if let Some(b) = rss_after {

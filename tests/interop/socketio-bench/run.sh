@@ -16,7 +16,7 @@ sockets=${1:-10000}
 rounds=${2:-20}
 runs=${3:-1}
 nice=${NICE:-19}
-timeout=${TIMEOUT:-600}
+timeout=${TIMEOUT:-900}
 
 # One descriptor per socket on both sides: raise the soft limit to the hard one.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
