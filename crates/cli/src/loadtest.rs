@@ -86,8 +86,9 @@ pub(crate) const SPARE_FDS: usize = 64;
 /// What the receivers and the driver share (also used by `--sio-broadcast`, see
 /// `loadtest_sio.rs`).
 pub(crate) struct Shared {
-    /// How many receivers every message must reach.
-    pub(crate) receivers: usize,
+    /// How many receivers every message must reach (lowered by [`Shared::set_receivers`]
+    /// when some failed to connect).
+    receivers: AtomicUsize,
     /// When message `k` went out (0 is the warm-up).
     pub(crate) sent_at: Vec<OnceLock<Instant>>,
     /// Per message: how long each receiver took to get it.
@@ -106,7 +107,7 @@ impl Shared {
     /// The state for `receivers` receivers of messages `0..=messages` (0 is the warm-up).
     pub(crate) fn new(receivers: usize, messages: usize) -> Shared {
         Shared {
-            receivers,
+            receivers: AtomicUsize::new(receivers),
             sent_at: (0..=messages).map(|_| OnceLock::new()).collect(),
             arrivals: (0..=messages).map(|_| Mutex::new(Vec::new())).collect(),
             counts: (0..=messages).map(|_| AtomicUsize::new(0)).collect(),
@@ -144,9 +145,19 @@ impl Shared {
             self.misordered.fetch_add(1, Ordering::Relaxed);
         }
         *next = k + 1;
-        if self.counts[k].fetch_add(1, Ordering::AcqRel) + 1 == self.receivers {
+        if self.counts[k].fetch_add(1, Ordering::AcqRel) + 1 == self.receivers() {
             self.all_in.notify_one();
         }
+    }
+
+    /// How many receivers every message must reach.
+    pub(crate) fn receivers(&self) -> usize {
+        self.receivers.load(Ordering::Acquire)
+    }
+
+    /// Sets how many receivers every message must reach (before the first message).
+    pub(crate) fn set_receivers(&self, n: usize) {
+        self.receivers.store(n, Ordering::Release);
     }
 
     /// Records a receiver's failure.
