@@ -226,7 +226,9 @@ async fn receive(mut p: WsPeer, bench: &Bench) {
         for t in &texts {
             if t == "2" {
                 if p.conn.send_text("3").is_err() {
-                    bench.rounds.fail("receiver: pong refused".into());
+                    bench
+                        .rounds
+                        .fail("receiver: the server closed the WebSocket (pong refused)".into());
                     return;
                 }
             } else if let Some(k) = chat_round(t) {

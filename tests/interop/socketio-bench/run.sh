@@ -31,6 +31,8 @@ if [ ! -d "$here/node_modules/socket.io" ]; then
 fi
 echo "pushwire: $PUSHWIRE; node $(node --version), socket.io $(node -p 'require("'"$here"'/node_modules/socket.io/package.json").version')"
 
+logs=$(mktemp -d /tmp/socketio-bench.XXXXXX)
+echo "server logs in $logs"
 server_pid=
 stop() {
     if [ -n "$server_pid" ]; then
@@ -55,12 +57,14 @@ status=0
 run=1
 while [ "$run" -le "$runs" ]; do
     echo "== run $run of $runs: $sockets sockets, $rounds rounds =="
-    nice -n "$nice" "$PUSHWIRE" serve --addr 127.0.0.1:9310 > /dev/null 2>&1 &
+    nice -n "$nice" "$PUSHWIRE" serve --addr 127.0.0.1:9310 > "$logs/pushwire-$run.log" 2>&1 &
     server_pid=$!
     wait_port 9310
     nice -n "$nice" "$PUSHWIRE" loadtest --sio-broadcast "$sockets" --rounds "$rounds" \
         --addr 127.0.0.1:9310 --server-pid "$server_pid" --label pushwire --timeout "$timeout" || status=1
     stop
+    # Why the server closed sockets, if it did (serve logs "…: left (<reason>)").
+    grep -o 'left ([^)]*)' "$logs/pushwire-$run.log" | sort | uniq -c | sed 's/^/pushwire: server closed: /' || true
     sleep 2
     (cd "$here" && exec nice -n "$nice" node server.js 9320) > /dev/null 2>&1 &
     server_pid=$!
