@@ -64,7 +64,7 @@ while [ "$run" -le "$runs" ]; do
         --addr 127.0.0.1:9310 --server-pid "$server_pid" --label pushwire --timeout "$timeout" || status=1
     stop
     # Why the server closed sockets, if it did (serve logs "…: left (<reason>)").
-    grep -o 'left ([^)]*)' "$logs/pushwire-$run.log" | sort | uniq -c | sed 's/^/pushwire: server closed: /' || true
+    grep -o 'left ([^)]*)' "$logs/pushwire-$run.log" | sort | uniq -c | sed "s/^/pushwire: sockets that left, by reason (the load generator closes all of them when it ends: transport close): /" || true
     sleep 2
     (cd "$here" && exec nice -n "$nice" node server.js 9320) > /dev/null 2>&1 &
     server_pid=$!
