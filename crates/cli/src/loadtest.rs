@@ -75,42 +75,65 @@ impl Options {
 }
 
 /// Handshakes in flight at once (the server's accept backlog is 1,024).
-const CONNECTING: usize = 256;
+pub(crate) const CONNECTING: usize = 256;
 /// Longest wait for one message to reach every receiver.
 const PER_MESSAGE: Duration = Duration::from_secs(15);
 /// Pause between messages, so that each fan-out is measured on its own.
 const PAUSE: Duration = Duration::from_millis(100);
 /// Descriptors kept for stdio, the runtime and the sender.
-const SPARE_FDS: usize = 64;
+pub(crate) const SPARE_FDS: usize = 64;
 
-/// What the receivers and the driver share.
-struct Shared {
-    receivers: usize,
+/// What the receivers and the driver share (also used by `--sio-broadcast`, see
+/// `loadtest_sio.rs`).
+pub(crate) struct Shared {
+    /// How many receivers every message must reach (lowered by [`Shared::set_receivers`]
+    /// when some failed to connect).
+    receivers: AtomicUsize,
     /// When message `k` went out (0 is the warm-up).
-    sent_at: Vec<OnceLock<Instant>>,
+    pub(crate) sent_at: Vec<OnceLock<Instant>>,
     /// Per message: how long each receiver took to get it.
-    arrivals: Vec<Mutex<Vec<Duration>>>,
+    pub(crate) arrivals: Vec<Mutex<Vec<Duration>>>,
     /// Per message: how many receivers got it.
-    counts: Vec<AtomicUsize>,
+    pub(crate) counts: Vec<AtomicUsize>,
     /// Signalled when a message has reached every receiver.
-    all_in: Notify,
+    pub(crate) all_in: Notify,
     /// Messages that arrived out of order or twice.
-    misordered: AtomicUsize,
+    pub(crate) misordered: AtomicUsize,
     /// Receivers that failed after connecting (closed, protocol error, …).
-    failures: Mutex<Vec<String>>,
+    pub(crate) failures: Mutex<Vec<String>>,
 }
 
 impl Shared {
+    /// The state for `receivers` receivers of messages `0..=messages` (0 is the warm-up).
+    pub(crate) fn new(receivers: usize, messages: usize) -> Shared {
+        Shared {
+            receivers: AtomicUsize::new(receivers),
+            sent_at: (0..=messages).map(|_| OnceLock::new()).collect(),
+            arrivals: (0..=messages).map(|_| Mutex::new(Vec::new())).collect(),
+            counts: (0..=messages).map(|_| AtomicUsize::new(0)).collect(),
+            all_in: Notify::new(),
+            misordered: AtomicUsize::new(0),
+            failures: Mutex::new(Vec::new()),
+        }
+    }
+
     /// A receiver got `text`; chat lines that are not ours are ignored.
     fn arrived(&self, text: &str, next: &mut usize) {
-        let Some(k) = text
+        if let Some(k) = text
             .strip_prefix("load ")
             .and_then(|t| t.split(' ').next())
             .and_then(|k| k.parse::<usize>().ok())
-            .filter(|&k| k < self.counts.len())
-        else {
+        {
+            self.record(k, next);
+        }
+    }
+
+    /// A receiver got message `k` (ignored when out of range); `next` is the message that
+    /// receiver expects next, for the order check.
+    pub(crate) fn record(&self, k: usize, next: &mut usize) {
+        if k >= self.counts.len() {
             return;
-        };
+        }
         if let Some(t0) = self.sent_at[k].get() {
             let d = t0.elapsed();
             self.arrivals[k]
@@ -122,12 +145,23 @@ impl Shared {
             self.misordered.fetch_add(1, Ordering::Relaxed);
         }
         *next = k + 1;
-        if self.counts[k].fetch_add(1, Ordering::AcqRel) + 1 == self.receivers {
+        if self.counts[k].fetch_add(1, Ordering::AcqRel) + 1 == self.receivers() {
             self.all_in.notify_one();
         }
     }
 
-    fn fail(&self, what: String) {
+    /// How many receivers every message must reach.
+    pub(crate) fn receivers(&self) -> usize {
+        self.receivers.load(Ordering::Acquire)
+    }
+
+    /// Sets how many receivers every message must reach (before the first message).
+    pub(crate) fn set_receivers(&self, n: usize) {
+        self.receivers.store(n, Ordering::Release);
+    }
+
+    /// Records a receiver's failure.
+    pub(crate) fn fail(&self, what: String) {
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -151,28 +185,29 @@ pub(crate) fn run(opts: Options) -> Result<(), String> {
 }
 
 /// The resident set of process `pid` in KiB (`VmRSS` of `/proc/<pid>/status`).
-fn rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The local port range (`net.ipv4.ip_local_port_range`), as a count of ports.
-fn local_ports() -> Option<usize> {
+pub(crate) fn local_ports() -> Option<usize> {
     let r = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
     let mut it = r.split_whitespace().map(|n| n.parse::<usize>().ok());
     let (lo, hi) = (it.next()??, it.next()??);
     Some(hi.saturating_sub(lo) + 1)
 }
 
-fn load_average() -> String {
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`), or `?`.
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
 }
 
 /// The `p`-th percentile (nearest rank) of sorted `v`.
-fn percentile(v: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(v: &[Duration], p: f64) -> Duration {
     if v.is_empty() {
         return Duration::ZERO;
     }
@@ -180,7 +215,8 @@ fn percentile(v: &[Duration], p: f64) -> Duration {
     v[rank.clamp(1, v.len()) - 1]
 }
 
-fn ms(d: Duration) -> String {
+/// `d` in milliseconds, one decimal.
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
@@ -219,15 +255,7 @@ async fn check(mut o: Options) -> Result<(), String> {
     );
     let rss_before = o.server_pid.and_then(rss_kib);
 
-    let shared = Arc::new(Shared {
-        receivers,
-        sent_at: (0..=o.messages).map(|_| OnceLock::new()).collect(),
-        arrivals: (0..=o.messages).map(|_| Mutex::new(Vec::new())).collect(),
-        counts: (0..=o.messages).map(|_| AtomicUsize::new(0)).collect(),
-        all_in: Notify::new(),
-        misordered: AtomicUsize::new(0),
-        failures: Mutex::new(Vec::new()),
-    });
+    let shared = Arc::new(Shared::new(receivers, o.messages));
 
     // Connect every receiver, CONNECTING at a time.
     let started = Instant::now();
@@ -241,7 +269,7 @@ async fn check(mut o: Options) -> Result<(), String> {
             let r = if sse {
                 timeout(Duration::from_secs(30), sse_connect(addr)).await
             } else {
-                timeout(Duration::from_secs(30), ws_connect(addr))
+                timeout(Duration::from_secs(30), ws_connect(addr, "/ws/chat"))
                     .await
                     .map(|r| r.map(Receiver::Ws))
             };
@@ -298,7 +326,7 @@ async fn check(mut o: Options) -> Result<(), String> {
 
     // The sender: one more WebSocket connection, not counted among the receivers.
     let (send_tx, send_rx) = mpsc::channel::<usize>(1);
-    let sender = ws_connect(o.addr)
+    let sender = ws_connect(o.addr, "/ws/chat")
         .await
         .map_err(|e| format!("sender: {e}"))?;
     let sender_shared = shared.clone();
@@ -469,7 +497,7 @@ impl Receiver {
 
 /// Connects with `SO_LINGER` 0: closing (at the end of the run) resets the connection, so
 /// the thousands of client ports are not left in TIME_WAIT for the next run.
-async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+pub(crate) async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_zero_linger()?;
     Ok(stream)
@@ -511,17 +539,19 @@ async fn sse_connect(addr: SocketAddr) -> io::Result<Receiver> {
 }
 
 /// A WebSocket client connection (pushwire-ws, client role).
-struct WsPeer {
+pub(crate) struct WsPeer {
     stream: TcpStream,
-    conn: Connection,
+    /// The connection's state; queue messages with `send_text`, then [`WsPeer::step`] or
+    /// [`WsPeer::flush`] writes them.
+    pub(crate) conn: Connection,
 }
 
-/// Opens a WebSocket to `/ws/chat`.
-async fn ws_connect(addr: SocketAddr) -> io::Result<WsPeer> {
+/// Opens a WebSocket to `path` (with its query).
+pub(crate) async fn ws_connect(addr: SocketAddr, path: &str) -> io::Result<WsPeer> {
     let mut stream = connect(addr).await?;
     stream.set_nodelay(true)?;
     let mut keys = StdRandom::new();
-    let req = ClientRequest::new(&addr.to_string(), "/ws/chat");
+    let req = ClientRequest::new(&addr.to_string(), path);
     let mut hs = ClientHandshake::new(&req, &mut keys, HandshakeLimits::DEFAULT)
         .map_err(|e| io::Error::other(e.to_string()))?;
     stream.write_all(&hs.request()).await?;
@@ -545,24 +575,40 @@ async fn ws_connect(addr: SocketAddr) -> io::Result<WsPeer> {
 
 impl WsPeer {
     /// Writes what the connection queued (pongs, messages).
-    async fn flush(&mut self) -> io::Result<()> {
+    pub(crate) async fn flush(&mut self) -> io::Result<()> {
         while let Some(chunk) = self.conn.poll_transmit() {
             self.stream.write_all(&chunk).await?;
         }
         Ok(())
     }
 
-    /// Handles what was fed, then waits for more; returns the text messages decoded.
-    async fn step(&mut self) -> io::Result<Vec<String>> {
+    /// The text messages decoded from what was fed (other events are handled inside).
+    pub(crate) fn texts(&mut self) -> io::Result<Vec<String>> {
         let mut texts = Vec::new();
         loop {
             match self.conn.poll_event() {
                 Ok(Some(Event::Text(t))) => texts.push(t.as_str().to_owned()),
                 Ok(Some(_)) => {}
-                Ok(None) => break,
+                Ok(None) => return Ok(texts),
                 Err(e) => return Err(io::Error::other(e.to_string())),
             }
         }
+    }
+
+    /// Reads once and feeds the connection. Cancel-safe: a read that is cancelled has
+    /// taken nothing from the socket.
+    pub(crate) async fn read_some(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        let n = self.stream.read(buf).await?;
+        if n == 0 {
+            self.conn.feed_eof();
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.conn.feed(&buf[..n]).map_err(io::Error::other)
+    }
+
+    /// Handles what was fed, then waits for more; returns the text messages decoded.
+    pub(crate) async fn step(&mut self) -> io::Result<Vec<String>> {
+        let texts = self.texts()?;
         self.flush().await?;
         if self.conn.should_close_transport() {
             return Err(io::Error::other("closed by the server"));
@@ -571,12 +617,7 @@ impl WsPeer {
             return Ok(texts);
         }
         let mut buf = [0u8; 2048];
-        let n = self.stream.read(&mut buf).await?;
-        if n == 0 {
-            self.conn.feed_eof();
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        self.conn.feed(&buf[..n]).map_err(io::Error::other)?;
+        self.read_some(&mut buf).await?;
         Ok(texts)
     }
 

@@ -8,6 +8,7 @@ mod demo;
 mod eio;
 mod http;
 mod loadtest;
+mod loadtest_sio;
 mod os;
 mod serve;
 mod sio;
@@ -71,6 +72,22 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        // The Socket.IO broadcast benchmark (docs/performance.md), not in the usage text.
+        Some("loadtest") if args.iter().any(|a| a == "--sio-broadcast") => {
+            match loadtest_sio::Options::parse(&args[1..]) {
+                Ok(opts) => match loadtest_sio::run(opts) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("pushwire loadtest: FAILED: {e}");
+                        ExitCode::FAILURE
+                    }
+                },
+                Err(e) => {
+                    eprintln!("pushwire loadtest: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         // The load check of `cargo xtask interop` (docs/cli.md), not in the usage text.
         Some("loadtest") => match loadtest::Options::parse(&args[1..]) {
             Ok(opts) => match loadtest::run(opts) {
