@@ -9,7 +9,7 @@ use core::fmt::Write;
 /// truncates.
 fn clip(ms: f64) -> Option<i64> {
     // `as` truncates toward zero (and `f64::trunc` is not in `core`).
-    (ms.is_finite() && ms.abs() <= 8.64e15).then(|| ms as i64)
+    (ms.is_finite() && ms.abs() <= 8.64e15).then_some(ms as i64)
 }
 
 /// `new Date(ms).toISOString()`: `YYYY-MM-DDTHH:mm:ss.sssZ` (years outside 0–9999 as
