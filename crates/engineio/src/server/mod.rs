@@ -20,7 +20,7 @@ pub use session::Session;
 /// What [`Server::send`] and [`Session::send`] return on refusal (also at the crate root).
 pub use crate::error::SendError;
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -130,6 +130,11 @@ pub struct Server<S> {
     config: Config,
     sessions: BTreeMap<String, Session>,
     sids: S,
+    /// Sessions a call may have given events to, or left drained and closed:
+    /// [`Server::poll_event`] looks at these only, so taking the events of one session
+    /// costs nothing per other session (a broadcast to `n` sessions is `n` sends, each
+    /// followed by a poll).
+    touched: BTreeSet<String>,
 }
 
 impl<S: SidSource> Server<S> {
@@ -139,6 +144,7 @@ impl<S: SidSource> Server<S> {
             config,
             sessions: BTreeMap::new(),
             sids,
+            touched: BTreeSet::new(),
         }
     }
 
@@ -150,7 +156,15 @@ impl<S: SidSource> Server<S> {
 
     /// The session `sid`, mutably (its own methods are the full API).
     pub fn session_mut(&mut self, sid: &str) -> Option<&mut Session> {
+        self.touch(sid);
         self.sessions.get_mut(sid)
+    }
+
+    /// Notes that session `sid` may have events, or be drained and closed.
+    fn touch(&mut self, sid: &str) {
+        if self.sessions.contains_key(sid) && !self.touched.contains(sid) {
+            self.touched.insert(sid.into());
+        }
     }
 
     /// Ids of the sessions held (open, or closed with outputs not yet taken).
@@ -231,9 +245,11 @@ impl<S: SidSource> Server<S> {
                 },
                 TransportKind::WebSocket => Outcome::AcceptWebSocket { sid: sid.clone() },
             };
+            self.touched.insert(sid.clone());
             self.sessions.insert(sid, session);
             return outcome;
         };
+        self.touch(&sid);
         let Some(session) = self.sessions.get_mut(&sid).filter(|s| !s.is_closed()) else {
             return err(ErrorCode::UnknownSid);
         };
@@ -284,6 +300,7 @@ impl<S: SidSource> Server<S> {
 
     /// A message arrived on the WebSocket of session `sid`.
     pub fn handle_ws_message(&mut self, now: Instant, sid: &str, message: WsMessage) {
+        self.touch(sid);
         if let Some(s) = self.sessions.get_mut(sid) {
             s.handle_ws_message(now, message);
         }
@@ -291,6 +308,7 @@ impl<S: SidSource> Server<S> {
 
     /// The WebSocket of session `sid` closed.
     pub fn handle_ws_closed(&mut self, now: Instant, sid: &str) {
+        self.touch(sid);
         if let Some(s) = self.sessions.get_mut(sid) {
             s.handle_ws_closed(now);
         }
@@ -298,6 +316,7 @@ impl<S: SidSource> Server<S> {
 
     /// The held GET of session `sid` was closed by the client before being answered.
     pub fn handle_get_aborted(&mut self, now: Instant, sid: &str) {
+        self.touch(sid);
         if let Some(s) = self.sessions.get_mut(sid) {
             s.handle_get_aborted(now);
         }
@@ -309,6 +328,7 @@ impl<S: SidSource> Server<S> {
     /// [`SendError::Closed`] for an unknown or closed session, or as
     /// [`Session::send`].
     pub fn send(&mut self, sid: &str, data: PacketData) -> Result<(), SendError> {
+        self.touch(sid);
         self.sessions
             .get_mut(sid)
             .ok_or(SendError::Closed)?
@@ -323,6 +343,7 @@ impl<S: SidSource> Server<S> {
     /// its heartbeat will close. Each session gets a clone of `data` (a reference count for
     /// binary data, a copy for text).
     pub fn broadcast(&mut self, data: &PacketData) -> usize {
+        self.touch_all();
         let mut queued = 0;
         for s in self.sessions.values_mut().filter(|s| !s.is_closed()) {
             if s.send(data.clone()).is_ok() {
@@ -334,6 +355,7 @@ impl<S: SidSource> Server<S> {
 
     /// Closes session `sid` from the server side.
     pub fn close(&mut self, now: Instant, sid: &str) {
+        self.touch(sid);
         if let Some(s) = self.sessions.get_mut(sid) {
             s.close(now);
         }
@@ -342,6 +364,7 @@ impl<S: SidSource> Server<S> {
     /// The response for the held GET of session `sid`, once ready. Extra calls are harmless.
     #[must_use]
     pub fn poll_http_response(&mut self, sid: &str) -> Option<HttpResponse> {
+        self.touch(sid);
         self.sessions.get_mut(sid)?.poll_http_response()
     }
 
@@ -349,6 +372,7 @@ impl<S: SidSource> Server<S> {
     /// harmless.
     #[must_use]
     pub fn poll_ws_action(&mut self, sid: &str) -> Option<WsAction> {
+        self.touch(sid);
         self.sessions.get_mut(sid)?.poll_ws_action()
     }
 
@@ -356,15 +380,23 @@ impl<S: SidSource> Server<S> {
     /// been taken are dropped here. Extra calls are harmless.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<(String, Event)> {
-        let mut found = None;
-        for (sid, s) in &mut self.sessions {
-            if let Some(e) = s.poll_event() {
-                found = Some((sid.clone(), e));
-                break;
+        while let Some(sid) = self.touched.first().cloned() {
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                if let Some(e) = s.poll_event() {
+                    return Some((sid, e));
+                }
+                if s.is_drained_and_closed() {
+                    self.sessions.remove(&sid);
+                }
             }
+            self.touched.remove(&sid);
         }
-        self.sessions.retain(|_, s| !s.is_drained_and_closed());
-        found
+        None
+    }
+
+    /// Notes that every session may have events (after a call that reaches them all).
+    fn touch_all(&mut self) {
+        self.touched = self.sessions.keys().cloned().collect();
     }
 
     /// The earliest deadline of all sessions.
@@ -378,6 +410,7 @@ impl<S: SidSource> Server<S> {
 
     /// Applies every session's deadlines due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.touch_all();
         for s in self.sessions.values_mut() {
             s.handle_timeout(now);
         }
