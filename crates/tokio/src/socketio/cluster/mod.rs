@@ -666,24 +666,12 @@ impl Cluster {
     ) -> Result<(), ClusterError> {
         let mut data = vec![Value::from(name)];
         data.extend_from_slice(args);
-        let message = RequestMessage {
-            uid: Some(self.link.uid.clone()),
-            request_id: None,
-            request: Request::ServerSideEmit {
+        self.tell(
+            nsp,
+            Request::ServerSideEmit {
                 data: Value::Array(data),
             },
-        };
-        let payload = message
-            .encode(self.link.config.wire)
-            .map_err(|_| ClusterError::Unsupported("serverSideEmit"))?;
-        if self
-            .link
-            .publish(self.link.channels(nsp).request(), payload)
-        {
-            Ok(())
-        } else {
-            Err(ClusterError::QueueFull)
-        }
+        )
     }
 
     /// Sends event `name` to the other servers and collects each one's answer
@@ -802,15 +790,8 @@ impl Cluster {
         }
         let payload = message
             .encode(self.link.config.wire)
-            .map_err(|_| ClusterError::Unsupported("remote join, leave or disconnect"))?;
-        if self
-            .link
-            .publish(self.link.channels(nsp).request(), payload)
-        {
-            Ok(())
-        } else {
-            Err(ClusterError::QueueFull)
-        }
+            .map_err(|_| ClusterError::Unsupported("this request"))?;
+        self.publish(&self.link.channels(nsp).request(), payload)
     }
 }
 
