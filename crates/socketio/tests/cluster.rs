@@ -336,3 +336,20 @@ fn socket_io_redis_5_messages() {
     // byte-exact, its 29 requests and responses are.
     assert_eq!((n, exact), (51, 29));
 }
+
+/// Found by fuzzing (`sio_cluster`): a remote disconnect in the `opts` form that carries a
+/// request id (node sends none there) kept the id when decoded but lost it when encoded.
+#[test]
+fn a_request_id_survives_every_request_form() {
+    let payload = Bytes::from_static(
+        br#"{"uid":"HGohA1","requestId":"XHuKyf","type":4,"opts":{"rooms;":[],"except":[]}}"#,
+    );
+    let r = RequestMessage::decode(&payload, Wire::RedisAdapter8).unwrap();
+    assert_eq!(r.request_id.as_deref(), Some("XHuKyf"));
+    let again = RequestMessage::decode(
+        &Bytes::from(r.encode(Wire::RedisAdapter8).unwrap()),
+        Wire::RedisAdapter8,
+    )
+    .unwrap();
+    assert_eq!(again, r);
+}

@@ -476,30 +476,30 @@ impl RequestMessage {
     pub fn encode(&self, wire: Wire) -> Result<Vec<u8>, ClusterError> {
         let v8 = wire == Wire::RedisAdapter8;
         let mut m = Map::new();
-        let put_head = |m: &mut Map, ty: u64, with_id: bool| {
+        // The id goes out whenever the request has one (node sends none with the `opts`
+        // forms of join, leave and disconnect; a request decoded with one keeps it).
+        let put_head = |m: &mut Map, ty: u64| {
             if v8 {
                 if let Some(uid) = &self.uid {
                     m.insert("uid", Value::from(uid.as_str()));
                 }
             }
-            if with_id {
-                if let Some(id) = &self.request_id {
-                    m.insert(Self::id_key(wire), Value::from(id.as_str()));
-                }
+            if let Some(id) = &self.request_id {
+                m.insert(Self::id_key(wire), Value::from(id.as_str()));
             }
             m.insert("type", Value::from(ty));
         };
         let pick = |a: u64, b: u64| if v8 { a } else { b };
         match &self.request {
             Request::Sockets { rooms } => {
-                put_head(&mut m, pick(V8_SOCKETS, V5_CLIENTS), true);
+                put_head(&mut m, pick(V8_SOCKETS, V5_CLIENTS));
                 m.insert("rooms", rooms_to(rooms));
             }
             Request::SocketRooms { sid } if !v8 => {
-                put_head(&mut m, V5_CLIENT_ROOMS, true);
+                put_head(&mut m, V5_CLIENT_ROOMS);
                 m.insert("sid", Value::from(sid.as_str()));
             }
-            Request::AllRooms => put_head(&mut m, pick(V8_ALL_ROOMS, V5_ALL_ROOMS), true),
+            Request::AllRooms => put_head(&mut m, pick(V8_ALL_ROOMS, V5_ALL_ROOMS)),
             Request::Join { target, rooms } | Request::Leave { target, rooms } => {
                 let join = matches!(self.request, Request::Join { .. });
                 let ty = match (join, v8) {
@@ -510,12 +510,12 @@ impl RequestMessage {
                 };
                 match target {
                     Target::Select(opts) if v8 => {
-                        put_head(&mut m, ty, false);
+                        put_head(&mut m, ty);
                         m.insert("opts", opts_to_value(opts, false));
                         m.insert("rooms", rooms_to(rooms));
                     }
                     Target::Socket(sid) if rooms.len() == 1 => {
-                        put_head(&mut m, ty, true);
+                        put_head(&mut m, ty);
                         m.insert("sid", Value::from(sid.as_str()));
                         let room = rooms.iter().next().map_or("", String::as_str);
                         m.insert("room", Value::from(room));
@@ -527,11 +527,11 @@ impl RequestMessage {
                 let ty = pick(V8_REMOTE_DISCONNECT, V5_REMOTE_DISCONNECT);
                 match target {
                     Target::Select(opts) if v8 => {
-                        put_head(&mut m, ty, false);
+                        put_head(&mut m, ty);
                         m.insert("opts", opts_to_value(opts, false));
                     }
                     Target::Socket(sid) => {
-                        put_head(&mut m, ty, true);
+                        put_head(&mut m, ty);
                         m.insert("sid", Value::from(sid.as_str()));
                     }
                     Target::Select(_) => return Err(ClusterError::Shape("target")),
@@ -539,15 +539,15 @@ impl RequestMessage {
                 m.insert("close", Value::Bool(*close));
             }
             Request::FetchSockets { opts } if v8 => {
-                put_head(&mut m, V8_REMOTE_FETCH, true);
+                put_head(&mut m, V8_REMOTE_FETCH);
                 m.insert("opts", opts_to_value(opts, false));
             }
             Request::ServerSideEmit { data } => {
-                put_head(&mut m, pick(V8_SERVER_SIDE_EMIT, V5_CUSTOM_REQUEST), true);
+                put_head(&mut m, pick(V8_SERVER_SIDE_EMIT, V5_CUSTOM_REQUEST));
                 m.insert("data", data.clone());
             }
             Request::BroadcastWithAck { packet, opts } if v8 => {
-                put_head(&mut m, V8_BROADCAST, true);
+                put_head(&mut m, V8_BROADCAST);
                 m.insert("packet", packet.to_value());
                 m.insert("opts", opts_to_value(opts, true));
                 return Ok(msgpack::to_vec(&Value::Object(m))?);
