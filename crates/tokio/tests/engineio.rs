@@ -469,6 +469,33 @@ async fn a_handler_relays_before_the_post_is_answered() {
     assert_eq!(recv(&mut socket_a).await, None);
 }
 
+/// A message a polling session posts, relayed by the handler, reaches a websocket session
+/// without anything else waking that session's task (its wake-up once went to the poster
+/// only; the demo's Engine.io chat lost its polling → websocket lines).
+#[tokio::test]
+async fn a_handler_relay_wakes_the_other_sessions_websockets() {
+    use pushwire_tokio::engineio::client::{connect, ClientConfig};
+    use pushwire_tokio::engineio::pushwire_engineio::client::Config as SessionConfig;
+    let (eio, _incoming) = EngineIo::with_handler(Config::DEFAULT, Relay);
+    let port = serve_endpoint(eio).await;
+    let config = ClientConfig::DEFAULT.with_engine(
+        SessionConfig::DEFAULT
+            .with_websocket_only(true)
+            .with_protocol(ProtocolVersion::V4),
+    );
+    let url = format!("http://127.0.0.1:{port}/engine.io/");
+    let mut ws = timeout(DEADLINE, connect(&url, config))
+        .await
+        .unwrap()
+        .unwrap();
+    let poster = open_v4(port).await;
+    let target = format!("/engine.io/?EIO=4&transport=polling&sid={poster}");
+    let r = request(port, "POST", &target, &[], b"4from polling").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let got = timeout(DEADLINE, ws.recv()).await.unwrap();
+    assert_eq!(got, Some(PacketData::Text("from polling".into())));
+}
+
 #[tokio::test]
 async fn the_hyper_client_speaks_both_revisions_over_every_transport() {
     use pushwire_tokio::engineio::client::{connect, ClientConfig};
