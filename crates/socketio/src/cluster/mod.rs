@@ -48,13 +48,15 @@ pub enum Wire {
 /// assert_eq!(c.broadcast(Some("room-1")), "socket.io#/chat#room-1#");
 /// assert_eq!(c.pattern(), "socket.io#/chat#*");
 /// assert_eq!(c.request(), "socket.io-request#/chat#");
+/// assert!(c.is_response_for("socket.io-response#/chat#ab12#", "ab12"));
 /// assert_eq!(c.room_of("socket.io#/chat#room-1#"), Some("room-1"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channels {
-    key: String,
-    nsp: String,
     channel: String,
+    // Compared with the channel of every message a node receives: made once.
+    request: String,
+    response: String,
 }
 
 impl Channels {
@@ -63,9 +65,9 @@ impl Channels {
     #[must_use]
     pub fn new(key: &str, nsp: &str) -> Self {
         Self {
-            key: key.into(),
-            nsp: nsp.into(),
             channel: format!("{key}#{nsp}#"),
+            request: format!("{key}-request#{nsp}#"),
+            response: format!("{key}-response#{nsp}#"),
         }
     }
 
@@ -88,21 +90,30 @@ impl Channels {
 
     /// The request channel.
     #[must_use]
-    pub fn request(&self) -> String {
-        format!("{}-request#{}#", self.key, self.nsp)
+    pub fn request(&self) -> &str {
+        &self.request
     }
 
     /// The response channel every node subscribes to.
     #[must_use]
-    pub fn response(&self) -> String {
-        format!("{}-response#{}#", self.key, self.nsp)
+    pub fn response(&self) -> &str {
+        &self.response
+    }
+
+    /// Whether `channel` is the response channel, or `uid`'s own one (no allocation: it is
+    /// asked of every message a node receives).
+    #[must_use]
+    pub fn is_response_for(&self, channel: &str, uid: &str) -> bool {
+        channel
+            .strip_prefix(self.response.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.strip_suffix('#') == Some(uid))
     }
 
     /// A node's own response channel (redis-adapter 8's
     /// `publishOnSpecificResponseChannel`).
     #[must_use]
     pub fn specific_response(&self, uid: &str) -> String {
-        format!("{}-response#{}#{uid}#", self.key, self.nsp)
+        format!("{}{uid}#", self.response)
     }
 
     /// The room a broadcast channel names: `Some("")` for the namespace's own channel,

@@ -29,7 +29,7 @@ pub(super) fn on_message(shared: &Arc<Shared>, link: &Arc<Link>, channel: &str, 
         if channel == c.request() {
             return on_request(shared, link, nsp, &payload);
         }
-        if channel == c.response() || channel == c.specific_response(&link.uid) {
+        if c.is_response_for(channel, &link.uid) {
             return on_response(link, &payload);
         }
     }

@@ -220,11 +220,11 @@ impl Link {
         self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn channels(&self, nsp: &str) -> Channels {
-        self.channels
-            .get(nsp)
-            .cloned()
-            .unwrap_or_else(|| Channels::new(&self.config.key, nsp))
+    fn channels(&self, nsp: &str) -> std::borrow::Cow<'_, Channels> {
+        match self.channels.get(nsp) {
+            Some(c) => std::borrow::Cow::Borrowed(c),
+            None => std::borrow::Cow::Owned(Channels::new(&self.config.key, nsp)),
+        }
     }
 
     /// Queues a message for publishing; a full queue drops it (counted).
@@ -281,7 +281,7 @@ impl Link {
     fn respond(&self, nsp: &str, request: &RequestMessage, response: &ResponseMessage) {
         let _ = request;
         if let Ok(payload) = response.encode() {
-            self.publish(self.channels(nsp).response(), payload);
+            self.publish(self.channels(nsp).response().to_owned(), payload);
         }
     }
 }
@@ -493,7 +493,7 @@ impl Cluster {
         let _guard = Forget(&self.link, id);
         if !self
             .link
-            .publish(self.link.channels(nsp).request(), payload)
+            .publish(self.link.channels(nsp).request().to_owned(), payload)
         {
             return Err(ClusterError::QueueFull);
         }
@@ -791,7 +791,7 @@ impl Cluster {
         let payload = message
             .encode(self.link.config.wire)
             .map_err(|_| ClusterError::Unsupported("this request"))?;
-        self.publish(&self.link.channels(nsp).request(), payload)
+        self.publish(self.link.channels(nsp).request(), payload)
     }
 }
 

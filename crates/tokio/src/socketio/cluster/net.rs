@@ -20,7 +20,11 @@ pub(super) async fn subscribe(
     for (nsp, c) in &link.channels {
         pubsub.psubscribe(c.pattern()).await?;
         pubsub
-            .subscribe(&[c.request(), c.response(), c.specific_response(&link.uid)])
+            .subscribe(&[
+                c.request().to_owned(),
+                c.response().to_owned(),
+                c.specific_response(&link.uid),
+            ])
             .await?;
         let _ = nsp;
     }
