@@ -353,3 +353,24 @@ fn a_request_id_survives_every_request_form() {
     .unwrap();
     assert_eq!(again, r);
 }
+
+/// Found by fuzzing (`sio_cluster`): a response whose `type` is written in exponent form
+/// (`98e9`, which JavaScript compares equal to `98000000000`) read as untyped, but its
+/// re-encoding (`98000000000`) read as typed. A type is read as JavaScript compares it.
+#[test]
+fn a_response_type_is_read_as_javascript_compares_it() {
+    for (text, kind) in [
+        (&br#"{"type":98e9,"requestId":2}"#[..], Some(98_000_000_000)),
+        (br#"{"type":7.0,"requestId":"2"}"#, Some(7)),
+        (br#"{"type":7.5,"requestId":"2"}"#, None),
+        (br#"{"type":-7,"requestId":"2"}"#, None),
+    ] {
+        let r = ResponseMessage::decode(&Bytes::copy_from_slice(text), Wire::RedisAdapter8)
+            .unwrap();
+        assert_eq!(r.kind, kind, "{}", String::from_utf8_lossy(text));
+        let again =
+            ResponseMessage::decode(&Bytes::from(r.encode().unwrap()), Wire::RedisAdapter8)
+                .unwrap();
+        assert_eq!(again.kind, r.kind);
+    }
+}

@@ -160,7 +160,7 @@ fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
 
 /// Whether `f` is a finite integer (`f64::trunc` is not in `core`: below 2⁵², where a
 /// double can have a fraction, truncate through `i64`; above, every double is an integer).
-fn is_integral(f: f64) -> bool {
+pub(crate) fn is_integral(f: f64) -> bool {
     const NO_FRACTION: f64 = 4_503_599_627_370_496.0; // 2^52
     f.is_finite() && (f.abs() >= NO_FRACTION || (f as i64) as f64 == f)
 }
