@@ -356,12 +356,22 @@ fn a_request_id_survives_every_request_form() {
 
 /// Found by fuzzing (`sio_cluster`): a response whose `type` is written in exponent form
 /// (`98e9`, which JavaScript compares equal to `98000000000`) read as untyped, but its
-/// re-encoding (`98000000000`) read as typed. A type is read as JavaScript compares it.
+/// re-encoding (`98000000000`) read as typed; and one beyond 2^53 whose fraction made it a
+/// different integer than its re-encoding. A type is read as the double JavaScript holds.
 #[test]
 fn a_response_type_is_read_as_javascript_compares_it() {
     for (text, kind) in [
         (&br#"{"type":98e9,"requestId":2}"#[..], Some(98_000_000_000)),
         (br#"{"type":7.0,"requestId":"2"}"#, Some(7)),
+        // Beyond 2^53 both forms are the same double, 880000000000000384.
+        (
+            br#"{"requestId":"","type":880000000000000429.38}"#,
+            Some(880_000_000_000_000_384),
+        ),
+        (
+            br#"{"requestId":"","type":880000000000000400}"#,
+            Some(880_000_000_000_000_384),
+        ),
         (br#"{"type":7.5,"requestId":"2"}"#, None),
         (br#"{"type":-7,"requestId":"2"}"#, None),
     ] {

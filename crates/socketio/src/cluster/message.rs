@@ -164,15 +164,17 @@ impl BroadcastMessage {
     }
 }
 
-/// A non-negative integer as JavaScript compares one: `98e9` and `2.0` are the integers
-/// `98000000000` and `2` (`type === 2` holds for either in a node adapter).
+/// A non-negative integer as JavaScript holds one, a double: `98e9` and `2.0` are the
+/// integers `98000000000` and `2` (`type === 2` holds for either in a node adapter), and
+/// beyond 2⁵³ the text is read as the nearest double (`880000000000000429.38` and
+/// `880000000000000400` are the same number).
 fn as_u64(v: &Value) -> Option<u64> {
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| {
+        Value::Number(n) => {
             let f = n.as_f64()?;
             (msgpack::is_integral(f) && (0.0..TWO_64).contains(&f)).then_some(f as u64)
-        }),
+        }
         _ => None,
     }
 }
