@@ -166,7 +166,7 @@ pub(crate) fn delivered(args: &str) -> Option<u64> {
 
 /// Connects to `PATH`, does the Engine.io and Socket.IO handshakes and joins [`ROOM`]
 /// (ack id 0). Engine.io pings met on the way are answered.
-async fn join(addr: SocketAddr) -> Result<WsPeer, String> {
+pub(crate) async fn join(addr: SocketAddr) -> Result<WsPeer, String> {
     let mut p = ws_connect(addr, PATH)
         .await
         .map_err(|e| format!("connect: {e}"))?;

@@ -12,6 +12,10 @@
 //
 // Usage: node server.js PORT   (127.0.0.1 only; websocket transport only; heartbeats long
 // enough not to matter: pingInterval 25 s as both defaults, pingTimeout 60 s).
+//
+// REDIS_URL=redis://… makes it one node of a fleet (fleet.sh): @socket.io/redis-adapter 8
+// (classic pub/sub) on that Redis, as `pushwire serve --redis` is one; then a chat reaches
+// the room's sockets on every node, and `delivered` counts this node's only.
 "use strict";
 const { Server } = require("socket.io");
 
@@ -96,6 +100,27 @@ io.on("connection", (socket) => {
   });
 });
 
-const http = require("http").createServer();
-io.attach(http);
-http.listen(port, "127.0.0.1", () => console.log(`socket.io ${require("socket.io/package.json").version} bench server on 127.0.0.1:${port}, rooms announce ${announce}`));
+async function main() {
+  let redis = "";
+  if (process.env.REDIS_URL) {
+    const { createClient } = require("redis");
+    const { createAdapter } = require("@socket.io/redis-adapter");
+    const pub = createClient({ url: process.env.REDIS_URL });
+    const sub = pub.duplicate();
+    for (const c of [pub, sub]) c.on("error", (e) => console.error("redis:", e.message));
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+    redis = `, redis-adapter ${require("@socket.io/redis-adapter/package.json").version} on ${process.env.REDIS_URL}`;
+  }
+  const http = require("http").createServer();
+  io.attach(http);
+  http.listen(port, "127.0.0.1", () =>
+    console.log(
+      `socket.io ${require("socket.io/package.json").version} bench server on 127.0.0.1:${port}, rooms announce ${announce}${redis}`,
+    ),
+  );
+}
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
