@@ -16,6 +16,8 @@
 //! the sender's are the *cross-node* latency; the same node's are reported beside them. One
 //! clock: the senders and receivers are in this process.
 //!
+//! A warm-up step (`--warmup` seconds, default 3, at the first rate) comes first and is
+//! reported but not judged: a JIT-compiled server (node) is slow in its first seconds.
 //! A step *holds* when every receipt arrived (within [`DRAIN`] after the last send), none
 //! twice, and the cross-node p99 is at most `--p99-limit`. The ladder stops after the first
 //! step that does not hold; the last step that held is the fleet's **sustained rate** at that
@@ -54,6 +56,7 @@ pub(crate) struct Options {
     per_node: usize,
     rates: Vec<u32>,
     seconds: f64,
+    warmup: f64,
     p99_limit: Duration,
     pids: Vec<u32>,
     timeout: Duration,
@@ -72,8 +75,11 @@ impl Options {
         let mut o = Options {
             addrs: Vec::new(),
             per_node: 10,
-            rates: vec![250, 500, 1_000, 2_000, 4_000, 8_000, 16_000],
+            rates: vec![
+                1_000, 2_000, 4_000, 6_000, 8_000, 12_000, 16_000, 24_000, 32_000, 48_000, 64_000,
+            ],
             seconds: 5.0,
+            warmup: 3.0,
             p99_limit: Duration::from_millis(50),
             pids: Vec::new(),
             timeout: Duration::from_secs(600),
@@ -92,6 +98,9 @@ impl Options {
                 "--seconds" => {
                     o.seconds = v.parse().map_err(|_| format!("bad {a} `{v}`"))?;
                 }
+                "--warmup" => {
+                    o.warmup = v.parse().map_err(|_| format!("bad {a} `{v}`"))?;
+                }
                 "--p99-limit" => o.p99_limit = Duration::from_millis(number(v)?),
                 "--pids" => o.pids = list(a, v)?,
                 "--timeout" => o.timeout = Duration::from_secs(number(v)?),
@@ -105,8 +114,8 @@ impl Options {
         if o.addrs.iter().any(|a| !a.ip().is_loopback()) {
             return Err("loadtest talks to loopback addresses only".into());
         }
-        if !(0.1..=600.0).contains(&o.seconds) {
-            return Err("--seconds must be within 0.1 and 600".into());
+        if !(0.1..=600.0).contains(&o.seconds) || !(0.0..=600.0).contains(&o.warmup) {
+            return Err("--seconds must be within 0.1 and 600, --warmup within 0 and 600".into());
         }
         if o.rates.is_empty() || o.rates.len() > MAX_STEPS || o.rates.contains(&0) {
             return Err(format!("--rates takes 1 to {MAX_STEPS} rates above 0"));
@@ -140,6 +149,10 @@ pub(crate) fn run(opts: Options) -> Result<(), String> {
 
 /// One step of the ladder, as every socket sees it.
 struct Step {
+    /// The warm-up step (at the first rate, before the ladder; not judged).
+    warm: bool,
+    /// How long the step sends.
+    window: Duration,
     /// Messages in the step.
     n: usize,
     /// Broadcasts per second.
@@ -259,8 +272,8 @@ async fn socket(
                         "42[\"chat\",{{\"room\":\"bench\",\"text\":\"bench {}\"}}]",
                         s * STRIDE + j
                     );
-                    if p.conn.send_text(msg.as_str()).is_err() {
-                        fleet.fail(format!("sender {node}: send refused"));
+                    if let Err(e) = p.conn.send_text(msg.as_str()) {
+                        fleet.fail(format!("sender {node}: send refused ({e})"));
                         return;
                     }
                     step.sent.fetch_add(1, Ordering::Release);
@@ -328,11 +341,14 @@ async fn check(o: Options) -> Result<(), String> {
     ));
     let fleet = Arc::new(Fleet {
         nodes,
-        steps: o
-            .rates
-            .iter()
-            .map(|&r| Step {
-                n: messages(r, o.seconds),
+        steps: (o.warmup > 0.0)
+            .then_some((o.rates[0], o.warmup, true))
+            .into_iter()
+            .chain(o.rates.iter().map(|&r| (r, o.seconds, false)))
+            .map(|(r, secs, warm)| Step {
+                warm,
+                window: Duration::from_secs_f64(secs),
+                n: messages(r, secs),
                 rate: f64::from(r),
                 t0: OnceLock::new(),
                 got: AtomicUsize::new(0),
@@ -340,7 +356,7 @@ async fn check(o: Options) -> Result<(), String> {
             })
             .collect(),
         receipts: (0..sockets)
-            .map(|_| Mutex::new((0..o.rates.len()).map(|_| Receipts::default()).collect()))
+            .map(|_| Mutex::new((0..=o.rates.len()).map(|_| Receipts::default()).collect()))
             .collect(),
         duplicates: AtomicUsize::new(0),
         strays: AtomicUsize::new(0),
@@ -401,7 +417,7 @@ async fn check(o: Options) -> Result<(), String> {
     let mut sustained: Option<(u32, Duration)> = None;
     let mut held_any = false;
     for (s, step) in fleet.steps.iter().enumerate() {
-        let window = Duration::from_secs_f64(o.seconds);
+        let window = step.window;
         if Instant::now() + window + DRAIN + BETWEEN > stop_at {
             say("STOPPED: the run's deadline (--timeout) is near".into());
             break;
@@ -468,8 +484,13 @@ async fn check(o: Options) -> Result<(), String> {
             }
             _ => String::new(),
         };
+        let name = if step.warm {
+            "warm-up (not judged)".to_string()
+        } else {
+            format!("step {s}")
+        };
         say(format!(
-            "step {s}: {} broadcasts/s asked, {sent} of {} sent in {send_secs:.2} s ({:.0}/s); {got} of {expected} receipts ({:.3} %); cross-node p50 {} p99 {} max {}; same-node p50 {} p99 {}{cpu} — {}",
+            "{name}: {} broadcasts/s asked, {sent} of {} sent in {send_secs:.2} s ({:.0}/s); {got} of {expected} receipts ({:.3} %); cross-node p50 {} p99 {} max {}; same-node p50 {} p99 {}{cpu} — {}",
             step.rate,
             step.n,
             sent as f64 / send_secs,
@@ -481,6 +502,9 @@ async fn check(o: Options) -> Result<(), String> {
             ms(pct(&local, 99.0)),
             if holds { "holds" } else if all_in { "p99 over the limit" } else { "receipts missing" }
         ));
+        if step.warm {
+            continue;
+        }
         if !holds {
             break;
         }
@@ -531,6 +555,8 @@ mod tests {
         Fleet {
             nodes,
             steps: vec![Step {
+                warm: false,
+                window: Duration::from_secs(1),
                 n,
                 rate: 1000.0,
                 t0: OnceLock::new(),

@@ -375,12 +375,11 @@ fn a_response_type_is_read_as_javascript_compares_it() {
         (br#"{"type":7.5,"requestId":"2"}"#, None),
         (br#"{"type":-7,"requestId":"2"}"#, None),
     ] {
-        let r = ResponseMessage::decode(&Bytes::copy_from_slice(text), Wire::RedisAdapter8)
-            .unwrap();
+        let r =
+            ResponseMessage::decode(&Bytes::copy_from_slice(text), Wire::RedisAdapter8).unwrap();
         assert_eq!(r.kind, kind, "{}", String::from_utf8_lossy(text));
-        let again =
-            ResponseMessage::decode(&Bytes::from(r.encode().unwrap()), Wire::RedisAdapter8)
-                .unwrap();
+        let again = ResponseMessage::decode(&Bytes::from(r.encode().unwrap()), Wire::RedisAdapter8)
+            .unwrap();
         assert_eq!(again.kind, r.kind);
     }
 }

@@ -7,7 +7,7 @@
 #
 #   tests/interop/socketio-bench/fleet.sh [RUNS]      (default 1)
 #
-# Environment: RATES (default 250,500,1000,2000,4000,8000,16000 broadcasts/s over the fleet),
+# Environment: RATES (default 1000,2000,4000,6000,8000,12000,16000,24000,32000,48000,64000 broadcasts/s over the fleet),
 # SECONDS_PER_STEP (5), PER_NODE (sockets per node, 10), P99_LIMIT (ms, 50), THREADS
 # (pushwire serve --threads, default 1: one thread per node, as node has), NICE (0),
 # PUSHWIRE=path skips the build. Ports: Redis 6391, pushwire 9311-9313, node 9321-9323,
@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 runs=${1:-1}
-rates=${RATES:-250,500,1000,2000,4000,8000,16000}
+rates=${RATES:-1000,2000,4000,6000,8000,12000,16000,24000,32000,48000,64000}
 seconds=${SECONDS_PER_STEP:-5}
 per_node=${PER_NODE:-10}
 limit=${P99_LIMIT:-50}
