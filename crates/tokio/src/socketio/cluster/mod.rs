@@ -20,11 +20,15 @@
 //!
 //! # Delivery
 //!
-//! At most once, as the node adapters: a broadcast published while Redis is unreachable is
-//! lost, for node and pushwire nodes alike. Both connections reconnect by themselves (the
-//! subscribed one re-subscribes, with backoff from 100 ms to 5 s); local delivery never
-//! waits for Redis. Publishing goes through a bounded queue ([`RedisConfig::publish_queue`]):
-//! a broadcast that finds it full is dropped and counted ([`ClusterStats::dropped`]).
+//! At most once, as the node adapters. Both connections reconnect by themselves (the
+//! subscribed one re-subscribes, with backoff from 100 ms to 1 s, close to node-redis's
+//! 50 ms steps to 500 ms); local delivery never waits for Redis. Publishing goes through a
+//! bounded queue ([`RedisConfig::publish_queue`]): a broadcast that finds it full is dropped
+//! and counted ([`ClusterStats::dropped`]). While Redis is unreachable, what could not be
+//! published is kept (at most [`RedisConfig::offline_hold`], default 10 s) and published
+//! when it is back, as node-redis's offline queue does for the node adapters; what reaches
+//! Redis before another node has re-subscribed is lost for that node, for node and pushwire
+//! nodes alike.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
@@ -66,6 +70,12 @@ pub struct RedisConfig {
     pub requests_timeout: Duration,
     /// Messages that may wait to be published. Default 4,096.
     pub publish_queue: usize,
+    /// How long a message may wait for Redis to come back: while Redis cannot be reached
+    /// the publisher keeps what it could not publish (up to [`RedisConfig::publish_queue`]
+    /// messages) and retries, as node-redis's offline queue does for the node adapters;
+    /// messages older than this are dropped and counted. Default 10 s (node-redis: no
+    /// limit).
+    pub offline_hold: Duration,
     /// Server-side events from other nodes that may wait for
     /// [`Cluster::server_side_event`]. Default 1,024; more are dropped (and, on
     /// `socket.io-redis` 5, answered with `null` so its sender does not wait).
@@ -90,6 +100,7 @@ impl RedisConfig {
             wire: Wire::RedisAdapter8,
             requests_timeout: Duration::from_secs(5),
             publish_queue: 4_096,
+            offline_hold: Duration::from_secs(10),
             event_queue: 1_024,
             max_message_bytes: 11_000_000,
             channels: Vec::new(),
@@ -114,6 +125,13 @@ impl RedisConfig {
     #[must_use]
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
         self.key = key.into();
+        self
+    }
+
+    /// Returns this config with [`RedisConfig::offline_hold`] set.
+    #[must_use]
+    pub fn with_offline_hold(mut self, t: Duration) -> Self {
+        self.offline_hold = t;
         self
     }
 
@@ -193,12 +211,15 @@ fn bump(c: &AtomicU64) {
 
 type Waiter = mpsc::Sender<ResponseMessage>;
 
+/// A message waiting to be published: when it was queued, its channel, its payload.
+type Outgoing = (tokio::time::Instant, String, Vec<u8>);
+
 /// The link between a [`SocketIo`] and Redis, kept in the endpoint's shared state.
 pub(crate) struct Link {
     uid: String,
     config: RedisConfig,
     channels: HashMap<String, Channels>,
-    out: mpsc::Sender<(String, Vec<u8>)>,
+    out: mpsc::Sender<Outgoing>,
     conn: ConnectionManager,
     waiting: Mutex<HashMap<String, Waiter>>,
     events: mpsc::Sender<ServerSideEvent>,
@@ -229,7 +250,11 @@ impl Link {
 
     /// Queues a message for publishing; a full queue drops it (counted).
     fn publish(&self, channel: String, payload: Vec<u8>) -> bool {
-        if self.out.try_send((channel, payload)).is_ok() {
+        if self
+            .out
+            .try_send((tokio::time::Instant::now(), channel, payload))
+            .is_ok()
+        {
             true
         } else {
             bump(&self.counters.dropped);
@@ -322,7 +347,7 @@ impl std::fmt::Debug for Cluster {
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 impl Cluster {
     /// Connects `io` to the fleet on `config.url`: two connections (publishing, and
@@ -334,7 +359,13 @@ impl Cluster {
     /// survived); [`ClusterError::AlreadyAttached`].
     pub async fn attach(io: &SocketIo, config: RedisConfig) -> Result<Cluster, ClusterError> {
         let client = redis::Client::open(config.url.as_str())?;
-        let conn = ConnectionManager::new(client.clone()).await?;
+        // The manager's own reconnection: 100 ms doubling to 1 s, six tries (then the
+        // command fails and the publisher's next try starts another round).
+        let conn = ConnectionManager::new_with_config(
+            client.clone(),
+            redis::aio::ConnectionManagerConfig::new().set_max_delay(MAX_BACKOFF),
+        )
+        .await?;
         let (out, rx) = mpsc::channel(config.publish_queue.max(1));
         let (events_tx, events_rx) = mpsc::channel(config.event_queue.max(1));
         let (raw_tx, raw_rx) = mpsc::channel(config.event_queue.max(1));

@@ -10,7 +10,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 
 use super::incoming::on_message;
-use super::{bump, Link, MAX_BACKOFF, MIN_BACKOFF};
+use super::{bump, Link, Outgoing, MAX_BACKOFF, MIN_BACKOFF};
 use crate::socketio::Shared;
 
 pub(super) async fn subscribe(
@@ -40,36 +40,52 @@ const BATCH: usize = 256;
 
 /// Publishes queued messages until the link is gone: what has queued up meanwhile goes out
 /// as one pipeline of `PUBLISH` commands (one write and one round trip for up to [`BATCH`]
-/// messages, in order), so the rate is not bound by one round trip per message. A pipeline
-/// that fails is tried once more, then its messages are dropped and counted.
+/// messages, in order), so the rate is not bound by one round trip per message.
+///
+/// A pipeline that fails is tried again at once (a connection found broken fails the
+/// command that found it, and reconnects), then with a pause from 100 ms doubling to 1 s
+/// while Redis stays away; meanwhile new messages wait in the bounded queue. Messages that
+/// have waited longer than [`RedisConfig::offline_hold`](super::RedisConfig::offline_hold)
+/// are dropped and counted. So an outage loses what node-redis's offline queue would also
+/// lose: what is published before the other nodes have re-subscribed (at most once).
 pub(super) async fn publisher(
     mut conn: ConnectionManager,
-    mut rx: mpsc::Receiver<(String, Vec<u8>)>,
+    mut rx: mpsc::Receiver<Outgoing>,
     link: Weak<Link>,
 ) {
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Outgoing> = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let mut pipe = redis::pipe();
-        for (channel, payload) in &batch {
-            pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
-        }
-        let mut ok = false;
-        // A connection found broken fails the command that found it and reconnects: try
-        // once more, so the first messages after an outage are not lost to the discovery.
-        for _ in 0..2 {
-            let r: Result<(), _> = pipe.query_async(&mut conn).await;
-            if r.is_ok() {
-                ok = true;
+        let mut tries = 0u32;
+        loop {
+            // What queued up during an outage may have waited too long.
+            let Some(l) = link.upgrade() else { return };
+            let hold = l.config.offline_hold;
+            let before = batch.len();
+            batch.retain(|(at, _, _)| at.elapsed() <= hold);
+            let stale = (before - batch.len()) as u64;
+            l.counters.dropped.fetch_add(stale, Ordering::Relaxed);
+            drop(l);
+            if batch.is_empty() {
                 break;
             }
+            let mut pipe = redis::pipe();
+            for (_, channel, payload) in &batch {
+                pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+            }
+            let r: Result<(), _> = pipe.query_async(&mut conn).await;
+            let Some(l) = link.upgrade() else { return };
+            if r.is_ok() {
+                let n = batch.len() as u64;
+                l.counters.published.fetch_add(n, Ordering::Relaxed);
+                break;
+            }
+            drop(l);
+            if tries > 0 {
+                let pause = MIN_BACKOFF.saturating_mul(1 << (tries - 1).min(4));
+                tokio::time::sleep(pause.min(MAX_BACKOFF)).await;
+            }
+            tries += 1;
         }
-        let Some(link) = link.upgrade() else { return };
-        let counter = if ok {
-            &link.counters.published
-        } else {
-            &link.counters.dropped
-        };
-        counter.fetch_add(batch.len() as u64, Ordering::Relaxed);
         batch.clear();
     }
 }
