@@ -801,23 +801,20 @@ fn redis_fleet() -> Result<(), String> {
 /// (`node dir/fleet-server.js`), then `node dir/fleet-check.js`, whose lines are printed.
 fn fleet_run(dir: &str, wire: &str) -> Result<(), String> {
     let redis_port = free_port()?;
-    let _redis = start_server(
-        Path::new("redis-server"),
-        &[
-            "--port",
-            &redis_port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--loglevel",
-            "warning",
-        ]
-        .map(String::from),
-        redis_port,
-    )?;
+    let redis_args = [
+        "--port",
+        &redis_port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+    ]
+    .map(String::from);
+    let _redis = start_server(Path::new("redis-server"), &redis_args, redis_port)?;
     let redis_url = format!("redis://127.0.0.1:{redis_port}/");
     let mut guards = Vec::new();
     let mut urls = Vec::new();
@@ -844,10 +841,29 @@ fn fleet_run(dir: &str, wire: &str) -> Result<(), String> {
         port,
     )?);
     urls.push(format!("http://127.0.0.1:{port}"));
+    node_script(&format!("{dir}/fleet-check.js"), &urls, &redis_url, &[])?;
+    // Redis stopped and restarted under traffic (the script restarts it with this command).
+    let outage = format!("{dir}/fleet-outage.js");
+    if Path::new(&outage).exists() {
+        let mut restart = vec!["--".to_string(), "redis-server".to_string()];
+        restart.extend(redis_args.iter().cloned());
+        node_script(&outage, &urls, &redis_url, &restart)?;
+    }
+    Ok(())
+}
+
+/// Runs `node script URLS… REDIS_URL EXTRA…`, printing its lines; Err when it fails.
+fn node_script(
+    script: &str,
+    urls: &[String],
+    redis_url: &str,
+    extra: &[String],
+) -> Result<(), String> {
     let out = Command::new("node")
-        .arg(format!("{dir}/fleet-check.js"))
-        .args(&urls)
-        .arg(&redis_url)
+        .arg(script)
+        .args(urls)
+        .arg(redis_url)
+        .args(extra)
         .output()
         .map_err(|e| format!("cannot start node: {e}"))?;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -860,6 +876,6 @@ fn fleet_run(dir: &str, wire: &str) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err("fleet-check.js failed".into())
+        Err(format!("{script} failed"))
     }
 }

@@ -321,8 +321,8 @@ async fn broadcasts_requests_and_an_outage_across_two_nodes() {
     drop(redis);
     a.io.of("/").emit("during", &[]).unwrap();
     assert_eq!(names(&events(&mut a1, wait).await), ["during"]);
-    // Longer than the Redis client's own reconnection tries (100 ms doubling to 1 s, six
-    // of them, about 3.5 s), after which the publisher used to drop it.
+    // Longer than the Redis client's own reconnection tries (100 ms doubling to 500 ms,
+    // six of them, about 2.2 s), after which the publisher used to drop it.
     tokio::time::sleep(Duration::from_millis(4_500)).await;
     let _redis = Redis::start_on(port);
     let mut resumed = false;

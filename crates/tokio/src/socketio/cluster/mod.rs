@@ -21,14 +21,14 @@
 //! # Delivery
 //!
 //! At most once, as the node adapters. Both connections reconnect by themselves (the
-//! subscribed one re-subscribes, with backoff from 100 ms to 1 s, close to node-redis's
-//! 50 ms steps to 500 ms); local delivery never waits for Redis. Publishing goes through a
+//! subscribed one re-subscribes, with backoff from 100 ms to 500 ms, as node-redis's 50 ms
+//! steps to 500 ms); local delivery never waits for Redis. Publishing goes through a
 //! bounded queue ([`RedisConfig::publish_queue`]): a broadcast that finds it full is dropped
 //! and counted ([`ClusterStats::dropped`]). While Redis is unreachable, what could not be
 //! published is kept (at most [`RedisConfig::offline_hold`], default 10 s) and published
-//! when it is back, as node-redis's offline queue does for the node adapters; what reaches
-//! Redis before another node has re-subscribed is lost for that node, for node and pushwire
-//! nodes alike.
+//! when it is back, as node-redis's offline queue does for the node adapters — but 1 s
+//! later, once the other nodes have had time to re-subscribe (node-redis sends at once, and
+//! what reaches Redis before a node has re-subscribed is lost for that node).
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
@@ -347,7 +347,7 @@ impl std::fmt::Debug for Cluster {
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_millis(500);
 
 impl Cluster {
     /// Connects `io` to the fleet on `config.url`: two connections (publishing, and
@@ -359,7 +359,7 @@ impl Cluster {
     /// survived); [`ClusterError::AlreadyAttached`].
     pub async fn attach(io: &SocketIo, config: RedisConfig) -> Result<Cluster, ClusterError> {
         let client = redis::Client::open(config.url.as_str())?;
-        // The manager's own reconnection: 100 ms doubling to 1 s, six tries (then the
+        // The manager's own reconnection: 100 ms doubling to 500 ms, six tries (then the
         // command fails and the publisher's next try starts another round).
         let conn = ConnectionManager::new_with_config(
             client.clone(),

@@ -4,6 +4,7 @@
 use std::pin::pin;
 use std::sync::atomic::Ordering;
 use std::sync::Weak;
+use std::time::Duration;
 
 use bytes::Bytes;
 use redis::aio::ConnectionManager;
@@ -37,17 +38,24 @@ pub(super) async fn subscribe(
 
 /// Most messages written to Redis in one pipeline.
 const BATCH: usize = 256;
+/// After an outage, how long what was kept waits once Redis answers again: two of the
+/// other nodes' reconnection steps (pushwire's and node-redis's are at most 500 ms), so
+/// that they have re-subscribed when it arrives.
+const RESUBSCRIBE_GRACE: Duration = Duration::from_secs(1);
 
 /// Publishes queued messages until the link is gone: what has queued up meanwhile goes out
 /// as one pipeline of `PUBLISH` commands (one write and one round trip for up to [`BATCH`]
 /// messages, in order), so the rate is not bound by one round trip per message.
 ///
 /// A pipeline that fails is tried again at once (a connection found broken fails the
-/// command that found it, and reconnects), then with a pause from 100 ms doubling to 1 s
-/// while Redis stays away; meanwhile new messages wait in the bounded queue. Messages that
-/// have waited longer than [`RedisConfig::offline_hold`](super::RedisConfig::offline_hold)
-/// are dropped and counted. So an outage loses what node-redis's offline queue would also
-/// lose: what is published before the other nodes have re-subscribed (at most once).
+/// command that found it, and reconnects). If that fails too, Redis is away: the publisher
+/// pings it (100 ms doubling to 500 ms) until it answers, waits [`RESUBSCRIBE_GRACE`] for
+/// the other nodes to re-subscribe, and sends what it kept; meanwhile new messages wait in
+/// the bounded queue. Messages that have waited longer than
+/// [`RedisConfig::offline_hold`](super::RedisConfig::offline_hold) are dropped and counted.
+/// node-redis's offline queue, which the node adapters rely on, sends at once on
+/// reconnection, so what it kept reaches only the nodes that re-subscribed faster; pushwire
+/// waits for them (still at most once: a node that takes longer misses it).
 pub(super) async fn publisher(
     mut conn: ConnectionManager,
     mut rx: mpsc::Receiver<Outgoing>,
@@ -81,8 +89,21 @@ pub(super) async fn publisher(
             }
             drop(l);
             if tries > 0 {
-                let pause = MIN_BACKOFF.saturating_mul(1 << (tries - 1).min(4));
-                tokio::time::sleep(pause.min(MAX_BACKOFF)).await;
+                // An outage: wait for Redis, then give the other nodes one reconnection
+                // step to re-subscribe before sending what was kept (they would miss it).
+                let mut pause = MIN_BACKOFF;
+                loop {
+                    tokio::time::sleep(pause).await;
+                    let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+                    if pong.is_ok() {
+                        break;
+                    }
+                    if link.strong_count() == 0 {
+                        return;
+                    }
+                    pause = (pause * 2).min(MAX_BACKOFF);
+                }
+                tokio::time::sleep(RESUBSCRIBE_GRACE).await;
             }
             tries += 1;
         }
