@@ -63,7 +63,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::proc::{free_port, wait_for_port, Guard};
+use crate::hosts::{self, Hosts};
+use crate::proc::{free_port, wait_for_addr, wait_for_port, Guard};
 use crate::{cargo, run, succeeds};
 
 /// One interop check.
@@ -147,17 +148,22 @@ pub(crate) fn ensure_chromium() -> Result<(), String> {
 /// Installs Debian's redis-server when /usr/bin/redis-server is missing (the `redis-fleet`
 /// check and pushwire-tokio's cluster test start their own throw-away servers).
 pub(crate) fn ensure_redis() -> Result<(), String> {
-    if Path::new("/usr/bin/redis-server").is_file() {
+    ensure_debian("/usr/bin/redis-server", "redis-server")
+}
+
+/// Installs Debian's `package` (apt-get, as root) when `file` is missing.
+fn ensure_debian(file: &str, package: &str) -> Result<(), String> {
+    if Path::new(file).is_file() {
         return Ok(());
     }
-    println!("    installing Debian's redis-server (apt-get)");
+    println!("    installing Debian's {package} (apt-get)");
     let apt = |args: &[&str]| {
         run(Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(args))
     };
     apt(&["update", "-qq"])?;
-    apt(&["install", "-y", "-qq", "redis-server"])
+    apt(&["install", "-y", "-qq", package])
 }
 
 /// `npm ci` in an interop folder when its node_modules is missing.
@@ -772,21 +778,30 @@ fn redis_fleet() -> Result<(), String> {
     ensure_npm("tests/interop/redis-adapter")?;
     ensure_npm("tests/interop/redis-adapter/v2")?;
     run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
+    // The socket.io 4 fleet runs on separate hosts where namespaces can be made (root,
+    // iproute2), the socket.io 2 fleet on loopback.
+    let _ = ensure_debian("/usr/sbin/ip", "iproute2");
+    let apart = hosts::available();
+    if !apart {
+        println!("    network namespaces unavailable (root and iproute2 needed): every fleet on 127.0.0.1");
+    }
     let mut results = Vec::new();
-    for (label, dir, wire) in [
+    for (label, dir, wire, apart) in [
         (
             "redis-adapter 8 / socket.io 4.8",
             "tests/interop/redis-adapter",
             "redis-adapter-8",
+            apart,
         ),
         (
             "socket.io-redis 5 / socket.io 2.5",
             "tests/interop/redis-adapter/v2",
             "socket.io-redis-5",
+            false,
         ),
     ] {
         let started = Instant::now();
-        let r = fleet_run(dir, wire);
+        let r = fleet_run(dir, wire, apart);
         let how = format!("in {:.1} s", started.elapsed().as_secs_f64());
         match &r {
             Ok(()) => println!("    ok   fleet {label}: {how}"),
@@ -797,55 +812,137 @@ fn redis_fleet() -> Result<(), String> {
     tally(&results, "", "fleets")
 }
 
+/// Added latency between a node and Redis on separate hosts, each way (delay-relay.js).
+const FLEET_DELAY_MS: &str = "10";
+
+/// Starts `program args` (on host `i` of `hosts`, if any) and waits until `addr` accepts.
+fn start_at(
+    hosts: Option<&Hosts>,
+    i: usize,
+    program: &str,
+    args: &[String],
+    addr: &str,
+) -> Result<Guard, String> {
+    let mut cmd = match hosts {
+        Some(h) => {
+            let mut prefix = h.exec(i);
+            let mut c = Command::new(prefix.remove(0));
+            c.args(prefix).arg(program);
+            c
+        }
+        None => Command::new(program),
+    };
+    let mut child = Guard(
+        cmd.args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {program}: {e}"))?,
+    );
+    wait_for_addr(addr, &mut child.0, program)?;
+    Ok(child)
+}
+
 /// One fleet: redis-server, P1 and P2 (`pushwire serve --redis URL --redis-wire wire`), N3
-/// (`node dir/fleet-server.js`), then `node dir/fleet-check.js`, whose lines are printed.
-fn fleet_run(dir: &str, wire: &str) -> Result<(), String> {
-    let redis_port = free_port()?;
+/// (`node dir/fleet-server.js`), then `node dir/fleet-check.js` and, where the folder has
+/// it, `node dir/fleet-outage.js` (Redis stopped and restarted under traffic), whose lines
+/// are printed. With `apart`, Redis, P1, P2 and N3 each run on a host of their own (network
+/// namespaces, [`Hosts`]) and the nodes reach Redis through `delay-relay.js`, which adds
+/// [`FLEET_DELAY_MS`] each way; the checks run in the root namespace and reach the nodes
+/// over their veths. Otherwise everything is on 127.0.0.1.
+fn fleet_run(dir: &str, wire: &str, apart: bool) -> Result<(), String> {
+    // Dropped last: the servers on these hosts go first.
+    let hosts = if apart {
+        Some(Hosts::create(&["r", "p1", "p2", "n3"])?)
+    } else {
+        None
+    };
+    let h = hosts.as_ref();
+    let (redis_host, redis_port) = match h {
+        Some(h) => (h.ip(0), 6379),
+        None => ("127.0.0.1".to_string(), free_port()?),
+    };
     let redis_args = [
         "--port",
         &redis_port.to_string(),
         "--bind",
-        "127.0.0.1",
+        &redis_host,
         "--save",
         "",
         "--appendonly",
         "no",
         "--loglevel",
         "warning",
+        // Clients from other hosts (the relay's address is not loopback); the namespaces
+        // are reachable from this machine only.
+        "--protected-mode",
+        "no",
     ]
     .map(String::from);
-    let _redis = start_server(Path::new("redis-server"), &redis_args, redis_port)?;
-    let redis_url = format!("redis://127.0.0.1:{redis_port}/");
+    let redis_addr = format!("{redis_host}:{redis_port}");
+    let _redis = start_at(h, 0, "redis-server", &redis_args, &redis_addr)?;
+    let redis_url = format!("redis://{redis_addr}/");
+    // What the nodes use: Redis itself, or the delaying relay in front of it.
+    let (_relay, nodes_redis) = match h {
+        Some(h) => {
+            let relay_addr = format!("{}:6380", h.ip(0));
+            let args = [
+                "tests/interop/redis-adapter/delay-relay.js",
+                &relay_addr,
+                &redis_addr,
+                FLEET_DELAY_MS,
+            ]
+            .map(String::from);
+            let g = start_at(Some(h), 0, "node", &args, &relay_addr)?;
+            (Some(g), format!("redis://{relay_addr}/"))
+        }
+        None => (None, redis_url.clone()),
+    };
     let mut guards = Vec::new();
     let mut urls = Vec::new();
-    for _ in 0..2 {
-        let port = free_port()?;
-        let args = [
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--redis",
-            &redis_url,
-            "--redis-wire",
-            wire,
-        ]
-        .map(String::from);
-        guards.push(start_server(&pushwire_bin(), &args, port)?);
-        urls.push(format!("http://127.0.0.1:{port}"));
+    for i in 1..=3 {
+        let (host, port) = match h {
+            Some(h) => (h.ip(i), 3000),
+            None => ("127.0.0.1".to_string(), free_port()?),
+        };
+        let addr = format!("{host}:{port}");
+        let (program, args) = if i < 3 {
+            let bin = pushwire_bin().display().to_string();
+            let args = [
+                "serve",
+                "--addr",
+                &addr,
+                "--redis",
+                &nodes_redis,
+                "--redis-wire",
+                wire,
+            ]
+            .map(String::from)
+            .to_vec();
+            (bin, args)
+        } else {
+            let script = format!("{dir}/fleet-server.js");
+            let args = vec![script, port.to_string(), nodes_redis.clone(), host.clone()];
+            ("node".to_string(), args)
+        };
+        guards.push(start_at(h, i, &program, &args, &addr)?);
+        urls.push(format!("http://{addr}"));
     }
-    let port = free_port()?;
-    let script = format!("{dir}/fleet-server.js");
-    guards.push(start_server(
-        Path::new("node"),
-        &[script, port.to_string(), redis_url.clone()],
-        port,
-    )?);
-    urls.push(format!("http://127.0.0.1:{port}"));
+    if h.is_some() {
+        println!(
+            "      on separate hosts: Redis {redis_addr} behind a {FLEET_DELAY_MS} ms relay, P1 {}, P2 {}, N3 {} (network namespaces)",
+            urls[0], urls[1], urls[2]
+        );
+    }
     node_script(&format!("{dir}/fleet-check.js"), &urls, &redis_url, &[])?;
     // Redis stopped and restarted under traffic (the script restarts it with this command).
     let outage = format!("{dir}/fleet-outage.js");
     if Path::new(&outage).exists() {
-        let mut restart = vec!["--".to_string(), "redis-server".to_string()];
+        let mut restart = vec!["--".to_string()];
+        if let Some(h) = h {
+            restart.extend(h.exec(0));
+        }
+        restart.push("redis-server".to_string());
         restart.extend(redis_args.iter().cloned());
         node_script(&outage, &urls, &redis_url, &restart)?;
     }

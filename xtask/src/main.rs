@@ -15,6 +15,7 @@
 //! seconds on a fresh machine.
 
 mod autobahn;
+mod hosts;
 mod interop;
 mod proc;
 

@@ -25,9 +25,15 @@ pub(crate) fn free_port() -> Result<u16, String> {
 /// Waits (up to 60 s) until something accepts connections on 127.0.0.1:`port`; fails early
 /// if `child` exits first.
 pub(crate) fn wait_for_port(port: u16, child: &mut Child, what: &str) -> Result<(), String> {
+    wait_for_addr(&format!("127.0.0.1:{port}"), child, what)
+}
+
+/// [`wait_for_port`] at any `host:port` (a server in a network namespace, say).
+pub(crate) fn wait_for_addr(addr: &str, child: &mut Child, what: &str) -> Result<(), String> {
+    let port = addr.rsplit(':').next().unwrap_or(addr);
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if TcpStream::connect(addr).is_ok() {
             return Ok(());
         }
         if let Ok(Some(status)) = child.try_wait() {

@@ -22,7 +22,8 @@
 //   leaveall({room, from}) -> io.in("chat:" + room).socketsLeave("chat:" + from), ack {ok}
 //   allrooms()          -> io.of("/").adapter.allRooms(), ack {ok, rooms}
 //
-// Usage: node fleet-server.js PORT REDIS_URL   (prints "listening PORT uid" when ready)
+// Usage: node fleet-server.js PORT REDIS_URL [HOST]   (HOST default 127.0.0.1; prints
+// "listening PORT uid" when ready)
 
 const http = require('http');
 const { Server } = require('socket.io');
@@ -43,6 +44,7 @@ function roomsOf(socket) {
 async function main() {
   const port = Number(process.argv[2]);
   const url = process.argv[3];
+  const host = process.argv[4] || '127.0.0.1';
   if (!port || !url) {
     console.error('usage: node fleet-server.js PORT REDIS_URL');
     process.exit(2);
@@ -134,7 +136,7 @@ async function main() {
     }));
   });
 
-  await new Promise((r) => httpServer.listen(port, '127.0.0.1', r));
+  await new Promise((r) => httpServer.listen(port, host, r));
   console.log(`listening ${port} ${io.of('/').adapter.uid}`);
   const stop = () => {
     io.close();
