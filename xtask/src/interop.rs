@@ -34,9 +34,12 @@
 //!   Socket.IO client against the socket.io 4.8 and 2.5 servers, every transport, with
 //!   restarts (`tests/interop/socketio-client/run.sh`).
 //!   `redis-fleet`: a mixed fleet on one Redis — two `pushwire serve --redis` nodes and one
-//!   node socket.io 4.8 + @socket.io/redis-adapter 8 server, socket.io-client 4.8 on each; then
+//!   node socket.io 4.8 + @socket.io/redis-adapter 8 server, socket.io-client 4.8 on each, each
+//!   server and Redis on a host of its own (network namespaces, 10 ms added between nodes and
+//!   Redis), then Redis stopped and restarted under traffic (`fleet-outage.js`); then
 //!   `--redis-wire socket.io-redis-5` with socket.io 2.5 + socket.io-redis 5.4 and
-//!   socket.io-client 2.5 (`tests/interop/redis-adapter/fleet-check.js`, `v2/fleet-check.js`).
+//!   socket.io-client 2.5 on 127.0.0.1 (`tests/interop/redis-adapter/fleet-check.js`,
+//!   `v2/fleet-check.js`).
 //!
 //! * python `websockets` 17.4 (in the ignored venv `target/interop-venv`): its client
 //!   against `pushwire serve` (pushwire-ws server role), and its server against
