@@ -99,6 +99,84 @@ async function checkChats(name, sent, room, targets, others) {
   report(name, problems.length === 0, problems.length ? problems.join('; ') : `${total} deliveries, each once, none to others`);
 }
 
+// A `/ws/chat` member (node `ws`): the texts it receives.
+async function wsChat(base) {
+  const WebSocket = require('ws');
+  const ws = new WebSocket(base.replace(/^http/, 'ws') + '/ws/chat');
+  const m = { ws, texts: [] };
+  ws.on('message', (data, binary) => { if (!binary) m.texts.push(data.toString()); });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return m;
+}
+
+// A `/sse/chat` reader: the data of each event it receives.
+async function sseChat(base) {
+  const http = require('http');
+  const r = { texts: [], req: null };
+  await new Promise((resolve, reject) => {
+    r.req = http.get(base + '/sse/chat', { headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`/sse/chat: ${res.statusCode}`));
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        buf += chunk;
+        let end;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const data = buf.slice(0, end).split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, ''));
+          if (data.length) r.texts.push(data.join('\n'));
+          buf = buf.slice(end + 2);
+        }
+      });
+      resolve();
+    });
+    r.req.on('error', reject);
+  });
+  return r;
+}
+
+async function demoChats() {
+  let problems = [];
+  let members = [];
+  try {
+    const a = await wsChat(P1);
+    const b = await wsChat(P2);
+    const sa = await sseChat(P1);
+    const sb = await sseChat(P2);
+    members = [a, b, sa, sb];
+    // Both nodes have relayed the joins before anything is said.
+    await sleep(300);
+    const fromA = `fleet ws from P1 ${Math.random().toString(36).slice(2, 8)}`;
+    const fromB = `fleet ws from P2 ${Math.random().toString(36).slice(2, 8)}`;
+    a.ws.send(fromA);
+    b.ws.send(fromB);
+    const count = (m, t) => m.texts.filter((x) => x === t).length;
+    // Everybody gets each text once, its sender included (the chat echoes to the sender,
+    // from its own task; a copy back through Redis would be a second).
+    const want = [a, b, sa, sb].flatMap((m) => [[m, fromA], [m, fromB]]);
+    await waitUntil(() => want.every(([m, t]) => count(m, t) >= 1), DELIVERY_MS);
+    await sleep(QUIET_MS);
+    const names = new Map([[a, 'P1 ws'], [b, 'P2 ws'], [sa, 'P1 sse'], [sb, 'P2 sse']]);
+    for (const [m, t] of want) {
+      const n = count(m, t);
+      if (n !== 1) problems.push(`${names.get(m)} got "${t}" ${n} times`);
+    }
+  } catch (e) {
+    problems.push(e.message);
+  }
+  for (const m of members) {
+    if (m.ws) m.ws.close();
+    if (m.req) m.req.destroy();
+  }
+  report(
+    'the demo\'s /ws/chat and /sse/chat across P1 and P2 (a text from each node\'s WebSocket reaches both WebSockets and both event streams, once)',
+    problems.length === 0,
+    problems.length ? problems.join('; ') : '8 deliveries, each once',
+  );
+}
+
 async function main() {
   // Every node subscribed to the request channel before anything is asked.
   const redis = createClient({ url: REDIS });
@@ -337,6 +415,10 @@ async function main() {
     }
     report(`kick("${S}") on N3 (disconnectSockets on every node)`, problems.length === 0, problems.length ? problems.join('; ') : `${inS.length} room-s clients got "io server disconnect", room-r clients stayed`);
   }
+
+  // 7. The demo's plain WebSocket and SSE chats are fleet-wide too (pushwire nodes only:
+  // `/ws/chat` and `/sse/chat` are the demo's, relayed on an application channel).
+  await demoChats();
 
   for (const c of clients) c.socket.close();
   const passed = results.filter(Boolean).length;
