@@ -14,6 +14,8 @@ use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+
 use http::Request;
 use hyper::body::Incoming as HyperBody;
 use hyper::service::service_fn;
@@ -89,6 +91,10 @@ struct Node {
 }
 
 async fn node(redis: &str) -> Node {
+    node_with(RedisConfig::new(redis)).await
+}
+
+async fn node_with(config: RedisConfig) -> Node {
     let (io, incoming) = SocketIo::new(Config::new().with_namespace("/admin"));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -112,7 +118,7 @@ async fn node(redis: &str) -> Node {
     });
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(accept_all(incoming, tx));
-    let cluster = Cluster::attach(&io, RedisConfig::new(redis).with_channel("test#app"))
+    let cluster = Cluster::attach(&io, config.with_channel("test#app"))
         .await
         .unwrap();
     Node {
@@ -361,4 +367,34 @@ async fn broadcasts_requests_and_an_outage_across_two_nodes() {
         }
     }
     assert!(left, "A's socket was not disconnected by B's request");
+}
+
+/// `publishOnSpecificResponseChannel`: B answers A's request on A's own response channel,
+/// not on the shared one (a raw subscriber on both tells which), and A still gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_on_the_asking_nodes_own_channel_when_asked_to() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let a = node(&url).await;
+    let b = node_with(RedisConfig::new(url.as_str()).with_specific_response_channel(true)).await;
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut watch = client.get_async_pubsub().await.unwrap();
+    let shared = "socket.io-response#/#".to_string();
+    let own = format!("socket.io-response#/#{}#", a.cluster.uid());
+    watch
+        .subscribe(&[shared.clone(), own.clone()])
+        .await
+        .unwrap();
+    let rooms = a.cluster.all_rooms("/").await.unwrap();
+    assert!(rooms.is_empty(), "{rooms:?}");
+    let mut seen = Vec::new();
+    {
+        let mut stream = watch.on_message();
+        while let Ok(Some(m)) = timeout(Duration::from_millis(500), stream.next()).await {
+            seen.push(m.get_channel_name().to_owned());
+        }
+    }
+    // B answered on A's channel; A's own answer to itself does not go through Redis.
+    assert_eq!(seen, [own], "B's answer went to {seen:?}");
+    drop(b);
 }

@@ -85,6 +85,13 @@ pub struct RedisConfig {
     /// [`RedisConfig::event_queue`] entries; more are dropped and counted), published with
     /// [`Cluster::publish`]. Default none.
     pub channels: Vec<String>,
+    /// Answer each request on the asking node's own response channel
+    /// (`<key>-response#<nsp>#<uid>#`) instead of the shared one, so that only the asking
+    /// node receives it: @socket.io/redis-adapter 8's `publishOnSpecificResponseChannel`.
+    /// Every node of both wires listens on both channels, so either works in a mixed fleet;
+    /// socket.io-redis 5's requests carry no uid and are always answered on the shared
+    /// one. Default `false`, as node's.
+    pub specific_response_channel: bool,
     /// Largest message taken from Redis. Default 11 MB (a Socket.IO packet's limit plus
     /// room for the envelope).
     pub max_message_bytes: usize,
@@ -103,6 +110,7 @@ impl RedisConfig {
             offline_hold: Duration::from_secs(10),
             event_queue: 1_024,
             max_message_bytes: 11_000_000,
+            specific_response_channel: false,
             channels: Vec::new(),
         }
     }
@@ -125,6 +133,13 @@ impl RedisConfig {
     #[must_use]
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
         self.key = key.into();
+        self
+    }
+
+    /// Returns this config with [`RedisConfig::specific_response_channel`] set.
+    #[must_use]
+    pub fn with_specific_response_channel(mut self, on: bool) -> Self {
+        self.specific_response_channel = on;
         self
     }
 
@@ -304,10 +319,17 @@ impl Link {
     }
 
     fn respond(&self, nsp: &str, request: &RequestMessage, response: &ResponseMessage) {
-        let _ = request;
-        if let Ok(payload) = response.encode() {
-            self.publish(self.channels(nsp).response().to_owned(), payload);
-        }
+        let Ok(payload) = response.encode() else {
+            return;
+        };
+        let channels = self.channels(nsp);
+        // redis-adapter 8: "const responseChannel = this.publishOnSpecificResponseChannel
+        // ? `${this.responseChannel}${request.uid}#` : this.responseChannel;"
+        let channel = match &request.uid {
+            Some(uid) if self.config.specific_response_channel => channels.specific_response(uid),
+            _ => channels.response().to_owned(),
+        };
+        self.publish(channel, payload);
     }
 }
 
