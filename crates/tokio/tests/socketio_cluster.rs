@@ -95,7 +95,11 @@ async fn node(redis: &str) -> Node {
 }
 
 async fn node_with(config: RedisConfig) -> Node {
-    let (io, incoming) = SocketIo::new(Config::new().with_namespace("/admin"));
+    let (io, incoming) = SocketIo::new(
+        Config::new()
+            .with_namespace("/admin")
+            .with_dynamic_namespaces(|n| n.starts_with("/dyn-")),
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let served = io.clone();
@@ -397,4 +401,46 @@ async fn answers_on_the_asking_nodes_own_channel_when_asked_to() {
     // B answered on A's channel; A's own answer to itself does not go through Redis.
     assert_eq!(seen, [own], "B's answer went to {seen:?}");
     drop(b);
+}
+
+/// A dynamic namespace is subscribed when its first socket connects (as a node server makes
+/// its adapter then): a broadcast there reaches the other node, and fleet-wide requests
+/// there count its sockets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dynamic_namespace_joins_the_fleet_with_its_first_socket() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let mut a = node(&url).await;
+    let mut b = node(&url).await;
+    let (_a1, a1_id, _a1s) = join(&mut a, "/dyn-7", &["r"]).await;
+    let (mut b1, b1_id, _b1s) = join(&mut b, "/dyn-7", &["r"]).await;
+    // B subscribes in the background: retry until it hears (bounded).
+    let mut heard = false;
+    for i in 0..50u64 {
+        a.io.of("/dyn-7")
+            .to("r")
+            .emit("dyn", &[Value::from(i)])
+            .unwrap();
+        if events(&mut b1, Duration::from_millis(100))
+            .await
+            .iter()
+            .any(|(n, _)| n == "dyn")
+        {
+            heard = true;
+            break;
+        }
+    }
+    assert!(heard, "B's socket in /dyn-7 never got A's broadcast");
+    let mut ids: Vec<String> = a
+        .cluster
+        .fetch_sockets("/dyn-7", &BroadcastOptions::new())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    ids.sort();
+    let mut want = vec![a1_id, b1_id];
+    want.sort();
+    assert_eq!(ids, want);
 }

@@ -369,6 +369,8 @@ impl Session {
                         .map(|s| s.auth.clone())
                         .unwrap_or_default();
                     let mut reg = shared.registry();
+                    #[cfg(feature = "redis")]
+                    let fresh = (!reg.contains_key(&nsp)).then(|| nsp.clone());
                     let entry = reg.entry(nsp).or_default();
                     // socket.io `_onconnect`: "this.join(this.id)".
                     let _ = entry.rooms.add_socket(&socket_id);
@@ -380,6 +382,13 @@ impl Session {
                             auth,
                         },
                     );
+                    drop(reg);
+                    // A namespace's first socket (a dynamic namespace's, or a configured
+                    // one's): the fleet hears of it from now on.
+                    #[cfg(feature = "redis")]
+                    if let (Some(nsp), Some(link)) = (fresh, shared.cluster.get()) {
+                        link.add_namespace(&nsp);
+                    }
                 }
                 server::Event::Event { nsp, packet } => {
                     let Some(slot) = st.slots.get(&nsp) else {

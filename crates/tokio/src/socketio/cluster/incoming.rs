@@ -22,16 +22,21 @@ pub(super) fn on_message(shared: &Arc<Shared>, link: &Arc<Link>, channel: &str, 
         }
         return;
     }
-    for (nsp, c) in &link.channels {
+    // The namespace is looked up under the lock and handled after it (handlers take the
+    // registry, and the registry's holders may add a namespace).
+    let found = link.namespace_of(|c| {
+        c.room_of(channel).is_some()
+            || channel == c.request()
+            || c.is_response_for(channel, &link.uid)
+    });
+    if let Some((nsp, c)) = found {
         if let Some(room) = c.room_of(channel) {
-            return on_broadcast(shared, link, nsp, room, &payload);
+            return on_broadcast(shared, link, &nsp, room, &payload);
         }
         if channel == c.request() {
-            return on_request(shared, link, nsp, &payload);
+            return on_request(shared, link, &nsp, &payload);
         }
-        if c.is_response_for(channel, &link.uid) {
-            return on_response(link, &payload);
-        }
+        return on_response(link, &payload);
     }
     bump(&link.counters.ignored);
 }

@@ -233,7 +233,11 @@ type Outgoing = (tokio::time::Instant, String, Vec<u8>);
 pub(crate) struct Link {
     uid: String,
     config: RedisConfig,
-    channels: HashMap<String, Channels>,
+    /// The namespaces subscribed: the configured ones, and dynamic ones once a socket
+    /// connected to them (as a node server makes a namespace's adapter when it is created).
+    channels: std::sync::RwLock<HashMap<String, Arc<Channels>>>,
+    /// The subscribed connection's command half, to subscribe namespaces made later.
+    sink: Mutex<Option<redis::aio::PubSubSink>>,
     out: mpsc::Sender<Outgoing>,
     conn: ConnectionManager,
     waiting: Mutex<HashMap<String, Waiter>>,
@@ -256,10 +260,51 @@ impl Link {
         self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn channels(&self, nsp: &str) -> std::borrow::Cow<'_, Channels> {
-        match self.channels.get(nsp) {
-            Some(c) => std::borrow::Cow::Borrowed(c),
-            None => std::borrow::Cow::Owned(Channels::new(&self.config.key, nsp)),
+    fn channels(&self, nsp: &str) -> Arc<Channels> {
+        let known = self
+            .channels
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(nsp)
+            .cloned();
+        known.unwrap_or_else(|| Arc::new(Channels::new(&self.config.key, nsp)))
+    }
+
+    /// The subscribed namespace whose channels `f` accepts.
+    fn namespace_of(&self, f: impl Fn(&Channels) -> bool) -> Option<(String, Arc<Channels>)> {
+        let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .find(|(_, c)| f(c))
+            .map(|(n, c)| (n.clone(), Arc::clone(c)))
+    }
+
+    /// The subscribed namespaces and their channels, now.
+    fn namespaces(&self) -> Vec<(String, Arc<Channels>)> {
+        let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .map(|(n, c)| (n.clone(), Arc::clone(c)))
+            .collect()
+    }
+
+    /// Subscribes namespace `nsp` (a dynamic one, when its first socket connected) if it
+    /// is not yet. Called with no lock held that a message handler takes.
+    pub(crate) fn add_namespace(&self, nsp: &str) {
+        let c = {
+            let mut map = self.channels.write().unwrap_or_else(|e| e.into_inner());
+            if map.contains_key(nsp) {
+                return;
+            }
+            let c = Arc::new(Channels::new(&self.config.key, nsp));
+            map.insert(nsp.to_owned(), Arc::clone(&c));
+            c
+        };
+        // Without a connection now, the next re-subscription takes it.
+        let sink = self.sink.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let (Some(mut sink), Ok(rt)) = (sink, tokio::runtime::Handle::try_current()) {
+            let uid = self.uid.clone();
+            rt.spawn(async move {
+                let _ = net::subscribe_namespace(&mut sink, &c, &uid).await;
+            });
         }
     }
 
@@ -396,8 +441,9 @@ impl Cluster {
             .config
             .namespaces
             .iter()
-            .map(|n| (n.clone(), Channels::new(&config.key, n)))
-            .collect();
+            .map(|n| (n.clone(), Arc::new(Channels::new(&config.key, n))))
+            .collect::<HashMap<_, _>>();
+        let channels = std::sync::RwLock::new(channels);
         let link = Arc::new(Link {
             uid: random_id(),
             config,
@@ -409,6 +455,7 @@ impl Cluster {
             raw: raw_tx,
             counters: Counters::default(),
             subscriber: Mutex::new(None),
+            sink: Mutex::new(None),
         });
         let pubsub = subscribe(&client, &link).await?;
         io.shared

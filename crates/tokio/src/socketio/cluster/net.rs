@@ -7,6 +7,7 @@ use std::sync::Weak;
 use std::time::Duration;
 
 use bytes::Bytes;
+use pushwire_socketio::cluster::Channels;
 use redis::aio::ConnectionManager;
 use tokio::sync::mpsc;
 
@@ -14,26 +15,47 @@ use super::incoming::on_message;
 use super::{bump, Link, Outgoing, MAX_BACKOFF, MIN_BACKOFF};
 use crate::socketio::Shared;
 
+/// Opens the subscribed connection: every namespace's broadcast pattern, request and
+/// response channels, and the application's channels. Returns its two halves; the
+/// command half is also kept in the link, for namespaces made later.
 pub(super) async fn subscribe(
     client: &redis::Client,
     link: &Link,
-) -> Result<redis::aio::PubSub, redis::RedisError> {
-    let mut pubsub = client.get_async_pubsub().await?;
-    for (nsp, c) in &link.channels {
-        pubsub.psubscribe(c.pattern()).await?;
-        pubsub
-            .subscribe(&[
-                c.request().to_owned(),
-                c.response().to_owned(),
-                c.specific_response(&link.uid),
-            ])
-            .await?;
-        let _ = nsp;
+) -> Result<redis::aio::PubSubStream, redis::RedisError> {
+    let pubsub = client.get_async_pubsub().await?;
+    let (mut sink, stream) = pubsub.split();
+    let mut done = Vec::new();
+    for (nsp, c) in link.namespaces() {
+        subscribe_namespace(&mut sink, &c, &link.uid).await?;
+        done.push(nsp);
     }
     if !link.config.channels.is_empty() {
-        pubsub.subscribe(&link.config.channels).await?;
+        sink.subscribe(&link.config.channels).await?;
     }
-    Ok(pubsub)
+    *link.sink.lock().unwrap_or_else(|e| e.into_inner()) = Some(sink.clone());
+    // A namespace added while the list above was being subscribed found no sink yet.
+    for (nsp, c) in link.namespaces() {
+        if !done.contains(&nsp) {
+            subscribe_namespace(&mut sink, &c, &link.uid).await?;
+        }
+    }
+    Ok(stream)
+}
+
+/// One namespace: `<key>#<nsp>#*` (broadcasts), its request channel, the shared response
+/// channel and this node's own.
+pub(super) async fn subscribe_namespace(
+    sink: &mut redis::aio::PubSubSink,
+    c: &Channels,
+    uid: &str,
+) -> Result<(), redis::RedisError> {
+    sink.psubscribe(c.pattern()).await?;
+    sink.subscribe(&[
+        c.request().to_owned(),
+        c.response().to_owned(),
+        c.specific_response(uid),
+    ])
+    .await
 }
 
 /// Most messages written to Redis in one pipeline.
@@ -114,7 +136,7 @@ pub(super) async fn publisher(
 /// Reads the subscribed connection, re-subscribing after a loss, while the endpoint lives.
 pub(super) async fn subscriber(
     client: redis::Client,
-    first: redis::aio::PubSub,
+    first: redis::aio::PubSubStream,
     shared: Weak<Shared>,
 ) {
     let mut pubsub = Some(first);
@@ -122,7 +144,7 @@ pub(super) async fn subscriber(
     loop {
         if let Some(p) = pubsub.take() {
             backoff = MIN_BACKOFF;
-            let mut stream = pin!(p.into_on_message());
+            let mut stream = pin!(p);
             while let Some(msg) =
                 std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx))
                     .await
