@@ -25,7 +25,9 @@
 
 const { spawn } = require('child_process');
 const net = require('net');
-const ioc = require('socket.io-client');
+// socket.io-client 4.8 here; v2/fleet-outage.js runs this script with its 2.5 (the calls
+// below are those both have: emit with a callback, connect / connect_error / disconnect).
+const ioc = require(process.env.SIO_CLIENT || 'socket.io-client');
 const { createClient } = require('redis');
 
 const dash = process.argv.indexOf('--');
@@ -61,12 +63,21 @@ function report(name, ok, detail) {
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ': ' + detail : ''}`);
 }
 
+// Emits `event` with `arg` and waits (at most 5 s) for the ack.
+function ask(socket, event, arg) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${event}: no ack in 5 s`)), 5000);
+    socket.emit(event, arg, (a) => { clearTimeout(t); resolve(a); });
+  });
+}
+
 async function connect(node, name) {
   const socket = ioc(NODES[node], {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
     auth: { name },
+    query: { name },
   });
   const c = { node, name, socket, got: new Map(), disconnected: null };
   socket.on('chat', (msg) => {
@@ -81,7 +92,7 @@ async function connect(node, name) {
     socket.once('connect', () => { clearTimeout(t); resolve(); });
     socket.once('connect_error', (e) => { clearTimeout(t); reject(new Error(`${name}: ${e.message}`)); });
   });
-  const a = await socket.timeout(5000).emitWithAck('join', ROOM);
+  const a = await ask(socket, 'join', ROOM);
   if (!a || !a.ok) throw new Error(`${name}: join: ${JSON.stringify(a)}`);
   return c;
 }

@@ -57,6 +57,9 @@ async function main() {
   const adapterClass = redisAdapter({ pubClient, subClient });
   io.adapter(adapterClass);
   const adapter = io.of('/').adapter;
+  // socket.io-redis 5 re-emits its clients' errors on the adapter: without a listener a
+  // Redis outage ends the process (its README: "you should listen to the error event").
+  adapter.on('error', (e) => console.error('adapter error', e.message));
   adapter.customHook = (data, cb) => cb({ node: 'node' });
 
   io.on('connection', (socket) => {

@@ -195,7 +195,9 @@ pub enum ClusterError {
 pub struct ClusterStats {
     /// Messages published.
     pub published: u64,
-    /// Messages not published: the queue was full, or Redis failed the command.
+    /// Messages not published: the queue was full, their pipeline failed where Redis may
+    /// have run part of it (not sent again: at most once), or Redis stayed away longer than
+    /// [`RedisConfig::offline_hold`].
     pub dropped: u64,
     /// Broadcasts from other nodes delivered here.
     pub delivered: u64,
@@ -430,7 +432,11 @@ impl Cluster {
         // command fails and the publisher's next try starts another round).
         let conn = ConnectionManager::new_with_config(
             client.clone(),
-            redis::aio::ConnectionManagerConfig::new().set_max_delay(MAX_BACKOFF),
+            redis::aio::ConnectionManagerConfig::new()
+                .set_max_delay(MAX_BACKOFF)
+                // No response timeout: a pipeline that timed out may have run, and would be
+                // lost or (if sent again) doubled; a stalled Redis fills the bounded queue.
+                .set_response_timeout(None),
         )
         .await?;
         let (out, rx) = mpsc::channel(config.publish_queue.max(1));
