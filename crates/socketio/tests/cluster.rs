@@ -383,3 +383,18 @@ fn a_response_type_is_read_as_javascript_compares_it() {
         assert_eq!(again.kind, r.kind);
     }
 }
+
+/// Two namespaces' patterns can match one channel (`/a`'s `socket.io#/a#*` matches
+/// `socket.io#/a#b#`, the channel of namespace `/a#b`, read by `/a` as room `b`): the
+/// pattern a message came with says whose it is.
+#[test]
+fn the_pattern_tells_whose_broadcast_it_is() {
+    let a = Channels::new("socket.io", "/a");
+    let ab = Channels::new("socket.io", "/a#b");
+    let channel = ab.broadcast(None);
+    assert_eq!(a.room_of(&channel), Some("b"));
+    assert_eq!(ab.room_of(&channel), Some(""));
+    assert!(a.is_pattern(&a.pattern()) && ab.is_pattern(&ab.pattern()));
+    assert!(!a.is_pattern(&ab.pattern()) && !ab.is_pattern(&a.pattern()));
+    assert!(!a.is_pattern("socket.io#/a#") && !a.is_pattern("socket.io#/a*"));
+}

@@ -88,6 +88,14 @@ impl Channels {
         format!("{}*", self.channel)
     }
 
+    /// Whether `pattern` is [`Channels::pattern`] (no allocation: a pattern message names
+    /// the pattern that matched, and two namespaces' patterns can match one channel —
+    /// `/a`'s matches `/a#b`'s channels — so the pattern, not the channel, says whose it is).
+    #[must_use]
+    pub fn is_pattern(&self, pattern: &str) -> bool {
+        pattern.strip_suffix('*') == Some(self.channel.as_str())
+    }
+
     /// The request channel.
     #[must_use]
     pub fn request(&self) -> &str {

@@ -15,30 +15,41 @@ use super::types::Answer;
 use super::{bump, Link, RemoteSocket, ServerSideEvent};
 use crate::socketio::{Broadcast, BroadcastOptions, Map, Shared, Value};
 
-pub(super) fn on_message(shared: &Arc<Shared>, link: &Arc<Link>, channel: &str, payload: Bytes) {
-    if link.config.channels.iter().any(|c| c == channel) {
+/// One message from the subscribed connection: `pattern` is the pattern that matched,
+/// for a pattern message (a broadcast).
+pub(super) fn on_message(
+    shared: &Arc<Shared>,
+    link: &Arc<Link>,
+    channel: &str,
+    pattern: Option<&str>,
+    payload: Bytes,
+) {
+    if pattern.is_none() && link.config.channels.iter().any(|c| c == channel) {
         if link.raw.try_send((channel.to_owned(), payload)).is_err() {
             bump(&link.counters.dropped);
         }
         return;
     }
     // The namespace is looked up under the lock and handled after it (handlers take the
-    // registry, and the registry's holders may add a namespace).
-    let found = link.namespace_of(|c| {
-        c.room_of(channel).is_some()
-            || channel == c.request()
-            || c.is_response_for(channel, &link.uid)
-    });
-    if let Some((nsp, c)) = found {
-        if let Some(room) = c.room_of(channel) {
-            return on_broadcast(shared, link, &nsp, room, &payload);
+    // registry, and the registry's holders may add a namespace). A broadcast belongs to the
+    // namespace whose pattern matched (Redis sends one message per matching pattern, as
+    // each node adapter gets its own).
+    if let Some(p) = pattern {
+        if let Some((nsp, c)) = link.namespace_of(|c| c.is_pattern(p)) {
+            if let Some(room) = c.room_of(channel) {
+                return on_broadcast(shared, link, &nsp, room, &payload);
+            }
         }
-        if channel == c.request() {
-            return on_request(shared, link, &nsp, &payload);
-        }
-        return on_response(link, &payload);
+        bump(&link.counters.ignored);
+        return;
     }
-    bump(&link.counters.ignored);
+    let found =
+        link.namespace_of(|c| channel == c.request() || c.is_response_for(channel, &link.uid));
+    match found {
+        Some((nsp, c)) if channel == c.request() => on_request(shared, link, &nsp, &payload),
+        Some(_) => on_response(link, &payload),
+        None => bump(&link.counters.ignored),
+    }
 }
 
 fn on_broadcast(shared: &Arc<Shared>, link: &Link, nsp: &str, room: &str, payload: &Bytes) {

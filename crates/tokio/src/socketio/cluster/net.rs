@@ -240,7 +240,14 @@ pub(super) async fn subscriber(
                 }
                 let channel =
                     String::from_utf8_lossy(msg.get_channel_name().as_bytes()).into_owned();
-                on_message(&shared, &link, &channel, Bytes::copy_from_slice(payload));
+                let pattern: Option<String> = msg.get_pattern().ok().flatten();
+                on_message(
+                    &shared,
+                    &link,
+                    &channel,
+                    pattern.as_deref(),
+                    Bytes::copy_from_slice(payload),
+                );
             }
         }
         tokio::time::sleep(backoff).await;
