@@ -446,4 +446,24 @@ async fn a_dynamic_namespace_joins_the_fleet_with_its_first_socket() {
     let mut want = vec![a1_id, b1_id];
     want.sort();
     assert_eq!(ids, want);
+
+    // A asks about a dynamic namespace where it has no socket (so had not subscribed it):
+    // it subscribes before asking, and hears B's answer.
+    let (_b2, b2_id, _b2s) = join(&mut b, "/dyn-8", &[]).await;
+    let mut found = Vec::new();
+    for _ in 0..20 {
+        found = a
+            .cluster
+            .fetch_sockets("/dyn-8", &BroadcastOptions::new())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        if !found.is_empty() {
+            break;
+        }
+        sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found, [b2_id]);
 }

@@ -288,26 +288,48 @@ impl Link {
             .collect()
     }
 
-    /// Subscribes namespace `nsp` (a dynamic one, when its first socket connected) if it
-    /// is not yet. Called with no lock held that a message handler takes.
-    pub(crate) fn add_namespace(&self, nsp: &str) {
+    /// Notes namespace `nsp` as subscribed if it is not yet: its channels and the
+    /// subscribed connection's command half to subscribe it with (none while
+    /// disconnected: the next re-subscription takes it).
+    fn insert_namespace(
+        &self,
+        nsp: &str,
+    ) -> Option<(Arc<Channels>, Option<redis::aio::PubSubSink>)> {
         let c = {
             let mut map = self.channels.write().unwrap_or_else(|e| e.into_inner());
             if map.contains_key(nsp) {
-                return;
+                return None;
             }
             let c = Arc::new(Channels::new(&self.config.key, nsp));
             map.insert(nsp.to_owned(), Arc::clone(&c));
             c
         };
-        // Without a connection now, the next re-subscription takes it.
         let sink = self.sink.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let (Some(mut sink), Ok(rt)) = (sink, tokio::runtime::Handle::try_current()) {
-            let uid = self.uid.clone();
-            rt.spawn(async move {
-                let _ = net::subscribe_namespace(&mut sink, &c, &uid).await;
-            });
+        Some((c, sink))
+    }
+
+    /// Subscribes namespace `nsp` (a dynamic one, when its first socket connected) if it
+    /// is not yet, in the background. Called with no lock held that a message handler
+    /// takes.
+    pub(crate) fn add_namespace(&self, nsp: &str) {
+        if let Some((c, Some(mut sink))) = self.insert_namespace(nsp) {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let uid = self.uid.clone();
+                rt.spawn(async move {
+                    let _ = net::subscribe_namespace(&mut sink, &c, &uid).await;
+                });
+            }
         }
+    }
+
+    /// Subscribes namespace `nsp` if it is not yet, before this node asks the fleet about
+    /// it: it must hear the answers, and count itself among the request channel's
+    /// subscribers (as a node server has the namespace's adapter once `io.of(nsp)` ran).
+    async fn ensure_namespace(&self, nsp: &str) -> Result<(), ClusterError> {
+        if let Some((c, Some(mut sink))) = self.insert_namespace(nsp) {
+            net::subscribe_namespace(&mut sink, &c, &self.uid).await?;
+        }
+        Ok(())
     }
 
     /// Queues a message for publishing; a full queue drops it (counted).
@@ -544,6 +566,7 @@ impl Cluster {
     /// # Errors
     /// [`ClusterError::Redis`].
     pub async fn server_count(&self, nsp: &str) -> Result<usize, ClusterError> {
+        self.link.ensure_namespace(nsp).await?;
         let mut conn = self.link.conn.clone();
         let (_, n): (String, usize) = redis::cmd("PUBSUB")
             .arg("NUMSUB")
@@ -585,6 +608,7 @@ impl Cluster {
         wait: Duration,
         done: impl Fn(&[ResponseMessage]) -> bool,
     ) -> Result<(Vec<ResponseMessage>, bool), ClusterError> {
+        self.link.ensure_namespace(nsp).await?;
         let id = random_id();
         let (tx, mut rx) = mpsc::channel(capacity.max(1));
         self.link.waiting().insert(id.clone(), tx);
