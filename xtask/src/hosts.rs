@@ -40,9 +40,43 @@ pub(crate) fn available() -> bool {
     ok
 }
 
+/// Whether `name` is one this module makes: `pw`, five digits, then `suffix`-like rest.
+fn ours(name: &str) -> bool {
+    name.len() > 7 && name.starts_with("pw") && name.as_bytes()[2..7].iter().all(u8::is_ascii_digit)
+}
+
+/// Deletes what a run that was killed left behind (its bridge would hold 10.231.0.1/24,
+/// and the new one would share the subnet with it).
+fn remove_stale() {
+    let out = |args: &[&str]| {
+        Command::new("ip")
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    for line in out(&["netns", "list"]).lines() {
+        if let Some(ns) = line.split_whitespace().next().filter(|n| ours(n)) {
+            let _ = ip(&["netns", "del", ns]);
+        }
+    }
+    for line in out(&["-o", "link", "show", "type", "bridge"]).lines() {
+        // "7: pw12345br: <BROADCAST,…"
+        if let Some(name) = line
+            .split(": ")
+            .nth(1)
+            .filter(|n| ours(n) && n.ends_with("br"))
+        {
+            let _ = ip(&["link", "del", name]);
+        }
+    }
+}
+
 impl Hosts {
-    /// Makes one namespace per name in `hosts` (at most 9), all on one bridge.
+    /// Makes one namespace per name in `hosts` (at most 9), all on one bridge, after
+    /// removing what an earlier run left behind (one run at a time on a machine).
     pub(crate) fn create(hosts: &[&str]) -> Result<Hosts, String> {
+        remove_stale();
         // Interface names are at most 15 bytes: "pw" + 5 digits + a suffix.
         let tag = format!("pw{:05}", std::process::id() % 100_000);
         let mut h = Hosts {

@@ -856,7 +856,13 @@ fn start_at(
 fn fleet_run(dir: &str, wire: &str, apart: bool) -> Result<(), String> {
     // Dropped last: the servers on these hosts go first.
     let hosts = if apart {
-        Some(Hosts::create(&["r", "p1", "p2", "n3"])?)
+        match Hosts::create(&["r", "p1", "p2", "n3"]) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                println!("      separate hosts could not be made ({e}): on 127.0.0.1");
+                None
+            }
+        }
     } else {
         None
     };

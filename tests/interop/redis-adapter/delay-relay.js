@@ -49,8 +49,16 @@ const server = net.createServer((down) => {
       stopUntilTargetAnswers();
     }
   });
+  // The target closing an established connection (Redis stopping) may mean it is going
+  // away: stop accepting until it answers again.
+  up.once('end', () => stopUntilTargetAnswers());
   pipe(down, up);
   pipe(up, down);
+});
+server.on('error', (e) => {
+  // Listening again can race a port still being released: try again shortly.
+  console.error(`relay: ${e.message}`);
+  setTimeout(start, 50);
 });
 function start() {
   server.listen(lp, lh, () => {

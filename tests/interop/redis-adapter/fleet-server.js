@@ -30,6 +30,11 @@ const { Server } = require('socket.io');
 const { createClient } = require('redis');
 const { createAdapter } = require('@socket.io/redis-adapter');
 
+// Logged, not fatal: node ends the process on an unhandled rejection, and a Redis outage
+// can reject a command the adapter does not catch (seen once: this server exited during
+// the outage check, its cause not captured). The check is about the fleet staying up.
+process.on('unhandledRejection', (e) => console.error('unhandled rejection:', e && e.message));
+
 const PREFIX = 'chat:';
 const NAME = /^[\p{L}\p{N} ._-]{1,32}$/u;
 
