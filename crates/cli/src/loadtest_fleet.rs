@@ -18,7 +18,7 @@
 //!
 //! A warm-up step (`--warmup` seconds, default 3, at the first rate) comes first and is
 //! reported but not judged: a JIT-compiled server (node) is slow in its first seconds.
-//! A step *holds* when every receipt arrived (within [`DRAIN`] after the last send), none
+//! A step *holds* when every receipt arrived (within [`DRAIN`] after its last send), none
 //! twice, and the cross-node p99 is at most `--p99-limit`. The ladder stops after the first
 //! step that does not hold; the last step that held is the fleet's **sustained rate** at that
 //! p99. Timing is reported, never judged: the exit status is 1 only for a duplicate, a socket
@@ -163,6 +163,8 @@ struct Step {
     got: AtomicUsize,
     /// Messages sent so far (over every sender).
     sent: AtomicUsize,
+    /// Reported: later receipts are counted as late, not kept.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Step {
@@ -189,6 +191,8 @@ struct Fleet {
     receipts: Vec<Mutex<Vec<Receipts>>>,
     duplicates: AtomicUsize,
     strays: AtomicUsize,
+    /// Receipts of a step after its report (beyond its drain).
+    late: AtomicUsize,
     failures: Mutex<Vec<String>>,
 }
 
@@ -212,6 +216,10 @@ impl Fleet {
             self.strays.fetch_add(1, Ordering::Relaxed);
             return;
         };
+        if step.closed.load(Ordering::Acquire) {
+            self.late.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let micros = now.saturating_duration_since(step.due(t0, j)).as_micros();
         let mut all = self.receipts[me]
             .lock()
@@ -353,6 +361,7 @@ async fn check(o: Options) -> Result<(), String> {
                 t0: OnceLock::new(),
                 got: AtomicUsize::new(0),
                 sent: AtomicUsize::new(0),
+                closed: std::sync::atomic::AtomicBool::new(false),
             })
             .collect(),
         receipts: (0..sockets)
@@ -360,6 +369,7 @@ async fn check(o: Options) -> Result<(), String> {
             .collect(),
         duplicates: AtomicUsize::new(0),
         strays: AtomicUsize::new(0),
+        late: AtomicUsize::new(0),
         failures: Mutex::new(Vec::new()),
     });
 
@@ -432,12 +442,18 @@ async fn check(o: Options) -> Result<(), String> {
                 .map_err(|_| "a sender's connection ended".to_string())?;
         }
         let expected = step.n * expected_each;
-        // Until every message is sent and every receipt is in, or DRAIN after the window.
+        // Until every message is sent and every receipt is in, or DRAIN after the last send
+        // (a sender that fell behind sends after the window; its receipts get DRAIN too),
+        // and never past the run's deadline.
         let mut sent_by = None;
-        let give_up = t0 + window + DRAIN;
-        while Instant::now() < give_up {
+        let mut give_up = t0 + window + DRAIN;
+        while Instant::now() < give_up.min(stop_at) {
             if sent_by.is_none() && step.sent.load(Ordering::Acquire) >= step.n {
-                sent_by = Some(Instant::now());
+                let now = Instant::now();
+                sent_by = Some(now);
+                give_up = give_up.max(now + DRAIN);
+            } else if sent_by.is_none() {
+                give_up = give_up.max(Instant::now() + DRAIN);
             }
             if step.got.load(Ordering::Acquire) >= expected && sent_by.is_some() {
                 break;
@@ -456,11 +472,14 @@ async fn check(o: Options) -> Result<(), String> {
         let cpu_after = cpu_of(&o.pids);
         let sent = step.sent.load(Ordering::Acquire);
         let got = step.got.load(Ordering::Acquire);
+        step.closed.store(true, Ordering::Release);
         let (mut cross, mut local) = (Vec::new(), Vec::new());
         for r in &fleet.receipts {
-            let all = r.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut all = r.lock().unwrap_or_else(PoisonError::into_inner);
             cross.extend_from_slice(&all[s].cross);
             local.extend_from_slice(&all[s].local);
+            // Later receipts are counted as late: the step's data can go.
+            all[s] = Receipts::default();
         }
         cross.sort_unstable();
         local.sort_unstable();
@@ -514,6 +533,7 @@ async fn check(o: Options) -> Result<(), String> {
     // Late receipts after a missing step, and duplicates, show up here.
     let duplicates = fleet.duplicates.load(Ordering::Relaxed);
     let strays = fleet.strays.load(Ordering::Relaxed);
+    let late = fleet.late.load(Ordering::Relaxed);
     match sustained {
         Some((rate, p99)) => say(format!(
             "SUSTAINED {rate} broadcasts/s across {nodes} nodes (cross-node p99 {} ≤ {}), {} receipts/s",
@@ -524,7 +544,7 @@ async fn check(o: Options) -> Result<(), String> {
         None => say(format!("SUSTAINED none: no step held (p99 limit {})", ms(o.p99_limit))),
     }
     say(format!(
-        "{duplicates} duplicates, {strays} unexpected chat messages; load average {}, total {:.1} s",
+        "{duplicates} duplicates, {strays} unexpected chat messages, {late} receipts after their step's report; load average {}, total {:.1} s",
         load_average(),
         started.elapsed().as_secs_f64()
     ));
@@ -562,12 +582,14 @@ mod tests {
                 t0: OnceLock::new(),
                 got: AtomicUsize::new(0),
                 sent: AtomicUsize::new(0),
+                closed: std::sync::atomic::AtomicBool::new(false),
             }],
             receipts: (0..2)
                 .map(|_| Mutex::new(vec![Receipts::default()]))
                 .collect(),
             duplicates: AtomicUsize::new(0),
             strays: AtomicUsize::new(0),
+            late: AtomicUsize::new(0),
             failures: Mutex::new(Vec::new()),
         }
     }
@@ -593,6 +615,12 @@ mod tests {
         assert_eq!((r[0].local.len(), r[0].cross.len()), (2, 1));
         let r = f.receipts[1].lock().unwrap();
         assert_eq!((r[0].local.len(), r[0].cross.len()), (1, 0));
+        drop(r);
+        // After the step's report: counted as late, not kept.
+        f.steps[0].closed.store(true, Ordering::Release);
+        f.record(1, 2, 8);
+        assert_eq!(f.late.load(Ordering::Relaxed), 1);
+        assert_eq!(f.steps[0].got.load(Ordering::Relaxed), 4);
     }
 
     #[test]
