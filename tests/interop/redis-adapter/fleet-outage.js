@@ -16,9 +16,9 @@
 // nodes, per sender. Delivery across nodes is at most once for both implementations: a
 // node keeps what it could not publish (node-redis's offline queue; pushwire's
 // `offline_hold`) and publishes it when Redis is back, and what arrives before a node has
-// re-subscribed is lost for that node. node-redis sends what it kept at once, pushwire 1 s
-// after Redis answers again (docs/socketio.md); which comes first is a race, so the count
-// may vary from run to run.
+// re-subscribed is lost for that node. node-redis sends what it kept at once, pushwire
+// once the fleet has as many nodes subscribed as before (docs/socketio.md); for node's
+// side it is a race, so the count may vary from run to run.
 //
 // Usage: node fleet-outage.js P1_URL P2_URL N3_URL REDIS_URL -- REDIS_COMMAND ARGS...
 // Prints one "ok  " / "FAIL" line per check and a SUMMARY line; exit code 1 when any failed.

@@ -26,9 +26,11 @@
 //! bounded queue ([`RedisConfig::publish_queue`]): a broadcast that finds it full is dropped
 //! and counted ([`ClusterStats::dropped`]). While Redis is unreachable, what could not be
 //! published is kept (at most [`RedisConfig::offline_hold`], default 10 s) and published
-//! when it is back, as node-redis's offline queue does for the node adapters — but 1 s
-//! later, once the other nodes have had time to re-subscribe (node-redis sends at once, and
-//! what reaches Redis before a node has re-subscribed is lost for that node).
+//! when it is back, as node-redis's offline queue does for the node adapters — but once
+//! the fleet has as many nodes subscribed as before the outage (at most 5 s; node-redis
+//! sends at once, and what reaches Redis before a node has re-subscribed is lost for that
+//! node). A pipeline that failed where Redis may have run part of it is dropped, never sent
+//! twice.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
