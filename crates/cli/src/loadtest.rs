@@ -171,13 +171,23 @@ impl Shared {
 
 /// Runs the load check; `Err` says why it failed.
 pub(crate) fn run(opts: Options) -> Result<(), String> {
+    let limit = opts.timeout;
+    run_within(limit, limit, check(opts))
+}
+
+/// Runs `check` on a current-thread runtime (every mode of `loadtest` is one process with
+/// one thread), failing it after `deadline`; `limit` is the `--timeout` it reports.
+pub(crate) fn run_within(
+    limit: Duration,
+    deadline: Duration,
+    check: impl std::future::Future<Output = Result<(), String>>,
+) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let limit = opts.timeout;
     runtime.block_on(async move {
-        match timeout(limit, check(opts)).await {
+        match timeout(deadline, check).await {
             Ok(r) => r,
             Err(_) => Err(format!("did not finish within {} s", limit.as_secs())),
         }

@@ -134,17 +134,8 @@ fn messages(rate: u32, seconds: f64) -> usize {
 
 /// Runs the ladder; `Err` says why it failed.
 pub(crate) fn run(opts: Options) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
     let limit = opts.timeout;
-    runtime.block_on(async move {
-        match timeout(limit + Duration::from_secs(10), check(opts)).await {
-            Ok(r) => r,
-            Err(_) => Err(format!("did not finish within {} s", limit.as_secs())),
-        }
-    })
+    crate::loadtest::run_within(limit, limit + Duration::from_secs(10), check(opts))
 }
 
 /// One step of the ladder, as every socket sees it.

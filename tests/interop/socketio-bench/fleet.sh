@@ -35,6 +35,9 @@ fi
 echo "$(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg); $(redis-server --version | cut -d' ' -f1-3)"
 echo "pushwire: $PUSHWIRE (--threads $threads); node $(node --version), socket.io $(node -p 'require("'"$here"'/node_modules/socket.io/package.json").version'), redis-adapter $(node -p 'require("'"$here"'/node_modules/@socket.io/redis-adapter/package.json").version')"
 
+# shellcheck source=common.sh
+. "$here/common.sh"
+
 logs=$(mktemp -d /tmp/socketio-fleet.XXXXXX)
 echo "logs in $logs"
 pids=()
@@ -45,15 +48,6 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-wait_port() {
-    i=0
-    while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -lt 100 ] || { echo "nothing listens on $1"; exit 1; }
-        sleep 0.1
-    done
-}
-
 start_redis() {
     nice -n "$nice" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
         > "$logs/redis-$1.log" 2>&1 &
@@ -62,40 +56,41 @@ start_redis() {
     wait_port "$redis_port"
 }
 
+# start_node LABEL PORT: one node of the fleet being measured.
+start_node() {
+    if [ "$1" = pushwire ]; then
+        nice -n "$nice" "$PUSHWIRE" serve --addr "127.0.0.1:$2" --threads "$threads" \
+            --redis "redis://127.0.0.1:$redis_port" > "$logs/pushwire-$2-$run.log" 2>&1 &
+    else
+        (cd "$here" && REDIS_URL="redis://127.0.0.1:$redis_port" ROOMS_ANNOUNCE=0 exec nice -n "$nice" node server.js "$2") \
+            > "$logs/node-$2-$run.log" 2>&1 &
+    fi
+    pids+=($!); node_pids+=($!); addrs+=("127.0.0.1:$2")
+}
+
+# measure LABEL PORT PORT PORT: a fresh Redis, three nodes, the ladder, everything stopped.
+measure() {
+    local label=$1
+    shift
+    start_redis "$label-$run"
+    node_pids=()
+    addrs=()
+    for port in "$@"; do start_node "$label" "$port"; done
+    for port in "$@"; do wait_port "$port"; done
+    sleep 1
+    nice -n "$nice" "$PUSHWIRE" loadtest --sio-fleet "$(IFS=,; echo "${addrs[*]}")" --per-node "$per_node" \
+        --rates "$rates" --seconds "$seconds" --p99-limit "$limit" \
+        --pids "$(IFS=,; echo "${node_pids[*]}")" --label "$label" || status=1
+    stop
+    sleep 2
+}
+
 status=0
 run=1
 while [ "$run" -le "$runs" ]; do
     echo "== run $run of $runs =="
-    start_redis "pushwire-$run"
-    node_pids=()
-    addrs=()
-    for port in 9311 9312 9313; do
-        nice -n "$nice" "$PUSHWIRE" serve --addr "127.0.0.1:$port" --threads "$threads" \
-            --redis "redis://127.0.0.1:$redis_port" > "$logs/pushwire-$port-$run.log" 2>&1 &
-        pids+=($!); node_pids+=($!); addrs+=("127.0.0.1:$port")
-    done
-    for port in 9311 9312 9313; do wait_port "$port"; done
-    sleep 1
-    nice -n "$nice" "$PUSHWIRE" loadtest --sio-fleet "$(IFS=,; echo "${addrs[*]}")" --per-node "$per_node" \
-        --rates "$rates" --seconds "$seconds" --p99-limit "$limit" \
-        --pids "$(IFS=,; echo "${node_pids[*]}")" --label pushwire || status=1
-    stop
-    sleep 2
-    start_redis "node-$run"
-    node_pids=()
-    addrs=()
-    for port in 9321 9322 9323; do
-        (cd "$here" && REDIS_URL="redis://127.0.0.1:$redis_port" ROOMS_ANNOUNCE=0 exec nice -n "$nice" node server.js "$port") \
-            > "$logs/node-$port-$run.log" 2>&1 &
-        pids+=($!); node_pids+=($!); addrs+=("127.0.0.1:$port")
-    done
-    for port in 9321 9322 9323; do wait_port "$port"; done
-    sleep 1
-    nice -n "$nice" "$PUSHWIRE" loadtest --sio-fleet "$(IFS=,; echo "${addrs[*]}")" --per-node "$per_node" \
-        --rates "$rates" --seconds "$seconds" --p99-limit "$limit" \
-        --pids "$(IFS=,; echo "${node_pids[*]}")" --label node || status=1
-    stop
-    sleep 2
+    measure pushwire 9311 9312 9313
+    measure node 9321 9322 9323
     run=$((run + 1))
 done
 exit $status

@@ -43,15 +43,8 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-# wait_port PORT: until something listens there (at most 10 s).
-wait_port() {
-    i=0
-    while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -lt 100 ] || { echo "nothing listens on $1"; exit 1; }
-        sleep 0.1
-    done
-}
+# shellcheck source=common.sh
+. "$here/common.sh"
 
 status=0
 run=1
