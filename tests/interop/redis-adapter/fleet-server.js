@@ -30,9 +30,10 @@ const { Server } = require('socket.io');
 const { createClient } = require('redis');
 const { createAdapter } = require('@socket.io/redis-adapter');
 
-// Logged, not fatal: node ends the process on an unhandled rejection, and a Redis outage
-// can reject a command the adapter does not catch (seen once: this server exited during
-// the outage check, its cause not captured). The check is about the fleet staying up.
+// Logged, not fatal: node ends the process on an unhandled rejection, and redis-adapter
+// 8.3.0 publishes a broadcast without handling the promise (`this.pubClient.publish(channel,
+// msg)`), which node-redis rejects with SocketClosedUnexpectedlyError when Redis drops the
+// connection under it: without this, the outage check ends this server.
 process.on('unhandledRejection', (e) => console.error('unhandled rejection:', e && e.message));
 
 const PREFIX = 'chat:';
