@@ -33,17 +33,15 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
-use tokio::time::{sleep, sleep_until, timeout, Instant};
+use tokio::time::{sleep, sleep_until, Instant};
 
 use crate::loadtest::{load_average, ms, WsPeer, CONNECTING};
-use crate::loadtest_sio::{chat_round, join};
+use crate::loadtest_sio::{chat_round, join_gated};
 
 /// How long after a step's last send its receipts may still arrive.
 const DRAIN: Duration = Duration::from_secs(5);
 /// Quiet time between steps.
 const BETWEEN: Duration = Duration::from_secs(1);
-/// Longest wait for one socket's connection, Socket.IO connect and join.
-const JOIN_WITHIN: Duration = Duration::from_secs(60);
 /// Message numbers: `step * STRIDE + j` (the chat texts carry at most 9 digits).
 const STRIDE: usize = 10_000_000;
 /// Most steps in a ladder.
@@ -381,19 +379,13 @@ async fn check(o: Options) -> Result<(), String> {
         let (gate, ready, fleet, addr) =
             (gate.clone(), ready_tx.clone(), fleet.clone(), o.addrs[node]);
         tokio::spawn(async move {
-            let permit = gate.acquire_owned().await;
-            let r = timeout(JOIN_WITHIN, join(addr)).await;
-            drop(permit);
-            match r {
-                Ok(Ok(p)) => {
+            match join_gated(&gate, addr).await {
+                Ok(p) => {
                     let _ = ready.send(Ok(()));
                     socket(p, me, node, fleet, cmds).await;
                 }
-                Ok(Err(e)) => {
+                Err(e) => {
                     let _ = ready.send(Err(format!("{addr}: {e}")));
-                }
-                Err(_) => {
-                    let _ = ready.send(Err(format!("{addr}: connect and join timed out")));
                 }
             }
         });

@@ -196,6 +196,15 @@ pub(crate) async fn join(addr: SocketAddr) -> Result<WsPeer, String> {
     }
 }
 
+/// [`join`] once a permit of `gate` is free (at most that many handshakes in flight),
+/// within [`JOIN_WITHIN`].
+pub(crate) async fn join_gated(gate: &Semaphore, addr: SocketAddr) -> Result<WsPeer, String> {
+    let permit = gate.acquire().await;
+    let r = timeout(JOIN_WITHIN, join(addr)).await;
+    drop(permit);
+    r.unwrap_or_else(|_| Err("connect and join timed out".into()))
+}
+
 /// What the receivers, the sender and the driver share.
 struct Bench {
     /// Send times, receipt times and counts per round.
@@ -349,19 +358,13 @@ async fn check(mut o: Options) -> Result<(), String> {
     for _ in 0..receivers {
         let (gate, ready, bench, addr) = (gate.clone(), ready_tx.clone(), bench.clone(), o.addr);
         tokio::spawn(async move {
-            let permit = gate.acquire_owned().await;
-            let r = timeout(JOIN_WITHIN, join(addr)).await;
-            drop(permit);
-            match r {
-                Ok(Ok(p)) => {
+            match join_gated(&gate, addr).await {
+                Ok(p) => {
                     let _ = ready.send(Ok(()));
                     receive(p, &bench).await;
                 }
-                Ok(Err(e)) => {
+                Err(e) => {
                     let _ = ready.send(Err(e));
-                }
-                Err(_) => {
-                    let _ = ready.send(Err("connect and join timed out".into()));
                 }
             }
         });

@@ -97,6 +97,22 @@ async function connect(node, name) {
   return c;
 }
 
+// The nodes where a new client (named `<node>-<suffix>`) connects and joins; the others'
+// errors are passed to `failed`.
+async function accepting(suffix, failed) {
+  const ok = [];
+  for (const node of NAMES) {
+    try {
+      const c = await connect(node, `${node}-${suffix}`);
+      ok.push(node);
+      c.socket.close();
+    } catch (e) {
+      failed(node, e);
+    }
+  }
+  return ok;
+}
+
 function portOpen(url) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
@@ -143,16 +159,9 @@ async function main() {
 
   // While it is away: a new client can connect and join on every node.
   await sleep(OUTAGE_MS / 2);
-  const fresh = [];
-  for (const node of NAMES) {
-    try {
-      const c = await connect(node, `${node}-new`);
-      fresh.push(node);
-      c.socket.close();
-    } catch (e) {
-      report(`${node}: a new client connects and joins while Redis is down`, false, e.message);
-    }
-  }
+  const fresh = await accepting('new', (node, e) =>
+    report(`${node}: a new client connects and joins while Redis is down`, false, e.message),
+  );
   report('every node accepts a new client while Redis is down', fresh.length === NAMES.length, fresh.join(' '));
   await sleep(OUTAGE_MS / 2);
 
@@ -254,16 +263,7 @@ async function main() {
 
   // Every node still serves.
   {
-    const alive = [];
-    for (const node of NAMES) {
-      try {
-        const c = await connect(node, `${node}-end`);
-        alive.push(node);
-        c.socket.close();
-      } catch (e) {
-        console.log(`info ${node}: ${e.message}`);
-      }
-    }
+    const alive = await accepting('end', (node, e) => console.log(`info ${node}: ${e.message}`));
     report('every node still serves after the outage', alive.length === NAMES.length, alive.join(' '));
   }
 
