@@ -239,7 +239,7 @@ pub(crate) struct Link {
     config: RedisConfig,
     /// The namespaces subscribed: the configured ones, and dynamic ones once a socket
     /// connected to them (as a node server makes a namespace's adapter when it is created).
-    channels: std::sync::RwLock<HashMap<String, Arc<Channels>>>,
+    channels: std::sync::RwLock<HashMap<Arc<str>, Arc<Channels>>>,
     /// The subscribed connection's command half, to subscribe namespaces made later.
     sink: Mutex<Option<redis::aio::PubSubSink>>,
     out: mpsc::Sender<Outgoing>,
@@ -275,18 +275,19 @@ impl Link {
     }
 
     /// The subscribed namespace whose channels `f` accepts.
-    fn namespace_of(&self, f: impl Fn(&Channels) -> bool) -> Option<(String, Arc<Channels>)> {
+    /// (Asked for every message received: nothing is copied, two counts are raised.)
+    fn namespace_of(&self, f: impl Fn(&Channels) -> bool) -> Option<(Arc<str>, Arc<Channels>)> {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
         map.iter()
             .find(|(_, c)| f(c))
-            .map(|(n, c)| (n.clone(), Arc::clone(c)))
+            .map(|(n, c)| (Arc::clone(n), Arc::clone(c)))
     }
 
     /// The subscribed namespaces and their channels, now.
-    fn namespaces(&self) -> Vec<(String, Arc<Channels>)> {
+    fn namespaces(&self) -> Vec<(Arc<str>, Arc<Channels>)> {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
         map.iter()
-            .map(|(n, c)| (n.clone(), Arc::clone(c)))
+            .map(|(n, c)| (Arc::clone(n), Arc::clone(c)))
             .collect()
     }
 
@@ -303,7 +304,7 @@ impl Link {
                 return None;
             }
             let c = Arc::new(Channels::new(&self.config.key, nsp));
-            map.insert(nsp.to_owned(), Arc::clone(&c));
+            map.insert(Arc::from(nsp), Arc::clone(&c));
             c
         };
         let sink = self.sink.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -471,7 +472,12 @@ impl Cluster {
             .config
             .namespaces
             .iter()
-            .map(|n| (n.clone(), Arc::new(Channels::new(&config.key, n))))
+            .map(|n| {
+                (
+                    Arc::from(n.as_str()),
+                    Arc::new(Channels::new(&config.key, n)),
+                )
+            })
             .collect::<HashMap<_, _>>();
         let channels = std::sync::RwLock::new(channels);
         let link = Arc::new(Link {
