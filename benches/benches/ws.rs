@@ -414,10 +414,12 @@ fn ws_unmask_1m(c: &mut Criterion) {
 // ----- permessage-deflate ----------------------------------------------------------------
 
 /// The agreement of `ws_deflate`: the defaults, i.e. context takeover both ways, 15-bit
-/// windows (what browsers, node `ws` and python `websockets` end up with).
+/// windows (what browsers, node `ws` and python `websockets` end up with), on the miniz_oxide
+/// engine, since this group measures the codec's cost over that raw library (the engines
+/// are compared in benches/deflate.rs).
 fn deflate_conn(role: pushwire_ws::Role) -> pushwire_ws::Connection {
     use pushwire_ws::deflate::negotiate::Agreement;
-    use pushwire_ws::deflate::{DeflateConfig, PerMessageDeflate};
+    use pushwire_ws::deflate::{DeflateConfig, Engine, PerMessageDeflate};
     use pushwire_ws::{Config, Connection, FixedMaskKey, Role};
     let mut conn = match role {
         Role::Server => Connection::server(Config::default()),
@@ -430,7 +432,7 @@ fn deflate_conn(role: pushwire_ws::Role) -> pushwire_ws::Connection {
     conn.set_extension(Box::new(PerMessageDeflate::new(
         role,
         Agreement::default(),
-        DeflateConfig::default(),
+        DeflateConfig::default().with_engine(Engine::Miniz),
     )));
     conn
 }

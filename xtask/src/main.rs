@@ -8,13 +8,16 @@
 //!   both (steps `autobahn` and `autobahn-deflate`).
 //! * `cargo xtask interop [CHECK...]` — real peers (headless Chromium, node and python
 //!   peers); only the named checks when given.
-//! * `cargo xtask fuzz [--seconds N] [TARGET...]` — build every cargo-fuzz target and run
-//!   each one for N seconds (the smoke run CI does).
+//! * `cargo xtask fuzz [--seconds N] [TARGET...]` — build every cargo-fuzz target, replay
+//!   its kept corpus (`fuzz/seeds/<target>`) and fuzz it for N seconds (CI's `fuzz` step).
+//! * `cargo xtask fuzz-campaign [--max-seconds N] [--plateau S] [TARGET...]` — fuzz each
+//!   target until its coverage plateaus, then merge what it found into the kept corpus.
 //!
 //! Dependencies are kept to serde_json (reading Autobahn reports) so this crate builds in
 //! seconds on a fresh machine.
 
 mod autobahn;
+mod fuzz;
 mod hosts;
 mod interop;
 mod proc;
@@ -30,7 +33,8 @@ fn main() -> ExitCode {
     env::set_current_dir(&root).expect("cannot enter the workspace root");
     match args.first().map(String::as_str) {
         Some("ci") => ci(&args[1..]),
-        Some("fuzz") => fuzz_cmd(&args[1..]),
+        Some("fuzz") => report("fuzz", fuzz::smoke_cmd(&args[1..])),
+        Some("fuzz-campaign") => report("fuzz-campaign", fuzz::campaign(&args[1..])),
         Some("autobahn") => report(
             "autobahn",
             autobahn::autobahn(args[1..].iter().any(|a| a == "--deflate")),
@@ -55,7 +59,10 @@ fn print_help() {
          ci [--skip STEP,...] [--only STEP,...] [--fuzz-seconds N]\n      \
          run every check (steps: {})\n  \
          fuzz [--seconds N] [TARGET...]\n      \
-         build the cargo-fuzz targets and run each for N seconds (default 20)\n  \
+         build the cargo-fuzz targets, replay each kept corpus, fuzz each for N seconds (default 20)\n  \
+         fuzz-campaign [--max-seconds N] [--plateau S] [TARGET...]\n      \
+         fuzz each target until no new coverage for S s (default 60; at most N s, default 300),\n      \
+         then minimize what it found into fuzz/seeds/<target>\n  \
          autobahn [--deflate]\n      \
          Autobahn|Testsuite cases 1-11 (--deflate: 12-13) against pushwire-ws in both roles\n  \
          interop [CHECK...]\n      \
@@ -181,7 +188,7 @@ fn ci(args: &[String]) -> ExitCode {
             "autobahn" => autobahn::autobahn(false),
             "autobahn-deflate" => autobahn::autobahn(true),
             "interop" => interop::interop(&[]),
-            "fuzz" => fuzz_smoke(fuzz_seconds, &[]),
+            "fuzz" => fuzz::smoke(fuzz_seconds, &[]),
             _ => unreachable!("every step in STEPS is handled"),
         };
         let time = t.elapsed();
@@ -301,122 +308,5 @@ fn run_tests() -> Result<(), String> {
     } else {
         println!("    cargo-nextest not found; using cargo test");
         run(cargo().args(["test", "--workspace", "--all-targets", "--no-fail-fast"]))
-    }
-}
-
-/// Makes sure `cargo fuzz` runs, installing cargo-fuzz into target/tools when missing.
-/// Returns the PATH to use.
-fn ensure_cargo_fuzz() -> Result<std::ffi::OsString, String> {
-    let tools = Path::new("target/tools");
-    let tools_bin = env::current_dir()
-        .map_err(|e| e.to_string())?
-        .join(tools)
-        .join("bin");
-    let mut paths = vec![tools_bin.clone()];
-    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
-    let path = env::join_paths(paths).map_err(|e| e.to_string())?;
-    if succeeds(cargo().env("PATH", &path).args(["fuzz", "--version"])) {
-        return Ok(path);
-    }
-    println!("    cargo-fuzz not found; installing it into target/tools");
-    run(cargo().args([
-        "install",
-        "cargo-fuzz",
-        "--locked",
-        "--root",
-        &tools.to_string_lossy(),
-    ]))?;
-    Ok(path)
-}
-
-fn fuzz_cmd(args: &[String]) -> ExitCode {
-    let mut seconds = 20;
-    let mut targets = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--seconds" {
-            seconds = it.next().and_then(|s| s.parse().ok()).unwrap_or(20);
-        } else {
-            targets.push(a.clone());
-        }
-    }
-    match fuzz_smoke(seconds, &targets) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("xtask fuzz: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Builds every fuzz target once, then runs each (or the ones named) for `seconds`,
-/// starting from the committed seeds in `fuzz/seeds/<target>` when present.
-fn fuzz_smoke(seconds: u64, only: &[String]) -> Result<(), String> {
-    let path = ensure_cargo_fuzz()?;
-    let out = cargo()
-        .env("PATH", &path)
-        .args(["fuzz", "list"])
-        .output()
-        .map_err(|e| format!("cargo fuzz list: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo fuzz list failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let all: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
-    let targets: Vec<String> = if only.is_empty() {
-        all.clone()
-    } else {
-        for t in only {
-            if !all.contains(t) {
-                return Err(format!("no fuzz target `{t}` (have: {})", all.join(", ")));
-            }
-        }
-        only.to_vec()
-    };
-    if targets.is_empty() {
-        return Err("no fuzz targets found".into());
-    }
-    run(cargo()
-        .env("PATH", &path)
-        .args(["fuzz", "build", "--sanitizer", "none"]))?;
-    let mut failed = Vec::new();
-    for t in &targets {
-        let corpus = format!("fuzz/corpus/{t}");
-        std::fs::create_dir_all(&corpus).map_err(|e| format!("{corpus}: {e}"))?;
-        let mut cmd = cargo();
-        cmd.env("PATH", &path)
-            .args(["fuzz", "run", "--sanitizer", "none", t, corpus.as_str()]);
-        let seeds = format!("fuzz/seeds/{t}");
-        if Path::new(&seeds).is_dir() {
-            cmd.arg(&seeds);
-        }
-        cmd.args([
-            "--",
-            &format!("-max_total_time={seconds}"),
-            "-max_len=4096",
-            "-print_final_stats=1",
-        ]);
-        let t0 = Instant::now();
-        let r = run(&mut cmd);
-        println!(
-            "    fuzz target {t}: {} after {:.1}s",
-            if r.is_ok() { "ok" } else { "FAILED" },
-            t0.elapsed().as_secs_f64()
-        );
-        if r.is_err() {
-            failed.push(t.clone());
-        }
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("fuzz targets failed: {}", failed.join(", ")))
     }
 }

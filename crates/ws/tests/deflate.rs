@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use proptest::prelude::*;
 use pushwire_ws::deflate::negotiate::{self, Agreement, ClientWindowBits, Offer, ServerPolicy};
-use pushwire_ws::deflate::{DeflateConfig, PerMessageDeflate};
+use pushwire_ws::deflate::{DeflateConfig, Engine, PerMessageDeflate};
 use pushwire_ws::frame::{FrameHeader, OpCode, MAX_HEADER_LEN, RSV1};
 use pushwire_ws::handshake::{ClientHandshake, ClientRequest, HandshakeLimits, ServerHandshake};
 use pushwire_ws::mask::apply_mask;
@@ -182,17 +182,27 @@ fn messages() -> impl Strategy<Value = Vec<Vec<u8>>> {
     proptest::collection::vec(msg, 1..12)
 }
 
+/// Either engine: each side of a connection picks its own, so every pairing is checked
+/// (both speak the same DEFLATE, so any mix must interoperate).
+fn engines() -> impl Strategy<Value = Engine> {
+    prop_oneof![Just(Engine::Miniz), Just(Engine::ZlibRs)]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
-    /// compress → decompress over a sequence of messages, each direction, per parameter set.
+    /// compress → decompress over a sequence of messages, each direction, per parameter set
+    /// and engine pairing.
     #[test]
-    fn roundtrip(a in agreements(), msgs in messages(), threshold in 0usize..100) {
+    fn roundtrip(a in agreements(), msgs in messages(), threshold in 0usize..100,
+        ec in engines(), es in engines()) {
         let mut c = Connection::with_mask_keys(Role::Client, Config::default(),
             Box::new(FixedMaskKey([5, 6, 7, 8])));
-        c.set_extension(Box::new(PerMessageDeflate::new(Role::Client, a, cfg(threshold))));
+        c.set_extension(Box::new(PerMessageDeflate::new(Role::Client, a,
+            cfg(threshold).with_engine(ec))));
         let mut s = Connection::server(Config::default());
-        s.set_extension(Box::new(PerMessageDeflate::new(Role::Server, a, cfg(threshold))));
+        s.set_extension(Box::new(PerMessageDeflate::new(Role::Server, a,
+            cfg(threshold).with_engine(es))));
         for m in &msgs {
             c.send_binary(m.clone()).unwrap();
             pump(&mut c, &mut s);
@@ -205,10 +215,11 @@ proptest! {
 
     /// The codec alone: decompress(compress(m)) == m for every message in order.
     #[test]
-    fn codec_roundtrip(a in agreements(), msgs in messages(), role in any::<bool>()) {
+    fn codec_roundtrip(a in agreements(), msgs in messages(), role in any::<bool>(),
+        ee in engines(), ed in engines()) {
         let (me, peer) = if role { (Role::Client, Role::Server) } else { (Role::Server, Role::Client) };
-        let mut enc = PerMessageDeflate::new(me, a, cfg(0));
-        let mut dec = PerMessageDeflate::new(peer, a, cfg(0));
+        let mut enc = PerMessageDeflate::new(me, a, cfg(0).with_engine(ee));
+        let mut dec = PerMessageDeflate::new(peer, a, cfg(0).with_engine(ed));
         for m in &msgs {
             let z = enc.compress(m).unwrap();
             prop_assert_eq!(&dec.decompress(&z, m.len() as u64).unwrap(), m);

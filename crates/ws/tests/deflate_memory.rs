@@ -12,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 
 use pushwire_ws::deflate::negotiate::Agreement;
-use pushwire_ws::deflate::{DeflateConfig, PerMessageDeflate};
+use pushwire_ws::deflate::{DeflateConfig, Engine, PerMessageDeflate};
 use pushwire_ws::Role;
 
 struct Counting;
@@ -74,7 +74,13 @@ fn held_by_server(a: Agreement, config: DeflateConfig) -> isize {
 
 #[test]
 fn memory_per_configuration() {
-    let d = DeflateConfig::default();
+    for engine in [Engine::Miniz, Engine::ZlibRs] {
+        println!("engine {engine:?}:");
+        memory_on(DeflateConfig::default().with_engine(engine));
+    }
+}
+
+fn memory_on(d: DeflateConfig) {
     let rows = [
         (
             "context takeover both ways (default)",
@@ -127,7 +133,7 @@ fn memory_per_configuration() {
     let mut held = Vec::new();
     for (name, a, config) in rows {
         let h = held_by_server(a, config);
-        println!("{name}: {h} bytes held between messages (server side)");
+        println!("  {name}: {h} bytes held between messages (server side)");
         held.push(h);
     }
     // Structure, not exact sizes (those depend on the miniz_oxide version):

@@ -1,16 +1,12 @@
-//! The permessage-deflate codec: an [`Extension`] over miniz_oxide.
+//! The permessage-deflate codec: an [`Extension`] over a DEFLATE [`engine`](super::engine).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use bytes::Bytes;
-use miniz_oxide::deflate::core::{
-    compress_to_output, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
-};
-use miniz_oxide::inflate::stream::{inflate, InflateState};
-use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
 use super::config::DeflateConfig;
+use super::engine::{Compressor, Flush, Inflater, Step};
 use super::negotiate::Agreement;
 use crate::connection::Role;
 use crate::extension::{Extension, ExtensionError, MessageKind};
@@ -51,7 +47,9 @@ struct Stream {
 /// `send_fragment` is compressed fragment by fragment (a sync flush each) unless its first
 /// fragment is also its last (then it is a whole message as above). With a window of fewer than 15 bits the input is compressed in pieces
 /// of 2^bits bytes, each ended by a full flush, so that no back-reference reaches further than
-/// the agreed window (8 bits included; no fallback to 9 is needed). With no context takeover
+/// the agreed window (8 bits included: miniz_oxide compresses with any window, and zlib-rs,
+/// which refuses a raw 8-bit window, gets a 9-bit one whose pieces of 256 bytes still never
+/// refer further back than 256). With no context takeover
 /// (or a reduced window) the compressor is dropped after each message, so no compressor state
 /// is held between messages.
 ///
@@ -66,8 +64,8 @@ pub struct PerMessageDeflate {
     send_bits: u8,
     /// The peer's compression: whether its context resets per message.
     recv_reset: bool,
-    compressor: Option<Box<CompressorOxide>>,
-    inflater: Option<Box<InflateState>>,
+    compressor: Option<Compressor>,
+    inflater: Option<Inflater>,
     /// The message being streamed with `send_fragment`, between its first and last fragment.
     stream: Option<Stream>,
 }
@@ -123,34 +121,29 @@ impl PerMessageDeflate {
     /// with a reduced window), so the output ends with `00 00 ff ff` and every input byte is
     /// in it. The compressor is taken (or borrowed from the thread's spare) if not held.
     fn deflate_into(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), ExtensionError> {
-        let level = i32::from(self.config.level.clamp(1, 10));
+        let (engine, level, bits) = (self.config.engine, self.config.level, self.send_bits);
         let shared = self.stateless() && self.config.share_per_thread;
         if shared && self.compressor.is_none() {
-            self.compressor = spare::take_compressor().map(|mut c| {
-                c.reset();
-                c.set_compression_level_raw(level as u8);
-                c
-            });
+            self.compressor = spare::take_compressor()
+                .filter(|c| c.fits(engine, level, bits))
+                .map(|mut c| {
+                    c.reset();
+                    c
+                });
         }
-        let c = self.compressor.get_or_insert_with(|| {
-            Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
-                level, -15, 0,
-            )))
-        });
-        let (piece, flush) = if self.send_bits < 15 {
-            (1usize << self.send_bits, TDEFLFlush::Full)
+        let c = self
+            .compressor
+            .get_or_insert_with(|| Compressor::new(engine, level, bits));
+        let (piece, flush) = if bits < 15 {
+            (1usize << bits, Flush::Full)
         } else {
-            (usize::MAX, TDEFLFlush::Sync)
+            (usize::MAX, Flush::Sync)
         };
         let mut rest = data;
         loop {
             let n = rest.len().min(piece);
             let (chunk, tail) = rest.split_at(n);
-            let (status, consumed) = compress_to_output(c, chunk, flush, |b| {
-                out.extend_from_slice(b);
-                true
-            });
-            if status != TDEFLStatus::Okay || consumed != n {
+            if c.compress(chunk, flush, out).is_err() {
                 self.compressor = None;
                 self.stream = None;
                 return Err(DEFLATE_FAILED);
@@ -190,10 +183,13 @@ impl PerMessageDeflate {
     pub fn decompress(&mut self, data: &[u8], max_len: u64) -> Result<Vec<u8>, ExtensionError> {
         let shared = self.recv_reset && self.config.share_per_thread;
         if shared && self.inflater.is_none() {
-            self.inflater = spare::take_inflater().map(|mut st| {
-                st.reset(DataFormat::Raw);
-                st
-            });
+            let engine = self.config.engine;
+            self.inflater = spare::take_inflater()
+                .filter(|st| st.fits(engine))
+                .map(|mut st| {
+                    st.reset();
+                    st
+                });
         }
         let r = self.inflate_bounded(data, max_len);
         if r.is_err() || self.recv_reset {
@@ -223,9 +219,8 @@ impl PerMessageDeflate {
             0 => usize::MAX,
             r => (data.len() + 4).saturating_mul(r as usize),
         };
-        let st = self
-            .inflater
-            .get_or_insert_with(|| InflateState::new_boxed(DataFormat::Raw));
+        let engine = self.config.engine;
+        let st = self.inflater.get_or_insert_with(|| Inflater::new(engine));
         let mut out: Vec<u8> = Vec::new();
         let mut ended = false;
         for mut input in [data, &TAIL[..]] {
@@ -240,9 +235,9 @@ impl PerMessageDeflate {
                 let start = out.len();
                 let space = out.capacity() - start;
                 out.resize(start + space, 0);
-                let r = inflate(st, input, &mut out[start..], MZFlush::None);
-                out.truncate(start + r.bytes_written);
-                input = &input[r.bytes_consumed..];
+                let (consumed, written, step) = st.inflate(input, &mut out[start..]);
+                out.truncate(start + written);
+                input = &input[consumed..];
                 if out.len() > limit {
                     return Err(TOO_BIG);
                 }
@@ -252,25 +247,25 @@ impl PerMessageDeflate {
                         reason: "compression ratio above the limit",
                     });
                 }
-                match r.status {
-                    Ok(MZStatus::StreamEnd) => {
+                match step {
+                    Step::End => {
                         // A block with BFINAL set ended the stream; anything after it (the
                         // appended tail) is ignored.
                         ended = true;
                         break;
                     }
-                    Ok(_) => {}
-                    Err(MZError::Buf) => {
+                    Step::Ok => {}
+                    Step::Stuck => {
                         if input.is_empty() {
                             break;
                         }
-                        if r.bytes_consumed == 0 && r.bytes_written == 0 {
+                        if consumed == 0 && written == 0 {
                             return Err(CORRUPT);
                         }
                     }
-                    Err(_) => return Err(CORRUPT),
+                    Step::Corrupt => return Err(CORRUPT),
                 }
-                if input.is_empty() && r.bytes_written < space {
+                if input.is_empty() && written < space {
                     break;
                 }
             }
@@ -289,30 +284,29 @@ impl PerMessageDeflate {
 /// One spare compressor and inflater per thread, for [`DeflateConfig::share_per_thread`].
 #[cfg(feature = "std")]
 mod spare {
-    use super::{CompressorOxide, InflateState};
-    use alloc::boxed::Box;
+    use super::{Compressor, Inflater};
     use core::cell::RefCell;
 
     std::thread_local! {
-        static COMPRESSOR: RefCell<Option<Box<CompressorOxide>>> = const { RefCell::new(None) };
-        static INFLATER: RefCell<Option<Box<InflateState>>> = const { RefCell::new(None) };
+        static COMPRESSOR: RefCell<Option<Compressor>> = const { RefCell::new(None) };
+        static INFLATER: RefCell<Option<Inflater>> = const { RefCell::new(None) };
     }
 
-    pub(super) fn take_compressor() -> Option<Box<CompressorOxide>> {
+    pub(super) fn take_compressor() -> Option<Compressor> {
         COMPRESSOR.with(|c| c.borrow_mut().take())
     }
 
-    pub(super) fn put_compressor(c: Option<Box<CompressorOxide>>) {
+    pub(super) fn put_compressor(c: Option<Compressor>) {
         if c.is_some() {
             COMPRESSOR.with(|s| *s.borrow_mut() = c);
         }
     }
 
-    pub(super) fn take_inflater() -> Option<Box<InflateState>> {
+    pub(super) fn take_inflater() -> Option<Inflater> {
         INFLATER.with(|c| c.borrow_mut().take())
     }
 
-    pub(super) fn put_inflater(st: Option<Box<InflateState>>) {
+    pub(super) fn put_inflater(st: Option<Inflater>) {
         if st.is_some() {
             INFLATER.with(|s| *s.borrow_mut() = st);
         }
@@ -322,20 +316,19 @@ mod spare {
 /// Without std there is no thread-local storage: nothing is shared.
 #[cfg(not(feature = "std"))]
 mod spare {
-    use super::{CompressorOxide, InflateState};
-    use alloc::boxed::Box;
+    use super::{Compressor, Inflater};
 
-    pub(super) fn take_compressor() -> Option<Box<CompressorOxide>> {
+    pub(super) fn take_compressor() -> Option<Compressor> {
         None
     }
 
-    pub(super) fn put_compressor(_: Option<Box<CompressorOxide>>) {}
+    pub(super) fn put_compressor(_: Option<Compressor>) {}
 
-    pub(super) fn take_inflater() -> Option<Box<InflateState>> {
+    pub(super) fn take_inflater() -> Option<Inflater> {
         None
     }
 
-    pub(super) fn put_inflater(_: Option<Box<InflateState>>) {}
+    pub(super) fn put_inflater(_: Option<Inflater>) {}
 }
 
 impl Extension for PerMessageDeflate {
@@ -451,9 +444,19 @@ mod tests {
     use super::*;
     use alloc::vec;
 
+    use crate::deflate::Engine;
+
+    /// Both engines; the tests that exercise the engine itself run once per engine.
+    const ENGINES: [Engine; 2] = [Engine::Miniz, Engine::ZlibRs];
+
     fn pair(a: Agreement) -> (PerMessageDeflate, PerMessageDeflate) {
+        pair_on(a, Engine::Auto)
+    }
+
+    fn pair_on(a: Agreement, engine: Engine) -> (PerMessageDeflate, PerMessageDeflate) {
         let cfg = DeflateConfig {
             threshold: 0,
+            engine,
             ..DeflateConfig::default()
         };
         (
@@ -464,6 +467,13 @@ mod tests {
 
     #[test]
     fn rfc_example_hello() {
+        for engine in ENGINES {
+            rfc_example_hello_on(engine);
+        }
+    }
+
+    fn rfc_example_hello_on(engine: Engine) {
+        let pair = |a| pair_on(a, engine);
         // RFC 7692 §7.2.3.1: "Hello" compressed is 0xf2 0x48 0xcd 0xc9 0xc9 0x07 0x00.
         let (_, mut s) = pair(Agreement::default());
         let out = s
@@ -530,21 +540,24 @@ mod tests {
         // the stream must still decode; an inflater restricted to 256 bytes proves it.
         let pattern: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
         let msg = [pattern.clone(), pattern.clone(), pattern].concat();
-        for bits in 8..=15 {
+        for (bits, engine) in (8..=15).flat_map(|b| ENGINES.map(|e| (b, e))) {
             let a = Agreement {
                 client_max_window_bits: bits,
                 ..Agreement::default()
             };
-            let (mut c, mut s) = pair(a);
+            let (mut c, mut s) = pair_on(a, engine);
             let m = c.compress(&msg).unwrap();
             assert_eq!(s.decompress(&m, 10_000).unwrap(), msg);
             let mut tail = m.clone();
             tail.extend_from_slice(&TAIL);
             let max = check_max_distance(&tail);
             if bits < 15 {
-                assert!(max <= 1 << bits, "bits {bits}: distance {max}");
+                assert!(max <= 1 << bits, "{engine:?} bits {bits}: distance {max}");
             } else {
-                assert!(max >= 300, "the checker sees the long references");
+                assert!(
+                    max >= 300,
+                    "{engine:?}: the checker sees the long references"
+                );
             }
         }
     }
@@ -682,7 +695,13 @@ mod tests {
 
     #[test]
     fn zip_bomb_is_1009_without_big_allocation() {
-        let (mut c, mut s) = pair(Agreement::default());
+        for engine in ENGINES {
+            zip_bomb_on(engine);
+        }
+    }
+
+    fn zip_bomb_on(engine: Engine) {
+        let (mut c, mut s) = pair_on(Agreement::default(), engine);
         let big = vec![0u8; 4 << 20];
         let m = c.compress(&big).unwrap();
         assert!(m.len() < 8 << 10);
@@ -695,6 +714,7 @@ mod tests {
             DeflateConfig {
                 max_ratio: 100,
                 ratio_floor: 1024,
+                engine,
                 ..DeflateConfig::default()
             },
         );
@@ -727,9 +747,11 @@ mod tests {
             share_per_thread: true,
             ..DeflateConfig::default()
         };
-        // Several connections of one thread, interleaved.
-        let mut conns: Vec<_> = (0..3)
-            .map(|_| {
+        // Several connections of one thread, interleaved, on alternating engines (a spare
+        // of one engine is never handed to the other).
+        let mut conns: Vec<_> = (0..4)
+            .map(|i| {
+                let cfg = cfg.with_engine(ENGINES[i % 2]);
                 (
                     PerMessageDeflate::new(Role::Client, a, cfg),
                     PerMessageDeflate::new(Role::Server, a, cfg),
@@ -755,13 +777,15 @@ mod tests {
 
     #[test]
     fn corrupt_is_1007() {
-        let (_, mut s) = pair(Agreement::default());
-        // Block type 3 is reserved.
-        assert_eq!(
-            s.decompress(&[0xff, 0xff, 0xff], 100).unwrap_err().code,
-            1007
-        );
-        assert!(!s.holds_state());
+        for engine in ENGINES {
+            let (_, mut s) = pair_on(Agreement::default(), engine);
+            // Block type 3 is reserved.
+            assert_eq!(
+                s.decompress(&[0xff, 0xff, 0xff], 100).unwrap_err().code,
+                1007
+            );
+            assert!(!s.holds_state());
+        }
     }
 
     #[test]
@@ -776,6 +800,19 @@ mod tests {
         let (rsv, out) = c.encode(MessageKind::Text, long).unwrap();
         assert_eq!(rsv, RSV1);
         assert!(out.len() < 100);
+    }
+
+    #[test]
+    fn empty_messages_after_others_with_context_takeover() {
+        // zlib writes nothing for a flush that repeats the previous one; each empty message
+        // must still be a valid (empty) compressed message for the peer.
+        for engine in ENGINES {
+            let (mut c, mut s) = pair_on(Agreement::default(), engine);
+            for m in [&b"hello hello"[..], b"", b"", b"hello", b""] {
+                let z = c.compress(m).unwrap();
+                assert_eq!(s.decompress(&z, 100).unwrap(), m, "{engine:?}");
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ pub struct DeflateConfig {
     /// Messages shorter than this many bytes are sent uncompressed (RSV1 clear). Default 64:
     /// below that, compression rarely saves more than its own cost.
     pub threshold: usize,
-    /// Compression level 1..=10 (miniz_oxide's scale; 0 is treated as 1). Default 6.
+    /// Compression level 1..=10 (miniz_oxide's scale; 0 is treated as 1; zlib-rs stops at 9,
+    /// so 10 is 9 there). Default 6.
     pub level: u8,
     /// A received message may not inflate to more than `max_ratio` times its compressed size
     /// once it exceeds [`ratio_floor`](Self::ratio_floor) bytes (close 1009). 0 disables.
@@ -23,6 +24,23 @@ pub struct DeflateConfig {
     /// connections of that thread, instead of allocating one per message (as uWS does).
     /// Needs the `std` feature (ignored without it). Default `false`.
     pub share_per_thread: bool,
+    /// Which DEFLATE implementation compresses and inflates. Default [`Engine::Auto`].
+    pub engine: Engine,
+}
+
+/// The DEFLATE implementation behind permessage-deflate. Both produce and accept the same
+/// wire format; they differ in speed (docs/performance.md, "permessage-deflate engines").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Engine {
+    /// zlib-rs when the `zlib-rs` feature is built (the default features), else miniz_oxide.
+    #[default]
+    Auto,
+    /// miniz_oxide: always built with the `deflate` feature; no `unsafe` in it.
+    Miniz,
+    /// zlib-rs (feature `zlib-rs`): a port of zlib-ng to Rust, several times faster at
+    /// compressing. Without the feature, this means miniz_oxide.
+    ZlibRs,
 }
 
 impl DeflateConfig {
@@ -33,6 +51,7 @@ impl DeflateConfig {
         max_ratio: 200,
         ratio_floor: 1 << 20,
         share_per_thread: false,
+        engine: Engine::Auto,
     };
 
     /// Sets [`threshold`](Self::threshold).
@@ -60,6 +79,13 @@ impl DeflateConfig {
     #[must_use]
     pub const fn with_ratio_floor(mut self, v: usize) -> Self {
         self.ratio_floor = v;
+        self
+    }
+
+    /// Sets [`engine`](Self::engine).
+    #[must_use]
+    pub const fn with_engine(mut self, v: Engine) -> Self {
+        self.engine = v;
         self
     }
 

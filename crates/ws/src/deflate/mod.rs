@@ -30,5 +30,7 @@ pub mod negotiate;
 #[cfg(feature = "deflate")]
 mod codec;
 #[cfg(feature = "deflate")]
+mod engine;
+#[cfg(feature = "deflate")]
 pub use codec::PerMessageDeflate;
-pub use config::DeflateConfig;
+pub use config::{DeflateConfig, Engine};
