@@ -70,8 +70,14 @@ fuzz_target!(|input: (Vec<u8>, Vec<u8>, bool)| {
         codec(peer)
             .encode(frame.clone(), &mut wire)
             .expect("a decoded frame encodes");
-        let again = codec(role).decode(&mut wire).expect("re-encoded frame decodes");
-        assert_eq!(again.as_ref(), Some(frame), "decode(encode(frame)) == frame");
+        let again = codec(role)
+            .decode(&mut wire)
+            .expect("re-encoded frame decodes");
+        assert_eq!(
+            again.as_ref(),
+            Some(frame),
+            "decode(encode(frame)) == frame"
+        );
         assert!(wire.is_empty());
     }
 });

@@ -8,13 +8,17 @@
 //! frame is ever written by the two halves together, and exactly as many as by the twin.
 #![no_main]
 
+use bytes::Buf;
 use libfuzzer_sys::fuzz_target;
 use pushwire_ws::frame::{FrameHeader, HeaderDecode, OpCode};
-use bytes::Buf;
 use pushwire_ws::{Config, Connection, Event, FixedMaskKey, Receiver, Role, Sender};
 
 fn conn(role: Role) -> Connection {
-    Connection::with_mask_keys(role, Config::default(), Box::new(FixedMaskKey([5, 6, 7, 8])))
+    Connection::with_mask_keys(
+        role,
+        Config::default(),
+        Box::new(FixedMaskKey([5, 6, 7, 8])),
+    )
 }
 
 fn drain(t: pushwire_ws::Transmit) -> Vec<u8> {
@@ -107,8 +111,16 @@ fuzz_target!(|input: &[u8]| {
     let Some((&first, mut script)) = input.split_first() else {
         return;
     };
-    let role = if first & 1 == 0 { Role::Server } else { Role::Client };
-    let peer_role = if role == Role::Server { Role::Client } else { Role::Server };
+    let role = if first & 1 == 0 {
+        Role::Server
+    } else {
+        Role::Client
+    };
+    let peer_role = if role == Role::Server {
+        Role::Client
+    } else {
+        Role::Server
+    };
     let mut peer = conn(peer_role);
     let Ok((rx, tx)) = conn(role).split_with_keys(Box::new(FixedMaskKey([5, 6, 7, 8]))) else {
         panic!("no extension: the split cannot be refused")

@@ -425,11 +425,14 @@ fn campaign_one(target: &str, max: Duration, plateau: Duration) -> Result<Row, S
     let mut last_new = Instant::now();
     let mut plateaued = false;
     let (ok, tail) = watch(&bin, &args, max, |line, now| {
-        if let Some(s) = Status::parse(line) {
-            if line.contains("INITED") {
-                start = Some(s);
-                last_new = now;
-            } else if s.features > end.features {
+        if line.contains("INITED") {
+            // From an empty corpus the line has no coverage figures ("#2 INITED exec/s: 0").
+            let s = Status::parse(line).unwrap_or_default();
+            start = Some(s);
+            end = s;
+            last_new = now;
+        } else if let Some(s) = Status::parse(line) {
+            if s.features > end.features {
                 last_new = now;
             }
             end = s;

@@ -803,6 +803,25 @@ mod tests {
     }
 
     #[test]
+    fn where_the_engines_differ_on_broken_streams() {
+        // Found by the ws_inflate fuzz target's engine differential (seeds kept in
+        // fuzz/seeds/ws_inflate). A fixed-Huffman block whose first match reaches before the
+        // start of the stream: zlib-rs refuses it as zlib does ("invalid distance too far
+        // back"); miniz_oxide inflates the distance as zeros.
+        let (_, mut z) = pair_on(Agreement::default(), Engine::ZlibRs);
+        assert_eq!(z.decompress(&[0x23], 1000).unwrap_err().code, 1007);
+        let (_, mut m) = pair_on(Agreement::default(), Engine::Miniz);
+        assert!(m.decompress(&[0x23], 1000).unwrap().iter().all(|&b| b == 0));
+        // A dynamic block whose code-length codes all have length 0: miniz_oxide refuses it
+        // at once; zlib-rs, like zlib, reads on and waits for more input (the next message's
+        // bytes), so the message inflates to nothing and the error comes later.
+        let (_, mut z) = pair_on(Agreement::default(), Engine::ZlibRs);
+        assert_eq!(z.decompress(&[0xbd, 0x18], 1000).unwrap(), b"");
+        let (_, mut m) = pair_on(Agreement::default(), Engine::Miniz);
+        assert_eq!(m.decompress(&[0xbd, 0x18], 1000).unwrap_err().code, 1007);
+    }
+
+    #[test]
     fn empty_messages_after_others_with_context_takeover() {
         // zlib writes nothing for a flush that repeats the previous one; each empty message
         // must still be a valid (empty) compressed message for the peer.
