@@ -12,11 +12,15 @@
 //!   its kept corpus (`fuzz/seeds/<target>`) and fuzz it for N seconds (CI's `fuzz` step).
 //! * `cargo xtask fuzz-campaign [--max-seconds N] [--plateau S] [TARGET...]` — fuzz each
 //!   target until its coverage plateaus, then merge what it found into the kept corpus.
+//! * `cargo xtask bench-compare BENCH GROUP [--rounds N] [--time S] [--base NAME]` — the
+//!   contenders of a criterion group measured in alternation, round after round; median
+//!   ratio and its spread.
 //!
 //! Dependencies are kept to serde_json (reading Autobahn reports) so this crate builds in
 //! seconds on a fresh machine.
 
 mod autobahn;
+mod bench;
 mod fuzz;
 mod hosts;
 mod interop;
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(&args[1..]),
         Some("fuzz") => report("fuzz", fuzz::smoke_cmd(&args[1..])),
         Some("fuzz-campaign") => report("fuzz-campaign", fuzz::campaign(&args[1..])),
+        Some("bench-compare") => report("bench-compare", bench::compare(&args[1..])),
         Some("autobahn") => report(
             "autobahn",
             autobahn::autobahn(args[1..].iter().any(|a| a == "--deflate")),
@@ -63,6 +68,8 @@ fn print_help() {
          fuzz-campaign [--max-seconds N] [--plateau S] [TARGET...]\n      \
          fuzz each target until no new coverage for S s (default 60; at most N s, default 300),\n      \
          then minimize what it found into fuzz/seeds/<target>\n  \
+         bench-compare BENCH GROUP [--rounds N] [--time S] [--base NAME]\n      \
+         criterion contenders in alternating rounds; median ratio and spread\n  \
          autobahn [--deflate]\n      \
          Autobahn|Testsuite cases 1-11 (--deflate: 12-13) against pushwire-ws in both roles\n  \
          interop [CHECK...]\n      \
