@@ -1,6 +1,7 @@
 //! `deflate_engines`: permessage-deflate's two engines (miniz_oxide, zlib-rs) through
 //! pushwire-ws's own codec (`PerMessageDeflate::compress` / `decompress`), on a corpus of
-//! message kinds, with and without context takeover (issue 18).
+//! message kinds, with and without context takeover (and without it, with `share_per_thread`)
+//! (issue 18).
 //!
 //! Corpus (deterministic, built in `corpus`):
 //! * `chat`: 2,000 Socket.IO chat events of 60–260 bytes (`42["chat",{…}]`), names and rooms
@@ -156,18 +157,38 @@ fn agreement(takeover: bool) -> Agreement {
     }
 }
 
-fn codec(engine: Engine, takeover: bool, role: Role) -> PerMessageDeflate {
+/// How a connection keeps its DEFLATE state: context takeover, none (a compressor and an
+/// inflater allocated per message), or none with `share_per_thread` (one spare of each per
+/// thread, reset per message).
+#[derive(Clone, Copy)]
+enum Mode {
+    Takeover,
+    NoTakeover,
+    NoTakeoverShared,
+}
+
+impl Mode {
+    const ALL: [(&'static str, Mode); 3] = [
+        ("takeover", Mode::Takeover),
+        ("no-takeover", Mode::NoTakeover),
+        ("no-takeover-shared", Mode::NoTakeoverShared),
+    ];
+}
+
+fn codec(engine: Engine, mode: Mode, role: Role) -> PerMessageDeflate {
     PerMessageDeflate::new(
         role,
-        agreement(takeover),
-        DeflateConfig::default().with_engine(engine),
+        agreement(matches!(mode, Mode::Takeover)),
+        DeflateConfig::default()
+            .with_engine(engine)
+            .with_share_per_thread(matches!(mode, Mode::NoTakeoverShared)),
     )
 }
 
 /// Compresses every message on a fresh server codec; returns the compressed messages.
 #[inline(never)]
-fn compress_all(engine: Engine, takeover: bool, msgs: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let mut c = codec(engine, takeover, Role::Server);
+fn compress_all(engine: Engine, mode: Mode, msgs: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut c = codec(engine, mode, Role::Server);
     msgs.iter()
         .map(|m| c.compress(m).expect("compresses"))
         .collect()
@@ -175,8 +196,8 @@ fn compress_all(engine: Engine, takeover: bool, msgs: &[Vec<u8>]) -> Vec<Vec<u8>
 
 /// Inflates every compressed message on a fresh client codec; returns the bytes out.
 #[inline(never)]
-fn inflate_all(engine: Engine, takeover: bool, zs: &[Vec<u8>]) -> usize {
-    let mut d = codec(engine, takeover, Role::Client);
+fn inflate_all(engine: Engine, mode: Mode, zs: &[Vec<u8>]) -> usize {
+    let mut d = codec(engine, mode, Role::Client);
     zs.iter()
         .map(|z| d.decompress(z, 1 << 24).expect("inflates").len())
         .sum()
@@ -187,8 +208,7 @@ const ENGINES: [(&str, Engine); 2] = [("miniz", Engine::Miniz), ("zlib-rs", Engi
 fn deflate_engines(c: &mut Criterion) {
     for (kind, msgs) in corpus() {
         let raw: usize = msgs.iter().map(Vec::len).sum();
-        for takeover in [true, false] {
-            let mode = if takeover { "takeover" } else { "no-takeover" };
+        for (mode, takeover) in Mode::ALL {
             // Every engine inflates every engine's output to the original messages.
             for (en, e) in ENGINES {
                 let zs = compress_all(e, takeover, &msgs);

@@ -88,13 +88,13 @@ fn memory_on(d: DeflateConfig) {
             d,
         ),
         (
-            "server_no_context_takeover + client_no_context_takeover",
+            "server_no_context_takeover + client_no_context_takeover, not shared",
             Agreement {
                 server_no_context_takeover: true,
                 client_no_context_takeover: true,
                 ..Agreement::default()
             },
-            d,
+            d.with_share_per_thread(false),
         ),
         (
             "client_no_context_takeover only",
