@@ -91,6 +91,11 @@ fn build(only: &[String]) -> Result<Vec<String>, String> {
 
 /// The binary `cargo fuzz build` made for `target`.
 fn binary(target: &str) -> Result<PathBuf, String> {
+    binary_in(Path::new("fuzz/target"), target)
+}
+
+/// The binary for `target` under a cargo-fuzz target directory.
+fn binary_in(dir: &Path, target: &str) -> Result<PathBuf, String> {
     let out = Command::new("rustc")
         .arg("-vV")
         .output()
@@ -99,10 +104,7 @@ fn binary(target: &str) -> Result<PathBuf, String> {
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
         .ok_or("rustc -vV names no host")?;
-    let bin = Path::new("fuzz/target")
-        .join(host)
-        .join("release")
-        .join(target);
+    let bin = dir.join(host).join("release").join(target);
     if bin.is_file() {
         Ok(bin)
     } else {
@@ -231,12 +233,16 @@ fn interrupt(pid: u32) {
 /// Replays `target`'s kept corpus: every input executed once. Returns the number of inputs
 /// and the coverage they reach (libFuzzer's `INITED` line).
 fn replay(target: &str) -> Result<(usize, Status), String> {
+    replay_with(&binary(target)?, target)
+}
+
+/// [`replay`] with a given binary (an AddressSanitizer build, say).
+fn replay_with(bin: &Path, target: &str) -> Result<(usize, Status), String> {
     let dir = kept(target);
     let inputs = fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
     if inputs == 0 {
         return Ok((0, Status::default()));
     }
-    let bin = binary(target)?;
     let args = vec![
         "-runs=0".to_string(),
         MAX_LEN.to_string(),
@@ -244,7 +250,7 @@ fn replay(target: &str) -> Result<(usize, Status), String> {
         dir.display().to_string(),
     ];
     let mut inited = Status::default();
-    let (ok, tail) = watch(&bin, &args, Duration::from_secs(600), |line, _| {
+    let (ok, tail) = watch(bin, &args, Duration::from_secs(600), |line, _| {
         if line.contains("INITED") {
             if let Some(s) = Status::parse(line) {
                 inited = s;
@@ -332,6 +338,48 @@ pub(crate) fn smoke_cmd(args: &[String]) -> Result<(), String> {
 fn number(s: Option<&String>, what: &str) -> Result<u64, String> {
     s.and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("{what} takes a number"))
+}
+
+/// `cargo xtask fuzz-asan [TARGET...]`: with a nightly toolchain, builds every target with
+/// AddressSanitizer (into `fuzz/target-asan`, beside the plain build) and replays each kept
+/// corpus under it. Not a CI step: nightly is never required.
+pub(crate) fn asan(only: &[String]) -> Result<(), String> {
+    if !succeeds(cargo().args(["+nightly", "--version"])) {
+        return Err("no nightly toolchain (`cargo +nightly` fails): nothing to do".into());
+    }
+    let targets = build(only)?;
+    let path = ensure_cargo_fuzz()?;
+    let dir = Path::new("fuzz/target-asan");
+    run(cargo().env("PATH", &path).args([
+        "+nightly",
+        "fuzz",
+        "build",
+        "--sanitizer",
+        "address",
+        "--target-dir",
+        &dir.display().to_string(),
+    ]))?;
+    let mut failed = Vec::new();
+    println!(
+        "\n| target | kept inputs replayed under ASan | seconds | result |\n|---|---|---|---|"
+    );
+    for t in &targets {
+        let t0 = Instant::now();
+        let r = replay_with(&binary_in(dir, t)?, t);
+        let secs = t0.elapsed().as_secs_f64();
+        match r {
+            Ok((n, _)) => println!("| {t} | {n} | {secs:.1} | clean |"),
+            Err(e) => {
+                println!("| {t} | | {secs:.1} | FAILED |\n{e}");
+                failed.push(t.clone());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("under AddressSanitizer: {}", failed.join(", ")))
+    }
 }
 
 /// One target's campaign result, a row of docs/reliability.md.

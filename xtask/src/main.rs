@@ -12,6 +12,8 @@
 //!   its kept corpus (`fuzz/seeds/<target>`) and fuzz it for N seconds (CI's `fuzz` step).
 //! * `cargo xtask fuzz-campaign [--max-seconds N] [--plateau S] [TARGET...]` — fuzz each
 //!   target until its coverage plateaus, then merge what it found into the kept corpus.
+//! * `cargo xtask fuzz-asan [TARGET...]` — with a nightly toolchain: every target built with
+//!   AddressSanitizer, each kept corpus replayed under it.
 //! * `cargo xtask bench-compare BENCH GROUP [--rounds N] [--time S] [--base NAME]` — the
 //!   contenders of a criterion group measured in alternation, round after round; median
 //!   ratio and its spread.
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(&args[1..]),
         Some("fuzz") => report("fuzz", fuzz::smoke_cmd(&args[1..])),
         Some("fuzz-campaign") => report("fuzz-campaign", fuzz::campaign(&args[1..])),
+        Some("fuzz-asan") => report("fuzz-asan", fuzz::asan(&args[1..])),
         Some("bench-compare") => report("bench-compare", bench::compare(&args[1..])),
         Some("autobahn") => report(
             "autobahn",
@@ -68,6 +71,8 @@ fn print_help() {
          fuzz-campaign [--max-seconds N] [--plateau S] [TARGET...]\n      \
          fuzz each target until no new coverage for S s (default 60; at most N s, default 300),\n      \
          then minimize what it found into fuzz/seeds/<target>\n  \
+         fuzz-asan [TARGET...]\n      \
+         (nightly) build the targets with AddressSanitizer, replay each kept corpus under it\n  \
          bench-compare BENCH GROUP [--rounds N] [--time S] [--base NAME]\n      \
          criterion contenders in alternating rounds; median ratio and spread\n  \
          autobahn [--deflate]\n      \
