@@ -31,8 +31,10 @@ fuzz_target!(|data: &[u8]| {
         server_max_window_bits: 8 + ((flags >> 2) & 7),
         client_max_window_bits: 8 + ((data[2] >> 4) & 7),
     };
+    // Levels 1..=10: zlib-rs takes a different path per level range.
     let config = DeflateConfig::DEFAULT
         .with_threshold(0)
+        .with_level(1 + data[1] % 10)
         .with_max_ratio(if flags & 0x20 != 0 { 4 } else { 0 })
         .with_ratio_floor(64);
     let role = if flags & 0x40 != 0 {
@@ -57,17 +59,18 @@ fuzz_target!(|data: &[u8]| {
         let theirs = twin.decompress(msg, limit);
         match (&mine, &theirs) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{one:?} and {other:?} inflate differently"),
-            // Both refuse (the close code may differ for a message both corrupt and over the
-            // limit: each engine stops where its output or its decoding ends), or only one
-            // does: miniz_oxide inflates a distance reaching before the stream's start as
-            // zeros, and refuses some broken block headers at once where zlib-rs, like zlib,
-            // still waits for the next message's bytes (docs/ws.md). Either way the
-            // connection closes; nothing after it is comparable.
-            _ => break,
-        }
-        if mine.is_err() {
-            // After an error the connection closes; nothing after it is comparable.
-            break;
+            // Both refuse: the close code may differ for a message both corrupt and over the
+            // limit (each engine stops where its output or its decoding ends).
+            (Err(_), Err(_)) => break,
+            // Only one refuses, as corrupt: miniz_oxide inflates a distance reaching before
+            // the stream's start as zeros, and refuses some broken block headers at once
+            // where zlib-rs, like zlib, still waits for the next message's bytes
+            // (docs/ws.md). Any other one-sided refusal (a limit) would mean the outputs
+            // differ. Either way the connection closes; nothing after it is comparable.
+            (Err(e), Ok(_)) | (Ok(_), Err(e)) => {
+                assert_eq!(e.code, 1007, "one engine alone refused with {}", e.code);
+                break;
+            }
         }
     }
     // Exact roundtrip of the same bytes as plain messages, peer roles swapped.

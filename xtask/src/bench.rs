@@ -137,6 +137,13 @@ fn measure(bin: &PathBuf, name: &str, seconds: f64) -> Result<f64, String> {
         ])
         .output()
         .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "{name} exited with {}:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .find_map(|l| {

@@ -1,17 +1,20 @@
 //! Fuzzing that accumulates (issue 18).
 //!
-//! * `fuzz/seeds/<target>` is each target's **kept corpus**: minimized, committed, and
-//!   grown by campaigns. Hand-written seeds and every input that once found a bug live there
-//!   too, so a bug found once is replayed on every run.
-//! * `fuzz/corpus/<target>` is libFuzzer's working corpus (not committed).
-//! * [`smoke`] (CI's `fuzz` step) first **replays** the kept corpus (`-runs=0`: every input
-//!   executed once, nothing mutated; any crash fails), then fuzzes for a few seconds for new
-//!   inputs.
+//! * `fuzz/seeds/<target>`: hand-written seeds (spec examples, captured interop messages) and
+//!   every input that once found a bug, under readable names. Never rewritten by a tool.
+//! * `fuzz/kept/<target>`: the **kept corpus** — what campaigns found, minimized (libFuzzer's
+//!   `-merge=1`: only inputs that reach a coverage feature neither the seeds nor a smaller
+//!   kept input reach), named by content hash. Committed.
+//! * `fuzz/corpus/<target>`: libFuzzer's working corpus (not committed).
+//! * [`smoke`] (CI's `fuzz` step) first **replays** seeds and kept corpus (`-runs=0`: every
+//!   input executed once, nothing mutated; a crash, an oracle failure or a hang fails), then
+//!   fuzzes for a few seconds for new inputs.
 //! * [`campaign`] (`cargo xtask fuzz-campaign`) runs each target until its coverage
 //!   plateaus — no new coverage feature for `--plateau` seconds — or `--max-seconds`, then
-//!   merges the working corpus into the kept one with libFuzzer's `-merge=1` (minimizing:
-//!   only inputs that add a feature are kept) and prints one Markdown row per target for
+//!   merges the working corpus into the kept one and prints one Markdown row per target for
 //!   docs/reliability.md.
+//! * [`asan`] (`cargo xtask fuzz-asan`) replays seeds and kept corpora under
+//!   AddressSanitizer, with a nightly toolchain.
 //!
 //! The fuzz binaries are run directly (`fuzz/target/<host>/release/<target>`, built by
 //! `cargo fuzz build`), so the campaign can watch libFuzzer's status lines and stop it.
@@ -27,6 +30,9 @@ use crate::{cargo, run, succeeds};
 
 /// Longest input libFuzzer may generate; the kept corpora stay small with it.
 const MAX_LEN: &str = "-max_len=4096";
+
+/// An input running longer than this is a finding (a hang), not a pass.
+const TIMEOUT: &str = "-timeout=10";
 
 /// Makes sure `cargo fuzz` runs, installing cargo-fuzz into target/tools when missing.
 /// Returns the PATH to use.
@@ -53,9 +59,36 @@ fn ensure_cargo_fuzz() -> Result<std::ffi::OsString, String> {
     Ok(path)
 }
 
-/// Builds every target (`cargo fuzz build`, no sanitizer) and returns the targets to run:
-/// `only`, checked against `cargo fuzz list`, or all of them.
-fn build(only: &[String]) -> Result<Vec<String>, String> {
+/// What `cargo fuzz` needs and what it built.
+struct Built {
+    /// PATH with target/tools/bin first (cargo-fuzz).
+    path: std::ffi::OsString,
+    /// The targets to run.
+    targets: Vec<String>,
+    /// rustc's host triple (the binaries' directory).
+    host: String,
+}
+
+impl Built {
+    /// The binary for `target` under a cargo-fuzz target directory.
+    fn binary_in(&self, dir: &Path, target: &str) -> Result<PathBuf, String> {
+        let bin = dir.join(&self.host).join("release").join(target);
+        if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(format!("{} was not built", bin.display()))
+        }
+    }
+
+    /// The binary `cargo fuzz build` made for `target`.
+    fn binary(&self, target: &str) -> Result<PathBuf, String> {
+        self.binary_in(Path::new("fuzz/target"), target)
+    }
+}
+
+/// The targets to run (`only`, checked against `cargo fuzz list`, or all of them), without
+/// building anything.
+fn list(only: &[String]) -> Result<Built, String> {
     let path = ensure_cargo_fuzz()?;
     let out = cargo()
         .env("PATH", &path)
@@ -83,19 +116,6 @@ fn build(only: &[String]) -> Result<Vec<String>, String> {
     if targets.is_empty() {
         return Err("no fuzz targets found".into());
     }
-    run(cargo()
-        .env("PATH", &path)
-        .args(["fuzz", "build", "--sanitizer", "none"]))?;
-    Ok(targets)
-}
-
-/// The binary `cargo fuzz build` made for `target`.
-fn binary(target: &str) -> Result<PathBuf, String> {
-    binary_in(Path::new("fuzz/target"), target)
-}
-
-/// The binary for `target` under a cargo-fuzz target directory.
-fn binary_in(dir: &Path, target: &str) -> Result<PathBuf, String> {
     let out = Command::new("rustc")
         .arg("-vV")
         .output()
@@ -104,16 +124,46 @@ fn binary_in(dir: &Path, target: &str) -> Result<PathBuf, String> {
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
         .ok_or("rustc -vV names no host")?;
-    let bin = dir.join(host).join("release").join(target);
-    if bin.is_file() {
-        Ok(bin)
-    } else {
-        Err(format!("{} was not built", bin.display()))
-    }
+    Ok(Built {
+        path,
+        targets,
+        host,
+    })
+}
+
+/// [`list`], then builds every target (`cargo fuzz build`, no sanitizer).
+fn build(only: &[String]) -> Result<Built, String> {
+    let built = list(only)?;
+    run(cargo()
+        .env("PATH", &built.path)
+        .args(["fuzz", "build", "--sanitizer", "none"]))?;
+    Ok(built)
+}
+
+fn seeds(target: &str) -> PathBuf {
+    Path::new("fuzz/seeds").join(target)
 }
 
 fn kept(target: &str) -> PathBuf {
-    Path::new("fuzz/seeds").join(target)
+    Path::new("fuzz/kept").join(target)
+}
+
+/// The committed input directories of `target` that exist: seeds, then kept.
+fn committed(target: &str) -> Vec<PathBuf> {
+    [seeds(target), kept(target)]
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .collect()
+}
+
+/// Files (count, bytes) in a directory; 0 when it does not exist.
+fn files(dir: &Path) -> (usize, u64) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return (0, 0);
+    };
+    entries.flatten().fold((0, 0), |(n, b), e| {
+        (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0))
+    })
 }
 
 fn working(target: &str) -> Result<PathBuf, String> {
@@ -163,6 +213,28 @@ impl Status {
     }
 }
 
+/// How a watched libFuzzer run ended.
+struct Outcome {
+    /// Exited cleanly (0, or 72 after a SIGINT we sent because `on_line` asked).
+    ok: bool,
+    /// Still running at `limit`: stopped by us (a replay must never get here).
+    over_time: bool,
+    /// The last lines of its stderr.
+    tail: Vec<String>,
+    /// Its first lines that report a failure (`ERROR`, `panicked`, `deadly`, `timeout`),
+    /// kept apart so a long backtrace cannot push them out of `tail`.
+    errors: Vec<String>,
+}
+
+impl Outcome {
+    fn report(&self) -> String {
+        let mut s = self.errors.join("\n");
+        s.push_str("\n...\n");
+        s.push_str(&self.tail.join("\n"));
+        s
+    }
+}
+
 /// Runs `bin` with `args`, streaming its stderr through `on_line`; `on_line` returns true
 /// to stop the run (SIGINT, so libFuzzer exits cleanly). `limit` is a hard bound.
 fn watch(
@@ -170,7 +242,7 @@ fn watch(
     args: &[String],
     limit: Duration,
     mut on_line: impl FnMut(&str, Instant) -> bool,
-) -> Result<(bool, Vec<String>), String> {
+) -> Result<Outcome, String> {
     let mut child = Command::new(bin)
         .args(args)
         .stdout(Stdio::null())
@@ -188,13 +260,22 @@ fn watch(
     });
     let start = Instant::now();
     let mut tail: Vec<String> = Vec::new();
-    let mut stopping = false;
+    let mut errors: Vec<String> = Vec::new();
+    let mut asked = false;
+    let mut over_time = false;
     loop {
         match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(line) => {
-                if !stopping && on_line(&line, Instant::now()) {
+                if !asked && !over_time && on_line(&line, Instant::now()) {
                     interrupt(child.id());
-                    stopping = true;
+                    asked = true;
+                }
+                if errors.len() < 8
+                    && ["ERROR", "panicked", "deadly", "timeout"]
+                        .iter()
+                        .any(|w| line.contains(w))
+                {
+                    errors.push(line.clone());
                 }
                 tail.push(line);
                 if tail.len() > 60 {
@@ -202,26 +283,32 @@ fn watch(
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                if !stopping && on_line("", Instant::now()) {
+                if !asked && !over_time && on_line("", Instant::now()) {
                     interrupt(child.id());
-                    stopping = true;
+                    asked = true;
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
         if start.elapsed() > limit + Duration::from_secs(30) {
             let _ = child.kill();
-        } else if !stopping && start.elapsed() > limit {
+        } else if !asked && !over_time && start.elapsed() > limit {
             interrupt(child.id());
-            stopping = true;
+            over_time = true;
         }
     }
     let _ = reader.join();
     let status = child.wait().map_err(|e| e.to_string())?;
-    // libFuzzer exits 0 when done, and also after a SIGINT we sent (it prints its stats
-    // and exits with 0 or 72 — "interrupted" — depending on the version).
-    let ok = status.success() || (stopping && status.code() == Some(72));
-    Ok((ok, tail))
+    // libFuzzer exits 0 when done, and after a SIGINT it prints its stats and exits with 0
+    // or 72 ("interrupted") depending on the version.
+    let stopped = asked || over_time;
+    let ok = status.success() || (stopped && status.code() == Some(72));
+    Ok(Outcome {
+        ok,
+        over_time,
+        tail,
+        errors,
+    })
 }
 
 fn interrupt(pid: u32) {
@@ -230,54 +317,49 @@ fn interrupt(pid: u32) {
         .status();
 }
 
-/// Replays `target`'s kept corpus: every input executed once. Returns the number of inputs
-/// and the coverage they reach (libFuzzer's `INITED` line).
-fn replay(target: &str) -> Result<(usize, Status), String> {
-    replay_with(&binary(target)?, target)
-}
-
-/// [`replay`] with a given binary (an AddressSanitizer build, say).
-fn replay_with(bin: &Path, target: &str) -> Result<(usize, Status), String> {
-    let dir = kept(target);
-    let inputs = fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+/// Replays `target`'s seeds and kept corpus with `bin`: every input executed once. Returns
+/// the number of inputs and the coverage they reach (libFuzzer's `INITED` line).
+fn replay(bin: &Path, target: &str) -> Result<(usize, Status), String> {
+    let dirs = committed(target);
+    let inputs: usize = dirs.iter().map(|d| files(d).0).sum();
     if inputs == 0 {
         return Ok((0, Status::default()));
     }
-    let args = vec![
+    let mut args = vec![
         "-runs=0".to_string(),
         MAX_LEN.to_string(),
+        TIMEOUT.to_string(),
         artifacts(target)?,
-        dir.display().to_string(),
     ];
+    args.extend(dirs.iter().map(|d| d.display().to_string()));
     let mut inited = Status::default();
-    let (ok, tail) = watch(bin, &args, Duration::from_secs(600), |line, _| {
+    let out = watch(bin, &args, Duration::from_secs(600), |line, _| {
         if line.contains("INITED") {
-            if let Some(s) = Status::parse(line) {
-                inited = s;
-            }
+            inited = Status::parse(line).unwrap_or_default();
         }
         false
     })?;
-    if !ok {
+    if !out.ok || out.over_time {
         return Err(format!(
-            "replaying {} failed:\n{}",
-            dir.display(),
-            tail.join("\n")
+            "replaying {target}'s {inputs} committed inputs failed{}:\n{}",
+            if out.over_time { " (over 600 s)" } else { "" },
+            out.report()
         ));
     }
     Ok((inputs, inited))
 }
 
-/// CI's step: for each target, replay the kept corpus, then fuzz for `seconds` from it.
+/// CI's step: for each target, replay seeds and kept corpus, then fuzz for `seconds` from
+/// them.
 pub(crate) fn smoke(seconds: u64, only: &[String]) -> Result<(), String> {
-    let targets = build(only)?;
+    let built = build(only)?;
     let mut failed = Vec::new();
-    for t in &targets {
+    for t in &built.targets {
         let t0 = Instant::now();
-        let replayed = replay(t);
+        let replayed = built.binary(t).and_then(|bin| replay(&bin, t));
         match &replayed {
             Ok((n, s)) => println!(
-                "    fuzz target {t}: replayed {n} kept inputs in {:.1}s (cov {}, ft {})",
+                "    fuzz target {t}: replayed {n} committed inputs in {:.1}s (cov {}, ft {})",
                 t0.elapsed().as_secs_f64(),
                 s.cov,
                 s.features
@@ -286,7 +368,7 @@ pub(crate) fn smoke(seconds: u64, only: &[String]) -> Result<(), String> {
         }
         let t1 = Instant::now();
         let mut cmd = cargo();
-        cmd.env("PATH", ensure_cargo_fuzz()?).args([
+        cmd.env("PATH", &built.path).args([
             "fuzz",
             "run",
             "--sanitizer",
@@ -294,13 +376,12 @@ pub(crate) fn smoke(seconds: u64, only: &[String]) -> Result<(), String> {
             t,
             &working(t)?.display().to_string(),
         ]);
-        if kept(t).is_dir() {
-            cmd.arg(kept(t));
-        }
+        cmd.args(committed(t));
         cmd.args([
             "--",
             &format!("-max_total_time={seconds}"),
             MAX_LEN,
+            TIMEOUT,
             "-print_final_stats=1",
         ]);
         let r = run(&mut cmd);
@@ -344,14 +425,19 @@ fn number(s: Option<&String>, what: &str) -> Result<u64, String> {
 /// AddressSanitizer (into `fuzz/target-asan`, beside the plain build) and replays each kept
 /// corpus under it. Not a CI step: nightly is never required.
 pub(crate) fn asan(only: &[String]) -> Result<(), String> {
-    if !succeeds(cargo().args(["+nightly", "--version"])) {
+    // The rustup proxy on PATH understands `+nightly`; `$CARGO` (the toolchain's own cargo,
+    // under `cargo xtask`) does not.
+    let nightly = || {
+        let mut c = Command::new("cargo");
+        c.arg("+nightly");
+        c
+    };
+    if !succeeds(nightly().arg("--version")) {
         return Err("no nightly toolchain (`cargo +nightly` fails): nothing to do".into());
     }
-    let targets = build(only)?;
-    let path = ensure_cargo_fuzz()?;
+    let built = list(only)?;
     let dir = Path::new("fuzz/target-asan");
-    run(cargo().env("PATH", &path).args([
-        "+nightly",
+    run(nightly().env("PATH", &built.path).args([
         "fuzz",
         "build",
         "--sanitizer",
@@ -361,11 +447,11 @@ pub(crate) fn asan(only: &[String]) -> Result<(), String> {
     ]))?;
     let mut failed = Vec::new();
     println!(
-        "\n| target | kept inputs replayed under ASan | seconds | result |\n|---|---|---|---|"
+        "\n| target | committed inputs replayed under ASan | seconds | result |\n|---|---|---|---|"
     );
-    for t in &targets {
+    for t in &built.targets {
         let t0 = Instant::now();
-        let r = replay_with(&binary_in(dir, t)?, t);
+        let r = built.binary_in(dir, t).and_then(|bin| replay(&bin, t));
         let secs = t0.elapsed().as_secs_f64();
         match r {
             Ok((n, _)) => println!("| {t} | {n} | {secs:.1} | clean |"),
@@ -408,10 +494,15 @@ pub(crate) fn campaign(args: &[String]) -> Result<(), String> {
             _ => only.push(a.clone()),
         }
     }
-    let targets = build(&only)?;
+    let built = build(&only)?;
     let mut rows = Vec::new();
-    for t in &targets {
-        let row = campaign_one(t, Duration::from_secs(max), Duration::from_secs(plateau))?;
+    for t in &built.targets {
+        let row = campaign_one(
+            &built.binary(t)?,
+            t,
+            Duration::from_secs(max),
+            Duration::from_secs(plateau),
+        )?;
         println!("{}", markdown(&row));
         rows.push(row);
     }
@@ -454,25 +545,24 @@ fn markdown(r: &Row) -> String {
     )
 }
 
-fn campaign_one(target: &str, max: Duration, plateau: Duration) -> Result<Row, String> {
-    let bin = binary(target)?;
+fn campaign_one(bin: &Path, target: &str, max: Duration, plateau: Duration) -> Result<Row, String> {
     let kept_dir = kept(target);
-    fs::create_dir_all(&kept_dir).map_err(|e| e.to_string())?;
-    let kept_before = fs::read_dir(&kept_dir).map(|d| d.count()).unwrap_or(0);
+    let kept_before = files(&kept_dir).0;
     let work = working(target)?;
-    let args = vec![
+    let mut args = vec![
         MAX_LEN.to_string(),
+        TIMEOUT.to_string(),
         "-print_final_stats=1".to_string(),
         artifacts(target)?,
         work.display().to_string(),
-        kept_dir.display().to_string(),
     ];
+    args.extend(committed(target).iter().map(|d| d.display().to_string()));
     let t0 = Instant::now();
     let mut start = None;
     let mut end = Status::default();
     let mut last_new = Instant::now();
     let mut plateaued = false;
-    let (ok, tail) = watch(&bin, &args, max, |line, now| {
+    let out = watch(bin, &args, max, |line, now| {
         if line.contains("INITED") {
             // From an empty corpus the line has no coverage figures ("#2 INITED exec/s: 0").
             let s = Status::parse(line).unwrap_or_default();
@@ -492,44 +582,23 @@ fn campaign_one(target: &str, max: Duration, plateau: Duration) -> Result<Row, S
         false
     })?;
     let seconds = t0.elapsed().as_secs_f64();
-    let finding = if ok {
+    let mut finding = if out.ok {
         None
     } else {
-        let why = tail
-            .iter()
-            .find(|l| l.contains("ERROR") || l.contains("panicked") || l.contains("deadly"))
-            .cloned()
-            .unwrap_or_else(|| tail.last().cloned().unwrap_or_default());
-        println!("    {target}: finding\n{}", tail.join("\n"));
-        Some(why)
+        println!("    {target}: finding\n{}", out.report());
+        Some(
+            out.errors
+                .first()
+                .or(out.tail.last())
+                .cloned()
+                .unwrap_or_default(),
+        )
     };
-    // Minimize: keep only inputs that add a feature, from the kept and working corpora.
-    let merged = Path::new("fuzz/corpus").join(format!("{target}.merged"));
-    let _ = fs::remove_dir_all(&merged);
-    fs::create_dir_all(&merged).map_err(|e| e.to_string())?;
-    let status = Command::new(&bin)
-        .args([
-            "-merge=1",
-            MAX_LEN,
-            &merged.display().to_string(),
-            &kept_dir.display().to_string(),
-            &work.display().to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err(format!("{target}: -merge=1 failed with {status}"));
+    if let Err(e) = merge(bin, target, &work) {
+        println!("    {target}: {e}");
+        finding.get_or_insert(e);
     }
-    fs::remove_dir_all(&kept_dir).map_err(|e| e.to_string())?;
-    fs::rename(&merged, &kept_dir).map_err(|e| e.to_string())?;
-    let (mut kept_after, mut kept_bytes) = (0, 0);
-    for e in fs::read_dir(&kept_dir).map_err(|e| e.to_string())? {
-        let e = e.map_err(|e| e.to_string())?;
-        kept_after += 1;
-        kept_bytes += e.metadata().map(|m| m.len()).unwrap_or(0);
-    }
+    let (kept_after, kept_bytes) = files(&kept_dir);
     Ok(Row {
         target: target.to_string(),
         seconds,
@@ -541,6 +610,51 @@ fn campaign_one(target: &str, max: Duration, plateau: Duration) -> Result<Row, S
         kept_bytes,
         finding,
     })
+}
+
+/// Minimizes kept + working corpus into a new kept corpus: only inputs that reach a feature
+/// the seeds do not (the merge starts from a copy of the seeds, removed again after). The
+/// old kept corpus is replaced only once the new one is complete.
+fn merge(bin: &Path, target: &str, work: &Path) -> Result<(), String> {
+    let kept_dir = kept(target);
+    let merged = Path::new("fuzz/corpus").join(format!("{target}.merged"));
+    let _ = fs::remove_dir_all(&merged);
+    fs::create_dir_all(&merged).map_err(|e| e.to_string())?;
+    let mut seed_names = Vec::new();
+    if let Ok(entries) = fs::read_dir(seeds(target)) {
+        for e in entries.flatten() {
+            fs::copy(e.path(), merged.join(e.file_name())).map_err(|e| e.to_string())?;
+            seed_names.push(e.file_name());
+        }
+    }
+    let mut cmd = Command::new(bin);
+    cmd.args(["-merge=1", MAX_LEN, TIMEOUT]).arg(&merged);
+    if kept_dir.is_dir() {
+        cmd.arg(&kept_dir);
+    }
+    let status = cmd
+        .arg(work)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!(
+            "-merge=1 failed with {status}; kept corpus left as it was"
+        ));
+    }
+    for name in seed_names {
+        fs::remove_file(merged.join(name)).map_err(|e| e.to_string())?;
+    }
+    fs::create_dir_all("fuzz/kept").map_err(|e| e.to_string())?;
+    let old = Path::new("fuzz/corpus").join(format!("{target}.old"));
+    let _ = fs::remove_dir_all(&old);
+    if kept_dir.is_dir() {
+        fs::rename(&kept_dir, &old).map_err(|e| e.to_string())?;
+    }
+    fs::rename(&merged, &kept_dir).map_err(|e| e.to_string())?;
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -175,6 +175,17 @@ fn ci(args: &[String]) -> ExitCode {
                     "-p",
                     "pushwire-socketio",
                 ]))
+            })
+            .and_then(|()| {
+                // zlib-rs, the default permessage-deflate engine, without std as well.
+                run(cargo().args([
+                    "build",
+                    "--no-default-features",
+                    "--features",
+                    "zlib-rs",
+                    "-p",
+                    "pushwire-ws",
+                ]))
             }),
             // crates/tokio/tests/socketio_cluster.rs starts its own redis-server.
             "test" => interop::ensure_redis().and_then(|()| run_tests()),

@@ -216,9 +216,9 @@ proptest! {
     /// The codec alone: decompress(compress(m)) == m for every message in order.
     #[test]
     fn codec_roundtrip(a in agreements(), msgs in messages(), role in any::<bool>(),
-        ee in engines(), ed in engines()) {
+        ee in engines(), ed in engines(), level in 1u8..=10) {
         let (me, peer) = if role { (Role::Client, Role::Server) } else { (Role::Server, Role::Client) };
-        let mut enc = PerMessageDeflate::new(me, a, cfg(0).with_engine(ee));
+        let mut enc = PerMessageDeflate::new(me, a, cfg(0).with_engine(ee).with_level(level));
         let mut dec = PerMessageDeflate::new(peer, a, cfg(0).with_engine(ed));
         for m in &msgs {
             let z = enc.compress(m).unwrap();

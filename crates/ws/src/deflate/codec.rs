@@ -124,9 +124,10 @@ impl PerMessageDeflate {
         let (engine, level, bits) = (self.config.engine, self.config.level, self.send_bits);
         let shared = self.stateless() && self.config.share_per_thread;
         if shared && self.compressor.is_none() {
-            self.compressor = spare::take_compressor()
-                .filter(|c| c.fits(engine, level, bits))
-                .map(|mut c| {
+            // A spare built for other settings stays where it is (connections of one thread
+            // may differ in level, engine or window).
+            self.compressor =
+                spare::take_compressor_if(|c| c.fits(engine, level, bits)).map(|mut c| {
                     c.reset();
                     c
                 });
@@ -184,12 +185,10 @@ impl PerMessageDeflate {
         let shared = self.recv_reset && self.config.share_per_thread;
         if shared && self.inflater.is_none() {
             let engine = self.config.engine;
-            self.inflater = spare::take_inflater()
-                .filter(|st| st.fits(engine))
-                .map(|mut st| {
-                    st.reset();
-                    st
-                });
+            self.inflater = spare::take_inflater_if(|st| st.fits(engine)).map(|mut st| {
+                st.reset();
+                st
+            });
         }
         let r = self.inflate_bounded(data, max_len);
         if r.is_err() || self.recv_reset {
@@ -273,6 +272,18 @@ impl PerMessageDeflate {
                 break;
             }
         }
+        if !ended && self.recv_reset {
+            // With no context takeover nothing of this stream is used again, so a message
+            // cut inside a block would lose its end silently (an inflater only waits for
+            // more input). After the data and the tail the stream must stand at a block
+            // boundary, where an empty final stored block ends it without output.
+            const END: [u8; 5] = [0x01, 0x00, 0x00, 0xff, 0xff];
+            let mut scratch = [0u8; 8];
+            let (_, written, step) = st.inflate(&END, &mut scratch);
+            if step != Step::End || written != 0 {
+                return Err(CORRUPT);
+            }
+        }
         if ended {
             // A finished stream cannot continue: the next message starts a new one.
             self.inflater = None;
@@ -292,24 +303,48 @@ mod spare {
         static INFLATER: RefCell<Option<Inflater>> = const { RefCell::new(None) };
     }
 
-    pub(super) fn take_compressor() -> Option<Compressor> {
-        COMPRESSOR.with(|c| c.borrow_mut().take())
+    /// The thread's spare compressor, if it passes `fits` (else it stays).
+    pub(super) fn take_compressor_if(fits: impl Fn(&Compressor) -> bool) -> Option<Compressor> {
+        COMPRESSOR.with(|c| {
+            let mut slot = c.borrow_mut();
+            if slot.as_ref().is_some_and(fits) {
+                slot.take()
+            } else {
+                None
+            }
+        })
     }
 
+    /// Gives a compressor to the thread when it has none (else it is dropped).
     pub(super) fn put_compressor(c: Option<Compressor>) {
-        if c.is_some() {
-            COMPRESSOR.with(|s| *s.borrow_mut() = c);
-        }
+        COMPRESSOR.with(|s| {
+            let mut slot = s.borrow_mut();
+            if slot.is_none() {
+                *slot = c;
+            }
+        });
     }
 
-    pub(super) fn take_inflater() -> Option<Inflater> {
-        INFLATER.with(|c| c.borrow_mut().take())
+    /// The thread's spare inflater, if it passes `fits` (else it stays).
+    pub(super) fn take_inflater_if(fits: impl Fn(&Inflater) -> bool) -> Option<Inflater> {
+        INFLATER.with(|c| {
+            let mut slot = c.borrow_mut();
+            if slot.as_ref().is_some_and(fits) {
+                slot.take()
+            } else {
+                None
+            }
+        })
     }
 
+    /// Gives an inflater to the thread when it has none (else it is dropped).
     pub(super) fn put_inflater(st: Option<Inflater>) {
-        if st.is_some() {
-            INFLATER.with(|s| *s.borrow_mut() = st);
-        }
+        INFLATER.with(|s| {
+            let mut slot = s.borrow_mut();
+            if slot.is_none() {
+                *slot = st;
+            }
+        });
     }
 }
 
@@ -318,13 +353,13 @@ mod spare {
 mod spare {
     use super::{Compressor, Inflater};
 
-    pub(super) fn take_compressor() -> Option<Compressor> {
+    pub(super) fn take_compressor_if(_: impl Fn(&Compressor) -> bool) -> Option<Compressor> {
         None
     }
 
     pub(super) fn put_compressor(_: Option<Compressor>) {}
 
-    pub(super) fn take_inflater() -> Option<Inflater> {
+    pub(super) fn take_inflater_if(_: impl Fn(&Inflater) -> bool) -> Option<Inflater> {
         None
     }
 
@@ -802,6 +837,7 @@ mod tests {
         assert!(out.len() < 100);
     }
 
+    #[cfg(feature = "zlib-rs")]
     #[test]
     fn where_the_engines_differ_on_broken_streams() {
         // Found by the ws_inflate fuzz target's engine differential (seeds kept in
@@ -819,6 +855,30 @@ mod tests {
         assert_eq!(z.decompress(&[0xbd, 0x18], 1000).unwrap(), b"");
         let (_, mut m) = pair_on(Agreement::default(), Engine::Miniz);
         assert_eq!(m.decompress(&[0xbd, 0x18], 1000).unwrap_err().code, 1007);
+    }
+
+    #[test]
+    fn a_cut_message_is_1007_without_context_takeover() {
+        let msg: Vec<u8> = (0..2000u32).map(|i| (i * 7 % 13) as u8 + b'a').collect();
+        let none = Agreement {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..Agreement::default()
+        };
+        for engine in ENGINES {
+            let (mut c, mut s) = pair_on(none, engine);
+            let z = c.compress(&msg).unwrap();
+            assert_eq!(s.decompress(&z, 10_000).unwrap(), msg, "{engine:?}");
+            // The same message cut short: its last block never ends.
+            let cut = &z[..z.len() - 6];
+            assert_eq!(
+                s.decompress(cut, 10_000).unwrap_err().code,
+                1007,
+                "{engine:?}"
+            );
+            // The next whole message still inflates (a fresh stream).
+            assert_eq!(s.decompress(&z, 10_000).unwrap(), msg, "{engine:?}");
+        }
     }
 
     #[test]

@@ -32,6 +32,17 @@ pub(super) fn resolve(engine: Engine) -> Engine {
     }
 }
 
+/// What a compressor is built from: the engine, the level, and the window bits that change
+/// it (zlib-rs: 9..=15; miniz_oxide always searches 32 KiB, so none).
+fn key(engine: Engine, level: u8, bits: u8) -> (Engine, u8, u8) {
+    let engine = resolve(engine);
+    let bits = match engine {
+        Engine::ZlibRs => bits.clamp(9, 15),
+        _ => 15,
+    };
+    (engine, level.clamp(1, 10), bits)
+}
+
 /// A compressor of one engine, with what it was built for (so a shared spare is reused
 /// only by a connection with the same settings).
 pub(super) struct Compressor {
@@ -64,14 +75,14 @@ impl Compressor {
             ))),
         };
         Compressor {
-            key: (engine, level, bits),
+            key: key(engine, level, bits),
             inner,
         }
     }
 
     /// Whether this compressor was built for these settings.
     pub(super) fn fits(&self, engine: Engine, level: u8, bits: u8) -> bool {
-        self.key == (resolve(engine), level.clamp(1, 10), bits)
+        self.key == key(engine, level, bits)
     }
 
     /// Forgets everything compressed so far (keeps the allocation).
