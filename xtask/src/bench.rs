@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::{cargo, run};
+use crate::cargo;
 
 struct Options {
     bench: String,
@@ -69,14 +69,7 @@ fn options(args: &[String]) -> Result<Options, String> {
 
 /// Builds the bench binary of `pushwire-benches` and returns its path.
 fn build(bench: &str) -> Result<PathBuf, String> {
-    run(cargo().args([
-        "bench",
-        "-p",
-        "pushwire-benches",
-        "--bench",
-        bench,
-        "--no-run",
-    ]))?;
+    println!("    building bench `{bench}` (cargo bench --no-run)");
     let out = cargo()
         .args([
             "bench",
@@ -89,6 +82,12 @@ fn build(bench: &str) -> Result<PathBuf, String> {
         ])
         .output()
         .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo bench --no-run failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
