@@ -226,7 +226,7 @@ pub(crate) fn compare(args: &[String]) -> Result<(), String> {
         );
     }
     println!(
-        "\n(ratio = contender's time / base's time, per round: above 1 means the base is faster)"
+        "\n(speed-up = the contender's time / the base's time in the same round: above 1, the base is faster)"
     );
     Ok(())
 }
