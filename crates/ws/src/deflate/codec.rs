@@ -303,48 +303,48 @@ mod spare {
         static INFLATER: RefCell<Option<Inflater>> = const { RefCell::new(None) };
     }
 
-    /// The thread's spare compressor, if it passes `fits` (else it stays).
-    pub(super) fn take_compressor_if(fits: impl Fn(&Compressor) -> bool) -> Option<Compressor> {
-        COMPRESSOR.with(|c| {
-            let mut slot = c.borrow_mut();
-            if slot.as_ref().is_some_and(fits) {
-                slot.take()
+    type Slot<T> = std::thread::LocalKey<RefCell<Option<T>>>;
+
+    /// The spare in `slot`, if it passes `fits` (else it stays).
+    fn take_if<T: 'static>(slot: &'static Slot<T>, fits: impl Fn(&T) -> bool) -> Option<T> {
+        slot.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.as_ref().is_some_and(fits) {
+                s.take()
             } else {
                 None
             }
         })
+    }
+
+    /// Gives `v` to `slot` when it holds none (else `v` is dropped).
+    fn put<T: 'static>(slot: &'static Slot<T>, v: Option<T>) {
+        slot.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.is_none() {
+                *s = v;
+            }
+        });
+    }
+
+    /// The thread's spare compressor, if it passes `fits` (else it stays).
+    pub(super) fn take_compressor_if(fits: impl Fn(&Compressor) -> bool) -> Option<Compressor> {
+        take_if(&COMPRESSOR, fits)
     }
 
     /// Gives a compressor to the thread when it has none (else it is dropped).
     pub(super) fn put_compressor(c: Option<Compressor>) {
-        COMPRESSOR.with(|s| {
-            let mut slot = s.borrow_mut();
-            if slot.is_none() {
-                *slot = c;
-            }
-        });
+        put(&COMPRESSOR, c);
     }
 
     /// The thread's spare inflater, if it passes `fits` (else it stays).
     pub(super) fn take_inflater_if(fits: impl Fn(&Inflater) -> bool) -> Option<Inflater> {
-        INFLATER.with(|c| {
-            let mut slot = c.borrow_mut();
-            if slot.as_ref().is_some_and(fits) {
-                slot.take()
-            } else {
-                None
-            }
-        })
+        take_if(&INFLATER, fits)
     }
 
     /// Gives an inflater to the thread when it has none (else it is dropped).
     pub(super) fn put_inflater(st: Option<Inflater>) {
-        INFLATER.with(|s| {
-            let mut slot = s.borrow_mut();
-            if slot.is_none() {
-                *slot = st;
-            }
-        });
+        put(&INFLATER, st);
     }
 }
 
