@@ -17,6 +17,11 @@ use crate::wslink;
 
 /// Packets that may wait for a client that does not fetch them.
 const MAX_BUFFERED_PACKETS: usize = 1_000;
+/// Bytes of the chat's messages that may wait for a client that does not fetch them: two
+/// messages of `maxPayload`. Every chat message is copied into every session's buffer, so
+/// without it one client posting 1 MB messages made each idle session hold up to 1 GB
+/// (`pushwire loadtest --hostile` took the server past 11 GiB).
+const MAX_BUFFERED_BYTES: usize = 2_000_000;
 
 /// The Engine.io endpoint's state.
 pub(crate) struct Eio {
@@ -24,13 +29,15 @@ pub(crate) struct Eio {
 }
 
 /// The demo chat's settings: engine.io's defaults (25 s / 5 s heartbeats, 1 MB bodies),
-/// revisions 3 and 4, at most [`MAX_BUFFERED_PACKETS`] waiting per client, and the demo's
+/// revisions 3 and 4, at most [`MAX_BUFFERED_PACKETS`] and [`MAX_BUFFERED_BYTES`] waiting
+/// per client, and the demo's
 /// WebSocket timers on the websocket transport.
 fn chat_config() -> Config {
     let config = Config::DEFAULT.with_engine(
         Config::DEFAULT
             .engine
-            .with_max_buffered_packets(MAX_BUFFERED_PACKETS),
+            .with_max_buffered_packets(MAX_BUFFERED_PACKETS)
+            .with_max_buffered_bytes(MAX_BUFFERED_BYTES),
     );
     let ws = wslink::timed(config.ws.with_max_write_buffer_size(8 << 20));
     config.with_ws(ws)

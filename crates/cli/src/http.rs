@@ -4,6 +4,7 @@
 //! uses none of them.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -131,5 +132,103 @@ pub(crate) fn describe<B>(req: &Request<B>) -> String {
     match req.version() {
         hyper::Version::HTTP_2 => format!("{} {target} (HTTP/2)", req.method()),
         _ => format!("{} {target}", req.method()),
+    }
+}
+
+/// A connection's byte stream that fails a write making no progress for [`WRITE_TIMEOUT`].
+///
+/// Every connection of `pushwire serve` runs over one, so that a client that stops reading
+/// cannot hold a connection (its buffers, its task) for ever: a streamed body that gave up
+/// on it (see [`Sender`]) leaves hyper with bytes it cannot write, and hyper has no write
+/// timeout of its own. The WebSockets upgraded from the connection keep it (hyper hands the
+/// same stream over), under their own, equal flush timeout.
+pub(crate) struct StallGuard<S> {
+    inner: S,
+    /// Running while a write (or flush, or shutdown) waits for the socket.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> StallGuard<S> {
+    /// Guards `inner`.
+    pub(crate) fn new(inner: S) -> Self {
+        StallGuard {
+            inner,
+            stalled: None,
+        }
+    }
+
+    /// Turns a pending write into an error once it has been pending for [`WRITE_TIMEOUT`];
+    /// any progress resets the clock.
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        match r {
+            Poll::Ready(r) => {
+                self.stalled = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let timer = self
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_TIMEOUT)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the peer took nothing for 10 s",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for StallGuard<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for StallGuard<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.watch(cx, r)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.watch(cx, r)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_flush(cx);
+        this.watch(cx, r)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.watch(cx, r)
     }
 }

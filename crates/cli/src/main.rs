@@ -9,6 +9,7 @@ mod eio;
 mod http;
 mod loadtest;
 mod loadtest_fleet;
+mod loadtest_hostile;
 mod loadtest_sio;
 mod os;
 mod serve;
@@ -76,7 +77,9 @@ fn main() -> ExitCode {
         // The load check of `cargo xtask interop` (docs/cli.md) and the Socket.IO broadcast
         // benchmark (docs/performance.md), not in the usage text.
         Some("loadtest") => {
-            let outcome = if args.iter().any(|a| a == "--sio-fleet") {
+            let outcome = if args.iter().any(|a| a == "--hostile") {
+                loadtest_hostile::Options::parse(&args[1..]).map(loadtest_hostile::run)
+            } else if args.iter().any(|a| a == "--sio-fleet") {
                 loadtest_fleet::Options::parse(&args[1..]).map(loadtest_fleet::run)
             } else if args.iter().any(|a| a == "--sio-broadcast") {
                 loadtest_sio::Options::parse(&args[1..]).map(loadtest_sio::run)

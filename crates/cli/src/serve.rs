@@ -41,7 +41,7 @@ use pushwire_sse::{encode, server};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::http::{self, Body, Req, KEEP_ALIVE_EVERY};
+use crate::http::{self, Body, Req, StallGuard, KEEP_ALIVE_EVERY};
 
 /// Command-line options of `pushwire serve`.
 #[derive(Debug)]
@@ -275,11 +275,13 @@ async fn serve(opts: Options) -> io::Result<()> {
             let _live = live;
             let _ = stream.set_nodelay(true);
             let served = match tls {
-                None => connection(stream, peer, state, stopped).await,
-                Some(acceptor) => match crate::tls::accept(&acceptor, stream).await {
-                    Ok(tls) => connection(tls, peer, state, stopped).await,
-                    Err(e) => Err(e.into()),
-                },
+                None => connection(StallGuard::new(stream), peer, state, stopped).await,
+                Some(acceptor) => {
+                    match crate::tls::accept(&acceptor, StallGuard::new(stream)).await {
+                        Ok(tls) => connection(tls, peer, state, stopped).await,
+                        Err(e) => Err(e.into()),
+                    }
+                }
             };
             if let Err(e) = served {
                 println!("{peer}: connection ended: {e}");

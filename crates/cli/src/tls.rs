@@ -12,7 +12,6 @@ use std::time::Duration;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::ServerConfig;
-use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
@@ -62,10 +61,10 @@ pub(crate) fn acceptor(source: &Source) -> io::Result<TlsAcceptor> {
 }
 
 /// Runs the TLS handshake on an accepted connection, within [`HANDSHAKE_TIMEOUT`].
-pub(crate) async fn accept(
-    acceptor: &TlsAcceptor,
-    tcp: TcpStream,
-) -> io::Result<TlsStream<TcpStream>> {
+pub(crate) async fn accept<S>(acceptor: &TlsAcceptor, tcp: S) -> io::Result<TlsStream<S>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(r) => r,
         Err(_) => Err(io::Error::new(

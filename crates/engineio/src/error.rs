@@ -157,4 +157,16 @@ pub enum SendError {
         /// The limit (`max_buffered_packets`).
         limit: usize,
     },
+    /// The packet's data would take the bytes waiting past `max_buffered_bytes` (of
+    /// [`crate::server::Config`]): the peer is not fetching them. A packet is never refused
+    /// for its size alone: with nothing waiting, any packet is queued.
+    #[error("{buffered} bytes are waiting, {len} more would pass the limit of {limit}")]
+    OutputBytesFull {
+        /// Bytes of packet data waiting to be sent.
+        buffered: usize,
+        /// The refused packet's data length.
+        len: usize,
+        /// The limit (`max_buffered_bytes`).
+        limit: usize,
+    },
 }

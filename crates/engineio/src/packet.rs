@@ -53,6 +53,20 @@ impl PacketData {
             Self::Binary(b) => Some(b),
         }
     }
+    /// The data's length in bytes (UTF-8 bytes for text).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Text(s) => s.len(),
+            Self::Binary(b) => b.len(),
+        }
+    }
+
+    /// Whether the data is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// An Engine.io packet: a [`PacketType`] and its [`PacketData`].

@@ -479,6 +479,38 @@ fn send_buffer_is_bounded() {
 }
 
 #[test]
+fn send_buffer_is_bounded_in_bytes() {
+    let mut config = server::Config::default();
+    config.max_buffered_bytes = 10;
+    let mut s = Server::new(config, || String::from("only"));
+    respond(s.handle_request(ms(0), &get("EIO=3&transport=polling")));
+    let text = |t: &str| PacketData::Text(t.into());
+    s.send("only", text("aaaaaa")).unwrap();
+    assert_eq!(
+        s.send("only", text("bbbbb")),
+        Err(pushwire_engineio::SendError::OutputBytesFull {
+            buffered: 6,
+            len: 5,
+            limit: 10
+        })
+    );
+    // A broadcast skips a session without room (and does not copy the data for it).
+    assert_eq!(s.broadcast(&text("bbbbb")), 0);
+    // Exactly at the limit is allowed; the count is of data bytes, not of the encoding.
+    s.send("only", text("cccc")).unwrap();
+    let r = respond(s.handle_request(ms(1), &get("EIO=3&transport=polling&sid=only")));
+    assert_eq!(body(&r), "7:4aaaaaa5:4cccc");
+    // Fetched: the budget is free again, and one packet is never refused for its size.
+    let big = "x".repeat(100);
+    s.send("only", text(&big)).unwrap();
+    assert!(matches!(
+        s.send("only", text("y")),
+        Err(pushwire_engineio::SendError::OutputBytesFull { buffered: 100, .. })
+    ));
+    assert_eq!(s.broadcast(&text("y")), 0);
+}
+
+#[test]
 fn aborted_poll_closes_the_session() {
     let mut s = open_polling();
     assert!(matches!(

@@ -27,6 +27,13 @@ pub struct Config {
     /// polls, while a client that stopped fetching costs at most that many packets until
     /// its heartbeat closes it. [`crate::server::Session::send_packet`] refuses beyond it.
     pub max_buffered_packets: usize,
+    /// Maximum bytes of packet data buffered for a client that does not fetch them (the
+    /// packets' data lengths; engine.io has no bound). Default 16 MiB. Beside
+    /// `max_buffered_packets` because a broadcast copies a text packet into every session's
+    /// buffer: with engine.io's 1 MB `maxPayload`, 1,000 packets would be 1 GB per session.
+    /// [`crate::server::Session::send_packet`] refuses a packet that would pass it, unless
+    /// nothing is waiting (a packet is never refused for its size alone).
+    pub max_buffered_bytes: usize,
     /// `pingInterval` announced in the handshake. Default 25 s (engine.io 3.x).
     pub ping_interval: Duration,
     /// `pingTimeout` announced in the handshake. Default 5 s (engine.io 3.x). A session that
@@ -63,6 +70,7 @@ impl Config {
     pub const DEFAULT: Config = Config {
         limits: Limits::DEFAULT,
         max_buffered_packets: 100_000,
+        max_buffered_bytes: 16 << 20,
         ping_interval: Duration::from_millis(25_000),
         ping_timeout: Duration::from_millis(5_000),
         upgrade_timeout: Duration::from_millis(10_000),
@@ -85,6 +93,13 @@ impl Config {
     #[must_use]
     pub const fn with_max_buffered_packets(mut self, n: usize) -> Self {
         self.max_buffered_packets = n;
+        self
+    }
+
+    /// Returns this config with [`Config::max_buffered_bytes`] set to `n`.
+    #[must_use]
+    pub const fn with_max_buffered_bytes(mut self, n: usize) -> Self {
+        self.max_buffered_bytes = n;
         self
     }
 

@@ -346,7 +346,8 @@ impl<S: SidSource> Server<S> {
         self.touch_all();
         let mut queued = 0;
         for s in self.sessions.values_mut().filter(|s| !s.is_closed()) {
-            if s.send(data.clone()).is_ok() {
+            // Asked first: a session without room costs no copy of the data.
+            if s.room_for(data.len()).is_ok() && s.send(data.clone()).is_ok() {
                 queued += 1;
             }
         }

@@ -84,6 +84,8 @@ pub struct Session {
     polling: Polling,
     upgrade: Option<Upgrade>,
     write_buffer: VecDeque<Packet>,
+    /// The data bytes of the packets in `write_buffer`.
+    buffered_bytes: usize,
     ws_out: VecDeque<WsAction>,
     events: VecDeque<Event>,
     /// Revision 3: the client's deadline to send anything. Revision 4: its deadline to
@@ -156,6 +158,7 @@ impl Session {
             },
             upgrade: None,
             write_buffer: VecDeque::new(),
+            buffered_bytes: 0,
             ws_out: VecDeque::new(),
             events: VecDeque::new(),
             ping_deadline,
@@ -172,7 +175,7 @@ impl Session {
             // > packet with the following JSON-encoded payload: … `maxPayload`
             ProtocolVersion::V4 => s.handshake().to_packet(),
         };
-        s.write_buffer.push_back(open);
+        s.buffer(open);
         s.flush();
         s
     }
@@ -239,7 +242,9 @@ impl Session {
     ///
     /// # Errors
     /// [`SendError::Closed`] after [`Session::close`] or a close;
-    /// [`SendError::OutputFull`] when [`Config::max_buffered_packets`] are waiting.
+    /// [`SendError::OutputFull`] when [`Config::max_buffered_packets`] are waiting;
+    /// [`SendError::OutputBytesFull`] when the data would take the bytes waiting past
+    /// [`Config::max_buffered_bytes`].
     pub fn send(&mut self, data: PacketData) -> Result<(), SendError> {
         self.send_packet(Packet {
             kind: PacketType::Message,
@@ -255,13 +260,40 @@ impl Session {
         if self.state != State::Open {
             return Err(SendError::Closed);
         }
+        self.room_for(packet.data.len())?;
+        self.buffer(packet);
+        self.flush();
+        Ok(())
+    }
+
+    /// Whether a packet with `len` bytes of data would be queued now (what
+    /// [`Session::send_packet`] checks first; a broadcast asks before copying the data).
+    ///
+    /// # Errors
+    /// As [`Session::send`].
+    pub fn room_for(&self, len: usize) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::Closed);
+        }
         let (buffered, limit) = (self.write_buffer.len(), self.config.max_buffered_packets);
         if buffered >= limit {
             return Err(SendError::OutputFull { buffered, limit });
         }
-        self.write_buffer.push_back(packet);
-        self.flush();
+        let (buffered, limit) = (self.buffered_bytes, self.config.max_buffered_bytes);
+        if buffered > 0 && buffered.saturating_add(len) > limit {
+            return Err(SendError::OutputBytesFull {
+                buffered,
+                len,
+                limit,
+            });
+        }
         Ok(())
+    }
+
+    /// Appends `p` to the write buffer, counting its bytes (every removal empties it).
+    fn buffer(&mut self, p: Packet) {
+        self.buffered_bytes += p.data.len();
+        self.write_buffer.push_back(p);
     }
 
     /// Closes the session from the server side: buffered packets are still delivered, then a
@@ -542,7 +574,7 @@ impl Session {
                 // > `pingTimeout` value) to send a `pong` packet back.
                 self.ping_deadline = now + self.config.ping_timeout;
                 self.refreshed = false;
-                self.write_buffer.push_back(Packet::empty(PacketType::Ping));
+                self.buffer(Packet::empty(PacketType::Ping));
                 self.flush();
             }
         }
@@ -605,7 +637,7 @@ impl Session {
         match p.kind {
             // > Server should answer with a pong packet containing the same data
             PacketType::Ping => {
-                self.write_buffer.push_back(Packet {
+                self.buffer(Packet {
                     kind: PacketType::Pong,
                     data: p.data,
                 });
@@ -649,6 +681,7 @@ impl Session {
                     let m = revision::to_ws(self.protocol, &p, self.ws_supports_binary);
                     self.ws_out.push_back(WsAction::Send(m));
                 }
+                self.buffered_bytes = 0;
             }
             TransportKind::Polling => {
                 if self.polling.held.is_none() {
@@ -660,6 +693,7 @@ impl Session {
                     return;
                 }
                 let mut packets: Vec<Packet> = self.write_buffer.drain(..).collect();
+                self.buffered_bytes = 0;
                 if close {
                     packets.push(Packet::empty(PacketType::Close));
                 } else if packets.is_empty() {
@@ -708,6 +742,7 @@ impl Session {
             return;
         }
         self.write_buffer.clear();
+        self.buffered_bytes = 0;
         if self.kind == TransportKind::Polling && self.polling.held.is_some() {
             let kind = if noop {
                 PacketType::Noop
@@ -730,6 +765,7 @@ impl Session {
     fn finish(&mut self, reason: CloseReason) {
         self.state = State::Closed;
         self.write_buffer.clear();
+        self.buffered_bytes = 0;
         self.close_deadline = None;
         self.events.push_back(Event::Closed(reason));
     }
