@@ -58,6 +58,14 @@
 //!   messages out to all of them; it prints RSS per connection and fan-out times, and fails
 //!   on a lost, duplicated or reordered message or a failed connection, never on timing.
 //!
+//! * `hostile`: hostile neighbours (issue 18) — `pushwire loadtest --hostile 1000` runs
+//!   1,000 hostile clients of eight kinds (silent and slowloris connections, endless headers,
+//!   oversized WebSocket lengths, junk after the handshake, deflate bombs, Engine.io bodies
+//!   at and over `maxPayload`, SSE readers that stop reading) against one `pushwire serve`
+//!   while 100 chatters talk; it prints the chat latency without, during and after the
+//!   attack and the server's RSS, and fails on a wrong answer to any hostile client, a lost
+//!   or duplicated chat line, or a panic in the server's log — never on timing.
+//!
 //! Installs what it needs when missing: Debian's `chromium` and `redis-server` (apt-get, as
 //! root) and the npm packages of each `tests/interop/*` folder (`npm ci`, into their ignored
 //! `node_modules`).
@@ -96,6 +104,7 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("ws-deflate-node", ws_deflate_node),
         ("ws-deflate-browser", ws_deflate_browser),
         ("load", load),
+        ("hostile", hostile),
     ];
     if let Some(unknown) = only
         .iter()
@@ -681,6 +690,56 @@ fn load() -> Result<(), String> {
         "--timeout",
         "120",
     ]))
+}
+
+/// Hostile neighbours: `pushwire loadtest --hostile 1000` against a fresh `pushwire serve`
+/// (its log kept in target/interop/hostile-serve.log and searched for panics).
+fn hostile() -> Result<(), String> {
+    run(cargo().args(["build", "--release", "-p", "pushwire-cli"]))?;
+    let port = free_port()?;
+    std::fs::create_dir_all("target/interop").map_err(|e| e.to_string())?;
+    let log_path = Path::new("target/interop/hostile-serve.log");
+    let log = std::fs::File::create(log_path).map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    let mut server = Guard(
+        Command::new(pushwire_bin())
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start pushwire serve: {e}"))?,
+    );
+    wait_for_port(port, &mut server.0, "pushwire serve")?;
+    let checked = run(Command::new(pushwire_bin()).args([
+        "loadtest",
+        "--hostile",
+        "1000",
+        "--healthy",
+        "100",
+        "--seconds",
+        "15",
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "--server-pid",
+        &server.0.id().to_string(),
+        "--timeout",
+        "240",
+    ]));
+    drop(server);
+    let text = std::fs::read(log_path).map_err(|e| e.to_string())?;
+    let panics = String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| l.contains("panicked"))
+        .count();
+    checked?;
+    if panics > 0 {
+        return Err(format!(
+            "{panics} panics in the server's log ({})",
+            log_path.display()
+        ));
+    }
+    println!("    no panic in the server's log");
+    Ok(())
 }
 
 /// socket.io-client 4.8 and 2.5 (npm) against `pushwire serve --reference-apps`: six runs of

@@ -22,8 +22,11 @@
 //!   `--reference-apps` the v5 spec's test-suite server with the interop app's events (see
 //!   `sio.rs`).
 //!
-//! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s (hyper's limits), and
-//! at most `--max-conns` connections are served at once (more get 503).
+//! Bounded: request heads are limited to 16 KiB, 100 headers and 10 s (hyper's limits), a
+//! connection that sends nothing is closed after 10 s, a write that makes no progress for
+//! 10 s ends its connection ([`crate::http::StallGuard`]), and at most `--max-conns`
+//! connections are served at once (more get 503). `pushwire loadtest --hostile` checks all
+//! of it under attack.
 
 use std::convert::Infallible;
 use std::io;
@@ -274,6 +277,16 @@ async fn serve(opts: Options) -> io::Result<()> {
         tokio::spawn(async move {
             let _live = live;
             let _ = stream.set_nodelay(true);
+            // hyper-util tells HTTP/1.1 from HTTP/2 by the first bytes and waits for them
+            // without a timer: a connection that sends nothing would be held for ever.
+            // (`peek`, not `readable`: readiness can be reported before any byte is there.)
+            if tokio::time::timeout(HEAD_TIMEOUT, stream.peek(&mut [0u8; 1]))
+                .await
+                .is_err()
+            {
+                println!("{peer}: connection ended: nothing received in 10 s");
+                return;
+            }
             let served = match tls {
                 None => connection(StallGuard::new(stream), peer, state, stopped).await,
                 Some(acceptor) => {
