@@ -232,3 +232,43 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for StallGuard<S> {
         this.watch(cx, r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_without_progress_fails_after_the_write_timeout() {
+        // A 64-byte pipe whose reader reads nothing: the second write can never complete.
+        let (a, _reader) = tokio::io::duplex(64);
+        let mut guarded = StallGuard::new(a);
+        guarded.write_all(&[0; 64]).await.unwrap();
+        // (Bounded, so that a guard that never fires fails the test instead of hanging it.)
+        let err = tokio::time::timeout(Duration::from_secs(60), guarded.write_all(&[1]))
+            .await
+            .expect("the guard ends the write")
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn progress_restarts_the_clock() {
+        // The reader takes 64 bytes every 6 s (less than WRITE_TIMEOUT apart): 640 bytes take
+        // 60 s in all, far past the timeout, yet every write makes progress in time.
+        let (a, mut reader) = tokio::io::duplex(64);
+        let mut guarded = StallGuard::new(a);
+        let slow = tokio::spawn(async move {
+            let mut buf = [0u8; 64];
+            let mut total = 0;
+            while total < 640 {
+                tokio::time::sleep(Duration::from_secs(6)).await;
+                total += reader.read(&mut buf).await.unwrap();
+            }
+            total
+        });
+        guarded.write_all(&[7; 640]).await.unwrap();
+        drop(guarded);
+        assert_eq!(slow.await.unwrap(), 640);
+    }
+}
