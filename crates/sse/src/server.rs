@@ -159,6 +159,23 @@ mod tests {
     }
 
     #[test]
+    fn query_escapes_take_lower_case_hex_digits() {
+        // A percent-encoded byte is `%` and two ASCII hex digits, either case (URL standard).
+        assert_eq!(
+            last_event_id_from_query("lastEventId=%c3%a9%2c%6a%6B%6c%6D%6e%6F%7a"),
+            Some("é,jklmnoz".into())
+        );
+        assert_eq!(
+            last_event_id_from_query("lastEventId=%af%AF%Fa%bc"),
+            Some("\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}".into())
+        );
+        assert_eq!(
+            last_event_id_from_query("lastEventId=%g1%1g"),
+            Some("%g1%1g".into())
+        );
+    }
+
+    #[test]
     fn header_wins_over_query() {
         assert_eq!(
             resume_point(Some(b"7"), Some("lastEventId=3")),

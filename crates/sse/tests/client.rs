@@ -547,3 +547,67 @@ fn decorrelated_jitter_stays_between_the_reconnection_time_and_the_cap() {
         assert_eq!(delay_from(&mut s, now), ms(1000));
     }
 }
+
+#[test]
+fn config_and_parser_are_the_sessions_own() {
+    let cfg = plain().with_parser(pushwire_sse::Config::DEFAULT.with_comments(true));
+    let s = Session::new(cfg, 1).with_last_event_id("41").unwrap();
+    assert_eq!(s.config(), &cfg);
+    assert_eq!(s.parser().config(), &cfg.parser);
+    assert_eq!(s.parser().last_event_id(), "41");
+    assert_eq!(s.parser().buffered(), 0);
+}
+
+#[test]
+fn owned_chunks_are_parsed_and_restart_the_read_timeout() {
+    let cfg = plain()
+        .with_read_timeout(Some(ms(10_000)))
+        .with_backoff_reset_after(ms(0));
+    let mut s = Session::new(cfg, 1);
+    open(&mut s, at(0));
+    s.feed_bytes(at(9_000), bytes::Bytes::from_static(b"id: 3\ndata: a\n\n"))
+        .unwrap();
+    let e = s.poll_event().unwrap().unwrap();
+    assert_eq!((e.data(), e.last_event_id()), ("a", "3"));
+    assert_eq!(s.poll_event(), Ok(None));
+    // An empty chunk does not push the deadline back.
+    s.feed_bytes(at(9_500), bytes::Bytes::new()).unwrap();
+    assert_eq!(wait_until(&mut s, at(9_600)), at(19_000));
+    assert_eq!(
+        s.poll_action(at(19_000)),
+        Action::Disconnect(DisconnectReason::ReadTimeout)
+    );
+}
+
+#[test]
+fn poll_and_poll_event_ref_read_the_stream_too() {
+    let mut s = Session::new(plain(), 1);
+    open(&mut s, at(0));
+    s.feed(at(0), b"retry: 250\nevent: t\ndata: a\n\ndata: b\n\n")
+        .unwrap();
+    assert_eq!(s.poll(), Ok(Some(pushwire_sse::Item::Retry(250))));
+    assert_eq!(
+        s.poll(),
+        Ok(Some(pushwire_sse::Item::Event(pushwire_sse::Event::new(
+            "t", "a", ""
+        ))))
+    );
+    assert_eq!(s.reconnection_time(), ms(250));
+    let e = s.poll_event_ref().unwrap().unwrap();
+    assert_eq!((e.event_type, e.data), ("message", "b"));
+    assert_eq!(s.poll_event_ref(), Ok(None));
+    assert_eq!(s.poll(), Ok(None));
+}
+
+#[test]
+fn random_seeds_differ_from_call_to_call() {
+    // "different for each call": clients seeded this way do not back off in step.
+    let seeds: Vec<u64> = (0..4)
+        .map(|_| pushwire_sse::client::random_seed())
+        .collect();
+    for (i, a) in seeds.iter().enumerate() {
+        for b in &seeds[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+}

@@ -701,3 +701,141 @@ fn restart_begins_a_new_stream_keeping_the_id_and_retry() {
     p.feed(b"data: y\n\n").unwrap();
     assert_eq!(p.poll_event().unwrap().unwrap().data(), "y");
 }
+
+// --- Rules and limits at their exact edges ----------------------------------------------
+
+#[test]
+fn id_of_nul_bytes_only_is_ignored() {
+    // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to
+    // the field value. Otherwise, ignore the field."
+    let o = tr(b"id: 1\n\nid: \0\ndata: a\n\nid:\0\0\0\0\0\0\0\0\0\ndata: b\n\n");
+    assert_eq!(
+        events(&o),
+        vec![ev("message", "a", "1"), ev("message", "b", "1")]
+    );
+}
+
+#[test]
+fn id_of_invalid_utf8_is_decoded_with_replacement_characters() {
+    // The stream is UTF-8 decoded: a lone 0x80 is U+FFFD, not U+0080.
+    let o = tr(b"id: \x80\ndata: a\n\nid: \x80\x80\ndata: b\n\nid: 1\x802\ndata: c\n\n");
+    assert_eq!(
+        events(&o),
+        vec![
+            ev("message", "a", "\u{FFFD}"),
+            ev("message", "b", "\u{FFFD}\u{FFFD}"),
+            ev("message", "c", "1\u{FFFD}2"),
+        ]
+    );
+}
+
+#[test]
+fn lines_of_other_bytes_are_unknown_fields_and_ignored() {
+    // No colon: "using the whole line as the field name" — a name that is none of the four is
+    // ignored. Lines of NULs, and the bytes of `data: ` / `event: ` with every bit flipped.
+    let mut input = Vec::new();
+    input.extend_from_slice(b"\0\0\0\0\0\0\0\0\n");
+    input.extend_from_slice(b"d\0\0\0\0\0\0\0\ne\0\0\0\0\0\0\0\n");
+    input.extend(b"data: ".iter().map(|b| !b));
+    input.extend_from_slice(b"\0\0\n");
+    input.extend(b"event: ".iter().map(|b| !b));
+    input.extend_from_slice(b"\0\n");
+    input.extend_from_slice(b"data: x\n\n");
+    let o = tr(&input);
+    assert_eq!(
+        o.items,
+        vec![Ok(Item::Event(Event::new("message", "x", "")))]
+    );
+}
+
+#[test]
+fn event_size_limit_is_the_data_buffer_with_one_lf_per_line_exactly() {
+    // `max_event_size`: "every `data` value plus one LF each". 6 bytes: `hello` + LF fits,
+    // `hello!` + LF does not; two lines `ab` + LF + `cd` + LF fit, `ab` + LF + `cde` + LF
+    // do not. Every chunking: a whole line (borrowed, or shared from an owned chunk) and a
+    // line in pieces.
+    let limits = Limits::DEFAULT.with_max_event_size(6);
+    let input =
+        b"data: hello\n\ndata: hello!\n\ndata: ab\ndata: cd\n\ndata: ab\ndata: cde\n\ndata: y\n\n";
+    let o = all_chunkings(input, limits);
+    let too_large = || Err(ParseError::EventTooLarge { limit: 6 });
+    assert_eq!(
+        o.items,
+        vec![
+            Ok(Item::Event(Event::new("message", "hello", ""))),
+            too_large(),
+            Ok(Item::Event(Event::new("message", "ab\ncd", ""))),
+            too_large(),
+            Ok(Item::Event(Event::new("message", "y", ""))),
+        ]
+    );
+    // One data line longer than the limit on its own, borrowed and owned.
+    let input = b"data: much too long\n\ndata: y\n\n";
+    let o = all_chunkings(input, limits);
+    assert_eq!(
+        o.items,
+        vec![too_large(), Ok(Item::Event(Event::new("message", "y", ""))),]
+    );
+}
+
+#[test]
+fn event_too_large_is_reported_when_the_character_that_crosses_the_limit_arrives() {
+    // 5 bytes of room: `abcde` fits; the first three bytes of a four-byte character do not
+    // add to the data until the character is complete.
+    let limits = Limits::DEFAULT.with_max_event_size(5);
+    let mut p = Parser::with_config(Config::DEFAULT.with_limits(limits));
+    p.feed(b"data: abcde\xF0\x9F\x98").unwrap();
+    assert_eq!(p.poll_event(), Ok(None));
+    p.feed(b"\x80\n\ndata: y\n\n").unwrap();
+    assert_eq!(p.poll_event(), Err(ParseError::EventTooLarge { limit: 5 }));
+    p.resync();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "y");
+}
+
+#[test]
+fn poll_event_ref_lends_the_event_type() {
+    let mut p = Parser::new();
+    p.feed(b"event: tick\ndata: a\n\ndata: b\n\nevent: tock\ndata: c\n\n")
+        .unwrap();
+    let e = p.poll_event_ref().unwrap().unwrap();
+    assert_eq!((e.event_type, e.data, e.last_event_id), ("tick", "a", ""));
+    let e = p.poll_event_ref().unwrap().unwrap();
+    assert_eq!((e.event_type, e.data), ("message", "b"));
+    let e = p.poll_event_ref().unwrap().unwrap();
+    assert_eq!((e.event_type, e.data), ("tock", "c"));
+    assert_eq!(p.poll_event_ref(), Ok(None));
+}
+
+#[test]
+fn config_is_the_one_given() {
+    let config = Config::DEFAULT
+        .with_comments(true)
+        .with_limits(Limits::DEFAULT.with_max_line_len(77));
+    assert_eq!(Parser::with_config(config).config(), &config);
+    assert_eq!(Parser::new().config(), &Config::DEFAULT);
+}
+
+#[test]
+fn borrowed_and_owned_feeds_are_parsed_in_the_order_fed() {
+    // Fed without polling in between: an owned chunk still waiting comes before a later
+    // borrowed feed, and that before a later owned chunk.
+    let mut p = Parser::new();
+    p.feed_bytes(&b"data: 1"[..]).unwrap();
+    p.feed(b"2").unwrap();
+    p.feed_bytes(&b"3\n"[..]).unwrap();
+    p.feed(b"data: 4").unwrap();
+    p.feed_bytes(&b"\n\n"[..]).unwrap();
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "123\n4");
+    assert_eq!(p.poll_event(), Ok(None));
+}
+
+#[test]
+fn events_are_equal_when_type_data_and_id_are() {
+    let e = Event::new("t", "d", "i");
+    assert_eq!(e, Event::new("t", "d", "i"));
+    assert_ne!(e, Event::new("u", "d", "i"));
+    assert_ne!(e, Event::new("t", "e", "i"));
+    assert_ne!(e, Event::new("t", "d", "j"));
+    // An empty type reads as `message`.
+    assert_eq!(Event::new("", "d", ""), Event::new("message", "d", ""));
+}

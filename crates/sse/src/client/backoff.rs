@@ -187,6 +187,29 @@ mod tests {
     }
 
     #[test]
+    fn the_generator_is_splitmix64() {
+        // The reference outputs of SplitMix64 (Vigna's splitmix64.c) for seeds 0 and 1234567.
+        let mut b = Backoff::new(0);
+        assert_eq!(
+            [b.next_u64(), b.next_u64(), b.next_u64()],
+            [
+                0xE220_A839_7B1D_CDAF,
+                0x6E78_9E6A_A1B9_65F4,
+                0x06C4_5D18_8009_454F
+            ]
+        );
+        let mut b = Backoff::new(1_234_567);
+        assert_eq!(
+            [b.next_u64(), b.next_u64(), b.next_u64()],
+            [
+                6_457_827_717_110_365_317,
+                3_203_168_211_198_807_973,
+                9_817_491_932_198_370_423
+            ]
+        );
+    }
+
+    #[test]
     fn the_generator_is_seeded_and_deterministic() {
         let c = cfg(Jitter::Full);
         let run = |seed| {

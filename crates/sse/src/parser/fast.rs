@@ -58,3 +58,34 @@ pub(super) fn to_str(value: &[u8]) -> Result<&str, ()> {
         simdutf8::basic::from_utf8(value).map_err(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_ascii_is_false_as_soon_as_one_byte_is_0x80_or_above() {
+        assert!(is_ascii(b""));
+        assert!(is_ascii(b"\x00\x7F"));
+        assert!(is_ascii(&[b'a'; 100]));
+        // In the tail after the 32-byte blocks, and in a block, at every position.
+        for len in [1, 31, 32, 33, 64, 70] {
+            for at in 0..len {
+                for bad in [0x80, 0xC3, 0xFF] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = bad;
+                    assert!(!is_ascii(&v), "len {len}, {bad:#x} at {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_bytes_is_byte_equality() {
+        assert!(same_bytes(b"", b""));
+        assert!(same_bytes(b"tick", b"tick"));
+        assert!(!same_bytes(b"tick", b"tock"));
+        assert!(!same_bytes(b"tick", b"tic"));
+        assert!(!same_bytes(b"", b"a"));
+    }
+}

@@ -667,3 +667,84 @@ fn classify(name: &[u8]) -> Field {
         _ => Field::Ignored,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_word_is_the_prefix_as_low_bytes_and_its_mask() {
+        assert_eq!(
+            prefix_word(b"data: "),
+            (u64::from_le_bytes(*b"data: \0\0"), 0x0000_FFFF_FFFF_FFFF)
+        );
+        assert_eq!(
+            prefix_word(b"event: "),
+            (u64::from_le_bytes(*b"event: \0"), 0x00FF_FFFF_FFFF_FFFF)
+        );
+        assert_eq!(
+            prefix_word(b"id: "),
+            (u64::from_le_bytes(*b"id: \0\0\0\0"), 0xFFFF_FFFF)
+        );
+    }
+
+    #[test]
+    fn known_prefix_recognises_the_three_usual_lines_and_nothing_else() {
+        assert_eq!(known_prefix(b"data: 12"), Some((Field::Data, &b"12"[..])));
+        assert_eq!(known_prefix(b"event: x"), Some((Field::Event, &b"x"[..])));
+        assert_eq!(known_prefix(b"id: 1234"), Some((Field::Id, &b"1234"[..])));
+        assert_eq!(
+            known_prefix(b"data:  two spaces"),
+            Some((Field::Data, &b" two spaces"[..]))
+        );
+        // Shorter than eight bytes: left to `split_field`.
+        assert_eq!(known_prefix(b"data: 1"), None);
+        // Other lines, including ones whose bytes are the prefixes with every bit flipped or
+        // cut to their first byte, and NULs.
+        let flipped = |p: &[u8]| -> [u8; 8] {
+            let mut l = [0u8; 8];
+            for (d, s) in l.iter_mut().zip(p) {
+                *d = !s;
+            }
+            l
+        };
+        for line in [
+            &b"data:xyz"[..],
+            b"Data: xy",
+            b"retry: 1",
+            b"idx: 123",
+            b": data: ",
+            &flipped(b"data: "),
+            &flipped(b"event: "),
+            &flipped(b"id: "),
+            b"d\0\0\0\0\0\0\0",
+            b"e\0\0\0\0\0\0\0",
+            b"i\0\0\0\0\0\0\0",
+            &[0; 8],
+            &[0xFF; 8],
+        ] {
+            assert_eq!(known_prefix(line), None, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn split_field_ignores_comments_unless_wanted_and_long_names() {
+        assert_eq!(split_field(b": hi", false), None);
+        assert_eq!(
+            split_field(b": hi", true),
+            Some((Field::Comment, &b"hi"[..]))
+        );
+        assert_eq!(
+            split_field(b"retry:1", false),
+            Some((Field::Retry, &b"1"[..]))
+        );
+        assert_eq!(split_field(b"data", false), Some((Field::Data, &b""[..])));
+        assert_eq!(
+            split_field(b"xy: z", false),
+            Some((Field::Ignored, &b"z"[..]))
+        );
+        // A name of six bytes or more is none of ours: the line is ignored.
+        assert_eq!(split_field(b"retryx", false), None);
+        assert_eq!(split_field(b"datadata: x", false), None);
+    }
+}

@@ -88,3 +88,24 @@ pub(super) fn push_lossy(
     }
     dst.len() <= limit
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replacement_character_that_reaches_the_limit_exactly_fits() {
+        // "ab" then U+FFFD (3 bytes): 5 bytes, not longer than a limit of 5.
+        let mut dst = String::new();
+        let mut carry = Carry::default();
+        assert!(push_lossy(&mut dst, &mut carry, b"ab\xFF", 5));
+        assert_eq!(dst, "ab\u{FFFD}");
+        // One byte less of room: refused.
+        let mut dst = String::new();
+        assert!(!push_lossy(&mut dst, &mut carry, b"ab\xFF", 4));
+        // The same in the middle of a piece.
+        let mut dst = String::new();
+        assert!(push_lossy(&mut dst, &mut carry, b"a\xFFb", 5));
+        assert_eq!(dst, "a\u{FFFD}b");
+    }
+}

@@ -36,6 +36,7 @@ fn drain(p: &mut Parser, items: &mut Vec<Result<Item, ParseError>>, max_buffered
             Err(e) => {
                 items.push(Err(e));
                 p.resync();
+                assert_eq!(p.error(), None, "still failed after resync");
             }
         }
         assert!(p.buffered() <= max_buffered, "buffered beyond the limit");
