@@ -611,3 +611,48 @@ fn random_seeds_differ_from_call_to_call() {
         }
     }
 }
+
+#[test]
+fn decorrelated_jitter_starts_again_from_the_backoff_base_after_a_healthy_stream() {
+    // "the previous delay starts at B and returns to it after a healthy stream", B being the
+    // reconnection time but at least `min_backoff`: the first failed attempt after a healthy
+    // stream waits uniformly in [B, 3B], like the first one of a new session, whatever the
+    // backoff reached before. Here b = 10 ms < B = 100 ms.
+    let cfg = plain()
+        .with_reconnection_time(ms(10))
+        .with_jitter(Jitter::Decorrelated)
+        .with_max_backoff(ms(60_000))
+        .with_backoff_reset_after(ms(5_000));
+    let window = ms(100)..=ms(300);
+    let (mut fresh, mut after) = (Vec::new(), Vec::new());
+    for seed in 0..50 {
+        let mut s = Session::new(cfg, seed);
+        let mut now = at(0);
+        for n in 0..8 {
+            let _ = s.poll_action(now);
+            s.handle_error(now);
+            let d = delay_from(&mut s, now);
+            if n == 0 {
+                assert!(window.contains(&d), "seed {seed}: {d:?}");
+                fresh.push(d);
+            }
+            now = now + d;
+        }
+        open(&mut s, now);
+        now = now + ms(5_000);
+        s.feed_eof(now);
+        assert_eq!(delay_from(&mut s, now), ms(10));
+        now = now + ms(10);
+        let _ = s.poll_action(now);
+        s.handle_error(now);
+        let d = delay_from(&mut s, now);
+        assert!(
+            window.contains(&d),
+            "seed {seed}: {d:?} after a healthy stream"
+        );
+        after.push(d);
+    }
+    // Spread over the window, not all at its bottom.
+    assert!(fresh.iter().filter(|&&d| d > ms(150)).count() >= 10);
+    assert!(after.iter().filter(|&&d| d > ms(150)).count() >= 10);
+}

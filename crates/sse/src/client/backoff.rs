@@ -44,7 +44,11 @@ impl Backoff {
     pub(super) fn delay(&mut self, config: &Config, base: u64, failures: u32) -> u64 {
         let random = self.next_u64();
         let d = delay(config, base, failures, self.prev, random);
-        self.prev = d;
+        // The wait after a healthy stream is no backoff delay: the previous delay stays
+        // "none" (see `reset`), so that decorrelated jitter starts again from its base.
+        if failures > 0 {
+            self.prev = d;
+        }
         d
     }
 }
