@@ -32,9 +32,10 @@
 //!   that takes longer than [`Config::body_timeout`] gets 408.
 //! - **WebSocket messages**: at most `max_payload_bytes` too ([`Config::ws`]); a longer one
 //!   closes the websocket with 1009 and so the session.
-//! - **Outgoing, per session**: at most `max_buffered_packets` packets wait for a client
-//!   that does not fetch them; beyond it [`Socket::send`] returns
-//!   [`SendError::OutputFull`] and the packet is not queued (the caller decides: drop, retry
+//! - **Outgoing, per session**: at most `max_buffered_packets` packets and
+//!   `max_buffered_bytes` bytes of packet data wait for a client that does not fetch them;
+//!   beyond either [`Socket::send`] returns [`SendError::OutputFull`] or
+//!   [`SendError::OutputBytesFull`] and the packet is not queued (the caller decides: drop, retry
 //!   later, or close). On websocket, this crate's write buffer limit applies as well: a
 //!   client that does not read is closed with 1008.
 //! - **Incoming, per session**: at most [`Config::recv_queue`] messages wait for
@@ -610,7 +611,8 @@ impl Socket {
     /// # Errors
     /// [`SendError::Closed`] once the session is closing or closed;
     /// [`SendError::OutputFull`] when `max_buffered_packets` packets already wait for the
-    /// client (it is not fetching them): `data` is not queued.
+    /// client (it is not fetching them), [`SendError::OutputBytesFull`] when `data` would take
+    /// the waiting bytes past `max_buffered_bytes`: `data` is not queued.
     pub fn send(&self, data: PacketData) -> Result<(), SendError> {
         let mut inner = self.shared.lock();
         let r = inner.server.send(&self.sid, data);
