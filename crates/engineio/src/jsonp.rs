@@ -284,6 +284,42 @@ mod tests {
     }
 
     #[test]
+    fn newline_unescaping_matches_the_two_regular_expressions() {
+        // engine.io 3.x: `data.replace(/(\\)?\\n/g, (m, s) => s ? m : '\n')` then
+        // `.replace(/\\\\n/g, '\\n')`; expected values worked out by hand from those.
+        // `\n` then `n`: the first becomes a newline.
+        assert_eq!(unescape_newlines(r"\nn"), "\nn");
+        // Four backslashes and `n`: the first pass matches the last two backslashes and the
+        // `n` with its optional group and keeps them; the second turns them into `\n`.
+        assert_eq!(unescape_newlines(r"\\\\n"), r"\\\n");
+        // A backslash before another letter is left alone by both.
+        assert_eq!(unescape_newlines(r"\xn"), r"\xn");
+    }
+
+    #[test]
+    fn form_decoding_takes_lowercase_hex() {
+        assert_eq!(form_decode(b"%2a%2A%7e").unwrap(), b"**~");
+        assert_eq!(decode_jsonp_request(b"d=1%3a4").unwrap(), "1:4");
+    }
+
+    #[test]
+    fn response_index_is_digits_only() {
+        // `"+1".parse::<u64>()` would accept it: the digits check must refuse it first.
+        assert_eq!(
+            decode_jsonp_response(r#"___eio[+1]("x");"#),
+            Err(JsonpError::MalformedResponse)
+        );
+        assert_eq!(
+            decode_jsonp_response(r#"___eio[]("x");"#),
+            Err(JsonpError::MalformedResponse)
+        );
+        assert_eq!(
+            decode_jsonp_response(r#"___eio[12]("x");"#),
+            Ok((12, "x".into()))
+        );
+    }
+
+    #[test]
     fn spec_example_response() {
         // > ___eio[4]("packet data");
         let mut out = Vec::new();

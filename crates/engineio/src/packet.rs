@@ -290,6 +290,15 @@ mod tests {
     }
 
     #[test]
+    fn data_length_is_in_bytes() {
+        assert_eq!(PacketData::Text("é€".into()).len(), 5);
+        assert!(!PacketData::Text("é€".into()).is_empty());
+        assert!(PacketData::Text(String::new()).is_empty());
+        assert_eq!(PacketData::Binary(Bytes::from_static(&[0, 1, 2])).len(), 3);
+        assert!(PacketData::Binary(Bytes::new()).is_empty());
+    }
+
+    #[test]
     fn spec_example_probe() {
         // > example: 2probe
         let p = Packet::decode_str("2probe").unwrap();
