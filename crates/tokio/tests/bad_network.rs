@@ -44,6 +44,11 @@ impl Net {
     fn heal(&self) {
         self.partitioned.send_replace(false);
     }
+    /// Cuts the path now.
+    fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
     /// Cuts the path once the client-to-server direction has delivered `n` more bytes.
     fn cut_after(&self, n: usize) {
         self.cut_after.store(n, Ordering::SeqCst);
@@ -339,4 +344,21 @@ async fn a_cut_ends_both_sides_without_a_hang() {
     // The client's flush fails or completes into its pipe; either way its stream ends.
     let _ = flushed;
     assert!(got.is_empty(), "{} messages", got.len());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cut_during_a_partition_ends_both_sides_without_timers() {
+    // No ping, pong or idle timer: only the end of the connection can end these streams.
+    let (mut client, mut server, net) = over_net(MS(50), Config::DEFAULT, Config::DEFAULT).await;
+    net.partition();
+    client.send(Message::text("held")).await.unwrap();
+    tokio::time::sleep(SECS(60)).await;
+    net.cut();
+    let (c_end, s_end) = tokio::join!(drain(&mut client), drain(&mut server));
+    // The message held by the partition is lost with the connection, never half-delivered.
+    assert!(s_end.0.is_empty(), "{} messages", s_end.0.len());
+    assert!(c_end.0.is_empty(), "{} messages", c_end.0.len());
+    // A connection that ends without a Close is an error on both sides.
+    assert!(c_end.1.is_err(), "{:?}", c_end.1);
+    assert!(s_end.1.is_err(), "{:?}", s_end.1);
 }
