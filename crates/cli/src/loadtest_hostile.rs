@@ -438,6 +438,20 @@ async fn read_to_end(s: &mut TcpStream, keep: usize, limit: Duration) -> (Vec<u8
     }
 }
 
+/// Reads until the connection ends, keeping at most the first `keep` bytes (the caller
+/// bounds the time).
+async fn read_all<R: tokio::io::AsyncRead + Unpin>(rd: &mut R, keep: usize) -> (Vec<u8>, End) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match rd.read(&mut buf).await {
+            Ok(0) => return (got, End::Eof),
+            Ok(n) => got.extend_from_slice(&buf[..n.min(keep.saturating_sub(got.len()))]),
+            Err(e) => return (got, End::Error(e.kind())),
+        }
+    }
+}
+
 /// The status code of an HTTP/1.1 response head at the start of `r`.
 fn status(r: &[u8]) -> Option<u16> {
     let line = r.split(|&b| b == b'\r').next()?;
@@ -479,17 +493,7 @@ async fn slowloris(hs: &Hostiles) -> Outcome {
             }
         }
     };
-    let read = async {
-        let mut got = Vec::new();
-        let mut buf = [0u8; 1024];
-        loop {
-            match rd.read(&mut buf).await {
-                Ok(0) => return (got, End::Eof),
-                Ok(n) => got.extend_from_slice(&buf[..n.min(4096 - got.len().min(4096))]),
-                Err(e) => return (got, End::Error(e.kind())),
-            }
-        }
-    };
+    let read = read_all(&mut rd, 4096);
     let ended = tokio::select! {
         r = timeout(HEAD_TIMEOUT + SLACK, read) => r,
         () = drip => unreachable!("the drip never ends"),
@@ -550,17 +554,7 @@ async fn endless_headers(hs: &Hostiles, many: bool) -> Outcome {
         }
         std::future::pending::<()>().await;
     };
-    let read = async {
-        let mut got = Vec::new();
-        let mut buf = [0u8; 1024];
-        loop {
-            match rd.read(&mut buf).await {
-                Ok(0) => return (got, End::Eof),
-                Ok(n) => got.extend_from_slice(&buf[..n.min(4096 - got.len().min(4096))]),
-                Err(e) => return (got, End::Error(e.kind())),
-            }
-        }
-    };
+    let read = read_all(&mut rd, 4096);
     let ended = tokio::select! {
         r = timeout(Duration::from_secs(10), read) => r,
         () = flood => unreachable!("the flood never ends"),
