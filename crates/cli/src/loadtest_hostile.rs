@@ -15,7 +15,7 @@
 //! every 250 ms): before, peak in the attack, and at the end. Every chatter must get every
 //! line of every phase exactly once and in order, and no chatter may be disconnected.
 //!
-//! The hostile clients, `N` spread evenly over eight kinds, and what the server must do:
+//! The hostile clients, `N` spread evenly over nine kinds, and what the server must do:
 //!
 //! | kind | what it does | the right answer |
 //! |---|---|---|
@@ -27,6 +27,7 @@
 //! | `deflate-bomb` | permessage-deflate agreed, a 1 KiB message inflating to 1 MiB | Close `1009`, then closed |
 //! | `eio-limits` | Engine.io v4 polling: a POST of exactly `maxPayload` bytes, one byte more, one declaring 10^12 bytes, then a poll | `200 ok`, `413`, `413`, then the close packet `1` (or `400`) |
 //! | `sse-non-reader` | `GET /sse/chat` with a 4 KiB receive buffer, then not reading for 40 s (and until the phase ends) | dropped by the server once its queues overflow (EOF once read), or kept with every line intact: in both cases at most 4 MiB waiting |
+//! | `ws-non-reader` | a `/ws/chat` WebSocket with a 4 KiB receive buffer, then as `sse-non-reader` | the same: dropped (EOF, with or without a Close) or kept intact, at most 4 MiB waiting |
 //!
 //! Any wrong answer, a chatter that loses, duplicates or misorders a line or is
 //! disconnected, or a phase that misses its deadline makes it exit with status 1. Timing
@@ -283,9 +284,10 @@ enum Kind {
     DeflateBomb,
     EioLimits,
     SseNonReader,
+    WsNonReader,
 }
 
-const KINDS: [Kind; 8] = [
+const KINDS: [Kind; 9] = [
     Kind::Silent,
     Kind::Slowloris,
     Kind::EndlessHeaders,
@@ -294,6 +296,7 @@ const KINDS: [Kind; 8] = [
     Kind::DeflateBomb,
     Kind::EioLimits,
     Kind::SseNonReader,
+    Kind::WsNonReader,
 ];
 
 impl Kind {
@@ -307,6 +310,7 @@ impl Kind {
             Kind::DeflateBomb => "deflate-bomb",
             Kind::EioLimits => "eio-limits",
             Kind::SseNonReader => "sse-non-reader",
+            Kind::WsNonReader => "ws-non-reader",
         }
     }
 }
@@ -385,7 +389,8 @@ async fn hostile(n: usize, hs: Arc<Hostiles>) {
                 Kind::Junk => junk(&hs, &mut rng).await,
                 Kind::DeflateBomb => deflate_bomb(&hs).await,
                 Kind::EioLimits => eio_limits(&hs).await,
-                Kind::SseNonReader => sse_non_reader(&hs).await,
+                Kind::SseNonReader => non_reader(&hs, false).await,
+                Kind::WsNonReader => non_reader(&hs, true).await,
             }
         };
         let outcome = match timeout(ATTEMPT_LIMIT, attempt).await {
@@ -394,7 +399,12 @@ async fn hostile(n: usize, hs: Arc<Hostiles>) {
         };
         hs.record(kind, started.elapsed(), outcome);
         round += 1;
-        if !hs.stopping() && !matches!(kind, Kind::Silent | Kind::Slowloris | Kind::SseNonReader) {
+        if !hs.stopping()
+            && !matches!(
+                kind,
+                Kind::Silent | Kind::Slowloris | Kind::SseNonReader | Kind::WsNonReader
+            )
+        {
             sleep(BETWEEN_ATTEMPTS).await;
         }
     }
@@ -577,7 +587,11 @@ async fn endless_headers(hs: &Hostiles, many: bool) -> Outcome {
 /// Opens `/ws/chat` with a hand-written handshake (offering permessage-deflate when
 /// `deflate`); returns the stream after the 101 and whether deflate was agreed.
 async fn handshake(hs: &Hostiles, deflate: bool) -> Result<(TcpStream, bool), String> {
-    let mut s = open(hs.addr).await?;
+    handshake_on(open(hs.addr).await?, deflate).await
+}
+
+/// [`handshake`] on a stream already connected.
+async fn handshake_on(mut s: TcpStream, deflate: bool) -> Result<(TcpStream, bool), String> {
     let req = format!(
         "GET /ws/chat HTTP/1.1\r\nHost: hostile\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{}\r\n",
@@ -656,27 +670,14 @@ async fn expect_close(mut s: TcpStream, code: u16) -> Outcome {
 /// (the chat's lines come first: the hostile client is a chat member until it misbehaves).
 fn close_code(got: &[u8]) -> Option<u16> {
     let mut rest = got;
-    while rest.len() >= 2 {
-        let (op, len7) = (rest[0] & 0x0F, (rest[1] & 0x7F) as usize);
-        let (len, at) = match len7 {
-            126 => (
-                u16::from_be_bytes([*rest.get(2)?, *rest.get(3)?]) as usize,
-                4,
-            ),
-            127 => (
-                u64::from_be_bytes(rest.get(2..10)?.try_into().ok()?) as usize,
-                10,
-            ),
-            n => (n, 2usize),
-        };
-        let payload = rest.get(at..at.checked_add(len)?)?;
+    while let Some((op, start, end)) = frame_at(rest) {
         if op == 0x8 {
-            return match payload {
+            return match &rest[start..end] {
                 [hi, lo, ..] => Some(u16::from_be_bytes([*hi, *lo])),
                 _ => None,
             };
         }
-        rest = &rest[at + len..];
+        rest = &rest[end..];
     }
     None
 }
@@ -832,19 +833,27 @@ async fn eio_limits(hs: &Hostiles) -> Outcome {
     Err("five polls after the 413 without the close packet".into())
 }
 
-/// `GET /sse/chat` with a 4 KiB receive buffer, unread for [`NON_READER_HOLD`] and until the
-/// stop flag; then reading, the stream must end (the server gave up on it) within
-/// [`NON_READER_END`], after at most [`NON_READER_BACKLOG`] bytes.
-async fn sse_non_reader(hs: &Hostiles) -> Outcome {
+/// A chat member that stops reading: `GET /sse/chat` (`ws`: false) or a `/ws/chat`
+/// WebSocket (`ws`: true) with a 4 KiB receive buffer, unread for [`NON_READER_HOLD`] and
+/// until the stop flag; then reading, the stream must end (the server gave up on it) or
+/// catch up with no line missing, within [`NON_READER_END`] and after at most
+/// [`NON_READER_BACKLOG`] bytes.
+async fn non_reader(hs: &Hostiles, ws: bool) -> Outcome {
     let sock = TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
     let _ = sock.set_recv_buffer_size(4096);
     let mut s = sock
         .connect(hs.addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    s.write_all(b"GET /sse/chat HTTP/1.1\r\nHost: hostile\r\nAccept: text/event-stream\r\n\r\n")
+    if ws {
+        s = handshake_on(s, false).await?.0;
+    } else {
+        s.write_all(
+            b"GET /sse/chat HTTP/1.1\r\nHost: hostile\r\nAccept: text/event-stream\r\n\r\n",
+        )
         .await
         .map_err(|e| format!("write: {e}"))?;
+    }
     let held = Instant::now() + NON_READER_HOLD;
     while !hs.stopping() || Instant::now() < held {
         sleep(Duration::from_millis(100)).await;
@@ -853,7 +862,10 @@ async fn sse_non_reader(hs: &Hostiles) -> Outcome {
     // CAUGHT_UP: the chat is quiet between the phases), checking that the chatters' lines
     // that did arrive have no gap.
     let started = Instant::now();
-    let mut lines = Lines::default();
+    let mut lines = Lines {
+        ws,
+        ..Lines::default()
+    };
     let mut buf = vec![0u8; 16 * 1024];
     let end = loop {
         if lines.total > NON_READER_BACKLOG {
@@ -881,17 +893,21 @@ async fn sse_non_reader(hs: &Hostiles) -> Outcome {
             lines.gaps, lines.seen
         ));
     }
-    match end {
-        End::Eof | End::Error(_) => Ok("dropped by the server (EOF once read)"),
-        End::Silent => Ok("kept: caught up, no line missing, backlog bounded"),
+    match (end, lines.close) {
+        (End::Eof | End::Error(_), Some(_)) => Ok("dropped by the server with a Close"),
+        (End::Eof | End::Error(_), None) => Ok("dropped by the server (EOF once read)"),
+        (End::Silent, _) => Ok("kept: caught up, no line missing, backlog bounded"),
     }
 }
 
-/// The lines of an event stream read over HTTP/1.1 chunked encoding, checked for gaps in
-/// each chatter's `hl` lines.
+/// The chatters' `hl` lines as a chat member reads them — an event stream over HTTP/1.1
+/// chunked encoding, or (`ws`) a server's WebSocket frames — checked for gaps.
 #[derive(Default)]
 struct Lines {
+    ws: bool,
     partial: Vec<u8>,
+    /// WebSocket: the status code of the server's Close frame, once read.
+    close: Option<u16>,
     /// The last line number seen per (phase, chatter).
     last: std::collections::HashMap<(u64, u64), u64>,
     seen: u64,
@@ -902,6 +918,9 @@ struct Lines {
 impl Lines {
     fn feed(&mut self, bytes: &[u8]) {
         self.total += bytes.len();
+        if self.ws {
+            return self.feed_frames(bytes);
+        }
         for &b in bytes {
             if b != b'\n' {
                 // A line of ours is short: longer ones are not ours.
@@ -911,24 +930,71 @@ impl Lines {
                 continue;
             }
             let line = std::mem::take(&mut self.partial);
-            let Some(rest) = line.strip_prefix(b"data: hl ") else {
-                continue;
-            };
-            let mut f = rest.split(|&c| c == b' ').map(|n| {
-                std::str::from_utf8(n)
-                    .ok()
-                    .and_then(|n| n.parse::<u64>().ok())
-            });
-            if let (Some(Some(p)), Some(Some(s)), Some(Some(j))) = (f.next(), f.next(), f.next()) {
-                self.seen += 1;
-                if let Some(prev) = self.last.insert((p, s), j) {
-                    if j != prev + 1 {
-                        self.gaps += 1;
+            if let Some(rest) = line.strip_prefix(b"data: hl ") {
+                self.line(rest);
+            }
+        }
+    }
+
+    /// Whole frames out of `partial` + `bytes` (the chat's frames are at most 64 KiB, so
+    /// `partial` is bounded by that); text frames are lines.
+    fn feed_frames(&mut self, bytes: &[u8]) {
+        self.partial.extend_from_slice(bytes);
+        let mut at = 0;
+        while let Some((op, start, end)) = frame_at(&self.partial[at..]) {
+            let payload = self.partial[at + start..at + end].to_vec();
+            match op {
+                0x1 => {
+                    if let Some(rest) = payload.strip_prefix(b"hl ") {
+                        self.line(rest);
                     }
+                }
+                0x8 => {
+                    self.close = Some(
+                        payload
+                            .get(..2)
+                            .map_or(1005, |c| u16::from_be_bytes([c[0], c[1]])),
+                    )
+                }
+                _ => {}
+            }
+            at += end;
+        }
+        self.partial.drain(..at);
+    }
+
+    /// One `hl` line after its tag: `<phase> <chatter> <number> …`.
+    fn line(&mut self, rest: &[u8]) {
+        let mut f = rest.split(|&c| c == b' ').map(|n| {
+            std::str::from_utf8(n)
+                .ok()
+                .and_then(|n| n.parse::<u64>().ok())
+        });
+        if let (Some(Some(p)), Some(Some(s)), Some(Some(j))) = (f.next(), f.next(), f.next()) {
+            self.seen += 1;
+            if let Some(prev) = self.last.insert((p, s), j) {
+                if j != prev + 1 {
+                    self.gaps += 1;
                 }
             }
         }
     }
+}
+
+/// The first whole server (unmasked) frame in `b`: its opcode and where its payload starts
+/// and ends; `None` until it is whole.
+fn frame_at(b: &[u8]) -> Option<(u8, usize, usize)> {
+    let (op, len7) = (b.first()? & 0x0F, (b.get(1)? & 0x7F) as usize);
+    let (len, at) = match len7 {
+        126 => (u16::from_be_bytes([*b.get(2)?, *b.get(3)?]) as usize, 4),
+        127 => (
+            u64::from_be_bytes(b.get(2..10)?.try_into().ok()?) as usize,
+            10,
+        ),
+        n => (n, 2usize),
+    };
+    let end = at.checked_add(len)?;
+    (b.len() >= end).then_some((op, at, end))
 }
 
 /// The run.
@@ -1093,7 +1159,7 @@ async fn check(o: Options) -> Result<(), String> {
         failed.push(f.clone());
     }
     println!(
-        "hostile: hostile clients ({} at once, in eight kinds):",
+        "hostile: hostile clients ({} at once, in nine kinds):",
         o.hostile
     );
     for (k, t) in KINDS.iter().zip(&hs.tallies) {
