@@ -94,3 +94,28 @@ impl fmt::Display for PacketType {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn displays_the_protocol_names() {
+        // The names of the protocol's packet types, in type-number order 0–6.
+        let names = [
+            PacketType::Open,
+            PacketType::Close,
+            PacketType::Ping,
+            PacketType::Pong,
+            PacketType::Message,
+            PacketType::Upgrade,
+            PacketType::Noop,
+        ]
+        .map(|t| format!("{t}"));
+        assert_eq!(
+            names,
+            ["open", "close", "ping", "pong", "message", "upgrade", "noop"]
+        );
+    }
+}

@@ -572,6 +572,40 @@ mod tests {
     }
 
     #[test]
+    fn a_text_packet_of_exactly_max_packet_bytes_fits() {
+        // The packet's bytes (type digit and data, 2-byte `é`s included) against the limit.
+        let limits = Limits::DEFAULT.with_max_packet_bytes(7);
+        let ok = decode_text_payload("5:4aaéé", limits).collect::<Vec<_>>();
+        assert_eq!(ok, [Ok(Packet::message("aaéé"))]);
+        let over = decode_text_payload("6:4aaaéé", limits).collect::<Vec<_>>();
+        assert!(
+            matches!(
+                over.last(),
+                Some(Err(PayloadError::PacketTooLarge { limit: 7 }))
+            ),
+            "{over:?}"
+        );
+    }
+
+    #[test]
+    fn a_decoder_is_finished_only_after_the_whole_body() {
+        let mut d = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
+        assert!(!d.is_finished());
+        d.feed(b"4:4hey").unwrap();
+        assert_eq!(d.poll_packet(), Ok(Some(Packet::message("hey"))));
+        assert!(!d.is_finished(), "more may come before the end of the body");
+        d.feed_eof();
+        assert_eq!(d.poll_packet(), Ok(None));
+        assert!(d.is_finished());
+        // A body that ends inside a packet is not finished.
+        let mut cut = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
+        cut.feed(b"4:4h").unwrap();
+        cut.feed_eof();
+        assert!(cut.poll_packet().is_err());
+        assert!(!cut.is_finished());
+    }
+
+    #[test]
     fn spec_sample_request_2() {
         // > 4:4hey
         assert_eq!(text("4:4hey"), [Ok(Packet::message("hey"))]);
