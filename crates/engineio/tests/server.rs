@@ -563,3 +563,67 @@ fn broadcast_reaches_every_open_session() {
         Some(&WsAction::Send(WsMessage::Text("4all".into())))
     );
 }
+
+#[test]
+fn a_transport_switched_off_is_unknown() {
+    // engine.io: `if (!~this.opts.transports.indexOf(transport))` → 0 "Transport unknown".
+    let unknown = r#"{"code":0,"message":"Transport unknown"}"#;
+    let mut config = server::Config::default();
+    config.polling = false;
+    let mut s = Server::new(config, || String::from("only"));
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling")));
+    assert_eq!((r.status, body(&r)), (400, unknown));
+    // The other transport still opens a session.
+    assert!(matches!(
+        s.handle_request(ms(0), &ws("EIO=3&transport=websocket")),
+        Outcome::AcceptWebSocket { .. }
+    ));
+    let mut config = server::Config::default();
+    config.websocket = false;
+    let mut s = Server::new(config, || String::from("only"));
+    let r = respond(s.handle_request(ms(0), &ws("EIO=3&transport=websocket")));
+    assert_eq!((r.status, body(&r)), (400, unknown));
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling")));
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn a_jsonp_index_is_digits_only() {
+    // `"+1".parse::<u64>()` succeeds: the digits check must refuse it (engine.io's
+    // `this.head = '___eio[' + (req._query.j || '').replace(/[^0-9]/g, '') + ']('`
+    // would even rewrite it; we refuse rather than guess).
+    let mut s = server();
+    for j in ["+1", "1a"] {
+        let q = format!("EIO=3&transport=polling&j={j}");
+        let r = respond(s.handle_request(ms(0), &get(&q)));
+        assert_eq!(body(&r), r#"{"code":3,"message":"Bad request"}"#, "j={j}");
+    }
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling&j=12")));
+    assert_eq!(r.status, 200);
+    assert!(body(&r).starts_with("___eio[12](\""), "{}", body(&r));
+}
+
+#[test]
+fn a_closed_websocket_closes_its_session() {
+    let mut s = server();
+    assert_eq!(
+        s.handle_request(ms(0), &ws("EIO=3&transport=websocket")),
+        Outcome::AcceptWebSocket { sid: "sid1".into() }
+    );
+    let _ = ws_out(&mut s, "sid1");
+    s.handle_ws_closed(ms(1), "sid1");
+    assert_eq!(events(&mut s), [Event::Closed(CloseReason::TransportClose)]);
+    let r = respond(s.handle_request(ms(2), &get(Q)));
+    assert_eq!(body(&r), r#"{"code":1,"message":"Session ID unknown"}"#);
+}
+
+#[test]
+fn session_ids_are_url_safe_base64_of_15_bytes() {
+    // 0xFB 0xFF 0xBF is 111110 111111 111110 111111: base64 `+/+/`, URL-safe `-_-_`.
+    let sid = server::sid_from_bytes([0xFB, 0xFF, 0xBF].repeat(5).try_into().unwrap());
+    assert_eq!(sid, "-_-_".repeat(5));
+    // RFC 4648's "foobar" example, padded to 15 bytes with zeros.
+    let mut b = [0u8; 15];
+    b[..6].copy_from_slice(b"foobar");
+    assert_eq!(server::sid_from_bytes(b), "Zm9vYmFyAAAAAAAAAAAA");
+}
