@@ -126,4 +126,24 @@ mod tests {
             assert_eq!(utf16_len(&all), 2 * len);
         }
     }
+
+    #[test]
+    fn non_ascii_bytes_at_the_same_place_in_two_words_of_a_block_are_seen() {
+        // A 32-byte block whose non-ASCII bytes sit at the same offsets in two of its
+        // 8-byte words: the block test must OR the words (their high bits would cancel in
+        // an XOR). `é` is 2 bytes, 1 UTF-16 unit.
+        for (a, b) in [(0, 1), (0, 2), (1, 3), (2, 3), (0, 3), (1, 2)] {
+            let mut bytes = [b'a'; 32];
+            for w in [a, b] {
+                bytes[8 * w + 6..8 * w + 8].copy_from_slice("é".as_bytes());
+            }
+            let s = core::str::from_utf8(&bytes).unwrap();
+            assert_eq!(utf16_len(s), 30, "words {a} and {b}");
+            assert_eq!(
+                ascii_prefix_len(s.as_bytes()),
+                8 * a + 6,
+                "words {a} and {b}"
+            );
+        }
+    }
 }
