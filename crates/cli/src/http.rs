@@ -146,6 +146,9 @@ pub(crate) struct StallGuard<S> {
     inner: S,
     /// Running while a write (or flush, or shutdown) waits for the socket.
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The last flush or shutdown was pending: its completion moved bytes (progress). A
+    /// flush that is ready at once (TCP's always is) moved none and resets nothing.
+    flush_pending: bool,
 }
 
 impl<S> StallGuard<S> {
@@ -154,19 +157,24 @@ impl<S> StallGuard<S> {
         StallGuard {
             inner,
             stalled: None,
+            flush_pending: false,
         }
     }
 
-    /// Turns a pending write into an error once it has been pending for [`WRITE_TIMEOUT`];
-    /// any progress resets the clock.
+    /// Turns a pending write into an error once it has been pending for [`WRITE_TIMEOUT`].
+    /// Only progress resets the clock (`progress`): bytes written, or a flush that had to
+    /// wait completing; a flush ready at once moved nothing.
     fn watch<T>(
         &mut self,
         cx: &mut Context<'_>,
         r: Poll<std::io::Result<T>>,
+        progress: impl Fn(&T) -> bool,
     ) -> Poll<std::io::Result<T>> {
         match r {
             Poll::Ready(r) => {
-                self.stalled = None;
+                if r.as_ref().is_ok_and(progress) {
+                    self.stalled = None;
+                }
                 Poll::Ready(r)
             }
             Poll::Pending => {
@@ -203,7 +211,7 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for StallGuard<S> {
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         let r = Pin::new(&mut this.inner).poll_write(cx, buf);
-        this.watch(cx, r)
+        this.watch(cx, r, |&n| n > 0)
     }
 
     fn poll_write_vectored(
@@ -213,7 +221,7 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for StallGuard<S> {
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         let r = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.watch(cx, r)
+        this.watch(cx, r, |&n| n > 0)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -223,13 +231,17 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for StallGuard<S> {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         let r = Pin::new(&mut this.inner).poll_flush(cx);
-        this.watch(cx, r)
+        let moved = r.is_ready() && this.flush_pending;
+        this.flush_pending = r.is_pending();
+        this.watch(cx, r, |_| moved)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         let r = Pin::new(&mut this.inner).poll_shutdown(cx);
-        this.watch(cx, r)
+        let moved = r.is_ready() && this.flush_pending;
+        this.flush_pending = r.is_pending();
+        this.watch(cx, r, |_| moved)
     }
 }
 

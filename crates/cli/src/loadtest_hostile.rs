@@ -26,12 +26,13 @@
 //! | `junk` | random bytes with RSV1–3 set after the handshake | Close `1002`, then closed |
 //! | `deflate-bomb` | permessage-deflate agreed, a 1 KiB message inflating to 1 MiB | Close `1009`, then closed |
 //! | `eio-limits` | Engine.io v4 polling: a POST of exactly `maxPayload` bytes, one byte more, one declaring 10^12 bytes, then a poll | `200 ok`, `413`, `413`, then the close packet `1` (or `400`) |
-//! | `sse-non-reader` | `GET /sse/chat` with a 4 KiB receive buffer, then not reading for 40 s (and until the phase ends) | dropped by the server once its queues overflow (EOF once read), or kept with every line intact: in both cases at most 4 MiB waiting |
+//! | `sse-non-reader` | `GET /sse/chat` with a 4 KiB receive buffer, then not reading for 40 s (and until the phase ends) | a 200 event stream; then dropped by the server once its queues overflow (EOF once read), or kept with every attack-phase line up to each chatter's last, without a gap |
 //! | `ws-non-reader` | a `/ws/chat` WebSocket with a 4 KiB receive buffer, then as `sse-non-reader` | the same: dropped (EOF, with or without a Close) or kept intact, at most 4 MiB waiting |
 //!
 //! Any wrong answer, a chatter that loses, duplicates or misorders a line or is
-//! disconnected, or a phase that misses its deadline makes it exit with status 1. Timing
-//! and memory are reported, never judged. Everything is bounded: counts are fixed, every
+//! disconnected, a server whose RSS passes 1 GiB in the attack (a bound for runaway buffering,
+//! far above the peaks seen), or a phase that misses its deadline makes it exit with status
+//! 1. Timing is reported, never judged. Everything is bounded: counts are fixed, every
 //! wait has a deadline, and the whole run has one (`--timeout`).
 
 use std::io;
@@ -126,6 +127,10 @@ const NON_READER_HOLD: Duration = Duration::from_secs(40);
 /// Most bytes a non-reading SSE client may find waiting when it reads again: what the
 /// server held for it must be bounded.
 const NON_READER_BACKLOG: usize = 4 << 20;
+/// The server's resident memory must stay under this during the attack (KiB): a bound, not
+/// a measurement — several times the peaks seen (230–325 MiB), far under the 11,929 MiB the
+/// Engine.io chat reached before its sessions were bounded in bytes.
+const MAX_RSS_KIB: u64 = 1 << 20;
 /// A non-reading SSE client that gets nothing new for this long has caught up.
 const CAUGHT_UP: Duration = Duration::from_secs(2);
 
@@ -335,6 +340,8 @@ struct Hostiles {
     stop: AtomicBool,
     tallies: Vec<Tally>,
     bomb: Vec<u8>,
+    /// The chatters' lines sent, to check what a non-reader that was kept received.
+    health: Arc<Health>,
 }
 
 impl Hostiles {
@@ -541,8 +548,8 @@ async fn endless_headers(hs: &Hostiles, many: bool) -> Outcome {
             .await
             .map_err(|e| format!("write: {e}"))?;
         let (got, end) = read_to_end(&mut s, 4096, Duration::from_secs(10)).await;
-        return match status(&got) {
-            Some(431) => Ok("431 (150 header lines)"),
+        return match (status(&got), &end) {
+            (Some(431), End::Eof | End::Error(_)) => Ok("431 (150 header lines)"),
             _ => Err(format!(
                 "150 header lines: {end:?} with {:?}",
                 String::from_utf8_lossy(&got[..got.len().min(40)])
@@ -762,7 +769,7 @@ async fn eio_limits(hs: &Hostiles) -> Outcome {
     if code != 200 || !text.starts_with("0{") {
         return Err(format!(
             "handshake: {code} {:?}",
-            &text[..text.len().min(60)]
+            text.chars().take(60).collect::<String>()
         ));
     }
     let field = |name: &str| -> Option<String> {
@@ -887,6 +894,16 @@ async fn non_reader(hs: &Hostiles, ws: bool) -> Outcome {
             Err(_) => break End::Silent,
         }
     };
+    if !ws {
+        // The stream must have been one: 200 and `text/event-stream` (not a 503 "busy").
+        let head = String::from_utf8_lossy(&lines.head).to_ascii_lowercase();
+        if !head.starts_with("http/1.1 200") || !head.contains("text/event-stream") {
+            return Err(format!(
+                "not an event stream: {:?}",
+                head.chars().take(60).collect::<String>()
+            ));
+        }
+    }
     if lines.gaps > 0 {
         return Err(format!(
             "{} gaps in the chatters' lines ({} lines read, then {end:?}): lines lost without the stream ending",
@@ -896,7 +913,24 @@ async fn non_reader(hs: &Hostiles, ws: bool) -> Outcome {
     match (end, lines.close) {
         (End::Eof | End::Error(_), Some(_)) => Ok("dropped by the server with a Close"),
         (End::Eof | End::Error(_), None) => Ok("dropped by the server (EOF once read)"),
-        (End::Silent, _) => Ok("kept: caught up, no line missing, backlog bounded"),
+        (End::Silent, _) => {
+            // Kept: then it must have everything up to each chatter's last line of the
+            // attack phase (a server that quietly stopped relaying to it would leave the
+            // tail missing, which the gap check alone cannot see).
+            let sent = &hs.health.sent[1];
+            for (c, n) in sent.iter().enumerate() {
+                let n = n.load(Ordering::Relaxed) as u64;
+                let last = lines.last.get(&(1, c as u64)).copied();
+                if n > 0 && last != Some(n - 1) {
+                    return Err(format!(
+                        "kept, but chatter {c}'s last attack line is {last:?}, not {} ({} lines read)",
+                        n - 1,
+                        lines.seen
+                    ));
+                }
+            }
+            Ok("kept: caught up, every attack-phase line, backlog bounded")
+        }
     }
 }
 
@@ -905,6 +939,8 @@ async fn non_reader(hs: &Hostiles, ws: bool) -> Outcome {
 #[derive(Default)]
 struct Lines {
     ws: bool,
+    /// The first bytes read (the HTTP response head, for an event stream).
+    head: Vec<u8>,
     partial: Vec<u8>,
     /// WebSocket: the status code of the server's Close frame, once read.
     close: Option<u16>,
@@ -918,6 +954,8 @@ struct Lines {
 impl Lines {
     fn feed(&mut self, bytes: &[u8]) {
         self.total += bytes.len();
+        let room = 512usize.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..bytes.len().min(room)]);
         if self.ws {
             return self.feed_frames(bytes);
         }
@@ -1077,6 +1115,7 @@ async fn check(o: Options) -> Result<(), String> {
         stop: AtomicBool::new(false),
         tallies: KINDS.iter().map(|_| Tally::default()).collect(),
         bomb,
+        health: h.clone(),
     });
     let attack_from = t0.elapsed();
     let (done_tx, done_rx) = oneshot::channel::<()>();
@@ -1092,8 +1131,15 @@ async fn check(o: Options) -> Result<(), String> {
                     let tasks: Vec<_> = (0..n)
                         .map(|i| tokio::spawn(hostile(i, hs.clone())))
                         .collect();
-                    for t in tasks {
-                        let _ = t.await;
+                    for (i, t) in tasks.into_iter().enumerate() {
+                        if t.await.is_err() {
+                            // A panic in an attempt is the check's own fault: count it.
+                            hs.record(
+                                KINDS[i % KINDS.len()],
+                                Duration::ZERO,
+                                Err("the hostile client panicked".into()),
+                            );
+                        }
                     }
                 });
             }
@@ -1106,10 +1152,11 @@ async fn check(o: Options) -> Result<(), String> {
     let attack_to = t0.elapsed();
     // Attempts in progress finish within their own deadlines.
     let joined = timeout(ATTEMPT_LIMIT + SLACK, done_rx).await;
-    let _ = thread.join();
     if joined.is_err() {
+        // (Not joined: a blocking join here would stop the whole run's deadline.)
         return Err("the hostile clients did not finish".into());
     }
+    let _ = thread.join();
     let attack_end = t0.elapsed();
     sleep(Duration::from_secs(2)).await;
     phase(2).await;
@@ -1186,6 +1233,7 @@ async fn check(o: Options) -> Result<(), String> {
             failed.push(format!("{}: no attempt", k.name()));
         }
     }
+    let mut peak_kib = None;
     if o.server_pid.is_some() {
         let s = samples.lock().unwrap_or_else(|e| e.into_inner());
         let peak = s
@@ -1193,6 +1241,7 @@ async fn check(o: Options) -> Result<(), String> {
             .filter(|(t, _)| *t >= attack_from && *t <= attack_end)
             .map(|s| s.1)
             .max();
+        peak_kib = peak;
         let mib =
             |k: Option<u64>| k.map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
         println!(
@@ -1206,6 +1255,13 @@ async fn check(o: Options) -> Result<(), String> {
             mib(rss_end),
             s.len()
         );
+    }
+    if let Some(peak) = peak_kib.filter(|&k| k > MAX_RSS_KIB) {
+        failed.push(format!(
+            "server RSS peaked at {:.0} MiB, over the {} MiB bound: something buffers without a limit",
+            peak as f64 / 1024.0,
+            MAX_RSS_KIB / 1024
+        ));
     }
     if failed.is_empty() {
         println!("hostile: PASS");

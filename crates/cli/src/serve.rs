@@ -277,14 +277,8 @@ async fn serve(opts: Options) -> io::Result<()> {
         tokio::spawn(async move {
             let _live = live;
             let _ = stream.set_nodelay(true);
-            // hyper-util tells HTTP/1.1 from HTTP/2 by the first bytes and waits for them
-            // without a timer: a connection that sends nothing would be held for ever.
-            // (`peek`, not `readable`: readiness can be reported before any byte is there.)
-            if tokio::time::timeout(HEAD_TIMEOUT, stream.peek(&mut [0u8; 1]))
-                .await
-                .is_err()
-            {
-                println!("{peer}: connection ended: nothing received in 10 s");
+            if !version_known(&stream).await {
+                println!("{peer}: connection ended: no HTTP version told in 10 s");
                 return;
             }
             let served = match tls {
@@ -358,6 +352,34 @@ async fn shutdown_signal() {
     }
 }
 
+/// The HTTP/2 connection preface (RFC 9113 §3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Waits, at most [`HEAD_TIMEOUT`], until the first bytes of `stream` tell HTTP/1.1 from
+/// HTTP/2 (the whole preface, or a byte that leaves it). hyper-util reads those bytes
+/// without a timer, so a connection that sends nothing, or a prefix of the preface and
+/// then nothing, would be held for ever. `false`: not told in time, or closed.
+/// (`peek`, not `readable`: readiness can be reported before any byte is there.)
+async fn version_known(stream: &tokio::net::TcpStream) -> bool {
+    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
+    let mut buf = [0u8; 24];
+    loop {
+        let n = match tokio::time::timeout_at(deadline, stream.peek(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return false,
+        };
+        if n == H2_PREFACE.len() || buf[..n] != H2_PREFACE[..n] {
+            return true;
+        }
+        // A prefix of the preface, so far: wait for more (rare; peek would return the
+        // same bytes at once).
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Serves one connection (TCP, or TLS over it) with hyper: HTTP/1.1 with keep-alive, or
 /// HTTP/2 when the client opens with the HTTP/2 preface (h2c with prior knowledge, or h2
 /// chosen by ALPN); upgrades (WebSocket) on both.
@@ -382,7 +404,11 @@ where
     builder
         .http2()
         .timer(TokioTimer::new())
-        .enable_connect_protocol();
+        .enable_connect_protocol()
+        // An HTTP/2 connection has no header timeout after its preface: ping it when idle
+        // and close it when the pings go unanswered.
+        .keep_alive_interval(Some(KEEP_ALIVE_EVERY))
+        .keep_alive_timeout(HEAD_TIMEOUT);
     let peer: Arc<str> = peer.to_string().into();
     let service = service_fn(move |req| route(req, peer.clone(), state.clone()));
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);

@@ -30,7 +30,9 @@ pub struct Config {
     /// Maximum bytes of packet data buffered for a client that does not fetch them (the
     /// packets' data lengths; engine.io has no bound). Default 16 MiB. Beside
     /// `max_buffered_packets` because a broadcast copies a text packet into every session's
-    /// buffer: with engine.io's 1 MB `maxPayload`, 1,000 packets would be 1 GB per session.
+    /// buffer: with engine.io's 1 MB `maxPayload`, even 1,000 packets (the demo's count; the
+    /// default is 100,000) would be 1 GB per session. Refused while anything waits: a
+    /// packet that alone is over the limit goes only into an empty buffer.
     /// [`crate::server::Session::send_packet`] refuses a packet that would pass it, unless
     /// nothing is waiting (a packet is never refused for its size alone).
     pub max_buffered_bytes: usize,

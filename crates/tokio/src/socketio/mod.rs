@@ -50,9 +50,10 @@
 //!   attachment) wait for the driver to move them to the Engine.io session. Beyond it
 //!   [`Socket::emit`] returns [`SendError::OutputFull`] and queues nothing, and a broadcast
 //!   **skips** that target (counted in [`Delivery::skipped`]): a broadcast never waits on a
-//!   slow client. Behind it, the Engine.io session holds at most `max_buffered_packets`
-//!   ([`crate::engineio::Config::engine`]) for a client that does not fetch them; a session
-//!   that reaches that bound is closed (no packet is ever half sent).
+//!   slow client. Behind it, the Engine.io session holds at most `max_buffered_packets` and
+//!   `max_buffered_bytes` ([`crate::engineio::Config::engine`]) for a client that does not
+//!   fetch them; a session that reaches either bound is closed (no packet is ever half
+//!   sent).
 //! - **Acks**: at most `server.max_pending_acks` (default 1,024) emits per socket wait for
 //!   their ack ([`SendError::TooManyAcks`]); each waits at most its own timeout.
 //! - **Namespaces per connection**: `server.max_namespaces` (default 64); a `CONNECT`
@@ -474,8 +475,9 @@ async fn drive(shared: Arc<Shared>, mut eio: engineio::Socket) {
         };
         let mut failed = false;
         for message in out {
-            // Refused only when the client lets `max_buffered_packets` pile up, or the
-            // session is closing: close rather than send the rest of a packet.
+            // Refused only when the client lets `max_buffered_packets` or
+            // `max_buffered_bytes` pile up, or the session is closing: close rather than send
+            // the rest of a packet.
             if eio.send(message).is_err() {
                 failed = true;
                 break;
