@@ -31,8 +31,8 @@
 //!
 //! Any wrong answer, a chatter that loses, duplicates or misorders a line or is
 //! disconnected, a server whose RSS passes 1 GiB in the attack (a bound for runaway buffering,
-//! far above the peaks seen), or a phase that misses its deadline makes it exit with status
-//! 1. Timing is reported, never judged. Everything is bounded: counts are fixed, every
+//! far above the peaks seen), or a phase that misses its deadline makes it fail (exit status
+//! 1). Timing is reported, never judged. Everything is bounded: counts are fixed, every
 //! wait has a deadline, and the whole run has one (`--timeout`).
 
 use std::io;
