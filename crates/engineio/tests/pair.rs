@@ -597,3 +597,296 @@ fn v4_client_batches_posts_under_max_payload() {
     let req = c.poll_request().unwrap();
     assert_eq!(req.body.len(), 51);
 }
+
+// ---- The client session alone: the server's side is written by hand. ----
+
+/// Everything the client asks for now: requests, websocket actions, events.
+fn drain(
+    c: &mut client::Session,
+) -> (
+    Vec<client::Request>,
+    Vec<client::WsAction>,
+    Vec<client::Event>,
+) {
+    (
+        std::iter::from_fn(|| c.poll_request()).collect(),
+        std::iter::from_fn(|| c.poll_ws_action()).collect(),
+        std::iter::from_fn(|| c.poll_event()).collect(),
+    )
+}
+
+/// A revision 3 text payload of one packet: `<length>:<packet>`.
+fn v3_body(packet: &str) -> Vec<u8> {
+    format!("{}:{packet}", packet.encode_utf16().count()).into_bytes()
+}
+
+const V3_OPEN_A: &str =
+    r#"0{"sid":"a","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}"#;
+
+/// A v3 polling client whose handshake (`V3_OPEN_A`) was answered at time 0; everything
+/// it queued is drained and returned.
+fn v3_client_open(
+    config: client::Config,
+) -> (client::Session, Vec<client::Request>, Vec<client::WsAction>) {
+    let mut c = client::Session::new(config, Instant::ZERO);
+    let hs = c.poll_request().expect("the handshake GET");
+    assert_eq!(hs.kind, client::RequestKind::Handshake);
+    c.handle_response(Instant::ZERO, hs.kind, 200, false, &v3_body(V3_OPEN_A));
+    let (reqs, ws, events) = drain(&mut c);
+    assert!(
+        matches!(events.as_slice(), [client::Event::Open(o)] if o.sid == "a"),
+        "{events:?}"
+    );
+    (c, reqs, ws)
+}
+
+/// The value of `key` in a query string.
+fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+#[test]
+fn client_handshake_is_none_until_the_open_packet_then_its_data() {
+    // `handshake()`: "The handshake data, once open."
+    let mut c = client::Session::new(client::Config::DEFAULT.with_upgrade(false), Instant::ZERO);
+    assert!(c.handshake().is_none());
+    let hs = c.poll_request().unwrap();
+    c.handle_response(Instant::ZERO, hs.kind, 200, false, &v3_body(V3_OPEN_A));
+    let open = c.handshake().expect("open after the open packet");
+    assert_eq!(open.sid, "a");
+    assert_eq!(open.upgrades, ["websocket"]);
+    assert_eq!(
+        (open.ping_interval_ms, open.ping_timeout_ms),
+        (25_000, 5_000)
+    );
+}
+
+#[test]
+fn client_is_closed_after_close_and_after_the_server_closes() {
+    let (mut c, _, _) = v3_client_open(client::Config::DEFAULT.with_upgrade(false));
+    assert!(!c.is_closed());
+    c.close();
+    assert!(c.is_closed());
+    assert_eq!(c.send(text("late")), Err(client::SendError::Closed));
+
+    // > Polling transports can send a `close` packet to close the socket
+    let (mut c, _, _) = v3_client_open(client::Config::DEFAULT.with_upgrade(false));
+    c.handle_response(
+        secs(1),
+        client::RequestKind::Poll,
+        200,
+        false,
+        &v3_body("1"),
+    );
+    assert!(c.is_closed());
+    let (_, _, events) = drain(&mut c);
+    assert_eq!(
+        events,
+        [client::Event::Closed(client::CloseReason::TransportClose)]
+    );
+}
+
+#[test]
+fn client_requests_carry_a_fresh_t_and_b64_only_without_binary_support() {
+    // > `t`: a hashed-timestamp used for cache-busting
+    // > Note: the `t` query param is used to ensure that the request is not cached by the
+    // > browser.
+    let mut c = client::Session::new(client::Config::DEFAULT.with_upgrade(false), Instant::ZERO);
+    let hs = c.poll_request().unwrap();
+    c.handle_response(Instant::ZERO, hs.kind, 200, false, &v3_body(V3_OPEN_A));
+    c.send(text("hi")).unwrap();
+    let (reqs, _, _) = drain(&mut c);
+    let mut ts: Vec<&str> = std::iter::once(&hs)
+        .chain(&reqs)
+        .map(|r| query_param(&r.query, "t").expect("a t parameter"))
+        .collect();
+    assert_eq!(ts.len(), 3, "handshake, poll and post");
+    ts.sort_unstable();
+    ts.dedup();
+    assert_eq!(ts.len(), 3, "each request has its own t");
+
+    // > `b64`: if the client doesn't support XHR2, `b64=1` is sent in the query string
+    assert_eq!(query_param(&hs.query, "b64"), None, "{}", hs.query);
+    let mut c = client::Session::new(
+        client::Config::DEFAULT.with_supports_binary(false),
+        Instant::ZERO,
+    );
+    let hs = c.poll_request().unwrap();
+    assert_eq!(query_param(&hs.query, "b64"), Some("1"), "{}", hs.query);
+}
+
+#[test]
+fn websocket_only_client_closes_on_the_servers_close_packet() {
+    // > #### 1 close
+    // > Request the close of this transport
+    let mut c = client::Session::new(
+        client::Config::DEFAULT.with_websocket_only(true),
+        Instant::ZERO,
+    );
+    assert!(matches!(
+        c.poll_ws_action(),
+        Some(client::WsAction::Connect { .. })
+    ));
+    c.handle_ws_connected(Instant::ZERO);
+    c.handle_ws_message(
+        Instant::ZERO,
+        WsMessage::Text(V3_OPEN_A.replace(r#"["websocket"]"#, "[]")),
+    );
+    let (_, _, events) = drain(&mut c);
+    assert!(matches!(events.as_slice(), [client::Event::Open(_)]));
+    c.handle_ws_message(secs(1), WsMessage::Text("1".into()));
+    let (reqs, ws, events) = drain(&mut c);
+    assert!(reqs.is_empty());
+    // The transport is done with: its websocket is closed.
+    assert_eq!(ws, [client::WsAction::Close]);
+    assert_eq!(
+        events,
+        [client::Event::Closed(client::CloseReason::TransportClose)]
+    );
+    assert!(c.is_closed());
+}
+
+#[test]
+fn client_probe_fails_unless_the_answer_is_pong_probe() {
+    // > The probe sent by the client is a `ping` packet with `probe` sent as data.
+    // > The probe sent by the server is a `pong` packet with `probe` sent as data.
+    for answer in ["3foo", "3", "2probe", "4probe"] {
+        let (mut c, _, ws) = v3_client_open(client::Config::DEFAULT);
+        assert!(
+            matches!(ws.as_slice(), [client::WsAction::Connect { .. }]),
+            "{ws:?}"
+        );
+        c.handle_ws_connected(Instant::ZERO);
+        assert_eq!(
+            c.poll_ws_action(),
+            Some(client::WsAction::Send(WsMessage::Text("2probe".into())))
+        );
+        c.handle_ws_message(Instant::ZERO, WsMessage::Text(answer.into()));
+        let (_, ws, events) = drain(&mut c);
+        assert_eq!(ws, [client::WsAction::Close], "answer {answer}");
+        assert_eq!(events, [client::Event::UpgradeFailed], "answer {answer}");
+        // `UpgradeFailed`: "The websocket probe failed; polling goes on."
+        assert_eq!(c.transport(), TransportKind::Polling);
+        assert!(!c.is_closed());
+        c.send(text("still here")).unwrap();
+        let (reqs, ws, _) = drain(&mut c);
+        assert!(ws.is_empty());
+        assert!(reqs.iter().any(|r| r.kind == client::RequestKind::Post));
+    }
+}
+
+#[test]
+fn client_ignores_a_second_open_packet() {
+    // > #### 0 open
+    // > Sent from the server when a new transport is opened
+    // A session is opened once; a later open packet changes nothing.
+    let (mut c, reqs, _) = v3_client_open(client::Config::DEFAULT.with_upgrade(false));
+    assert_eq!(reqs.len(), 1);
+    let other = r#"0{"sid":"b","upgrades":[],"pingInterval":1000,"pingTimeout":1000}"#;
+    c.handle_response(secs(1), reqs[0].kind, 200, false, &v3_body(other));
+    let (reqs, ws, events) = drain(&mut c);
+    assert!(events.is_empty(), "{events:?}");
+    assert!(ws.is_empty());
+    assert_eq!(c.handshake().unwrap().sid, "a");
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(query_param(&reqs[0].query, "sid"), Some("a"));
+    // Still the handshake's heartbeat: a ping 25 s after the open, not 1 s after this.
+    assert_eq!(c.poll_timeout(), Some(secs(25)));
+}
+
+#[test]
+fn v3_client_does_not_answer_a_servers_ping() {
+    // > #### 2 ping
+    // > Sent by the client. Server should answer with a pong packet
+    // > #### 3 pong
+    // > Sent by the server to respond to ping packets.
+    let (mut c, reqs, _) = v3_client_open(client::Config::DEFAULT.with_upgrade(false));
+    c.handle_response(secs(1), reqs[0].kind, 200, false, &v3_body("2"));
+    let (reqs, ws, events) = drain(&mut c);
+    assert!(events.is_empty());
+    assert!(ws.is_empty());
+    let kinds: Vec<_> = reqs.iter().map(|r| r.kind).collect();
+    assert_eq!(kinds, [client::RequestKind::Poll], "no pong POSTed");
+}
+
+#[test]
+fn v4_client_ignores_a_pong_and_keeps_waiting_for_the_servers_ping() {
+    // > At a given interval (the `pingInterval` value sent in the handshake) the server
+    // > sends a `ping` packet and the client has a few seconds (the `pingTimeout` value)
+    // > to send a `pong` packet back.
+    // The v4 client never pings, so a pong from the server starts no ping timer of its own.
+    let mut c = v4_client_open(1000);
+    c.handle_response(secs(1), client::RequestKind::Poll, 200, false, b"3");
+    let (reqs, _, events) = drain(&mut c);
+    assert!(events.is_empty());
+    assert_eq!(
+        reqs.iter().map(|r| r.kind).collect::<Vec<_>>(),
+        [client::RequestKind::Poll]
+    );
+    // Only the deadline for the server's ping: interval + timeout from the open.
+    assert_eq!(c.poll_timeout(), Some(secs(30)));
+    c.handle_timeout(secs(26));
+    assert!(c.poll_request().is_none(), "the client sent nothing");
+}
+
+#[test]
+fn client_handshake_without_an_open_packet_delivers_no_message() {
+    // A handshake response must start with the open packet: one that does not is a bad
+    // handshake (`CloseReason::TransportError`), and no session ever opened to deliver to.
+    let mut c = client::Session::new(client::Config::DEFAULT, Instant::ZERO);
+    let hs = c.poll_request().unwrap();
+    c.handle_response(Instant::ZERO, hs.kind, 200, false, &v3_body("4hello"));
+    let (reqs, ws, events) = drain(&mut c);
+    assert!(reqs.is_empty());
+    assert!(ws.is_empty());
+    assert_eq!(
+        events,
+        [client::Event::Closed(client::CloseReason::TransportError)]
+    );
+}
+
+#[test]
+fn v4_client_post_may_reach_max_payload_exactly() {
+    // > `maxPayload`: The maximum number of bytes per chunk, used by the client to
+    // > aggregate packets into payloads.
+    // `4msg0xx` is 7 bytes: two with their separator make 15, exactly `maxPayload`.
+    let mut c = v4_client_open(15);
+    // A single packet larger than maxPayload still goes, alone.
+    c.send(text(&"x".repeat(20))).unwrap();
+    c.send(text("msg0xx")).unwrap();
+    c.send(text("msg1xx")).unwrap();
+    let first = c.poll_request().unwrap();
+    assert_eq!(first.body, format!("4{}", "x".repeat(20)).into_bytes());
+    assert!(c.poll_request().is_none(), "one POST at a time");
+    c.handle_response(secs(1), first.kind, 200, false, b"ok");
+    let second = c.poll_request().unwrap();
+    assert_eq!(second.kind, client::RequestKind::Post);
+    assert_eq!(second.body, b"4msg0xx\x1e4msg1xx");
+}
+
+#[test]
+fn client_failure_closes_the_websocket_only_when_there_is_one() {
+    // An HTTP error status is a transport error (`CloseReason::TransportError`).
+    // Polling, no probe: there is no websocket to close.
+    let (mut c, reqs, _) = v3_client_open(client::Config::DEFAULT.with_upgrade(false));
+    c.handle_response(secs(1), reqs[0].kind, 500, false, b"");
+    let (_, ws, events) = drain(&mut c);
+    assert!(ws.is_empty(), "{ws:?}");
+    assert_eq!(
+        events,
+        [client::Event::Closed(client::CloseReason::TransportError)]
+    );
+
+    // Polling with a probe websocket under way: it is closed too.
+    let (mut c, reqs, ws) = v3_client_open(client::Config::DEFAULT);
+    assert!(matches!(ws.as_slice(), [client::WsAction::Connect { .. }]));
+    c.handle_response(secs(1), reqs[0].kind, 500, false, b"");
+    let (_, ws, events) = drain(&mut c);
+    assert_eq!(ws, [client::WsAction::Close]);
+    assert_eq!(
+        events,
+        [client::Event::Closed(client::CloseReason::TransportError)]
+    );
+}

@@ -627,3 +627,25 @@ fn session_ids_are_url_safe_base64_of_15_bytes() {
     b[..6].copy_from_slice(b"foobar");
     assert_eq!(server::sid_from_bytes(b), "Zm9vYmFyAAAAAAAAAAAA");
 }
+
+#[test]
+fn close_reasons_are_engine_io_strings() {
+    // Each variant's documented engine.io reason string.
+    for (reason, s) in [
+        (CloseReason::TransportClose, "transport close"),
+        (CloseReason::ForcedClose, "forced close"),
+        (CloseReason::PingTimeout, "ping timeout"),
+        (CloseReason::ParseError, "parse error"),
+        (CloseReason::TransportError, "transport error"),
+    ] {
+        assert_eq!(reason.as_str(), s);
+    }
+}
+
+#[test]
+fn session_sid_is_the_one_sent_in_the_handshake() {
+    // > `sid` session id (`String`)
+    let s = open_polling();
+    let session = s.session("sid1").expect("the session of the handshake");
+    assert_eq!(session.sid(), "sid1");
+}
