@@ -27,7 +27,7 @@ use crate::http::WRITE_TIMEOUT;
 /// Most bytes read from a socket at a time.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 /// Inputs (messages for the connection) that may wait in a connection's inbox.
-pub(crate) const INBOX: usize = 1024;
+pub(crate) const INBOX: usize = 256;
 /// A peer silent this long gets a ping (again every interval while the silence lasts).
 pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
 /// A peer that sends nothing (not even a pong) for this long is dropped.
