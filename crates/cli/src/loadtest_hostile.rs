@@ -802,27 +802,18 @@ async fn eio_limits(hs: &Hostiles) -> Outcome {
         b
     };
     let ctype = "Content-Type: text/plain;charset=UTF-8\r\n";
-    let at = post(max);
-    let (code, body) = request(
-        hs,
-        "POST",
-        &target,
-        &format!("{ctype}Content-Length: {}\r\n", at.len()),
-        &at,
-    )
-    .await?;
+    let send = |body: Vec<u8>| {
+        let (target, head) = (
+            &target,
+            format!("{ctype}Content-Length: {}\r\n", body.len()),
+        );
+        async move { request(hs, "POST", target, &head, &body).await }
+    };
+    let (code, body) = send(post(max)).await?;
     if code != 200 || body != b"ok" {
         return Err(format!("POST of maxPayload ({max}) bytes: {code}"));
     }
-    let over = post(max + 1);
-    let (code, _) = request(
-        hs,
-        "POST",
-        &target,
-        &format!("{ctype}Content-Length: {}\r\n", over.len()),
-        &over,
-    )
-    .await?;
+    let (code, _) = send(post(max + 1)).await?;
     if code != 413 {
         return Err(format!("POST of maxPayload + 1 bytes: {code}, not 413"));
     }
@@ -992,8 +983,10 @@ impl Lines {
     fn feed_frames(&mut self, bytes: &[u8]) {
         self.partial.extend_from_slice(bytes);
         let mut at = 0;
-        while let Some((op, start, end)) = frame_at(&self.partial[at..]) {
-            let payload = self.partial[at + start..at + end].to_vec();
+        // Taken out while its frames are read, so that `line` can borrow `self`.
+        let buf = std::mem::take(&mut self.partial);
+        while let Some((op, start, end)) = frame_at(&buf[at..]) {
+            let payload = &buf[at + start..at + end];
             match op {
                 0x1 => {
                     if let Some(rest) = payload.strip_prefix(b"hl ") {
@@ -1011,6 +1004,7 @@ impl Lines {
             }
             at += end;
         }
+        self.partial = buf;
         self.partial.drain(..at);
     }
 
