@@ -59,9 +59,10 @@
 //!   on a lost, duplicated or reordered message or a failed connection, never on timing.
 //!
 //! * `hostile`: hostile neighbours (issue 18) — `pushwire loadtest --hostile 1000` runs
-//!   1,000 hostile clients of eight kinds (silent and slowloris connections, endless headers,
+//!   1,000 hostile clients of nine kinds (silent and slowloris connections, endless headers,
 //!   oversized WebSocket lengths, junk after the handshake, deflate bombs, Engine.io bodies
-//!   at and over `maxPayload`, SSE members that stop reading; a ninth kind, WebSocket members that stop reading, runs only with `--ws-non-reader` until the bug it found is fixed) against one `pushwire serve`
+//!   at and over `maxPayload`, SSE and WebSocket chat members that stop reading) against one
+//!   `pushwire serve`
 //!   while 100 chatters talk; it prints the chat latency without, during and after the
 //!   attack and the server's RSS, and fails on a wrong answer to any hostile client, a lost
 //!   or duplicated chat line, or a panic in the server's log — never on timing.
@@ -131,14 +132,20 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
                 .map(|e| format!(" ({e})"))
                 .unwrap_or_default()
         );
-        if r.is_err() {
-            failed.push(name);
+        if let Err(e) = r {
+            // The reason goes into the summary, which is what a CI log's tail shows; a long
+            // one is cut (the full text is printed above).
+            let mut why: String = e.chars().take(300).collect();
+            if why.len() < e.len() {
+                why.push('…');
+            }
+            failed.push(format!("{name}: {why}"));
         }
     }
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!("failed: {}", failed.join(", ")))
+        Err(format!("failed: {}", failed.join("; ")))
     }
 }
 

@@ -317,11 +317,52 @@ pub(crate) fn succeeds(cmd: &mut Command) -> bool {
         .unwrap_or(false)
 }
 
+/// Runs nextest with its stderr passed through, and on failure names the tests that failed
+/// (nextest's `FAIL` / `TIMEOUT` / `SIG…` status lines) in the error, so that the step
+/// summary at the end of a CI log says which ones.
+fn run_naming_failures(cmd: &mut Command) -> Result<(), String> {
+    use std::io::BufRead;
+    println!("    $ {}", describe(cmd));
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
+    let mut failed: Vec<String> = Vec::new();
+    if let Some(err) = child.stderr.take() {
+        for line in std::io::BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("{line}");
+            let t = line.trim_start();
+            let status = t.split_whitespace().next().unwrap_or("");
+            if matches!(status, "FAIL" | "TIMEOUT" | "LEAK-FAIL")
+                || status.starts_with("SIG")
+                || status.starts_with("ABORT")
+            {
+                // `FAIL [   1.234s] (12/900) crate::binary test_name`: keep the name.
+                let name = t.rsplit_once(") ").map_or(t, |(_, n)| n).to_string();
+                if !failed.contains(&name) && failed.len() < 20 {
+                    failed.push(name);
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for `{}`: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else if failed.is_empty() {
+        Err(format!("`{}` exited with {status}", describe(cmd)))
+    } else {
+        Err(format!("{status}; failed: {}", failed.join(", ")))
+    }
+}
+
 /// Unit, integration and property tests: nextest when present (it is on these machines),
 /// plain `cargo test` otherwise. Doc tests are their own step (nextest cannot run them).
 fn run_tests() -> Result<(), String> {
     if succeeds(cargo().args(["nextest", "--version"])) {
-        run(cargo().args([
+        run_naming_failures(cargo().args([
             "nextest",
             "run",
             "--workspace",

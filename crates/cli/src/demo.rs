@@ -23,7 +23,7 @@ use pushwire_sse::{encode, server};
 use pushwire_tokio::upgrade::{HyperWebSocket, Upgrade};
 use pushwire_tokio::Config;
 
-use crate::http::{self, Body, Req};
+use crate::http::{self, Body, Req, ResetOnClose};
 use crate::wslink::{self, App, Handle, Input, Message, Outbox};
 
 /// Accepts the WebSocket handshake in `req` with `config` (permessage-deflate agreed when
@@ -32,7 +32,7 @@ use crate::wslink::{self, App, Handle, Input, Message, Outbox};
 /// 426 refusal.
 pub(crate) fn accept<F, Fut>(mut req: Req, peer: &str, config: Config, then: F) -> Response<Body>
 where
-    F: FnOnce(HyperWebSocket) -> Fut + Send + 'static,
+    F: FnOnce(HyperWebSocket, Option<ResetOnClose>) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let up = match Upgrade::from_request(&mut req) {
@@ -44,6 +44,13 @@ where
             );
             return e.response();
         }
+    };
+    // An HTTP/1.1 upgrade owns its connection, which may be reset when given up on; an
+    // HTTP/2 WebSocket is one stream among others.
+    let reset = if req.version() == hyper::Version::HTTP_11 {
+        req.extensions_mut().remove::<ResetOnClose>()
+    } else {
+        None
     };
     drop(req);
     // No subprotocol.
@@ -61,7 +68,7 @@ where
     let peer = peer.to_string();
     tokio::spawn(async move {
         match pending.await {
-            Ok(ws) => then(ws).await,
+            Ok(ws) => then(ws, reset).await,
             Err(e) => println!("{peer}: WebSocket upgrade failed ({e})"),
         }
     });
@@ -99,10 +106,10 @@ pub(crate) fn ws_echo(req: Req, peer: &str) -> Response<Body> {
             .with_max_write_buffer_size(32 << 20),
     );
     let who = peer.to_string();
-    let resp = accept(req, peer, config, move |ws| async move {
+    let resp = accept(req, peer, config, move |ws, reset| async move {
         let (_handle, inbox) = wslink::start();
         let mut app = Echo { messages: 0 };
-        let why = wslink::run(ws, inbox, &mut app).await;
+        let why = wslink::run(ws, inbox, &mut app, reset).await;
         println!(
             "{who}: WebSocket /ws/echo ended: {why}, {} messages echoed",
             app.messages
@@ -229,7 +236,7 @@ pub(crate) fn ws_chat(req: Req, peer: &str, chat: &Arc<Chat>) -> Response<Body> 
     );
     let who = peer.to_string();
     let chat = chat.clone();
-    accept(req, peer, config, move |ws| async move {
+    accept(req, peer, config, move |ws, reset| async move {
         let (handle, inbox) = wslink::start();
         let (id, count) = chat.join(handle);
         println!("{who}: WebSocket /ws/chat joined ({count} in the chat)");
@@ -238,7 +245,7 @@ pub(crate) fn ws_chat(req: Req, peer: &str, chat: &Arc<Chat>) -> Response<Body> 
             id,
             messages: 0,
         };
-        let why = wslink::run(ws, inbox, &mut app).await;
+        let why = wslink::run(ws, inbox, &mut app, reset).await;
         chat.leave(id);
         println!(
             "{who}: WebSocket /ws/chat left: {why}, {} messages sent",

@@ -6,6 +6,8 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -142,8 +144,17 @@ pub(crate) fn describe<B>(req: &Request<B>) -> String {
 /// on it (see [`Sender`]) leaves hyper with bytes it cannot write, and hyper has no write
 /// timeout of its own. The WebSockets upgraded from the connection keep it (hyper hands the
 /// same stream over), under their own, equal flush timeout.
-pub(crate) struct StallGuard<S> {
+///
+/// A connection given up on is **reset** when closed (RST, `SO_LINGER` 0): one whose writes
+/// stalled, or one a handler marked with [`ResetOnClose::request`] (a WebSocket dropped for
+/// not keeping up). A plain close would leave the socket in FIN-WAIT-1 holding up to
+/// `tcp_wmem`'s maximum (4 MiB here) of unsent bytes for minutes, probing a peer that reads
+/// nothing; nginx's `reset_timedout_connection` does the same for the same reason. The peer
+/// learns at once (a reset, not a stream that goes quiet).
+pub(crate) struct StallGuard<S: Linger> {
     inner: S,
+    /// Set: reset the socket when this guard is dropped.
+    reset: ResetOnClose,
     /// Running while a write (or flush, or shutdown) waits for the socket.
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The last flush or shutdown was pending: its completion moved bytes (progress). A
@@ -151,14 +162,63 @@ pub(crate) struct StallGuard<S> {
     flush_pending: bool,
 }
 
-impl<S> StallGuard<S> {
+/// A transport that can be told to reset instead of closing gracefully.
+pub(crate) trait Linger {
+    /// Makes the coming close a reset (`SO_LINGER` 0); best effort.
+    fn zero_linger(&self);
+}
+
+impl Linger for tokio::net::TcpStream {
+    fn zero_linger(&self) {
+        // Zero linger does not block on drop (a non-zero one would).
+        let _ = self.set_zero_linger();
+    }
+}
+
+#[cfg(test)]
+impl Linger for tokio::io::DuplexStream {
+    fn zero_linger(&self) {}
+}
+
+/// Shared between a connection's [`StallGuard`] and the handlers of its requests (it is in
+/// every request's extensions): once requested, the connection is reset when closed.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ResetOnClose(Arc<AtomicBool>);
+
+impl ResetOnClose {
+    /// Reset the connection when it closes (it was given up on).
+    pub(crate) fn request(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a reset was requested.
+    pub(crate) fn requested(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl<S: Linger> Drop for StallGuard<S> {
+    fn drop(&mut self) {
+        if self.reset.requested() {
+            self.inner.zero_linger();
+        }
+    }
+}
+
+impl<S: Linger> StallGuard<S> {
     /// Guards `inner`.
     pub(crate) fn new(inner: S) -> Self {
         StallGuard {
             inner,
+            reset: ResetOnClose::default(),
             stalled: None,
             flush_pending: false,
         }
+    }
+
+    /// The handle that makes this connection's close a reset.
+    pub(crate) fn reset_handle(&self) -> ResetOnClose {
+        self.reset.clone()
     }
 
     /// Turns a pending write into an error once it has been pending for [`WRITE_TIMEOUT`].
@@ -182,10 +242,14 @@ impl<S> StallGuard<S> {
                     .stalled
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_TIMEOUT)));
                 match timer.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "the peer took nothing for 10 s",
-                    ))),
+                    Poll::Ready(()) => {
+                        // Given up on: what it did not read is discarded with the socket.
+                        self.reset.request();
+                        Poll::Ready(Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the peer took nothing for 10 s",
+                        )))
+                    }
                     Poll::Pending => Poll::Pending,
                 }
             }
@@ -193,7 +257,7 @@ impl<S> StallGuard<S> {
     }
 }
 
-impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for StallGuard<S> {
+impl<S: tokio::io::AsyncRead + Linger + Unpin> tokio::io::AsyncRead for StallGuard<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -203,7 +267,7 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for StallGuard<S> {
     }
 }
 
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for StallGuard<S> {
+impl<S: tokio::io::AsyncWrite + Linger + Unpin> tokio::io::AsyncWrite for StallGuard<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -262,6 +326,33 @@ mod tests {
             .expect("the guard ends the write")
             .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        // Given up on: its close will be a reset.
+        assert!(guarded.reset_handle().requested());
+    }
+
+    #[tokio::test]
+    async fn a_connection_given_up_on_is_reset_and_others_close_cleanly() {
+        for reset in [false, true] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            let mut guarded = StallGuard::new(server);
+            guarded.write_all(b"unread").await.unwrap();
+            if reset {
+                guarded.reset_handle().request();
+            }
+            drop(guarded);
+            let mut got = Vec::new();
+            let end = client.read_to_end(&mut got).await;
+            if reset {
+                assert_eq!(end.unwrap_err().kind(), std::io::ErrorKind::ConnectionReset);
+            } else {
+                assert_eq!(end.unwrap(), 6);
+                assert_eq!(got, b"unread");
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -280,6 +371,7 @@ mod tests {
             total
         });
         guarded.write_all(&[7; 640]).await.unwrap();
+        assert!(!guarded.reset_handle().requested());
         drop(guarded);
         assert_eq!(slow.await.unwrap(), 640);
     }

@@ -27,7 +27,7 @@
 //! | `deflate-bomb` | permessage-deflate agreed, a 1 KiB message inflating to 1 MiB | Close `1009`, then closed |
 //! | `eio-limits` | Engine.io v4 polling: a POST of exactly `maxPayload` bytes, one byte more, one declaring 10^12 bytes, then a poll | `200 ok`, `413`, `413`, then the close packet `1` (or `400`) |
 //! | `sse-non-reader` | `GET /sse/chat` with a 4 KiB receive buffer, then not reading for 40 s (and until the phase ends) | a 200 event stream; then dropped by the server once its queues overflow (EOF once read), or kept with every attack-phase line up to each chatter's last, without a gap |
-//! | `ws-non-reader` | a `/ws/chat` WebSocket with a 4 KiB receive buffer, then as `sse-non-reader` | the same: dropped (EOF, with or without a Close) or kept intact, at most 4 MiB waiting |
+//! | `ws-non-reader` | a `/ws/chat` WebSocket with a 4 KiB receive buffer, then as `sse-non-reader` | the same: dropped (reset or EOF, with or without a Close) or kept intact, at most 4 MiB waiting |
 //!
 //! Any wrong answer, a chatter that loses, duplicates or misorders a line or is
 //! disconnected, a server whose RSS passes 1 GiB in the attack (a bound for runaway buffering,
@@ -58,8 +58,6 @@ pub(crate) struct Options {
     seconds: u64,
     interval: Duration,
     timeout: Duration,
-    /// Also run the ninth kind, `ws-non-reader` (off by default: see [`KINDS_BY_DEFAULT`]).
-    ws_non_reader: bool,
 }
 
 impl Options {
@@ -73,7 +71,6 @@ impl Options {
             seconds: 15,
             interval: Duration::from_millis(500),
             timeout: Duration::from_secs(240),
-            ws_non_reader: false,
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -94,7 +91,6 @@ impl Options {
                     o.interval = Duration::from_millis(number(value()?)?.max(10) as u64)
                 }
                 "--timeout" => o.timeout = Duration::from_secs(number(value()?)? as u64),
-                "--ws-non-reader" => o.ws_non_reader = true,
                 other => return Err(format!("unknown argument `{other}`")),
             }
         }
@@ -295,13 +291,6 @@ enum Kind {
     SseNonReader,
     WsNonReader,
 }
-
-/// The kinds run without `--ws-non-reader`: all but the last. `ws-non-reader` finds an open
-/// bug (docs/reliability.md, "Hostile neighbours"): a `/ws/chat` member whose peer stopped
-/// reading, once dropped from the chat for a full inbox, can stay connected and silent —
-/// neither closed nor sent the rest — where the SSE member is closed. Until it is fixed the
-/// kind runs on request only, so that CI stays a check of what is fixed.
-const KINDS_BY_DEFAULT: usize = 8;
 
 const KINDS: [Kind; 9] = [
     Kind::Silent,
@@ -852,6 +841,8 @@ async fn eio_limits(hs: &Hostiles) -> Outcome {
 async fn non_reader(hs: &Hostiles, ws: bool) -> Outcome {
     let sock = TcpSocket::new_v4().map_err(|e| format!("socket: {e}"))?;
     let _ = sock.set_recv_buffer_size(4096);
+    // An Ethernet MSS, so that reading again reopens the window at once (see `set_mss`).
+    crate::os::set_mss(&sock, 1460);
     let mut s = sock
         .connect(hs.addr)
         .await
@@ -916,6 +907,9 @@ async fn non_reader(hs: &Hostiles, ws: bool) -> Outcome {
     }
     match (end, lines.close) {
         (End::Eof | End::Error(_), Some(_)) => Ok("dropped by the server with a Close"),
+        (End::Error(std::io::ErrorKind::ConnectionReset), None) => {
+            Ok("dropped by the server (reset)")
+        }
         (End::Eof | End::Error(_), None) => Ok("dropped by the server (EOF once read)"),
         (End::Silent, _) => {
             // Kept: then it must have everything up to each chatter's last line of the
@@ -1123,11 +1117,7 @@ async fn check(o: Options) -> Result<(), String> {
         tallies: KINDS.iter().map(|_| Tally::default()).collect(),
         bomb,
         health: h.clone(),
-        kinds: if o.ws_non_reader {
-            KINDS.len()
-        } else {
-            KINDS_BY_DEFAULT
-        },
+        kinds: KINDS.len(),
     });
     let attack_from = t0.elapsed();
     let (done_tx, done_rx) = oneshot::channel::<()>();

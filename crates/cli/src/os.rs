@@ -1,6 +1,36 @@
 //! What `serve` and `loadtest` ask of the OS beyond sockets: the open-file limit (both hold
 //! one descriptor per connection, so both raise their soft `RLIMIT_NOFILE` to the hard limit
-//! at start), and the CPU time a process has used (the load check reports it).
+//! at start), the CPU time a process has used (the load check reports it), and a socket's
+//! maximum segment size (the hostile check's small-window clients).
+
+/// Sets `TCP_MAXSEG` on a socket not yet connected (best effort; nothing where it cannot).
+///
+/// Why the hostile check's non-reading clients need it: loopback's MSS is about 64 KiB, and
+/// a receiver whose buffer is a few KiB never has an MSS of free space, so Linux's receiver
+/// silly-window avoidance sends it no window update when it reads again. The sender then
+/// learns of the open window only from its zero-window probes, whose interval has backed
+/// off to most of a minute after 40 s of a closed window: the stream looks stalled for that
+/// long although the server holds the data and has done nothing wrong. With an Ethernet-
+/// sized MSS the window update goes out as on a real network.
+#[cfg(unix)]
+pub(crate) fn set_mss<S: std::os::fd::AsRawFd>(socket: &S, mss: u32) {
+    let v: libc::c_int = libc::c_int::try_from(mss).unwrap_or(libc::c_int::MAX);
+    // SAFETY: `setsockopt` reads `size_of::<c_int>()` bytes through a pointer to a live,
+    // aligned local `c_int`; an invalid descriptor or option only makes it fail.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_MAXSEG,
+            std::ptr::from_ref(&v).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+/// Sets `TCP_MAXSEG` (a no-op where there is no such option here).
+#[cfg(not(unix))]
+pub(crate) fn set_mss<S>(_socket: &S, _mss: u32) {}
 
 /// Raises the soft open-file limit to the hard limit and returns the soft limit now in
 /// force (`None` where it cannot be read: not a Unix, or the call failed).

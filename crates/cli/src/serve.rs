@@ -44,7 +44,7 @@ use pushwire_sse::{encode, server};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::http::{self, Body, Req, StallGuard, KEEP_ALIVE_EVERY};
+use crate::http::{self, Body, Req, ResetOnClose, StallGuard, KEEP_ALIVE_EVERY};
 
 /// Command-line options of `pushwire serve`.
 #[derive(Debug)]
@@ -281,14 +281,14 @@ async fn serve(opts: Options) -> io::Result<()> {
                 println!("{peer}: connection ended: no HTTP version told in 10 s");
                 return;
             }
+            let guarded = StallGuard::new(stream);
+            let reset = guarded.reset_handle();
             let served = match tls {
-                None => connection(StallGuard::new(stream), peer, state, stopped).await,
-                Some(acceptor) => {
-                    match crate::tls::accept(&acceptor, StallGuard::new(stream)).await {
-                        Ok(tls) => connection(tls, peer, state, stopped).await,
-                        Err(e) => Err(e.into()),
-                    }
-                }
+                None => connection(guarded, reset, peer, state, stopped).await,
+                Some(acceptor) => match crate::tls::accept(&acceptor, guarded).await {
+                    Ok(tls) => connection(tls, reset, peer, state, stopped).await,
+                    Err(e) => Err(e.into()),
+                },
             };
             if let Err(e) = served {
                 println!("{peer}: connection ended: {e}");
@@ -385,6 +385,7 @@ async fn version_known(stream: &tokio::net::TcpStream) -> bool {
 /// chosen by ALPN); upgrades (WebSocket) on both.
 async fn connection<S>(
     stream: S,
+    reset: ResetOnClose,
     peer: SocketAddr,
     state: Arc<State>,
     mut stopped: watch::Receiver<bool>,
@@ -410,7 +411,12 @@ where
         .keep_alive_interval(Some(KEEP_ALIVE_EVERY))
         .keep_alive_timeout(HEAD_TIMEOUT);
     let peer: Arc<str> = peer.to_string().into();
-    let service = service_fn(move |req| route(req, peer.clone(), state.clone()));
+    let service = service_fn(move |mut req: Req| {
+        // A handler that gives up on the connection (a WebSocket not keeping up) can make
+        // its close a reset.
+        req.extensions_mut().insert(reset.clone());
+        route(req, peer.clone(), state.clone())
+    });
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {

@@ -9,7 +9,8 @@
 //! most [`READ_CHUNK`] bytes and holds no read buffer while idle, the connection's own limits
 //! bound what it buffers, and a flush that makes no progress for
 //! [`crate::http::WRITE_TIMEOUT`] drops the client. pushwire-tokio's own timers ([`timed`])
-//! ping a peer silent for [`PING_EVERY`] and drop one silent for [`IDLE_TIMEOUT`].
+//! ping a peer silent for [`PING_EVERY`], drop one silent for [`IDLE_TIMEOUT`] and one that
+//! leaves our Close unanswered for [`CLOSE_TIMEOUT`].
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +23,7 @@ use pushwire_tokio::{Config, Error, Message as WsMessage, TimeoutKind, Utf8Bytes
 use tokio::sync::mpsc::{self, error::TrySendError, Receiver, Sender};
 use tokio::sync::Notify;
 
-use crate::http::WRITE_TIMEOUT;
+use crate::http::{ResetOnClose, WRITE_TIMEOUT};
 
 /// Most bytes read from a socket at a time.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
@@ -32,13 +33,17 @@ pub(crate) const INBOX: usize = 256;
 pub(crate) const PING_EVERY: Duration = Duration::from_secs(20);
 /// A peer that sends nothing (not even a pong) for this long is dropped.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A peer that does not answer our Close within this long is dropped (one that stopped
+/// reading never will, and one that keeps sending is not idle).
+pub(crate) const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `config` with the demo's read burst size and its ping and idle timers.
+/// `config` with the demo's read burst size and its ping, idle and close timers.
 pub(crate) const fn timed(config: Config) -> Config {
     config
         .with_read_buffer_size(READ_CHUNK)
         .with_ping_interval(Some(PING_EVERY))
         .with_idle_timeout(Some(IDLE_TIMEOUT))
+        .with_close_timeout(Some(CLOSE_TIMEOUT))
 }
 
 /// A message to send, or received (the data messages: control frames stay in the link).
@@ -217,18 +222,40 @@ async fn send_out(ws: &mut HyperWebSocket, out: &mut Outbox) -> Result<(), Strin
     }
 }
 
-/// Drives the connection until it ends; returns a short reason for the log.
+/// Drives the connection until it ends; returns a short reason for the log. When the
+/// connection is given up on (not keeping up, writes failing or stalled), `reset` (the
+/// connection's, for an HTTP/1.1 upgrade) makes its close a reset: what the peer did not
+/// read is discarded instead of lingering in the kernel.
 pub(crate) async fn run(
-    mut ws: HyperWebSocket,
+    ws: HyperWebSocket,
+    inbox: Inbox,
+    app: &mut (dyn App + Send),
+    reset: Option<ResetOnClose>,
+) -> String {
+    let mut ws = ws;
+    let (why, given_up) = drive(&mut ws, inbox, app).await;
+    if given_up {
+        if let Some(r) = reset {
+            r.request();
+        }
+    }
+    // Closed (or reset) here, after the request.
+    drop(ws);
+    why
+}
+
+/// [`run`]'s loop; also says whether the connection was given up on.
+async fn drive(
+    ws: &mut HyperWebSocket,
     mut inbox: Inbox,
     app: &mut (dyn App + Send),
-) -> String {
+) -> (String, bool) {
     let mut out = Outbox::default();
     let mut saw_close = false;
     app.on_wake(&mut out);
     loop {
-        if let Err(why) = send_out(&mut ws, &mut out).await {
-            return why;
+        if let Err(why) = send_out(ws, &mut out).await {
+            return (why, true);
         }
         // `recv` is cancel safe: a message is never lost when the inbox wins.
         tokio::select! {
@@ -237,19 +264,22 @@ pub(crate) async fn run(
                 Some(Ok(WsMessage::Binary(b))) => app.on_message(&mut out, Message::Binary(b)),
                 Some(Ok(WsMessage::Close(_))) => saw_close = true,
                 Some(Ok(_)) => {}
-                Some(Err(Error::Protocol(e))) => return format!("protocol error: {e}"),
+                Some(Err(Error::Protocol(e))) => return (format!("protocol error: {e}"), false),
                 Some(Err(Error::Timeout { kind: TimeoutKind::Idle, .. })) => {
-                    return "idle timeout".to_string()
+                    return ("idle timeout".to_string(), false)
                 }
-                Some(Err(e)) => return format!("failed: {e}"),
-                None if saw_close => return "closed".to_string(),
-                None => return "peer went away".to_string(),
+                Some(Err(Error::Timeout { kind: TimeoutKind::Close, .. })) => {
+                    return ("close timeout: our Close was not answered".to_string(), true)
+                }
+                Some(Err(e)) => return (format!("failed: {e}"), false),
+                None if saw_close => return ("closed".to_string(), false),
+                None => return ("peer went away".to_string(), false),
             },
             input = inbox.recv() => match input {
                 Some(Input::Send(m)) => out.send(Message::clone(&m)),
                 Some(Input::Wake) => app.on_wake(&mut out),
                 Some(Input::Shutdown) => out.close(1001, "server shutting down"),
-                None => return "dropped: not keeping up".to_string(),
+                None => return ("dropped: not keeping up".to_string(), true),
             },
         }
     }

@@ -421,63 +421,171 @@ fn masked_binary(payload: &[u8]) -> Vec<u8> {
     f
 }
 
+/// `ws_open` over a socket with a 4 KiB receive buffer: a peer that stops reading is seen
+/// by the server after kilobytes, not after the tens of megabytes loopback buffers hold.
+fn ws_open_small_window(port: u16, path: &str) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let s = rt.block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        sock.connect(([127, 0, 0, 1], port).into()).await.unwrap()
+    });
+    let s = s.into_std().unwrap();
+    s.set_nonblocking(false).unwrap();
+    drop(rt);
+    let mut s = s;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut b).unwrap();
+        head.push(b[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101 "));
+    s
+}
+
+/// Counts the binary messages of `len` bytes in a server's (unmasked, unfragmented)
+/// frames read from `r` until EOF; other frames (pings) are skipped.
+fn count_binary_frames(mut r: TcpStream, len: usize, count: &std::sync::atomic::AtomicUsize) {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        // Whole frames at the front of `buf`.
+        loop {
+            if buf.len() < 2 {
+                break;
+            }
+            let (n, at) = match buf[1] & 0x7F {
+                126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
+                127 if buf.len() >= 10 => {
+                    let mut b8 = [0u8; 8];
+                    b8.copy_from_slice(&buf[2..10]);
+                    (u64::from_be_bytes(b8) as usize, 10)
+                }
+                126 | 127 => break,
+                n => (n as usize, 2),
+            };
+            if buf.len() < at + n {
+                break;
+            }
+            if buf[0] == 0x82 && n == len {
+                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            buf.drain(..at + n);
+        }
+        match r.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(k) => buf.extend_from_slice(&chunk[..k]),
+        }
+    }
+}
+
+/// Reads until the connection ends: `None` for EOF, the error kind for an error, and a
+/// `TimedOut` error when nothing arrives for the read timeout set on `s`.
+fn read_until_end(s: &mut TcpStream) -> Option<std::io::ErrorKind> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                return Some(std::io::ErrorKind::TimedOut)
+            }
+            Err(e) => return Some(e.kind()),
+        }
+    }
+}
+
+#[test]
+fn an_echo_client_that_does_not_read_is_reset_after_the_write_timeout() {
+    let s = start();
+    let mut c = ws_open_small_window(s.port, "/ws/echo");
+    // Messages until the server stops taking them: its echoes fill our 4 KiB window and the
+    // kernel's buffers, its writes stall, and it stops reading.
+    let mut w = c.try_clone().unwrap();
+    w.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let frame = masked_binary(&[b'e'; 60_000]);
+    let t = Instant::now();
+    let mut sent = 0usize;
+    let mut write_end = None;
+    while t.elapsed() < Duration::from_secs(30) {
+        match w.write_all(&frame) {
+            Ok(()) => sent += 1,
+            // Our write timeout: the server stopped reading.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => {
+                write_end = Some(e.kind());
+                break;
+            }
+        }
+    }
+    // Writes made no progress for 10 s: the server gives up and resets the connection. The
+    // reset is reported once, to the write blocked at the time or to the read.
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let read_end = read_until_end(&mut c);
+    eprintln!(
+        "{sent} messages sent; write {write_end:?}, read {read_end:?} after {:?}",
+        t.elapsed()
+    );
+    assert!(
+        write_end == Some(std::io::ErrorKind::ConnectionReset)
+            || read_end == Some(std::io::ErrorKind::ConnectionReset),
+        "write {write_end:?}, read {read_end:?}"
+    );
+    assert!(t.elapsed() >= Duration::from_secs(10), "{:?}", t.elapsed());
+    // The server still serves.
+    let (st, _, _) = http(s.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(st, 200);
+}
+
 #[test]
 fn a_chat_member_that_does_not_read_is_dropped() {
     let s = start();
-    // The slow member never reads.
-    let mut slow = ws_open(s.port, "/ws/chat");
+    // The slow member never reads, and its socket holds only a few KiB.
+    let mut slow = ws_open_small_window(s.port, "/ws/chat");
     let mut fast = ws_open(s.port, "/ws/chat");
-    let mut fast_reader = fast.try_clone().unwrap();
+    let fast_reader = fast.try_clone().unwrap();
     let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = received.clone();
-    let drain = std::thread::spawn(move || {
-        let mut buf = vec![0u8; 64 * 1024];
-        while let Ok(n) = fast_reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            counter.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
-    // 64 MB of chat: far more than the socket buffers and the member's bounded queue hold.
+    let drain = std::thread::spawn(move || count_binary_frames(fast_reader, 60_000, &counter));
+    // 60 MB of chat: far more than the slow member's socket, its write buffer (4 MiB) and
+    // its bounded inbox hold.
     let frame = masked_binary(&[b'x'; 60_000]);
     let t = Instant::now();
     for _ in 0..1_000 {
         fast.write_all(&frame).unwrap();
     }
-    // The slow member's connection is shut down: reading drains what was buffered, then
-    // ends (EOF or reset) instead of blocking.
-    slow.set_read_timeout(Some(Duration::from_secs(20)))
+    // The slow member's connection is shut down (its inbox overflowed, or its writes made no
+    // progress for 10 s): reading drains what was buffered, then ends (EOF or reset) instead
+    // of blocking. Pings come every 20 s and the idle timeout is 60 s, so a read timeout
+    // of 30 s fails a member kept open.
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut buf = vec![0u8; 64 * 1024];
-    let ended = loop {
-        match slow.read(&mut buf) {
-            Ok(0) => break true,
-            Ok(_) => {}
-            Err(e)
-                if e.kind() == std::io::ErrorKind::WouldBlock
-                    || e.kind() == std::io::ErrorKind::TimedOut =>
-            {
-                break false
-            }
-            Err(_) => break true,
-        }
-    };
-    assert!(ended, "slow member still connected after {:?}", t.elapsed());
-    eprintln!("slow member dropped within {:?}", t.elapsed());
+    let end = read_until_end(&mut slow);
+    eprintln!("slow member: {end:?} within {:?}", t.elapsed());
+    // Given up on, it is reset (not closed: a close would leave megabytes it will never read
+    // in the kernel for minutes).
+    assert_eq!(
+        end,
+        Some(std::io::ErrorKind::ConnectionReset),
+        "after {:?}",
+        t.elapsed()
+    );
     // The server still serves.
     let (st, _, _) = http(s.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(st, 200);
-    // The sender, which reads, gets every one of its messages back (unmasked frames with a
-    // 4-byte header).
-    let want = 1_000 * (4 + 60_000);
+    // The sender, which reads, gets every one of its messages back.
     let t = Instant::now();
-    while received.load(std::sync::atomic::Ordering::Relaxed) < want
+    while received.load(std::sync::atomic::Ordering::Relaxed) < 1_000
         && t.elapsed() < Duration::from_secs(20)
     {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(received.load(std::sync::atomic::Ordering::Relaxed), want);
+    assert_eq!(received.load(std::sync::atomic::Ordering::Relaxed), 1_000);
     let _ = fast.shutdown(std::net::Shutdown::Both);
     let _ = drain.join();
 }

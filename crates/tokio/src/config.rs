@@ -53,6 +53,14 @@ pub struct Config {
     /// ([`TimeoutKind::Idle`](crate::TimeoutKind::Idle)) and a Close 1001. Independent of the
     /// pings (which reset it only through the peer's answers). Default `None`.
     pub idle_timeout: Option<Duration>,
+    /// Once our Close has been sent, how long to wait for the peer's: past it the
+    /// connection fails with [`Error::Timeout`](crate::Error::Timeout)
+    /// ([`TimeoutKind::Close`](crate::TimeoutKind::Close)) and the transport is shut down
+    /// without the handshake finishing (RFC 6455 §7.1.1: "the underlying TCP connection,
+    /// in most normal cases, SHOULD be closed first by the server"; a peer that never
+    /// answers must not hold it). python-websockets calls it `close_timeout`; tungstenite
+    /// has none. Default `None` (wait as long as the other timers allow).
+    pub close_timeout: Option<Duration>,
 }
 
 impl Config {
@@ -68,6 +76,7 @@ impl Config {
         ping_interval: None,
         pong_timeout: None,
         idle_timeout: None,
+        close_timeout: None,
     };
 
     /// Sets [`read_buffer_size`](Self::read_buffer_size) (at least 1).
@@ -140,10 +149,17 @@ impl Config {
         self
     }
 
+    /// Sets [`close_timeout`](Self::close_timeout).
+    #[must_use]
+    pub const fn with_close_timeout(mut self, v: Option<Duration>) -> Self {
+        self.close_timeout = v;
+        self
+    }
+
     /// Whether any timer is configured (a [`WebSocketStream`](crate::WebSocketStream)
     /// allocates its timer state only then).
     pub const fn has_timers(&self) -> bool {
-        self.ping_interval.is_some() || self.idle_timeout.is_some()
+        self.ping_interval.is_some() || self.idle_timeout.is_some() || self.close_timeout.is_some()
     }
 
     /// The codec configuration this maps onto.

@@ -91,6 +91,9 @@ pub enum TimeoutKind {
     Pong,
     /// Nothing arrived for [`Config::idle_timeout`](crate::Config::idle_timeout).
     Idle,
+    /// Our Close was not answered within
+    /// [`Config::close_timeout`](crate::Config::close_timeout).
+    Close,
 }
 
 impl std::fmt::Display for TimeoutKind {
@@ -98,6 +101,7 @@ impl std::fmt::Display for TimeoutKind {
         f.write_str(match self {
             TimeoutKind::Pong => "pong",
             TimeoutKind::Idle => "idle",
+            TimeoutKind::Close => "close",
         })
     }
 }

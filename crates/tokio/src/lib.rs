@@ -42,19 +42,24 @@
 //!
 //! # Timers
 //!
-//! Off by default; [`Config::ping_interval`], [`Config::pong_timeout`] and
-//! [`Config::idle_timeout`] turn them on (tungstenite has none of them):
+//! Off by default; [`Config::ping_interval`], [`Config::pong_timeout`],
+//! [`Config::idle_timeout`] and [`Config::close_timeout`] turn them on (tungstenite has none
+//! of them):
 //!
 //! - **auto-ping**: after `ping_interval` with nothing received, an empty Ping is sent (none
 //!   while data flows). With `pong_timeout`, a peer from which nothing at all arrives within
 //!   that long after the Ping is dead; without it, the pings repeat every interval as a
 //!   keepalive. The peer's Pong is yielded as [`Message::Pong`].
 //! - **idle timeout**: nothing received for `idle_timeout` → the connection is dead (this also
-//!   bounds a close handshake the peer never answers).
+//!   bounds a close handshake the peer never answers, unless it keeps sending).
+//! - **close timeout**: our Close unanswered for `close_timeout` → the transport is shut down
+//!   without the peer's Close (a peer that stopped reading, or one that keeps sending data
+//!   and never answers, cannot hold the connection).
 //!
 //! "Received" means any bytes read from the transport. A dead connection yields
-//! [`Error::Timeout`] ([`TimeoutKind::Pong`] or [`TimeoutKind::Idle`]), a Close 1001 (going
-//! away) is written with a bound of one second (a dead peer may never read it), the transport
+//! [`Error::Timeout`] ([`TimeoutKind::Pong`], [`TimeoutKind::Idle`] or
+//! [`TimeoutKind::Close`]), a Close 1001 (going away; none after a close timeout: ours went
+//! out already) is written with a bound of one second (a dead peer may never read it), the transport
 //! is shut down, and the stream ends (`None`).
 //!
 //! The timers run **while the stream is being received from** ([`WebSocketStream::recv`] /

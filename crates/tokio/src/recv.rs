@@ -129,6 +129,8 @@ impl RecvState {
         d.send_going_away(match kind {
             TimeoutKind::Pong => "pong timeout",
             TimeoutKind::Idle => "idle timeout",
+            // Not sent: a Close went out already.
+            TimeoutKind::Close => "close timeout",
         });
         self.ended = true;
         if let Some(t) = self.timers.as_deref_mut() {
@@ -214,7 +216,7 @@ impl RecvState {
                     // Idle: hold no read buffer.
                     self.scratch = Vec::new();
                     if let Some(t) = self.timers.as_deref_mut() {
-                        match t.poll(cx, d.codec().state() == ConnectionState::Open) {
+                        match t.poll(cx, d.codec().state()) {
                             Poll::Pending => {}
                             Poll::Ready(Fired::SendPing) => {
                                 // Refused only when the output is full: the pong timeout

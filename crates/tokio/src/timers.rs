@@ -1,8 +1,8 @@
 //! The optional timers of a [`WebSocketStream`](crate::WebSocketStream): auto-ping, pong
-//! timeout, idle timeout ([`Config::ping_interval`], [`Config::pong_timeout`],
-//! [`Config::idle_timeout`]).
+//! timeout, idle timeout, close timeout ([`Config::ping_interval`], [`Config::pong_timeout`],
+//! [`Config::idle_timeout`], [`Config::close_timeout`]).
 //!
-//! One [`Sleep`] serves all three. It is re-armed lazily: a read only records the time
+//! One [`Sleep`] serves all four. It is re-armed lazily: a read only records the time
 //! ([`Timers::received`]); when the sleep fires, the due deadline is recomputed from that
 //! record and the sleep is reset only if the deadline moved. So a busy connection resets its
 //! sleep about once per interval, not once per message.
@@ -13,6 +13,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
+
+use pushwire_ws::ConnectionState;
 
 use crate::{Config, TimeoutKind};
 
@@ -41,6 +43,9 @@ pub(crate) struct Timers {
     ping_interval: Option<Duration>,
     pong_timeout: Option<Duration>,
     idle_timeout: Option<Duration>,
+    close_timeout: Option<Duration>,
+    /// When our Close was first seen sent (the close timeout counts from there).
+    close_sent: Option<Instant>,
     /// When bytes were last read (or when the stream was made).
     last_rx: Instant,
     /// When our last automatic Ping was queued, if nothing was read since.
@@ -69,6 +74,8 @@ impl Timers {
             ping_interval: config.ping_interval.map(|d| d.max(MIN)),
             pong_timeout: config.pong_timeout.map(|d| d.max(MIN)),
             idle_timeout: config.idle_timeout.map(|d| d.max(MIN)),
+            close_timeout: config.close_timeout.map(|d| d.max(MIN)),
+            close_sent: None,
             last_rx: Instant::now(),
             ping_sent: None,
             sleep: None,
@@ -84,9 +91,28 @@ impl Timers {
         self.ping_sent = None;
     }
 
+    /// The close deadline, if our Close was sent and a close timeout is configured.
+    fn close_deadline(&self) -> Option<Instant> {
+        let _ = (self.close_sent, self.close_timeout);
+        None
+    }
+
+    /// Records when our Close was first seen sent (`state` is the codec's).
+    fn observe(&mut self, now: Instant, state: ConnectionState) {
+        if state == ConnectionState::CloseSent && self.close_sent.is_none() {
+            self.close_sent = Some(now);
+        }
+    }
+
     /// The earliest deadline due, if any. `can_ping`: the connection is open.
     fn next_deadline(&self, can_ping: bool) -> Option<Instant> {
-        let idle = self.idle_timeout.map(|d| add(self.last_rx, d));
+        let idle = [
+            self.idle_timeout.map(|d| add(self.last_rx, d)),
+            self.close_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let ping = self
             .ping_interval
             .and_then(|i| match (self.ping_sent, self.pong_timeout) {
@@ -103,6 +129,11 @@ impl Timers {
 
     /// What is due at `now` (and records a Ping as sent).
     fn due(&mut self, now: Instant, can_ping: bool) -> Option<Fired> {
+        if let (Some(at), Some(d)) = (self.close_deadline(), self.close_timeout) {
+            if now >= at {
+                return Some(Fired::Fail(TimeoutKind::Close, d));
+            }
+        }
         if let Some(d) = self.idle_timeout {
             if now >= add(self.last_rx, d) {
                 return Some(Fired::Fail(TimeoutKind::Idle, d));
@@ -135,10 +166,13 @@ impl Timers {
     }
 
     /// `Ready` with what to do when a deadline passed; `Pending` (waker registered) when
-    /// nothing is due yet. `can_ping`: the connection is open (no Ping after a Close).
-    pub(crate) fn poll(&mut self, cx: &mut Context<'_>, can_ping: bool) -> Poll<Fired> {
+    /// nothing is due yet. `state`: the codec's (no Ping unless open; the close timeout
+    /// starts once our Close is seen sent).
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>, state: ConnectionState) -> Poll<Fired> {
+        let can_ping = state == ConnectionState::Open;
         loop {
             let now = Instant::now();
+            self.observe(now, state);
             if let Some(fired) = self.due(now, can_ping) {
                 return Poll::Ready(fired);
             }
@@ -183,6 +217,48 @@ mod tests {
         // A pong timeout alone has nothing to time.
         let c = Config::DEFAULT.with_pong_timeout(Some(Duration::from_secs(1)));
         assert!(Timers::new(&c).is_none());
+    }
+
+    #[test]
+    fn close_deadline_counts_from_the_first_sight_of_our_close() {
+        let mut t = timers(Config::DEFAULT.with_close_timeout(Some(Duration::from_secs(10))));
+        let t0 = t.last_rx;
+        // Open: nothing is due, ever.
+        t.observe(t0 + Duration::from_secs(100), ConnectionState::Open);
+        assert_eq!(t.next_deadline(true), None);
+        assert_eq!(t.due(t0 + Duration::from_secs(1000), true), None);
+        // Our Close seen at 1000 s: due at 1010 s, and later sightings do not move it.
+        t.observe(t0 + Duration::from_secs(1000), ConnectionState::CloseSent);
+        t.observe(t0 + Duration::from_secs(1005), ConnectionState::CloseSent);
+        assert_eq!(t.next_deadline(false), Some(t0 + Duration::from_secs(1010)));
+        assert_eq!(t.due(t0 + Duration::from_secs(1009), false), None);
+        assert_eq!(
+            t.due(t0 + Duration::from_secs(1010), false),
+            Some(Fired::Fail(TimeoutKind::Close, Duration::from_secs(10)))
+        );
+    }
+
+    #[test]
+    fn the_earlier_of_idle_and_close_deadlines_is_next() {
+        let mut t = timers(
+            Config::DEFAULT
+                .with_idle_timeout(Some(Duration::from_secs(30)))
+                .with_close_timeout(Some(Duration::from_secs(10))),
+        );
+        let t0 = t.last_rx;
+        t.observe(t0 + Duration::from_secs(25), ConnectionState::CloseSent);
+        assert_eq!(t.next_deadline(false), Some(t0 + Duration::from_secs(30)));
+        assert_eq!(
+            t.due(t0 + Duration::from_secs(30), false),
+            Some(Fired::Fail(TimeoutKind::Idle, Duration::from_secs(30)))
+        );
+        let mut t = timers(
+            Config::DEFAULT
+                .with_idle_timeout(Some(Duration::from_secs(30)))
+                .with_close_timeout(Some(Duration::from_secs(10))),
+        );
+        t.observe(t0 + Duration::from_secs(5), ConnectionState::CloseSent);
+        assert_eq!(t.next_deadline(false), Some(t0 + Duration::from_secs(15)));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The optional timers of WebSocketStream (auto-ping, pong timeout, idle timeout), in paused
+//! The optional timers of WebSocketStream (auto-ping, pong timeout, idle timeout, close
+//! timeout), in paused
 //! tokio time: the runtime jumps to the next timer whenever every task waits, so these tests
 //! take no real time and are deterministic.
 
@@ -287,6 +288,97 @@ async fn idle_timeout_ends_a_close_handshake_the_peer_never_answers() {
     peer.read_to_end(&mut wire).await.unwrap();
     // Only our own Close: no second one for the timeout.
     assert_eq!(wire, [0x88, 0x05, 0x03, 0xE8, b'b', b'y', b'e']);
+}
+
+#[tokio::test(start_paused = true)]
+async fn close_timeout_ends_a_close_handshake_even_while_the_peer_keeps_sending() {
+    // The idle timeout cannot end it (data keeps arriving); the close timeout does.
+    let config = Config::DEFAULT
+        .with_idle_timeout(Some(SECS(30)))
+        .with_close_timeout(Some(SECS(10)));
+    let (mut peer, mut server) = raw_server(config, 1 << 20);
+    let start = Instant::now();
+    server.close(1000, "bye").await.unwrap();
+    let chatter = tokio::spawn(async move {
+        // A message a second for a minute, and never the Close.
+        for i in 0..60 {
+            tokio::time::sleep(SECS(1)).await;
+            if peer.write_all(&client_text(&i.to_string())).await.is_err() {
+                break;
+            }
+        }
+        peer
+    });
+    // Data frames after our Close are dropped by the codec (RFC 6455 §1.4); the next item is
+    // the timeout, 10 s after the Close (the idle timeout would be 30 s after the last).
+    let err = timeout(SECS(3600), server.recv())
+        .await
+        .expect("a timeout fired")
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Timeout { kind: TimeoutKind::Close, after } if after == SECS(10)),
+        "{err:?}"
+    );
+    assert_eq!(start.elapsed(), SECS(10));
+    assert!(server.recv().await.is_none());
+    drop(server);
+    let mut peer = chatter.await.unwrap();
+    let mut wire = Vec::new();
+    peer.read_to_end(&mut wire).await.unwrap();
+    // Only our own Close (no second one for the timeout), then the end of the stream.
+    assert_eq!(wire, [0x88, 0x05, 0x03, 0xE8, b'b', b'y', b'e']);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_close_answered_in_time_is_not_a_timeout() {
+    let config = Config::DEFAULT.with_close_timeout(Some(SECS(10)));
+    let (mut peer, mut server) = raw_server(config, 4096);
+    server.close(1000, "bye").await.unwrap();
+    let answer = tokio::spawn(async move {
+        tokio::time::sleep(SECS(9)).await;
+        // A masked (zero key) Close 1000 from the client.
+        peer.write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8])
+            .await
+            .unwrap();
+        peer
+    });
+    match server.recv().await {
+        Some(Ok(Message::Close(Some(f)))) => assert_eq!(f.code(), 1000),
+        other => panic!("expected the peer's Close, got {other:?}"),
+    }
+    assert!(server.recv().await.is_none());
+    drop(answer.await.unwrap());
+}
+
+#[tokio::test(start_paused = true)]
+async fn close_timeout_counts_only_after_our_close() {
+    // Open and silent for an hour: the close timeout alone never fires.
+    let config = Config::DEFAULT.with_close_timeout(Some(SECS(10)));
+    let (peer, mut server) = raw_server(config, 4096);
+    assert!(timeout(SECS(3600), server.recv()).await.is_err());
+    drop(peer);
+}
+
+#[tokio::test(start_paused = true)]
+async fn close_timeout_works_on_the_split_reader_after_the_writer_closes() {
+    let config = Config::DEFAULT.with_close_timeout(Some(SECS(10)));
+    let (peer, server) = raw_server(config, 4096);
+    let Ok((mut rx, mut tx)) = server.split() else {
+        panic!("a stream without deflate splits")
+    };
+    let start = Instant::now();
+    tx.close(1000, "bye").await.unwrap();
+    // The guard turns a hang into a failure.
+    let err = timeout(SECS(3600), rx.recv())
+        .await
+        .expect("the close timeout fired")
+        .unwrap()
+        .unwrap_err();
+    assert_timeout(&err, TimeoutKind::Close);
+    assert_eq!(start.elapsed(), SECS(10));
+    assert!(rx.recv().await.is_none());
+    drop(peer);
 }
 
 #[tokio::test(start_paused = true)]
