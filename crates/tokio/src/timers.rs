@@ -93,8 +93,7 @@ impl Timers {
 
     /// The close deadline, if our Close was sent and a close timeout is configured.
     fn close_deadline(&self) -> Option<Instant> {
-        let _ = (self.close_sent, self.close_timeout);
-        None
+        Some(add(self.close_sent?, self.close_timeout?))
     }
 
     /// Records when our Close was first seen sent (`state` is the codec's).

@@ -332,11 +332,11 @@ impl Reader<'_> {
             0xcc => int(i64::from(self.u8()?)),
             0xcd => int(i64::from(u16::from_be_bytes(self.array()?))),
             0xce => int(i64::from(self.u32()?)),
-            0xcf => Value::Number(u64::from_be_bytes(self.array()?).into()),
+            0xcf => uint64(u64::from_be_bytes(self.array()?)),
             0xd0 => int(i64::from(i8::from_be_bytes(self.array()?))),
             0xd1 => int(i64::from(i16::from_be_bytes(self.array()?))),
             0xd2 => int(i64::from(i32::from_be_bytes(self.array()?))),
-            0xd3 => int(i64::from_be_bytes(self.array()?)),
+            0xd3 => int64(i64::from_be_bytes(self.array()?)),
             0xd4 => {
                 let ty = self.u8()? as i8;
                 let data = self.bin(1)?;
@@ -487,6 +487,37 @@ fn int(i: i64) -> Value {
     Value::Number(i.into())
 }
 
+/// A `uint 64` as notepack.io reads it: `hi * 4294967296 + lo`, a JavaScript number, so
+/// beyond 2⁵³ rounded to the nearest double (what this module's encoder writes for such a
+/// value too, so that decoding what it encoded gives the same value).
+fn uint64(u: u64) -> Value {
+    if u <= EXACT {
+        return Value::Number(u.into());
+    }
+    js_integer(u as f64)
+}
+
+/// An `int 64` as notepack.io reads it (see [`uint64`]).
+fn int64(i: i64) -> Value {
+    if i.unsigned_abs() <= EXACT {
+        return int(i);
+    }
+    js_integer(i as f64)
+}
+
+/// An integral double beyond 2⁵³ as the encoder's input takes it: an integer while one
+/// fits (`u64` up to 2⁶⁴, `i64` down to -2⁶³), else the double.
+fn js_integer(f: f64) -> Value {
+    const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+    if f > 0.0 && f < TWO_64 {
+        Value::Number((f as u64).into())
+    } else if f < 0.0 && f >= -(TWO_64 / 2.0) {
+        int(f as i64)
+    } else {
+        serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+    }
+}
+
 /// A double as a [`Value`]: integral ones within 2⁵³ as integers (JavaScript does not tell
 /// `3.0` from `3`, and notepack.io writes `3.0` as the integer 3), non-finite ones as
 /// `null` (`JSON.stringify(NaN)`).
@@ -522,10 +553,23 @@ mod tests {
         assert_eq!(dec(&[0xe0]), Ok(int(-32)));
         assert_eq!(dec(&[0xcc, 0xff]), Ok(int(255)));
         assert_eq!(dec(&[0xd0, 0x80]), Ok(int(-128)));
+        // u64::MAX as notepack.io reads it: the double 2^64.
         assert_eq!(
             dec(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
-            Ok(Value::Number(u64::MAX.into()))
+            Ok(Value::Number(
+                serde_json::Number::from_f64(18_446_744_073_709_551_616.0).unwrap()
+            ))
         );
+        // 2^53 + 155 (int 64 and uint 64): the nearest double, 2^53 + 156; found by the
+        // proptest `msgpack_hostile_bytes` (decoding what the encoder wrote changed it).
+        let near = Ok(Value::Number(((1u64 << 53) + 156).into()));
+        assert_eq!(dec(&[0xd3, 0, 0x20, 0, 0, 0, 0, 0, 155]), near);
+        assert_eq!(dec(&[0xcf, 0, 0x20, 0, 0, 0, 0, 0, 155]), near);
+        assert_eq!(
+            dec(&[0xd3, 0xff, 0xe0, 0, 0, 0, 0, 0, 0]),
+            Ok(int(-(1i64 << 53)))
+        );
+        assert_eq!(dec(&[0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0]), Ok(int(i64::MIN)));
         assert_eq!(dec(&[0xa3, b'a', b'b', b'c']), Ok(Value::from("abc")));
         assert_eq!(
             dec(&[0x82, 0xa1, b'a', 0x01, 0xa1, b'b', 0xc0]),
