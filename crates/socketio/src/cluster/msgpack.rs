@@ -511,7 +511,7 @@ fn js_integer(f: f64) -> Value {
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
     if f > 0.0 && f < TWO_64 {
         Value::Number((f as u64).into())
-    } else if f < 0.0 && f >= -(TWO_64 / 2.0) {
+    } else if (-(TWO_64 / 2.0)..0.0).contains(&f) {
         int(f as i64)
     } else {
         serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
