@@ -398,7 +398,11 @@ fn engineio_chat_over_xhr2_and_base64_polling_matches_the_reference_bodies() {
 
 /// Opens a WebSocket to `path` with raw bytes; returns the stream after the 101.
 fn ws_open(port: u16, path: &str) -> TcpStream {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    ws_handshake(TcpStream::connect(("127.0.0.1", port)).unwrap(), path)
+}
+
+/// The WebSocket opening handshake for `path` on a connected socket; asserts the 101.
+fn ws_handshake(mut s: TcpStream, path: &str) -> TcpStream {
     s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").as_bytes()).unwrap();
     let mut head = Vec::new();
     let mut b = [0u8; 1];
@@ -436,16 +440,7 @@ fn ws_open_small_window(port: u16, path: &str) -> TcpStream {
     let s = s.into_std().unwrap();
     s.set_nonblocking(false).unwrap();
     drop(rt);
-    let mut s = s;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").as_bytes()).unwrap();
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        s.read_exact(&mut b).unwrap();
-        head.push(b[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101 "));
-    s
+    ws_handshake(s, path)
 }
 
 /// Counts the binary messages of `len` bytes in a server's (unmasked, unfragmented)
