@@ -649,3 +649,78 @@ fn session_sid_is_the_one_sent_in_the_handshake() {
     let session = s.session("sid1").expect("the session of the handshake");
     assert_eq!(session.sid(), "sid1");
 }
+
+#[test]
+fn a_session_reports_its_upgrade_while_it_is_probed() {
+    let mut s = open_polling();
+    assert!(!s.session("sid1").unwrap().is_upgrading());
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket&sid=sid1"));
+    assert!(s.session("sid1").unwrap().is_upgrading());
+    s.handle_ws_message(ms(1), "sid1", WsMessage::Text("2probe".into()));
+    assert!(s.session("sid1").unwrap().is_upgrading());
+    s.handle_ws_message(ms(2), "sid1", WsMessage::Text("5".into()));
+    assert!(!s.session("sid1").unwrap().is_upgrading());
+}
+
+/// The session's own guards, for code that drives a [`server::Session`] directly (through
+/// `Server::session_mut`): each refuses what the server's router refuses first.
+#[test]
+fn session_methods_refuse_the_wrong_transport_on_their_own() {
+    use pushwire_engineio::http::RequestInfo;
+    // A websocket session: polling GETs and POSTs are bad requests, and it cannot be
+    // upgraded again.
+    let mut s = server();
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket"));
+    let session = s.session_mut("sid1").unwrap();
+    assert!(!session.is_closed());
+    assert_eq!(
+        session
+            .handle_get(ms(1), RequestInfo::default())
+            .map(|r| r.status),
+        Some(400)
+    );
+    assert_eq!(
+        session
+            .handle_post(ms(1), RequestInfo::default(), false, b"1:2")
+            .status,
+        400
+    );
+    assert!(!session.handle_ws_open(ms(1), true));
+    assert!(!session.is_closed());
+
+    // A polling session on a server that does not upgrade, or has no websocket.
+    for config in [
+        server::Config::default().with_allow_upgrades(false),
+        server::Config::default().with_websocket(false),
+    ] {
+        let mut s = Server::new(config, || String::from("p"));
+        s.handle_request(ms(0), &get("EIO=3&transport=polling"));
+        let session = s.session_mut("p").unwrap();
+        assert!(!session.handle_ws_open(ms(1), true));
+        assert!(!session.is_upgrading());
+    }
+    // The same polling session with upgrades on accepts one probe, not two.
+    let mut s = open_polling();
+    let session = s.session_mut("sid1").unwrap();
+    assert!(session.handle_ws_open(ms(1), true));
+    assert!(!session.handle_ws_open(ms(1), true));
+}
+
+#[test]
+fn a_large_websocket_message_is_fine_in_revision_3() {
+    // The v4 `maxPayload` check on websocket messages is a revision 4 rule: a v3 session
+    // takes a message over `max_payload_bytes` (engine.io 3 has no such limit there).
+    let mut config = server::Config::default();
+    config.limits.max_payload_bytes = 16;
+    let mut s: Srv = Server::new(config, Box::new(|| String::from("w")));
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket"));
+    let _ = ws_out(&mut s, "w");
+    let _ = events(&mut s);
+    let text = "4".to_string() + &"x".repeat(64);
+    s.handle_ws_message(ms(1), "w", WsMessage::Text(text.into()));
+    assert_eq!(
+        events(&mut s),
+        [Event::Message(PacketData::Text("x".repeat(64).into()))]
+    );
+    assert!(!s.session("w").unwrap().is_closed());
+}
