@@ -717,7 +717,7 @@ fn a_large_websocket_message_is_fine_in_revision_3() {
     let _ = ws_out(&mut s, "w");
     let _ = events(&mut s);
     let text = "4".to_string() + &"x".repeat(64);
-    s.handle_ws_message(ms(1), "w", WsMessage::Text(text.into()));
+    s.handle_ws_message(ms(1), "w", WsMessage::Text(text));
     assert_eq!(
         events(&mut s),
         [Event::Message(PacketData::Text("x".repeat(64).into()))]
