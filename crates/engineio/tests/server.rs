@@ -720,7 +720,7 @@ fn a_large_websocket_message_is_fine_in_revision_3() {
     s.handle_ws_message(ms(1), "w", WsMessage::Text(text));
     assert_eq!(
         events(&mut s),
-        [Event::Message(PacketData::Text("x".repeat(64).into()))]
+        [Event::Message(PacketData::Text("x".repeat(64)))]
     );
     assert!(!s.session("w").unwrap().is_closed());
 }
