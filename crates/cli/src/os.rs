@@ -1,7 +1,22 @@
 //! What `serve` and `loadtest` ask of the OS beyond sockets: the open-file limit (both hold
 //! one descriptor per connection, so both raise their soft `RLIMIT_NOFILE` to the hard limit
-//! at start), the CPU time a process has used (the load check reports it), and a socket's
-//! maximum segment size (the hostile check's small-window clients).
+//! at start), the CPU time a process has used (the load check reports it), a socket's
+//! maximum segment size (the hostile check's small-window clients), and giving freed heap
+//! memory back (`serve`, every 10 s).
+
+/// Returns the heap's free memory to the OS (glibc's `malloc_trim(0)`: every arena, not
+/// only the top of the main heap); nothing where the C library has no such call.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub(crate) fn trim_heap() {
+    // SAFETY: `malloc_trim` takes the allocator's own locks and has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Returns the heap's free memory to the OS (nothing here: not glibc).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(crate) fn trim_heap() {}
 
 /// Sets `TCP_MAXSEG` on a socket not yet connected (best effort; nothing where it cannot).
 ///
