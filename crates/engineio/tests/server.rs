@@ -724,3 +724,44 @@ fn a_large_websocket_message_is_fine_in_revision_3() {
     );
     assert!(!s.session("w").unwrap().is_closed());
 }
+
+#[test]
+fn a_query_key_given_twice_is_refused_as_engine_io_refuses_it() {
+    // node's querystring makes a repeated key an array, which engine.io's checks refuse.
+    let unknown_transport = r#"{"code":0,"message":"Transport unknown"}"#;
+    let unknown_sid = r#"{"code":1,"message":"Session ID unknown"}"#;
+    let bad_request = r#"{"code":3,"message":"Bad request"}"#;
+    let mut s = open_polling();
+    // `transports.indexOf(["polling", "websocket"])` is -1.
+    let r = respond(s.handle_request(ms(1), &get("EIO=3&transport=polling&transport=polling")));
+    assert_eq!((r.status, body(&r)), (400, unknown_transport));
+    let r = respond(s.handle_request(
+        ms(1),
+        &ws("EIO=3&transport=websocket&transport=polling&sid=sid1"),
+    ));
+    assert_eq!((r.status, body(&r)), (400, unknown_transport));
+    // `clients.hasOwnProperty(["sid1", "sid1"])` looks up "sid1,sid1".
+    let r = respond(s.handle_request(ms(1), &get("EIO=3&transport=polling&sid=sid1&sid=sid1")));
+    assert_eq!((r.status, body(&r)), (400, unknown_sid));
+    let r = respond(s.handle_request(ms(1), &get("EIO=3&transport=polling&sid=x&sid=sid1")));
+    assert_eq!((r.status, body(&r)), (400, unknown_sid));
+    // A repeated JSONP index or protocol revision is no valid value.
+    let r = respond(s.handle_request(ms(1), &get("EIO=3&transport=polling&j=1&j=2")));
+    assert_eq!((r.status, body(&r)), (400, bad_request));
+    let r = respond(s.handle_request(ms(1), &get("EIO=3&EIO=3&transport=polling")));
+    assert_eq!((r.status, body(&r)), (400, bad_request));
+    // The session itself is untouched.
+    s.send("sid1", PacketData::Text("still".into())).unwrap();
+    assert_eq!(body(&respond(s.handle_request(ms(2), &get(Q)))), "6:4still");
+}
+
+#[test]
+fn a_sid_with_broken_percent_encoding_is_an_unknown_sid_not_a_handshake() {
+    let mut s = server();
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling&sid=%ZZ")));
+    assert_eq!(
+        (r.status, body(&r)),
+        (400, r#"{"code":1,"message":"Session ID unknown"}"#)
+    );
+    assert!(s.session("sid1").is_none());
+}

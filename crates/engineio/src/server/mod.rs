@@ -82,6 +82,13 @@ struct Query<'a> {
     eio: Option<String>,
 }
 
+/// The query parameters engine.io looks at. A key given twice is read as engine.io reads it
+/// (node's `querystring` makes it an array): a `transport` that names no transport, a `sid`
+/// that is the values joined with `,` (what `clients.hasOwnProperty(array)` looks up), and
+/// an `EIO` or `j` that is no valid value — so each is refused as engine.io refuses it
+/// (unknown transport, unknown session id, unsupported protocol / bad request), never the
+/// first or the last value taken silently. A value whose percent-encoding is invalid is kept
+/// as written (node's `querystring.unescape` falls back to it).
 fn parse_query(q: &str) -> Query<'_> {
     let mut out = Query {
         transport: None,
@@ -96,14 +103,23 @@ fn parse_query(q: &str) -> Query<'_> {
             form_decode(v.as_bytes())
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_else(|| v.to_string())
         };
         match k {
             "transport" if out.transport.is_none() => out.transport = Some(v),
-            "sid" if out.sid.is_none() => out.sid = decoded(),
+            "transport" => out.transport = Some(""),
+            "sid" => {
+                out.sid = Some(match out.sid.take() {
+                    None => decoded(),
+                    Some(first) => first + "," + &decoded(),
+                });
+            }
             // engine.io: `if (req._query.b64)` — any non-empty value.
             "b64" => out.b64 |= !v.is_empty(),
-            "j" if out.j.is_none() => out.j = decoded(),
-            "EIO" if out.eio.is_none() => out.eio = decoded(),
+            "j" if out.j.is_none() => out.j = Some(decoded()),
+            "j" => out.j = Some(String::new()),
+            "EIO" if out.eio.is_none() => out.eio = Some(decoded()),
+            "EIO" => out.eio = Some(String::new()),
             _ => {}
         }
     }
