@@ -765,3 +765,33 @@ fn a_sid_with_broken_percent_encoding_is_an_unknown_sid_not_a_handshake() {
     );
     assert!(s.session("sid1").is_none());
 }
+
+#[test]
+fn only_a_ping_probe_is_a_probe() {
+    // > The probe sent by the client is a `ping` packet with `probe` sent as data.
+    // A plain ping on the probe socket aborts the upgrade, as a wrong probe does.
+    let mut s = open_polling();
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket&sid=sid1"));
+    s.handle_ws_message(ms(1), "sid1", WsMessage::Text("2".into()));
+    assert_eq!(ws_out(&mut s, "sid1"), [WsAction::Close]);
+    assert!(!s.session("sid1").unwrap().is_upgrading());
+    // And a `probe` that is no ping (a message saying "probe") too.
+    let mut s = open_polling();
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket&sid=sid1"));
+    s.handle_ws_message(ms(1), "sid1", WsMessage::Text("4probe".into()));
+    assert_eq!(ws_out(&mut s, "sid1"), [WsAction::Close]);
+    assert!(events(&mut s).is_empty());
+}
+
+#[test]
+fn a_v3_upgrade_restarts_the_heartbeat_deadline() {
+    // v3: the client pings; the upgrade counts as the client being alive, so the deadline
+    // is pingInterval + pingTimeout (25 s + 5 s) after the `5`.
+    let mut s = open_polling();
+    s.handle_request(ms(0), &ws("EIO=3&transport=websocket&sid=sid1"));
+    s.handle_ws_message(ms(1), "sid1", WsMessage::Text("2probe".into()));
+    let _ = ws_out(&mut s, "sid1");
+    s.handle_ws_message(ms(7_000), "sid1", WsMessage::Text("5".into()));
+    assert_eq!(events(&mut s), [Event::Upgraded]);
+    assert_eq!(s.poll_timeout(), Some(ms(37_000)));
+}
