@@ -103,7 +103,7 @@ fn parse_query(q: &str) -> Query<'_> {
             form_decode(v.as_bytes())
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_else(|| v.to_string())
+                .unwrap_or_else(|| String::from(v))
         };
         match k {
             "transport" if out.transport.is_none() => out.transport = Some(v),
