@@ -127,6 +127,8 @@ mod recv;
 #[cfg(feature = "socketio")]
 pub mod socketio;
 mod split;
+#[cfg(feature = "sse")]
+pub mod sse;
 mod stream;
 #[cfg(feature = "http")]
 pub mod upgrade;

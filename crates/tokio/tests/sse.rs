@@ -1,0 +1,1 @@
+//! SSE tests (placeholder being written).
