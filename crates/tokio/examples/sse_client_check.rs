@@ -5,7 +5,12 @@
 //! ```text
 //! sse_client_check URL [--reconnect-ms N] [--max-backoff-ms N] [--read-timeout-ms N]
 //!                      [--max-attempts N] [--last-event-id ID] [--max-events N] [--http2]
+//!                      [--backoff-reset-ms N] [--jitter none|full|decorrelated]
 //! ```
+//!
+//! `--reconnect-ms` sets both the reconnection time and the backoff's base
+//! (`min_backoff`); `--backoff-reset-ms 0` counts every stream that opened as healthy (the
+//! delay is then the reconnection time alone).
 //!
 //! Lines: `event <id> <type> <data>` (data with LF as `\n`), then one final line:
 //! `end closed opened=<streams>` (204 or `--max-events` reached) or
@@ -46,6 +51,14 @@ fn main() {
     }
     if let Some(n) = opt("--max-attempts").and_then(|v| v.parse().ok()) {
         config = config.with_max_attempts(Some(n));
+    }
+    if let Some(d) = ms("--backoff-reset-ms") {
+        config = config.with_backoff_reset_after(d);
+    }
+    match opt("--jitter") {
+        Some("none") => config = config.with_jitter(Jitter::None),
+        Some("decorrelated") => config = config.with_jitter(Jitter::Decorrelated),
+        _ => {}
     }
     let max_events: Option<u64> = opt("--max-events").and_then(|v| v.parse().ok());
     let mut builder = EventSource::builder(&url).config(config);
