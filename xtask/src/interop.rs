@@ -33,6 +33,13 @@
 //!   (`tests/interop/socketio/client-check.js`). `socketio-client`: pushwire-tokio's
 //!   Socket.IO client against the socket.io 4.8 and 2.5 servers, every transport, with
 //!   restarts (`tests/interop/socketio-client/run.sh`).
+//!   `sse-client`: pushwire-tokio's SSE client (`pushwire_tokio::sse::EventSource`,
+//!   `crates/tokio/examples/sse_client_check.rs`) against event-stream servers on
+//!   sse-starlette 3.5 (starlette 1.7, uvicorn 0.54; `tests/interop/python/sse_server.py`)
+//!   and better-sse 0.16 (node `http`; `tests/interop/node/sse-server.js`): streams broken
+//!   mid-event and ended cleanly (every id once, in order, the right `Last-Event-ID`, no
+//!   reconnection before `retry`), the exponential backoff, 500, a wrong content type, 204
+//!   and a read timeout (`tests/interop/sse/run.py`; times checked as lower bounds only).
 //!   `redis-fleet`: a mixed fleet on one Redis — two `pushwire serve --redis` nodes and one
 //!   node socket.io 4.8 + @socket.io/redis-adapter 8 server, socket.io-client 4.8 on each, each
 //!   server and Redis on a host of its own (network namespaces, 10 ms added between nodes and
@@ -99,6 +106,7 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("engineio-client-v6", engineio_client_v6),
         ("serve-socketio", serve_socketio),
         ("socketio-client", socketio_client),
+        ("sse-client", sse_client),
         ("redis-fleet", redis_fleet),
         ("python-websockets", python_websockets),
         ("ws-deflate-python", ws_deflate_python),
@@ -572,7 +580,9 @@ fn ensure_venv() -> Result<(), String> {
     if !python.is_file() {
         run(Command::new("python3").args(["-m", "venv", VENV]))?;
     }
-    if !succeeds(Command::new(&python).args(["-c", "import websockets"])) {
+    if !succeeds(
+        Command::new(&python).args(["-c", "import websockets, sse_starlette, starlette, uvicorn"]),
+    ) {
         run(Command::new(&python).args([
             "-m",
             "pip",
@@ -833,6 +843,30 @@ fn serve_socketio() -> Result<(), String> {
 fn socketio_client() -> Result<(), String> {
     ensure_npm("tests/interop/socketio-client")?;
     run(Command::new("sh").arg("tests/interop/socketio-client/run.sh"))
+}
+
+/// pushwire-tokio's SSE client (`crates/tokio/examples/sse_client_check.rs`) against
+/// sse-starlette 3.5 on uvicorn and better-sse 0.16 on node's `http`
+/// (`tests/interop/python/sse_server.py`, `tests/interop/node/sse-server.js`), driven by
+/// `tests/interop/sse/run.py` with the venv's python: seven checks per server, one line
+/// each; server output in target/interop/sse-*.log.
+fn sse_client() -> Result<(), String> {
+    ensure_venv()?;
+    ensure_npm("tests/interop/node")?;
+    run(cargo().args([
+        "build",
+        "-p",
+        "pushwire-tokio",
+        "--features",
+        "sse",
+        "--example",
+        "sse_client_check",
+    ]))?;
+    let dir = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    let check = Path::new(&dir).join("debug/examples/sse_client_check");
+    run(Command::new(Path::new(VENV).join("bin/python"))
+        .arg("tests/interop/sse/run.py")
+        .arg(check))
 }
 
 /// A mixed Redis fleet on one machine (issue 17): a throw-away redis-server, two `pushwire

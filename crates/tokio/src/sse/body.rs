@@ -14,7 +14,6 @@ use pushwire_sse::{encode, server, EventBuilder};
 use tokio::time::Sleep;
 
 use super::request::Cors;
-use super::BoxError;
 
 /// An event ready to send: already encoded, so sending it to many clients costs a reference
 /// count each, not an encoding each. Made from a pushwire-sse [`EventBuilder`] (which refuses
@@ -71,24 +70,26 @@ impl std::fmt::Debug for Event {
 }
 
 /// What an [`Sse`] stream may yield: an [`Event`], or a `Result` whose error ends the
-/// response with that error (hyper then aborts the connection, and the client reconnects).
+/// response.
+///
+/// The error ends the body **cleanly**, after the events before it: aborting the connection
+/// instead (as a body error makes hyper do) can discard events already taken but not yet
+/// written, and the client reconnects after either. The error value itself is dropped; log
+/// it in the stream if you need it.
 pub trait IntoEvent {
-    /// The event, or the error that ends the stream.
-    ///
-    /// # Errors
-    /// The stream's own error.
-    fn into_event(self) -> Result<Event, BoxError>;
+    /// The event, or `None` to end the stream.
+    fn into_event(self) -> Option<Event>;
 }
 
 impl IntoEvent for Event {
-    fn into_event(self) -> Result<Event, BoxError> {
-        Ok(self)
+    fn into_event(self) -> Option<Event> {
+        Some(self)
     }
 }
 
-impl<E: Into<BoxError>> IntoEvent for Result<Event, E> {
-    fn into_event(self) -> Result<Event, BoxError> {
-        self.map_err(Into::into)
+impl<E> IntoEvent for Result<Event, E> {
+    fn into_event(self) -> Option<Event> {
+        self.ok()
     }
 }
 
@@ -101,7 +102,7 @@ const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
 const DEFAULT_MAX_FRAME: usize = 16 * 1024;
 
 /// An event stream response: a `Stream` of [`Event`]s (or `Result<Event, E>`) and how to
-/// send it. [`Sse::into_response`] makes the `http::Response`; with feature `axum` it is
+/// send it. [`Sse::into_http_response`] makes the `http::Response`; with feature `axum` it is
 /// also `IntoResponse`.
 ///
 /// Defaults: a keep-alive comment after 15 s without an event, no `retry`, no padding, no
@@ -176,7 +177,7 @@ impl<S> Sse<S> {
     /// The response: status 200, `Content-Type: text/event-stream; charset=utf-8`,
     /// `Cache-Control: no-cache`, `X-Accel-Buffering: no` (see
     /// [`pushwire_sse::server::RESPONSE_HEADERS`]), the headers added, and the body.
-    pub fn into_response(self) -> Response<SseBody<S>> {
+    pub fn into_http_response(self) -> Response<SseBody<S>> {
         let mut prelude = BytesMut::new();
         if self.padding {
             prelude.extend_from_slice(server::PADDING);
@@ -185,16 +186,14 @@ impl<S> Sse<S> {
             let ms = u64::try_from(retry.as_millis()).unwrap_or(u64::MAX);
             EventBuilder::new().retry(ms).encode(&mut prelude);
         }
-        let keep_alive = self.keep_alive.map(|every| KeepAlive {
-            every,
-            timer: Box::pin(tokio::time::sleep(every)),
-        });
+        let keep_alive = self
+            .keep_alive
+            .map(|every| KeepAlive { every, timer: None });
         let body = SseBody {
             stream: Some(Box::pin(self.stream)),
             prelude: (!prelude.is_empty()).then(|| prelude.freeze()),
             buf: BytesMut::new(),
             held: None,
-            error: None,
             keep_alive,
             max_frame: self.max_frame,
         };
@@ -238,15 +237,38 @@ impl<S> std::fmt::Debug for Sse<S> {
 
 struct KeepAlive {
     every: Duration,
-    timer: Pin<Box<Sleep>>,
+    /// Made at the first poll, inside the runtime (making the response needs none).
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl KeepAlive {
+    /// Starts the interval again from now.
+    fn restart(&mut self) {
+        let at = tokio::time::Instant::now() + self.every;
+        match &mut self.timer {
+            Some(t) => t.as_mut().reset(at),
+            None => self.timer = Some(Box::pin(tokio::time::sleep_until(at))),
+        }
+    }
+
+    /// Whether the interval has passed (registering the waker when not).
+    fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.timer.is_none() {
+            self.restart();
+        }
+        self.timer
+            .as_mut()
+            .is_some_and(|t| t.as_mut().poll(cx).is_ready())
+    }
 }
 
 /// The body of an [`Sse`] response: an `http_body::Body` of `Bytes` frames.
 ///
 /// Each poll takes every event the stream has ready (up to the frame size) and returns them
 /// as one frame; when the stream has nothing ready, what was taken goes out at once, so no
-/// event waits for another. A stream error ends the body with that error after the events
-/// before it. When the client goes away hyper drops the body, and with it the stream.
+/// event waits for another. A stream error ends the body cleanly after the events before it
+/// (see [`IntoEvent`]). When the client goes away hyper drops the body, and with it the
+/// stream.
 pub struct SseBody<S> {
     stream: Option<Pin<Box<S>>>,
     prelude: Option<Bytes>,
@@ -254,7 +276,6 @@ pub struct SseBody<S> {
     buf: BytesMut,
     /// The one event taken, not copied (most polls take one).
     held: Option<Bytes>,
-    error: Option<BoxError>,
     keep_alive: Option<KeepAlive>,
     max_frame: usize,
 }
@@ -297,8 +318,7 @@ impl<S> SseBody<S> {
             None => self.buf.split().freeze(),
         };
         if let Some(k) = &mut self.keep_alive {
-            let at = tokio::time::Instant::now() + k.every;
-            k.timer.as_mut().reset(at);
+            k.restart();
         }
         Some(Frame::data(data))
     }
@@ -310,12 +330,13 @@ where
     S::Item: IntoEvent,
 {
     type Data = Bytes;
-    type Error = BoxError;
+    /// The body never fails: a stream error ends it cleanly (see [`IntoEvent`]).
+    type Error = std::convert::Infallible;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         // Every field is Unpin (the stream and the timer are boxed).
         let this = self.get_mut();
         if let Some(p) = this.prelude.take() {
@@ -327,11 +348,8 @@ where
             };
             match stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(item)) => match item.into_event() {
-                    Ok(event) => this.take(event.bytes),
-                    Err(e) => {
-                        this.stream = None;
-                        this.error = Some(e);
-                    }
+                    Some(event) => this.take(event.bytes),
+                    None => this.stream = None,
                 },
                 Poll::Ready(None) => this.stream = None,
                 Poll::Pending => break,
@@ -340,17 +358,11 @@ where
         if let Some(frame) = this.flush() {
             return Poll::Ready(Some(Ok(frame)));
         }
-        if let Some(e) = this.error.take() {
-            return Poll::Ready(Some(Err(e)));
-        }
         if this.stream.is_none() {
             return Poll::Ready(None);
         }
         // Idle: the stream is pending and nothing is taken.
-        let due = this
-            .keep_alive
-            .as_mut()
-            .is_some_and(|k| k.timer.as_mut().poll(cx).is_ready());
+        let due = this.keep_alive.as_mut().is_some_and(|k| k.poll_due(cx));
         if due {
             this.take(Bytes::from_static(server::KEEP_ALIVE));
             // The timer restarts in `flush`; the next poll (hyper polls again once the
@@ -361,7 +373,7 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        self.stream.is_none() && self.prelude.is_none() && self.taken() == 0 && self.error.is_none()
+        self.stream.is_none() && self.prelude.is_none() && self.taken() == 0
     }
 }
 
@@ -372,6 +384,6 @@ where
     S::Item: IntoEvent,
 {
     fn into_response(self) -> axum_core::response::Response {
-        Sse::into_response(self).map(axum_core::body::Body::new)
+        Sse::into_http_response(self).map(axum_core::body::Body::new)
     }
 }

@@ -141,16 +141,23 @@ impl Channel {
     /// an id, or with one this channel did not give (not a number, or not sent yet), only
     /// new events.
     pub fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
-        let mut s = self.lock();
-        let next_id = s.next_id();
+        let next = self.next_id();
         let resume = last_event_id
             .and_then(|id| id.parse::<u64>().ok())
-            .filter(|&id| id < next_id)
-            .map(|id| id + 1);
-        let (next, missed) = match resume {
-            Some(n) if n < s.first => (s.first, s.first - n),
-            Some(n) => (n, 0),
-            None => (next_id, 0),
+            .filter(|&id| id < next)
+            .map_or(next, |id| id + 1);
+        self.subscribe_at(resume)
+    }
+
+    /// A stream of the events from id `first` on (0: everything still kept, e.g. a backlog
+    /// for a new client); [`Subscription::missed`] counts those no longer kept. An id not
+    /// sent yet waits for it.
+    pub fn subscribe_at(&self, first: u64) -> Subscription {
+        let mut s = self.lock();
+        let (next, missed) = if first < s.first {
+            (s.first, s.first - first)
+        } else {
+            (first, 0)
         };
         let number = s.next_subscriber;
         s.next_subscriber += 1;

@@ -410,7 +410,8 @@ impl Stream for EventSource {
                 this.feed_pending(now);
                 continue;
             }
-            match this.session.poll_action(now) {
+            let action = this.session.poll_action(now);
+            match action {
                 Action::Connect { last_event_id } => this.connect(last_event_id),
                 Action::Disconnect(_) => {
                     this.conn = Conn::Idle;

@@ -11,7 +11,7 @@
 //! 2. Make a `Stream` of [`Event`]s (or of `Result<Event, E>`): your own, or a
 //!    [`Subscription`] of a [`Channel`] (`channel.subscribe(last_event_id)`).
 //! 3. Wrap it: [`Sse::new`]`(stream)`, optionally [`Sse::keep_alive`], [`Sse::retry`],
-//!    [`Sse::padding`], [`Sse::cors`]; then [`Sse::into_response`] gives an
+//!    [`Sse::padding`], [`Sse::cors`]; then [`Sse::into_http_response`] gives an
 //!    `http::Response<`[`SseBody`]`>` for hyper (with feature `axum`, `Sse` is also
 //!    `IntoResponse`). Answer `OPTIONS` with [`Cors::preflight`] if browsers on other
 //!    origins send `Last-Event-ID` themselves (polyfills do).
@@ -31,7 +31,7 @@
 //! let chat = Channel::new(1024); // keeps the last 1,024 events for resuming clients
 //! chat.send(EventBuilder::new().event("chat").unwrap().data("hello"));
 //! // In a handler, with the request's Last-Event-ID (here: "0", the first event's id):
-//! let response = Sse::new(chat.subscribe(Some("0"))).into_response();
+//! let response = Sse::new(chat.subscribe(Some("0"))).into_http_response();
 //! assert_eq!(response.headers()["content-type"], "text/event-stream; charset=utf-8");
 //! # }
 //! ```
@@ -68,5 +68,5 @@ pub use pushwire_sse::client::{FailReason, Jitter, ReadyState};
 pub use pushwire_sse::Event as ReceivedEvent;
 pub use pushwire_sse::EventBuilder;
 
-/// The error type of a failed event stream: whatever the application's stream yielded.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The error of a failed connection attempt (internal to [`EventSource`]).
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
