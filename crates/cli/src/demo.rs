@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
-use bytes::BytesMut;
+use std::time::Duration;
+
 use hyper::Response;
-use pushwire_sse::{encode, server};
+use pushwire_sse::encode;
+use pushwire_tokio::sse::{Channel, LastEventId, Sse, Subscription};
 use pushwire_tokio::upgrade::{HyperWebSocket, Upgrade};
 use pushwire_tokio::Config;
 
@@ -127,12 +129,30 @@ pub(crate) const FLEET_CHANNEL: &str = "pushwire-demo#chat";
 /// The sender id of messages relayed from other nodes (no local member has it).
 const REMOTE: u64 = u64::MAX;
 
-/// The chat's members: WebSocket pages and SSE relays.
-#[derive(Default)]
+/// Chat events kept for `/sse/chat` readers that reconnect with `Last-Event-ID`.
+const SSE_HISTORY: usize = 1024;
+
+/// At most this many bytes of them (a chat message is at most 64 KiB).
+const SSE_HISTORY_BYTES: usize = 4 << 20;
+
+/// The chat's members: WebSocket pages; and its event stream, read by `/sse/chat`.
 pub(crate) struct Chat {
     members: Mutex<HashMap<u64, Handle>>,
     next_id: AtomicU64,
     fleet: OnceLock<pushwire_tokio::socketio::cluster::Cluster>,
+    /// Every chat message as an event, with ids for resuming readers.
+    sse: Channel,
+}
+
+impl Default for Chat {
+    fn default() -> Self {
+        Chat {
+            members: Mutex::default(),
+            next_id: AtomicU64::new(0),
+            fleet: OnceLock::new(),
+            sse: Channel::with_max_bytes(SSE_HISTORY, SSE_HISTORY_BYTES),
+        }
+    }
 }
 
 impl Chat {
@@ -153,9 +173,15 @@ impl Chat {
                 let _ = c.publish(FLEET_CHANNEL, frame);
             }
         }
+        chat_event(msg, &self.sse);
         let msg = Arc::new(msg.clone());
         let mut members = self.members.lock().unwrap_or_else(|e| e.into_inner());
         members.retain(|&id, h| id == from || h.offer(Input::Send(msg.clone())));
+    }
+
+    /// Ends the event streams of `/sse/chat` readers (at shutdown), after what they have.
+    pub(crate) fn close_streams(&self) {
+        self.sse.close();
     }
 
     /// Makes the chat fleet-wide over `cluster` (subscribed to [`FLEET_CHANNEL`]): relays
@@ -254,58 +280,85 @@ pub(crate) fn ws_chat(req: Req, peer: &str, chat: &Arc<Chat>) -> Response<Body> 
     })
 }
 
-/// Encodes one chat message as an event: text as `data:` (one line per line), binary as
-/// `event: binary` with the bytes in base64.
-fn chat_event(msg: &Message, out: &mut BytesMut) {
+/// Sends one chat message as an event: text as `data:` (one line per line), binary as
+/// `event: binary` with the bytes in base64. The channel gives it its id.
+fn chat_event(msg: &Message, sse: &Channel) {
     match msg {
-        Message::Text(t) => encode::EventBuilder::new().data(t.as_str()).encode(out),
+        Message::Text(t) => {
+            sse.send(encode::EventBuilder::new().data(t.as_str()));
+        }
         Message::Binary(b) => {
             let b64 = base64::engine::general_purpose::STANDARD.encode(b);
             if let Ok(ev) = encode::EventBuilder::new().event("binary") {
-                ev.data(&b64).encode(out);
+                sse.send(ev.data(&b64));
             }
         }
     }
 }
 
 /// `GET /sse/chat`: every chat message as an event (read-only: post through `/ws/chat`).
+/// A reader that reconnects with `Last-Event-ID` (or `?lastEventId=`) gets what it missed,
+/// once, while the last [`SSE_HISTORY`] messages are kept; one that falls that far behind
+/// is ended (and resumes when it reconnects).
 pub(crate) fn sse_chat(req: Req, peer: &str, chat: &Arc<Chat>) -> Response<Body> {
+    let last = LastEventId::from_request(&req);
     drop(req);
-    let (tx, body) = http::stream();
-    let (handle, mut inbox) = wslink::start();
-    let (id, count) = chat.join(handle);
-    println!("{peer}: SSE /sse/chat joined ({count} in the chat)");
-    let chat = chat.clone();
-    let peer = peer.to_string();
-    tokio::spawn(async move {
-        let mut relayed = 0u64;
-        let keep_alive = http::KEEP_ALIVE_EVERY;
-        let mut ticks =
-            tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
-        let mut out = BytesMut::new();
-        out.extend_from_slice(server::KEEP_ALIVE);
-        let why = loop {
-            if let Err(e) = tx.send(out.split().freeze()).await {
-                break e.to_string();
-            }
-            let input = tokio::select! {
-                i = inbox.recv() => i,
-                _ = ticks.tick() => Some(Input::Wake),
-                // The client closing its side is the only thing it can tell us.
-                () = tx.closed() => break "peer went away".to_string(),
-            };
-            match input {
-                Some(Input::Send(m)) => {
-                    chat_event(&m, &mut out);
-                    relayed += 1;
-                }
-                Some(Input::Wake) => out.extend_from_slice(server::KEEP_ALIVE),
-                Some(Input::Shutdown) => break "server shutting down".to_string(),
-                None => break "dropped: not keeping up".to_string(),
-            }
+    let sub = chat.sse.subscribe(last.as_deref());
+    match last.as_deref() {
+        Some(id) if sub.missed() > 0 => println!(
+            "{peer}: SSE /sse/chat resumed after {id:?}: {} messages were no longer kept",
+            sub.missed()
+        ),
+        Some(id) => println!("{peer}: SSE /sse/chat resumed after {id:?}"),
+        None => println!("{peer}: SSE /sse/chat joined"),
+    }
+    let reader = Reader {
+        sub,
+        peer: peer.to_string(),
+        relayed: 0,
+    };
+    let resp = Sse::new(reader)
+        .retry(Duration::from_millis(crate::serve::RETRY_MS))
+        .keep_alive(Some(http::KEEP_ALIVE_EVERY))
+        .into_http_response();
+    resp.map(|b| Body::Dyn(Box::pin(b)))
+}
+
+/// A `/sse/chat` reader's stream, which logs why it ended.
+struct Reader {
+    sub: Subscription,
+    peer: String,
+    relayed: u64,
+}
+
+impl futures_core::Stream for Reader {
+    type Item = pushwire_tokio::sse::Event;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let r = std::pin::Pin::new(&mut this.sub).poll_next(cx);
+        if let std::task::Poll::Ready(Some(_)) = &r {
+            this.relayed += 1;
+        }
+        r
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let why = if self.sub.lagged() {
+            "ended: not keeping up"
+        } else if crate::serve::shutting_down() {
+            "server shutting down"
+        } else {
+            "peer went away"
         };
-        chat.leave(id);
-        println!("{peer}: SSE /sse/chat left: {why}, {relayed} messages relayed");
-    });
-    http::sse_response(body)
+        println!(
+            "{}: SSE /sse/chat left: {why}, {} messages relayed",
+            self.peer, self.relayed
+        );
+    }
 }

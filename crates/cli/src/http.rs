@@ -14,8 +14,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::{Request, Response, StatusCode};
-use pushwire_sse::server;
-use tokio::sync::mpsc;
 
 /// A request as hyper hands it over.
 pub(crate) type Req = Request<Incoming>;
@@ -25,16 +23,13 @@ pub(crate) type Req = Request<Incoming>;
 pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle event stream gets a keep-alive comment.
 pub(crate) const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
-/// Chunks of a streamed body that may wait for the client (each one event or a few).
-pub(crate) const STREAM_QUEUE: usize = 16;
-
-/// A response body: all of it at once, or chunks from a task through a bounded channel
-/// (a client that does not read makes the task wait, then give up: see [`Sender`]).
+/// A response body: all of it at once, or an event stream.
 pub(crate) enum Body {
     /// A whole body (taken on the first poll).
     Full(Option<Bytes>),
-    /// Chunks until the sending task drops its [`Sender`].
-    Stream(mpsc::Receiver<Bytes>),
+    /// Another body: an event stream of pushwire-tokio's `Sse`, which pulls its events
+    /// only when hyper can write (no queue of its own).
+    Dyn(Pin<Box<dyn hyper::body::Body<Data = Bytes, Error = Infallible> + Send>>),
 }
 
 impl hyper::body::Body for Body {
@@ -47,18 +42,21 @@ impl hyper::body::Body for Body {
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            Body::Stream(rx) => rx.poll_recv(cx).map(|c| c.map(|b| Ok(Frame::data(b)))),
+            Body::Dyn(b) => b.as_mut().poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, Body::Full(None))
+        match self {
+            Body::Full(b) => b.is_none(),
+            Body::Dyn(b) => b.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             Body::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
-            Body::Stream(_) => SizeHint::default(),
+            Body::Dyn(b) => b.size_hint(),
         }
     }
 }
@@ -67,32 +65,6 @@ impl Default for Body {
     fn default() -> Self {
         Body::Full(None)
     }
-}
-
-/// The sending side of a [`Body::Stream`].
-pub(crate) struct Sender(mpsc::Sender<Bytes>);
-
-impl Sender {
-    /// Queues `chunk`; fails when the client is gone, or has not taken a chunk for
-    /// [`WRITE_TIMEOUT`] (the queue stayed full: it is not reading).
-    pub(crate) async fn send(&self, chunk: Bytes) -> Result<(), &'static str> {
-        match tokio::time::timeout(WRITE_TIMEOUT, self.0.send(chunk)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err("peer went away"),
-            Err(_) => Err("write timed out"),
-        }
-    }
-
-    /// Completes when the client is gone (hyper dropped the body).
-    pub(crate) async fn closed(&self) {
-        self.0.closed().await;
-    }
-}
-
-/// A streamed body and the sender that feeds it.
-pub(crate) fn stream() -> (Sender, Body) {
-    let (tx, rx) = mpsc::channel(STREAM_QUEUE);
-    (Sender(tx), Body::Stream(rx))
 }
 
 /// A complete short response.
@@ -107,19 +79,6 @@ pub(crate) fn respond(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static(ctype),
     );
-    r
-}
-
-/// An event-stream response (pushwire-sse's headers) with `body`.
-pub(crate) fn sse_response(body: Body) -> Response<Body> {
-    let mut r = Response::new(body);
-    for (k, v) in server::RESPONSE_HEADERS {
-        // The names are spelled in title case there: HeaderName lowercases them.
-        if let Ok(name) = hyper::header::HeaderName::from_bytes(k.as_bytes()) {
-            r.headers_mut()
-                .insert(name, hyper::header::HeaderValue::from_static(v));
-        }
-    }
     r
 }
 
@@ -140,9 +99,8 @@ pub(crate) fn describe<B>(req: &Request<B>) -> String {
 /// A connection's byte stream that fails a write making no progress for [`WRITE_TIMEOUT`].
 ///
 /// Every connection of `pushwire serve` runs over one, so that a client that stops reading
-/// cannot hold a connection (its buffers, its task) for ever: a streamed body that gave up
-/// on it (see [`Sender`]) leaves hyper with bytes it cannot write, and hyper has no write
-/// timeout of its own. The WebSockets upgraded from the connection keep it (hyper hands the
+/// cannot hold a connection (its buffers, its task) for ever: an event stream to it leaves
+/// hyper with bytes it cannot write, and hyper has no write timeout of its own. The WebSockets upgraded from the connection keep it (hyper hands the
 /// same stream over), under their own, equal flush timeout.
 ///
 /// A connection given up on is **reset** when closed (RST, `SO_LINGER` 0): one whose writes

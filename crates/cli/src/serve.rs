@@ -35,12 +35,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::BytesMut;
 use hyper::service::service_fn;
 use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use pushwire_sse::{encode, server};
+use pushwire_sse::encode;
+use pushwire_tokio::sse::{self, LastEventId, Sse};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -154,7 +154,7 @@ const BOX: i64 = 40;
 const STEP: i64 = 20;
 const TICK: Duration = Duration::from_millis(500);
 /// The `retry:` sent to SSE clients, in milliseconds.
-const RETRY_MS: u64 = 2000;
+pub(crate) const RETRY_MS: u64 = 2000;
 
 /// What the connections share.
 struct State {
@@ -313,6 +313,7 @@ async fn serve(opts: Options) -> io::Result<()> {
     let _ = stop.send(true);
     let sessions = state.eio.close_all() + state.sio.close_all();
     let sockets = crate::wslink::close_all();
+    state.chat.close_streams();
     println!(
         "shutting down: {} connections open ({sockets} WebSocket and SSE chat, {sessions} Engine.io sessions)",
         live.load(Ordering::SeqCst)
@@ -513,14 +514,11 @@ impl Walk {
     }
 }
 
-/// `GET /sse/box`: the response now, the events from a task through the body's channel.
+/// `GET /sse/box`: the box's walk as an event stream, resumed from `Last-Event-ID` (or
+/// `?lastEventId=`), which is the position `x,y`.
 fn sse_box(req: Req, peer: &str) -> Response<Body> {
-    let last_event_id = req
-        .headers()
-        .get("last-event-id")
-        .map(|v| v.as_bytes().to_vec());
-    let resume = server::resume_point(last_event_id.as_deref(), http::query(&req));
-    let mut pos = resume
+    let resume = LastEventId::from_request(&req).0;
+    let pos = resume
         .as_deref()
         .and_then(parse_position)
         .unwrap_or(((WIDTH - BOX) / 2, (HEIGHT - BOX) / 2));
@@ -537,63 +535,81 @@ fn sse_box(req: Req, peer: &str) -> Response<Body> {
         .find_map(|p| p.strip_prefix("drop="))
         .and_then(|n| n.parse().ok());
     drop(req);
-
-    let mut out = BytesMut::new();
-    if padding {
-        out.extend_from_slice(server::PADDING);
-    }
-    encode::EventBuilder::new().retry(RETRY_MS).encode(&mut out);
-    if let Some(id) = &resume {
-        // Tell the page where the walk resumed (no `id`, so the last event ID is unchanged).
-        if let Ok(ev) = encode::EventBuilder::new().event("resume") {
-            ev.data(id).encode(&mut out);
-        }
-    }
-    let (tx, body) = http::stream();
-    let peer = peer.to_string();
-    tokio::spawn(async move {
-        if tx.send(out.split().freeze()).await.is_err() {
-            return;
-        }
-        let mut walk = Walk::new();
-        let mut last_keep_alive = Instant::now();
-        let mut sent = 0u64;
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
-        loop {
-            pos = walk.step(pos);
-            let id = format!("{},{}", pos.0, pos.1);
-            encode::EventBuilder::new()
-                .id(&id)
-                .expect("digits and a comma")
-                .data(&id)
-                .encode(&mut out);
-            if last_keep_alive.elapsed() >= KEEP_ALIVE_EVERY {
-                out.extend_from_slice(server::KEEP_ALIVE);
-                last_keep_alive = Instant::now();
-            }
-            if let Err(e) = tx.send(out.split().freeze()).await {
-                println!("{peer}: SSE stream closed after {sent} events ({e})");
-                return;
-            }
-            sent += 1;
-            if shutting_down() {
-                println!("{peer}: SSE stream ended by shutdown after {sent} events");
-                return;
-            }
-            if drop_after.is_some_and(|n| sent >= n) {
-                println!("{peer}: SSE stream dropped after {sent} events (drop={sent})");
-                return;
-            }
-            tokio::select! {
-                _ = ticks.tick() => {}
-                () = tx.closed() => {
-                    println!("{peer}: SSE stream closed after {sent} events (peer went away)");
-                    return;
-                }
-            }
-        }
+    // Tell the page where the walk resumed (no `id`, so the last event ID is unchanged).
+    let first = resume.as_deref().and_then(|id| {
+        let ev = encode::EventBuilder::new().event("resume").ok()?;
+        Some(sse::Event::from(ev.data(id)))
     });
-    http::sse_response(body)
+    let walk = BoxWalk {
+        first,
+        pos,
+        walk: Walk::new(),
+        ticks: tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK),
+        sent: 0,
+        drop_after,
+        peer: peer.to_string(),
+    };
+    let resp = Sse::new(walk)
+        .retry(Duration::from_millis(RETRY_MS))
+        .padding(padding)
+        .keep_alive(Some(KEEP_ALIVE_EVERY))
+        .into_http_response();
+    resp.map(|b| Body::Dyn(Box::pin(b)))
+}
+
+/// The stream of `/sse/box`: a step of the walk every [`TICK`] (the first at once).
+struct BoxWalk {
+    first: Option<sse::Event>,
+    pos: (i64, i64),
+    walk: Walk,
+    ticks: tokio::time::Interval,
+    sent: u64,
+    drop_after: Option<u64>,
+    peer: String,
+}
+
+impl futures_core::Stream for BoxWalk {
+    type Item = sse::Event;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<sse::Event>> {
+        let this = self.get_mut();
+        if let Some(first) = this.first.take() {
+            return std::task::Poll::Ready(Some(first));
+        }
+        if this.drop_after.is_some_and(|n| this.sent >= n) || shutting_down() {
+            return std::task::Poll::Ready(None);
+        }
+        if this.sent > 0 && this.ticks.poll_tick(cx).is_pending() {
+            return std::task::Poll::Pending;
+        }
+        this.pos = this.walk.step(this.pos);
+        this.sent += 1;
+        let id = format!("{},{}", this.pos.0, this.pos.1);
+        let ev = encode::EventBuilder::new()
+            .id(&id)
+            .map(|b| sse::Event::from(b.data(&id)))
+            .ok();
+        std::task::Poll::Ready(ev)
+    }
+}
+
+impl Drop for BoxWalk {
+    fn drop(&mut self) {
+        let how = if self.drop_after.is_some_and(|n| self.sent >= n) {
+            " (drop=N)"
+        } else if shutting_down() {
+            " (shutdown)"
+        } else {
+            ""
+        };
+        println!(
+            "{}: SSE stream closed after {} events{how}",
+            self.peer, self.sent
+        );
+    }
 }
 
 /// The demo page.

@@ -60,8 +60,6 @@ pub(crate) enum Input {
     /// Send this message to the peer (shared: a broadcast queues one pointer per member, and
     /// an inbox slot stays small — its memory is part of every idle connection's).
     Send(Arc<Message>),
-    /// Something changed elsewhere (the application decides what).
-    Wake,
     /// The server is shutting down: close with 1001 (going away).
     Shutdown,
 }
@@ -106,7 +104,6 @@ impl Handle {
     pub(crate) fn offer(&self, input: Input) -> bool {
         match self.tx.try_send(input) {
             Ok(()) => true,
-            Err(TrySendError::Full(Input::Wake)) => true, // a wake-up is already pending
             Err(TrySendError::Full(_)) => {
                 self.kill.notify_one();
                 false
@@ -178,8 +175,6 @@ impl Outbox {
 pub(crate) trait App {
     /// A complete message from the peer.
     fn on_message(&mut self, out: &mut Outbox, msg: Message);
-    /// [`Input::Wake`] arrived (also called once at the start).
-    fn on_wake(&mut self, _out: &mut Outbox) {}
 }
 
 /// Sends what the application queued and writes it out; refuses (closing with 1008) when
@@ -252,7 +247,6 @@ async fn drive(
 ) -> (String, bool) {
     let mut out = Outbox::default();
     let mut saw_close = false;
-    app.on_wake(&mut out);
     loop {
         if let Err(why) = send_out(ws, &mut out).await {
             return (why, true);
@@ -277,7 +271,6 @@ async fn drive(
             },
             input = inbox.recv() => match input {
                 Some(Input::Send(m)) => out.send(Message::clone(&m)),
-                Some(Input::Wake) => app.on_wake(&mut out),
                 Some(Input::Shutdown) => out.close(1001, "server shutting down"),
                 None => return ("dropped: not keeping up".to_string(), true),
             },

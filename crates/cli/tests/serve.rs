@@ -620,8 +620,12 @@ fn sse_chat_relays_websocket_chat_messages() {
         .unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
-    // The head and the first keep-alive comment: the stream is a chat member from then on.
-    while !split_response(&got).1.starts_with(b": keep-alive\n") {
+    // The head and the prelude (`retry`): the stream is a chat reader from then on.
+    while !split_response(&got)
+        .1
+        .windows(13)
+        .any(|w| w == b"retry: 2000\n\n")
+    {
         let n = sse.read(&mut buf).unwrap();
         assert!(n > 0, "stream ended early");
         got.extend_from_slice(&buf[..n]);
@@ -635,12 +639,35 @@ fn sse_chat_relays_websocket_chat_messages() {
     ws.write_all(&[0x81, 0x83, 0, 0, 0, 0, b'a', b'\n', b'b'])
         .unwrap();
     ws.write_all(&[0x82, 0x83, 0, 0, 0, 0, 1, 2, 3]).unwrap();
-    let want = b": keep-alive\ndata: a\ndata: b\n\nevent: binary\ndata: AQID\n\n";
-    while !split_response(&got).1.starts_with(want) {
+    let want = b"id: 0\ndata: a\ndata: b\n\n";
+    let want2 = b"event: binary\nid: 1\ndata: AQID\n\n";
+    let text = |got: &[u8]| String::from_utf8_lossy(got).into_owned();
+    while !text(&got).contains(std::str::from_utf8(want2).unwrap()) {
         let n = sse.read(&mut buf).unwrap();
-        assert!(n > 0, "stream ended: {}", String::from_utf8_lossy(&got));
+        assert!(n > 0, "stream ended: {}", text(&got));
         got.extend_from_slice(&buf[..n]);
     }
+    let all = text(&got);
+    let a = all
+        .find(std::str::from_utf8(want).unwrap())
+        .expect("the text event");
+    assert!(a < all.find("event: binary").unwrap(), "in order: {all}");
+    drop(sse);
+    // A reader that reconnects after id 0 gets the binary message again, and only it.
+    let mut again = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    again
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    again
+        .write_all(b"GET /sse/chat HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 0\r\n\r\n")
+        .unwrap();
+    let mut got = Vec::new();
+    while !text(&got).contains(std::str::from_utf8(want2).unwrap()) {
+        let n = again.read(&mut buf).unwrap();
+        assert!(n > 0, "stream ended: {}", text(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(!text(&got).contains("data: a"), "{}", text(&got));
 }
 
 /// One Engine.io v4 polling session on `/socket.io/`, driven by hand: every packet it has

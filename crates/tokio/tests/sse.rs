@@ -237,8 +237,17 @@ async fn a_channel_is_bounded_by_its_history() {
     assert!(slow.lagged());
     assert_eq!(
         format!("{ch:?}"),
-        "Channel { next_id: 20, kept: 4, closed: false, .. }"
+        "Channel { next_id: 20, kept: 4, bytes: 68, closed: false, .. }"
     );
+    // A byte bound: "id: N\ndata: xxxxxxxxxx\n\n" is 24 bytes, so 100 bytes keep 4.
+    let small = Channel::with_max_bytes(1000, 100);
+    for _ in 0..10 {
+        small.send(EventBuilder::new().data("xxxxxxxxxx"));
+    }
+    assert_eq!((small.subscribe_at(0).next_id(), small.next_id()), (6, 10));
+    // The newest event is kept even when larger than the bound.
+    small.send(EventBuilder::new().data(&"y".repeat(500)));
+    assert_eq!(small.subscribe_at(0).next_id(), 10);
 }
 
 #[tokio::test]

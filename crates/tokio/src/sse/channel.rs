@@ -18,8 +18,9 @@ use super::Event;
 /// client's `Last-Event-ID` starts right after that id, so a client that reconnects gets
 /// every event it missed exactly once, as long as they are still kept.
 ///
-/// Memory is bounded by the history, whatever the clients do: subscribers share it, and hold
-/// only their position. A subscriber whose next event has left the history (its client read
+/// Memory is bounded by the history (a count of events and, with
+/// [`Channel::with_max_bytes`], of bytes), whatever the clients do: subscribers share it, and
+/// hold only their position. A subscriber whose next event has left the history (its client read
 /// more slowly than events were sent, `history` events behind) ends its stream: the response
 /// ends, the client reconnects with its `Last-Event-ID`, and its new subscriber reports the
 /// events it can no longer get in [`Subscription::missed`]. Make the history long enough for
@@ -58,6 +59,9 @@ struct State {
     /// The kept events; `history[i]` has id `first + i`.
     history: VecDeque<Event>,
     capacity: usize,
+    /// Bytes of the kept events, and their bound.
+    bytes: usize,
+    max_bytes: usize,
     first: u64,
     closed: bool,
     /// Subscribers waiting for the next event, by subscriber number.
@@ -78,6 +82,7 @@ impl std::fmt::Debug for Channel {
         f.debug_struct("Channel")
             .field("next_id", &s.next_id())
             .field("kept", &s.history.len())
+            .field("bytes", &s.bytes)
             .field("closed", &s.closed)
             .finish_non_exhaustive()
     }
@@ -86,12 +91,20 @@ impl std::fmt::Debug for Channel {
 impl Channel {
     /// A channel that keeps the last `history` events (at least 1) for resuming clients.
     pub fn new(history: usize) -> Channel {
+        Channel::with_max_bytes(history, usize::MAX)
+    }
+
+    /// A channel that keeps the last `history` events (at least 1), and fewer when they
+    /// add up to more than `max_bytes` encoded bytes (the newest event is always kept).
+    pub fn with_max_bytes(history: usize, max_bytes: usize) -> Channel {
         let capacity = history.max(1);
         Channel {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     history: VecDeque::with_capacity(capacity.min(4096)),
                     capacity,
+                    bytes: 0,
+                    max_bytes,
                     first: 0,
                     closed: false,
                     waiting: HashMap::new(),
@@ -123,11 +136,14 @@ impl Channel {
                 // Digits are always a valid id.
                 Err(_) => return None,
             };
-            if s.history.len() == s.capacity {
-                s.history.pop_front();
-                s.first += 1;
-            }
+            s.bytes += event.as_bytes().len();
             s.history.push_back(event);
+            while s.history.len() > s.capacity || (s.bytes > s.max_bytes && s.history.len() > 1) {
+                if let Some(old) = s.history.pop_front() {
+                    s.bytes -= old.as_bytes().len();
+                    s.first += 1;
+                }
+            }
             wake = std::mem::take(&mut s.waiting);
         }
         for (_, w) in wake {
