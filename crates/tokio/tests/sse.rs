@@ -17,8 +17,8 @@ use futures_util::stream::{self, StreamExt};
 use http_body_util::BodyExt;
 use pushwire_sse::{EventBuilder, Parser};
 use pushwire_tokio::sse::{
-    Channel, ClientConfig, Cors, Error, Event, EventSource, FailReason, HttpVersion, Jitter,
-    LastEventId, ReadyState, Sse,
+    long_poll, Channel, ClientConfig, Cors, Error, Event, EventSource, FailReason, ForeverFrame,
+    HttpVersion, Jitter, LastEventId, ReadyState, Sse,
 };
 use tokio::net::TcpListener;
 
@@ -302,6 +302,92 @@ fn last_event_id_from_header_then_query_and_cors() {
         .cors(&Cors::Any, &req)
         .into_http_response();
     assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+}
+
+// ---- The Comet fallbacks ----
+
+#[tokio::test(start_paused = true)]
+async fn a_forever_frame_is_a_script_per_event_after_a_padded_head() {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(8);
+    let events = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) });
+    let resp = ForeverFrame::new(events)
+        .callback("parent.onEvent")
+        .unwrap()
+        .keep_alive(Some(Duration::from_secs(15)))
+        .into_http_response();
+    assert_eq!(resp.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(resp.headers()["cache-control"], "no-cache");
+    let mut body = resp.into_body();
+    let head = frames(&mut body, 1).await.concat();
+    assert!(head.starts_with("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"));
+    assert!(
+        head.len() > 2048 && head.ends_with("-->\n"),
+        "{}",
+        head.len()
+    );
+    tx.send(Event::from(
+        EventBuilder::new()
+            .event("box")
+            .unwrap()
+            .id("3,4")
+            .unwrap()
+            .data("</script>\nx"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        frames(&mut body, 1).await,
+        ["<script>parent.onEvent({\"type\":\"box\",\"id\":\"3,4\",\"data\":\"\\u003c/script\\u003e\\nx\"});</script>\n"]
+    );
+    // Idle: a keep-alive comment 15 s later; the id stays the last one.
+    assert_eq!(frames(&mut body, 1).await, ["<!-- keep-alive -->\n"]);
+    tx.send(Event::data("y")).await.unwrap();
+    drop(tx);
+    assert_eq!(
+        frames(&mut body, 3).await,
+        [
+            "<script>parent.onEvent({\"type\":\"message\",\"id\":\"3,4\",\"data\":\"y\"});</script>\n",
+            "</body></html>\n"
+        ]
+    );
+    assert!(http_body::Body::is_end_stream(&body));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_poll_waits_for_an_event_or_the_timeout() {
+    let body = |r: http::Response<http_body_util::Full<Bytes>>| async move {
+        let b = r.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(b.to_vec()).unwrap()
+    };
+    let ch = Channel::new(16);
+    // Nothing within the wait: an empty answer, after exactly the wait.
+    let start = tokio::time::Instant::now();
+    let r = long_poll(ch.subscribe(None), Duration::from_secs(25), 10).await;
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(body(r).await, r#"{"events":[],"ended":false}"#);
+    assert_eq!(start.elapsed(), Duration::from_secs(25));
+    // An event 2 s into the wait answers at once, with what else is ready (up to the max).
+    let sender = ch.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        for d in ["a", "b", "c"] {
+            sender.send(EventBuilder::new().data(d));
+        }
+    });
+    let start = tokio::time::Instant::now();
+    let r = long_poll(ch.subscribe(None), Duration::from_secs(25), 2).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert_eq!(
+        body(r).await,
+        r#"{"events":[{"type":"message","id":"0","data":"a"},{"type":"message","id":"1","data":"b"}],"ended":false}"#
+    );
+    // The next poll resumes after id 1; a closed channel says so.
+    ch.close();
+    let r = long_poll(ch.subscribe(Some("1")), Duration::from_secs(25), 10).await;
+    assert_eq!(
+        body(r).await,
+        r#"{"events":[{"type":"message","id":"2","data":"c"}],"ended":true}"#
+    );
 }
 
 // ---- EventSource against Sse on axum::serve ----

@@ -47,18 +47,27 @@
 //!    content type other than `text/event-stream`, too many failed attempts, a body over
 //!    the limits), then it ends.
 //!
+//! # The Comet fallbacks
+//!
+//! For clients without `EventSource` (seed 002's models that came before SSE), the same
+//! stream of [`Event`]s can be sent as a long-poll answer ([`long_poll`]: a request held until
+//! an event or a timeout, answered with JSON) or as iframe streaming ([`ForeverFrame`]: an
+//! HTML document of `<script>` chunks). The client resumes with `?lastEventId=`.
+//!
 //! Files: `body.rs` ([`Sse`], [`SseBody`], [`Event`]), `channel.rs` ([`Channel`],
 //! [`Subscription`]), `request.rs` ([`LastEventId`], [`Cors`]), `client.rs`
-//! ([`EventSource`]).
+//! ([`EventSource`]), `comet.rs` ([`long_poll`], [`ForeverFrame`]).
 
 mod body;
 mod channel;
 mod client;
+mod comet;
 mod request;
 
 pub use body::{Event, IntoEvent, Sse, SseBody};
 pub use channel::{Channel, Subscription};
 pub use client::{Error, EventSource, EventSourceBuilder, HttpVersion};
+pub use comet::{long_poll, ForeverFrame, ForeverFrameBody, InvalidCallback};
 pub use request::{Cors, LastEventId};
 
 /// The reconnection policy and limits of an [`EventSource`] (pushwire-sse's).
