@@ -14,6 +14,10 @@
 //!
 //!   `?drop=N` ends the stream after N events (to watch the browser reconnect); a resumed
 //!   stream starts with an `event: resume` whose data is the id it resumed from.
+//! * `GET /sse/many` — a page that opens `?n=` EventSources (default 100, at most 200) to
+//!   `/sse/box` at once and shows which open and receive: over HTTP/1.1 the browser's
+//!   six-connections-per-host cap stops all but six, over HTTP/2 they share one connection
+//!   (`cargo xtask interop sse-h2-many` measures both).
 //! * `GET /sse/chat` — the WebSocket chat relayed as an event stream (see `demo.rs`).
 //! * `GET /ws/echo`, `GET /ws/chat` — WebSocket echo and chat (see `demo.rs`).
 //! * `/engine.io/` — Engine.io v3 and v4: a chat over long-polling and websocket, or with
@@ -455,6 +459,13 @@ async fn route(req: Req, peer: Arc<str>, state: Arc<State>) -> Result<Response<B
     Ok(match path.as_str() {
         "/" if get => http::respond(StatusCode::OK, "text/html; charset=utf-8", PAGE.as_bytes()),
         "/sse/box" if get => sse_box(req, peer),
+        "/comet/box/poll" if get => comet_poll(req, peer).await,
+        "/comet/box/frame" if get => comet_frame(req, peer),
+        "/sse/many" if get => http::respond(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            MANY_PAGE.as_bytes(),
+        ),
         "/sse/chat" if get => crate::demo::sse_chat(req, peer, &state.chat),
         "/ws/echo" if ws => crate::demo::ws_echo(req, peer),
         "/ws/chat" if ws => crate::demo::ws_chat(req, peer, &state.chat),
@@ -464,7 +475,8 @@ async fn route(req: Req, peer: Arc<str>, state: Arc<State>) -> Result<Response<B
         p if p == "/socket.io" || p.starts_with("/socket.io/") => {
             crate::sio::handle(req, peer, &state.sio).await
         }
-        "/" | "/sse/box" | "/sse/chat" | "/ws/echo" | "/ws/chat" => http::respond(
+        "/" | "/sse/box" | "/comet/box/poll" | "/comet/box/frame" | "/sse/many" | "/sse/chat"
+        | "/ws/echo" | "/ws/chat" => http::respond(
             StatusCode::METHOD_NOT_ALLOWED,
             "text/plain",
             b"method not allowed\n",
@@ -517,38 +529,11 @@ impl Walk {
 /// `GET /sse/box`: the box's walk as an event stream, resumed from `Last-Event-ID` (or
 /// `?lastEventId=`), which is the position `x,y`.
 fn sse_box(req: Req, peer: &str) -> Response<Body> {
-    let resume = LastEventId::from_request(&req).0;
-    let pos = resume
-        .as_deref()
-        .and_then(parse_position)
-        .unwrap_or(((WIDTH - BOX) / 2, (HEIGHT - BOX) / 2));
-    match &resume {
-        Some(id) => println!("{peer}: SSE reconnect, resuming from {id:?}"),
-        None => println!("{peer}: SSE new stream"),
-    }
-    let query = http::query(&req).unwrap_or("");
-    let padding = query.split('&').any(|p| p == "padding=1");
-    // `?drop=N`: end the stream after N events, so that tests (and curious users) can watch
-    // the browser reconnect with Last-Event-ID.
-    let drop_after: Option<u64> = query
+    let padding = http::query(&req)
+        .unwrap_or("")
         .split('&')
-        .find_map(|p| p.strip_prefix("drop="))
-        .and_then(|n| n.parse().ok());
-    drop(req);
-    // Tell the page where the walk resumed (no `id`, so the last event ID is unchanged).
-    let first = resume.as_deref().and_then(|id| {
-        let ev = encode::EventBuilder::new().event("resume").ok()?;
-        Some(sse::Event::from(ev.data(id)))
-    });
-    let walk = BoxWalk {
-        first,
-        pos,
-        walk: Walk::new(),
-        ticks: tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK),
-        sent: 0,
-        drop_after,
-        peer: peer.to_string(),
-    };
+        .any(|p| p == "padding=1");
+    let walk = BoxWalk::from_request(req, peer, "SSE", true);
     let resp = Sse::new(walk)
         .retry(Duration::from_millis(RETRY_MS))
         .padding(padding)
@@ -557,15 +542,93 @@ fn sse_box(req: Req, peer: &str) -> Response<Body> {
     resp.map(|b| Body::Dyn(Box::pin(b)))
 }
 
-/// The stream of `/sse/box`: a step of the walk every [`TICK`] (the first at once).
+/// Longest a long-poll request of the box is held: the next step comes after [`TICK`].
+const LONG_POLL_WAIT: Duration = Duration::from_secs(25);
+
+/// `GET /comet/box/poll?lastEventId=x,y`: the walk's next step by long-polling (seed 002's
+/// first Comet model), for pages without `EventSource`: held until the step (one [`TICK`]),
+/// answered with JSON; the page asks again with the step's id.
+async fn comet_poll(req: Req, peer: &str) -> Response<Body> {
+    let walk = BoxWalk::from_request(req, peer, "long-poll", false);
+    let resp = sse::long_poll(walk, LONG_POLL_WAIT, 16).await;
+    let (parts, body) = resp.into_parts();
+    Response::from_parts(parts, Body::Dyn(Box::pin(body)))
+}
+
+/// `GET /comet/box/frame?lastEventId=x,y`: the walk as iframe streaming (the "forever
+/// frame", seed 002's second Comet model): a never-ending HTML document calling
+/// `parent.pushwireFrame(event)` per step; `?drop=N` ends it after N steps, and the page
+/// reloads it with the last id.
+fn comet_frame(req: Req, peer: &str) -> Response<Body> {
+    let walk = BoxWalk::from_request(req, peer, "forever frame", true);
+    match sse::ForeverFrame::new(walk).callback("parent.pushwireFrame") {
+        Ok(frame) => frame
+            .keep_alive(Some(KEEP_ALIVE_EVERY))
+            .into_http_response()
+            .map(|b| Body::Dyn(Box::pin(b))),
+        Err(_) => http::respond(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            b"callback\n",
+        ),
+    }
+}
+
+/// The stream of the box: a step of the walk every [`TICK`] (the first at once when
+/// `immediate`).
 struct BoxWalk {
     first: Option<sse::Event>,
+    immediate: bool,
+    what: &'static str,
     pos: (i64, i64),
     walk: Walk,
     ticks: tokio::time::Interval,
     sent: u64,
     drop_after: Option<u64>,
     peer: String,
+}
+
+impl BoxWalk {
+    /// The walk a request asks for: from its `Last-Event-ID` (or `?lastEventId=`), the
+    /// position `x,y` (else the centre), with a `resume` event first when resuming, ending
+    /// after `?drop=N` steps.
+    fn from_request(req: Req, peer: &str, what: &'static str, immediate: bool) -> BoxWalk {
+        let resume = LastEventId::from_request(&req).0;
+        let pos = resume
+            .as_deref()
+            .and_then(parse_position)
+            .unwrap_or(((WIDTH - BOX) / 2, (HEIGHT - BOX) / 2));
+        // A long-poll request always carries the last id: only a new walk is logged.
+        match &resume {
+            Some(id) if immediate => println!("{peer}: {what} reconnect, resuming from {id:?}"),
+            Some(_) => {}
+            None => println!("{peer}: {what} new stream"),
+        }
+        // `?drop=N`: end the stream after N events, so that tests (and curious users) can
+        // watch the client reconnect with the last event id.
+        let drop_after: Option<u64> = http::query(&req)
+            .unwrap_or("")
+            .split('&')
+            .find_map(|p| p.strip_prefix("drop="))
+            .and_then(|n| n.parse().ok());
+        drop(req);
+        // Tell the page where the walk resumed (no `id`, so the last event ID is unchanged).
+        let first = resume.as_deref().filter(|_| immediate).and_then(|id| {
+            let ev = encode::EventBuilder::new().event("resume").ok()?;
+            Some(sse::Event::from(ev.data(id)))
+        });
+        BoxWalk {
+            first,
+            immediate,
+            what,
+            pos,
+            walk: Walk::new(),
+            ticks: tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK),
+            sent: 0,
+            drop_after,
+            peer: peer.to_string(),
+        }
+    }
 }
 
 impl futures_core::Stream for BoxWalk {
@@ -582,7 +645,7 @@ impl futures_core::Stream for BoxWalk {
         if this.drop_after.is_some_and(|n| this.sent >= n) || shutting_down() {
             return std::task::Poll::Ready(None);
         }
-        if this.sent > 0 && this.ticks.poll_tick(cx).is_pending() {
+        if (this.sent > 0 || !this.immediate) && this.ticks.poll_tick(cx).is_pending() {
             return std::task::Poll::Pending;
         }
         this.pos = this.walk.step(this.pos);
@@ -605,15 +668,21 @@ impl Drop for BoxWalk {
         } else {
             ""
         };
-        println!(
-            "{}: SSE stream closed after {} events{how}",
-            self.peer, self.sent
-        );
+        // A long-poll request is one step: only streams are logged.
+        if self.immediate {
+            println!(
+                "{}: {} stream closed after {} events{how}",
+                self.peer, self.what, self.sent
+            );
+        }
     }
 }
 
 /// The demo page.
 const PAGE: &str = include_str!("page.html");
+
+/// `GET /sse/many`: `?n=` EventSources to `/sse/box` at once (the page reads `n`).
+const MANY_PAGE: &str = include_str!("many.html");
 
 #[cfg(test)]
 mod tests {

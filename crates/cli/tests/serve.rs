@@ -208,6 +208,58 @@ fn websocket_echo_answers_the_rfc_example() {
     assert!(r.ends_with(&unmasked_hello), "{r:?}");
 }
 
+/// The `x,y` after `"id":"` in `text`, and whether it is one step from `(x0, y0)`.
+fn next_to(text: &str, (x0, y0): (i64, i64)) -> bool {
+    let id = text
+        .split("\"id\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let (x, y) = id.split_once(',').unwrap();
+    let (x, y): (i64, i64) = (x.parse().unwrap(), y.parse().unwrap());
+    (x - x0).abs() <= 20 && (y - y0).abs() <= 20
+}
+
+#[test]
+fn comet_long_poll_and_forever_frame_resume_the_walk() {
+    let s = start();
+    // Long-polling: held for one step, then JSON with the step after lastEventId.
+    let (code, head, body) = http(
+        s.port,
+        b"GET /comet/box/poll?lastEventId=700%2C500 HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&body).into_owned();
+    assert_eq!(code, 200, "{text}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert!(
+        text.starts_with("{\"events\":[{\"type\":\"message\",\"id\":\""),
+        "{text}"
+    );
+    assert!(text.ends_with("],\"ended\":false}"), "{text}");
+    assert!(next_to(&text, (700, 500)), "{text}");
+    // The forever frame: an HTML document, a script per step, the resume first.
+    let r = exchange(
+        s.port,
+        b"GET /comet/box/frame?lastEventId=40%2C60&drop=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"</body></html>",
+    );
+    let (head, body) = split_response(&r);
+    assert!(
+        head.contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    let text = String::from_utf8_lossy(&body).into_owned();
+    assert!(text.starts_with("<!DOCTYPE html>"), "{text}");
+    let resume = "<script>parent.pushwireFrame({\"type\":\"resume\",\"id\":\"\",\"data\":\"40,60\"});</script>";
+    assert!(text.contains(resume), "{text}");
+    let after = &text[text.find(resume).unwrap() + resume.len()..];
+    assert!(next_to(after, (40, 60)), "{text}");
+    assert_eq!(after.matches("<script>").count(), 2, "drop=2: {text}");
+    assert!(text.ends_with("</body></html>\n"), "{text}");
+}
+
 #[test]
 fn sse_resumes_from_last_event_id() {
     let s = start();

@@ -10,7 +10,10 @@
 //    room "lobby", page c in another room; a's message reaches b exactly once, neither a
 //    (the server leaves the sender out) nor c; a gets the ack ("delivered"); a upgrades to
 //    websocket, b stays on polling (`?sio-upgrade=0`); refusals come back as error acks;
-//    after a's websocket drops, it reconnects, rejoins its room and receives again.
+//    after a's websocket drops, it reconnects, rejoins its room and receives again;
+//  - the box over the Comet fallbacks (`?transport=longpoll`, `?transport=iframe`): the
+//    steps arrive, long-polling resumes from the id it sends, and the forever frame is
+//    reloaded from its last id after the server ends it.
 // Saves a screenshot of the page. Prints "N passed, N failed"; exits 1 on any failure.
 //
 // usage: node demo-browser.js PORT [SCREENSHOT.png]
@@ -148,6 +151,33 @@ const check = tally.check;
       await a.screenshot({ path: shot, fullPage: true });
       console.log(`screenshot saved to ${shot}`);
     }
+
+    // The Comet fallbacks (seed 002), one page each once a and b are gone: long-polling
+    // resumed from a given position, and the forever frame ended after 4 steps and
+    // reloaded from its last id.
+    await a.close();
+    await b.close();
+    const lp = await browser.newPage();
+    const ff = await browser.newPage();
+    await lp.goto(`http://127.0.0.1:${port}/?transport=longpoll&from=700,500`);
+    await ff.goto(`http://localhost:${port}/?transport=iframe&drop=4`);
+    await lp.waitForFunction(() => demo.sse.ids.length >= 6, null, { timeout: 20000 }).catch(() => {});
+    const poll = await lp.evaluate(() => demo.sse);
+    check('long-poll steps arrive', poll.ids.length >= 6 && poll.opens >= 6, `${poll.ids.length} steps, ${poll.opens} requests`);
+    const walk = ['700,500'].concat(poll.ids);
+    const jumps = walk.slice(1).filter((id, i) => !step(walk[i], id));
+    check('long-poll resumes from the lastEventId it sends (700,500 first)', poll.ids.length > 0 && jumps.length === 0,
+      `${walk.slice(0, 8).join(' → ')}${jumps.length ? `; jumps at ${jumps.join(', ')}` : ''}`);
+    await ff.waitForFunction(() => demo.sse.resumes.length >= 1 && demo.sse.ids.length >= demo.sse.resumes[0].after + 2,
+      null, { timeout: 20000 }).catch(() => {});
+    const frame = await ff.evaluate(() => demo.sse);
+    check('forever frame steps arrive', frame.ids.length >= 4, `${frame.ids.length} steps, ${frame.opens} frames`);
+    const fr = frame.resumes[0];
+    const fBefore = fr ? frame.ids[fr.after - 1] : undefined;
+    const fAfter = fr ? frame.ids[fr.after] : undefined;
+    check('forever frame reloads with its last id', fr && fr.from === fBefore,
+      fr ? `server resumed from ${fr.from}, last id before the end ${fBefore}` : 'no reload seen');
+    check('forever frame walk resumes where it left off', fBefore && fAfter && step(fBefore, fAfter), `${fBefore} -> ${fAfter}`);
   } catch (e) {
     tally.failed++;
     console.log(`FAIL ${e.stack || e}`);
