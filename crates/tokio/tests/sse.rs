@@ -773,3 +773,137 @@ async fn bad_urls_and_ids_are_refused_at_build() {
     s.close();
     assert!(s.next().await.is_none());
 }
+
+// ---- The channel against a model ----
+
+mod channel_model {
+    use super::*;
+    use futures_util::Stream;
+    use proptest::prelude::*;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Send(usize),
+        Subscribe(Option<u64>),
+        Poll(usize, usize),
+        Close,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            5 => (0usize..60).prop_map(Op::Send),
+            2 => proptest::option::of(0u64..80).prop_map(Op::Subscribe),
+            4 => (0usize..8, 1usize..10).prop_map(|(s, n)| Op::Poll(s, n)),
+            1 => Just(Op::Close),
+        ]
+    }
+
+    fn id_of(e: &Event) -> u64 {
+        let mut p = Parser::new();
+        p.feed(e.as_bytes()).unwrap();
+        p.poll_event()
+            .unwrap()
+            .unwrap()
+            .last_event_id()
+            .parse()
+            .unwrap()
+    }
+
+    struct Sub {
+        s: pushwire_tokio::sse::Subscription,
+        next: u64,
+        ended: bool,
+    }
+
+    proptest! {
+        /// Any interleaving of sends, subscriptions (with any last id), polls and a close:
+        /// every subscriber yields consecutive ids from where it started (never a gap, never
+        /// twice), its start and `missed` follow the kept window, the window obeys both
+        /// bounds, and a subscriber ends only when the channel is closed and it has
+        /// everything, or when its next event left the window (lagged).
+        #[test]
+        fn subscribers_never_skip_and_the_history_is_bounded(
+            cap in 1usize..12,
+            max_bytes in 20usize..400,
+            ops in proptest::collection::vec(op(), 1..120),
+        ) {
+            let ch = Channel::with_max_bytes(cap, max_bytes);
+            let mut sizes: Vec<usize> = Vec::new(); // encoded size of each event sent
+            let mut first = 0u64; // the model's first kept id
+            let mut closed = false;
+            let mut subs: Vec<Sub> = Vec::new();
+            let mut cx = Context::from_waker(Waker::noop());
+            for op in ops {
+                match op {
+                    Op::Send(len) => {
+                        let data = "x".repeat(len);
+                        let got = ch.send(EventBuilder::new().data(&data));
+                        if closed {
+                            prop_assert_eq!(got, None);
+                            continue;
+                        }
+                        let id = sizes.len() as u64;
+                        prop_assert_eq!(got, Some(id));
+                        sizes.push(Event::from(EventBuilder::new().id(&id.to_string()).unwrap().data(&data)).as_bytes().len());
+                        // The model's window: newest kept; drop the oldest while over a bound.
+                        let end = sizes.len() as u64;
+                        let bytes = |f: u64| sizes[f as usize..].iter().sum::<usize>();
+                        while end - first > cap as u64 || (bytes(first) > max_bytes && end - first > 1) {
+                            first += 1;
+                        }
+                    }
+                    Op::Subscribe(last) => {
+                        let end = sizes.len() as u64;
+                        let text = last.map(|l| l.to_string());
+                        let s = ch.subscribe(text.as_deref());
+                        let want_start = match last {
+                            Some(l) if l < end => l + 1,
+                            _ => end,
+                        };
+                        let (start, missed) = if want_start < first { (first, first - want_start) } else { (want_start, 0) };
+                        prop_assert_eq!((s.next_id(), s.missed()), (start, missed));
+                        subs.push(Sub { s, next: start, ended: false });
+                    }
+                    Op::Poll(i, n) => {
+                        let Some(sub) = subs.get_mut(i) else { continue };
+                        for _ in 0..n {
+                            if sub.ended {
+                                break;
+                            }
+                            match Pin::new(&mut sub.s).poll_next(&mut cx) {
+                                Poll::Ready(Some(e)) => {
+                                    prop_assert!(sub.next >= first, "yielded {} after it left the window", sub.next);
+                                    prop_assert_eq!(id_of(&e), sub.next);
+                                    sub.next += 1;
+                                }
+                                Poll::Ready(None) => {
+                                    let caught_up = sub.next == sizes.len() as u64;
+                                    prop_assert!(
+                                        (closed && caught_up) || (sub.next < first && sub.s.lagged()),
+                                        "ended at {} (first {}, end {}, closed {})", sub.next, first, sizes.len(), closed
+                                    );
+                                    sub.ended = true;
+                                }
+                                Poll::Pending => {
+                                    prop_assert!(!closed && sub.next == sizes.len() as u64);
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Op::Close => {
+                        ch.close();
+                        closed = true;
+                    }
+                }
+                prop_assert_eq!(ch.next_id(), sizes.len() as u64);
+                prop_assert_eq!(ch.subscribe_at(0).next_id(), first, "the kept window");
+                let kept = sizes.len() as u64 - first;
+                prop_assert!(kept <= cap as u64);
+                prop_assert!(kept <= 1 || sizes[first as usize..].iter().sum::<usize>() <= max_bytes);
+            }
+        }
+    }
+}
