@@ -215,8 +215,8 @@ fn lock(shared: &Shared) -> MutexGuard<'_, State> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// One client's position in a [`Channel`]: a `Stream` of its [`Event`]s, for [`Sse::new`]
-/// (super::Sse::new).
+/// One client's position in a [`Channel`]: a `Stream` of its [`Event`]s, for
+/// [`Sse::new`](super::Sse::new).
 ///
 /// It ends when the channel is closed and it has every event, or when it fell a whole
 /// history behind ([`Subscription::lagged`]).

@@ -183,8 +183,8 @@ struct Params {
 }
 
 /// A reconnecting event stream client: the WHATWG `EventSource` processing model
-/// (pushwire-sse's [`Session`]) on hyper, as a `Stream` of `Result<`[`ReceivedEvent`]
-/// (super::ReceivedEvent)`, `[`Error`]`>`.
+/// (pushwire-sse's [`Session`]) on hyper, as a `Stream` of
+/// `Result<`[`ReceivedEvent`](super::ReceivedEvent)`, `[`Error`]`>`.
 ///
 /// * It connects when first polled, with `Accept: text/event-stream`, `Cache-Control:
 ///   no-cache`, your headers, and `Last-Event-ID` once it has seen an id.

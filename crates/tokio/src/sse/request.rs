@@ -49,8 +49,9 @@ impl<St: Send + Sync> axum_core::extract::FromRequestParts<St> for LastEventId {
     }
 }
 
-/// Which pages of other origins may read an event stream (CORS), for [`Sse::cors`]
-/// (super::Sse::cors) and the preflight of `OPTIONS` requests ([`Cors::preflight`]).
+/// Which pages of other origins may read an event stream (CORS), for
+/// [`Sse::cors`](super::Sse::cors) and the preflight of `OPTIONS` requests
+/// ([`Cors::preflight`]).
 ///
 /// A browser's own `EventSource` sends no preflight (a GET with `Last-Event-ID` is
 /// CORS-safelisted by the standard's request), but polyfills that set `Last-Event-ID` or
