@@ -295,6 +295,26 @@ fn sse_resumes_from_last_event_id() {
 }
 
 #[test]
+fn sse_many_serves_the_many_sources_page() {
+    let s = start();
+    let (status, head, body) = http(s.port, b"GET /sse/many?n=5 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/html"), "{head}");
+    let page = String::from_utf8_lossy(&body);
+    // The sources go to /sse/box, one query each, and the page says what it saw.
+    assert!(
+        page.contains("new EventSource('/sse/box?many=' + i)"),
+        "{page}"
+    );
+    assert!(page.contains("many.summary = "), "{page}");
+    let (status, _, _) = http(
+        s.port,
+        b"POST /sse/many HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(status, 405);
+}
+
+#[test]
 fn engineio_handshake_over_polling() {
     let s = start();
     let r = exchange(

@@ -41,7 +41,7 @@ pub enum HttpVersion {
 #[non_exhaustive]
 pub enum Error {
     /// The URL is not an absolute `http://` or `https://` URL (`https://` needs feature
-    /// `sse-rustls` and [`EventSourceBuilder::tls`]).
+    /// `sse-rustls` and `EventSourceBuilder::tls`).
     #[error("not a usable event stream URL: {0:?}")]
     InvalidUrl(String),
     /// The `Last-Event-ID` to resume from contains CR, LF or NUL.
