@@ -49,9 +49,9 @@
 //!
 //! Options of `run`: `--rounds N` (5), `--ready N` (events per `ready` and `build` run,
 //! 6,000,000), `--trickle N` (events per `trickle` run, 150,000), `--client N` (events per
-//! client run, 4,000,000), `--servers a,b` (pushwire,axum,pushwire-axum), `--modes a,b` (ready,build,trickle),
-//! `--clients a,b` (pushwire,eventsource-client,reqwest-eventsource); a count of 0 skips
-//! that part.
+//! client run, 4,000,000), `--servers a,b` (pushwire,axum,pushwire-axum), `--modes a,b`
+//! (ready,build,trickle), `--clients a,b` (pushwire,eventsource-client,reqwest-eventsource);
+//! a count of 0 skips that part.
 //!
 //! Linux only in practice (`/proc`). No timing is asserted anywhere: the figures are
 //! printed, as Markdown tables.
