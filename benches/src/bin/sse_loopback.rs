@@ -50,7 +50,9 @@
 //! Options of `run`: `--rounds N` (5), `--ready N` (events per `ready` and `build` run,
 //! 6,000,000), `--trickle N` (events per `trickle` run, 150,000), `--client N` (events per
 //! client run, 4,000,000), `--servers a,b` (pushwire,axum,pushwire-axum), `--modes a,b`
-//! (ready,build,trickle), `--clients a,b` (pushwire,eventsource-client,reqwest-eventsource);
+//! (ready,build,trickle), `--clients a,b`
+//! (pushwire,pushwire-next-ref,eventsource-client,reqwest-eventsource; the first is the one
+//! the ratios compare);
 //! a count of 0 skips that part.
 //!
 //! Linux only in practice (`/proc`). No timing is asserted anywhere: the figures are
@@ -149,13 +151,16 @@ impl Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClientKind {
     Pushwire,
+    /// pushwire's `EventSource::next_ref`: the event lent from the parser's buffers.
+    PushwireRef,
     EventsourceClient,
     ReqwestEventsource,
 }
 
 impl ClientKind {
-    const ALL: [ClientKind; 3] = [
+    const ALL: [ClientKind; 4] = [
         ClientKind::Pushwire,
+        ClientKind::PushwireRef,
         ClientKind::EventsourceClient,
         ClientKind::ReqwestEventsource,
     ];
@@ -163,6 +168,7 @@ impl ClientKind {
     fn name(self) -> &'static str {
         match self {
             ClientKind::Pushwire => "pushwire",
+            ClientKind::PushwireRef => "pushwire-next-ref",
             ClientKind::EventsourceClient => "eventsource-client",
             ClientKind::ReqwestEventsource => "reqwest-eventsource",
         }
@@ -618,6 +624,16 @@ async fn read_client(kind: ClientKind, url: &str, n: usize) -> Res<()> {
             for i in 0..n {
                 match es.next().await {
                     Some(Ok(event)) => check(i, n, event.data())?,
+                    Some(Err(e)) => return Err(e.into()),
+                    None => return Err(format!("ended after {i} of {n} events").into()),
+                }
+            }
+        }
+        ClientKind::PushwireRef => {
+            let mut es = pushwire_tokio::sse::EventSource::builder(url).build()?;
+            for i in 0..n {
+                match es.next_ref().await {
+                    Some(Ok(event)) => check(i, n, event.data)?,
                     Some(Err(e)) => return Err(e.into()),
                     None => return Err(format!("ended after {i} of {n} events").into()),
                 }

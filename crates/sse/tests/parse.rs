@@ -839,3 +839,26 @@ fn events_are_equal_when_type_data_and_id_are() {
     // An empty type reads as `message`.
     assert_eq!(Event::new("", "d", ""), Event::new("message", "d", ""));
 }
+
+#[test]
+fn lent_event_is_the_last_lent_event_until_the_parser_changes() {
+    let mut p = Parser::new();
+    assert!(p.lent_event().is_none());
+    p.feed(b"event: a\nid: 1\ndata: x\ndata: y\n\ndata: z\n\n").unwrap();
+    let first = p.poll_event_ref().unwrap().unwrap();
+    let copy = first.to_event();
+    // Lent again, equal to what was lent, as often as asked.
+    assert_eq!(p.lent_event().unwrap().to_event(), copy);
+    assert_eq!(p.lent_event().unwrap().to_event(), copy);
+    // Feeding does not touch the event's buffers.
+    p.feed(b"data: w\n\n").unwrap();
+    assert_eq!(p.lent_event().unwrap().data, "x\ny");
+    // An owned poll moves on: nothing is lent.
+    assert_eq!(p.poll_event().unwrap().unwrap().data(), "z");
+    assert!(p.lent_event().is_none());
+    assert_eq!(p.poll_event_ref().unwrap().unwrap().data, "w");
+    p.restart();
+    assert!(p.lent_event().is_none(), "a new stream lends nothing");
+    assert_eq!(p.poll_event_ref(), Ok(None));
+    assert!(p.lent_event().is_none());
+}

@@ -460,7 +460,12 @@ fn fast() -> ClientConfig {
         .with_jitter(Jitter::None)
 }
 
+/// `lend`: read with `next_ref` (events lent from the parser) instead of the `Stream`.
 async fn resume_run(version: HttpVersion, abort: bool) {
+    resume_run_with(version, abort, false).await;
+}
+
+async fn resume_run_with(version: HttpVersion, abort: bool, lend: bool) {
     let app = App {
         channel: Channel::new(TOTAL as usize),
         requests: Arc::default(),
@@ -487,6 +492,14 @@ async fn resume_run(version: HttpVersion, abort: bool) {
         .unwrap();
     let mut got = Vec::new();
     let run = async {
+        if lend {
+            while let Some(item) = source.next_ref().await {
+                let e = item.unwrap();
+                assert_eq!(e.event_type, "n");
+                assert_eq!(e.data, e.last_event_id);
+                got.push(e.data.parse::<u64>().unwrap());
+            }
+        }
         while let Some(item) = source.next().await {
             let e = item.unwrap();
             assert_eq!(e.event_type(), "n");
@@ -533,6 +546,11 @@ async fn event_source_resumes_over_http1_streams_that_end() {
 #[tokio::test]
 async fn event_source_resumes_over_http1_streams_that_are_aborted() {
     resume_run(HttpVersion::Http1, true).await;
+}
+
+#[tokio::test]
+async fn event_source_lends_events_with_next_ref() {
+    resume_run_with(HttpVersion::Http1, true, true).await;
 }
 
 #[tokio::test]

@@ -60,6 +60,9 @@ pub struct Parser {
     /// An error cut a line short: its rest is still to come.
     cut_line: bool,
     fields: Fields,
+    /// The last call was a [`Parser::poll_event_ref`] that lent an event, whose buffers are
+    /// still untouched ([`Parser::lent_event`]).
+    lent: bool,
 }
 
 impl Default for Parser {
@@ -98,6 +101,7 @@ impl Parser {
             mode: Mode::Normal,
             cut_line: false,
             fields: Fields::new(),
+            lent: false,
         }
     }
 
@@ -194,6 +198,7 @@ impl Parser {
     /// make the next reconnection replay the whole stream). An `id: ` field with an empty
     /// value still resets it.
     pub fn restart(&mut self) {
+        self.lent = false;
         self.input.clear();
         self.input.eof = false;
         self.bom = Some(0);
@@ -206,6 +211,7 @@ impl Parser {
     /// Sets the last event ID string and buffer, for a client that resumes a stream it read
     /// before (the caller validated `id`: no CR, LF or NUL).
     pub(crate) fn set_last_event_id(&mut self, id: &str) {
+        self.lent = false;
         self.fields.set_last_event_id(id);
     }
 
@@ -232,19 +238,46 @@ impl Parser {
         loop {
             match self.advance(false)? {
                 Some(Raw::Event) => {
-                    let f = &self.fields;
-                    return Ok(Some(EventRef {
-                        event_type: match f.event_type() {
-                            "" => "message",
-                            t => t,
-                        },
-                        data: f.shared.as_deref().unwrap_or(&f.data),
-                        last_event_id: f.last_event_id(),
-                    }));
+                    self.lent = true;
+                    return Ok(Some(self.event_ref()));
                 }
                 Some(_) => continue,
                 None => return Ok(None),
             }
+        }
+    }
+
+    /// The event the last call, a [`Parser::poll_event_ref`], lent — again, from the same
+    /// buffers (they are kept until the next call that parses). For a caller that polls in a
+    /// loop and cannot keep the borrow across it (an I/O layer's `poll` function): poll with
+    /// [`Parser::poll_event_ref`], let the borrow go, return, then lend it with this.
+    /// `None` unless the last call that changed the parser was a
+    /// [`Parser::poll_event_ref`] that returned an event.
+    ///
+    /// ```
+    /// use pushwire_sse::Parser;
+    ///
+    /// let mut p = Parser::new();
+    /// p.feed(b"id: 1\ndata: hi\n\n").unwrap();
+    /// assert!(p.poll_event_ref().unwrap().is_some());
+    /// assert_eq!(p.lent_event().unwrap().data, "hi");
+    /// assert_eq!(p.poll_event_ref(), Ok(None));
+    /// assert!(p.lent_event().is_none());
+    /// ```
+    pub fn lent_event(&self) -> Option<EventRef<'_>> {
+        self.lent.then(|| self.event_ref())
+    }
+
+    /// The dispatched event in the buffers, lent.
+    fn event_ref(&self) -> EventRef<'_> {
+        let f = &self.fields;
+        EventRef {
+            event_type: match f.event_type() {
+                "" => "message",
+                t => t,
+            },
+            data: f.shared.as_deref().unwrap_or(&f.data),
+            last_event_id: f.last_event_id(),
         }
     }
 
@@ -265,6 +298,7 @@ impl Parser {
     /// the event will be handed out owned, so a data value may be kept as a slice of an owned
     /// chunk (a lent event is cheaper copied into the data buffer, which is reused).
     fn advance(&mut self, share: bool) -> Result<Option<Raw>, ParseError> {
+        self.lent = false;
         if self.fields.dispatched {
             self.fields.dispatched = false;
             self.fields.data.clear();

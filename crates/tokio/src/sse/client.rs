@@ -18,7 +18,7 @@ use http_body_util::Empty;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use pushwire_sse::client::{Action, Session};
-use pushwire_sse::{Event as Received, Instant as SseInstant};
+use pushwire_sse::{Event as Received, EventRef, Instant as SseInstant};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
@@ -390,64 +390,72 @@ impl EventSource {
     }
 }
 
-impl Stream for EventSource {
-    type Item = Result<Received, Error>;
+/// What [`EventSource::poll_inner`] found.
+enum Got {
+    /// An owned event.
+    Owned(Received),
+    /// An event lent by the parser: read it with `Parser::lent_event`.
+    Lent,
+}
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        // Every field is Unpin (futures and timers are boxed).
-        let this = self.get_mut();
-        if this.ended {
+impl EventSource {
+    /// Drives the source until an event (owned, or lent when `lend`), its end or its
+    /// failure.
+    fn poll_inner(&mut self, cx: &mut Context<'_>, lend: bool) -> Poll<Option<Result<Got, Error>>> {
+        if self.ended {
             return Poll::Ready(None);
         }
         loop {
             // Events already parsed come first (a parse error fails the session, which the
             // action below reports).
-            if let Ok(Some(event)) = this.session.poll_event() {
-                return Poll::Ready(Some(Ok(event)));
+            if lend {
+                if let Ok(Some(_)) = self.session.poll_event_ref() {
+                    return Poll::Ready(Some(Ok(Got::Lent)));
+                }
+            } else if let Ok(Some(event)) = self.session.poll_event() {
+                return Poll::Ready(Some(Ok(Got::Owned(event))));
             }
-            let now = this.now();
-            if this.pending.is_some() && matches!(this.conn, Conn::Open { .. }) {
-                this.feed_pending(now);
+            let now = self.now();
+            if self.pending.is_some() && matches!(self.conn, Conn::Open { .. }) {
+                self.feed_pending(now);
                 continue;
             }
-            let action = this.session.poll_action(now);
-            match action {
-                Action::Connect { last_event_id } => this.connect(last_event_id),
+            match self.session.poll_action(now) {
+                Action::Connect { last_event_id } => self.connect(last_event_id),
                 Action::Disconnect(_) => {
-                    this.conn = Conn::Idle;
-                    this.pending = None;
+                    self.conn = Conn::Idle;
+                    self.pending = None;
                 }
                 Action::Closed(_) => {
-                    this.conn = Conn::Idle;
-                    this.ended = true;
+                    self.conn = Conn::Idle;
+                    self.ended = true;
                     return Poll::Ready(None);
                 }
                 Action::Failed(reason) => {
-                    this.conn = Conn::Idle;
-                    if this.failed_reported {
-                        this.ended = true;
+                    self.conn = Conn::Idle;
+                    if self.failed_reported {
+                        self.ended = true;
                         return Poll::Ready(None);
                     }
-                    this.failed_reported = true;
+                    self.failed_reported = true;
                     return Poll::Ready(Some(Err(Error::Failed(reason))));
                 }
                 Action::Wait { until } => {
-                    if this.poll_io(cx, now).is_ready() {
+                    if self.poll_io(cx, now).is_ready() {
                         continue;
                     }
                     let Some(until) = until else {
                         return Poll::Pending;
                     };
-                    let deadline = this.origin.checked_add(until.as_duration());
-                    let Some(deadline) = deadline else {
+                    let Some(deadline) = self.origin.checked_add(until.as_duration()) else {
                         return Poll::Pending;
                     };
-                    let timer = match &mut this.timer {
+                    let timer = match &mut self.timer {
                         Some(t) => {
                             t.as_mut().reset(deadline);
                             t
                         }
-                        None => this
+                        None => self
                             .timer
                             .insert(Box::pin(tokio::time::sleep_until(deadline))),
                     };
@@ -457,6 +465,60 @@ impl Stream for EventSource {
                 }
                 // A future action this layer does not know: poll again later.
                 _ => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Like `poll_next`, but the event is lent from the parser's buffers instead of
+    /// allocated (valid until the next call on the source): the fastest way to read, for a
+    /// consumer that does not keep the event. Same rules as the `Stream`.
+    pub fn poll_next_ref(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<EventRef<'_>, Error>>> {
+        match self.poll_inner(cx, true) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Some(Ok(_))) => Poll::Ready(self.session.parser().lent_event().map(Ok)),
+        }
+    }
+
+    /// The next event, lent from the parser's buffers (see [`EventSource::poll_next_ref`]).
+    /// Cancel safe, like `next()`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), pushwire_tokio::sse::Error> {
+    /// let mut source = pushwire_tokio::sse::EventSource::new("http://127.0.0.1:8080/sse/chat")?;
+    /// while let Some(event) = source.next_ref().await {
+    ///     let event = event?;
+    ///     println!("{} {}", event.last_event_id, event.data);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_ref(&mut self) -> Option<Result<EventRef<'_>, Error>> {
+        match std::future::poll_fn(|cx| self.poll_inner(cx, true)).await {
+            None => None,
+            Some(Err(e)) => Some(Err(e)),
+            Some(Ok(_)) => self.session.parser().lent_event().map(Ok),
+        }
+    }
+}
+
+impl Stream for EventSource {
+    type Item = Result<Received, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        // Every field is Unpin (futures and timers are boxed).
+        let this = self.get_mut();
+        match this.poll_inner(cx, false) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Some(Ok(Got::Owned(event)))) => Poll::Ready(Some(Ok(event))),
+            // Only when asked for (`lend`); an owned copy would do.
+            Poll::Ready(Some(Ok(Got::Lent))) => {
+                Poll::Ready(this.session.parser().lent_event().map(|e| Ok(e.to_event())))
             }
         }
     }
