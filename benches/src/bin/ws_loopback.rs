@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
+use pushwire_benches::proc_time::{cpu_time, self_cpu_time};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -128,52 +129,6 @@ fn raise_nofile() -> u64 {
 #[cfg(not(unix))]
 fn raise_nofile() -> u64 {
     0
-}
-
-/// CPU time (user + system, all threads) of process `pid`, from `/proc/<pid>/stat`.
-#[cfg(unix)]
-fn cpu_time(pid: u32) -> Duration {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return Duration::ZERO;
-    };
-    let Some(close) = stat.rfind(')') else {
-        return Duration::ZERO;
-    };
-    // After the command name: state is field 3, utime field 14, stime field 15.
-    let mut fields = stat[close + 2..].split(' ').skip(11);
-    let utime: u64 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
-    let stime: u64 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
-    // SAFETY: `sysconf` reads a configuration value; it has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    let ticks = u64::try_from(ticks).ok().filter(|&t| t > 0).unwrap_or(100);
-    Duration::from_nanos((utime + stime) * 1_000_000_000 / ticks)
-}
-
-/// Not measured elsewhere.
-#[cfg(not(unix))]
-fn cpu_time(_pid: u32) -> Duration {
-    Duration::ZERO
-}
-
-/// CPU time of this process, in microseconds' resolution (`getrusage`).
-#[cfg(unix)]
-fn self_cpu_time() -> Duration {
-    // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `getrusage` writes one `rusage` through a pointer to a live, aligned local.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return Duration::ZERO;
-    }
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(ru.ru_utime) + tv(ru.ru_stime)
-}
-
-/// Not measured elsewhere.
-#[cfg(not(unix))]
-fn self_cpu_time() -> Duration {
-    Duration::ZERO
 }
 
 /// Resident set size of process `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
