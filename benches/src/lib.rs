@@ -207,7 +207,65 @@ mod tests {
 /// CPU time of processes, for the end-to-end loopback benchmarks (`src/bin/*_loopback.rs`),
 /// which report each side's CPU per message beside the wall time.
 pub mod proc_time {
+    use std::io::{BufRead as _, BufReader};
+    use std::net::SocketAddr;
+    use std::process::{Child, Command, Stdio};
     use std::time::Duration;
+
+    /// A server process: this benchmark binary run with `args` (it prints `port N` on its
+    /// first line), killed when dropped.
+    #[derive(Debug)]
+    pub struct ChildServer {
+        child: Child,
+        /// Where it listens (127.0.0.1).
+        pub addr: SocketAddr,
+    }
+
+    impl ChildServer {
+        /// Runs `current_exe args…` and reads the port it listens on.
+        ///
+        /// # Errors
+        /// The process could not start, or its first line was not `port N`.
+        pub fn spawn(
+            args: &[&str],
+        ) -> Result<ChildServer, Box<dyn std::error::Error + Send + Sync>> {
+            let mut child = Command::new(std::env::current_exe()?)
+                .args(args)
+                .stdout(Stdio::piped())
+                .spawn()?;
+            let stdout = child.stdout.take().ok_or("no stdout")?;
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line)?;
+            let port: u16 = line
+                .trim()
+                .strip_prefix("port ")
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| format!("server said {line:?}"))?;
+            Ok(ChildServer {
+                child,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            })
+        }
+
+        /// Its process id.
+        pub fn pid(&self) -> u32 {
+            self.child.id()
+        }
+    }
+
+    impl Drop for ChildServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// The load averages (1, 5, 15 minutes) of `/proc/loadavg`, for the report.
+    pub fn loadavg() -> String {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    }
 
     /// CPU time (user + system, all threads) of process `pid`, from `/proc/<pid>/stat`.
     #[cfg(unix)]

@@ -59,14 +59,13 @@
 //! printed, as Markdown tables.
 
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::Write as _;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt as _};
-use pushwire_benches::proc_time::{cpu_time, self_cpu_time};
+use pushwire_benches::proc_time::{cpu_time, loadavg, self_cpu_time, ChildServer};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -210,12 +209,6 @@ fn main() {
 
 // ---------------------------------------------------------------------------------------
 // OS helpers (Linux): CPU time.
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
 
 // ---------------------------------------------------------------------------------------
 // Servers: `sse_loopback serve <kind> <mode>`, `sse_loopback serve raw`.
@@ -827,42 +820,20 @@ impl Options {
 }
 
 /// A spawned server process, killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
+/// A server process of this binary (see `ChildServer`).
+struct Server(ChildServer);
 
 impl Server {
     fn spawn(kind: ServerKind, mode: Mode) -> Res<Server> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .arg("serve")
-            .arg(kind.name())
-            .arg(mode.name())
-            .stdout(Stdio::piped())
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let port: u16 = line
-            .trim()
-            .strip_prefix("port ")
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| format!("server said {line:?}"))?;
-        Ok(Server {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        })
+        Ok(Server(ChildServer::spawn(&[
+            "serve",
+            kind.name(),
+            mode.name(),
+        ])?))
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.pid()
     }
 }
 
@@ -983,7 +954,7 @@ fn run(o: Options) -> Res<()> {
         for round in 1..=o.rounds {
             for (i, &kind) in o.servers.iter().enumerate() {
                 let server = Server::spawn(kind, mode)?;
-                let r = rt.block_on(read_events(server.addr, server.pid(), n))?;
+                let r = rt.block_on(read_events(server.0.addr, server.pid(), n))?;
                 drop(server);
                 println!(
                     "| {round} | {} | {:.0} | {:.3} s | {:.3} s | {:.3} s | {} |",
@@ -1019,7 +990,7 @@ fn run(o: Options) -> Res<()> {
         for round in 1..=o.rounds {
             for (i, &kind) in o.clients.iter().enumerate() {
                 let server = Server::spawn(ServerKind::Raw, Mode::Ready)?;
-                let r = client_run(kind, server.addr, server.pid(), n)?;
+                let r = client_run(kind, server.0.addr, server.pid(), n)?;
                 drop(server);
                 println!(
                     "| {round} | {} | {:.0} | {:.3} s | {:.3} s | {:.3} s | {} |",

@@ -29,14 +29,13 @@
 //! Linux only in practice (`/proc`, `setrlimit`). No timing is asserted anywhere: the figures
 //! are printed, as Markdown tables.
 
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::Write as _;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
-use pushwire_benches::proc_time::{cpu_time, self_cpu_time};
+use pushwire_benches::proc_time::{cpu_time, loadavg, self_cpu_time, ChildServer};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -657,49 +656,21 @@ impl Options {
 }
 
 /// A spawned server process, killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
+/// A server process of this binary (see `ChildServer`).
+struct Server(ChildServer);
 
 impl Server {
     fn spawn(kind: Kind, fanout: bool) -> Res<Server> {
-        let mut cmd = Command::new(std::env::current_exe()?);
-        cmd.arg("serve").arg(kind.name());
+        let mut args = vec!["serve", kind.name()];
         if fanout {
-            cmd.arg("fanout");
+            args.push("fanout");
         }
-        let mut child = cmd.stdout(Stdio::piped()).spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let port: u16 = line
-            .trim()
-            .strip_prefix("port ")
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| format!("server said {line:?}"))?;
-        Ok(Server {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        })
+        Ok(Server(ChildServer::spawn(&args)?))
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.0.pid()
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 fn run(o: Options) -> Res<()> {
@@ -724,12 +695,12 @@ fn run(o: Options) -> Res<()> {
             for &kind in &o.kinds {
                 let server = Server::spawn(kind, false)?;
                 let small = if o.small > 0 {
-                    rt.block_on(pipeline(server.addr, server.pid(), o.small, 16))?
+                    rt.block_on(pipeline(server.0.addr, server.pid(), o.small, 16))?
                 } else {
                     Throughput::default()
                 };
                 let large = if o.large > 0 {
-                    rt.block_on(pipeline(server.addr, server.pid(), o.large, 64 << 10))?
+                    rt.block_on(pipeline(server.0.addr, server.pid(), o.large, 64 << 10))?
                 } else {
                     Throughput::default()
                 };
@@ -765,7 +736,7 @@ fn run(o: Options) -> Res<()> {
             let server = Server::spawn(kind, false)?;
             std::thread::sleep(Duration::from_millis(200));
             let before = rss(server.pid());
-            let conns = rt.block_on(open_idle(server.addr, o.idle, 250))?;
+            let conns = rt.block_on(open_idle(server.0.addr, o.idle, 250))?;
             std::thread::sleep(Duration::from_millis(1000));
             let after = rss(server.pid());
             drop(conns);
@@ -791,7 +762,7 @@ fn run(o: Options) -> Res<()> {
         for &kind in o.kinds.iter().filter(|k| **k != Kind::Fastwebsockets) {
             let server = Server::spawn(kind, true)?;
             let r = rt.block_on(fanout(
-                server.addr,
+                server.0.addr,
                 server.pid(),
                 o.fanout,
                 o.fanout_messages,
