@@ -844,7 +844,8 @@ fn events_are_equal_when_type_data_and_id_are() {
 fn lent_event_is_the_last_lent_event_until_the_parser_changes() {
     let mut p = Parser::new();
     assert!(p.lent_event().is_none());
-    p.feed(b"event: a\nid: 1\ndata: x\ndata: y\n\ndata: z\n\n").unwrap();
+    p.feed(b"event: a\nid: 1\ndata: x\ndata: y\n\ndata: z\n\n")
+        .unwrap();
     let first = p.poll_event_ref().unwrap().unwrap();
     let copy = first.to_event();
     // Lent again, equal to what was lent, as often as asked.
