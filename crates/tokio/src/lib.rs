@@ -89,6 +89,13 @@
 //!   revisions 4 and 5 at once) on the Engine.io server: namespaces, acks both ways, rooms
 //!   and broadcasts; and `socketio::client`, a Socket.IO client (namespaces over one
 //!   Engine.io connection, acks both ways, reconnection) on the Engine.io client.
+//! - `redis` (implies `socketio`): `socketio::cluster`, Socket.IO across servers over Redis.
+//! - `sse` (implies `http`): `sse` — Server-Sent Events: `sse::Sse`, a response body for
+//!   hyper and axum from a `Stream` of events (keep-alive, `retry`, padding, CORS);
+//!   `sse::Channel`, broadcast with `Last-Event-ID` resume in bounded memory;
+//!   `sse::EventSource`, a reconnecting client on hyper (WHATWG rules, backoff, timeouts);
+//!   the Comet fallbacks `sse::long_poll` and `sse::ForeverFrame`. Its module docs give the
+//!   call order. `sse-rustls`: the `EventSource` over `https://` (h2 by ALPN).
 //!
 //! # Feature `codec`
 //!
