@@ -583,23 +583,29 @@ fn serve_engineio_v4() -> Result<(), String> {
     tally(&results, &how, "engine.io-client runs")
 }
 
+/// Builds pushwire-tokio's example `name` (debug) with `features`; its path, in
+/// `$CARGO_TARGET_DIR` when set (else `target/`).
+fn tokio_example(features: &str, name: &str) -> Result<std::path::PathBuf, String> {
+    run(cargo().args([
+        "build",
+        "-p",
+        "pushwire-tokio",
+        "--features",
+        features,
+        "--example",
+        name,
+    ]))?;
+    let dir = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    Ok(Path::new(&dir).join("debug/examples").join(name))
+}
+
 /// pushwire-tokio's Engine.io client (`crates/tokio/examples/eio_client_check.rs`) against the
 /// engine.io 6.6 server with `allowEIO3` (`tests/interop/node/eio6-server-echo.js`, pingInterval
 /// 300, pingTimeout 200): revisions 3 and 4 over polling, websocket and the upgrade, text and
 /// binary echoed before and after 1.5 s of heartbeats.
 fn engineio_client_v6() -> Result<(), String> {
     ensure_npm("tests/interop/node")?;
-    run(cargo().args([
-        "build",
-        "-p",
-        "pushwire-tokio",
-        "--features",
-        "engineio",
-        "--example",
-        "eio_client_check",
-    ]))?;
-    let dir = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
-    let check = Path::new(&dir).join("debug/examples/eio_client_check");
+    let check = tokio_example("engineio", "eio_client_check")?;
     let port = free_port()?;
     let _server = start_server(
         Path::new("node"),
@@ -902,17 +908,7 @@ fn socketio_client() -> Result<(), String> {
 fn sse_client() -> Result<(), String> {
     ensure_venv()?;
     ensure_npm("tests/interop/node")?;
-    run(cargo().args([
-        "build",
-        "-p",
-        "pushwire-tokio",
-        "--features",
-        "sse",
-        "--example",
-        "sse_client_check",
-    ]))?;
-    let dir = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
-    let check = Path::new(&dir).join("debug/examples/sse_client_check");
+    let check = tokio_example("sse", "sse_client_check")?;
     run(Command::new(Path::new(VENV).join("bin/python"))
         .arg("tests/interop/sse/run.py")
         .arg(check))

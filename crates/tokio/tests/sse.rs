@@ -925,3 +925,26 @@ mod channel_model {
         }
     }
 }
+
+#[test]
+fn added_headers_replace_the_defaults_and_keep_every_value() {
+    let mut req = HeaderMap::new();
+    req.insert("origin", "https://app.example".parse().unwrap());
+    let resp = Sse::new(stream::empty::<Event>())
+        .header(
+            "cache-control".parse().unwrap(),
+            "no-store".parse().unwrap(),
+        )
+        .cors(&Cors::Mirror, &req)
+        .header("vary".parse().unwrap(), "Accept".parse().unwrap())
+        .into_http_response();
+    let h = resp.headers();
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h.get_all("cache-control").iter().count(), 1);
+    // `header` replaces the name's earlier values, added ones included.
+    let vary: Vec<_> = h.get_all("vary").iter().collect();
+    assert_eq!(vary, ["Accept"]);
+    assert_eq!(h["access-control-allow-origin"], "https://app.example");
+    assert_eq!(h["content-type"], "text/event-stream; charset=utf-8");
+    assert_eq!(h["x-accel-buffering"], "no");
+}

@@ -200,28 +200,20 @@ impl<S> Sse<S> {
         let mut response = Response::new(body);
         let headers = response.headers_mut();
         for (name, value) in server::RESPONSE_HEADERS {
-            headers.insert(
-                HeaderName::from_static(lower(name)),
-                HeaderValue::from_static(value),
-            );
-        }
-        for (name, value) in self.headers {
-            if let Some(name) = name {
-                headers.insert(name, value);
+            // Spelled in title case there; `from_bytes` lower-cases.
+            if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+                headers.insert(name, HeaderValue::from_static(value));
             }
         }
+        // The added headers replace the defaults of their names, and keep every value of
+        // a name added twice (e.g. `Vary`).
+        for name in self.headers.keys() {
+            headers.remove(name);
+        }
+        for (name, value) in &self.headers {
+            headers.append(name, value.clone());
+        }
         response
-    }
-}
-
-/// `RESPONSE_HEADERS` spells names in title case; `HeaderName::from_static` wants them in
-/// lower case.
-fn lower(name: &'static str) -> &'static str {
-    match name {
-        "Content-Type" => "content-type",
-        "Cache-Control" => "cache-control",
-        "X-Accel-Buffering" => "x-accel-buffering",
-        _ => "x-unknown",
     }
 }
 
@@ -284,10 +276,7 @@ impl<S> std::fmt::Debug for SseBody<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SseBody")
             .field("ended", &self.stream.is_none())
-            .field(
-                "buffered",
-                &(self.buf.len() + self.held.as_ref().map_or(0, Bytes::len)),
-            )
+            .field("buffered", &self.taken())
             .finish_non_exhaustive()
     }
 }

@@ -157,12 +157,13 @@ impl Channel {
     /// an id, or with one this channel did not give (not a number, or not sent yet), only
     /// new events.
     pub fn subscribe(&self, last_event_id: Option<&str>) -> Subscription {
-        let next = self.next_id();
+        let mut s = self.lock();
+        let next = s.next_id();
         let resume = last_event_id
             .and_then(|id| id.parse::<u64>().ok())
             .filter(|&id| id < next)
             .map_or(next, |id| id + 1);
-        self.subscribe_at(resume)
+        self.subscriber(&mut s, resume)
     }
 
     /// A stream of the events from id `first` on (0: everything still kept, e.g. a backlog
@@ -170,6 +171,11 @@ impl Channel {
     /// sent yet waits for it.
     pub fn subscribe_at(&self, first: u64) -> Subscription {
         let mut s = self.lock();
+        self.subscriber(&mut s, first)
+    }
+
+    /// A subscriber from id `first` on, under the lock.
+    fn subscriber(&self, s: &mut State, first: u64) -> Subscription {
         let (next, missed) = if first < s.first {
             (s.first, s.first - first)
         } else {
@@ -177,7 +183,6 @@ impl Channel {
         };
         let number = s.next_subscriber;
         s.next_subscriber += 1;
-        drop(s);
         Subscription {
             shared: Arc::clone(&self.shared),
             next,

@@ -348,12 +348,12 @@ impl EventSource {
                 }
                 Poll::Ready(Ok(Opened { response, conn })) => {
                     let status = response.status().as_u16();
-                    let content_type = response
-                        .headers()
-                        .get(CONTENT_TYPE)
-                        .map(|v| v.as_bytes().to_vec());
-                    self.session
-                        .handle_response(now, status, content_type.as_deref());
+                    let content_type = response.headers().get(CONTENT_TYPE);
+                    self.session.handle_response(
+                        now,
+                        status,
+                        content_type.map(HeaderValue::as_bytes),
+                    );
                     self.conn = if self.session.ready_state() == ReadyState::Open {
                         self.opened += 1;
                         Conn::Open {
