@@ -1,14 +1,26 @@
 // Shared by ws_server_connection.rs and ws_client_connection.rs, which set `ROLE` and
 // `include!` this file: the run and the oracle are the same for both roles.
 
+use bytes::BufMut;
 use pushwire_ws::frame::{FrameHeader, HeaderDecode, OpCode};
 use pushwire_ws::{Config, Connection, Event, FixedMaskKey, ProtocolError, Role};
 
 type Outcome = (Vec<Event>, Option<ProtocolError>, Vec<u8>);
 
-/// Feeds `data` in chunks of `chunk_sizes` (cycled; whole if empty), polling with
-/// `poll_event`, or with `poll_event_ref` (events copied out) when `borrowed`.
-fn run(data: &[u8], chunk_sizes: &[u8], borrowed: bool) -> Outcome {
+/// How the input goes in.
+#[derive(Clone, Copy, PartialEq)]
+enum How {
+    /// `feed`, polled with `poll_event`.
+    Feed,
+    /// `feed`, polled with `poll_event_ref` (events copied out).
+    Borrowed,
+    /// Read into `read_room` with the chunk sizes as read sizes (a room may take less),
+    /// polled with `poll_event`.
+    Room,
+}
+
+/// Feeds `data` in chunks of `chunk_sizes` (cycled; whole if empty), `how`.
+fn run(data: &[u8], chunk_sizes: &[u8], how: How) -> Outcome {
     let mut config = Config::default();
     config.limits.max_frame_size = 4096;
     config.limits.max_message_size = 8192;
@@ -26,10 +38,19 @@ fn run(data: &[u8], chunk_sizes: &[u8], borrowed: bool) -> Outcome {
         };
         // Each chunk is polled empty before the next and fuzz inputs are tiny next to the
         // input bound, so no feed is refused.
-        c.feed(&rest[..n]).expect("within the input bound");
-        rest = &rest[n..];
+        if how == How::Room {
+            let mut room = c.read_room(n).expect("within the input bound");
+            let n = room.remaining().min(n);
+            assert!(n > 0, "a room takes at least one byte");
+            room.buf_mut().put_slice(&rest[..n]);
+            c.commit_read(room).expect("within the input bound");
+            rest = &rest[n..];
+        } else {
+            c.feed(&rest[..n]).expect("within the input bound");
+            rest = &rest[n..];
+        }
         loop {
-            let polled = if borrowed {
+            let polled = if how == How::Borrowed {
                 c.poll_event_ref().map(|e| e.map(|e| e.to_event()))
             } else {
                 c.poll_event()
@@ -78,18 +99,21 @@ fuzz_target!(|input: &[u8]| {
         None => return,
     };
     let (chunk_sizes, data) = data.split_at(split_len);
-    let whole = run(data, &[], false);
-    let byte_by_byte = run(data, &[0], false);
-    let chunked = run(data, chunk_sizes, false);
+    let whole = run(data, &[], How::Feed);
+    let byte_by_byte = run(data, &[0], How::Feed);
+    let chunked = run(data, chunk_sizes, How::Feed);
     assert_eq!(whole, byte_by_byte);
     assert_eq!(whole, chunked);
     // The borrowing poll sees exactly the same events, error and replies.
-    assert_eq!(whole, run(data, &[], true), "poll_event_ref, whole");
+    assert_eq!(whole, run(data, &[], How::Borrowed), "poll_event_ref, whole");
     assert_eq!(
         whole,
-        run(data, chunk_sizes, true),
+        run(data, chunk_sizes, How::Borrowed),
         "poll_event_ref, chunked"
     );
+    // So does reading straight into the input buffer, whatever the read sizes.
+    assert_eq!(whole, run(data, &[], How::Room), "read_room, whole");
+    assert_eq!(whole, run(data, chunk_sizes, How::Room), "read_room, chunked");
 
     let (events, error, out) = whole;
     let written = frames(&out);

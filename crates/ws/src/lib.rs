@@ -82,7 +82,7 @@ pub mod utf8;
 
 pub use close::CloseFrame;
 pub use config::{Config, Limits};
-pub use connection::{Connection, ConnectionState, Role};
+pub use connection::{Connection, ConnectionState, ReadRoom, Role};
 #[cfg(target_has_atomic = "ptr")]
 pub use connection::{Receiver, ReuniteError, Sender, SplitError};
 pub use error::{FeedError, ProtocolError, SendError};

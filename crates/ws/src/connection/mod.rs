@@ -15,10 +15,12 @@ use crate::keys::MaskKeySource;
 use crate::utf8::Utf8Validator;
 
 mod recv;
+mod room;
 mod send;
 #[cfg(target_has_atomic = "ptr")]
 mod split;
 
+pub use room::ReadRoom;
 #[cfg(target_has_atomic = "ptr")]
 pub use split::{Receiver, ReuniteError, Sender, SplitError};
 
@@ -179,6 +181,12 @@ struct Settings {
     max_fragments: u32,
     require_minimal_length: bool,
     auto_pong: bool,
+    /// Not configuration but state, kept here in what would otherwise be padding (so that a
+    /// `Connection` stays at 128 bytes): the length, in 16-byte units rounded up, of the last
+    /// large frame [`Connection::read_room`] saw arriving. It sizes the next read into a fresh
+    /// buffer, so that a stream of large frames takes one read per frame. 0: none, or the
+    /// frames since are short.
+    read_hint: u16,
 }
 
 impl Settings {
@@ -191,6 +199,7 @@ impl Settings {
             max_fragments: c.limits.max_fragments,
             require_minimal_length: c.require_minimal_length,
             auto_pong: c.auto_pong,
+            read_hint: 0,
         }
     }
 

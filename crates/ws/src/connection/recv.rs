@@ -64,13 +64,19 @@ impl Connection {
         self.eof = true;
     }
 
+    /// Bytes of input buffer held (0 when nothing is buffered and nothing was read since the
+    /// last poll: an idle connection holds none).
+    pub fn input_capacity(&self) -> usize {
+        self.input.capacity()
+    }
+
     /// Bytes fed and not yet consumed by polling.
     pub fn buffered_input(&self) -> usize {
         self.input.len() - self.lent as usize
     }
 
     #[inline]
-    fn check_feed(&self, len: usize) -> Result<(), FeedError> {
+    pub(super) fn check_feed(&self, len: usize) -> Result<(), FeedError> {
         if self.eof {
             return Err(FeedError::AfterEof);
         }
@@ -89,7 +95,7 @@ impl Connection {
         Ok(())
     }
 
-    fn accepts_input(&self) -> bool {
+    pub(super) fn accepts_input(&self) -> bool {
         matches!(
             self.state,
             ConnectionState::Open | ConnectionState::CloseSent
@@ -200,7 +206,7 @@ impl Connection {
     /// Drops what [`EventRef`]s borrowed: the frames consumed from `input`, and the event
     /// kept for the last one.
     #[inline(always)]
-    fn settle(&mut self) {
+    pub(super) fn settle(&mut self) {
         if self.lent != 0 {
             self.input.advance(self.lent as usize);
             self.lent = 0;

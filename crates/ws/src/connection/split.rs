@@ -287,6 +287,21 @@ impl Receiver {
         self.conn.feed_eof()
     }
 
+    /// As [`Connection::input_capacity`].
+    pub fn input_capacity(&self) -> usize {
+        self.conn.input_capacity()
+    }
+
+    /// As [`Connection::read_room`].
+    pub fn read_room(&mut self, read_size: usize) -> Result<crate::ReadRoom, FeedError> {
+        self.conn.read_room(read_size)
+    }
+
+    /// As [`Connection::commit_read`].
+    pub fn commit_read(&mut self, room: crate::ReadRoom) -> Result<(), FeedError> {
+        self.conn.commit_read(room)
+    }
+
     /// As [`Connection::buffered_input`].
     pub fn buffered_input(&self) -> usize {
         self.conn.buffered_input()

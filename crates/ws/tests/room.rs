@@ -1,0 +1,176 @@
+//! Reading straight into the input buffer (`Connection::read_room` / `commit_read`): the read
+//! sizes it asks for, its refusals, and that it loses nothing.
+
+use bytes::BufMut;
+use pushwire_ws::{Config, Connection, Event, FeedError, FixedMaskKey, Limits, Role};
+
+/// A client connection's encoding of `msgs` binary messages (masked, as a server receives).
+fn client_wire(msgs: &[Vec<u8>]) -> Vec<u8> {
+    let mut c = Connection::with_mask_keys(
+        Role::Client,
+        Config::default(),
+        Box::new(FixedMaskKey([1, 2, 3, 4])),
+    );
+    for m in msgs {
+        c.send_binary(m.clone()).unwrap();
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = c.poll_transmit() {
+        out.extend_from_slice(&chunk);
+    }
+    out
+}
+
+/// Reads `wire[*at..]` into one room of `size`; returns how many bytes the room took.
+fn read_once(c: &mut Connection, wire: &[u8], at: &mut usize, size: usize) -> usize {
+    let mut room = c.read_room(size).unwrap();
+    let n = room.remaining().min(wire.len() - *at);
+    room.buf_mut().put_slice(&wire[*at..*at + n]);
+    c.commit_read(room).unwrap();
+    *at += n;
+    n
+}
+
+fn drain(c: &mut Connection) -> Vec<Event> {
+    let mut out = Vec::new();
+    while let Some(e) = c.poll_event().unwrap() {
+        out.push(e);
+    }
+    out
+}
+
+fn payload(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| seed.wrapping_add((i % 251) as u8)).collect()
+}
+
+#[test]
+fn a_large_frame_is_read_to_its_end_and_the_next_read_asks_for_a_whole_frame() {
+    let msgs = [payload(65_536, 1), payload(65_536, 2)];
+    let wire = client_wire(&msgs);
+    let frame_len = wire.len() / 2; // 14 + 65,536
+    assert_eq!(frame_len, 65_550);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    // A fresh buffer: the read size asked for.
+    assert_eq!(read_once(&mut server, &wire, &mut at, 65_536), 65_536);
+    assert!(drain(&mut server).is_empty());
+    // The header is known: only the 14 bytes that end the frame, not the next frame's start.
+    assert_eq!(read_once(&mut server, &wire, &mut at, 65_536), 14);
+    assert_eq!(
+        drain(&mut server),
+        vec![Event::Binary(msgs[0].clone().into())]
+    );
+    // Nothing of the next frame was read, and the next read takes a whole frame at once.
+    assert_eq!(server.buffered_input(), 0);
+    assert_eq!(read_once(&mut server, &wire, &mut at, 65_536), frame_len);
+    assert_eq!(
+        drain(&mut server),
+        vec![Event::Binary(msgs[1].clone().into())]
+    );
+    assert_eq!(at, wire.len());
+}
+
+#[test]
+fn short_frames_are_read_in_full_size_reads() {
+    let msgs: Vec<Vec<u8>> = (0..100).map(|i| payload(1000, i)).collect();
+    let wire = client_wire(&msgs);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    let mut events = Vec::new();
+    while at < wire.len() {
+        let before = at;
+        let n = read_once(&mut server, &wire, &mut at, 4096);
+        // Every read but the last is a full 4,096 bytes: frames of 1 KiB do not cut reads.
+        assert!(n == 4096 || at == wire.len(), "read {n} at {before}");
+        events.extend(drain(&mut server));
+    }
+    let want: Vec<Event> = msgs.into_iter().map(|m| Event::Binary(m.into())).collect();
+    assert_eq!(events, want);
+}
+
+#[test]
+fn a_declared_length_alone_gets_no_bigger_read_than_asked() {
+    // A header declaring 1 MiB: the room is one read's worth, not the whole frame.
+    let wire = client_wire(&[payload(1 << 20, 3)]);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    read_once(&mut server, &wire, &mut at, 100);
+    assert!(drain(&mut server).is_empty());
+    let room = server.read_room(4096).unwrap();
+    assert_eq!(room.remaining(), 4096);
+}
+
+#[test]
+fn a_room_at_the_input_limit_is_refused_and_nothing_fed_is_lost() {
+    // Limit: one largest frame of 100 bytes (+ 14).
+    let limits = Limits::default()
+        .with_max_frame_size(100)
+        .with_max_message_size(1000)
+        .with_max_buffered_input(0);
+    let mut server = Connection::server(Config::default().with_limits(limits));
+    let wire = client_wire(&[payload(100, 4), payload(100, 5)]);
+    // 114 bytes fed in one piece: the first frame (106 bytes) and 8 of the next.
+    server.feed(&wire[..114]).unwrap();
+    assert_eq!(
+        server.read_room(10).unwrap_err(),
+        FeedError::BufferFull {
+            buffered: 114,
+            len: 10,
+            limit: 114
+        }
+    );
+    // Poll, and a room is lent again; the rest arrives through it.
+    assert_eq!(drain(&mut server).len(), 1);
+    let mut at = 114;
+    while at < wire.len() {
+        read_once(&mut server, &wire, &mut at, 10);
+    }
+    assert_eq!(
+        drain(&mut server),
+        vec![Event::Binary(payload(100, 5).into())]
+    );
+}
+
+#[test]
+fn a_dropped_room_loses_nothing_fed() {
+    let wire = client_wire(&[payload(300, 6)]);
+    let mut server = Connection::server(Config::default());
+    server.feed(&wire[..100]).unwrap();
+    let mut room = server.read_room(64).unwrap();
+    room.buf_mut().put_slice(b"never committed");
+    drop(room);
+    server.feed(&wire[100..]).unwrap();
+    assert_eq!(
+        drain(&mut server),
+        vec![Event::Binary(payload(300, 6).into())]
+    );
+}
+
+#[test]
+fn a_room_after_end_of_input_is_refused() {
+    let mut server = Connection::server(Config::default());
+    let room = server.read_room(64).unwrap();
+    server.feed_eof();
+    assert_eq!(
+        server.commit_read(room),
+        Ok(()),
+        "an empty room commits nothing"
+    );
+    assert_eq!(server.read_room(64).unwrap_err(), FeedError::AfterEof);
+}
+
+#[test]
+fn an_idle_connection_holds_no_input_buffer_after_reads() {
+    let wire = client_wire(&[payload(10, 7)]);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    read_once(&mut server, &wire, &mut at, 65_536);
+    let events = drain(&mut server);
+    assert_eq!(events.len(), 1);
+    drop(events);
+    // The read that finds nothing: its room is dropped, and no buffer stays behind.
+    let room = server.read_room(65_536).unwrap();
+    assert!(room.remaining() > 0);
+    drop(room);
+    assert_eq!(server.input_capacity(), 0);
+}
