@@ -263,7 +263,29 @@ impl Connection {
         Ok(())
     }
 
+    #[inline]
     fn send_message(&mut self, kind: MessageKind, data: Bytes) -> Result<(), SendError> {
+        // The common case on a fast path: a short message from an open server connection
+        // with no cold state (so no extension, no fragmented message in progress, nothing
+        // queued as separate chunks) and room in the output. Same bytes as `queue_frame`:
+        // FIN, no RSV bits, the opcode; no mask (RFC 6455 §5.1: "A server MUST NOT mask any
+        // frames that it sends to the client"); the 7-bit length.
+        if self.cold.is_none()
+            && self.role == Role::Server
+            && self.state == ConnectionState::Open
+            && data.len() <= 125
+            && self.out_buf.len() + data.len() + MAX_HEADER_LEN <= self.config.max_buffered_output
+        {
+            self.out_buf.reserve(2 + data.len());
+            self.out_buf
+                .put_slice(&[0x80 | kind.opcode().as_u8(), data.len() as u8]);
+            self.out_buf.extend_from_slice(&data);
+            return Ok(());
+        }
+        self.send_message_slow(kind, data)
+    }
+
+    fn send_message_slow(&mut self, kind: MessageKind, data: Bytes) -> Result<(), SendError> {
         self.check_data_send(data.len() + MAX_HEADER_LEN)?;
         if self.sending().is_some() {
             return Err(SendError::MessageInProgress);
