@@ -7,15 +7,18 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use pushwire_ws::{Connection, ConnectionState, Event, FeedError, ProtocolError, Receiver};
-use tokio::io::{AsyncRead, ReadBuf};
+use pushwire_ws::{
+    Connection, ConnectionState, Event, FeedError, ProtocolError, ReadRoom, Receiver,
+};
+use tokio::io::AsyncRead;
 
 use crate::timers::{Fired, Timers};
 use crate::{Config, Error, Message, TimeoutKind};
 
 /// The receiving side of a codec: a whole [`Connection`] or a split [`Receiver`].
 pub(crate) trait RecvCodec {
-    fn feed(&mut self, data: &[u8]) -> Result<(), FeedError>;
+    fn read_room(&mut self, read_size: usize) -> Result<ReadRoom, FeedError>;
+    fn commit_read(&mut self, room: ReadRoom) -> Result<(), FeedError>;
     fn feed_eof(&mut self);
     fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError>;
     fn state(&mut self) -> ConnectionState;
@@ -26,12 +29,18 @@ pub(crate) trait RecvCodec {
 macro_rules! recv_codec {
     ($t:ty) => {
         impl RecvCodec for $t {
-            fn feed(&mut self, data: &[u8]) -> Result<(), FeedError> {
-                <$t>::feed(self, data)
+            #[inline]
+            fn read_room(&mut self, read_size: usize) -> Result<ReadRoom, FeedError> {
+                <$t>::read_room(self, read_size)
+            }
+            #[inline]
+            fn commit_read(&mut self, room: ReadRoom) -> Result<(), FeedError> {
+                <$t>::commit_read(self, room)
             }
             fn feed_eof(&mut self) {
                 <$t>::feed_eof(self)
             }
+            #[inline]
             fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
                 <$t>::poll_event(self)
             }
@@ -66,6 +75,7 @@ pub(crate) trait RecvSide {
     /// Writes the codec's output without waiting: what the transport does not take now is
     /// written by a later call.
     fn poll_write_some(&mut self, cx: &mut Context<'_>) -> io::Result<()>;
+
     /// Writes everything and flushes; shuts the write side down when the codec says so, or
     /// when `force`. `Ready(Ok)` once done.
     fn poll_finish(&mut self, cx: &mut Context<'_>, force: bool) -> Poll<io::Result<()>>;
@@ -76,8 +86,8 @@ pub(crate) trait RecvSide {
 
 /// The receive loop's own state.
 pub(crate) struct RecvState {
-    /// Read buffer, allocated only while reads return data (empty when idle).
-    scratch: Vec<u8>,
+    /// The most bytes one read asks for. Reads go straight into the codec's input buffer
+    /// ([`Connection::read_room`]), which holds nothing while the connection is idle.
     read_buffer_size: usize,
     /// The stream has yielded its last item (a Close, an error, or end of input).
     ended: bool,
@@ -90,17 +100,11 @@ pub(crate) struct RecvState {
 impl RecvState {
     pub(crate) fn new(config: &Config) -> Self {
         RecvState {
-            scratch: Vec::new(),
             read_buffer_size: config.read_buffer_size.max(1),
             ended: false,
             finished: false,
             timers: Timers::new(config),
         }
-    }
-
-    /// Bytes of the read buffer currently held (0 when idle).
-    pub(crate) fn read_buffer_capacity(&self) -> usize {
-        self.scratch.capacity()
     }
 
     /// Writes pending output (pongs) without waiting. A write error ends the stream (the
@@ -141,6 +145,54 @@ impl RecvState {
         Error::Timeout { kind, after }
     }
 
+    /// A client whose close handshake finished waits for the server to close the TCP
+    /// connection first. RFC 6455 §7.1.1: "the client SHOULD wait for the server to close the
+    /// connection but MAY close the connection at any time after sending and receiving a Close
+    /// message, e.g., if it has not received a TCP Close from the server in a reasonable time
+    /// period", so that the server holds TIME_WAIT (§7.1.1: "so that it holds the TIME_WAIT
+    /// state and not the client"). Only with timers configured, which bound the wait by
+    /// [`CLOSE_WRITE_BOUND`](crate::timers::CLOSE_WRITE_BOUND). What still arrives is dropped.
+    /// `Ready` once the server closed, the bound passed, or there is nothing to wait for.
+    fn poll_peer_close<D: RecvSide>(&mut self, d: &mut D, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let codec = d.codec();
+            // A server's `should_close_transport` is true once closed; a client's only after
+            // the server's end of stream.
+            if codec.state() != ConnectionState::Closed || codec.should_close_transport() {
+                return Poll::Ready(());
+            }
+            let Ok(mut room) = codec.read_room(self.read_buffer_size) else {
+                return Poll::Ready(());
+            };
+            match tokio_util::io::poll_read_buf(Pin::new(d.read_io()), cx, &mut room.buf_mut()) {
+                Poll::Pending => {
+                    drop(room);
+                    let gave_up = self
+                        .timers
+                        .as_deref_mut()
+                        .is_none_or(|t| t.poll_linger(cx).is_ready());
+                    return if gave_up {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    };
+                }
+                Poll::Ready(Ok(0)) => {
+                    d.codec().feed_eof();
+                    return Poll::Ready(());
+                }
+                // Dropped: the connection is closed.
+                Poll::Ready(Ok(_)) => {
+                    let _ = d.codec().commit_read(room);
+                }
+                Poll::Ready(Err(_)) => {
+                    d.set_shut_down();
+                    return Poll::Ready(());
+                }
+            }
+        }
+    }
+
     /// The next message; see [`WebSocketStream::recv`](crate::WebSocketStream::recv).
     pub(crate) fn poll_recv<D: RecvSide>(
         &mut self,
@@ -174,6 +226,15 @@ impl RecvState {
                         d.set_shut_down();
                     }
                 }
+                if self.timers.is_some() && !timed_out && !d.is_shut_down() {
+                    if self.poll_peer_close(d, cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    // The server closed first (or the bound passed): now our side.
+                    if d.poll_finish(cx, true).is_pending() {
+                        d.set_shut_down();
+                    }
+                }
                 self.finished = true;
                 return Poll::Ready(None);
             }
@@ -204,17 +265,20 @@ impl RecvState {
                 self.ended = true;
                 continue;
             }
-            // Pending writes (pongs) progress while we wait for input.
+            // Pending writes (pongs, and what was fed) progress while we wait for input.
             self.write_some(d, cx)?;
-            if self.scratch.capacity() == 0 {
-                self.scratch.reserve_exact(self.read_buffer_size);
-            }
-            // Read into the spare capacity: the buffer is never zeroed.
-            let mut buf = ReadBuf::uninit(self.scratch.spare_capacity_mut());
-            match Pin::new(d.read_io()).poll_read(cx, &mut buf) {
+            // Read straight into the codec's input: no copy, and no buffer held while idle.
+            let mut room = match d.codec().read_room(self.read_buffer_size) {
+                Ok(room) => room,
+                Err(e) => {
+                    self.ended = true;
+                    return Poll::Ready(Some(Err(e.into())));
+                }
+            };
+            match tokio_util::io::poll_read_buf(Pin::new(d.read_io()), cx, &mut room.buf_mut()) {
                 Poll::Pending => {
-                    // Idle: hold no read buffer.
-                    self.scratch = Vec::new();
+                    // Idle: the room's buffer goes with it (unless it holds part of a frame).
+                    drop(room);
                     if let Some(t) = self.timers.as_deref_mut() {
                         match t.poll(cx, d.codec().state()) {
                             Poll::Pending => {}
@@ -238,11 +302,10 @@ impl RecvState {
                     d.set_shut_down();
                     return Poll::Ready(Some(Err(e.into())));
                 }
-                Poll::Ready(Ok(())) => {
-                    let n = buf.filled().len();
+                Poll::Ready(Ok(n)) => {
                     if n == 0 {
+                        drop(room);
                         d.codec().feed_eof();
-                        self.scratch = Vec::new();
                         match d.codec().poll_event() {
                             Ok(Some(event)) => {
                                 if matches!(event, Event::Close(_)) {
@@ -264,7 +327,7 @@ impl RecvState {
                     if let Some(t) = self.timers.as_deref_mut() {
                         t.received();
                     }
-                    if let Err(e) = d.codec().feed(buf.filled()) {
+                    if let Err(e) = d.codec().commit_read(room) {
                         self.ended = true;
                         return Poll::Ready(Some(Err(e.into())));
                     }

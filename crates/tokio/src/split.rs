@@ -282,7 +282,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> WsReader<R, W> {
 
     /// Bytes of the read buffer currently held (0 when idle).
     pub fn read_buffer_capacity(&self) -> usize {
-        self.rx.read_buffer_capacity()
+        self.side.conn.input_capacity()
     }
 
     /// Whether `writer` is this reader's other half.

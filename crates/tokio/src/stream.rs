@@ -107,7 +107,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     /// Bytes of the read buffer currently held (0 when idle).
     pub fn read_buffer_capacity(&self) -> usize {
-        self.rx.read_buffer_capacity()
+        self.core.conn.input_capacity()
     }
 
     /// Receives the next message: `None` after a received Close (which is yielded first),
@@ -211,9 +211,11 @@ macro_rules! send_codec {
             fn state(&mut self) -> ConnectionState {
                 <$t>::state(self)
             }
+            #[inline]
             fn send_text(&mut self, t: Utf8Bytes) -> Result<(), SendError> {
                 <$t>::send_text(self, t)
             }
+            #[inline]
             fn send_binary(&mut self, b: Bytes) -> Result<(), SendError> {
                 <$t>::send_binary(self, b)
             }

@@ -425,3 +425,71 @@ async fn duration_max_timers_mean_never() {
         Message::text("still up")
     );
 }
+
+/// The server's Close 1000, unmasked, as a client receives it.
+const SERVER_CLOSE_1000: [u8; 4] = [0x88, 0x02, 0x03, 0xE8];
+/// A client's Close 1000 reply, masked with the zero key.
+const CLIENT_CLOSE_1000: [u8; 8] = [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8];
+
+#[tokio::test(start_paused = true)]
+async fn a_client_with_timers_waits_for_the_server_to_close_first() {
+    let (mut peer, mut client) = raw_client(Config::DEFAULT.with_close_timeout(Some(SECS(10))));
+    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
+    assert!(matches!(
+        client.recv().await.unwrap().unwrap(),
+        Message::Close(Some(_))
+    ));
+    let start = Instant::now();
+    let (end, ()) = tokio::join!(client.recv(), async {
+        let mut reply = [0u8; 8];
+        peer.read_exact(&mut reply).await.unwrap();
+        assert_eq!(reply, CLIENT_CLOSE_1000);
+        // The client keeps its side open while the server has not closed.
+        let mut more = [0u8; 1];
+        assert!(
+            timeout(Duration::from_millis(300), peer.read(&mut more))
+                .await
+                .is_err(),
+            "the client closed before the server"
+        );
+        // The server closes; then the client does.
+        peer.shutdown().await.unwrap();
+        let eof = timeout(SECS(3600), peer.read(&mut more)).await;
+        assert_eq!(eof.expect("the client never closed").unwrap(), 0);
+    });
+    assert!(end.is_none());
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300) && waited < SECS(1),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_gives_up_waiting_for_the_server_to_close_after_one_second() {
+    let (mut peer, mut client) = raw_client(Config::DEFAULT.with_close_timeout(Some(SECS(10))));
+    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
+    client.recv().await.unwrap().unwrap();
+    let start = Instant::now();
+    // The guard only catches a hang; the bound is 1 s of paused time.
+    assert!(timeout(SECS(3600), client.recv()).await.unwrap().is_none());
+    assert_eq!(start.elapsed(), SECS(1));
+    // It then closed its side: the reply, then end of stream.
+    let mut wire = Vec::new();
+    timeout(SECS(3600), peer.read_to_end(&mut wire))
+        .await
+        .expect("the client never closed")
+        .unwrap();
+    assert_eq!(wire, CLIENT_CLOSE_1000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_without_timers_ends_right_after_the_close_handshake() {
+    let (mut peer, mut client) = raw_client(Config::DEFAULT);
+    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
+    client.recv().await.unwrap().unwrap();
+    let start = Instant::now();
+    assert!(client.recv().await.is_none());
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    drop(peer);
+}
