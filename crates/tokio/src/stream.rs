@@ -152,6 +152,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         self.flush().await
     }
 
+    #[inline]
     fn poll_ready_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let keep = self.config.write_buffer_size;
         if self.queued() > keep {
@@ -162,6 +163,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         Poll::Ready(Ok(()))
     }
 
+    #[inline]
     fn start_send_inner(&mut self, msg: Message) -> Result<(), Error> {
         let queued = self.queued();
         start_send(&mut self.core.conn, &self.config, queued, msg)
@@ -170,6 +172,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
 /// Queues `msg` in `conn` if [`Config::max_write_buffer_size`] allows (`queued` bytes are
 /// waiting already): the send path of [`WebSocketStream`] and of the split writer.
+#[inline]
 pub(crate) fn start_send<C: SendCodec>(
     conn: &mut C,
     config: &Config,
@@ -314,10 +317,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for WebSocketStream<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     type Error = Error;
 
+    #[inline]
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut().poll_ready_inner(cx)
     }
 
+    #[inline]
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
         self.get_mut().start_send_inner(item)
     }
