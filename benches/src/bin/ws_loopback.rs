@@ -810,16 +810,32 @@ fn print_ratios(results: &[Vec<(Kind, Throughput, Throughput)>]) {
         if small.is_empty() {
             continue;
         }
+        // A part that was skipped (`--small 0`, `--large 0`) has no ratio: "—".
         let list = |v: &[f64]| {
             v.iter()
-                .map(|x| format!("{x:.2}×"))
+                .map(|x| {
+                    if x.is_finite() {
+                        format!("{x:.2}×")
+                    } else {
+                        "—".to_string()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(" / ")
         };
         let range = |v: &[f64]| {
-            let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
-            let hi = v.iter().cloned().fold(0.0, f64::max);
-            format!("{lo:.2}–{hi:.2}×")
+            let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            if v.is_empty() {
+                return "—".to_string();
+            }
+            v.sort_by(f64::total_cmp);
+            let (lo, hi) = (v[0], v[v.len() - 1]);
+            let mid = if v.len() % 2 == 1 {
+                v[v.len() / 2]
+            } else {
+                (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+            };
+            format!("{lo:.2}–{hi:.2}× (median {mid:.2}×)")
         };
         println!(
             "| {} | {} | {} | {} | {} | {} | {} |",

@@ -31,6 +31,7 @@ impl Message {
     }
 
     /// Payload length in bytes (for a Close, code and reason).
+    #[inline]
     pub fn len(&self) -> usize {
         match self {
             Message::Text(t) => t.len(),

@@ -335,6 +335,7 @@ impl Connection {
     }
 
     /// Where the connection is in its life.
+    #[inline]
     pub fn state(&self) -> ConnectionState {
         self.state
     }

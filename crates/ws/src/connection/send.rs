@@ -462,6 +462,7 @@ impl Connection {
     }
 
     /// Bytes queued for writing.
+    #[inline]
     pub fn buffered_output(&self) -> usize {
         self.out_buf.len() + self.cold.as_ref().map_or(0, |c| c.queued)
     }
