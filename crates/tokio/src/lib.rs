@@ -36,9 +36,10 @@
 //!
 //! # Memory
 //!
-//! The read buffer ([`Config::read_buffer_size`]) is allocated only while the transport
-//! yields data and dropped when a read returns `Pending`, so an idle connection holds no
-//! read buffer (partial frames stay in the codec, which holds only what it was given).
+//! Reads go straight into the codec's input buffer (`pushwire_ws::Connection::read_room`),
+//! at most [`Config::read_buffer_size`] bytes at a time, so received bytes are never copied;
+//! a read that finds nothing drops that buffer unless it holds part of a frame, so an idle
+//! connection holds no read buffer.
 //!
 //! # Timers
 //!

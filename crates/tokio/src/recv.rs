@@ -75,7 +75,6 @@ pub(crate) trait RecvSide {
     /// Writes the codec's output without waiting: what the transport does not take now is
     /// written by a later call.
     fn poll_write_some(&mut self, cx: &mut Context<'_>) -> io::Result<()>;
-
     /// Writes everything and flushes; shuts the write side down when the codec says so, or
     /// when `force`. `Ready(Ok)` once done.
     fn poll_finish(&mut self, cx: &mut Context<'_>, force: bool) -> Poll<io::Result<()>>;

@@ -16,9 +16,10 @@
 //! [`handshake::ClientHandshake::into_connection`].
 //!
 //! **Connection.** Repeat:
-//! 1. bytes read → [`Connection::feed`] / [`Connection::feed_bytes`] (end of stream →
-//!    [`Connection::feed_eof`]); a feed past [`Limits::max_buffered_input`] is refused with
-//!    [`FeedError::BufferFull`] and takes nothing: poll first;
+//! 1. bytes read → [`Connection::feed`] / [`Connection::feed_bytes`], or read straight into
+//!    the input buffer: [`Connection::read_room`], then [`Connection::commit_read`] (end of
+//!    stream → [`Connection::feed_eof`]); a feed past [`Limits::max_buffered_input`] is
+//!    refused with [`FeedError::BufferFull`] and takes nothing: poll first;
 //! 2. [`Connection::poll_event`] until `Ok(None)` ("need more bytes") or an error — errors are
 //!    sticky and a peer error has already queued the Close frame to send. Or
 //!    [`Connection::poll_event_ref`], whose [`EventRef`] borrows the payload from the

@@ -226,7 +226,9 @@ impl Settings {
 /// # Call order
 ///
 /// 1. Bytes read from the transport: [`feed`](Self::feed) (copies) or
-///    [`feed_bytes`](Self::feed_bytes) (takes ownership, no copy); at end of stream,
+///    [`feed_bytes`](Self::feed_bytes) (takes ownership, no copy), or read straight into the
+///    input buffer with [`read_room`](Self::read_room) and
+///    [`commit_read`](Self::commit_read) (no copy); at end of stream,
 ///    [`feed_eof`](Self::feed_eof). Refused (nothing taken) past
 ///    [`Limits::max_buffered_input`](crate::Limits::max_buffered_input): poll first.
 /// 2. Then call [`poll_event`](Self::poll_event) until it returns `Ok(None)` (needs more bytes)
