@@ -151,31 +151,25 @@ impl RecvState {
     /// period", so that the server holds TIME_WAIT (§7.1.1: "so that it holds the TIME_WAIT
     /// state and not the client"). Only with timers configured, which bound the wait by
     /// [`CLOSE_WRITE_BOUND`](crate::timers::CLOSE_WRITE_BOUND). What still arrives is dropped.
-    /// `Ready` once the server closed, the bound passed, or there is nothing to wait for.
+    /// `Ready` once the server closed or the bound passed. Called only for a client in that
+    /// state.
     fn poll_peer_close<D: RecvSide>(&mut self, d: &mut D, cx: &mut Context<'_>) -> Poll<()> {
         loop {
+            // The bound is checked on every turn, so a peer that keeps sending cannot keep
+            // the loop going past it (the sleep's waker is registered here too).
+            let gave_up = self
+                .timers
+                .as_deref_mut()
+                .is_none_or(|t| t.poll_linger(cx).is_ready());
             let codec = d.codec();
-            // A server's `should_close_transport` is true once closed; a client's only after
-            // the server's end of stream.
-            if codec.state() != ConnectionState::Closed || codec.should_close_transport() {
+            if gave_up || codec.should_close_transport() {
                 return Poll::Ready(());
             }
             let Ok(mut room) = codec.read_room(self.read_buffer_size) else {
                 return Poll::Ready(());
             };
             match tokio_util::io::poll_read_buf(Pin::new(d.read_io()), cx, &mut room.buf_mut()) {
-                Poll::Pending => {
-                    drop(room);
-                    let gave_up = self
-                        .timers
-                        .as_deref_mut()
-                        .is_none_or(|t| t.poll_linger(cx).is_ready());
-                    return if gave_up {
-                        Poll::Ready(())
-                    } else {
-                        Poll::Pending
-                    };
-                }
+                Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(0)) => {
                     d.codec().feed_eof();
                     return Poll::Ready(());
@@ -225,12 +219,26 @@ impl RecvState {
                         d.set_shut_down();
                     }
                 }
-                if self.timers.is_some() && !timed_out && !d.is_shut_down() {
+                let awaits_server = self.timers.is_some() && !timed_out && !d.is_shut_down() && {
+                    let codec = d.codec();
+                    // A server's `should_close_transport` is true once closed; a client's
+                    // only after the server's end of stream.
+                    codec.state() == ConnectionState::Closed && !codec.should_close_transport()
+                };
+                if awaits_server {
                     if self.poll_peer_close(d, cx).is_pending() {
                         return Poll::Pending;
                     }
-                    // The server closed first (or the bound passed): now our side.
+                    // The server closed first (or the bound passed): now our side, within the
+                    // same bound.
                     if d.poll_finish(cx, true).is_pending() {
+                        let gave_up = self
+                            .timers
+                            .as_deref_mut()
+                            .is_none_or(|t| t.poll_linger(cx).is_ready());
+                        if !gave_up {
+                            return Poll::Pending;
+                        }
                         d.set_shut_down();
                     }
                 }

@@ -493,3 +493,32 @@ async fn a_client_without_timers_ends_right_after_the_close_handshake() {
     assert_eq!(start.elapsed(), Duration::ZERO);
     drop(peer);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_client_stops_waiting_for_a_server_that_keeps_sending_after_one_second() {
+    let (mut peer, mut client) = raw_client(Config::DEFAULT.with_close_timeout(Some(SECS(10))));
+    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
+    client.recv().await.unwrap().unwrap();
+    let start = Instant::now();
+    let (end, ()) = tokio::join!(client.recv(), async {
+        let mut reply = [0u8; 8];
+        peer.read_exact(&mut reply).await.unwrap();
+        // Junk every 10 ms, never a close: the client must not wait past its bound.
+        loop {
+            if peer.write_all(&[0u8; 64]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let mut sink = [0u8; 64];
+            if let Ok(Ok(0)) = timeout(Duration::ZERO, peer.read(&mut sink)).await {
+                break; // the client closed its side
+            }
+        }
+    });
+    assert!(end.is_none());
+    let waited = start.elapsed();
+    assert!(
+        waited >= SECS(1) && waited < Duration::from_millis(1100),
+        "{waited:?}"
+    );
+}

@@ -174,3 +174,56 @@ fn an_idle_connection_holds_no_input_buffer_after_reads() {
     drop(room);
     assert_eq!(server.input_capacity(), 0);
 }
+
+#[test]
+fn a_short_read_into_a_fresh_buffer_is_kept_in_a_buffer_of_its_size() {
+    // A 10-byte message the application may keep must not hold a whole read buffer.
+    let wire = client_wire(&[payload(10, 8)]);
+    let mut server = Connection::server(Config::default());
+    let mut room = server.read_room(65_536).unwrap();
+    assert!(room.remaining() >= 65_536);
+    room.buf_mut().put_slice(&wire);
+    server.commit_read(room).unwrap();
+    assert!(
+        server.input_capacity() <= 64,
+        "{} bytes held for a {}-byte read",
+        server.input_capacity(),
+        wire.len()
+    );
+    assert_eq!(
+        drain(&mut server),
+        vec![Event::Binary(payload(10, 8).into())]
+    );
+}
+
+#[test]
+fn the_size_hint_ends_when_a_read_begins_with_a_short_frame() {
+    let large = client_wire(&[payload(65_536, 9)]);
+    let short = client_wire(&[payload(100, 10)]);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    read_once(&mut server, &large, &mut at, 65_536);
+    read_once(&mut server, &large, &mut at, 65_536);
+    assert_eq!(drain(&mut server).len(), 1);
+    // The next fresh read expects another large frame...
+    let mut room = server.read_room(65_536).unwrap();
+    assert!(room.remaining() >= large.len(), "{}", room.remaining());
+    // ...but a short one arrives: from then on, reads are of the size asked for again.
+    room.buf_mut().put_slice(&short);
+    server.commit_read(room).unwrap();
+    assert_eq!(
+        drain(&mut server),
+        vec![Event::Binary(payload(100, 10).into())]
+    );
+    assert_eq!(server.read_room(65_536).unwrap().remaining(), 65_536);
+}
+
+#[test]
+fn bytes_read_after_end_of_input_are_refused() {
+    let wire = client_wire(&[payload(10, 11)]);
+    let mut server = Connection::server(Config::default());
+    let mut room = server.read_room(64).unwrap();
+    room.buf_mut().put_slice(&wire);
+    server.feed_eof();
+    assert_eq!(server.commit_read(room), Err(FeedError::AfterEof));
+}

@@ -18,6 +18,11 @@ use crate::frame::{FrameHeader, HeaderDecode};
 /// would.
 const READ_TO_FRAME_END: usize = 16 * 1024;
 
+/// A read of at most this many bytes into a fresh buffer is copied into a buffer of its own
+/// size when it is given back, so that a short message the application keeps holds a few
+/// bytes rather than the whole read buffer (as with [`Connection::feed`]'s copy).
+const SHORT_READ: usize = 4096;
+
 /// Free room at the end of a connection's input buffer, lent by
 /// [`Connection::read_room`] for a read straight into it, and given back with
 /// [`Connection::commit_read`]. It owns its part of the buffer, so the bytes already fed
@@ -57,7 +62,9 @@ impl Connection {
     ///
     /// The room takes at most `read_size` bytes (at least 1), fewer when the frame being
     /// received is large and needs fewer to end (so that it ends at the end of its buffer),
-    /// and never more than the input limit allows. Refused like [`feed`](Self::feed): with
+    /// and never more than the input limit allows. The one exception: into an empty input
+    /// buffer, after a large frame, a read takes a whole frame as long as that one (up to four
+    /// read sizes), until a read begins with a short frame. Refused like [`feed`](Self::feed): with
     /// [`FeedError::BufferFull`] when the input is at its limit (poll first), with
     /// [`FeedError::AfterEof`] after [`feed_eof`](Self::feed_eof).
     pub fn read_room(&mut self, read_size: usize) -> Result<ReadRoom, FeedError> {
@@ -128,25 +135,46 @@ impl Connection {
         }
         self.check_feed(buf.len())?;
         self.settle();
-        if self.accepts_input() {
+        if !self.accepts_input() {
+            return Ok(());
+        }
+        if self.input.is_empty() && buf.len() <= SHORT_READ && buf.capacity() > 2 * buf.len() {
+            // A short read into a fresh buffer: copied into its own size (see `SHORT_READ`).
+            self.input = BytesMut::from(&buf[..]);
+        } else {
             self.input.unsplit(buf);
         }
+        if self.config.read_hint != 0
+            && self
+                .head_frame()
+                .is_some_and(|(_, total)| total < READ_TO_FRAME_END)
+        {
+            // A read began with a short frame: forget the last large one.
+            self.config.read_hint = 0;
+        }
         Ok(())
+    }
+
+    /// The frame at the head of the input, once its header is complete: its payload length and
+    /// its whole length (header and payload).
+    fn head_frame(&self) -> Option<(u64, usize)> {
+        let HeaderDecode::Complete { header, header_len } =
+            FrameHeader::decode(&self.input, self.config.require_minimal_length).ok()?
+        else {
+            return None;
+        };
+        let total = header_len.checked_add(usize::try_from(header.payload_len).ok()?)?;
+        Some((header.payload_len, total))
     }
 
     /// The frame at the head of the input, if its header is complete and the frame is not:
     /// its whole length and the bytes it still needs. `None` for a frame the limits refuse
     /// (polling reports that).
     fn head_frame_missing(&self) -> Option<(usize, usize)> {
-        let HeaderDecode::Complete { header, header_len } =
-            FrameHeader::decode(&self.input, self.config.require_minimal_length).ok()?
-        else {
-            return None;
-        };
-        if header.payload_len > self.config.max_frame_size {
+        let (payload_len, total) = self.head_frame()?;
+        if payload_len > self.config.max_frame_size {
             return None;
         }
-        let total = header_len.checked_add(usize::try_from(header.payload_len).ok()?)?;
         let missing = total.checked_sub(self.input.len()).filter(|&m| m > 0)?;
         Some((total, missing))
     }
