@@ -144,6 +144,14 @@ impl RecvState {
         Error::Timeout { kind, after }
     }
 
+    /// Whether the final bound ([`CLOSE_WRITE_BOUND`](crate::timers::CLOSE_WRITE_BOUND), from
+    /// the first call) has passed; registers its waker when not. Never without timers.
+    fn linger_over(&mut self, cx: &mut Context<'_>) -> bool {
+        self.timers
+            .as_deref_mut()
+            .is_some_and(|t| t.poll_linger(cx).is_ready())
+    }
+
     /// A client whose close handshake finished waits for the server to close the TCP
     /// connection first. RFC 6455 §7.1.1: "the client SHOULD wait for the server to close the
     /// connection but MAY close the connection at any time after sending and receiving a Close
@@ -157,10 +165,7 @@ impl RecvState {
         loop {
             // The bound is checked on every turn, so a peer that keeps sending cannot keep
             // the loop going past it (the sleep's waker is registered here too).
-            let gave_up = self
-                .timers
-                .as_deref_mut()
-                .is_none_or(|t| t.poll_linger(cx).is_ready());
+            let gave_up = self.linger_over(cx);
             let codec = d.codec();
             if gave_up || codec.should_close_transport() {
                 return Poll::Ready(());
@@ -209,11 +214,7 @@ impl RecvState {
                     Poll::Ready(_) => {}
                     // With timers, a peer that reads nothing cannot hold the stream open.
                     Poll::Pending => {
-                        let gave_up = self
-                            .timers
-                            .as_deref_mut()
-                            .is_some_and(|t| t.poll_linger(cx).is_ready());
-                        if !gave_up {
+                        if !self.linger_over(cx) {
                             return Poll::Pending;
                         }
                         d.set_shut_down();
@@ -232,11 +233,7 @@ impl RecvState {
                     // The server closed first (or the bound passed): now our side, within the
                     // same bound.
                     if d.poll_finish(cx, true).is_pending() {
-                        let gave_up = self
-                            .timers
-                            .as_deref_mut()
-                            .is_none_or(|t| t.poll_linger(cx).is_ready());
-                        if !gave_up {
+                        if !self.linger_over(cx) {
                             return Poll::Pending;
                         }
                         d.set_shut_down();

@@ -431,14 +431,25 @@ const SERVER_CLOSE_1000: [u8; 4] = [0x88, 0x02, 0x03, 0xE8];
 /// A client's Close 1000 reply, masked with the zero key.
 const CLIENT_CLOSE_1000: [u8; 8] = [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8];
 
+/// A config with timers (the close timeout), so a client waits for the server's close.
+fn with_timers() -> Config {
+    Config::DEFAULT.with_close_timeout(Some(SECS(10)))
+}
+
+/// A raw client that has received the server's Close 1000 (yielded as the third item).
+async fn after_server_close(
+    config: Config,
+) -> (DuplexStream, WebSocketStream<DuplexStream>, Message) {
+    let (mut peer, mut client) = raw_client(config);
+    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
+    let close = client.recv().await.unwrap().unwrap();
+    (peer, client, close)
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_client_with_timers_waits_for_the_server_to_close_first() {
-    let (mut peer, mut client) = raw_client(Config::DEFAULT.with_close_timeout(Some(SECS(10))));
-    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
-    assert!(matches!(
-        client.recv().await.unwrap().unwrap(),
-        Message::Close(Some(_))
-    ));
+    let (mut peer, mut client, close) = after_server_close(with_timers()).await;
+    assert!(matches!(close, Message::Close(Some(_))));
     let start = Instant::now();
     let (end, ()) = tokio::join!(client.recv(), async {
         let mut reply = [0u8; 8];
@@ -467,9 +478,7 @@ async fn a_client_with_timers_waits_for_the_server_to_close_first() {
 
 #[tokio::test(start_paused = true)]
 async fn a_client_gives_up_waiting_for_the_server_to_close_after_one_second() {
-    let (mut peer, mut client) = raw_client(Config::DEFAULT.with_close_timeout(Some(SECS(10))));
-    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
-    client.recv().await.unwrap().unwrap();
+    let (mut peer, mut client, _) = after_server_close(with_timers()).await;
     let start = Instant::now();
     // The guard only catches a hang; the bound is 1 s of paused time.
     assert!(timeout(SECS(3600), client.recv()).await.unwrap().is_none());
@@ -485,9 +494,7 @@ async fn a_client_gives_up_waiting_for_the_server_to_close_after_one_second() {
 
 #[tokio::test(start_paused = true)]
 async fn a_client_without_timers_ends_right_after_the_close_handshake() {
-    let (mut peer, mut client) = raw_client(Config::DEFAULT);
-    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
-    client.recv().await.unwrap().unwrap();
+    let (peer, mut client, _) = after_server_close(Config::DEFAULT).await;
     let start = Instant::now();
     assert!(client.recv().await.is_none());
     assert_eq!(start.elapsed(), Duration::ZERO);
@@ -496,9 +503,7 @@ async fn a_client_without_timers_ends_right_after_the_close_handshake() {
 
 #[tokio::test(start_paused = true)]
 async fn a_client_stops_waiting_for_a_server_that_keeps_sending_after_one_second() {
-    let (mut peer, mut client) = raw_client(Config::DEFAULT.with_close_timeout(Some(SECS(10))));
-    peer.write_all(&SERVER_CLOSE_1000).await.unwrap();
-    client.recv().await.unwrap().unwrap();
+    let (mut peer, mut client, _) = after_server_close(with_timers()).await;
     let start = Instant::now();
     let (end, ()) = tokio::join!(client.recv(), async {
         let mut reply = [0u8; 8];

@@ -72,49 +72,43 @@ impl Connection {
             return Err(FeedError::AfterEof);
         }
         self.settle();
+        let read_size = read_size.max(1);
         let buffered = self.input.len();
         let limit = self.config.limits().effective_max_buffered_input();
         let room = limit.saturating_sub(buffered);
         if room == 0 {
             return Err(FeedError::BufferFull {
                 buffered,
-                len: read_size.max(1),
+                len: read_size,
                 limit,
             });
         }
-        let read_size = read_size.max(1);
-        let large = READ_TO_FRAME_END.min(read_size / 4);
-        let max = if buffered == 0 {
-            // A fresh buffer: one read for a whole frame as long as the last one, if that was
-            // large.
-            read_size.max(usize::from(self.config.read_hint) * 16)
-        } else {
-            let head = self.head_frame_missing();
-            // Remembered up to a few reads' worth (and 1 MiB): a peer's one huge frame does
-            // not make every later read allocate that much.
-            self.config.read_hint = match head {
-                Some((total, _)) if total >= large => {
-                    let hint = total.min(read_size.saturating_mul(4)).div_ceil(16);
-                    u16::try_from(hint).unwrap_or(u16::MAX)
-                }
-                _ => 0,
-            };
-            match head {
-                // Never more than one read's worth: a declared length alone allocates nothing.
-                Some((total, missing)) if total >= large => missing.min(read_size),
-                _ => read_size,
-            }
-        }
-        .min(room);
         if buffered == 0 {
-            // A fresh buffer, with room beyond the read for the end of a large frame that
-            // this read will start (so that it needs no second buffer).
+            // A fresh buffer: one read for a whole frame as long as the last one, if that was
+            // large, with room beyond the read for the end of a large frame that this read
+            // will start (so that it needs no second buffer).
+            let max = read_size
+                .max(usize::from(self.config.read_hint) * 16)
+                .min(room);
             let mut buf = core::mem::take(&mut self.input);
             if buf.capacity() < max {
                 buf = BytesMut::with_capacity(max.saturating_add(max / 2).min(room));
             }
             return Ok(ReadRoom { buf, max });
         }
+        let large = READ_TO_FRAME_END.min(read_size / 4);
+        let (hint, max) = match self.head_frame_missing() {
+            // Never more than one read's worth: a declared length alone allocates nothing.
+            // The hint is remembered up to a few reads' worth (and 1 MiB): a peer's one huge
+            // frame does not make every later read allocate that much.
+            Some((total, missing)) if total >= large => (
+                total.min(read_size.saturating_mul(4)).div_ceil(16),
+                missing.min(read_size),
+            ),
+            _ => (0, read_size),
+        };
+        self.config.read_hint = u16::try_from(hint).unwrap_or(u16::MAX);
+        let max = max.min(room);
         if self.input.capacity() - buffered < max {
             self.input.reserve(max);
         }
