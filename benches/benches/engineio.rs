@@ -1,5 +1,6 @@
-//! Engine.io v3 payload and packet codecs, pushwire side by side with engineioxide-core 0.2
-//! (feature `v3`), the Rust implementation behind socketioxide.
+//! Engine.io payload and packet codecs, revisions 3 (`eio3_*`) and 4 (`eio4_*`), pushwire side
+//! by side with engineioxide-core 0.2 (feature `v3` adds its revision 3 codecs), the Rust
+//! implementation behind socketioxide.
 //!
 //! Every function decodes or encodes the same input and returns what it got (packet count
 //! and message bytes, or the encoded bytes); the results are compared once before timing so
@@ -22,10 +23,10 @@ use engineioxide_core::{payload, Packet as XPacket, PacketBuf, ProtocolVersion, 
 use futures::executor::block_on;
 use futures::stream::{self, StreamExt};
 use http_body_util::Full;
-use pushwire_benches::{eio3_text_payload, eio3_tick_packets};
+use pushwire_benches::{eio3_text_payload, eio3_tick_packets, eio4_text_payload};
 use pushwire_engineio::{
-    decode_text_payload, encode_payload, EncodedPayload, Limits, Packet, PacketData, PacketType,
-    WsMessage,
+    decode_text_payload, encode_payload, v4, EncodedPayload, Limits, Packet, PacketData,
+    PacketType, WsMessage,
 };
 use std::hint::black_box;
 
@@ -242,11 +243,185 @@ fn eio3_packet_decode(c: &mut Criterion) {
     g.finish();
 }
 
+// ---- revision 4 ------------------------------------------------------------------------
+//
+// The same 1,000 tick packets; the payload joins them with the record separator `\x1e`.
+
+#[inline(never)]
+fn pushwire_eio4_payload_decode(body: &Bytes) -> Count {
+    let mut n = (0, 0);
+    for p in v4::decode_payload(body.clone(), Limits::DEFAULT) {
+        count_pushwire(&mut n, &p.expect("valid payload"));
+    }
+    n
+}
+
+#[inline(never)]
+fn engineioxide_eio4_payload_decode(body: &Bytes) -> Count {
+    block_on(async {
+        let packets = payload::decoder(
+            Full::new(body.clone()),
+            None,
+            ProtocolVersion::V4,
+            MAX_PAYLOAD,
+        );
+        let mut packets = std::pin::pin!(packets);
+        let mut n = (0, 0);
+        while let Some(p) = packets.next().await {
+            count_engineioxide(&mut n, &p.expect("valid payload"));
+        }
+        n
+    })
+}
+
+fn eio4_payload_decode_check(body: &Bytes, packets: usize) {
+    let expected = pushwire_eio4_payload_decode(body);
+    assert_eq!(expected.0, packets);
+    assert_eq!(
+        engineioxide_eio4_payload_decode(body),
+        expected,
+        "engineioxide"
+    );
+}
+
+fn eio4_payload_decode(c: &mut Criterion) {
+    let body = Bytes::from(eio4_text_payload(1000));
+    eio4_payload_decode_check(&body, 1000);
+    let mut g = c.benchmark_group("eio4_payload_decode");
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("pushwire", |b| {
+        b.iter(|| pushwire_eio4_payload_decode(black_box(&body)))
+    });
+    g.bench_function("engineioxide", |b| {
+        b.iter(|| engineioxide_eio4_payload_decode(black_box(&body)))
+    });
+    g.finish();
+}
+
+/// As `eio3_payload_decode_scaling`: the per-packet rate at 10, 100 and 1,000 packets.
+fn eio4_payload_decode_scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("eio4_payload_decode_scaling");
+    for n in [10, 100, 1000] {
+        let body = Bytes::from(eio4_text_payload(n));
+        eio4_payload_decode_check(&body, n);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("pushwire", n), &body, |b, body| {
+            b.iter(|| pushwire_eio4_payload_decode(black_box(body)))
+        });
+        g.bench_with_input(BenchmarkId::new("engineioxide", n), &body, |b, body| {
+            b.iter(|| engineioxide_eio4_payload_decode(black_box(body)))
+        });
+    }
+    g.finish();
+}
+
+#[inline(never)]
+fn pushwire_eio4_payload_encode(packets: &[Packet]) -> String {
+    v4::payload_to_string(packets)
+}
+
+#[inline(never)]
+fn engineioxide_eio4_payload_encode(packets: Vec<PacketBuf>) -> Bytes {
+    block_on(payload::encoder(
+        stream::iter(packets),
+        ProtocolVersion::V4,
+        false,
+        u64::MAX,
+    ))
+    .data
+}
+
+fn eio4_payload_encode(c: &mut Criterion) {
+    let texts = eio3_tick_packets(1000);
+    let ours: Vec<Packet> = texts.iter().map(|t| Packet::message(&t[1..])).collect();
+    let theirs: Vec<PacketBuf> = texts
+        .iter()
+        .map(|t| PacketBuf::from_elem(XPacket::Message(Str::from(t[1..].to_owned())), 1))
+        .collect();
+    let expected = pushwire_eio4_payload_encode(&ours);
+    assert_eq!(expected, eio4_text_payload(1000));
+    assert_eq!(
+        engineioxide_eio4_payload_encode(theirs.clone()),
+        expected.as_bytes(),
+        "engineioxide"
+    );
+    let mut g = c.benchmark_group("eio4_payload_encode");
+    g.throughput(Throughput::Bytes(expected.len() as u64));
+    g.bench_function("pushwire", |b| {
+        b.iter(|| pushwire_eio4_payload_encode(black_box(&ours)))
+    });
+    g.bench_function("engineioxide", |b| {
+        b.iter_batched(
+            || theirs.clone(),
+            engineioxide_eio4_payload_encode,
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+/// Owned WebSocket text messages, as for revision 3.
+#[inline(never)]
+fn pushwire_eio4_packet_decode(texts: Vec<String>) -> Count {
+    let mut n = (0, 0);
+    for t in texts {
+        count_pushwire(
+            &mut n,
+            &v4::packet_from_ws_message(WsMessage::Text(t)).expect("valid packet"),
+        );
+    }
+    n
+}
+
+#[inline(never)]
+fn engineioxide_eio4_packet_decode(texts: Vec<String>) -> Count {
+    let mut n = (0, 0);
+    for t in texts {
+        count_engineioxide(
+            &mut n,
+            &XPacket::parse(ProtocolVersion::V4, t).expect("valid packet"),
+        );
+    }
+    n
+}
+
+fn eio4_packet_decode(c: &mut Criterion) {
+    let texts = eio3_tick_packets(1000);
+    let expected = pushwire_eio4_packet_decode(texts.clone());
+    assert_eq!(expected.0, 1000);
+    assert_eq!(
+        engineioxide_eio4_packet_decode(texts.clone()),
+        expected,
+        "engineioxide"
+    );
+    let mut g = c.benchmark_group("eio4_packet_decode");
+    g.throughput(Throughput::Elements(texts.len() as u64));
+    g.bench_function("pushwire", |b| {
+        b.iter_batched(
+            || texts.clone(),
+            pushwire_eio4_packet_decode,
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("engineioxide", |b| {
+        b.iter_batched(
+            || texts.clone(),
+            engineioxide_eio4_packet_decode,
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     eio3_payload_decode,
     eio3_payload_encode,
     eio3_packet_decode,
-    eio3_payload_decode_scaling
+    eio3_payload_decode_scaling,
+    eio4_payload_decode,
+    eio4_payload_encode,
+    eio4_packet_decode,
+    eio4_payload_decode_scaling
 );
 criterion_main!(benches);

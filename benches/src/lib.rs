@@ -69,6 +69,12 @@ pub fn eio3_text_payload(n: usize) -> String {
     out
 }
 
+/// The `eio4_payload_decode` input: a revision 4 text payload of `n` tick packets joined
+/// by the record separator `\x1e`, written here without any Engine.io library.
+pub fn eio4_text_payload(n: usize) -> String {
+    eio3_tick_packets(n).join("\x1e")
+}
+
 /// A deterministic sequence of WebSocket masking keys (an LCG), so runs compare like with like.
 pub fn ws_mask_keys(n: usize) -> Vec<[u8; 4]> {
     let mut x: u32 = 0x9e37_79b9;

@@ -14,6 +14,7 @@ use crate::config::Limits;
 use crate::error::{FeedError, PayloadError};
 use crate::packet::Packet;
 use crate::sink::{BufSink, Sink};
+use crate::utf16::find_byte;
 
 /// The record separator between the packets of a payload.
 pub const SEPARATOR: u8 = 0x1e;
@@ -148,10 +149,7 @@ impl PayloadDecoder {
             State::Done => return Ok(None),
             State::Open => {}
         }
-        let found = self.body.buf[self.scan..]
-            .iter()
-            .position(|&b| b == SEPARATOR)
-            .map(|i| self.scan + i);
+        let found = find_byte(&self.body.buf[self.scan..], SEPARATOR).map(|i| self.scan + i);
         let (len, last) = match found {
             Some(i) => (i, false),
             None => {
