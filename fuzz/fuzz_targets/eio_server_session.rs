@@ -211,12 +211,27 @@ fuzz_target!(|input: (bool, Vec<Op>)| {
                 closed.insert(sid);
             }
         }
-        if let Some(t) = server.poll_timeout() {
-            let _ = t;
-        }
+        check_deadlines(&server, now);
     }
     server.handle_timeout(now);
+    check_deadlines(&server, now);
     if let Some(t) = server.poll_timeout() {
         assert!(t > now, "deadline in the past after handle_timeout");
     }
 });
+
+/// The server's deadline index agrees with a scan of every session: the earliest deadline,
+/// and the sessions due at `now` (each once).
+fn check_deadlines<S: server::SidSource>(server: &Server<S>, now: Instant) {
+    let deadline = |sid: &str| server.session(sid).and_then(|s| s.poll_timeout());
+    let first = server.sids().filter_map(deadline).min();
+    assert_eq!(server.poll_timeout(), first, "poll_timeout against a scan");
+    let mut want: Vec<&str> = server
+        .sids()
+        .filter(|sid| deadline(sid).is_some_and(|t| t <= now))
+        .collect();
+    let mut got: Vec<&str> = server.due_sessions(now).collect();
+    want.sort_unstable();
+    got.sort_unstable();
+    assert_eq!(got, want, "due_sessions against a scan");
+}

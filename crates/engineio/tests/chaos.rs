@@ -223,6 +223,19 @@ impl Net {
         self.client.handle_timeout(self.now);
         self.server.handle_timeout(self.now);
         self.collect();
+        // The server's deadline index agrees with a scan of its sessions.
+        let deadline = |sid: &str| self.server.session(sid).and_then(|s| s.poll_timeout());
+        let first = self.server.sids().filter_map(deadline).min();
+        assert_eq!(
+            self.server.poll_timeout(),
+            first,
+            "poll_timeout against a scan"
+        );
+        assert_eq!(
+            self.server.due_sessions(self.now).count(),
+            0,
+            "all due handled"
+        );
     }
 
     /// Delivers everything in flight, fairly, until nothing moves.

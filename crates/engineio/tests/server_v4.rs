@@ -422,3 +422,77 @@ fn a_closing_session_sends_no_more_pings() {
     // The GET gets the close packet, not a ping.
     assert_eq!(body(&poll_now(&mut s, 25_001)), "1");
 }
+
+/// The earliest deadline and the due sessions, as a scan of every session finds them.
+fn scan(
+    s: &Srv,
+    now: pushwire_engineio::Instant,
+) -> (Option<pushwire_engineio::Instant>, Vec<String>) {
+    let due = |sid: &&str| s.session(sid).and_then(|x| x.poll_timeout());
+    let first = s.sids().filter_map(|sid| due(&sid)).min();
+    let mut due: Vec<String> = s
+        .sids()
+        .filter(|sid| due(sid).is_some_and(|t| t <= now))
+        .map(String::from)
+        .collect();
+    due.sort();
+    (first, due)
+}
+
+fn indexed(
+    s: &Srv,
+    now: pushwire_engineio::Instant,
+) -> (Option<pushwire_engineio::Instant>, Vec<String>) {
+    let mut due: Vec<String> = s.due_sessions(now).map(String::from).collect();
+    due.sort();
+    (s.poll_timeout(), due)
+}
+
+#[test]
+fn deadlines_are_indexed_and_only_due_sessions_are_visited() {
+    // Three sessions opened 100 ms apart, pinged every 300 ms.
+    let mut s = server_with(
+        server::Config::DEFAULT
+            .with_allow_eio4(true)
+            .with_ping_interval(std::time::Duration::from_millis(300))
+            .with_ping_timeout(std::time::Duration::from_millis(200)),
+    );
+    for t in [0, 100, 200] {
+        let r = respond(s.handle_request(ms(t), &get("EIO=4&transport=polling")));
+        assert_eq!(r.status, 200);
+        // Before the events are taken, the new session is asked directly.
+        assert_eq!(s.poll_timeout(), Some(ms(300)));
+        assert_eq!(indexed(&s, ms(t)), scan(&s, ms(t)));
+        let _ = events(&mut s);
+        assert_eq!(s.poll_timeout(), Some(ms(300)), "from the index");
+    }
+    // At 300 only sid1 is due: its ping is queued, the others get nothing.
+    let due: Vec<&str> = s.due_sessions(ms(300)).collect();
+    assert_eq!(due, ["sid1"]);
+    s.handle_timeout(ms(300));
+    assert_eq!(indexed(&s, ms(300)), scan(&s, ms(300)));
+    let _ = events(&mut s);
+    let ping = respond(s.handle_request(ms(300), &get("EIO=4&transport=polling&sid=sid1")));
+    assert_eq!(body(&ping), "2");
+    for sid in ["sid2", "sid3"] {
+        let q = format!("EIO=4&transport=polling&sid={sid}");
+        let held = s.handle_request(ms(300), &get(&q));
+        assert!(matches!(held, Outcome::Hold { .. }), "nothing for {sid}");
+    }
+    // sid1's next deadline is its ping timeout (300 + 200); sid2 pings at 400.
+    assert_eq!(s.poll_timeout(), Some(ms(400)));
+    assert_eq!(indexed(&s, ms(450)), scan(&s, ms(450)));
+    // A pong moves sid1's deadline; the index follows once the events are taken.
+    let r = respond(s.handle_request(ms(350), &post("EIO=4&transport=polling&sid=sid1", b"3")));
+    assert_eq!(r.status, 200);
+    assert_eq!(indexed(&s, ms(650)), scan(&s, ms(650)));
+    let _ = events(&mut s);
+    assert_eq!(indexed(&s, ms(650)), scan(&s, ms(650)));
+    // Closing drops a session from the index with the session.
+    s.close(ms(360), "sid3");
+    let _ = events(&mut s);
+    assert_eq!(indexed(&s, ms(10_000)), scan(&s, ms(10_000)));
+    s.handle_timeout(ms(100_000));
+    let _ = events(&mut s);
+    assert_eq!(indexed(&s, ms(100_000)), scan(&s, ms(100_000)));
+}

@@ -725,3 +725,39 @@ async fn duration_max_heartbeats_and_timeouts_mean_never() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn closing_a_polling_socket_ends_it_at_once_and_the_client_still_gets_close() {
+    let (port, _eio, mut incoming) = serve(Config::DEFAULT).await;
+    let sid = open_v4(port).await;
+    let mut socket = accept(&mut incoming).await;
+    let other = open_v4(port).await;
+    let _other_socket = accept(&mut incoming).await;
+    let target = format!("/engine.io/?EIO=4&transport=polling&sid={sid}");
+    let other_poll = tokio::spawn(async move {
+        let target = format!("/engine.io/?EIO=4&transport=polling&sid={other}");
+        request(port, "GET", &target, &[], b"").await
+    });
+    // A message received, not yet taken; no GET of this session is held.
+    let r = request(port, "POST", &target, &[], b"4before").await;
+    assert_eq!(r.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    socket.close();
+    // The socket ends at once (not at the client's next GET, nor after the 30 s
+    // close_timeout), after the message it had received.
+    assert_eq!(
+        recv(&mut socket).await,
+        Some(PacketData::Text("before".into()))
+    );
+    assert_eq!(recv(&mut socket).await, None);
+    assert_eq!(socket.close_reason(), Some(CloseReason::ForcedClose));
+    // The client's next GET still gets the close packet, and then the session is gone.
+    let r = request(port, "GET", &target, &[], b"").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(&r.body[..], b"1");
+    let r = request(port, "GET", &target, &[], b"").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // The other session's held GET was not answered by any of this.
+    assert!(!other_poll.is_finished());
+    other_poll.abort();
+}

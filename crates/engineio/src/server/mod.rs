@@ -151,6 +151,14 @@ pub struct Server<S> {
     /// costs nothing per other session (a broadcast to `n` sessions is `n` sends, each
     /// followed by a poll).
     touched: BTreeSet<String>,
+    /// The sessions' deadlines, earliest first, as they were when each session was last
+    /// indexed. A touched session's entry may be out of date (a call may have moved its
+    /// deadline): [`Server::poll_timeout`] asks touched sessions themselves and skips their
+    /// entries, and a session is indexed again when [`Server::poll_event`] or
+    /// [`Server::handle_timeout`] is done with it. So neither scans every session.
+    deadlines: BTreeSet<(Instant, String)>,
+    /// The entry of each session in `deadlines`.
+    indexed: BTreeMap<String, Instant>,
 }
 
 impl<S: SidSource> Server<S> {
@@ -161,6 +169,8 @@ impl<S: SidSource> Server<S> {
             sessions: BTreeMap::new(),
             sids,
             touched: BTreeSet::new(),
+            deadlines: BTreeSet::new(),
+            indexed: BTreeMap::new(),
         }
     }
 
@@ -407,8 +417,24 @@ impl<S: SidSource> Server<S> {
                 }
             }
             self.touched.remove(&sid);
+            self.index(&sid);
         }
         None
+    }
+
+    /// Puts session `sid`'s deadline (or its absence) in the index.
+    fn index(&mut self, sid: &str) {
+        let due = self.sessions.get(sid).and_then(Session::poll_timeout);
+        if self.indexed.get(sid) == due.as_ref() {
+            return;
+        }
+        if let Some(old) = self.indexed.remove(sid) {
+            self.deadlines.remove(&(old, String::from(sid)));
+        }
+        if let Some(t) = due {
+            self.deadlines.insert((t, String::from(sid)));
+            self.indexed.insert(String::from(sid), t);
+        }
     }
 
     /// Notes that every session may have events (after a call that reaches them all).
@@ -416,20 +442,57 @@ impl<S: SidSource> Server<S> {
         self.touched = self.sessions.keys().cloned().collect();
     }
 
-    /// The earliest deadline of all sessions.
+    /// The earliest deadline of all sessions. Costs the sessions touched since the last
+    /// [`Server::poll_event`] drained, not all sessions.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions
-            .values()
-            .filter_map(Session::poll_timeout)
-            .min()
+        let indexed = self
+            .deadlines
+            .iter()
+            .find(|(_, sid)| !self.touched.contains(sid))
+            .map(|&(t, _)| t);
+        let touched = self
+            .touched
+            .iter()
+            .filter_map(|sid| self.sessions.get(sid)?.poll_timeout())
+            .min();
+        match (indexed, touched) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Applies every session's deadlines due at `now`.
+    /// Ids of the sessions with a deadline due at `now`: those [`Server::handle_timeout`]
+    /// will act on (an I/O layer wakes their transports afterwards, and no other).
+    pub fn due_sessions(&self, now: Instant) -> impl Iterator<Item = &str> {
+        let indexed = self
+            .deadlines
+            .iter()
+            .take_while(move |&&(t, _)| t <= now)
+            .map(|(_, sid)| sid.as_str())
+            .filter(|sid| !self.touched.contains(*sid));
+        let touched = self
+            .touched
+            .iter()
+            .filter(move |sid| {
+                self.sessions
+                    .get(sid.as_str())
+                    .and_then(Session::poll_timeout)
+                    .is_some_and(|t| t <= now)
+            })
+            .map(String::as_str);
+        indexed.chain(touched)
+    }
+
+    /// Applies the deadlines due at `now` (in the sessions [`Server::due_sessions`] lists;
+    /// the others are not visited).
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.touch_all();
-        for s in self.sessions.values_mut() {
-            s.handle_timeout(now);
+        let due: Vec<String> = self.due_sessions(now).map(String::from).collect();
+        for sid in &due {
+            if let Some(s) = self.sessions.get_mut(sid) {
+                s.handle_timeout(now);
+            }
+            self.touched.insert(sid.clone());
         }
     }
 }

@@ -179,10 +179,10 @@ impl EngineIo {
                 handler,
                 members: HashMap::new(),
                 ws: HashMap::new(),
+                polls: HashMap::new(),
                 accept,
                 query: None,
             }),
-            changed: Notify::new(),
             timer: Arc::new(Notify::new()),
             timer_started: AtomicBool::new(false),
             clock: crate::clock::Clock::new(),
@@ -220,6 +220,7 @@ impl EngineIo {
         let now = self.shared.now();
         for sid in &sids {
             inner.server.close(now, sid);
+            Shared::forget(&mut inner, sid);
         }
         self.shared.pump(&mut inner);
         sids.len()
@@ -294,7 +295,7 @@ impl EngineIo {
         if let Some(sid) = sid {
             let mut inner = self.shared.lock();
             inner.server.close(self.shared.now(), &sid);
-            self.shared.pump(&mut inner);
+            self.shared.pump_for(&mut inner, Some(&sid), true);
         }
     }
 
@@ -412,7 +413,7 @@ impl EngineIo {
                                 Err(_) => {
                                     let mut inner = shared.lock();
                                     inner.server.handle_ws_closed(shared.now(), &sid);
-                                    shared.pump(&mut inner);
+                                    shared.pump_for(&mut inner, Some(&sid), true);
                                 }
                             }
                         });
@@ -421,7 +422,7 @@ impl EngineIo {
                     Err(_) => {
                         let mut inner = shared.lock();
                         inner.server.handle_ws_closed(shared.now(), &sid);
-                        shared.pump(&mut inner);
+                        shared.pump_for(&mut inner, Some(&sid), true);
                         plain(StatusCode::BAD_REQUEST, "cannot accept\n")
                     }
                 }

@@ -85,6 +85,9 @@ pub(super) struct Inner {
     pub(super) members: HashMap<String, Member>,
     /// The websocket tasks, by sid, to wake when their session has output.
     pub(super) ws: HashMap<String, Arc<Notify>>,
+    /// The held long-poll GETs, by sid (at most one per session: the server refuses a
+    /// second), to wake when their session has output.
+    pub(super) polls: HashMap<String, Arc<Notify>>,
     pub(super) accept: mpsc::Sender<Socket>,
     /// The query of the request being handled, for the session it may open.
     pub(super) query: Option<String>,
@@ -92,8 +95,6 @@ pub(super) struct Inner {
 
 pub(super) struct Shared {
     pub(super) inner: Mutex<Inner>,
-    /// Signalled after every change, for held polls.
-    pub(super) changed: Notify,
     /// Wakes the timer task (a deadline may have moved, or the endpoint is gone).
     pub(super) timer: Arc<Notify>,
     pub(super) timer_started: AtomicBool,
@@ -116,36 +117,61 @@ impl Shared {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes the server's events to the sockets, then wakes the held polls, the websocket
-    /// tasks and the timer.
+    /// Takes the server's events to the sockets, then wakes every held poll, every
+    /// websocket task and the timer: after a change that may concern any session (a
+    /// broadcast, closing them all).
     pub(super) fn pump(self: &Arc<Self>, inner: &mut Inner) {
         let _ = self.take_events(inner);
-        self.changed.notify_waiters();
-        for wake in inner.ws.values() {
-            wake.notify_one();
-        }
+        Self::wake_all(inner);
         self.timer.notify_one();
     }
 
+    /// Wakes the transport of session `sid`: its websocket task or its held poll. Both
+    /// hold a permit when not waiting, so a wake-up given before they wait is not lost.
+    fn wake(inner: &Inner, sid: &str) {
+        if let Some(wake) = inner.ws.get(sid) {
+            wake.notify_one();
+        }
+        if let Some(wake) = inner.polls.get(sid) {
+            wake.notify_one();
+        }
+    }
+
+    fn wake_all(inner: &Inner) {
+        for wake in inner.ws.values().chain(inner.polls.values()) {
+            wake.notify_one();
+        }
+    }
+
     /// [`Shared::pump`] after a change that can only have given output to session `sid`
-    /// (a message queued for it, its own request or websocket message handled): wakes its
-    /// websocket task alone, and the timer task only when `timer` (a deadline may have come
-    /// earlier: a new session, an upgrade probe). Waking every websocket task after each
-    /// send made a broadcast to `n` websocket sessions cost `n²` wake-ups, each taking this
-    /// lock (measured: 941 µs per receipt at 10,000 sockets, 44 µs at 1,000).
+    /// (a message queued for it, its own request or websocket message handled, its close):
+    /// wakes its transport alone (websocket task or held poll), and the timer task only
+    /// when `timer` (a deadline may have come earlier: a new session, an upgrade probe, a
+    /// close). Waking every websocket task after each send made a broadcast to `n`
+    /// websocket sessions cost `n²` wake-ups, each taking this lock (measured: 941 µs per
+    /// receipt at 10,000 sockets, 44 µs at 1,000); held polls were woken all at once the
+    /// same way until the per-session `polls` map.
     pub(super) fn pump_for(self: &Arc<Self>, inner: &mut Inner, sid: Option<&str>, timer: bool) {
         // A message handed to the endpoint's [`Handler`] may have queued output for any
         // session (the demo's chat sends each message to everybody): wake them all then.
         if self.take_events(inner) {
-            for wake in inner.ws.values() {
-                wake.notify_one();
-            }
-        } else if let Some(wake) = sid.and_then(|sid| inner.ws.get(sid)) {
-            wake.notify_one();
+            Self::wake_all(inner);
+        } else if let Some(sid) = sid {
+            Self::wake(inner, sid);
         }
-        self.changed.notify_waiters();
         if timer {
             self.timer.notify_one();
+        }
+    }
+
+    /// Closes session `sid` for the application at once: a [`Socket`] closed by its owner
+    /// (or by [`super::EngineIo::close_all`]) ends its `recv` after the messages already
+    /// received, with [`CloseReason::ForcedClose`], even while the session still waits to
+    /// hand the client its `close` packet (a polling client between two GETs: up to the
+    /// next GET, or `close_timeout`, 30 s by default, as engine.io waits).
+    pub(super) fn forget(inner: &mut Inner, sid: &str) {
+        if let Some(m) = inner.members.remove(sid) {
+            let _ = m.reason.set(CloseReason::ForcedClose);
         }
     }
 
@@ -226,8 +252,17 @@ pub(super) async fn timer(shared: Weak<Shared>, wake: Arc<Notify>) {
             let mut inner = shared.lock();
             let now = shared.now();
             if inner.server.poll_timeout().is_some_and(|t| t <= now) {
+                // Only the sessions with a deadline due are visited, and only their
+                // transports are woken (a ping queued, a close): not every session's.
+                let due: Vec<String> = inner.server.due_sessions(now).map(String::from).collect();
                 inner.server.handle_timeout(now);
-                shared.pump(&mut inner);
+                if shared.take_events(&mut inner) {
+                    Shared::wake_all(&inner);
+                } else {
+                    for sid in &due {
+                        Shared::wake(&inner, sid);
+                    }
+                }
             }
             // A deadline too far to represent (a huge `ping_interval`) is never reached.
             shared.clock.deadline(inner.server.poll_timeout())

@@ -119,11 +119,17 @@ impl Socket {
         self.send(PacketData::Binary(data.into()))
     }
 
-    /// Closes the session (a `close` packet goes to the client after what is queued).
+    /// Closes the session (a `close` packet goes to the client after what is queued). For
+    /// this `Socket` the session is closed at once: [`Socket::recv`] returns the messages
+    /// already received, then `None`, and [`Socket::close_reason`] is
+    /// [`CloseReason::ForcedClose`], without waiting for the client to fetch the `close`
+    /// packet (a polling client between two requests, or gone: up to the server's
+    /// `close_timeout`).
     pub fn close(&self) {
         let mut inner = self.shared.lock();
         inner.server.close(self.shared.now(), &self.sid);
-        self.shared.pump(&mut inner);
+        Shared::forget(&mut inner, &self.sid);
+        self.shared.pump_for(&mut inner, Some(&self.sid), true);
     }
 
     /// Why the session closed, once it has.

@@ -19,17 +19,26 @@ use crate::{Error, Message};
 pub(super) struct Held {
     shared: Arc<Shared>,
     sid: String,
+    /// Woken when the session may have the answer (registered in `Inner::polls`).
+    wake: Arc<Notify>,
     answered: bool,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
+        let mut inner = self.shared.lock();
+        if inner
+            .polls
+            .get(&self.sid)
+            .is_some_and(|w| Arc::ptr_eq(w, &self.wake))
+        {
+            inner.polls.remove(&self.sid);
+        }
         if !self.answered {
-            let mut inner = self.shared.lock();
             inner
                 .server
                 .handle_get_aborted(self.shared.now(), &self.sid);
-            self.shared.pump(&mut inner);
+            self.shared.pump_for(&mut inner, Some(&self.sid), true);
         }
     }
 }
@@ -41,8 +50,13 @@ impl EngineIo {
         let mut held = Held {
             shared: Arc::clone(shared),
             sid,
+            wake: Arc::new(Notify::new()),
             answered: false,
         };
+        shared
+            .lock()
+            .polls
+            .insert(held.sid.clone(), Arc::clone(&held.wake));
         // The session answers on its own within a heartbeat (a ping, or the close on a
         // timeout); the cap only guards against a bug here.
         let engine = &shared.config.engine;
@@ -53,10 +67,9 @@ impl EngineIo {
                 .saturating_add(engine.ping_timeout.saturating_mul(2)),
         );
         loop {
-            // Registered before looking, so a change made in between is not missed.
-            let changed = shared.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
+            // `notify_one` leaves a permit when nobody waits: a wake-up given between the
+            // look below and the wait is not missed.
+            let changed = held.wake.notified();
             {
                 let mut inner = shared.lock();
                 if let Some(r) = inner.server.poll_http_response(&held.sid) {
@@ -143,5 +156,5 @@ pub(super) async fn websocket(mut ws: HyperWebSocket, shared: Arc<Shared>, sid: 
     let mut inner = shared.lock();
     inner.ws.remove(&sid);
     inner.server.handle_ws_closed(shared.now(), &sid);
-    shared.pump(&mut inner);
+    shared.pump_for(&mut inner, Some(&sid), true);
 }
