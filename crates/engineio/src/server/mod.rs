@@ -152,13 +152,12 @@ pub struct Server<S> {
     /// followed by a poll).
     touched: BTreeSet<String>,
     /// The sessions' deadlines, earliest first, as they were when each session was last
-    /// indexed. A touched session's entry may be out of date (a call may have moved its
-    /// deadline): [`Server::poll_timeout`] asks touched sessions themselves and skips their
-    /// entries, and a session is indexed again when [`Server::poll_event`] or
-    /// [`Server::handle_timeout`] is done with it. So neither scans every session.
+    /// indexed (each session keeps its entry's time, `Session::indexed`). A touched
+    /// session's entry may be out of date (a call may have moved its deadline):
+    /// [`Server::poll_timeout`] asks touched sessions themselves and skips their entries,
+    /// and a session is indexed again when [`Server::poll_event`] is done with it. So
+    /// neither scans every session.
     deadlines: BTreeSet<(Instant, String)>,
-    /// The entry of each session in `deadlines`.
-    indexed: BTreeMap<String, Instant>,
 }
 
 impl<S: SidSource> Server<S> {
@@ -170,7 +169,6 @@ impl<S: SidSource> Server<S> {
             sids,
             touched: BTreeSet::new(),
             deadlines: BTreeSet::new(),
-            indexed: BTreeMap::new(),
         }
     }
 
@@ -412,29 +410,26 @@ impl<S: SidSource> Server<S> {
                 if let Some(e) = s.poll_event() {
                     return Some((sid, e));
                 }
-                if s.is_drained_and_closed() {
+                // Indexed again, now that the calls since it was touched are done with it.
+                // The common case (a send, a poll: the deadline unchanged) costs no lookup.
+                let closed = s.is_drained_and_closed();
+                let due = if closed { None } else { s.poll_timeout() };
+                if due != s.indexed {
+                    if let Some(old) = s.indexed.take() {
+                        self.deadlines.remove(&(old, sid.clone()));
+                    }
+                    if let Some(t) = due {
+                        self.deadlines.insert((t, sid.clone()));
+                    }
+                    s.indexed = due;
+                }
+                if closed {
                     self.sessions.remove(&sid);
                 }
             }
             self.touched.remove(&sid);
-            self.index(&sid);
         }
         None
-    }
-
-    /// Puts session `sid`'s deadline (or its absence) in the index.
-    fn index(&mut self, sid: &str) {
-        let due = self.sessions.get(sid).and_then(Session::poll_timeout);
-        if self.indexed.get(sid) == due.as_ref() {
-            return;
-        }
-        if let Some(old) = self.indexed.remove(sid) {
-            self.deadlines.remove(&(old, String::from(sid)));
-        }
-        if let Some(t) = due {
-            self.deadlines.insert((t, String::from(sid)));
-            self.indexed.insert(String::from(sid), t);
-        }
     }
 
     /// Notes that every session may have events (after a call that reaches them all).

@@ -97,6 +97,8 @@ pub struct Session {
     /// the last ping (engine.io 6.6's `hasRefreshedPingTimeout`: once per ping).
     refreshed: bool,
     close_deadline: Option<Instant>,
+    /// The deadline the owning `Server` has this session under in its index.
+    pub(super) indexed: Option<Instant>,
 }
 
 impl Session {
@@ -165,6 +167,7 @@ impl Session {
             next_ping,
             refreshed: false,
             close_deadline: None,
+            indexed: None,
             config,
         };
         s.events.push_back(Event::Opened);
