@@ -1,13 +1,15 @@
 //! An Engine.io client on hyper: pushwire-engineio's sans-IO `client::Session` driven by one
-//! tokio task — long-polling over HTTP/1.1 (one connection per request), the websocket
-//! transport on this crate's [`WebSocketStream`], the polling → websocket upgrade, and the
-//! heartbeats on a tokio timer — for protocol revision 3 or 4
-//! ([`ClientConfig::engine`]'s `protocol`).
+//! tokio task — long-polling over HTTP/1.1 (keep-alive connections, at most two kept idle and
+//! reused while fresh), the websocket transport on this crate's [`WebSocketStream`], the
+//! polling → websocket upgrade, and the heartbeats on a tokio timer — for protocol revision
+//! 3 or 4 ([`ClientConfig::engine`]'s `protocol`), over TCP or, with feature
+//! `engineio-rustls` and [`Connector::rustls`], TLS (`https://` URLs).
 //!
 //! # Call order
 //!
 //! 1. [`connect`] with the endpoint's URL (`http://host:port/engine.io/`) and a
-//!    [`ClientConfig`]: returns once the handshake is done (or failed).
+//!    [`ClientConfig`] (or [`connect_with`] and a [`Connector`], for `https://`): returns
+//!    once the handshake is done (or failed).
 //! 2. [`Client::send`] and [`Client::recv`] (until `None`: the session closed, see
 //!    [`Client::close_reason`]).
 //! 3. [`Client::close`]: the buffered packets and a `close` packet go out.
@@ -38,17 +40,19 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::TokioIo;
 use pushwire_engineio::client::{self, Event, RequestKind, Session, WsAction};
 use pushwire_engineio::http::Method;
 use pushwire_engineio::{
     Instant as EioInstant, OpenPacket, PacketData, SendError, TransportKind, WsMessage,
 };
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::{Message, WebSocketStream};
+
+mod net;
+pub use net::Connector;
+use net::{Io, Target};
 
 /// Why the client session closed (engine.io-client's reasons).
 pub use pushwire_engineio::client::CloseReason as ClientCloseReason;
@@ -121,7 +125,8 @@ impl Default for ClientConfig {
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectError {
-    /// The URL is not `http://host[:port]/path`.
+    /// The URL is not `http://host[:port]/path` (nor `https://…` with a [`Connector`] that
+    /// has TLS).
     #[error("not an http:// URL with a host: {0}")]
     InvalidUrl(String),
     /// The session closed before the handshake completed (the server refused it, could not
@@ -210,49 +215,6 @@ impl Client {
     }
 }
 
-/// Where the endpoint is.
-#[derive(Clone)]
-struct Target {
-    host: String,
-    port: u16,
-    path: String,
-    /// The URL's own query string with a trailing `&` (empty when it has none): sent
-    /// before Engine.io's parameters on every request, as engine.io-client sends its
-    /// `query` option (socket.io-client 2 puts the auth of `/` there).
-    query: String,
-}
-
-impl Target {
-    /// The request target: the path, the URL's query, then Engine.io's.
-    fn uri(&self, eio_query: &str) -> String {
-        format!("{}?{}{eio_query}", self.path, self.query)
-    }
-}
-
-fn parse_url(url: &str) -> Result<Target, ConnectError> {
-    let bad = || ConnectError::InvalidUrl(url.to_string());
-    let uri: http::Uri = url.parse().map_err(|_| bad())?;
-    if uri.scheme_str() != Some("http") {
-        return Err(bad());
-    }
-    let host = uri.host().ok_or_else(bad)?.to_string();
-    let port = uri.port_u16().unwrap_or(80);
-    let mut path = uri.path().to_string();
-    if !path.ends_with('/') {
-        path.push('/');
-    }
-    let query = match uri.query() {
-        Some(q) if !q.is_empty() => format!("{q}&"),
-        _ => String::new(),
-    };
-    Ok(Target {
-        host,
-        port,
-        path,
-        query,
-    })
-}
-
 /// Opens a session with the Engine.io endpoint at `url` (`http://host:port/engine.io/`).
 /// A query string in `url` (`…/engine.io/?token=abc`) is sent with every request, before
 /// Engine.io's own parameters (engine.io-client's `query` option).
@@ -261,7 +223,21 @@ fn parse_url(url: &str) -> Result<Target, ConnectError> {
 /// [`ConnectError::InvalidUrl`]; [`ConnectError::Handshake`] when the session closed before
 /// it opened.
 pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, ConnectError> {
-    let target = parse_url(url)?;
+    connect_with(url, config, Connector::plain()).await
+}
+
+/// [`connect`] through `connector`: with [`Connector::rustls`] (feature `engineio-rustls`),
+/// `https://` URLs are reached over TLS, the websocket transport included (`wss`).
+///
+/// # Errors
+/// As [`connect`]; [`ConnectError::InvalidUrl`] for an `https://` URL when `connector` has
+/// no TLS.
+pub async fn connect_with(
+    url: &str,
+    config: ClientConfig,
+    connector: Connector,
+) -> Result<Client, ConnectError> {
+    let target = Target::parse(url, connector)?;
     let session = Session::new(config.engine, EioInstant::ZERO);
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (msg_tx, msg_rx) = mpsc::channel(config.recv_queue.max(1));
@@ -292,7 +268,7 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, ConnectE
     }
 }
 
-type ClientWs = WebSocketStream<TcpStream>;
+type ClientWs = WebSocketStream<Io>;
 
 /// What a spawned request or websocket connect returns to the driver.
 enum Done {
@@ -315,7 +291,7 @@ struct Driver {
     state: Arc<State>,
 }
 
-/// One HTTP/1.1 request on its own connection; status 0 when it failed.
+/// One HTTP/1.1 request, on a pooled connection when one is idle; status 0 when it failed.
 async fn http_request(target: Target, req: client::Request, config: ClientConfig) -> Done {
     let kind = req.kind;
     let failed = Done::Http {
@@ -325,26 +301,16 @@ async fn http_request(target: Target, req: client::Request, config: ClientConfig
         body: Bytes::new(),
     };
     let attempt = async {
-        let tcp = TcpStream::connect((target.host.as_str(), target.port))
-            .await
-            .ok()?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-            .await
-            .ok()?;
-        tokio::spawn(conn);
         let method = match req.method {
             Method::Post => http::Method::POST,
             _ => http::Method::GET,
         };
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(target.uri(&req.query))
-            .header(header::HOST, format!("{}:{}", target.host, target.port));
+        let mut builder = target.request(method, &req.query);
         if let Some(ct) = req.content_type {
             builder = builder.header(header::CONTENT_TYPE, ct);
         }
         let request = builder.body(Full::new(Bytes::from(req.body))).ok()?;
-        let resp = sender.send_request(request).await.ok()?;
+        let (resp, sender) = target.send(request).await?;
         let status = resp.status().as_u16();
         let binary = resp.headers().get(header::CONTENT_TYPE).is_some_and(|c| {
             c.as_bytes()
@@ -356,6 +322,8 @@ async fn http_request(target: Target, req: client::Request, config: ClientConfig
             .await
             .ok()?
             .to_bytes();
+        // Read in full: the connection may carry the next request.
+        target.reuse(sender);
         Some(Done::Http {
             kind,
             status,
@@ -371,12 +339,9 @@ async fn http_request(target: Target, req: client::Request, config: ClientConfig
 
 async fn ws_connect(target: Target, query: String, config: ClientConfig) -> Done {
     let attempt = async {
-        let tcp = TcpStream::connect((target.host.as_str(), target.port))
-            .await
-            .ok()?;
-        let host = format!("{}:{}", target.host, target.port);
+        let io = target.connect().await.ok()?;
         let path = target.uri(&query);
-        WebSocketStream::client(tcp, &host, &path, config.ws)
+        WebSocketStream::client(io, &target.authority(), &path, config.ws)
             .await
             .ok()
             .map(Box::new)

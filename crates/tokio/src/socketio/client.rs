@@ -587,7 +587,21 @@ impl Future for Ack {
 /// # Errors
 /// [`Error::InvalidUrl`].
 pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, Error> {
-    let url = check_url(url)?;
+    connect_with(url, config, eio::Connector::plain()).await
+}
+
+/// [`connect`] through `connector`: with [`eio::Connector::rustls`] (feature
+/// `engineio-rustls`), `https://` URLs are reached over TLS, on every transport and every
+/// reconnection.
+///
+/// # Errors
+/// [`Error::InvalidUrl`], also for an `https://` URL when `connector` has no TLS.
+pub async fn connect_with(
+    url: &str,
+    config: ClientConfig,
+    connector: eio::Connector,
+) -> Result<Client, Error> {
+    let url = check_url(url, connector.has_tls())?;
     let seed = config.seed.unwrap_or_else(|| {
         let mut h = RandomState::new().build_hasher();
         h.write_u64(0x5eed);
@@ -608,6 +622,7 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, Error> {
     );
     let driver = Driver {
         url,
+        connector,
         eio_config,
         event_queue: config.event_queue.max(1),
         conn,
@@ -632,16 +647,21 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, Error> {
     })
 }
 
-fn check_url(url: &str) -> Result<String, Error> {
+fn check_url(url: &str, tls: bool) -> Result<String, Error> {
     let bad = || Error::InvalidUrl(url.to_string());
     let uri: http::Uri = url.parse().map_err(|_| bad())?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+    let scheme = match uri.scheme_str() {
+        Some("http") => "http",
+        Some("https") if tls => "https",
+        _ => return Err(bad()),
+    };
+    if uri.host().is_none() {
         return Err(bad());
     }
     if uri.path() == "/" || uri.path().is_empty() {
         let authority = uri.authority().ok_or_else(bad)?;
         let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-        return Ok(format!("http://{authority}/socket.io/{query}"));
+        return Ok(format!("{scheme}://{authority}/socket.io/{query}"));
     }
     Ok(url.to_string())
 }
@@ -661,6 +681,7 @@ type Opening = oneshot::Receiver<Result<eio::Client, eio::ConnectError>>;
 
 struct Driver {
     url: String,
+    connector: eio::Connector,
     eio_config: EioClientConfig,
     event_queue: usize,
     conn: Connection,
@@ -985,8 +1006,9 @@ impl Driver {
                         let (tx, rx) = oneshot::channel();
                         let url = self.url.clone();
                         let config = self.eio_config;
+                        let connector = self.connector.clone();
                         tokio::spawn(async move {
-                            let _ = tx.send(eio::connect(&url, config).await);
+                            let _ = tx.send(eio::connect_with(&url, config, connector).await);
                         });
                         self.opening = Some(rx);
                     }
