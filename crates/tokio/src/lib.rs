@@ -97,6 +97,8 @@
 //!   `sse::EventSource`, a reconnecting client on hyper (WHATWG rules, backoff, timeouts);
 //!   the Comet fallbacks `sse::long_poll` and `sse::ForeverFrame`. Its module docs give the
 //!   call order. `sse-rustls`: the `EventSource` over `https://` (h2 by ALPN).
+//! - `engineio-rustls` (implies `engineio`): `engineio::client::Connector::rustls`, the
+//!   Engine.io and Socket.IO clients over `https://` (and `wss`), with your rustls config.
 //!
 //! # Feature `codec`
 //!
