@@ -84,7 +84,7 @@ impl serde::Serialize for BytesRef<'_> {
 fn pushwire_encode(args: &Args) -> Vec<PacketData> {
     Packet::event_with(ProtocolVersion::V5, "/", "event", args)
         .unwrap()
-        .to_messages()
+        .into_messages()
 }
 
 #[inline(never)]

@@ -301,6 +301,8 @@ proptest! {
         let p = build(&s);
         let msgs = p.to_messages();
         prop_assert_eq!(msgs.len(), 1 + p.attachments().len());
+        // Consuming the packet (moving its text when it can) sends the same messages.
+        prop_assert_eq!(p.clone().into_messages(), msgs.clone());
         let mut dec = Decoder::new(s.0, Limits::UNLIMITED);
         for (i, m) in msgs.iter().enumerate() {
             let r = dec.push(m.clone()).map_err(|e| TestCaseError::fail(format!("{e}: {msgs:?}")))?;
@@ -311,6 +313,7 @@ proptest! {
                 check_packet(&got, &p, s.4.as_ref())?;
                 // Encoding a decoded packet gives the same messages.
                 prop_assert_eq!(got.to_messages(), msgs.clone());
+                prop_assert_eq!(got.clone().into_messages(), msgs.clone());
             }
         }
     }

@@ -314,7 +314,7 @@ impl<R: Rng> Connection<R> {
             id = Some(n);
         }
         if connected {
-            self.push_packet(&packet);
+            self.push_packet(packet);
         } else {
             ns.send_buffer.push_back(packet);
             self.buffered += 1;
@@ -340,7 +340,7 @@ impl<R: Rng> Connection<R> {
         }
         let packet = Packet::ack(nsp, id, args)?;
         self.check_room(&packet)?;
-        self.push_packet(&packet);
+        self.push_packet(packet);
         Ok(())
     }
 

@@ -63,10 +63,12 @@ impl Packet {
         check_payload(version, kind, shape.as_ref())
             .map_err(|Refusal::Payload(k)| BuildError::InvalidData(k))?;
         let kind = kind_for(kind, data.is_some_and(Value::has_binary))?;
+        // The type digit first, as on the wire (see `nsp_prefix`).
         let mut text = String::new();
+        text.push(char::from(kind.as_char()));
         let nsp_span = (nsp != "/").then(|| {
             text.push_str(nsp);
-            (0, nsp.len())
+            (1, 1 + nsp.len())
         });
         let mut attachments = Vec::new();
         let mut json = None;
@@ -212,12 +214,18 @@ impl Packet {
         let mut buf = Self::nsp_prefix(nsp);
         let start = buf.len();
         buf.push(b'[');
-        let mut name_json = String::new();
-        crate::json::write_str(&mut name_json, name);
-        buf.extend_from_slice(name_json.as_bytes());
-        let name_span = if name_json.len() == name.len() + 2 {
+        // A name JSON writes as it is (no quote, backslash or control character: the usual
+        // case) goes straight in, and the packet keeps a span of it.
+        let plain = name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+        let name_span = if plain {
+            buf.push(b'"');
+            buf.extend_from_slice(name.as_bytes());
+            buf.push(b'"');
             Some(StrRef::Span(start + 2, start + 2 + name.len()))
         } else {
+            let mut name_json = String::new();
+            crate::json::write_str(&mut name_json, name);
+            buf.extend_from_slice(name_json.as_bytes());
             None
         };
         buf.push(b',');
@@ -314,8 +322,13 @@ impl Packet {
         Ok(p)
     }
 
+    /// The start of a built packet's text: a byte for the type digit (set by
+    /// [`Packet::from_parts`] once the type is known), then the namespace unless it is `/`.
+    /// With the digit in place, a packet for `/` without an id or attachments already holds
+    /// its wire text, and [`Packet::into_messages`] sends it without a copy.
     fn nsp_prefix(nsp: &str) -> Vec<u8> {
         let mut buf = Vec::with_capacity(64);
+        buf.push(b'0');
         if nsp != "/" {
             buf.extend_from_slice(nsp.as_bytes());
         }
@@ -332,6 +345,8 @@ impl Packet {
         attachments: Vec<Bytes>,
     ) -> Result<Packet, BuildError> {
         let kind = kind_for(kind, !attachments.is_empty())?;
+        let mut buf = buf;
+        buf[0] = kind.as_char();
         let text = String::from_utf8(buf)
             .map_err(|_| BuildError::Serialize("serializer wrote invalid UTF-8".into()))?;
         let len = text.len();
@@ -339,7 +354,7 @@ impl Packet {
             kind,
             id,
             text,
-            nsp: (nsp != "/").then_some((0, nsp.len())),
+            nsp: (nsp != "/").then_some((1, 1 + nsp.len())),
             json: Some((start, len)),
             name,
             attachments,
@@ -420,5 +435,32 @@ impl Packet {
         v.push(PacketData::Text(self.to_text()));
         v.extend(self.attachments.iter().cloned().map(PacketData::Binary));
         v
+    }
+
+    /// [`Packet::to_messages`], consuming the packet: when its text already is the wire text
+    /// (a packet for `/` without an ack id or attachments, built — the common emit — or
+    /// decoded), that string is sent instead of a copy.
+    ///
+    /// ```
+    /// use pushwire_engineio::PacketData;
+    /// use pushwire_socketio::{Packet, ProtocolVersion};
+    ///
+    /// let p = Packet::event_with(ProtocolVersion::V5, "/", "move", &(1, "up"))?;
+    /// assert_eq!(p.clone().into_messages(), p.to_messages());
+    /// assert_eq!(p.into_messages(), [PacketData::Text(r#"2["move",1,"up"]"#.into())]);
+    /// # Ok::<(), pushwire_socketio::BuildError>(())
+    /// ```
+    #[must_use]
+    pub fn into_messages(self) -> Vec<PacketData> {
+        let digit = self.kind.as_char();
+        let whole = self.text.len();
+        let simple = self.id.is_none() && self.nsp.is_none() && self.attachments.is_empty();
+        match self.json {
+            // The type digit, then the JSON to the end: the wire text.
+            Some((1, end)) if simple && end == whole && self.text.as_bytes()[0] == digit => {
+                alloc::vec![PacketData::Text(self.text)]
+            }
+            _ => self.to_messages(),
+        }
     }
 }

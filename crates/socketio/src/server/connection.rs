@@ -384,10 +384,8 @@ impl Connection {
         Ok(())
     }
 
-    fn queue(&mut self, p: &Packet) {
-        self.transmit.push_back(PacketData::Text(p.to_text()));
-        self.transmit
-            .extend(p.attachments().iter().cloned().map(PacketData::Binary));
+    fn queue(&mut self, p: Packet) {
+        self.transmit.extend(p.into_messages());
     }
 
     /// Accepts the [`Event::ConnectRequest`] for `nsp` with socket id `socket_id`: queues
@@ -427,7 +425,7 @@ impl Connection {
             }
         };
         self.requests.remove(pos);
-        self.queue(&packet);
+        self.queue(packet);
         let seq = self.next_seq;
         self.next_seq += 1;
         self.sockets.push(Socket {
@@ -480,7 +478,7 @@ impl Connection {
             (_, data) => Packet::connect_error(self.version, nsp, message, data)?,
         };
         self.requests.remove(pos);
-        self.queue(&packet);
+        self.queue(packet);
         Ok(())
     }
 
@@ -551,7 +549,7 @@ impl Connection {
             }
         };
         packet.set_id(id);
-        self.queue(&packet);
+        self.queue(packet);
         Ok(id)
     }
 
@@ -568,7 +566,7 @@ impl Connection {
         self.socket(nsp).ok_or(SendError::NotConnected)?;
         let p = Packet::ack(nsp, id, args)?;
         self.room_for(1 + p.attachments().len())?;
-        self.queue(&p);
+        self.queue(p);
         Ok(())
     }
 
@@ -597,7 +595,7 @@ impl Connection {
         }
         let i = self.socket(nsp).ok_or(SendError::NotConnected)?;
         let p = Packet::disconnect(nsp)?;
-        self.queue(&p);
+        self.queue(p);
         self.remove_socket(i, DisconnectReason::ServerNamespaceDisconnect);
         Ok(())
     }
@@ -613,7 +611,7 @@ impl Connection {
         while !self.sockets.is_empty() {
             let nsp = self.sockets[0].nsp.clone();
             if let Ok(p) = Packet::disconnect(&nsp) {
-                self.queue(&p);
+                self.queue(p);
             }
             self.remove_socket(0, DisconnectReason::ServerNamespaceDisconnect);
         }

@@ -32,8 +32,8 @@ impl<R: Rng> Connection<R> {
         Ok(())
     }
 
-    pub(super) fn push_packet(&mut self, packet: &Packet) {
-        self.transmit.extend(packet.to_messages());
+    pub(super) fn push_packet(&mut self, packet: Packet) {
+        self.transmit.extend(packet.into_messages());
     }
 
     pub(super) fn start_open(&mut self, now: Instant) {
@@ -79,7 +79,7 @@ impl<R: Rng> Connection<R> {
         };
         // Checked by `connect`, so this builds.
         if let Ok(p) = packet {
-            self.push_packet(&p);
+            self.push_packet(p);
         }
         self.namespaces[i].state = NsState::Connecting;
     }
@@ -95,7 +95,7 @@ impl<R: Rng> Connection<R> {
             nsp: ns.nsp.clone(),
             sid,
         });
-        for p in &buffered {
+        for p in buffered {
             self.push_packet(p);
         }
     }
@@ -108,7 +108,7 @@ impl<R: Rng> Connection<R> {
         if was_connected && send {
             // Socket.disconnect: "if (this.connected) { this.packet({ type: DISCONNECT }) }".
             if let Ok(p) = Packet::disconnect(&ns.nsp) {
-                self.push_packet(&p);
+                self.push_packet(p);
             }
         }
         if was_connected {
