@@ -64,15 +64,11 @@ fn pushwire_payload_decode(body: &Bytes) -> Count {
     n
 }
 
+/// engineioxide's decoder of `version` (its v3 and v4 decoders behind one entry point).
 #[inline(never)]
-fn engineioxide_payload_decode(body: &Bytes) -> Count {
+fn engineioxide_payload_decode(body: &Bytes, version: ProtocolVersion) -> Count {
     block_on(async {
-        let packets = payload::decoder(
-            Full::new(body.clone()),
-            None,
-            ProtocolVersion::V3,
-            MAX_PAYLOAD,
-        );
+        let packets = payload::decoder(Full::new(body.clone()), None, version, MAX_PAYLOAD);
         let mut packets = std::pin::pin!(packets);
         let mut n = (0, 0);
         while let Some(p) = packets.next().await {
@@ -85,7 +81,11 @@ fn engineioxide_payload_decode(body: &Bytes) -> Count {
 fn payload_decode_check(body: &Bytes, packets: usize) {
     let expected = pushwire_payload_decode(body);
     assert_eq!(expected.0, packets);
-    assert_eq!(engineioxide_payload_decode(body), expected, "engineioxide");
+    assert_eq!(
+        engineioxide_payload_decode(body, ProtocolVersion::V3),
+        expected,
+        "engineioxide"
+    );
 }
 
 fn eio3_payload_decode(c: &mut Criterion) {
@@ -97,7 +97,7 @@ fn eio3_payload_decode(c: &mut Criterion) {
         b.iter(|| pushwire_payload_decode(black_box(&body)))
     });
     g.bench_function("engineioxide", |b| {
-        b.iter(|| engineioxide_payload_decode(black_box(&body)))
+        b.iter(|| engineioxide_payload_decode(black_box(&body), ProtocolVersion::V3))
     });
     g.finish();
 }
@@ -114,7 +114,7 @@ fn eio3_payload_decode_scaling(c: &mut Criterion) {
             b.iter(|| pushwire_payload_decode(black_box(body)))
         });
         g.bench_with_input(BenchmarkId::new("engineioxide", n), &body, |b, body| {
-            b.iter(|| engineioxide_payload_decode(black_box(body)))
+            b.iter(|| engineioxide_payload_decode(black_box(body), ProtocolVersion::V3))
         });
     }
     g.finish();
@@ -133,27 +133,32 @@ fn pushwire_payload_encode(packets: &[Packet]) -> String {
 
 /// engineioxide encodes a stream of packet buffers (one per `emit`), consuming them.
 #[inline(never)]
-fn engineioxide_payload_encode(packets: Vec<PacketBuf>) -> Bytes {
+fn engineioxide_payload_encode(packets: Vec<PacketBuf>, version: ProtocolVersion) -> Bytes {
     block_on(payload::encoder(
         stream::iter(packets),
-        ProtocolVersion::V3,
+        version,
         false,
         u64::MAX,
     ))
     .data
 }
 
+/// The 1,000 tick packets as engineioxide's encoder takes them.
+fn engineioxide_tick_bufs(texts: &[String]) -> Vec<PacketBuf> {
+    texts
+        .iter()
+        .map(|t| PacketBuf::from_elem(XPacket::Message(Str::from(t[1..].to_owned())), 1))
+        .collect()
+}
+
 fn eio3_payload_encode(c: &mut Criterion) {
     let texts = eio3_tick_packets(1000);
     let ours: Vec<Packet> = texts.iter().map(|t| Packet::message(&t[1..])).collect();
-    let theirs: Vec<PacketBuf> = texts
-        .iter()
-        .map(|t| PacketBuf::from_elem(XPacket::Message(Str::from(t[1..].to_owned())), 1))
-        .collect();
+    let theirs = engineioxide_tick_bufs(&texts);
     let expected = pushwire_payload_encode(&ours);
     assert_eq!(expected, eio3_text_payload(1000));
     assert_eq!(
-        engineioxide_payload_encode(theirs.clone()),
+        engineioxide_payload_encode(theirs.clone(), ProtocolVersion::V3),
         expected.as_bytes(),
         "engineioxide"
     );
@@ -166,7 +171,7 @@ fn eio3_payload_encode(c: &mut Criterion) {
     g.bench_function("engineioxide", |b| {
         b.iter_batched(
             || theirs.clone(),
-            engineioxide_payload_encode,
+            |p| engineioxide_payload_encode(p, ProtocolVersion::V3),
             BatchSize::PerIteration,
         )
     });
@@ -199,13 +204,10 @@ fn pushwire_borrowed_packet_decode(texts: &[String]) -> Count {
 }
 
 #[inline(never)]
-fn engineioxide_packet_decode(texts: Vec<String>) -> Count {
+fn engineioxide_packet_decode(texts: Vec<String>, version: ProtocolVersion) -> Count {
     let mut n = (0, 0);
     for t in texts {
-        count_engineioxide(
-            &mut n,
-            &XPacket::parse(ProtocolVersion::V3, t).expect("valid packet"),
-        );
+        count_engineioxide(&mut n, &XPacket::parse(version, t).expect("valid packet"));
     }
     n
 }
@@ -216,7 +218,7 @@ fn eio3_packet_decode(c: &mut Criterion) {
     assert_eq!(expected.0, 1000);
     assert_eq!(pushwire_borrowed_packet_decode(&texts), expected);
     assert_eq!(
-        engineioxide_packet_decode(texts.clone()),
+        engineioxide_packet_decode(texts.clone(), ProtocolVersion::V3),
         expected,
         "engineioxide"
     );
@@ -236,7 +238,7 @@ fn eio3_packet_decode(c: &mut Criterion) {
     g.bench_function("engineioxide", |b| {
         b.iter_batched(
             || texts.clone(),
-            engineioxide_packet_decode,
+            |t| engineioxide_packet_decode(t, ProtocolVersion::V3),
             BatchSize::PerIteration,
         )
     });
@@ -256,29 +258,11 @@ fn pushwire_eio4_payload_decode(body: &Bytes) -> Count {
     n
 }
 
-#[inline(never)]
-fn engineioxide_eio4_payload_decode(body: &Bytes) -> Count {
-    block_on(async {
-        let packets = payload::decoder(
-            Full::new(body.clone()),
-            None,
-            ProtocolVersion::V4,
-            MAX_PAYLOAD,
-        );
-        let mut packets = std::pin::pin!(packets);
-        let mut n = (0, 0);
-        while let Some(p) = packets.next().await {
-            count_engineioxide(&mut n, &p.expect("valid payload"));
-        }
-        n
-    })
-}
-
 fn eio4_payload_decode_check(body: &Bytes, packets: usize) {
     let expected = pushwire_eio4_payload_decode(body);
     assert_eq!(expected.0, packets);
     assert_eq!(
-        engineioxide_eio4_payload_decode(body),
+        engineioxide_payload_decode(body, ProtocolVersion::V4),
         expected,
         "engineioxide"
     );
@@ -293,7 +277,7 @@ fn eio4_payload_decode(c: &mut Criterion) {
         b.iter(|| pushwire_eio4_payload_decode(black_box(&body)))
     });
     g.bench_function("engineioxide", |b| {
-        b.iter(|| engineioxide_eio4_payload_decode(black_box(&body)))
+        b.iter(|| engineioxide_payload_decode(black_box(&body), ProtocolVersion::V4))
     });
     g.finish();
 }
@@ -309,7 +293,7 @@ fn eio4_payload_decode_scaling(c: &mut Criterion) {
             b.iter(|| pushwire_eio4_payload_decode(black_box(body)))
         });
         g.bench_with_input(BenchmarkId::new("engineioxide", n), &body, |b, body| {
-            b.iter(|| engineioxide_eio4_payload_decode(black_box(body)))
+            b.iter(|| engineioxide_payload_decode(black_box(body), ProtocolVersion::V4))
         });
     }
     g.finish();
@@ -320,28 +304,14 @@ fn pushwire_eio4_payload_encode(packets: &[Packet]) -> String {
     v4::payload_to_string(packets)
 }
 
-#[inline(never)]
-fn engineioxide_eio4_payload_encode(packets: Vec<PacketBuf>) -> Bytes {
-    block_on(payload::encoder(
-        stream::iter(packets),
-        ProtocolVersion::V4,
-        false,
-        u64::MAX,
-    ))
-    .data
-}
-
 fn eio4_payload_encode(c: &mut Criterion) {
     let texts = eio3_tick_packets(1000);
     let ours: Vec<Packet> = texts.iter().map(|t| Packet::message(&t[1..])).collect();
-    let theirs: Vec<PacketBuf> = texts
-        .iter()
-        .map(|t| PacketBuf::from_elem(XPacket::Message(Str::from(t[1..].to_owned())), 1))
-        .collect();
+    let theirs = engineioxide_tick_bufs(&texts);
     let expected = pushwire_eio4_payload_encode(&ours);
     assert_eq!(expected, eio4_text_payload(1000));
     assert_eq!(
-        engineioxide_eio4_payload_encode(theirs.clone()),
+        engineioxide_payload_encode(theirs.clone(), ProtocolVersion::V4),
         expected.as_bytes(),
         "engineioxide"
     );
@@ -353,7 +323,7 @@ fn eio4_payload_encode(c: &mut Criterion) {
     g.bench_function("engineioxide", |b| {
         b.iter_batched(
             || theirs.clone(),
-            engineioxide_eio4_payload_encode,
+            |p| engineioxide_payload_encode(p, ProtocolVersion::V4),
             BatchSize::PerIteration,
         )
     });
@@ -373,24 +343,12 @@ fn pushwire_eio4_packet_decode(texts: Vec<String>) -> Count {
     n
 }
 
-#[inline(never)]
-fn engineioxide_eio4_packet_decode(texts: Vec<String>) -> Count {
-    let mut n = (0, 0);
-    for t in texts {
-        count_engineioxide(
-            &mut n,
-            &XPacket::parse(ProtocolVersion::V4, t).expect("valid packet"),
-        );
-    }
-    n
-}
-
 fn eio4_packet_decode(c: &mut Criterion) {
     let texts = eio3_tick_packets(1000);
     let expected = pushwire_eio4_packet_decode(texts.clone());
     assert_eq!(expected.0, 1000);
     assert_eq!(
-        engineioxide_eio4_packet_decode(texts.clone()),
+        engineioxide_packet_decode(texts.clone(), ProtocolVersion::V4),
         expected,
         "engineioxide"
     );
@@ -406,7 +364,7 @@ fn eio4_packet_decode(c: &mut Criterion) {
     g.bench_function("engineioxide", |b| {
         b.iter_batched(
             || texts.clone(),
-            engineioxide_eio4_packet_decode,
+            |t| engineioxide_packet_decode(t, ProtocolVersion::V4),
             BatchSize::PerIteration,
         )
     });

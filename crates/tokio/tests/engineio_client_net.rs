@@ -18,31 +18,20 @@ use pushwire_tokio::engineio::client::{
 };
 use pushwire_tokio::engineio::pushwire_engineio::client::Config as SessionConfig;
 use pushwire_tokio::engineio::{Config, EngineIo, PacketData, ProtocolVersion, TransportKind};
-use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
 use tokio::net::TcpListener;
 use tokio::time::timeout;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
-#[allow(deprecated)] // ring has no post-quantum key exchange; classical ECDHE is enough here.
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
+#[path = "common/tls.rs"]
+mod tls;
+use tls::{acceptor, trusting};
 
 /// An echoing Engine.io endpoint on a local port, behind TLS when `tls`; returns the port,
 /// the certificate, and the count of TCP connections accepted.
 async fn serve(tls: bool) -> (u16, CertificateDer<'static>, Arc<AtomicUsize>) {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let cert = made.cert.der().clone();
-    let key = PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.clone()], key.into())
-        .unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (acceptor, cert) = acceptor(&[b"http/1.1"]);
     let (eio, mut incoming) = EngineIo::new(Config::DEFAULT);
     tokio::spawn(async move {
         while let Some(mut socket) = incoming.accept().await {
@@ -85,19 +74,6 @@ async fn serve(tls: bool) -> (u16, CertificateDer<'static>, Arc<AtomicUsize>) {
         }
     });
     (port, cert, accepted)
-}
-
-fn trusting(cert: Option<CertificateDer<'static>>) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    if let Some(c) = cert {
-        roots.add(c).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Arc::new(config)
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 //! certificate (rcgen), ALPN `h2` + `http/1.1`; the client speaks h2 when it offers it and
 //! HTTP/1.1 when it does not, and refuses a server its roots do not trust.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
@@ -10,27 +9,16 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use pushwire_tokio::sse::{ClientConfig, Error, Event, EventSource, FailReason, HttpVersion, Sse};
-use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
 use tokio::net::TcpListener;
 
-#[allow(deprecated)] // ring has no post-quantum key exchange; classical ECDHE is enough here.
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
+#[path = "common/tls.rs"]
+mod tls;
+use tls::{acceptor, trusting};
 
 /// A TLS server whose every request gets three events naming the HTTP version it came on.
 async fn serve() -> (u16, CertificateDer<'static>) {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let cert = made.cert.der().clone();
-    let key = PrivatePkcs8KeyDer::from(made.signing_key.serialize_der());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.clone()], key.into())
-        .unwrap();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (acceptor, cert) = acceptor(&[b"h2", b"http/1.1"]);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -62,19 +50,6 @@ async fn serve() -> (u16, CertificateDer<'static>) {
         }
     });
     (port, cert)
-}
-
-fn trusting(cert: Option<CertificateDer<'static>>) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    if let Some(c) = cert {
-        roots.add(c).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Arc::new(config)
 }
 
 #[tokio::test]
