@@ -55,7 +55,7 @@ impl Default for Cors {
     }
 }
 
-/// Settings of an [`EngineIo`] endpoint. Start from [`Config::DEFAULT`] and change what you
+/// Settings of an [`EngineIo`](super::EngineIo) endpoint. Start from [`Config::DEFAULT`] and change what you
 /// need with the `with_*` setters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -73,10 +73,10 @@ pub struct Config {
     /// them equal to it when you change it: [`Config::with_engine`] does) and
     /// permessage-deflate agreed when the client offers it, as engine.io does.
     pub ws: crate::Config,
-    /// Messages received for one session that may wait for [`Socket::recv`]. Default 1,024.
+    /// Messages received for one session that may wait for [`Socket::recv`](super::Socket::recv). Default 1,024.
     /// A session whose application lets more pile up is closed (forced close).
     pub recv_queue: usize,
-    /// New sessions that may wait for [`Incoming::accept`]. Default 1,024; a session that
+    /// New sessions that may wait for [`Incoming::accept`](super::Incoming::accept). Default 1,024; a session that
     /// finds the queue full is closed at once.
     pub accept_queue: usize,
     /// Time allowed for a POST body to arrive. Default 30 s; slower bodies get 408.

@@ -40,7 +40,7 @@ pub(super) struct Member {
 
 /// Synchronous handling of received messages, for applications that need it done before
 /// the request that carried the message is answered (a chat whose fan-out must be queued
-/// before the sender's POST returns, say). See [`EngineIo::with_handler`].
+/// before the sender's POST returns, say). See [`EngineIo::with_handler`](super::EngineIo::with_handler).
 pub trait Handler: Send + 'static {
     /// Called for each message, in arrival order, with the endpoint locked (do not block).
     /// Return `Some(data)` to pass the message on to [`Socket::recv`], `None` to consume it.
@@ -73,7 +73,7 @@ impl Sessions<'_> {
     }
 
     /// Queues `data` for every open session; returns how many queued it (as
-    /// [`EngineIo::broadcast`]).
+    /// [`EngineIo::broadcast`](super::EngineIo::broadcast)).
     pub fn broadcast(&mut self, data: &PacketData) -> usize {
         self.server.broadcast(data)
     }

@@ -12,12 +12,12 @@ use pushwire_engineio::server;
 
 use super::{CloseReason, PacketData, ProtocolVersion, SendError, TransportKind};
 
-/// The new sessions of an [`EngineIo`], in the order they were opened.
+/// The new sessions of an [`EngineIo`](super::EngineIo), in the order they were opened.
 #[derive(Debug)]
 pub struct Incoming(pub(super) mpsc::Receiver<Socket>);
 
 impl Incoming {
-    /// The next new session; `None` once the endpoint is gone (every [`EngineIo`] and
+    /// The next new session; `None` once the endpoint is gone (every [`EngineIo`](super::EngineIo) and
     /// [`Socket`] dropped).
     pub async fn accept(&mut self) -> Option<Socket> {
         self.0.recv().await
