@@ -3,7 +3,7 @@
 //! reused while fresh), the websocket transport on this crate's [`WebSocketStream`], the
 //! polling → websocket upgrade, and the heartbeats on a tokio timer — for protocol revision
 //! 3 or 4 ([`ClientConfig::engine`]'s `protocol`), over TCP or, with feature
-//! `engineio-rustls` and [`Connector::rustls`], TLS (`https://` URLs).
+//! `engineio-rustls` and `Connector::rustls`, TLS (`https://` URLs).
 //!
 //! # Call order
 //!
@@ -226,7 +226,7 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, ConnectE
     connect_with(url, config, Connector::plain()).await
 }
 
-/// [`connect`] through `connector`: with [`Connector::rustls`] (feature `engineio-rustls`),
+/// [`connect`] through `connector`: with `Connector::rustls` (feature `engineio-rustls`),
 /// `https://` URLs are reached over TLS, the websocket transport included (`wss`).
 ///
 /// # Errors

@@ -590,7 +590,7 @@ pub async fn connect(url: &str, config: ClientConfig) -> Result<Client, Error> {
     connect_with(url, config, eio::Connector::plain()).await
 }
 
-/// [`connect`] through `connector`: with [`eio::Connector::rustls`] (feature
+/// [`connect`] through `connector`: with `Connector::rustls` (feature
 /// `engineio-rustls`), `https://` URLs are reached over TLS, on every transport and every
 /// reconnection.
 ///

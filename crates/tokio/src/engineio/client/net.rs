@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::ConnectError;
 
 /// How the client reaches the server: plain TCP for `http://` URLs, and TLS for `https://`
-/// ones once given a rustls configuration ([`Connector::rustls`], feature `engineio-rustls`).
+/// ones once given a rustls configuration (`Connector::rustls`, feature `engineio-rustls`).
 /// Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Connector {
