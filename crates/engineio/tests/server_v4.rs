@@ -496,3 +496,35 @@ fn deadlines_are_indexed_and_only_due_sessions_are_visited() {
     let _ = events(&mut s);
     assert_eq!(indexed(&s, ms(100_000)), scan(&s, ms(100_000)));
 }
+
+#[test]
+fn a_session_replaced_through_session_mut_leaves_no_stale_deadline() {
+    let config = server::Config::DEFAULT
+        .with_allow_eio4(true)
+        .with_ping_interval(std::time::Duration::from_millis(300));
+    let mut s = server_with(config);
+    let r = respond(s.handle_request(ms(0), &get("EIO=4&transport=polling")));
+    assert_eq!(r.status, 200);
+    let _ = events(&mut s);
+    assert_eq!(s.poll_timeout(), Some(ms(300)));
+    // A new session object under the same id, opened later: its first ping is at 1,300.
+    *s.session_mut("sid1").unwrap() = server::Session::with_protocol(
+        ProtocolVersion::V4,
+        "sid1".into(),
+        pushwire_engineio::TransportKind::Polling,
+        true,
+        None,
+        config,
+        ms(1000),
+    );
+    let _ = events(&mut s);
+    assert_eq!(indexed(&s, ms(500)), scan(&s, ms(500)));
+    assert_eq!(
+        s.poll_timeout(),
+        Some(ms(1300)),
+        "the old entry is not the deadline"
+    );
+    s.handle_timeout(ms(500));
+    assert_eq!(s.due_sessions(ms(500)).count(), 0);
+    assert_eq!(s.poll_timeout(), Some(ms(1300)));
+}

@@ -761,3 +761,29 @@ async fn closing_a_polling_socket_ends_it_at_once_and_the_client_still_gets_clos
     assert!(!other_poll.is_finished());
     other_poll.abort();
 }
+
+#[tokio::test]
+async fn a_request_with_a_percent_encoded_sid_wakes_its_sessions_held_poll() {
+    let (port, _eio, mut incoming) = serve(Config::DEFAULT).await;
+    let r = request(port, "GET", "/engine.io/?EIO=3&transport=polling", &[], b"").await;
+    let sid = sid_of(&r.body);
+    let _socket = accept(&mut incoming).await;
+    let held = {
+        let target = format!("/engine.io/?EIO=3&transport=polling&sid={sid}");
+        tokio::spawn(async move { request(port, "GET", &target, &[], b"").await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!held.is_finished(), "nothing to send yet");
+    // The same sid with its first character percent-encoded: the server decodes it and
+    // routes the ping to the session, whose held GET must then carry the pong at once (not
+    // at the session's next deadline, 25 s away).
+    let encoded = format!("%{:02X}{}", sid.as_bytes()[0], &sid[1..]);
+    let target = format!("/engine.io/?EIO=3&transport=polling&sid={encoded}");
+    let r = request(port, "POST", &target, &[], b"1:2").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = timeout(Duration::from_secs(2), held)
+        .await
+        .expect("the held GET was not woken")
+        .unwrap();
+    assert_eq!(&r.body[..], b"1:3");
+}

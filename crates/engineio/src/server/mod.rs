@@ -126,6 +126,22 @@ fn parse_query(q: &str) -> Query<'_> {
     out
 }
 
+/// The session id a request with query string `query` is routed to, decoded as
+/// [`Server::handle_request`] decodes it (percent-encoding and `+`; a repeated `sid` joined
+/// with `,`), or `None` for a handshake. An I/O layer uses it to find the session a request
+/// concerns (to wake it, or close it), never the raw query text.
+///
+/// ```
+/// use pushwire_engineio::server::request_sid;
+///
+/// assert_eq!(request_sid("EIO=4&transport=polling&sid=Ab%5Fc").as_deref(), Some("Ab_c"));
+/// assert_eq!(request_sid("EIO=4&transport=polling"), None);
+/// ```
+#[must_use]
+pub fn request_sid(query: &str) -> Option<String> {
+    parse_query(query).sid
+}
+
 /// An Engine.io server: sessions by id, and the request routing of engine.io 3.6.2 (and of
 /// engine.io 6 for revision 4 sessions, when [`Config::allow_eio4`] is on).
 ///
@@ -444,7 +460,7 @@ impl<S: SidSource> Server<S> {
         let indexed = self
             .deadlines
             .iter()
-            .find(|(_, sid)| !self.touched.contains(sid))
+            .find(|(t, sid)| !self.touched.contains(sid) && self.current(*t, sid))
             .map(|&(t, _)| t);
         let touched = self
             .touched
@@ -457,6 +473,12 @@ impl<S: SidSource> Server<S> {
         }
     }
 
+    /// Whether the index entry `(t, sid)` is the one session `sid` is indexed under (it is
+    /// not when the session was replaced through [`Server::session_mut`]).
+    fn current(&self, t: Instant, sid: &str) -> bool {
+        self.sessions.get(sid).is_some_and(|s| s.indexed == Some(t))
+    }
+
     /// Ids of the sessions with a deadline due at `now`: those [`Server::handle_timeout`]
     /// will act on (an I/O layer wakes their transports afterwards, and no other).
     pub fn due_sessions(&self, now: Instant) -> impl Iterator<Item = &str> {
@@ -464,8 +486,8 @@ impl<S: SidSource> Server<S> {
             .deadlines
             .iter()
             .take_while(move |&&(t, _)| t <= now)
-            .map(|(_, sid)| sid.as_str())
-            .filter(|sid| !self.touched.contains(*sid));
+            .filter(|(t, sid)| !self.touched.contains(sid) && self.current(*t, sid))
+            .map(|(_, sid)| sid.as_str());
         let touched = self
             .touched
             .iter()
@@ -482,6 +504,18 @@ impl<S: SidSource> Server<S> {
     /// Applies the deadlines due at `now` (in the sessions [`Server::due_sessions`] lists;
     /// the others are not visited).
     pub fn handle_timeout(&mut self, now: Instant) {
+        // Entries no session stands behind any more (a session replaced through
+        // `session_mut`), once due, are dropped here.
+        let stale: Vec<(Instant, String)> = self
+            .deadlines
+            .iter()
+            .take_while(|&&(t, _)| t <= now)
+            .filter(|(t, sid)| !self.touched.contains(sid) && !self.current(*t, sid))
+            .cloned()
+            .collect();
+        for entry in &stale {
+            self.deadlines.remove(entry);
+        }
         let due: Vec<String> = self.due_sessions(now).map(String::from).collect();
         for sid in &due {
             if let Some(s) = self.sessions.get_mut(sid) {

@@ -1,6 +1,6 @@
 //! An Engine.io client on hyper: pushwire-engineio's sans-IO `client::Session` driven by one
 //! tokio task — long-polling over HTTP/1.1 (keep-alive connections, at most two kept idle and
-//! reused while fresh), the websocket transport on this crate's [`WebSocketStream`], the
+//! reused within 1 s), the websocket transport on this crate's [`WebSocketStream`], the
 //! polling → websocket upgrade, and the heartbeats on a tokio timer — for protocol revision
 //! 3 or 4 ([`ClientConfig::engine`]'s `protocol`), over TCP or, with feature
 //! `engineio-rustls` and `Connector::rustls`, TLS (`https://` URLs).

@@ -79,7 +79,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 /// The sans-IO crate this module drives (its `server::Config` is [`Config::engine`]).
 pub use pushwire_engineio;
 use pushwire_engineio::http::{HttpRequest, HttpResponse, Method};
-use pushwire_engineio::server::{Outcome, Server};
+use pushwire_engineio::server::{self, Outcome, Server};
 /// Types of the sans-IO crate in this module's API.
 pub use pushwire_engineio::{
     server::CloseReason, PacketData, ProtocolVersion, SendError, TransportKind,
@@ -288,11 +288,7 @@ impl EngineIo {
 
     /// Closes session `sid` after a refused request.
     fn close_session(&self, query: &str) {
-        let sid = query
-            .split('&')
-            .find_map(|p| p.strip_prefix("sid="))
-            .map(str::to_owned);
-        if let Some(sid) = sid {
+        if let Some(sid) = server::request_sid(query) {
             let mut inner = self.shared.lock();
             inner.server.close(self.shared.now(), &sid);
             self.shared.pump_for(&mut inner, Some(&sid), true);
@@ -392,8 +388,10 @@ impl EngineIo {
             let mut inner = shared.lock();
             inner.query = Some(query.to_owned());
             let outcome = inner.server.handle_request(shared.now(), &http_req);
-            let sid = query.split('&').find_map(|p| p.strip_prefix("sid="));
-            shared.pump_for(&mut inner, sid, true);
+            // The session the server routed the request to (its sid decoded), not the raw
+            // query text: a percent-encoded sid would otherwise wake nobody.
+            let sid = server::request_sid(query);
+            shared.pump_for(&mut inner, sid.as_deref(), true);
             inner.query = None;
             outcome
         };

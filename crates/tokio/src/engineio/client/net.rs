@@ -162,10 +162,12 @@ impl AsyncWrite for Io {
 /// flight, so two cover it.
 const POOL_SIZE: usize = 2;
 
-/// An idle connection older than this is closed rather than reused: node's HTTP server
-/// closes keep-alive connections idle for 5 s (`keepAliveTimeout`), and a request written
-/// as the server closes its end would be lost in between.
-const POOL_IDLE: Duration = Duration::from_secs(2);
+/// An idle connection older than this is closed rather than reused: servers close
+/// keep-alive connections idle for a few seconds (node's `keepAliveTimeout` 5 s, gunicorn's
+/// `keepalive` 2 s), and a request written as the server closes its end would be lost in
+/// between. A polling session's GETs follow each other at once; only a POST after a quiet
+/// second opens a new connection.
+const POOL_IDLE: Duration = Duration::from_secs(1);
 
 type Sender = SendRequest<Full<Bytes>>;
 
