@@ -78,46 +78,78 @@ fn engineioxide_payload_decode(body: &Bytes, version: ProtocolVersion) -> Count 
     })
 }
 
-fn payload_decode_check(body: &Bytes, packets: usize) {
-    let expected = pushwire_payload_decode(body);
+/// pushwire's decoder of revision `version`'s text payloads.
+fn pushwire_decoder(version: ProtocolVersion) -> fn(&Bytes) -> Count {
+    match version {
+        ProtocolVersion::V3 => pushwire_payload_decode,
+        _ => pushwire_eio4_payload_decode,
+    }
+}
+
+/// A payload of `n` tick packets in revision `version`'s text form.
+fn payload_for(version: ProtocolVersion, n: usize) -> Bytes {
+    match version {
+        ProtocolVersion::V3 => Bytes::from(eio3_text_payload(n)),
+        _ => Bytes::from(eio4_text_payload(n)),
+    }
+}
+
+/// Both decoders find the same `packets` packets and bytes in `body`.
+fn payload_decode_check(body: &Bytes, packets: usize, version: ProtocolVersion) {
+    let expected = pushwire_decoder(version)(body);
     assert_eq!(expected.0, packets);
     assert_eq!(
-        engineioxide_payload_decode(body, ProtocolVersion::V3),
+        engineioxide_payload_decode(body, version),
         expected,
         "engineioxide"
     );
 }
 
-fn eio3_payload_decode(c: &mut Criterion) {
-    let body = Bytes::from(eio3_text_payload(1000));
-    payload_decode_check(&body, 1000);
-    let mut g = c.benchmark_group("eio3_payload_decode");
+/// `eio3_payload_decode` / `eio4_payload_decode`: the 1,000-packet payload.
+fn payload_decode(c: &mut Criterion, group: &str, version: ProtocolVersion) {
+    let (body, pushwire) = (payload_for(version, 1000), pushwire_decoder(version));
+    payload_decode_check(&body, 1000, version);
+    let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Bytes(body.len() as u64));
-    g.bench_function("pushwire", |b| {
-        b.iter(|| pushwire_payload_decode(black_box(&body)))
-    });
+    g.bench_function("pushwire", |b| b.iter(|| pushwire(black_box(&body))));
     g.bench_function("engineioxide", |b| {
-        b.iter(|| engineioxide_payload_decode(black_box(&body), ProtocolVersion::V3))
+        b.iter(|| engineioxide_payload_decode(black_box(&body), version))
     });
     g.finish();
 }
 
 /// The same decode at 10, 100 and 1,000 packets per payload; the throughput is in packets,
 /// so criterion reports the per-packet rate (constant when decoding is linear).
-fn eio3_payload_decode_scaling(c: &mut Criterion) {
-    let mut g = c.benchmark_group("eio3_payload_decode_scaling");
+fn payload_decode_scaling(c: &mut Criterion, group: &str, version: ProtocolVersion) {
+    let mut g = c.benchmark_group(group);
     for n in [10, 100, 1000] {
-        let body = Bytes::from(eio3_text_payload(n));
-        payload_decode_check(&body, n);
+        let (body, pushwire) = (payload_for(version, n), pushwire_decoder(version));
+        payload_decode_check(&body, n, version);
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::new("pushwire", n), &body, |b, body| {
-            b.iter(|| pushwire_payload_decode(black_box(body)))
+            b.iter(|| pushwire(black_box(body)))
         });
         g.bench_with_input(BenchmarkId::new("engineioxide", n), &body, |b, body| {
-            b.iter(|| engineioxide_payload_decode(black_box(body), ProtocolVersion::V3))
+            b.iter(|| engineioxide_payload_decode(black_box(body), version))
         });
     }
     g.finish();
+}
+
+fn eio3_payload_decode(c: &mut Criterion) {
+    payload_decode(c, "eio3_payload_decode", ProtocolVersion::V3);
+}
+
+fn eio3_payload_decode_scaling(c: &mut Criterion) {
+    payload_decode_scaling(c, "eio3_payload_decode_scaling", ProtocolVersion::V3);
+}
+
+fn eio4_payload_decode(c: &mut Criterion) {
+    payload_decode(c, "eio4_payload_decode", ProtocolVersion::V4);
+}
+
+fn eio4_payload_decode_scaling(c: &mut Criterion) {
+    payload_decode_scaling(c, "eio4_payload_decode_scaling", ProtocolVersion::V4);
 }
 
 // ---- payload encode -------------------------------------------------------------------
@@ -256,47 +288,6 @@ fn pushwire_eio4_payload_decode(body: &Bytes) -> Count {
         count_pushwire(&mut n, &p.expect("valid payload"));
     }
     n
-}
-
-fn eio4_payload_decode_check(body: &Bytes, packets: usize) {
-    let expected = pushwire_eio4_payload_decode(body);
-    assert_eq!(expected.0, packets);
-    assert_eq!(
-        engineioxide_payload_decode(body, ProtocolVersion::V4),
-        expected,
-        "engineioxide"
-    );
-}
-
-fn eio4_payload_decode(c: &mut Criterion) {
-    let body = Bytes::from(eio4_text_payload(1000));
-    eio4_payload_decode_check(&body, 1000);
-    let mut g = c.benchmark_group("eio4_payload_decode");
-    g.throughput(Throughput::Bytes(body.len() as u64));
-    g.bench_function("pushwire", |b| {
-        b.iter(|| pushwire_eio4_payload_decode(black_box(&body)))
-    });
-    g.bench_function("engineioxide", |b| {
-        b.iter(|| engineioxide_payload_decode(black_box(&body), ProtocolVersion::V4))
-    });
-    g.finish();
-}
-
-/// As `eio3_payload_decode_scaling`: the per-packet rate at 10, 100 and 1,000 packets.
-fn eio4_payload_decode_scaling(c: &mut Criterion) {
-    let mut g = c.benchmark_group("eio4_payload_decode_scaling");
-    for n in [10, 100, 1000] {
-        let body = Bytes::from(eio4_text_payload(n));
-        eio4_payload_decode_check(&body, n);
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("pushwire", n), &body, |b, body| {
-            b.iter(|| pushwire_eio4_payload_decode(black_box(body)))
-        });
-        g.bench_with_input(BenchmarkId::new("engineioxide", n), &body, |b, body| {
-            b.iter(|| engineioxide_payload_decode(black_box(body), ProtocolVersion::V4))
-        });
-    }
-    g.finish();
 }
 
 #[inline(never)]

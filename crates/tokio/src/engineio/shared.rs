@@ -152,15 +152,26 @@ impl Shared {
     /// receipt at 10,000 sockets, 44 µs at 1,000); held polls were woken all at once the
     /// same way until the per-session `polls` map.
     pub(super) fn pump_for(self: &Arc<Self>, inner: &mut Inner, sid: Option<&str>, timer: bool) {
-        // A message handed to the endpoint's [`Handler`] may have queued output for any
-        // session (the demo's chat sends each message to everybody): wake them all then.
-        if self.take_events(inner) {
-            Self::wake_all(inner);
-        } else if let Some(sid) = sid {
-            Self::wake(inner, sid);
-        }
+        self.pump_sessions(inner, sid);
         if timer {
             self.timer.notify_one();
+        }
+    }
+
+    /// Takes the events, then wakes the transports of `sids` (the sessions a change
+    /// concerns) — or of every session after a [`Handler`] ran: a message handed to it may
+    /// have queued output for any session (the demo's chat sends each message to everybody).
+    fn pump_sessions<'a>(
+        self: &Arc<Self>,
+        inner: &mut Inner,
+        sids: impl IntoIterator<Item = &'a str>,
+    ) {
+        if self.take_events(inner) {
+            Self::wake_all(inner);
+        } else {
+            for sid in sids {
+                Self::wake(inner, sid);
+            }
         }
     }
 
@@ -256,13 +267,7 @@ pub(super) async fn timer(shared: Weak<Shared>, wake: Arc<Notify>) {
                 // transports are woken (a ping queued, a close): not every session's.
                 let due: Vec<String> = inner.server.due_sessions(now).map(String::from).collect();
                 inner.server.handle_timeout(now);
-                if shared.take_events(&mut inner) {
-                    Shared::wake_all(&inner);
-                } else {
-                    for sid in &due {
-                        Shared::wake(&inner, sid);
-                    }
-                }
+                shared.pump_sessions(&mut inner, due.iter().map(String::as_str));
             }
             // A deadline too far to represent (a huge `ping_interval`) is never reached.
             shared.clock.deadline(inner.server.poll_timeout())

@@ -244,8 +244,8 @@ impl Target {
         None
     }
 
-    /// Gives back a connection whose response was read in full.
-    fn put_idle(&self, sender: Sender) {
+    /// Gives back the connection of a response read in full, for the next request.
+    pub(super) fn reuse(&self, sender: Sender) {
         if sender.is_closed() {
             return;
         }
@@ -283,11 +283,6 @@ impl Target {
         let mut sender = self.open_http().await?;
         let resp = sender.send_request(request).await.ok()?;
         Some((resp, sender))
-    }
-
-    /// Gives back the connection of a response read in full.
-    pub(super) fn reuse(&self, sender: Sender) {
-        self.put_idle(sender);
     }
 
     /// A request builder with the `Host` header.
