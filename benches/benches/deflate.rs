@@ -18,6 +18,7 @@
 //! Throughput is in uncompressed bytes. `cargo bench -p pushwire-benches --bench deflate`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use pushwire_benches::count::Counting as _;
 use pushwire_ws::deflate::negotiate::Agreement;
 use pushwire_ws::deflate::{DeflateConfig, Engine, PerMessageDeflate};
 use pushwire_ws::Role;
@@ -232,10 +233,10 @@ fn deflate_engines(c: &mut Criterion) {
             let zs = compress_all(Engine::ZlibRs, takeover, &msgs);
             for (en, e) in ENGINES {
                 g.bench_function(format!("compress/{en}"), |b| {
-                    b.iter(|| compress_all(e, takeover, std::hint::black_box(&msgs)))
+                    b.counted_iter(|| compress_all(e, takeover, std::hint::black_box(&msgs)))
                 });
                 g.bench_function(format!("decompress/{en}"), |b| {
-                    b.iter(|| inflate_all(e, takeover, std::hint::black_box(&zs)))
+                    b.counted_iter(|| inflate_all(e, takeover, std::hint::black_box(&zs)))
                 });
             }
             g.finish();

@@ -23,6 +23,7 @@ use engineioxide_core::{payload, Packet as XPacket, PacketBuf, ProtocolVersion, 
 use futures::executor::block_on;
 use futures::stream::{self, StreamExt};
 use http_body_util::Full;
+use pushwire_benches::count::Counting as _;
 use pushwire_benches::{eio3_text_payload, eio3_tick_packets, eio4_text_payload};
 use pushwire_engineio::{
     decode_text_payload, encode_payload, v4, EncodedPayload, Limits, Packet, PacketData,
@@ -111,9 +112,11 @@ fn payload_decode(c: &mut Criterion, group: &str, version: ProtocolVersion) {
     payload_decode_check(&body, 1000, version);
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Bytes(body.len() as u64));
-    g.bench_function("pushwire", |b| b.iter(|| pushwire(black_box(&body))));
+    g.bench_function("pushwire", |b| {
+        b.counted_iter(|| pushwire(black_box(&body)))
+    });
     g.bench_function("engineioxide", |b| {
-        b.iter(|| engineioxide_payload_decode(black_box(&body), version))
+        b.counted_iter(|| engineioxide_payload_decode(black_box(&body), version))
     });
     g.finish();
 }
@@ -127,10 +130,10 @@ fn payload_decode_scaling(c: &mut Criterion, group: &str, version: ProtocolVersi
         payload_decode_check(&body, n, version);
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::new("pushwire", n), &body, |b, body| {
-            b.iter(|| pushwire(black_box(body)))
+            b.counted_iter(|| pushwire(black_box(body)))
         });
         g.bench_with_input(BenchmarkId::new("engineioxide", n), &body, |b, body| {
-            b.iter(|| engineioxide_payload_decode(black_box(body), version))
+            b.counted_iter(|| engineioxide_payload_decode(black_box(body), version))
         });
     }
     g.finish();
@@ -197,11 +200,11 @@ fn eio3_payload_encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("eio3_payload_encode");
     g.throughput(Throughput::Bytes(expected.len() as u64));
     g.bench_function("pushwire", |b| {
-        b.iter(|| pushwire_payload_encode(black_box(&ours)))
+        b.counted_iter(|| pushwire_payload_encode(black_box(&ours)))
     });
     // The packets are consumed: clone them outside the timed part (cheap `Bytes` clones).
     g.bench_function("engineioxide", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || theirs.clone(),
             |p| engineioxide_payload_encode(p, ProtocolVersion::V3),
             BatchSize::PerIteration,
@@ -258,17 +261,17 @@ fn eio3_packet_decode(c: &mut Criterion) {
     g.throughput(Throughput::Elements(texts.len() as u64));
     // Both take ownership of the 1,000 messages: clone them outside the timed part.
     g.bench_function("pushwire", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || texts.clone(),
             pushwire_packet_decode,
             BatchSize::PerIteration,
         )
     });
     g.bench_function("pushwire-borrowed", |b| {
-        b.iter(|| pushwire_borrowed_packet_decode(black_box(&texts)))
+        b.counted_iter(|| pushwire_borrowed_packet_decode(black_box(&texts)))
     });
     g.bench_function("engineioxide", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || texts.clone(),
             |t| engineioxide_packet_decode(t, ProtocolVersion::V3),
             BatchSize::PerIteration,
@@ -309,10 +312,10 @@ fn eio4_payload_encode(c: &mut Criterion) {
     let mut g = c.benchmark_group("eio4_payload_encode");
     g.throughput(Throughput::Bytes(expected.len() as u64));
     g.bench_function("pushwire", |b| {
-        b.iter(|| pushwire_eio4_payload_encode(black_box(&ours)))
+        b.counted_iter(|| pushwire_eio4_payload_encode(black_box(&ours)))
     });
     g.bench_function("engineioxide", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || theirs.clone(),
             |p| engineioxide_payload_encode(p, ProtocolVersion::V4),
             BatchSize::PerIteration,
@@ -346,14 +349,14 @@ fn eio4_packet_decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("eio4_packet_decode");
     g.throughput(Throughput::Elements(texts.len() as u64));
     g.bench_function("pushwire", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || texts.clone(),
             pushwire_eio4_packet_decode,
             BatchSize::PerIteration,
         )
     });
     g.bench_function("engineioxide", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || texts.clone(),
             |t| engineioxide_packet_decode(t, ProtocolVersion::V4),
             BatchSize::PerIteration,

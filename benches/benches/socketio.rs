@@ -17,6 +17,7 @@
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use pushwire_benches::count::Counting as _;
 use pushwire_socketio::{Decoder, Limits, Packet, PacketData, ProtocolVersion};
 use serde_json::json;
 use socketioxide_core::packet::{Packet as XPacket, PacketData as XData};
@@ -192,14 +193,14 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("socketio/{name}"));
         g.throughput(Throughput::Bytes(bytes as u64));
         g.bench_function("decode/pushwire", |b| {
-            b.iter_batched(
+            b.counted_iter_batched(
                 || ours.clone(),
                 |m| black_box(pushwire_decode(m)),
                 BatchSize::SmallInput,
             )
         });
         g.bench_function("decode/socketioxide", |b| {
-            b.iter_batched(
+            b.counted_iter_batched(
                 || ours.clone(),
                 |m| black_box(x_decode(m)),
                 BatchSize::SmallInput,
@@ -208,14 +209,14 @@ fn bench(c: &mut Criterion) {
         // Binary does not fit a `serde_json::Value`: JSON-only inputs.
         if json_only {
             g.bench_function("decode_args/pushwire", |b| {
-                b.iter_batched(
+                b.counted_iter_batched(
                     || ours.clone(),
                     |m| black_box(pushwire_decode_args(m)),
                     BatchSize::SmallInput,
                 )
             });
             g.bench_function("decode_args/socketioxide", |b| {
-                b.iter_batched(
+                b.counted_iter_batched(
                     || ours.clone(),
                     |m| black_box(x_decode_args(m)),
                     BatchSize::SmallInput,
@@ -223,10 +224,10 @@ fn bench(c: &mut Criterion) {
             });
         }
         g.bench_function("encode/pushwire", |b| {
-            b.iter(|| black_box(pushwire_encode(&args)))
+            b.counted_iter(|| black_box(pushwire_encode(&args)))
         });
         g.bench_function("encode/socketioxide", |b| {
-            b.iter(|| black_box(x_encode(&args)))
+            b.counted_iter(|| black_box(x_encode(&args)))
         });
         g.finish();
     }

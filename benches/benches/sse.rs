@@ -14,6 +14,7 @@ use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures::executor::block_on;
 use futures::stream::{self, StreamExt};
+use pushwire_benches::count::Counting as _;
 use pushwire_benches::{chunks, sse_large_stream, sse_small_stream};
 use std::hint::black_box;
 
@@ -90,15 +91,17 @@ fn parse_group(c: &mut Criterion, name: &str, input: &[u8], chunk: usize, events
     // `pushwire` is the crate's reading API for throughput (events lent, nothing allocated
     // per event); `pushwire-owned` hands out owned events like the peers.
     g.bench_function("pushwire", |b| {
-        b.iter(|| pushwire_borrowed(black_box(&chunks)))
+        b.counted_iter(|| pushwire_borrowed(black_box(&chunks)))
     });
     g.bench_function("pushwire-owned", |b| {
-        b.iter(|| pushwire(black_box(&chunks)))
+        b.counted_iter(|| pushwire(black_box(&chunks)))
     });
     g.bench_function("eventsource-stream", |b| {
-        b.iter(|| eventsource_stream(black_box(&chunks)))
+        b.counted_iter(|| eventsource_stream(black_box(&chunks)))
     });
-    g.bench_function("sse-stream", |b| b.iter(|| sse_stream(black_box(&chunks))));
+    g.bench_function("sse-stream", |b| {
+        b.counted_iter(|| sse_stream(black_box(&chunks)))
+    });
     g.finish();
 }
 
@@ -144,7 +147,7 @@ fn sse_encode_small(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(total as u64));
     g.bench_function("pushwire", |b| {
         let mut out = BytesMut::with_capacity(total);
-        b.iter(|| {
+        b.counted_iter(|| {
             out.clear();
             encode_all(black_box(&payloads), &mut out);
             black_box(out.len())

@@ -40,6 +40,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use pushwire_benches::count::Counting as _;
 use pushwire_benches::{
     ws_binary_payloads, ws_count, ws_expected_count, ws_mask_keys, ws_masked_frames, ws_small_texts,
 };
@@ -225,16 +226,16 @@ fn decode_group(c: &mut Criterion, name: &str, input: &[u8], expected: Count) {
     // `pushwire` lends each message (`poll_event_ref`, the API for throughput);
     // `pushwire-owned` hands out `Bytes` payloads like the peers' owned messages.
     g.bench_function("pushwire", |b| {
-        b.iter(|| pushwire_decode_borrowed(black_box(input), n))
+        b.counted_iter(|| pushwire_decode_borrowed(black_box(input), n))
     });
     g.bench_function("pushwire-owned", |b| {
-        b.iter(|| pushwire_decode(black_box(input), n))
+        b.counted_iter(|| pushwire_decode(black_box(input), n))
     });
     g.bench_function("tungstenite", |b| {
-        b.iter(|| tungstenite_decode(black_box(input), n))
+        b.counted_iter(|| tungstenite_decode(black_box(input), n))
     });
     g.bench_function("fastwebsockets", |b| {
-        b.iter(|| fastwebsockets_decode(&rt, black_box(input), n))
+        b.counted_iter(|| fastwebsockets_decode(&rt, black_box(input), n))
     });
     g.finish();
 }
@@ -332,7 +333,7 @@ fn ws_encode_small(c: &mut Criterion) {
     // `pushwire` writes each frame straight into the caller's buffer (`send_text_to`);
     // `pushwire-queue` queues it and drains `Bytes` chunks after every message.
     g.bench_function("pushwire", |b| {
-        b.iter(|| {
+        b.counted_iter(|| {
             let mut s = sink.take().unwrap_or_default();
             s.clear();
             let s = pushwire_into(black_box(&texts), s);
@@ -341,7 +342,7 @@ fn ws_encode_small(c: &mut Criterion) {
         })
     });
     g.bench_function("pushwire-queue", |b| {
-        b.iter(|| {
+        b.counted_iter(|| {
             let mut s = sink.take().unwrap_or_default();
             s.clear();
             let s = pushwire_encode(black_box(&pw), s);
@@ -350,7 +351,7 @@ fn ws_encode_small(c: &mut Criterion) {
         })
     });
     g.bench_function("tungstenite", |b| {
-        b.iter(|| {
+        b.counted_iter(|| {
             let mut s = sink.take().unwrap_or_default();
             s.clear();
             let s = tungstenite_encode(black_box(&tg), s);
@@ -359,7 +360,7 @@ fn ws_encode_small(c: &mut Criterion) {
         })
     });
     g.bench_function("fastwebsockets", |b| {
-        b.iter(|| {
+        b.counted_iter(|| {
             let mut s = sink.take().unwrap_or_default();
             s.clear();
             let s = fastwebsockets_encode(&rt, black_box(&texts), s);
@@ -390,15 +391,15 @@ fn unmask_group(c: &mut Criterion, name: &str, len: usize) {
     // Masking is its own inverse: each iteration flips the buffer between masked and clear.
     let mut buf = data.clone();
     g.bench_function("pushwire", |bch| {
-        bch.iter(|| pushwire_ws::mask::apply_mask(black_box(&mut buf), black_box(key), 0))
+        bch.counted_iter(|| pushwire_ws::mask::apply_mask(black_box(&mut buf), black_box(key), 0))
     });
     g.bench_function("fastwebsockets", |bch| {
-        bch.iter(|| fastwebsockets::unmask(black_box(&mut buf), black_box(key)))
+        bch.counted_iter(|| fastwebsockets::unmask(black_box(&mut buf), black_box(key)))
     });
     // The physical reference: one read and one write of every byte.
     let mut dst = vec![0u8; len];
     g.bench_function("memcpy", |bch| {
-        bch.iter(|| black_box(&mut dst).copy_from_slice(black_box(&data)))
+        bch.counted_iter(|| black_box(&mut dst).copy_from_slice(black_box(&data)))
     });
     g.finish();
 }
@@ -605,7 +606,7 @@ fn ws_deflate(c: &mut Criterion) {
     ];
     for (name, send) in sends {
         g.bench_function(name, |b| {
-            b.iter(|| {
+            b.counted_iter(|| {
                 let mut s = core::mem::take(&mut sink);
                 s.clear();
                 sink = send(black_box(&texts), s);
@@ -613,13 +614,13 @@ fn ws_deflate(c: &mut Criterion) {
         });
     }
     g.bench_function("decompress/pushwire", |b| {
-        b.iter(|| pushwire_inflate_decode(black_box(&input), texts.len()))
+        b.counted_iter(|| pushwire_inflate_decode(black_box(&input), texts.len()))
     });
     g.bench_function("decompress/miniz-raw", |b| {
-        b.iter(|| miniz_inflate(black_box(&client_payloads), &mut scratch))
+        b.counted_iter(|| miniz_inflate(black_box(&client_payloads), &mut scratch))
     });
     g.bench_function("uncompressed-receive/pushwire", |b| {
-        b.iter(|| pushwire_decode(black_box(&plain_in), texts.len()))
+        b.counted_iter(|| pushwire_decode(black_box(&plain_in), texts.len()))
     });
     g.finish();
 }

@@ -20,6 +20,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use futures_util::{SinkExt, StreamExt};
+use pushwire_benches::count::Counting as _;
 use pushwire_tokio::{Config, Message, Role, WebSocketStream};
 use pushwire_ws::{Connection, FixedMaskKey};
 use tokio::io::{empty, join, sink, Empty, Join, Sink};
@@ -90,7 +91,7 @@ fn recv(c: &mut Criterion) {
     let mut g = c.benchmark_group("ws_split_recv_16B");
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("pushwire-whole", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || WebSocketStream::from_raw(io(), Role::Server, Config::DEFAULT),
             |mut ws: WebSocketStream<ReadIo>| {
                 rt.block_on(async {
@@ -105,7 +106,7 @@ fn recv(c: &mut Criterion) {
         )
     });
     g.bench_function("pushwire-reader", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || {
                 WebSocketStream::from_raw(io(), Role::Server, Config::DEFAULT)
                     .split()
@@ -123,7 +124,7 @@ fn recv(c: &mut Criterion) {
         )
     });
     g.bench_function("tokio-tungstenite-whole", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || tungstenite(&rt, io()),
             |mut ws| {
                 rt.block_on(async {
@@ -137,7 +138,7 @@ fn recv(c: &mut Criterion) {
         )
     });
     g.bench_function("tokio-tungstenite-split", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || tungstenite(&rt, io()).split(),
             |(s, mut st)| {
                 rt.block_on(async {
@@ -159,7 +160,7 @@ fn send(c: &mut Criterion) {
     let mut g = c.benchmark_group("ws_split_send_16B");
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("pushwire-whole", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || WebSocketStream::from_raw(io(), Role::Server, Config::DEFAULT),
             |mut ws: WebSocketStream<WriteIo>| {
                 rt.block_on(async {
@@ -174,7 +175,7 @@ fn send(c: &mut Criterion) {
         )
     });
     g.bench_function("pushwire-writer", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || {
                 WebSocketStream::from_raw(io(), Role::Server, Config::DEFAULT)
                     .split()
@@ -193,7 +194,7 @@ fn send(c: &mut Criterion) {
         )
     });
     g.bench_function("tokio-tungstenite-whole", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || tungstenite(&rt, io()),
             |mut ws| {
                 rt.block_on(async {
@@ -208,7 +209,7 @@ fn send(c: &mut Criterion) {
         )
     });
     g.bench_function("tokio-tungstenite-split", |b| {
-        b.iter_batched(
+        b.counted_iter_batched(
             || tungstenite(&rt, io()).split(),
             |(mut s, st)| {
                 rt.block_on(async {

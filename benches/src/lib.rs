@@ -210,6 +210,9 @@ mod tests {
     }
 }
 
+/// Instruction counts of a routine under callgrind (`cargo xtask bench-compare --instructions`).
+pub mod count;
+
 /// CPU time of processes, for the end-to-end loopback benchmarks (`src/bin/*_loopback.rs`),
 /// which report each side's CPU per message beside the wall time.
 pub mod proc_time {

@@ -14,9 +14,12 @@
 //!   target until its coverage plateaus, then merge what it found into the kept corpus.
 //! * `cargo xtask fuzz-asan [TARGET...]` — with a nightly toolchain: every target built with
 //!   AddressSanitizer, each kept corpus replayed under it.
-//! * `cargo xtask bench-compare BENCH GROUP [--rounds N] [--time S] [--base NAME]` — the
-//!   contenders of a criterion group measured in alternation, round after round; median
-//!   ratio and its spread.
+//! * `cargo xtask bench-compare BENCH GROUP [--rounds N] [--time S] [--base NAME]
+//!   [--instructions] [--count CALLS]` — the contenders of a criterion group measured in
+//!   alternation, round after round; median ratio and its spread; with `--instructions`, also
+//!   each contender's instructions per iteration under callgrind.
+//! * `cargo xtask bench-table [--rounds N] [--time S] [--instructions] [GROUP...]` — the same
+//!   for every group of docs/performance.md's headline table, a Markdown row each.
 //!
 //! Dependencies are kept to serde_json (reading Autobahn reports) so this crate builds in
 //! seconds on a fresh machine.
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Some("fuzz-campaign") => report("fuzz-campaign", fuzz::campaign(&args[1..])),
         Some("fuzz-asan") => report("fuzz-asan", fuzz::asan(&args[1..])),
         Some("bench-compare") => report("bench-compare", bench::compare(&args[1..])),
+        Some("bench-table") => report("bench-table", bench::table(&args[1..])),
         Some("autobahn") => report(
             "autobahn",
             autobahn::autobahn(args[1..].iter().any(|a| a == "--deflate")),
@@ -73,8 +77,11 @@ fn print_help() {
          then minimize what it found into fuzz/seeds/<target>\n  \
          fuzz-asan [TARGET...]\n      \
          (nightly) build the targets with AddressSanitizer, replay each kept corpus under it\n  \
-         bench-compare BENCH GROUP [--rounds N] [--time S] [--base NAME]\n      \
-         criterion contenders in alternating rounds; median ratio and spread\n  \
+         bench-compare BENCH GROUP [--rounds N] [--time S] [--base NAME] [--instructions] [--count CALLS]\n      \
+         criterion contenders in alternating rounds; median ratio and spread;\n      \
+         --instructions: also instructions per iteration under callgrind (needs valgrind)\n  \
+         bench-table [--rounds N] [--time S] [--instructions] [--count CALLS] [GROUP...]\n      \
+         bench-compare over every headline group of docs/performance.md, a row each\n  \
          autobahn [--deflate]\n      \
          Autobahn|Testsuite cases 1-11 (--deflate: 12-13) against pushwire-ws in both roles\n  \
          interop [CHECK...]\n      \
