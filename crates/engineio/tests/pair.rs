@@ -778,6 +778,65 @@ fn client_probe_fails_unless_the_answer_is_pong_probe() {
 }
 
 #[test]
+fn client_gives_up_a_probe_not_answered_within_its_upgrade_timeout() {
+    // `Config::upgrade_timeout`: "past it the probe is given up (`WsAction::Close`,
+    // `Event::UpgradeFailed`) and polling goes on".
+    for connected in [false, true] {
+        let config = client::Config::DEFAULT.with_upgrade_timeout(Duration::from_secs(3));
+        let (mut c, _, ws) = v3_client_open(config);
+        assert!(matches!(ws.as_slice(), [client::WsAction::Connect { .. }]));
+        // The probe's deadline comes before the first ping (25 s).
+        assert_eq!(c.poll_timeout(), Some(secs(3)), "connected {connected}");
+        if connected {
+            c.handle_ws_connected(secs(1));
+            let (_, ws, _) = drain(&mut c);
+            assert_eq!(
+                ws,
+                [client::WsAction::Send(WsMessage::Text("2probe".into()))]
+            );
+        }
+        // Early: nothing happens.
+        c.handle_timeout(secs(2));
+        let (_, ws, events) = drain(&mut c);
+        assert!(ws.is_empty() && events.is_empty(), "{ws:?} {events:?}");
+        c.handle_timeout(secs(3));
+        let (_, ws, events) = drain(&mut c);
+        assert_eq!(ws, [client::WsAction::Close], "connected {connected}");
+        assert_eq!(events, [client::Event::UpgradeFailed]);
+        assert_eq!(c.transport(), TransportKind::Polling);
+        assert!(!c.is_closed());
+        assert_eq!(c.poll_timeout(), Some(secs(25)), "back to the heartbeat");
+        // A late answer to the given-up probe changes nothing.
+        c.handle_ws_message(secs(4), WsMessage::Text("3probe".into()));
+        assert_eq!(drain(&mut c), (vec![], vec![], vec![]));
+        assert_eq!(c.transport(), TransportKind::Polling);
+        if !connected {
+            // The websocket opened only after the probe was given up: closed at once.
+            c.handle_ws_connected(secs(4));
+            let (_, ws, events) = drain(&mut c);
+            assert_eq!(ws, [client::WsAction::Close]);
+            assert!(events.is_empty());
+        }
+        c.send(text("still here")).unwrap();
+        let (reqs, _, _) = drain(&mut c);
+        assert!(reqs.iter().any(|r| r.kind == client::RequestKind::Post));
+    }
+    // An answered probe is not given up: no deadline after `3probe`.
+    let config = client::Config::DEFAULT.with_upgrade_timeout(Duration::from_secs(3));
+    let (mut c, _, _) = v3_client_open(config);
+    c.handle_ws_connected(secs(1));
+    c.handle_ws_message(secs(2), WsMessage::Text("3probe".into()));
+    let _ = drain(&mut c);
+    c.handle_timeout(secs(3));
+    let (_, ws, events) = drain(&mut c);
+    assert!(!ws.contains(&client::WsAction::Close), "{ws:?}");
+    assert!(
+        !events.contains(&client::Event::UpgradeFailed),
+        "{events:?}"
+    );
+}
+
+#[test]
 fn client_ignores_a_second_open_packet() {
     // > #### 0 open
     // > Sent from the server when a new transport is opened

@@ -1,5 +1,7 @@
 //! The client's settings: [`Config`].
 
+use core::time::Duration;
+
 use crate::config::Limits;
 use crate::version::ProtocolVersion;
 
@@ -30,6 +32,13 @@ pub struct Config {
     pub upgrade: bool,
     /// Skip polling: open the session directly on a websocket. Default false.
     pub websocket_only: bool,
+    /// How long the websocket probe may take, from the handshake until the server answers
+    /// `probe`: past it the probe is given up ([`crate::client::WsAction::Close`],
+    /// [`crate::client::Event::UpgradeFailed`]) and polling goes on. Default 10 s, the
+    /// server's own `upgradeTimeout` (engine.io drops a probe it has not seen completed by
+    /// then, so a client waiting longer gains nothing). engine.io-client has no such bound:
+    /// on a path that goes silent its probe socket waits as long as the session lives.
+    pub upgrade_timeout: Duration,
     /// The protocol revision to speak (`EIO`). Default [`ProtocolVersion::V3`]
     /// (engine.io-client 3.x, socket.io 2.x servers); [`ProtocolVersion::V4`] for engine.io
     /// 4+ servers (socket.io 3+): the server pings and the client answers, POSTs are batched
@@ -45,6 +54,7 @@ impl Config {
         supports_binary: true,
         upgrade: true,
         websocket_only: false,
+        upgrade_timeout: Duration::from_secs(10),
         protocol: ProtocolVersion::V3,
     };
 
@@ -80,6 +90,13 @@ impl Config {
     #[must_use]
     pub const fn with_upgrade(mut self, on: bool) -> Self {
         self.upgrade = on;
+        self
+    }
+
+    /// Returns this config with [`Config::upgrade_timeout`] set to `d`.
+    #[must_use]
+    pub const fn with_upgrade_timeout(mut self, d: Duration) -> Self {
+        self.upgrade_timeout = d;
         self
     }
 

@@ -57,6 +57,8 @@ pub struct Session {
     poll_in_flight: bool,
     post_in_flight: bool,
     probe: Option<Probe>,
+    /// When a probe not yet answered is given up ([`Config::upgrade_timeout`]).
+    probe_deadline: Option<Instant>,
     write_buffer: VecDeque<Packet>,
     requests: VecDeque<Request>,
     ws: VecDeque<WsAction>,
@@ -85,6 +87,7 @@ impl Session {
             poll_in_flight: false,
             post_in_flight: false,
             probe: None,
+            probe_deadline: None,
             write_buffer: VecDeque::new(),
             requests: VecDeque::new(),
             ws: VecDeque::new(),
@@ -273,7 +276,9 @@ impl Session {
         self.drive();
     }
 
-    /// The WebSocket asked for by [`WsAction::Connect`] is open.
+    /// The WebSocket asked for by [`WsAction::Connect`] is open. A websocket for a probe
+    /// already given up ([`Config::upgrade_timeout`]) is closed at once
+    /// ([`WsAction::Close`]).
     pub fn handle_ws_connected(&mut self, now: Instant) {
         let _ = now;
         if self.probe == Some(Probe::Connecting) {
@@ -282,6 +287,8 @@ impl Session {
             let m = revision::to_ws(self.config.protocol, &ping, self.config.supports_binary);
             self.ws.push_back(WsAction::Send(m));
             self.probe = Some(Probe::Sent);
+        } else if self.kind == TransportKind::Polling && self.state == State::Open {
+            self.ws.push_back(WsAction::Close);
         }
     }
 
@@ -310,6 +317,7 @@ impl Session {
                     // engine.io-client: pause polling (wait for the GET and POST in flight),
                     // then send `5` on the websocket and switch.
                     self.probe = Some(Probe::Pausing);
+                    self.probe_deadline = None;
                     self.drive();
                 }
                 _ => self.upgrade_failed(),
@@ -327,6 +335,7 @@ impl Session {
             self.fail(CloseReason::TransportClose);
         } else if self.probe.is_some() {
             self.probe = None;
+            self.probe_deadline = None;
             self.events.push_back(Event::UpgradeFailed);
             self.drive();
         }
@@ -338,10 +347,10 @@ impl Session {
         if self.state == State::Closed {
             return None;
         }
-        match (self.next_ping, self.deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.next_ping, self.deadline, self.probe_deadline]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Time passed: sends the ping that is due, or closes on a missed pong. Early or
@@ -353,6 +362,10 @@ impl Session {
         if self.deadline.is_some_and(|d| now >= d) {
             self.fail(CloseReason::PingTimeout);
             return;
+        }
+        if self.probe_deadline.is_some_and(|d| now >= d) {
+            // The probe was not answered in time: give it up, polling goes on.
+            self.upgrade_failed();
         }
         if self.next_ping.is_some_and(|t| now >= t) {
             // engine.io-client `setPing`: ping, then wait `pingTimeout` for any packet.
@@ -415,6 +428,7 @@ impl Session {
                     let query = self.query(TransportKind::WebSocket);
                     self.ws.push_back(WsAction::Connect { query });
                     self.probe = Some(Probe::Connecting);
+                    self.probe_deadline = Some(now + self.config.upgrade_timeout);
                 }
             }
             PacketType::Pong if self.state == State::Open && !v4 => {
@@ -530,6 +544,7 @@ impl Session {
 
     fn upgrade_failed(&mut self) {
         self.probe = None;
+        self.probe_deadline = None;
         self.ws.push_back(WsAction::Close);
         self.events.push_back(Event::UpgradeFailed);
         self.drive();
@@ -548,6 +563,7 @@ impl Session {
     fn finish(&mut self, reason: CloseReason) {
         self.state = State::Closed;
         self.probe = None;
+        self.probe_deadline = None;
         self.write_buffer.clear();
         self.next_ping = None;
         self.deadline = None;

@@ -66,7 +66,9 @@ pub struct ClientConfig {
     /// upgrade.
     pub engine: client::Config,
     /// The websocket transport's settings. Default [`crate::Config::DEFAULT`] with message
-    /// and frame limits of 1,000,000 bytes.
+    /// and frame limits of 1,000,000 bytes and a close timeout of 5 s (a websocket the
+    /// session closes — an abandoned probe, the end of the session — is let go after 5 s
+    /// even when the path went silent and the server's Close never comes).
     pub ws: crate::Config,
     /// Received messages that may wait for [`Client::recv`]. Default 1,024.
     pub recv_queue: usize,
@@ -81,7 +83,8 @@ impl ClientConfig {
         engine: client::Config::DEFAULT,
         ws: crate::Config::DEFAULT
             .with_max_message_size(1_000_000)
-            .with_max_frame_size(1_000_000),
+            .with_max_frame_size(1_000_000)
+            .with_close_timeout(Some(Duration::from_secs(5))),
         recv_queue: 1_024,
         request_timeout: Duration::from_secs(60),
     };

@@ -71,7 +71,10 @@ pub struct Config {
     /// The websocket transport's settings. Default [`crate::Config::DEFAULT`] with the
     /// message and frame limits set to the default `max_payload_bytes` (1,000,000; keep
     /// them equal to it when you change it: [`Config::with_engine`] does) and
-    /// permessage-deflate agreed when the client offers it, as engine.io does.
+    /// permessage-deflate agreed when the client offers it, as engine.io does, and a close
+    /// timeout of 5 s: a websocket the server closes (a heartbeat missed, a forced close)
+    /// waits at most that long for the client's Close, so a path that went silent cannot
+    /// keep a closing session for ever (it did: crates/tokio/tests/engineio_bad_network.rs).
     pub ws: crate::Config,
     /// Messages received for one session that may wait for [`Socket::recv`](super::Socket::recv). Default 1,024.
     /// A session whose application lets more pile up is closed (forced close).
@@ -93,7 +96,8 @@ impl Config {
         cors: Cors::MIRROR,
         ws: crate::Config::DEFAULT
             .with_max_message_size(1_000_000)
-            .with_max_frame_size(1_000_000),
+            .with_max_frame_size(1_000_000)
+            .with_close_timeout(Some(Duration::from_secs(5))),
         recv_queue: 1_024,
         accept_queue: 1_024,
         body_timeout: Duration::from_secs(30),
