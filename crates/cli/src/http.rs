@@ -138,6 +138,74 @@ impl Linger for tokio::io::DuplexStream {
     fn zero_linger(&self) {}
 }
 
+/// A stream that notes whether anything was read from it yet: [`crate::serve`] ends a
+/// connection on which no request byte arrives within its head timeout. A plain TCP
+/// connection is checked before (by peeking); over TLS the first bytes are the handshake's,
+/// so a client that completes it and then sends nothing is only seen here.
+pub(crate) struct FirstRead<S> {
+    inner: S,
+    read: Arc<AtomicBool>,
+}
+
+impl<S> FirstRead<S> {
+    /// Wraps `inner`; the flag is set once a read returns bytes.
+    pub(crate) fn new(inner: S) -> (Self, Arc<AtomicBool>) {
+        let read = Arc::new(AtomicBool::new(false));
+        (
+            FirstRead {
+                inner,
+                read: read.clone(),
+            },
+            read,
+        )
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstRead<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.read.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for FirstRead<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// Shared between a connection's [`StallGuard`] and the handlers of its requests (it is in
 /// every request's extensions): once requested, the connection is reset when closed.
 #[derive(Clone, Debug, Default)]

@@ -48,7 +48,7 @@ use pushwire_tokio::sse::{self, LastEventId, Sse};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::http::{self, Body, Req, ResetOnClose, StallGuard, KEEP_ALIVE_EVERY};
+use crate::http::{self, Body, FirstRead, Req, ResetOnClose, StallGuard, KEEP_ALIVE_EVERY};
 
 /// Command-line options of `pushwire serve`.
 #[derive(Debug)]
@@ -435,11 +435,31 @@ where
         req.extensions_mut().insert(reset.clone());
         route(req, peer.clone(), state.clone())
     });
+    // No request byte within the head timeout: end the connection. hyper's own header
+    // timeout starts only once it has chosen HTTP/1.1 (its version detection waits for
+    // bytes without a bound), and a TLS client that completes the handshake and then sends
+    // nothing would hold the connection for ever.
+    let (stream, read) = FirstRead::new(stream);
+    let first_byte = tokio::time::sleep(HEAD_TIMEOUT);
+    tokio::pin!(first_byte);
+    let mut waiting = true;
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     tokio::pin!(conn);
-    tokio::select! {
-        r = conn.as_mut() => return r,
-        _ = stopped.wait_for(|&s| s) => {}
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => return r,
+            _ = stopped.wait_for(|&s| s) => break,
+            () = &mut first_byte, if waiting => {
+                if !read.load(Ordering::Relaxed) {
+                    return Err(format!(
+                        "no request in {} s after the connection opened",
+                        HEAD_TIMEOUT.as_secs()
+                    )
+                    .into());
+                }
+                waiting = false;
+            }
+        }
     }
     // Shutting down: finish the request in progress, then close.
     conn.as_mut().graceful_shutdown();

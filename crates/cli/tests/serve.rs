@@ -883,3 +883,82 @@ fn reference_apps_keep_the_socketio_reference_app() {
     c.post(r#"426["join","lobby"]"#);
     c.poll_until(|p| p == r#"436[["lobby"]]"#);
 }
+
+/// A TLS client of `pushwire serve --tls-cert/--tls-key` with `alpn`, trusting only `cert`.
+fn tls_client(
+    port: u16,
+    cert: &rcgen::CertifiedKey<rcgen::KeyPair>,
+    alpn: &[u8],
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    #[allow(deprecated)] // ring, as the server (src/tls.rs says why)
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![alpn.to_vec()];
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    // Finish the handshake now (the server's first flight is read here).
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).unwrap();
+    }
+    tls
+}
+
+#[test]
+fn a_tls_client_silent_after_its_handshake_is_let_go() {
+    // Issue 18 (hostile neighbours): hyper's header timeout starts only once it has seen
+    // bytes to choose HTTP/1.1 or HTTP/2 by, so a client that completed the TLS handshake
+    // and then sent nothing held its connection for ever. The server now ends it after its
+    // head timeout (10 s); a client that speaks is served as before.
+    let dir = std::env::temp_dir().join(format!("pushwire-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let (cert_pem, key_pem) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let s = start_with(&[
+        "--tls-cert",
+        cert_pem.to_str().unwrap(),
+        "--tls-key",
+        key_pem.to_str().unwrap(),
+    ]);
+    for alpn in [&b"http/1.1"[..], b"h2"] {
+        let mut silent = tls_client(s.port, &cert, alpn);
+        let started = Instant::now();
+        let mut buf = [0u8; 256];
+        // The server's end: EOF (or its close_notify), or a reset; never our 30 s read
+        // timeout.
+        let end = loop {
+            match silent.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(_) => {} // h2: the server's SETTINGS frame
+                Err(e) => break Err(e.kind()),
+            }
+        };
+        assert!(
+            !matches!(
+                end,
+                Err(std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+            ),
+            "{}: the silent client was never let go ({end:?} after {:?})",
+            String::from_utf8_lossy(alpn),
+            started.elapsed()
+        );
+    }
+    // A client that speaks is served.
+    let mut c = tls_client(s.port, &cert, b"http/1.1");
+    c.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut resp = Vec::new();
+    let _ = c.read_to_end(&mut resp);
+    assert_eq!(status(&resp), 200, "{}", String::from_utf8_lossy(&resp));
+    let _ = std::fs::remove_dir_all(&dir);
+}
