@@ -383,6 +383,37 @@ mod tests {
     }
 
     #[test]
+    fn owned_decode_keeps_the_allocation_and_reads_the_base64_form() {
+        // `decode_string`: "text data reuses its allocation (the type digit is removed in
+        // place) instead of being copied". Sending every string through `decode_str` would
+        // decode the same packets, but into a copy.
+        let mut wire = String::with_capacity(32);
+        wire.push_str("4hello€");
+        let start = wire.as_ptr() as usize;
+        let p = Packet::decode_string(wire).unwrap();
+        assert_eq!(p.kind, PacketType::Message);
+        let PacketData::Text(t) = &p.data else {
+            panic!("text data expected: {p:?}")
+        };
+        assert_eq!(t, "hello€");
+        assert_eq!(t.as_ptr() as usize, start, "the text was copied");
+        // > For the purposes of decoding, an identifier `b` is put before a packet encoding
+        // > that contains binary data.
+        for (wire, kind) in [
+            ("b4AQID", PacketType::Message),
+            ("b2AQID", PacketType::Ping),
+        ] {
+            let want = Packet::binary(kind, vec![1u8, 2, 3]);
+            assert_eq!(
+                Packet::decode_string(wire.into()),
+                Ok(want.clone()),
+                "{wire}"
+            );
+            assert_eq!(Packet::decode_str(wire), Ok(want), "{wire}");
+        }
+    }
+
+    #[test]
     fn packet_without_data_is_empty_text() {
         // The reference decodes a one-character packet without `data`; we use "".
         assert_eq!(

@@ -588,6 +588,52 @@ mod tests {
     }
 
     #[test]
+    fn a_text_packet_may_reach_max_packet_bytes_in_its_last_ascii_run() {
+        // The packet's bytes are checked after each run of ASCII as after each multi-byte
+        // character. At the limit exactly (7 bytes), ending in ASCII or in a surrogate pair
+        // that ends exactly at the declared length, the packet fits:
+        // > length: length of the packet in __characters__
+        let limits = Limits::DEFAULT.with_max_packet_bytes(7);
+        for (wire, data) in [
+            ("7:4aaaaaa", "aaaaaa"),
+            // 1 + 2 + 2 + 1 + 1 bytes; 5 UTF-16 units.
+            ("5:4ééaa", "ééaa"),
+            // 1 + 1 + 1 + 4 bytes; `😀` is 2 UTF-16 units, the 4th and 5th.
+            ("5:4aa😀", "aa😀"),
+        ] {
+            let got: Vec<_> = decode_text_payload(wire, limits).collect();
+            assert_eq!(got, [Ok(Packet::message(data))], "{wire}");
+        }
+        // One byte more, found in the ASCII run after the multi-byte characters: 6 units,
+        // under the limit, but 8 bytes.
+        let got: Vec<_> = decode_text_payload("6:4ééaaa", limits).collect();
+        assert_eq!(got, [Err(PayloadError::PacketTooLarge { limit: 7 })]);
+        let got: Vec<_> = decode_text_payload("8:4aaaaaaa", limits).collect();
+        assert_eq!(got, [Err(PayloadError::PacketTooLarge { limit: 7 })]);
+    }
+
+    #[test]
+    fn a_character_cut_by_the_end_of_a_feed_waits_for_its_last_byte() {
+        let mut d = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
+        // `3:4😀` cut inside the 4-byte character: nothing yet.
+        d.feed(b"3:4\xf0\x9f\x98").unwrap();
+        assert_eq!(d.poll_packet(), Ok(None));
+        // Its last byte ends the buffer exactly: the packet is complete, without EOF.
+        d.feed(b"\x80").unwrap();
+        assert_eq!(d.poll_packet(), Ok(Some(Packet::message("😀"))));
+        assert_eq!(d.poll_packet(), Ok(None));
+        // The same with a 2-byte character ending both the packet and the buffer.
+        d.feed(b"2:4\xc3").unwrap();
+        assert_eq!(d.poll_packet(), Ok(None));
+        d.feed(b"\xa9").unwrap();
+        assert_eq!(d.poll_packet(), Ok(Some(Packet::message("é"))));
+        d.feed_eof();
+        assert_eq!(d.poll_packet(), Ok(None));
+        assert!(d.is_finished());
+        assert_eq!(d.packets_decoded(), 2);
+    }
+
+    #[test]
     fn a_decoder_is_finished_only_after_the_whole_body() {
         let mut d = PayloadDecoder::new(PayloadFormat::Text, Limits::DEFAULT);
         assert!(!d.is_finished());

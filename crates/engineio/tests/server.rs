@@ -604,6 +604,55 @@ fn a_jsonp_index_is_digits_only() {
 }
 
 #[test]
+fn a_jsonp_index_percent_encoded_to_a_plus_sign_is_refused() {
+    // > `j` is an integer.
+    // In a query string `+` is a space: `j=+1` reaches the index check as ` 1`, which
+    // `parse::<u64>` refuses by itself. `%2B1` decodes to `+1`, which `parse::<u64>` accepts
+    // (as 1): only the digits check refuses it, with the answer to any other bad `j`.
+    let mut s = server();
+    for q in [
+        "EIO=3&transport=polling&j=%2B1",
+        "EIO=3&transport=polling&j=%2b1",
+    ] {
+        let r = respond(s.handle_request(ms(0), &get(q)));
+        assert_eq!(
+            (r.status, body(&r)),
+            (400, r#"{"code":3,"message":"Bad request"}"#),
+            "{q}"
+        );
+    }
+    assert_eq!(s.sids().count(), 0, "no session was opened");
+    // Percent-encoded digits are digits.
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling&j=%31")));
+    assert_eq!(r.status, 200);
+    assert!(body(&r).starts_with("___eio[1](\""), "{}", body(&r));
+}
+
+#[test]
+fn options_on_a_jsonp_session_is_no_preflight() {
+    // engine.io 3.x: only the XHR polling transport answers `OPTIONS` (200 and
+    // `Access-Control-Allow-Headers: Content-Type`, `options_preflight`); the JSONP one has
+    // no such handler, and polling answers any method but GET and POST with a bare 500.
+    let mut s = server();
+    let r = respond(s.handle_request(ms(0), &get("EIO=3&transport=polling&j=2")));
+    assert_eq!(r.status, 200);
+    assert!(body(&r).starts_with("___eio[2](\""), "{}", body(&r));
+    let q = "EIO=3&transport=polling&j=2&sid=sid1";
+    let mut req = get(q);
+    req.method = Method::Options;
+    req.origin = Some("https://a.example");
+    let r = respond(s.handle_request(ms(1), &req));
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header("access-control-allow-headers"), None);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    assert!(r.body.is_empty(), "{}", body(&r));
+    // The session goes on: the next poll gets what was sent.
+    s.send("sid1", PacketData::Text("x".into())).unwrap();
+    let r = respond(s.handle_request(ms(2), &get(q)));
+    assert_eq!(body(&r), r#"___eio[2]("2:4x");"#);
+}
+
+#[test]
 fn a_closed_websocket_closes_its_session() {
     let mut s = server();
     assert_eq!(

@@ -316,6 +316,26 @@ mod tests {
     }
 
     #[test]
+    fn owned_decode_keeps_the_allocation_and_reads_the_base64_form() {
+        // `decode_packet_string`: "text data reuses its allocation". Sending every string
+        // through `decode_packet` would decode the same packets, but into a copy.
+        let mut wire = String::with_capacity(32);
+        wire.push_str("4hello€");
+        let start = wire.as_ptr() as usize;
+        let p = decode_packet_string(wire).unwrap();
+        assert_eq!(p.kind, PacketType::Message);
+        let PacketData::Text(t) = &p.data else {
+            panic!("text data expected: {p:?}")
+        };
+        assert_eq!(t, "hello€");
+        assert_eq!(t.as_ptr() as usize, start, "the text was copied");
+        // > Binary payloads MUST be base64-encoded and prefixed with a `b` character
+        let want = Packet::binary_message(vec![1u8, 2, 3]);
+        assert_eq!(decode_packet_string("bAQID".into()), Ok(want.clone()));
+        assert_eq!(decode_packet("bAQID"), Ok(want));
+    }
+
+    #[test]
     fn every_type_roundtrips() {
         for kind in PacketType::ALL {
             let p = Packet::text(kind, "x€😀\u{1e}");
