@@ -2,7 +2,9 @@
 //!
 //! * `cargo xtask ci` — every check CI runs, in order, each reported as PASS/FAIL with
 //!   its time, then a summary table and a closing `N passed, N failed` line. Installs the
-//!   tools it needs (cargo-fuzz) into `target/tools` when they are missing.
+//!   tools it needs (cargo-fuzz, cargo-mutants) into `target/tools` when they are missing.
+//! * `cargo xtask mutants-diff` — cargo-mutants on the codec lines changed since
+//!   `.ci/mutants-base` (CI's `mutants` step; a missed mutant fails it).
 //! * `cargo xtask autobahn [--deflate]` — Autobahn|Testsuite cases 1–11 (with `--deflate`:
 //!   the permessage-deflate cases 12 and 13 instead) against pushwire-ws, both roles; CI runs
 //!   both (steps `autobahn` and `autobahn-deflate`).
@@ -29,6 +31,7 @@ mod bench;
 mod fuzz;
 mod hosts;
 mod interop;
+mod mutants;
 mod proc;
 
 use std::env;
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Some("fuzz-asan") => report("fuzz-asan", fuzz::asan(&args[1..])),
         Some("bench-compare") => report("bench-compare", bench::compare(&args[1..])),
         Some("bench-table") => report("bench-table", bench::table(&args[1..])),
+        Some("mutants-diff") => report("mutants-diff", mutants::mutants_diff()),
         Some("autobahn") => report(
             "autobahn",
             autobahn::autobahn(args[1..].iter().any(|a| a == "--deflate")),
@@ -82,6 +86,8 @@ fn print_help() {
          --instructions: also instructions per iteration under callgrind (needs valgrind)\n  \
          bench-table [--rounds N] [--time S] [--instructions] [--count CALLS] [GROUP...]\n      \
          bench-compare over every headline group of docs/performance.md, a row each\n  \
+         mutants-diff\n      \
+         cargo-mutants on the codec lines changed since .ci/mutants-base (CI step `mutants`)\n  \
          autobahn [--deflate]\n      \
          Autobahn|Testsuite cases 1-11 (--deflate: 12-13) against pushwire-ws in both roles\n  \
          interop [CHECK...]\n      \
@@ -102,6 +108,7 @@ const STEPS: &[&str] = &[
     "autobahn-deflate",
     "interop",
     "fuzz",
+    "mutants",
 ];
 
 fn workspace_root() -> PathBuf {
@@ -219,6 +226,7 @@ fn ci(args: &[String]) -> ExitCode {
             "autobahn-deflate" => autobahn::autobahn(true),
             "interop" => interop::interop(&[]),
             "fuzz" => fuzz::smoke(fuzz_seconds, &[]),
+            "mutants" => mutants::mutants_diff(),
             _ => unreachable!("every step in STEPS is handled"),
         };
         let time = t.elapsed();

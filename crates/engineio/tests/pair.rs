@@ -821,6 +821,15 @@ fn client_gives_up_a_probe_not_answered_within_its_upgrade_timeout() {
         let (reqs, _, _) = drain(&mut c);
         assert!(reqs.iter().any(|r| r.kind == client::RequestKind::Post));
     }
+    // A websocket that opens after the session closed is closed too.
+    let (mut c, _, ws) = v3_client_open(client::Config::DEFAULT);
+    assert!(matches!(ws.as_slice(), [client::WsAction::Connect { .. }]));
+    c.close();
+    let _ = drain(&mut c);
+    c.handle_ws_connected(secs(1));
+    let (_, ws, events) = drain(&mut c);
+    assert_eq!(ws, [client::WsAction::Close]);
+    assert!(events.is_empty(), "{events:?}");
     // An answered probe is not given up: no deadline after `3probe`.
     let config = client::Config::DEFAULT.with_upgrade_timeout(Duration::from_secs(3));
     let (mut c, _, _) = v3_client_open(config);

@@ -191,6 +191,7 @@ impl Session {
         if self.probe.take().is_some() {
             self.ws.push_back(WsAction::Close);
         }
+        self.probe_deadline = None;
         if self.state == State::Open {
             self.write_buffer
                 .push_back(Packet::empty(PacketType::Close));
@@ -277,8 +278,8 @@ impl Session {
     }
 
     /// The WebSocket asked for by [`WsAction::Connect`] is open. A websocket for a probe
-    /// already given up ([`Config::upgrade_timeout`]) is closed at once
-    /// ([`WsAction::Close`]).
+    /// already given up ([`Config::upgrade_timeout`]), or one that opens after the session
+    /// closed, is closed at once ([`WsAction::Close`]).
     pub fn handle_ws_connected(&mut self, now: Instant) {
         let _ = now;
         if self.probe == Some(Probe::Connecting) {
@@ -287,7 +288,9 @@ impl Session {
             let m = revision::to_ws(self.config.protocol, &ping, self.config.supports_binary);
             self.ws.push_back(WsAction::Send(m));
             self.probe = Some(Probe::Sent);
-        } else if self.kind == TransportKind::Polling && self.state == State::Open {
+        } else if self.kind == TransportKind::Polling || self.state == State::Closed {
+            // A websocket the session no longer waits for (a probe given up, a session
+            // closed while it was opening): closed, not left open.
             self.ws.push_back(WsAction::Close);
         }
     }
