@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use std::{env, fs, thread};
+use std::{fs, thread};
 
 use crate::{cargo, run, succeeds};
 
@@ -33,31 +33,6 @@ const MAX_LEN: &str = "-max_len=4096";
 
 /// An input running longer than this is a finding (a hang), not a pass.
 const TIMEOUT: &str = "-timeout=10";
-
-/// Makes sure `cargo fuzz` runs, installing cargo-fuzz into target/tools when missing.
-/// Returns the PATH to use.
-fn ensure_cargo_fuzz() -> Result<std::ffi::OsString, String> {
-    let tools = Path::new("target/tools");
-    let tools_bin = env::current_dir()
-        .map_err(|e| e.to_string())?
-        .join(tools)
-        .join("bin");
-    let mut paths = vec![tools_bin.clone()];
-    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
-    let path = env::join_paths(paths).map_err(|e| e.to_string())?;
-    if succeeds(cargo().env("PATH", &path).args(["fuzz", "--version"])) {
-        return Ok(path);
-    }
-    println!("    cargo-fuzz not found; installing it into target/tools");
-    run(cargo().args([
-        "install",
-        "cargo-fuzz",
-        "--locked",
-        "--root",
-        &tools.to_string_lossy(),
-    ]))?;
-    Ok(path)
-}
 
 /// What `cargo fuzz` needs and what it built.
 struct Built {
@@ -89,7 +64,7 @@ impl Built {
 /// The targets to run (`only`, checked against `cargo fuzz list`, or all of them), without
 /// building anything.
 fn list(only: &[String]) -> Result<Built, String> {
-    let path = ensure_cargo_fuzz()?;
+    let path = crate::ensure_cargo_tool("fuzz", "cargo-fuzz")?;
     let out = cargo()
         .env("PATH", &path)
         .args(["fuzz", "list"])

@@ -301,6 +301,32 @@ fn report(what: &str, r: Result<(), String>) -> ExitCode {
     }
 }
 
+/// Makes sure `cargo <sub>` runs, installing the crate `krate` into `target/tools` when it is
+/// missing (cargo-fuzz, cargo-mutants). Returns the PATH to run it with (`target/tools/bin`
+/// first).
+pub(crate) fn ensure_cargo_tool(sub: &str, krate: &str) -> Result<std::ffi::OsString, String> {
+    let tools = Path::new("target/tools");
+    let tools_bin = env::current_dir()
+        .map_err(|e| e.to_string())?
+        .join(tools)
+        .join("bin");
+    let mut paths = vec![tools_bin];
+    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    let path = env::join_paths(paths).map_err(|e| e.to_string())?;
+    if succeeds(cargo().env("PATH", &path).args([sub, "--version"])) {
+        return Ok(path);
+    }
+    println!("    {krate} not found; installing it into target/tools");
+    run(cargo().args([
+        "install",
+        krate,
+        "--locked",
+        "--root",
+        &tools.to_string_lossy(),
+    ]))?;
+    Ok(path)
+}
+
 pub(crate) fn cargo() -> Command {
     Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }

@@ -13,12 +13,11 @@
 //!
 //! cargo-mutants is installed into `target/tools` when missing, like cargo-fuzz.
 
-use std::env;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::{cargo, run, succeeds};
+use crate::cargo;
 
 /// The sans-IO codec crates' sources: the mutated code.
 const CODEC_SOURCES: &[&str] = &[
@@ -30,30 +29,6 @@ const CODEC_SOURCES: &[&str] = &[
 
 /// Where the results go (cargo-mutants writes `mutants.out` under it).
 const OUTPUT: &str = "target/mutants-diff";
-
-/// PATH with `target/tools/bin` first, installing cargo-mutants there when it is missing.
-fn ensure_cargo_mutants() -> Result<std::ffi::OsString, String> {
-    let tools = Path::new("target/tools");
-    let tools_bin = env::current_dir()
-        .map_err(|e| e.to_string())?
-        .join(tools)
-        .join("bin");
-    let mut paths = vec![tools_bin];
-    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
-    let path = env::join_paths(paths).map_err(|e| e.to_string())?;
-    if succeeds(cargo().env("PATH", &path).args(["mutants", "--version"])) {
-        return Ok(path);
-    }
-    println!("    cargo-mutants not found; installing it into target/tools");
-    run(cargo().args([
-        "install",
-        "cargo-mutants",
-        "--locked",
-        "--root",
-        &tools.to_string_lossy(),
-    ]))?;
-    Ok(path)
-}
 
 /// `git` with `args`; stdout on success.
 fn git(args: &[&str]) -> Result<String, String> {
@@ -116,7 +91,7 @@ pub(crate) fn mutants_diff() -> Result<(), String> {
         println!("    no codec source changed: no mutants to test");
         return Ok(());
     }
-    let path = ensure_cargo_mutants()?;
+    let path = crate::ensure_cargo_tool("mutants", "cargo-mutants")?;
     let out = Path::new(OUTPUT);
     fs::create_dir_all(out).map_err(|e| format!("{OUTPUT}: {e}"))?;
     let diff_file = out.join("codec.diff");

@@ -335,6 +335,17 @@ async fn wait_transport(client: &Client, kind: TransportKind, what: &str) {
     .unwrap_or_else(|_| panic!("{what}: never on {kind:?}"));
 }
 
+/// Waits (within the deadline) until the server has no session left.
+async fn sessions_end(eio: &EngineIo, protocol: ProtocolVersion) {
+    timeout(DEADLINE, async {
+        while eio.session_count() > 0 {
+            sleep(MS(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{protocol:?}: the server kept the session"));
+}
+
 #[tokio::test]
 async fn over_latency_the_upgrade_completes() {
     let (server, _eio) = echo_server(Duration::from_secs(10)).await;
@@ -431,13 +442,7 @@ async fn a_websocket_that_goes_silent_after_the_upgrade_ends_by_heartbeat_on_bot
         assert!(end.is_ok(), "{protocol:?}: the client never gave up");
         assert_eq!(c.close_reason(), Some(ClientCloseReason::PingTimeout));
         // The server's session ends too (its heartbeat), within the deadline.
-        timeout(DEADLINE, async {
-            while eio.session_count() > 0 {
-                sleep(MS(20)).await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("{protocol:?}: the server kept the session"));
+        sessions_end(&eio, protocol).await;
     }
 }
 
@@ -466,12 +471,6 @@ async fn a_websocket_cut_after_the_upgrade_ends_the_session_on_both_sides() {
             "{protocol:?}: {:?}",
             c.close_reason()
         );
-        timeout(DEADLINE, async {
-            while eio.session_count() > 0 {
-                sleep(MS(20)).await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("{protocol:?}: the server kept the session"));
+        sessions_end(&eio, protocol).await;
     }
 }
