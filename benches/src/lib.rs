@@ -210,7 +210,6 @@ mod tests {
     }
 }
 
-/// Instruction counts of a routine under callgrind (`cargo xtask bench-compare --instructions`).
 pub mod count;
 
 /// CPU time of processes, for the end-to-end loopback benchmarks (`src/bin/*_loopback.rs`),
