@@ -160,6 +160,57 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_parsed_reason_is_kept_as_its_bytes() {
+        // "the body MAY contain UTF-8-encoded data with value /reason/"
+        let f = CloseFrame::parse(Bytes::from_static(b"\x03\xe8bye \xc3\xa9"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.code(), 1000);
+        assert_eq!(f.reason(), "bye é");
+        assert_eq!(&f.reason_bytes()[..], "bye é".as_bytes());
+        assert_eq!(&f.to_payload()[..], b"\x03\xe8bye \xc3\xa9");
+    }
+
+    #[test]
+    fn a_reason_of_exactly_123_bytes_fits_one_more_does_not() {
+        // "All control frames MUST have a payload length of 125 bytes or less": two bytes of
+        // code leave 123 for the reason.
+        let mut body = vec![0x03, 0xe8];
+        body.extend(core::iter::repeat_n(b'r', MAX_REASON_LEN));
+        let f = CloseFrame::parse(Bytes::from(body.clone()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(f.reason().len(), MAX_REASON_LEN);
+        body.push(b'r');
+        assert_eq!(
+            CloseFrame::parse(Bytes::from(body)),
+            Err(CloseError::ReasonTooLong {
+                len: MAX_REASON_LEN + 1,
+                limit: MAX_REASON_LEN
+            })
+        );
+    }
+
+    #[test]
+    fn an_invalid_close_frame_is_answered_with_its_own_code() {
+        // "an endpoint ... that has received data within a message that was not consistent
+        // with the type of the message (e.g., non-UTF-8 [RFC3629] data within a text
+        // message)" closes with 1007; any other malformed Close body is a protocol error.
+        assert_eq!(
+            ProtocolError::InvalidClose(CloseError::InvalidUtf8).close_code(),
+            Some(INVALID_PAYLOAD)
+        );
+        assert_eq!(
+            ProtocolError::InvalidClose(CloseError::OneByte).close_code(),
+            Some(PROTOCOL_ERROR)
+        );
+        assert_eq!(
+            ProtocolError::InvalidClose(CloseError::InvalidCode(1005)).close_code(),
+            Some(PROTOCOL_ERROR)
+        );
+    }
+
+    #[test]
     fn accepted_and_rejected_code_ranges() {
         for code in 0..=u16::MAX {
             let expected = matches!(code, 1000..=1003 | 1007..=1011 | 1012..=1014 | 3000..=4999);
