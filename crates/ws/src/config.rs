@@ -221,5 +221,15 @@ mod tests {
         assert_eq!(Limits::DEFAULT.effective_max_buffered_input(), 32 << 20);
         let huge = Limits::DEFAULT.with_max_frame_size(u64::MAX);
         assert_eq!(huge.effective_max_buffered_input(), usize::MAX);
+        // A frame size that still has room for a header is raised by exactly the header,
+        // however large: only one within 14 bytes of `usize::MAX` saturates.
+        let half = (usize::MAX / 2) as u64;
+        let large = Limits::DEFAULT.with_max_frame_size(half);
+        assert_eq!(
+            large.effective_max_buffered_input(),
+            usize::MAX / 2 + crate::frame::MAX_HEADER_LEN
+        );
+        let edge = Limits::DEFAULT.with_max_frame_size((usize::MAX - 14) as u64);
+        assert_eq!(edge.effective_max_buffered_input(), usize::MAX);
     }
 }
