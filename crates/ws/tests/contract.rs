@@ -265,3 +265,36 @@ fn r6_polling_after_none_is_harmless() {
     assert_eq!(s.poll_event(), Ok(Some(Event::Text("a".into()))));
     assert_eq!(s.poll_event(), Ok(None));
 }
+
+#[test]
+fn accessors_report_what_they_hold() {
+    // Found by cargo-mutants (pushwire-ws, shard 0/3): no test read these back.
+    let t = pushwire_ws::Utf8Bytes::from(String::from("héllo"));
+    assert_eq!(t.len(), 6, "bytes, not characters");
+    assert!(!t.is_empty());
+    assert!(pushwire_ws::Utf8Bytes::from(String::new()).is_empty());
+    assert_eq!(format!("{t:?}"), "\"héllo\"");
+    // The lent form, from poll_event_ref.
+    let mut s = Connection::server(Config::DEFAULT);
+    s.feed(&client_text("héllo")).unwrap();
+    match s.poll_event_ref().unwrap() {
+        Some(pushwire_ws::EventRef::Text(r)) => {
+            assert_eq!(r.len(), 6);
+            assert!(!r.is_empty());
+            assert_eq!(r.as_str(), "héllo");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The configuration a connection was made with, and its Debug form.
+    let config = Config::DEFAULT.with_limits(Limits::DEFAULT.with_max_frame_size(1234));
+    let c = Connection::server(config);
+    assert_eq!(c.config(), config);
+    assert_ne!(c.config(), Config::DEFAULT);
+    let debug = format!("{c:?}");
+    assert!(debug.starts_with("Connection {"), "{debug}");
+    assert!(debug.contains("Server"), "{debug}");
+    // The handshake's documented defaults: 8 KiB lines, 64 headers, 16 KiB heads.
+    assert_eq!(HandshakeLimits::DEFAULT.max_line_len, 8 * 1024);
+    assert_eq!(HandshakeLimits::DEFAULT.max_headers, 64);
+    assert_eq!(HandshakeLimits::DEFAULT.max_head_len, 16 * 1024);
+}
