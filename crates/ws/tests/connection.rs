@@ -808,6 +808,13 @@ fn extension_claims_rsv1_and_transforms_messages() {
         let (_, err) = run(&mut c, &wire);
         assert_failed(&mut c, err, ProtocolError::ReservedBits(RSV1));
     });
+    // `Extension::encode_fragment`'s default: "passes fragments through untransformed with
+    // RSV clear" (Invert does not override it).
+    let mut c = conn(Role::Server);
+    c.set_extension(Box::new(Invert));
+    c.send_fragment(MessageKind::Binary, "ab", false).unwrap();
+    c.send_fragment(MessageKind::Binary, "c", true).unwrap();
+    assert_eq!(sent_bytes(&mut c), b"\x02\x02ab\x80\x01c");
     // Extension errors carry their close code; transformed text is UTF-8 checked.
     let mut c = conn(Role::Client);
     c.set_extension(Box::new(Invert));

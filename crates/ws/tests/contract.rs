@@ -282,7 +282,15 @@ fn accessors_report_what_they_hold() {
             assert_eq!(r.len(), 6);
             assert!(!r.is_empty());
             assert_eq!(r.as_str(), "héllo");
+            assert_eq!(format!("{r:?}"), "\"héllo\"");
+            assert!(r == *"héllo" && r != *"hello");
+            assert!(r == "héllo" && r != "hello");
         }
+        other => panic!("{other:?}"),
+    }
+    s.feed(&client_text("")).unwrap();
+    match s.poll_event_ref().unwrap() {
+        Some(pushwire_ws::EventRef::Text(r)) => assert!(r.is_empty()),
         other => panic!("{other:?}"),
     }
     // The configuration a connection was made with, and its Debug form.
