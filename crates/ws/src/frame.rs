@@ -242,6 +242,20 @@ mod tests {
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
+    #[test]
+    fn the_largest_64_bit_length_is_accepted_one_more_is_not() {
+        // "the most significant bit MUST be 0": 2^63 - 1 is the largest length.
+        let mut buf = [0x82, 127, 0, 0, 0, 0, 0, 0, 0, 0];
+        buf[2..].copy_from_slice(&MAX_PAYLOAD_LEN.to_be_bytes());
+        let (h, n) = decode_all(&buf);
+        assert_eq!((h.payload_len, n), (MAX_PAYLOAD_LEN, 10));
+        buf[2..].copy_from_slice(&(MAX_PAYLOAD_LEN + 1).to_be_bytes());
+        assert_eq!(
+            FrameHeader::decode(&buf, true),
+            Err(HeaderError::LengthTopBitSet)
+        );
+    }
+
     fn decode_all(buf: &[u8]) -> (FrameHeader, usize) {
         match FrameHeader::decode(buf, true).unwrap() {
             HeaderDecode::Complete { header, header_len } => (header, header_len),

@@ -148,6 +148,19 @@ mod tests {
     use super::*;
     use alloc::vec::Vec;
 
+    #[test]
+    fn ascii_check_sees_a_lone_0x80_in_the_tail() {
+        // The tail (bytes after the last whole word) is ORed into one byte: exactly 0x80 is
+        // already not ASCII.
+        for len in 1..8 {
+            let mut buf = alloc::vec![0u8; 8 + len];
+            *buf.last_mut().unwrap() = 0x80;
+            assert!(!apply_mask_ascii(&mut buf, [0; 4]), "len {}", 8 + len);
+            let mut buf = alloc::vec![0x7fu8; 8 + len];
+            assert!(apply_mask_ascii(&mut buf, [0; 4]), "len {}", 8 + len);
+        }
+    }
+
     /// The portable copy of the loop, whatever the CPU (`apply_mask` may take the AVX2 one).
     #[test]
     fn portable_loop_equals_naive_long_payloads() {

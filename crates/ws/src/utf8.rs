@@ -117,6 +117,21 @@ fn sequence_len(lead: u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completeness_and_a_broken_sequence_across_feeds() {
+        let mut v = Utf8Validator::new();
+        assert!(v.is_complete());
+        v.feed(&[0xC3]).unwrap();
+        assert!(!v.is_complete(), "inside `é`");
+        v.feed(&[0xA9, b'x']).unwrap();
+        assert!(v.is_complete());
+        // A three-byte lead, then a byte that cannot continue it: an error at once, though
+        // the sequence is still short of its length.
+        let mut v = Utf8Validator::new();
+        v.feed(&[0xE0]).unwrap();
+        assert_eq!(v.feed(&[0x41]), Err(Utf8Error));
+    }
     use alloc::vec::Vec;
     use proptest::prelude::*;
 

@@ -306,3 +306,59 @@ fn accessors_report_what_they_hold() {
     assert_eq!(HandshakeLimits::DEFAULT.max_headers, 64);
     assert_eq!(HandshakeLimits::DEFAULT.max_head_len, 16 * 1024);
 }
+
+#[test]
+fn a_closure_is_a_mask_key_source_and_a_transmit_knows_it_has_bytes() {
+    // `impl<F: FnMut() -> [u8; 4]> MaskKeySource for F`: the closure's keys mask the frames.
+    let mut n = 0u8;
+    let keys = move || {
+        n += 1;
+        [n, n, n, n]
+    };
+    let mut c = Connection::with_mask_keys(Role::Client, Config::DEFAULT, Box::new(keys));
+    c.send_binary(&b"ab"[..]).unwrap();
+    c.send_binary(&b"cd"[..]).unwrap();
+    let t = c.take_transmit();
+    assert!(!t.is_empty());
+    // Two masked 2-byte binary frames: 8 bytes each.
+    assert_eq!(t.remaining(), 16);
+    let mut slices = [std::io::IoSlice::new(&[]); 8];
+    let n = t.chunks_vectored(&mut slices);
+    assert!(n >= 1);
+    assert_eq!(slices[..n].iter().map(|s| s.len()).sum::<usize>(), 16);
+    let wire: Vec<u8> = {
+        let mut t = t;
+        let mut v = Vec::new();
+        while t.has_remaining() {
+            let chunk = t.chunk().to_vec();
+            // `Buf`: "`chunk()` should return an empty slice if and only if `remaining()`
+            // returns 0" — an exact advance must not leave an empty chunk in front.
+            assert!(!chunk.is_empty(), "an empty chunk with bytes remaining");
+            t.advance(chunk.len());
+            v.extend(chunk);
+        }
+        assert!(t.is_empty());
+        v
+    };
+    // Two frames: 0x82, 0x80 | 2, the key, the masked payload.
+    assert_eq!(&wire[2..6], &[1, 1, 1, 1]);
+    assert_eq!(&wire[6..8], &[b'a' ^ 1, b'b' ^ 1]);
+    assert_eq!(&wire[10..14], &[2, 2, 2, 2]);
+    assert_eq!(&wire[14..16], &[b'c' ^ 2, b'd' ^ 2]);
+}
+
+#[test]
+fn input_is_held_while_open_and_dropped_once_failed() {
+    let mut s = Connection::server(Config::DEFAULT);
+    s.feed(&client_text("hel")[..4]).unwrap();
+    assert_eq!(s.buffered_input(), 4);
+    assert!(s.input_capacity() >= 4);
+    // An unmasked frame from a client fails the connection ("The server MUST close the
+    // connection upon receiving a frame that is not masked").
+    let mut s = Connection::server(Config::DEFAULT);
+    s.feed(b"\x81\x01a").unwrap();
+    assert!(s.poll_event().is_err());
+    // What arrives after that is dropped, not kept.
+    s.feed(b"more bytes").unwrap();
+    assert_eq!(s.buffered_input(), 0);
+}
