@@ -209,9 +209,14 @@ fn instructions(bin: &PathBuf, name: &str, calls: u64) -> Result<f64, String> {
     }
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
     let _ = std::fs::remove_file(&file);
-    total_instructions(&text)
-        .map(|total| total as f64 / calls as f64)
-        .ok_or_else(|| format!("no totals in callgrind's output for {name}"))
+    match total_instructions(&text) {
+        // Nothing counted: the toggled frame never ran (a renamed function, an inlined one).
+        Some(0) => Err(format!(
+            "{name}: callgrind counted no instruction inside pushwire_benches::count::counted"
+        )),
+        Some(total) => Ok(total as f64 / calls as f64),
+        None => Err(format!("no totals in callgrind's output for {name}")),
+    }
 }
 
 /// The `totals:` (or older `summary:`) line of a callgrind output file: instructions first.
@@ -409,7 +414,7 @@ pub(crate) fn table(args: &[String]) -> Result<(), String> {
     let mut only = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        if matches!(a.as_str(), "--rounds" | "--time" | "--count") {
+        if matches!(a.as_str(), "--rounds" | "--time" | "--count" | "--base") {
             flags.push(a.clone());
             flags.extend(it.next().cloned());
         } else if a.starts_with("--") {
