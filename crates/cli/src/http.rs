@@ -138,25 +138,42 @@ impl Linger for tokio::io::DuplexStream {
     fn zero_linger(&self) {}
 }
 
-/// A stream that notes whether anything was read from it yet: [`crate::serve`] ends a
-/// connection on which no request byte arrives within its head timeout. A plain TCP
-/// connection is checked before (by peeking); over TLS the first bytes are the handshake's,
-/// so a client that completes it and then sends nothing is only seen here.
+/// A stream that notes when the HTTP version of its connection is known from the bytes read
+/// from it: [`crate::serve`] ends a connection whose version is not known within its head
+/// timeout. A plain TCP connection is checked before (by peeking); over TLS the first bytes
+/// are the handshake's, so a client that completes it and then sends nothing, or only the
+/// start of the HTTP/2 preface, is only seen here. hyper's version detection reads without a
+/// bound while the bytes match the preface, and its header timeout starts only after it.
 pub(crate) struct FirstRead<S> {
     inner: S,
-    read: Arc<AtomicBool>,
+    known: Arc<AtomicBool>,
+    /// The first bytes read, up to the preface's length.
+    start: [u8; H2_PREFACE.len()],
+    len: usize,
+}
+
+/// The HTTP/2 connection preface (RFC 9113 §3.4).
+pub(crate) const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Whether `start`, the first bytes of a connection, tell its HTTP version: the whole HTTP/2
+/// preface, or a byte that differs from it (HTTP/1.x, or garbage for hyper to refuse).
+pub(crate) fn version_told(start: &[u8]) -> bool {
+    let n = start.len().min(H2_PREFACE.len());
+    n == H2_PREFACE.len() || start[..n] != H2_PREFACE[..n]
 }
 
 impl<S> FirstRead<S> {
-    /// Wraps `inner`; the flag is set once a read returns bytes.
+    /// Wraps `inner`; the flag is set once the bytes read tell the HTTP version.
     pub(crate) fn new(inner: S) -> (Self, Arc<AtomicBool>) {
-        let read = Arc::new(AtomicBool::new(false));
+        let known = Arc::new(AtomicBool::new(false));
         (
             FirstRead {
                 inner,
-                read: read.clone(),
+                known: known.clone(),
+                start: [0; H2_PREFACE.len()],
+                len: 0,
             },
-            read,
+            known,
         )
     }
 }
@@ -169,8 +186,17 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for FirstRead<S> {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            self.read.store(true, Ordering::Relaxed);
+        let this = &mut *self;
+        if this.len < this.start.len() && buf.filled().len() > before {
+            let new = &buf.filled()[before..];
+            let take = new.len().min(this.start.len() - this.len);
+            this.start[this.len..this.len + take].copy_from_slice(&new[..take]);
+            this.len += take;
+            if version_told(&this.start[..this.len]) {
+                this.known.store(true, Ordering::Relaxed);
+                // Nothing more to look at.
+                this.len = this.start.len();
+            }
         }
         r
     }

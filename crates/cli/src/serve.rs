@@ -370,9 +370,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// The HTTP/2 connection preface (RFC 9113 §3.4).
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
 /// Waits, at most [`HEAD_TIMEOUT`], until the first bytes of `stream` tell HTTP/1.1 from
 /// HTTP/2 (the whole preface, or a byte that leaves it). hyper-util reads those bytes
 /// without a timer, so a connection that sends nothing, or a prefix of the preface and
@@ -386,7 +383,7 @@ async fn version_known(stream: &tokio::net::TcpStream) -> bool {
             Ok(Ok(n)) if n > 0 => n,
             _ => return false,
         };
-        if n == H2_PREFACE.len() || buf[..n] != H2_PREFACE[..n] {
+        if http::version_told(&buf[..n]) {
             return true;
         }
         // A prefix of the preface, so far: wait for more (rare; peek would return the
@@ -435,11 +432,12 @@ where
         req.extensions_mut().insert(reset.clone());
         route(req, peer.clone(), state.clone())
     });
-    // No request byte within the head timeout: end the connection. hyper's own header
-    // timeout starts only once it has chosen HTTP/1.1 (its version detection waits for
-    // bytes without a bound), and a TLS client that completes the handshake and then sends
-    // nothing would hold the connection for ever.
-    let (stream, read) = FirstRead::new(stream);
+    // The HTTP version not told by the bytes read within the head timeout: end the
+    // connection. hyper's own header timeout starts only once it has chosen HTTP/1.1 (its
+    // version detection waits without a bound while the bytes match the HTTP/2 preface), and
+    // a TLS client that completes the handshake and then sends nothing, or only the start of
+    // the preface, would hold the connection for ever.
+    let (stream, known) = FirstRead::new(stream);
     let first_byte = tokio::time::sleep(HEAD_TIMEOUT);
     tokio::pin!(first_byte);
     let mut waiting = true;
@@ -450,9 +448,9 @@ where
             r = conn.as_mut() => return r,
             _ = stopped.wait_for(|&s| s) => break,
             () = &mut first_byte, if waiting => {
-                if !read.load(Ordering::Relaxed) {
+                if !known.load(Ordering::Relaxed) {
                     return Err(format!(
-                        "no request in {} s after the connection opened",
+                        "no HTTP version told in {} s after the connection opened",
                         HEAD_TIMEOUT.as_secs()
                     )
                     .into());

@@ -254,10 +254,15 @@ async fn pump_down(
 /// An echo server (both revisions) with short heartbeats: a ping every 300 ms, 200 ms to
 /// answer, probes cancelled after `upgrade_timeout`.
 async fn echo_server(upgrade_timeout: Duration) -> (u16, EngineIo) {
+    echo_server_with(upgrade_timeout, MS(200)).await
+}
+
+/// [`echo_server`] with `ping_timeout` instead of 200 ms.
+async fn echo_server_with(upgrade_timeout: Duration, ping_timeout: Duration) -> (u16, EngineIo) {
     let engine = Config::DEFAULT
         .engine
         .with_ping_interval(MS(300))
-        .with_ping_timeout(MS(200))
+        .with_ping_timeout(ping_timeout)
         .with_upgrade_timeout(upgrade_timeout);
     let (eio, mut incoming) = EngineIo::new(Config::DEFAULT.with_engine(engine));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -348,7 +353,10 @@ async fn sessions_end(eio: &EngineIo, protocol: ProtocolVersion) {
 
 #[tokio::test]
 async fn over_latency_the_upgrade_completes() {
-    let (server, _eio) = echo_server(Duration::from_secs(10)).await;
+    // A ping answered over polling crosses the path several times (the held GET's answer,
+    // the POST, chunk by chunk, one POST at a time): 200 ms would be tight at 40 ms each way
+    // on a loaded machine, so the server waits 2 s for the pong here.
+    let (server, _eio) = echo_server_with(Duration::from_secs(10), MS(2000)).await;
     let relay = Relay::start(server, MS(40), WsPath::Pass).await;
     for protocol in [ProtocolVersion::V3, ProtocolVersion::V4] {
         let mut c = client(&relay.url(), protocol).await;
