@@ -57,7 +57,9 @@ pub struct Session {
     poll_in_flight: bool,
     post_in_flight: bool,
     probe: Option<Probe>,
-    /// When a probe not yet answered is given up ([`Config::upgrade_timeout`]).
+    /// When the last probe, if not answered by then, is given up
+    /// ([`Config::upgrade_timeout`]); in force only while the probe is connecting or sent
+    /// ([`Session::probe_due`]).
     probe_deadline: Option<Instant>,
     write_buffer: VecDeque<Packet>,
     requests: VecDeque<Request>,
@@ -191,7 +193,6 @@ impl Session {
         if self.probe.take().is_some() {
             self.ws.push_back(WsAction::Close);
         }
-        self.probe_deadline = None;
         if self.state == State::Open {
             self.write_buffer
                 .push_back(Packet::empty(PacketType::Close));
@@ -320,7 +321,6 @@ impl Session {
                     // engine.io-client: pause polling (wait for the GET and POST in flight),
                     // then send `5` on the websocket and switch.
                     self.probe = Some(Probe::Pausing);
-                    self.probe_deadline = None;
                     self.drive();
                 }
                 _ => self.upgrade_failed(),
@@ -338,7 +338,6 @@ impl Session {
             self.fail(CloseReason::TransportClose);
         } else if self.probe.is_some() {
             self.probe = None;
-            self.probe_deadline = None;
             self.events.push_back(Event::UpgradeFailed);
             self.drive();
         }
@@ -350,7 +349,7 @@ impl Session {
         if self.state == State::Closed {
             return None;
         }
-        [self.next_ping, self.deadline, self.probe_deadline]
+        [self.next_ping, self.deadline, self.probe_due()]
             .into_iter()
             .flatten()
             .min()
@@ -366,7 +365,7 @@ impl Session {
             self.fail(CloseReason::PingTimeout);
             return;
         }
-        if self.probe_deadline.is_some_and(|d| now >= d) {
+        if self.probe_due().is_some_and(|d| now >= d) {
             // The probe was not answered in time: give it up, polling goes on.
             self.upgrade_failed();
         }
@@ -545,9 +544,16 @@ impl Session {
         self.write_buffer.len()
     }
 
+    /// The probe's deadline while it waits for its websocket or its answer.
+    fn probe_due(&self) -> Option<Instant> {
+        match self.probe {
+            Some(Probe::Connecting | Probe::Sent) => self.probe_deadline,
+            _ => None,
+        }
+    }
+
     fn upgrade_failed(&mut self) {
         self.probe = None;
-        self.probe_deadline = None;
         self.ws.push_back(WsAction::Close);
         self.events.push_back(Event::UpgradeFailed);
         self.drive();
@@ -566,7 +572,6 @@ impl Session {
     fn finish(&mut self, reason: CloseReason) {
         self.state = State::Closed;
         self.probe = None;
-        self.probe_deadline = None;
         self.write_buffer.clear();
         self.next_ping = None;
         self.deadline = None;
