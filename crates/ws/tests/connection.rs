@@ -785,6 +785,18 @@ impl Extension for Invert {
 }
 
 #[test]
+fn an_extension_claims_only_its_own_reserved_bits() {
+    each_role(|role| {
+        for rsv in [RSV2, RSV3, RSV1 | RSV2] {
+            let mut c = conn(role);
+            c.set_extension(Box::new(Invert));
+            let (_, err) = run(&mut c, &frame(role, true, rsv, 1, b"hi"));
+            assert_failed(&mut c, err, ProtocolError::ReservedBits(rsv & !RSV1));
+        }
+    });
+}
+
+#[test]
 fn extension_claims_rsv1_and_transforms_messages() {
     each_role(|role| {
         let inv: Vec<u8> = b"hi".iter().map(|b| !b).collect();
@@ -902,6 +914,163 @@ fn poll_event_ref_then_feed_keeps_the_stream_in_order() {
     c.feed(&b[3..]).unwrap();
     assert_eq!(text(c.poll_event_ref().unwrap()), "second");
     assert_eq!(c.poll_event_ref().unwrap(), None);
+}
+
+/// Feeds `bytes` and polls with `poll_event_ref` until `Ok(None)` or an error; the events as
+/// (is text, payload) pairs.
+fn run_ref(c: &mut Connection, bytes: &[u8]) -> (Vec<(bool, Vec<u8>)>, Option<ProtocolError>) {
+    use pushwire_ws::EventRef;
+    c.feed(bytes).unwrap();
+    let mut events = Vec::new();
+    loop {
+        match c.poll_event_ref() {
+            Ok(Some(EventRef::Text(t))) => events.push((true, t.as_bytes().to_vec())),
+            Ok(Some(EventRef::Binary(b))) => events.push((false, b.to_vec())),
+            Ok(Some(other)) => panic!("unexpected {other:?}"),
+            Ok(None) => return (events, None),
+            Err(e) => return (events, Some(e)),
+        }
+    }
+}
+
+/// A whole message in one frame takes a fast path in both polls; its limits must be those of
+/// the general path, at the bound and one past it.
+#[test]
+fn whole_single_frames_meet_the_frame_and_message_limits_at_the_bound() {
+    each_role(|role| {
+        let mut frame_limit = Config::default();
+        frame_limit.limits.max_frame_size = 100;
+        frame_limit.limits.max_message_size = 1000;
+        let mut message_limit = Config::default();
+        message_limit.limits.max_frame_size = 1000;
+        message_limit.limits.max_message_size = 100;
+        for (config, over) in [
+            (
+                frame_limit,
+                ProtocolError::FrameTooLarge {
+                    len: 101,
+                    limit: 100,
+                },
+            ),
+            (
+                message_limit,
+                ProtocolError::MessageTooLarge {
+                    len: 101,
+                    limit: 100,
+                },
+            ),
+        ] {
+            for op in [1u8, 2] {
+                // At the bound, then one over, in one feed: the first is delivered, the
+                // second fails the connection.
+                let mut wire = data_frame(role, op, &[b'a'; 100]);
+                wire.extend(data_frame(role, op, &[b'b'; 101]));
+                let mut c = conn_with(role, config);
+                let (ev, err) = run(&mut c, &wire);
+                assert_eq!(ev.len(), 1, "{role:?} op {op}");
+                assert_failed(&mut c, err, over.clone());
+                let mut c = conn_with(role, config);
+                let (ev, err) = run_ref(&mut c, &wire);
+                assert_eq!(ev, vec![(op == 1, vec![b'a'; 100])]);
+                assert_failed(&mut c, err, over.clone());
+            }
+        }
+    });
+}
+
+#[test]
+fn fragmented_messages_meet_the_limits_at_the_bound() {
+    each_role(|role| {
+        // A first fragment of exactly `max_frame_size`, and a message of exactly
+        // `max_message_size`, are accepted.
+        let mut wire = frame(role, false, 0, 2, &[1; 100]);
+        wire.extend(frame(role, true, 0, 0, &[2; 50]));
+        let mut c = conn_with(role, small_limits());
+        let (ev, err) = run(&mut c, &wire);
+        assert_eq!(err, None);
+        let mut whole = vec![1; 100];
+        whole.extend([2; 50]);
+        assert_eq!(ev, vec![Event::Binary(whole.into())]);
+    });
+}
+
+#[test]
+fn control_frames_of_exactly_125_bytes_are_accepted() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let (ev, err) = run(&mut c, &data_frame(role, 9, &[7; 125]));
+        assert_eq!(err, None);
+        assert_eq!(ev, vec![Event::Ping(Bytes::from(vec![7; 125]))]);
+    });
+}
+
+#[test]
+fn a_16_bit_length_is_minimal_from_126_on() {
+    each_role(|role| {
+        let masked = role == Role::Server;
+        let wire = |len: u16| {
+            let mut w = vec![0x81, if masked { 0x80 | 126 } else { 126 }];
+            w.extend_from_slice(&len.to_be_bytes());
+            if masked {
+                w.extend_from_slice(&[0, 0, 0, 0]);
+            }
+            w.extend(std::iter::repeat_n(b'x', usize::from(len)));
+            w
+        };
+        let mut c = conn(role);
+        assert_eq!(
+            run(&mut c, &wire(126)),
+            (vec![Event::Text("x".repeat(126).as_str().into())], None)
+        );
+        let mut c = conn(role);
+        let (_, err) = run(&mut c, &wire(125));
+        assert_failed(
+            &mut c,
+            err,
+            ProtocolError::Header(HeaderError::NonMinimalLength(125)),
+        );
+        let mut c = conn(role);
+        let (_, err) = run_ref(&mut c, &wire(125));
+        assert_failed(
+            &mut c,
+            err,
+            ProtocolError::Header(HeaderError::NonMinimalLength(125)),
+        );
+        let mut lax = Config::default();
+        lax.require_minimal_length = false;
+        let mut c = conn_with(role, lax);
+        assert_eq!(
+            run_ref(&mut c, &wire(125)),
+            (vec![(true, vec![b'x'; 125])], None)
+        );
+    });
+}
+
+/// The masking rule holds when more bytes follow the frame (the fast path must not read the
+/// payload of an unmasked frame as a mask key).
+#[test]
+fn the_masking_rule_holds_with_bytes_after_the_frame() {
+    each_role(|role| {
+        let peer = match role {
+            Role::Server => Role::Client,
+            Role::Client => Role::Server,
+        };
+        // Frames masked as for the wrong receiver.
+        let mut wire = data_frame(peer, 2, b"0123456789");
+        wire.extend(data_frame(peer, 2, b"0123456789"));
+        let expected = match role {
+            Role::Server => ProtocolError::UnmaskedFrame,
+            Role::Client => ProtocolError::MaskedFrame,
+        };
+        let mut c = conn(role);
+        let (ev, err) = run(&mut c, &wire);
+        assert!(ev.is_empty());
+        assert_failed(&mut c, err, expected.clone());
+        let mut c = conn(role);
+        let (ev, err) = run_ref(&mut c, &wire);
+        assert!(ev.is_empty());
+        assert_failed(&mut c, err, expected);
+    });
 }
 
 // ----- input bound ---------------------------------------------------------------------------

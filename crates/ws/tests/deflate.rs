@@ -156,6 +156,24 @@ fn zip_bomb_closes_1009() {
 }
 
 #[test]
+fn a_message_inflating_to_exactly_the_limit_is_delivered() {
+    let mut enc = PerMessageDeflate::new(Role::Client, Agreement::default(), cfg(0));
+    let limit = 1 << 16;
+    let mut config = Config::default();
+    config.limits.max_message_size = limit as u64;
+    let mut s = server_with(config);
+    let z = enc.compress(&vec![7u8; limit]).unwrap();
+    s.feed(&frames(&z, OpCode::Binary, 1, false)).unwrap();
+    assert_eq!(
+        s.poll_event().unwrap(),
+        Some(Event::Binary(vec![7u8; limit].into()))
+    );
+    let z = enc.compress(&vec![7u8; limit + 1]).unwrap();
+    s.feed(&frames(&z, OpCode::Binary, 1, false)).unwrap();
+    assert_eq!(s.poll_event().unwrap_err().close_code(), Some(1009));
+}
+
+#[test]
 fn corrupt_text_is_1007() {
     let mut s = server_with(Config::default());
     s.feed(&frames(&[0xff, 0xff, 0xff], OpCode::Text, 1, false))
