@@ -128,9 +128,6 @@ pub enum SendError {
         /// The limit.
         limit: usize,
     },
-    /// A client connection has no mask key source (only possible without `std`).
-    #[error("client connection without a mask key source")]
-    NoMaskKeySource,
     /// The extension failed to encode the message.
     #[error("extension error: {0}")]
     Extension(&'static str),

@@ -362,10 +362,6 @@ impl Connection {
         self.cold.as_mut().and_then(|c| c.message.as_mut())
     }
 
-    fn has_keys(&self) -> bool {
-        self.cold.as_ref().is_some_and(|c| c.keys.is_some())
-    }
-
     /// Takes the right to send our one Close frame. Always granted to an unsplit connection;
     /// of two split halves, only the first to ask gets it (the other must not send a second
     /// Close).

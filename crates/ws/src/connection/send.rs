@@ -195,10 +195,7 @@ impl Connection {
     /// its answer), refused once the peer's Close arrived.
     pub fn send_pong(&mut self, data: impl Into<Bytes>) -> Result<(), SendError> {
         let data = data.into();
-        if self.state == ConnectionState::CloseSent
-            && data.len() <= 125
-            && (self.role == Role::Server || self.has_keys())
-        {
+        if self.state == ConnectionState::CloseSent && data.len() <= 125 {
             self.check_room(data.len() + MAX_HEADER_LEN)?;
             self.queue_frame(OpCode::Pong, true, 0, data);
             return Ok(());
@@ -226,9 +223,6 @@ impl Connection {
             ConnectionState::Open => {}
             ConnectionState::Failed => return Err(SendError::Failed),
             ConnectionState::CloseSent | ConnectionState::Closed => return Err(SendError::Closing),
-        }
-        if self.role == Role::Client && !self.has_keys() {
-            return Err(SendError::NoMaskKeySource);
         }
         Ok(())
     }
@@ -303,8 +297,8 @@ impl Connection {
     /// The masking key for the next frame sent: a fresh one for a client, none for a server.
     fn next_mask(&mut self) -> Option<[u8; 4]> {
         match self.role {
-            // A client without keys cannot get here through the public API except for
-            // protocol replies; an all-zero key is still a masked frame.
+            // Every client is built with a key source (`new`, `with_mask_keys`, both halves
+            // of `split`); were one missing, an all-zero key is still a masked frame.
             Role::Client => Some(
                 self.cold
                     .as_mut()
