@@ -29,6 +29,12 @@
 //!   `serve-engineio-v4`: `pushwire serve --reference-apps` (the v4 spec's test-suite echo
 //!   server) against engine.io-client 6.6 — polling, websocket, upgrade, heartbeats at 300 ms,
 //!   maxPayload exceeded — and engine.io-client 3.5.6, all at once on one server process.
+//!   `serve-bad-path`: the same reference apps through a bad path — a TCP relay in the node
+//!   process (no netem here) that adds 40 ms each way, refuses the websocket, goes silent
+//!   after the upgrade or cuts it — against engine.io-client 6.6 (the upgrade under latency,
+//!   polling kept when the websocket is refused, `ping timeout` on a silent path) and
+//!   socket.io-client 4.8 (reconnection by itself after a cut, acks both ways under latency);
+//!   every case has a deadline (`tests/interop/socketio/bad-path.js`).
 //!   `engineio-client-v6`: pushwire-tokio's Engine.io client (v3 and v4, every transport)
 //!   against the engine.io 6.6 server (`tests/interop/node/eio6-server-echo.js`).
 //!   `serve-socketio`: the unmodified socket.io-client 4.8 and 2.5 against `pushwire serve
@@ -109,6 +115,7 @@ pub(crate) fn interop(only: &[String]) -> Result<(), String> {
         ("serve-ws-node", serve_ws_node),
         ("serve-engineio-client", serve_engineio_client),
         ("serve-engineio-v4", serve_engineio_v4),
+        ("serve-bad-path", serve_bad_path),
         ("engineio-client-v6", engineio_client_v6),
         ("serve-socketio", serve_socketio),
         ("socketio-client", socketio_client),
@@ -581,6 +588,20 @@ fn serve_engineio_v4() -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     tally(&results, &how, "engine.io-client runs")
+}
+
+/// engine.io-client 6.6 and socket.io-client 4.8 against `pushwire serve --reference-apps`
+/// over a bad path: a TCP relay in the node process delays every chunk 40 ms each way,
+/// refuses connections for `transport=websocket`, goes silent right after the client's
+/// upgrade packet (or later, after pings over the websocket) or cuts the websocket after the
+/// upgrade (`tests/interop/socketio/bad-path.js`, one relay per case, each case with a
+/// deadline; docs/reliability.md "Bad networks").
+fn serve_bad_path() -> Result<(), String> {
+    ensure_npm("tests/interop/socketio")?;
+    let (_server, port) = start_pushwire_serve_with(&["--reference-apps"])?;
+    run(Command::new("node")
+        .arg("tests/interop/socketio/bad-path.js")
+        .arg(format!("http://127.0.0.1:{port}")))
 }
 
 /// Builds pushwire-tokio's example `name` (debug) with `features`; its path, in
