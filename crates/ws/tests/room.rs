@@ -227,3 +227,65 @@ fn bytes_read_after_end_of_input_are_refused() {
     server.feed_eof();
     assert_eq!(server.commit_read(room), Err(FeedError::AfterEof));
 }
+
+#[test]
+fn a_room_is_writable_in_one_chunk_and_counts_what_it_took() {
+    // A fresh buffer, then one with bytes of a short frame (under a quarter of the read)
+    // already in it: either way the
+    // room's first chunk covers the whole room (one read system call can fill it).
+    let wire = client_wire(&[payload(1000, 4)]);
+    let mut server = Connection::server(Config::default());
+    let mut room = server.read_room(8192).unwrap();
+    assert_eq!(room.remaining(), 8192);
+    assert_eq!(room.buf_mut().chunk_mut().len(), 8192);
+    room.buf_mut().put_slice(&wire[..10]);
+    assert_eq!((room.filled(), room.remaining()), (10, 8182));
+    room.buf_mut().put_slice(&wire[10..100]);
+    server.commit_read(room).unwrap();
+    assert!(drain(&mut server).is_empty());
+    let mut room = server.read_room(8192).unwrap();
+    assert_eq!(room.remaining(), 8192);
+    assert_eq!(room.buf_mut().chunk_mut().len(), 8192);
+    room.buf_mut().put_slice(&wire[100..]);
+    server.commit_read(room).unwrap();
+    assert_eq!(
+        drain(&mut server),
+        vec![Event::Binary(payload(1000, 4).into())]
+    );
+}
+
+#[test]
+fn a_fresh_read_buffer_is_at_most_one_and_a_half_reads() {
+    // Room for the end of a large frame the read starts, but bounded: a connection does not
+    // hold more than half a read beyond what it asked for.
+    let wire = client_wire(&[payload(1 << 20, 5)]);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    assert_eq!(read_once(&mut server, &wire, &mut at, 8192), 8192);
+    assert!(
+        server.input_capacity() <= 8192 * 3 / 2,
+        "{} bytes for a read of 8,192",
+        server.input_capacity()
+    );
+}
+
+#[test]
+fn a_frame_under_16_kib_does_not_cut_a_large_read_short() {
+    // 8 KiB frames are "short" (under READ_TO_FRAME_END): a read that starts inside one is a
+    // full-size read, not one that stops at the frame's end.
+    let wire = client_wire(&[payload(8192, 6), payload(8192, 7)]);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    assert_eq!(read_once(&mut server, &wire, &mut at, 100), 100);
+    assert!(drain(&mut server).is_empty());
+    let room = server.read_room(65_536).unwrap();
+    assert_eq!(room.remaining(), 65_536);
+    drop(room);
+    // A 20 KiB frame is large: the read stops where the frame ends.
+    let wire = client_wire(&[payload(20_480, 8), payload(10, 9)]);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    assert_eq!(read_once(&mut server, &wire, &mut at, 100), 100);
+    let room = server.read_room(65_536).unwrap();
+    assert_eq!(room.remaining(), 20_480 + 8 - 100);
+}
