@@ -270,7 +270,7 @@ fn a_fresh_read_buffer_is_at_most_one_and_a_half_reads() {
 }
 
 #[test]
-fn a_frame_under_16_kib_does_not_cut_a_large_read_short() {
+fn a_frame_under_16_kib_or_a_quarter_read_does_not_cut_a_read_short() {
     // 8 KiB frames are "short" (under READ_TO_FRAME_END): a read that starts inside one is a
     // full-size read, not one that stops at the frame's end.
     let wire = client_wire(&[payload(8192, 6), payload(8192, 7)]);
@@ -288,4 +288,12 @@ fn a_frame_under_16_kib_does_not_cut_a_large_read_short() {
     assert_eq!(read_once(&mut server, &wire, &mut at, 100), 100);
     let room = server.read_room(65_536).unwrap();
     assert_eq!(room.remaining(), 20_480 + 8 - 100);
+    drop(room);
+    // With 8 KiB reads, a quarter of the read is the bound: a 3 KiB frame is read to its end.
+    let wire = client_wire(&[payload(3000, 10), payload(10, 11)]);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    assert_eq!(read_once(&mut server, &wire, &mut at, 100), 100);
+    let room = server.read_room(8192).unwrap();
+    assert_eq!(room.remaining(), 3000 + 8 - 100);
 }
