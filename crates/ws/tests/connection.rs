@@ -1073,6 +1073,21 @@ fn the_masking_rule_holds_with_bytes_after_the_frame() {
     });
 }
 
+#[test]
+fn a_failure_after_our_close_sends_no_second_close() {
+    // "the endpoint MAY send a Close frame" on failure, but only one Close is ever sent.
+    each_role(|role| {
+        let mut c = conn(role);
+        c.send_close(1000, "bye").unwrap();
+        let (_, err) = run(&mut c, &frame(role, true, RSV2, 1, b"hi"));
+        assert_eq!(err, Some(ProtocolError::ReservedBits(RSV2)));
+        assert_eq!(c.state(), ConnectionState::Failed);
+        let mut close = close_payload(1000);
+        close.extend_from_slice(b"bye");
+        assert_eq!(sent_frames(&mut c), vec![(OpCode::Close, true, close)]);
+    });
+}
+
 // ----- input bound ---------------------------------------------------------------------------
 
 fn bounded_server(max_buffered_input: usize) -> Connection {
