@@ -231,8 +231,8 @@ fn bytes_read_after_end_of_input_are_refused() {
 #[test]
 fn a_room_is_writable_in_one_chunk_and_counts_what_it_took() {
     // A fresh buffer, then one with bytes of a short frame (under a quarter of the read)
-    // already in it: either way the
-    // room's first chunk covers the whole room (one read system call can fill it).
+    // already in it: either way the room's first chunk covers the whole room (one read
+    // system call can fill it).
     let wire = client_wire(&[payload(1000, 4)]);
     let mut server = Connection::server(Config::default());
     let mut room = server.read_room(8192).unwrap();
@@ -296,4 +296,23 @@ fn a_frame_under_16_kib_or_a_quarter_read_does_not_cut_a_read_short() {
     assert_eq!(read_once(&mut server, &wire, &mut at, 100), 100);
     let room = server.read_room(8192).unwrap();
     assert_eq!(room.remaining(), 3000 + 8 - 100);
+}
+
+#[test]
+fn a_frame_of_exactly_16_kib_keeps_the_size_hint() {
+    let large = client_wire(&[payload(65_536, 12)]);
+    // 8 header bytes (16-bit length, mask) + 16,376 = 16,384: large, not short.
+    let edge = client_wire(&[payload(16_376, 13)]);
+    assert_eq!(edge.len(), 16_384);
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    read_once(&mut server, &large, &mut at, 65_536);
+    read_once(&mut server, &large, &mut at, 65_536);
+    assert_eq!(drain(&mut server).len(), 1);
+    let mut room = server.read_room(65_536).unwrap();
+    room.buf_mut().put_slice(&edge);
+    server.commit_read(room).unwrap();
+    assert_eq!(drain(&mut server).len(), 1);
+    let room = server.read_room(65_536).unwrap();
+    assert!(room.remaining() >= large.len(), "{}", room.remaining());
 }
