@@ -487,6 +487,60 @@ fn server_and_client_limit_buffered_output() {
     });
 }
 
+#[test]
+fn output_full_names_the_bytes_each_send_would_add() {
+    // `len` is the send's bound on what it adds: payload plus a largest header per frame
+    // (14 bytes), for as many frames as the split can make.
+    each_role(|role| {
+        let mut config = Config::default();
+        config.limits.max_buffered_output = 50;
+        config.auto_pong = false;
+        let mut c = conn_with(role, config);
+        let full = |buffered, len| {
+            Err(SendError::OutputFull {
+                buffered,
+                len,
+                limit: 50,
+            })
+        };
+        // 1,000 bytes in frames of 100: 1000 / 100 + 1 = 11 headers.
+        assert_eq!(
+            c.send_fragmented(MessageKind::Binary, vec![0; 1000], 100),
+            full(0, 1000 + 11 * 14)
+        );
+        assert_eq!(
+            c.send_fragmented(MessageKind::Binary, vec![0; 1000], 300),
+            full(0, 1000 + 4 * 14)
+        );
+        assert_eq!(
+            c.send_fragment(MessageKind::Binary, vec![0; 100], false),
+            full(0, 100 + 14)
+        );
+        assert_eq!(c.send_ping(vec![0; 100]), full(0, 100 + 14));
+        // A pong after our Close (the answer to a ping that came before the peer's Close)
+        // is bounded the same way.
+        c.send_close(1000, "").unwrap();
+        let buffered = c.buffered_output();
+        assert!(buffered > 0);
+        assert_eq!(c.send_pong(vec![0; 100]), full(buffered, 100 + 14));
+        assert_eq!(c.send_pong(vec![0; 20]), Ok(()));
+        assert_eq!(
+            c.send_pong(vec![0; 126]),
+            Err(SendError::ControlTooLong {
+                len: 126,
+                limit: 125
+            })
+        );
+        assert_eq!(
+            sent_frames(&mut c),
+            vec![
+                (OpCode::Close, true, close_payload(1000)),
+                (OpCode::Pong, true, vec![0; 20])
+            ]
+        );
+    });
+}
+
 // ----- ping / pong -------------------------------------------------------------------------
 
 #[test]
