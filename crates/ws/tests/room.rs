@@ -316,3 +316,32 @@ fn a_frame_of_exactly_16_kib_keeps_the_size_hint() {
     let room = server.read_room(65_536).unwrap();
     assert!(room.remaining() >= large.len(), "{}", room.remaining());
 }
+
+#[test]
+fn a_frame_of_exactly_max_frame_size_is_read_to_its_end() {
+    let limits = Limits::DEFAULT.with_max_frame_size(20_480);
+    let config = Config::default().with_limits(limits);
+    let wire = client_wire(&[payload(20_480, 14), payload(10, 15)]);
+    let mut server = Connection::server(config);
+    let mut at = 0;
+    assert_eq!(read_once(&mut server, &wire, &mut at, 100), 100);
+    assert!(drain(&mut server).is_empty());
+    let room = server.read_room(65_536).unwrap();
+    assert_eq!(room.remaining(), 20_480 + 8 - 100);
+}
+
+#[test]
+fn a_room_is_never_empty_even_before_polling_a_whole_frame() {
+    // "at least 1": a whole large frame fed and not yet polled needs nothing more, but a
+    // room of 0 bytes would look like the end of the stream to a reader.
+    let wire = client_wire(&[payload(20_000, 16)]);
+    let mut server = Connection::server(Config::default());
+    server.feed(&wire).unwrap();
+    let room = server.read_room(65_536).unwrap();
+    assert!(room.remaining() >= 1);
+    drop(room);
+    assert_eq!(
+        drain(&mut server),
+        vec![Event::Binary(payload(20_000, 16).into())]
+    );
+}
