@@ -13,8 +13,13 @@ fn conn(role: Role) -> Connection {
     conn_with(role, Config::default())
 }
 
+/// A server as applications build one (`Connection::server`, no key source: its sends take
+/// the fast paths), a client with fixed mask keys.
 fn conn_with(role: Role, config: Config) -> Connection {
-    Connection::with_mask_keys(role, config, Box::new(FixedMaskKey(KEY)))
+    match role {
+        Role::Server => Connection::server(config),
+        Role::Client => Connection::with_mask_keys(role, config, Box::new(FixedMaskKey(KEY))),
+    }
 }
 
 /// Raw frame bytes as the peer of `receiver` would send them (masked towards a server).
@@ -538,6 +543,83 @@ fn output_full_names_the_bytes_each_send_would_add() {
                 (OpCode::Pong, true, vec![0; 20])
             ]
         );
+    });
+}
+
+#[test]
+fn a_send_that_fills_the_output_exactly_is_accepted() {
+    each_role(|role| {
+        let mut config = Config::default();
+        config.limits.max_buffered_output = 50;
+        let mut c = conn_with(role, config);
+        // 36 + 14 = 50: at the limit, not over it.
+        c.send_ping(vec![1; 36]).unwrap();
+        let _ = sent_bytes(&mut c);
+        c.send_binary(vec![2; 36]).unwrap();
+        let _ = sent_bytes(&mut c);
+        assert_eq!(
+            c.send_binary(vec![3; 37]),
+            Err(SendError::OutputFull {
+                buffered: 0,
+                len: 37 + 14,
+                limit: 50
+            })
+        );
+        // With bytes already queued, the bound counts them.
+        c.send_binary(vec![4; 6]).unwrap();
+        let queued = c.buffered_output();
+        assert_eq!(
+            c.send_binary(vec![5; 40]),
+            Err(SendError::OutputFull {
+                buffered: queued,
+                len: 40 + 14,
+                limit: 50
+            })
+        );
+    });
+}
+
+#[test]
+fn messages_of_every_length_class_are_framed_exactly() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let lens = [0usize, 1, 125, 126, 1000, 65_535, 65_536, 70_000];
+        for &len in &lens {
+            c.send_binary(vec![len as u8; len]).unwrap();
+            c.send_text("é".repeat(len / 2)).unwrap();
+        }
+        let frames = sent_frames(&mut c);
+        let want: Vec<(OpCode, bool, Vec<u8>)> = lens
+            .iter()
+            .flat_map(|&len| {
+                [
+                    (OpCode::Binary, true, vec![len as u8; len]),
+                    (OpCode::Text, true, "é".repeat(len / 2).into_bytes()),
+                ]
+            })
+            .collect();
+        assert_eq!(frames, want);
+    });
+}
+
+#[test]
+fn no_message_is_sent_after_our_close_or_a_failure() {
+    each_role(|role| {
+        let mut c = conn(role);
+        c.send_close(1000, "").unwrap();
+        assert_eq!(c.send_text("x"), Err(SendError::Closing));
+        assert_eq!(c.send_binary(vec![1]), Err(SendError::Closing));
+        assert_eq!(
+            sent_frames(&mut c),
+            vec![(OpCode::Close, true, close_payload(1000))]
+        );
+        let mut c = conn(role);
+        let (_, err) = run(&mut c, &frame(role, true, RSV3, 2, b"x"));
+        assert!(err.is_some());
+        let _ = sent_bytes(&mut c);
+        assert_eq!(c.send_text("x"), Err(SendError::Failed));
+        assert_eq!(c.send_binary(vec![1]), Err(SendError::Failed));
+        assert_eq!(sent_bytes(&mut c), b"");
     });
 }
 
