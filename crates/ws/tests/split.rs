@@ -363,3 +363,160 @@ mod deflate {
         assert!(c.buffered_output() > 0, "nothing lost");
     }
 }
+
+/// Every method of the receiving half does what the connection's does.
+#[test]
+fn the_receiver_is_the_connection_for_reading() {
+    use bytes::BufMut;
+    let mut peer = client();
+    peer.send_text("one").unwrap();
+    peer.send_binary(vec![5u8; 300]).unwrap();
+    peer.send_ping("p").unwrap();
+    let wire = bytes_of(peer.take_transmit());
+    let mut config = Config::default();
+    config.auto_pong = false;
+    let (mut rx, tx) = Connection::server(config).split().unwrap();
+    assert_eq!((rx.role(), rx.config()), (Role::Server, config));
+    assert_eq!((tx.role(), tx.config()), (Role::Server, config));
+    assert!(format!("{rx:?}").starts_with("Receiver("), "{rx:?}");
+    assert!(format!("{tx:?}").starts_with("Sender("), "{tx:?}");
+    // A whole message and part of the next, as owned bytes: the rest stays buffered.
+    rx.feed_bytes(Bytes::copy_from_slice(&wire[..20])).unwrap();
+    assert_eq!(rx.buffered_input(), 20);
+    assert!(rx.input_capacity() >= 20);
+    match rx.poll_event_ref() {
+        Ok(Some(pushwire_ws::EventRef::Text(t))) => assert_eq!(t.as_str(), "one"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rx.poll_event_ref(), Ok(None));
+    assert_eq!(rx.buffered_input(), 20 - 9);
+    // The rest through a read room.
+    let mut room = rx.read_room(4096).unwrap();
+    room.buf_mut().put_slice(&wire[20..]);
+    rx.commit_read(room).unwrap();
+    let (evs, err) = events(&mut rx);
+    assert_eq!(err, None);
+    assert_eq!(
+        evs,
+        vec![
+            Event::Binary(vec![5u8; 300].into()),
+            Event::Ping(Bytes::from_static(b"p"))
+        ]
+    );
+    // auto_pong off: the answer is the application's, from this half.
+    assert_eq!(rx.buffered_output(), 0);
+    rx.send_pong("p").unwrap();
+    assert_eq!(
+        server_frames(&bytes_of(rx.take_transmit())),
+        vec![(0xA, b"p".to_vec())]
+    );
+    assert!(!rx.should_close_transport());
+    assert_eq!(rx.error(), None);
+    // The end of the stream before the close handshake fails the connection.
+    rx.feed_eof();
+    assert_eq!(rx.poll_event(), Err(ProtocolError::UnexpectedEof));
+    assert_eq!(rx.error(), Some(&ProtocolError::UnexpectedEof));
+    assert_eq!(rx.state(), ConnectionState::Failed);
+    assert!(rx.should_close_transport());
+}
+
+/// The errors of split and reunite say what went wrong.
+#[test]
+fn split_and_reunite_errors_describe_themselves() {
+    struct Joined;
+    impl pushwire_ws::Extension for Joined {
+        fn rsv_bits(&self) -> u8 {
+            pushwire_ws::frame::RSV1
+        }
+        fn decode(
+            &mut self,
+            _: pushwire_ws::MessageKind,
+            _: u8,
+            p: Bytes,
+            _: u64,
+        ) -> Result<Bytes, pushwire_ws::ExtensionError> {
+            Ok(p)
+        }
+        fn encode(
+            &mut self,
+            _: pushwire_ws::MessageKind,
+            p: Bytes,
+        ) -> Result<(u8, Bytes), pushwire_ws::ExtensionError> {
+            Ok((0, p))
+        }
+    }
+    let mut conn = Connection::server(Config::default());
+    conn.set_extension(Box::new(Joined));
+    let e = conn.split().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the negotiated extension cannot be split into two directions"
+    );
+    assert_eq!(format!("{e:?}"), "SplitError { .. }");
+    let mut conn = e.into_connection();
+    conn.send_text("still usable").unwrap();
+    let (rx_a, _tx_a) = Connection::server(Config::default()).split().unwrap();
+    let (_rx_b, tx_b) = Connection::server(Config::default()).split().unwrap();
+    let e = Connection::reunite(rx_a, tx_b).unwrap_err();
+    assert_eq!(e.to_string(), "the halves come from different connections");
+    assert_eq!(format!("{e:?}"), "ReuniteError { not_a_pair: true, .. }");
+    let mut peer = client();
+    peer.send_ping("x").unwrap();
+    let (mut rx, tx) = Connection::server(Config::default()).split().unwrap();
+    rx.feed(&bytes_of(peer.take_transmit())).unwrap();
+    let _ = events(&mut rx);
+    let e = Connection::reunite(rx, tx).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the receiving half still has output to write"
+    );
+    assert_eq!(format!("{e:?}"), "ReuniteError { not_a_pair: false, .. }");
+}
+
+/// A message being streamed, and a large frame whose head was already handed out, carry
+/// across split and reunite: the sender continues the message, and a pong never lands
+/// between a head and its payload.
+#[test]
+fn a_streamed_message_and_a_half_written_frame_survive_split_and_reunite() {
+    let mut peer = client();
+    let mut server = Connection::server(Config::default());
+    server.send_binary(vec![3u8; 100_000]).unwrap();
+    let head = server.poll_transmit().unwrap();
+    assert!(head.len() < 100, "the head alone: {}", head.len());
+    server
+        .send_fragment(pushwire_ws::MessageKind::Text, "ab", false)
+        .unwrap();
+    let queued = server.buffered_output();
+    let (rx, mut tx) = server.split().unwrap();
+    assert_eq!(tx.buffered_output(), queued);
+    assert_eq!(
+        tx.send_text("not now"),
+        Err(SendError::MessageInProgress),
+        "the sender knows a message is being streamed"
+    );
+    let mut conn = Connection::reunite(rx, tx).unwrap();
+    assert_eq!(conn.buffered_output(), queued);
+    // A ping arrives while the large frame is half written.
+    peer.send_ping("pp").unwrap();
+    conn.feed(&bytes_of(peer.take_transmit())).unwrap();
+    assert!(matches!(conn.poll_event(), Ok(Some(Event::Ping(_)))));
+    conn.send_fragment(pushwire_ws::MessageKind::Text, "c", true)
+        .unwrap();
+    let mut wire = head.to_vec();
+    while let Some(chunk) = conn.poll_transmit() {
+        wire.extend_from_slice(&chunk);
+    }
+    peer.feed(&wire).unwrap();
+    let mut got = Vec::new();
+    while let Some(e) = peer.poll_event().unwrap() {
+        got.push(e);
+    }
+    assert_eq!(
+        got,
+        vec![
+            Event::Binary(vec![3u8; 100_000].into()),
+            Event::Pong(Bytes::from_static(b"pp")),
+            Event::Text("abc".into()),
+        ]
+    );
+}
