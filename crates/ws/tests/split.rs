@@ -520,3 +520,42 @@ fn a_streamed_message_and_a_half_written_frame_survive_split_and_reunite() {
         ]
     );
 }
+
+/// Every sending method of the sending half does what the connection's does.
+#[test]
+fn the_sender_is_the_connection_for_sending() {
+    use pushwire_ws::MessageKind;
+    let (_rx, mut tx) = Connection::server(Config::default()).split().unwrap();
+    tx.send_fragmented(MessageKind::Binary, vec![1u8, 2, 3, 4, 5], 2)
+        .unwrap();
+    tx.send_fragment(MessageKind::Text, "fr", false).unwrap();
+    tx.send_ping("pi").unwrap();
+    tx.send_fragment(MessageKind::Text, "ag", true).unwrap();
+    tx.send_pong("po").unwrap();
+    assert_eq!(
+        tx.send_ping(vec![0; 126]),
+        Err(SendError::ControlTooLong {
+            len: 126,
+            limit: 125
+        })
+    );
+    assert_eq!(
+        tx.send_pong(vec![0; 126]),
+        Err(SendError::ControlTooLong {
+            len: 126,
+            limit: 125
+        })
+    );
+    assert_eq!(
+        server_frames(&bytes_of(tx.take_transmit())),
+        vec![
+            (0x2, vec![1, 2]),
+            (0x0, vec![3, 4]),
+            (0x0, vec![5]),
+            (0x1, b"fr".to_vec()),
+            (0x9, b"pi".to_vec()),
+            (0x0, b"ag".to_vec()),
+            (0xA, b"po".to_vec()),
+        ]
+    );
+}
