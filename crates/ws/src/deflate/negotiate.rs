@@ -368,6 +368,10 @@ mod tests {
             "permessage-deflate; server_max_window_bits=16",
             "permessage-deflate; server_max_window_bits=09",
             "permessage-deflate; server_max_window_bits=abc",
+            // Not decimal digits, though Rust's integer parsing takes a sign.
+            "permessage-deflate; server_max_window_bits=+9",
+            "permessage-deflate; client_max_window_bits=+8",
+            "permessage-deflate; server_max_window_bits=100",
             "permessage-deflate; server_max_window_bits",
             "permessage-deflate; client_max_window_bits=0",
             "permessage-deflate; client_max_window_bits=",
