@@ -1,5 +1,6 @@
-//! Heap held by permessage-deflate between messages, per configuration, measured with a
-//! counting global allocator (the figures in docs/ws.md and docs/performance.md):
+//! Heap held by permessage-deflate between messages, per configuration, and the peak while
+//! it refuses a zip bomb, measured with a counting global allocator (the figures in
+//! docs/ws.md and docs/performance.md):
 //!
 //! ```text
 //! cargo test -p pushwire-ws --release --test deflate_memory -- --nocapture
@@ -18,11 +19,18 @@ use pushwire_ws::Role;
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// The highest `LIVE` since it was last reset.
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+fn grew(by: isize) {
+    let now = LIVE.fetch_add(by, Relaxed) + by;
+    PEAK.fetch_max(now, Relaxed);
+}
 
 // SAFETY: every call is forwarded unchanged to `System`; only a counter is updated.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Relaxed);
+        grew(layout.size() as isize);
         // SAFETY: the caller upholds `alloc`'s contract, which is `System`'s.
         unsafe { System.alloc(layout) }
     }
@@ -34,7 +42,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
+        grew(new_size as isize - layout.size() as isize);
         // SAFETY: forwarded as is; `ptr` and `layout` came from this allocator (`System`).
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -77,7 +85,31 @@ fn memory_per_configuration() {
     for engine in [Engine::Miniz, Engine::ZlibRs] {
         println!("engine {engine:?}:");
         memory_on(DeflateConfig::default().with_engine(engine));
+        let peak = bomb_peak(engine);
+        println!("  an 8 MiB bomb refused at 1 MiB: peak {peak} bytes above the start");
+        // The output never grows past the limit plus one byte; the rest is the inflater's
+        // state (tens of KiB).
+        assert!(peak > 1 << 20, "{peak}");
+        assert!(peak <= (1 << 20) + 1 + (256 << 10), "{peak}");
     }
+}
+
+/// Peak heap while a message that inflates to 8 MiB is refused at a 1 MiB limit (the ratio
+/// check off, so that the size limit is what stops it).
+fn bomb_peak(engine: Engine) -> isize {
+    let config = DeflateConfig::default()
+        .with_engine(engine)
+        .with_max_ratio(0);
+    let a = Agreement::default();
+    let z = PerMessageDeflate::new(Role::Client, a, config)
+        .compress(&vec![0u8; 8 << 20])
+        .unwrap();
+    let mut server = PerMessageDeflate::new(Role::Server, a, config);
+    let before = LIVE.load(Relaxed);
+    PEAK.store(before, Relaxed);
+    let e = server.decompress(&z, 1 << 20).unwrap_err();
+    assert_eq!(e.code, 1009);
+    PEAK.load(Relaxed) - before
 }
 
 fn memory_on(d: DeflateConfig) {

@@ -759,6 +759,35 @@ mod tests {
     }
 
     #[test]
+    fn the_ratio_bound_counts_the_compressed_size_with_its_tail() {
+        // "may not inflate to more than `max_ratio` times its compressed size": the size of
+        // the data with the 4-byte tail that RFC 7692 removes from the wire put back.
+        let msg = vec![b'a'; 20_000];
+        let m = pair(Agreement::default()).0.compress(&msg).unwrap();
+        let compressed = m.len() + 4;
+        let r = (msg.len() - 1) / compressed;
+        assert!(r >= 2, "{r}");
+        let with_ratio = |r: usize| {
+            let mut s = PerMessageDeflate::new(
+                Role::Server,
+                Agreement::default(),
+                DeflateConfig {
+                    max_ratio: r as u32,
+                    ratio_floor: 0,
+                    ..DeflateConfig::default()
+                },
+            );
+            s.decompress(&m, u64::MAX)
+        };
+        // `r` times is less than the message; `r + 1` times is at least the message.
+        assert_eq!(
+            with_ratio(r).unwrap_err().reason,
+            "compression ratio above the limit"
+        );
+        assert_eq!(with_ratio(r + 1).unwrap(), msg);
+    }
+
+    #[test]
     fn exact_limit_is_allowed() {
         let (mut c, mut s) = pair(Agreement::default());
         let msg = vec![b'a'; 5000];
