@@ -788,6 +788,67 @@ mod tests {
     }
 
     #[test]
+    fn the_ratio_bound_and_its_floor_are_inclusive() {
+        // "not more than `max_ratio` times": a message of exactly that many bytes passes;
+        // the ratio is checked only "once it exceeds `ratio_floor` bytes".
+        let exact = (20_000..21_000)
+            .find_map(|n| {
+                let msg = vec![b'a'; n];
+                let m = pair(Agreement::default()).0.compress(&msg).unwrap();
+                (n % (m.len() + 4) == 0).then(|| (msg, m))
+            })
+            .expect("a length that is a multiple of its compressed size");
+        let (msg, m) = exact;
+        let r = msg.len() / (m.len() + 4);
+        let server = |ratio: usize, floor: usize| {
+            PerMessageDeflate::new(
+                Role::Server,
+                Agreement::default(),
+                DeflateConfig {
+                    max_ratio: ratio as u32,
+                    ratio_floor: floor,
+                    ..DeflateConfig::default()
+                },
+            )
+        };
+        assert_eq!(server(r, 0).decompress(&m, u64::MAX).unwrap(), msg);
+        assert!(server(r - 1, 0).decompress(&m, u64::MAX).is_err());
+        // Over the ratio, but not over the floor: accepted; one byte over the floor: not.
+        let n = msg.len();
+        assert_eq!(server(r - 1, n).decompress(&m, u64::MAX).unwrap(), msg);
+        assert_eq!(
+            server(r - 1, n - 1)
+                .decompress(&m, u64::MAX)
+                .unwrap_err()
+                .reason,
+            "compression ratio above the limit"
+        );
+    }
+
+    #[test]
+    fn a_message_cut_inside_a_block_is_corrupt_without_context_takeover() {
+        // With no context takeover nothing waits for the rest of the stream: a message whose
+        // compressed data stops inside a block must not be delivered as its first part.
+        let a = Agreement {
+            client_no_context_takeover: true,
+            ..Agreement::default()
+        };
+        let msg: Vec<u8> = (0..4000u32)
+            .flat_map(|i| (i * 7919).to_le_bytes())
+            .collect();
+        for engine in ENGINES {
+            let (mut c, mut s) = pair_on(a, engine);
+            let m = c.compress(&msg).unwrap();
+            assert_eq!(s.decompress(&m, u64::MAX).unwrap(), msg, "{engine:?}");
+            let cut = s.decompress(&m[..m.len() / 2], u64::MAX).unwrap_err();
+            assert_eq!(cut.code, 1007, "{engine:?}");
+            // And the next message is decoded on its own.
+            let m = c.compress(&msg).unwrap();
+            assert_eq!(s.decompress(&m, u64::MAX).unwrap(), msg, "{engine:?}");
+        }
+    }
+
+    #[test]
     fn exact_limit_is_allowed() {
         let (mut c, mut s) = pair(Agreement::default());
         let msg = vec![b'a'; 5000];
