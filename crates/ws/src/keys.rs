@@ -72,6 +72,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn std_random_key_bits_are_balanced() {
+        // "The masking key MUST be derived from a strong source of entropy": folding the
+        // 64-bit hash to 32 bits must keep each bit a fair coin. 128,000 bits: a fair source
+        // is within 0.48..0.52 with overwhelming probability (14 standard deviations); an OR
+        // or AND fold gives about 0.75 or 0.25.
+        let mut r = StdRandom::new();
+        let ones: u32 = (0..4000)
+            .map(|_| u32::from_ne_bytes(r.mask_key()).count_ones())
+            .sum();
+        let share = f64::from(ones) / 128_000.0;
+        assert!((0.48..0.52).contains(&share), "{share}");
+    }
+
+    #[test]
     fn std_random_keys_differ() {
         let mut a = StdRandom::new();
         let mut b = StdRandom::new();
