@@ -362,3 +362,38 @@ fn input_is_held_while_open_and_dropped_once_failed() {
     s.feed(b"more bytes").unwrap();
     assert_eq!(s.buffered_input(), 0);
 }
+
+/// A large payload the application handed in is written from its own `Bytes` (not copied)
+/// and let go as soon as the transport has advanced past it, whether it sits in the
+/// `Transmit`'s queue or at its front (the rest of a frame whose head already went out).
+#[test]
+fn a_written_payload_is_let_go_as_soon_as_it_is_advanced_past() {
+    use bytes::Buf;
+    let payload = Bytes::from(vec![9u8; 100_000]);
+    // In the queue: head, then the payload, then a following message.
+    let mut s = Connection::server(Config::DEFAULT);
+    s.send_binary(payload.clone()).unwrap();
+    s.send_text("next").unwrap();
+    let mut t = s.take_transmit();
+    let head = t.chunk().len();
+    t.advance(head);
+    assert_eq!(t.chunk().len(), 100_000);
+    t.advance(100_000);
+    let payload = payload
+        .try_into_mut()
+        .expect("the Transmit let go of the written payload");
+    assert_eq!(t.chunk(), b"\x81\x04next");
+    // At the front: the head was taken with `poll_transmit`, the payload comes first.
+    let payload = payload.freeze();
+    let mut s = Connection::server(Config::DEFAULT);
+    s.send_binary(payload.clone()).unwrap();
+    s.send_text("next").unwrap();
+    let _head = s.poll_transmit().unwrap();
+    let mut t = s.take_transmit();
+    assert_eq!(t.chunk().len(), 100_000);
+    t.advance(100_000);
+    let _ = payload
+        .try_into_mut()
+        .expect("the Transmit let go of the written payload");
+    assert_eq!(t.chunk(), b"\x81\x04next");
+}
