@@ -1131,6 +1131,32 @@ fn fragmented_messages_meet_the_limits_at_the_bound() {
 }
 
 #[test]
+fn a_first_fragment_of_exactly_max_message_size_is_accepted() {
+    each_role(|role| {
+        let mut config = Config::default();
+        config.limits.max_frame_size = 200;
+        config.limits.max_message_size = 150;
+        let mut wire = frame(role, false, 0, 2, &[1; 150]);
+        wire.extend(frame(role, true, 0, 0, b""));
+        let mut c = conn_with(role, config);
+        assert_eq!(
+            run(&mut c, &wire),
+            (vec![Event::Binary(vec![1; 150].into())], None)
+        );
+        let mut c = conn_with(role, config);
+        let (_, err) = run(&mut c, &frame(role, false, 0, 2, &[1; 151]));
+        assert_failed(
+            &mut c,
+            err,
+            ProtocolError::MessageTooLarge {
+                len: 151,
+                limit: 150,
+            },
+        );
+    });
+}
+
+#[test]
 fn control_frames_of_exactly_125_bytes_are_accepted() {
     each_role(|role| {
         let mut c = conn(role);

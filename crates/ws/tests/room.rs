@@ -345,3 +345,55 @@ fn a_room_is_never_empty_even_before_polling_a_whole_frame() {
         vec![Event::Binary(payload(20_000, 16).into())]
     );
 }
+
+#[test]
+fn a_read_that_fills_half_its_buffer_is_kept_without_a_copy() {
+    // Only a short read into a mostly empty fresh buffer is copied into one of its own size;
+    // a read filling half the buffer or more is kept where it was read (no copy).
+    let wire = client_wire(&[payload(100, 17)]);
+    let read = |n: usize| {
+        let mut server = Connection::server(Config::default());
+        let mut room = server.read_room(64).unwrap();
+        room.buf_mut().put_slice(&wire[..n]);
+        server.commit_read(room).unwrap();
+        let kept = server.input_capacity();
+        let mut at = n;
+        while at < wire.len() {
+            read_once(&mut server, &wire, &mut at, 64);
+        }
+        assert_eq!(
+            drain(&mut server),
+            vec![Event::Binary(payload(100, 17).into())]
+        );
+        kept
+    };
+    // A full room: kept in the buffer it was read into (larger than the read).
+    let buffer = read(64);
+    assert!(buffer > 64, "{buffer}");
+    // Exactly half of that buffer: still kept.
+    assert_eq!(read(buffer / 2), buffer);
+    // Less than half: copied into a buffer of its own size.
+    assert_eq!(read(buffer / 2 - 1), buffer / 2 - 1);
+}
+
+#[test]
+fn a_room_after_polled_frames_is_writable_in_one_chunk() {
+    // Short frames polled off the front of a read buffer leave less room behind them than
+    // the next read asks for: the buffer grows so that one chunk takes the whole read.
+    let wire = client_wire(&(0..10).map(|i| payload(1000, i)).collect::<Vec<_>>());
+    let mut server = Connection::server(Config::default());
+    let mut at = 0;
+    assert_eq!(read_once(&mut server, &wire, &mut at, 8192), 8192);
+    assert_eq!(drain(&mut server).len(), 8);
+    assert_eq!(server.buffered_input(), 8192 - 8 * 1008);
+    // One byte more than the room left behind the buffered bytes.
+    let spare = server.input_capacity() - server.buffered_input();
+    let read = spare + 1;
+    assert!(
+        read / 4 > 1008,
+        "the frames stay short for a read of {read}"
+    );
+    let mut room = server.read_room(read).unwrap();
+    assert_eq!(room.remaining(), read);
+    assert_eq!(room.buf_mut().chunk_mut().len(), read);
+}
