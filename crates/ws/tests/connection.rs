@@ -623,6 +623,22 @@ fn no_message_is_sent_after_our_close_or_a_failure() {
     });
 }
 
+#[test]
+fn buffered_output_counts_exactly_the_bytes_to_write() {
+    each_role(|role| {
+        let mut c = conn(role);
+        let mut expected = 0;
+        for len in [0usize, 10, 125, 126, 5000, 70_000] {
+            c.send_binary(vec![1; len]).unwrap();
+            c.send_ping(vec![2; len.min(125)]).unwrap();
+            assert!(c.buffered_output() > expected);
+            expected = c.buffered_output();
+        }
+        assert_eq!(sent_bytes(&mut c).len(), expected);
+        assert_eq!(c.buffered_output(), 0);
+    });
+}
+
 // ----- ping / pong -------------------------------------------------------------------------
 
 #[test]
