@@ -795,7 +795,7 @@ mod tests {
             .find_map(|n| {
                 let msg = vec![b'a'; n];
                 let m = pair(Agreement::default()).0.compress(&msg).unwrap();
-                (n % (m.len() + 4) == 0).then(|| (msg, m))
+                (n % (m.len() + 4) == 0).then_some((msg, m))
             })
             .expect("a length that is a multiple of its compressed size");
         let (msg, m) = exact;
