@@ -758,6 +758,19 @@ mod tests {
         assert_eq!(e.reason, "compression ratio above the limit");
     }
 
+    /// A server with the ratio limit `ratio` above `floor` bytes.
+    fn ratio_server(ratio: usize, floor: usize) -> PerMessageDeflate {
+        PerMessageDeflate::new(
+            Role::Server,
+            Agreement::default(),
+            DeflateConfig {
+                max_ratio: ratio as u32,
+                ratio_floor: floor,
+                ..DeflateConfig::default()
+            },
+        )
+    }
+
     #[test]
     fn the_ratio_bound_counts_the_compressed_size_with_its_tail() {
         // "may not inflate to more than `max_ratio` times its compressed size": the size of
@@ -767,18 +780,7 @@ mod tests {
         let compressed = m.len() + 4;
         let r = (msg.len() - 1) / compressed;
         assert!(r >= 2, "{r}");
-        let with_ratio = |r: usize| {
-            let mut s = PerMessageDeflate::new(
-                Role::Server,
-                Agreement::default(),
-                DeflateConfig {
-                    max_ratio: r as u32,
-                    ratio_floor: 0,
-                    ..DeflateConfig::default()
-                },
-            );
-            s.decompress(&m, u64::MAX)
-        };
+        let with_ratio = |r: usize| ratio_server(r, 0).decompress(&m, u64::MAX);
         // `r` times is less than the message; `r + 1` times is at least the message.
         assert_eq!(
             with_ratio(r).unwrap_err().reason,
@@ -800,17 +802,7 @@ mod tests {
             .expect("a length that is a multiple of its compressed size");
         let (msg, m) = exact;
         let r = msg.len() / (m.len() + 4);
-        let server = |ratio: usize, floor: usize| {
-            PerMessageDeflate::new(
-                Role::Server,
-                Agreement::default(),
-                DeflateConfig {
-                    max_ratio: ratio as u32,
-                    ratio_floor: floor,
-                    ..DeflateConfig::default()
-                },
-            )
-        };
+        let server = ratio_server;
         assert_eq!(server(r, 0).decompress(&m, u64::MAX).unwrap(), msg);
         assert!(server(r - 1, 0).decompress(&m, u64::MAX).is_err());
         // Over the ratio, but not over the floor: accepted; one byte over the floor: not.
